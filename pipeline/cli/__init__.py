@@ -1,0 +1,106 @@
+"""The command line: thin. Each command opens the workspace, calls one library function and
+prints. User-facing errors (`UserError`, `ConfigError`) become a Chinese message and an exit
+code here, never a traceback: 0 fine, 1 a file was rejected / a check failed, 2 usage or
+configuration error.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from ..config import ConfigError
+from ..workspace import Workspace
+
+app = typer.Typer(
+    name="sancha",
+    help="三查三单台帐：读取各单位报送的三单表，核对、合并进台帐，按工作日计算时限，生成回执、督办通知单和督查通报。",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class UserError(Exception):
+    """A problem the user can fix; shown as a message with `code` as exit status."""
+
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.code = code
+
+
+WORKSPACE_HELP = "工作区目录（含 sancha.toml），默认当前目录"
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    workspace: Path = typer.Option(Path("."), "-C", "--workspace", help=WORKSPACE_HELP, show_default=False),
+) -> None:
+    ctx.obj = Workspace(workspace.resolve())
+
+
+def get_workspace(ctx: typer.Context) -> Workspace:
+    """The workspace of this invocation, with its configuration loaded (or a clear error)."""
+    ws: Workspace = ctx.find_root().obj
+    ws.config  # noqa: B018 - load now so a bad sancha.toml fails before any work
+    return ws
+
+
+def parse_day(value: str | None, option: str = "--as-of") -> date:
+    """A YYYY-MM-DD option value, or today."""
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise UserError(f"{option} 的值 “{value}” 不是日期，请写成 2026-11-30") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    # Windows consoles default to a legacy code page; our output is Chinese.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(encoding="utf-8", errors="replace")
+        except (AttributeError, ValueError):
+            pass
+    from . import commands  # noqa: F401 - registers every command on `app`
+
+    try:
+        app(args=argv, prog_name="sancha", standalone_mode=False)
+    except UserError as e:
+        err_console.print(f"错误：{e}", markup=False)
+        return e.code
+    except ConfigError as e:
+        err_console.print(f"配置错误：{e}", markup=False)
+        return 2
+    except KeyboardInterrupt:
+        err_console.print("已中断。", markup=False)
+        return 130
+    except SystemExit as e:  # typer.Exit inside commands
+        return int(e.code or 0)
+    except Exception as e:  # click usage errors and the like
+        import click
+
+        if isinstance(e, click.exceptions.Exit):
+            return e.exit_code
+        if isinstance(e, click.ClickException):
+            e.show()
+            return e.exit_code if isinstance(e.exit_code, int) else 2
+        if isinstance(e, click.exceptions.Abort):
+            err_console.print("已中断。", markup=False)
+            return 130
+        raise
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""The workspace configuration (sancha.toml): office, units, group phrases, calendar, rules.
+
+Pure: `parse_config(text)` turns TOML text into a frozen `Config`, or raises `ConfigError`
+with a Chinese message. Every key except the units has a default.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+
+
+class ConfigError(Exception):
+    """sancha.toml is missing or wrong; the message says what to fix (Chinese)."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    name: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Thresholds the office may tune ([rules] in sancha.toml)."""
+
+    due_soon_workdays: int = 3  # 临期: deadline within N working days
+    report_within_workdays: int = 3  # 整改时限届满后3个工作日内报送
+    key_overdue_workdays: int = 10  # 重点督查 when overdue more than M working days
+    lookback_days: int = 30  # 回头看 for items done at least K days ago
+    notice_reply_workdays: int = 3  # 督办通知单: answer within N working days
+    commend_min_due: int = 1  # a unit needs at least this many items due to be commended
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    polling: bool = False
+    interval: float = 2.0  # seconds between polls / rescans of the inbox
+    settle_seconds: float = 2.0  # size and mtime stable this long before a file is read
+    rescan_seconds: float = 60.0  # full rescan of the inbox, catches missed events
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_mb: float = 50.0
+    max_uncompressed_mb: float = 100.0
+    max_compression_ratio: float = 200.0
+    max_findings: int = 200  # per file; more are summarised in one warning
+
+
+@dataclass(frozen=True)
+class Config:
+    office_name: str
+    doc_prefix: str
+    cc: tuple[str, ...]
+    units: tuple[Unit, ...]
+    groups: tuple[str, ...] = ()  # phrases like 各乡镇街道 accepted as cooperating units
+    office_aliases: tuple[str, ...] = ()  # names under which the office itself submits
+    contact: str = ""  # 联系人及电话 for notices
+    signature: str = ""  # 落款 on documents; defaults to office_name
+    holidays: tuple[date, ...] = ()
+    workdays: tuple[date, ...] = ()
+    rules: Rules = field(default_factory=Rules)
+    watch: WatchSettings = field(default_factory=WatchSettings)
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def unit_names(self) -> tuple[str, ...]:
+        return tuple(u.name for u in self.units)
+
+    def is_office(self, name: str | None) -> bool:
+        return bool(name) and (name == self.office_name or name in self.office_aliases)
+
+
+def _str_list(value, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"sancha.toml: {key} 应是字符串列表，例如 {key} = [\"区纪委监委\"]")
+    return tuple(v.strip() for v in value if v.strip())
+
+
+def _date_list(value, key: str) -> tuple[date, ...]:
+    out = []
+    for v in value or []:
+        if isinstance(v, date):
+            out.append(v)
+            continue
+        try:
+            out.append(date.fromisoformat(str(v).strip()))
+        except ValueError:
+            raise ConfigError(f"sancha.toml: {key} 中的 “{v}” 不是日期，请写成 2027-01-01") from None
+    return tuple(sorted(set(out)))
+
+
+def _section(data: dict, name: str, cls):
+    raw = data.get(name) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"sancha.toml: [{name}] 应是一个表")
+    known = cls.__dataclass_fields__
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise ConfigError(f"sancha.toml: [{name}] 中有未知的键 {', '.join(unknown)}；可用的键：{', '.join(known)}")
+    values = {}
+    for key, value in raw.items():
+        default = known[key].default
+        expected = type(default)
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ConfigError(f"sancha.toml: [{name}] {key} 应是{_type_name(expected)}，现在是 {value!r}")
+        values[key] = value
+    return cls(**values)
+
+
+def _type_name(t) -> str:
+    return {int: "整数", float: "数字", bool: "true 或 false", str: "字符串"}.get(t, str(t))
+
+
+def parse_config(text: str) -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"sancha.toml 格式有误：{e}") from None
+
+    office = data.get("office") or {}
+    name = str(office.get("name") or "").strip()
+    if not name:
+        raise ConfigError("sancha.toml: [office] 缺少 name（办公室全称，例如 “大观区人民政府办公室”）")
+
+    units_raw = data.get("units") or []
+    if not isinstance(units_raw, list):
+        raise ConfigError("sancha.toml: 单位应写成 [[units]] 表数组")
+    units: list[Unit] = []
+    seen: dict[str, str] = {}
+    for i, u in enumerate(units_raw, 1):
+        uname = str((u or {}).get("name") or "").strip()
+        if not uname:
+            raise ConfigError(f"sancha.toml: 第 {i} 个 [[units]] 缺少 name")
+        aliases = _str_list(u.get("aliases"), f"[[units]] {uname} aliases")
+        for label in (uname, *aliases):
+            if label in seen and seen[label] != uname:
+                raise ConfigError(f"sancha.toml: 名称 “{label}” 同时属于 {seen[label]} 和 {uname}，请删去其一")
+            seen[label] = uname
+        units.append(Unit(uname, aliases))
+    names = [u.name for u in units]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ConfigError(f"sancha.toml: 单位重复登记：{'、'.join(dup)}")
+
+    groups_raw = data.get("groups") or {}
+    groups = _str_list(groups_raw.get("phrases") if isinstance(groups_raw, dict) else groups_raw, "[groups] phrases")
+
+    cal = data.get("calendar") or {}
+    return Config(
+        office_name=name,
+        doc_prefix=str(office.get("doc_prefix") or "").strip(),
+        cc=_str_list(office.get("cc"), "[office] cc"),
+        units=tuple(units),
+        groups=groups,
+        office_aliases=_str_list(office.get("aliases"), "[office] aliases"),
+        contact=str(office.get("contact") or "").strip(),
+        signature=str(office.get("signature") or "").strip() or name,
+        holidays=_date_list(cal.get("holidays"), "[calendar] holidays"),
+        workdays=_date_list(cal.get("workdays"), "[calendar] workdays"),
+        rules=_section(data, "rules", Rules),
+        watch=_section(data, "watch", WatchSettings),
+        limits=_section(data, "limits", Limits),
+    )

@@ -1,0 +1,141 @@
+"""Plain data shared by the functional core: findings, parsed rows, ledger items.
+
+Nothing here touches the filesystem or the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+# Canonical statuses a unit may report (完成情况). 已销号 is the office's, not a unit's.
+STATUS_NOT_STARTED = "未启动"
+STATUS_IN_PROGRESS = "推进中"
+STATUS_DONE = "已完成"
+STATUS_ONGOING = "长期坚持"
+STATUS_NEEDS_HELP = "需上级协调"
+STATUSES = (STATUS_NOT_STARTED, STATUS_IN_PROGRESS, STATUS_DONE, STATUS_ONGOING, STATUS_NEEDS_HELP)
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One validation finding. `code` is stable (kebab-case); tests and users rely on it."""
+
+    code: str
+    severity: str  # ERROR or WARNING
+    sheet: str | None
+    cell: str | None  # A1 style, e.g. "F5"; None for file- or sheet-level findings
+    message: str  # Chinese, names the cell and the bad value
+    hint: str | None = None
+
+    @property
+    def where(self) -> str:
+        if self.sheet and self.cell:
+            return f"{self.sheet}!{self.cell}"
+        return self.sheet or ""
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+@dataclass(frozen=True)
+class Row:
+    """One data row of a submission after normalisation (one problem with its three lists)."""
+
+    sheet: str
+    row: int  # 1-based row number in the sheet, as Excel shows it
+    item_id: str | None  # 编号 / 台账编号: the ledger id on a resubmission
+    source: str | None  # 问题来源
+    problem: str  # 整改问题
+    measures: str  # 整改措施
+    deadline: date | None  # None when ongoing or unreadable
+    deadline_text: str  # what the unit wrote, verbatim (trimmed)
+    ongoing: bool  # 长期坚持 / 持续推进: no deadline
+    lead_unit: str  # canonical name of 牵头责任单位
+    co_units: tuple[str, ...]  # canonical names or group phrases of 配合责任单位
+    owner: str | None  # 责任人
+    progress: str | None  # 整改进展
+    status: str | None  # canonical status, one of STATUSES, or None if blank
+    done_on: date | None  # 完成日期
+    remark: str | None  # 备注
+    cells: dict[str, str] = field(default_factory=dict)  # field name -> A1 cell of this row
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What one file says, read and checked without the ledger."""
+
+    filename: str
+    sheet: str | None  # the sheet the rows came from
+    unit: str | None  # canonical submitting unit (填报单位 line, else the inbox/<unit>/ folder)
+    unit_cell: str | None  # where 填报单位 was read, for findings
+    report_date: date | None  # 填报日期
+    inspection: str | None  # 检查名称
+    rows: tuple[Row, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity == ERROR for f in self.findings)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One ledger item (one problem), as stored."""
+
+    id: str
+    unit: str
+    co_units: tuple[str, ...]
+    source: str | None
+    problem: str
+    measures: str
+    deadline: date | None
+    deadline_text: str
+    ongoing: bool
+    owner: str | None
+    progress: str | None
+    status: str | None
+    done_on: date | None
+    remark: str | None
+    created_on: date  # day the first submission was received
+    updated_at: str  # ISO timestamp of the last change
+    closed_on: date | None = None  # 已销号 by the office
+    last_report_on: date | None = None  # latest receipt date of a submission touching the item
+    lookback_on: date | None = None  # last recorded 回头看
+    original_deadline: date | None = None  # before any approved extension (延期)
+
+
+# Item states as of a date (issue: working days and states). Traffic lights: green / yellow / red.
+STATE_ON_TRACK = "正常推进"  # green
+STATE_DUE_SOON = "临期"  # yellow
+STATE_OVERDUE = "逾期"  # red
+STATE_DONE = "已完成"
+STATE_ONGOING = "长期坚持"
+STATE_CLOSED = "已销号"
+ITEM_STATES = (STATE_ON_TRACK, STATE_DUE_SOON, STATE_OVERDUE, STATE_DONE, STATE_ONGOING, STATE_CLOSED)
+
+
+@dataclass(frozen=True)
+class ItemState:
+    """An item's standing as of a date, computed purely from the ledger (see states.py)."""
+
+    item_id: str
+    as_of: date
+    state: str  # one of ITEM_STATES
+    report_due: date | None  # 3rd working day after the deadline (整改时限届满后3个工作日内)
+    overdue_workdays: int  # 0 when not overdue
+    report_missing: bool
+    key_supervision: bool  # 重点督查
+    lookback_due: bool  # 回头看
+    provisional: bool  # a date above came from a provisional calendar year
+    done_on_time: bool | None = None  # for done items: done on or before the deadline; else None
