@@ -1,0 +1,304 @@
+"""One submitted file end to end, exactly once, whatever crashes in between.
+
+    read bytes → hash → (recovery | duplicate | parse → merge) → archive → one transaction
+    (items + history + journal row 'recorded') → receipt → remove from inbox → journal 'done'
+
+A crash before the commit leaves the file in the inbox and the ledger untouched (an orphan
+archive copy is harmless: it is content-addressed and rewritten next time). A crash after the
+commit leaves a 'recorded' journal row: the next run finishes the receipt and the cleanup
+instead of processing the file again. One process at a time works on the inbox (a file lock),
+so `ingest`, `weekly` and `watch` can run side by side.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Callable, Iterable
+
+from filelock import FileLock
+
+from . import receipts
+from .config import Config
+from .merge import plan_merge
+from .model import ERROR, Finding, Submission
+from .normalize import UnitDirectory
+from .parse import parse_submission
+from .store import FileRecord, Ledger, history_value, now_iso
+from .workspace import Workspace, safe_filename
+
+log = logging.getLogger("sancha.ingest")
+
+# Files that are not submissions: Office/WPS owner files, temp files of editors and copiers.
+_TEMP_SUFFIXES = (".tmp", ".temp", ".crdownload", ".part", ".partial", ".swp", ".download", "~")
+
+
+def is_candidate(path: Path) -> bool:
+    """Whether a file in the inbox is a submission (and not an owner, temp or hidden file)."""
+    name = path.name
+    if name.startswith(("~$", ".~", ".")) or name.lower().endswith(_TEMP_SUFFIXES):
+        return False
+    if name.lower() in ("thumbs.db", "desktop.ini"):
+        return False
+    return True
+
+
+def waiting_files(ws: Workspace) -> list[Path]:
+    """Files waiting in inbox/ and inbox/<unit>/, oldest first."""
+    if not ws.inbox.is_dir():
+        return []
+    found = []
+    for path in ws.inbox.rglob("*"):
+        rel = path.relative_to(ws.inbox)
+        if any(part.startswith(".") for part in rel.parts) or not path.is_file() or not is_candidate(path):
+            continue
+        try:
+            found.append((path.stat().st_mtime, str(rel), path))
+        except OSError:
+            continue  # vanished meanwhile
+    return [p for _, _, p in sorted(found)]
+
+
+@dataclass
+class FileResult:
+    path: str
+    name: str
+    unit: str | None
+    verdict: str  # accepted / rejected / duplicate
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    receipt: Path | None = None
+    seconds: float = 0.0
+    file_id: int | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.verdict == "accepted"
+
+    @property
+    def duplicate(self) -> bool:
+        return self.verdict == "duplicate"
+
+    def as_json(self) -> dict:
+        """The pinned shape of `sancha ingest --json`."""
+        return {
+            "path": self.path,
+            "unit": self.unit,
+            "accepted": self.accepted,
+            "duplicate": self.duplicate,
+            "added": self.added,
+            "updated": self.updated,
+            "issues": [f.as_dict() for f in self.findings],
+        }
+
+
+def _relative(ws: Workspace, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(ws.root.resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())
+
+
+def _in_inbox(ws: Workspace, path: Path) -> bool:
+    try:
+        path.resolve().relative_to(ws.inbox.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def folder_unit(ws: Workspace, path: Path, units: UnitDirectory, config: Config) -> tuple[str | None, str | None]:
+    """(canonical unit, raw folder name) for a file in inbox/<unit>/…; (None, None) elsewhere."""
+    if not _in_inbox(ws, path):
+        return None, None
+    rel = path.resolve().relative_to(ws.inbox.resolve())
+    if len(rel.parts) < 2:
+        return None, None
+    folder = rel.parts[0]
+    unit = units.resolve(folder)
+    if unit is None and config.is_office(folder):
+        unit = config.office_name  # the office's own folder: it may submit for anyone
+    return unit, folder
+
+
+def _archive(ws: Workspace, data: bytes, sha: str, name: str, received: date) -> str:
+    """Store the original bytes (never a re-saved copy); returns the path relative to data/archive."""
+    rel = Path(f"{received:%Y}") / f"{received:%m}" / f"{sha[:16]}_{safe_filename(name)}"
+    dest = ws.archive / rel
+    if not (dest.exists() and dest.stat().st_size == len(data)):
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + ".part")
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, dest)
+    return rel.as_posix()
+
+
+def _parse_safely(data: bytes, name: str, config: Config, unit: str | None, received: date) -> Submission:
+    try:
+        return parse_submission(data, name, config, folder_unit=unit, received=received)
+    except Exception:  # a reader bug must reject the file, never lose it or crash the batch
+        log.error("解析 %s 时出错：\n%s", name, traceback.format_exc())
+        return Submission(name, None, unit, None, None, None, (), (Finding(
+            "internal-error", ERROR, None, None, f"{name}：系统读取该文件时出错，已记录并转交督查室",
+            "请稍后重新报送；如仍出错请联系督查室",
+        ),))
+
+
+class Ingestor:
+    """Processes files into one workspace's ledger. Cheap to create; holds the open ledger."""
+
+    def __init__(self, ws: Workspace, ledger: Ledger):
+        self.ws = ws
+        self.ledger = ledger
+        self.config = ws.config
+        self.units = UnitDirectory(self.config)
+        self.lock = FileLock(str(ws.locks / "ingest.lock"))
+
+    # -- public ---------------------------------------------------------------------------
+    def ingest(self, path: Path, received: date | None = None) -> FileResult | None:
+        """Process one file; None when it is not a submission or another process took it."""
+        if not is_candidate(path):
+            return None
+        with self.lock:
+            return self._ingest_locked(path, received or date.today())
+
+    def recover(self) -> list[FileResult]:
+        """Finish files a crash left recorded but unanswered (receipt, cleanup)."""
+        results = []
+        with self.lock:
+            for record in self.ledger.files(state="recorded"):
+                source = self.ws.root / record.source_path
+                results.append(self._finish(record, source if source.exists() else None, 0.0))
+        return results
+
+    # -- steps ----------------------------------------------------------------------------
+    def _ingest_locked(self, path: Path, received: date) -> FileResult | None:
+        started = time.perf_counter()
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None  # another process answered it already
+        except OSError as e:
+            log.warning("暂时无法读取 %s：%s", path, e)
+            return None  # still being written or locked by its owner: try again later
+        sha = hashlib.sha256(data).hexdigest()
+        source_path = _relative(self.ws, path)
+
+        pending = self.ledger.pending_for(sha, source_path)
+        if pending:
+            return self._finish(pending, path, started)
+
+        unit, folder = folder_unit(self.ws, path, self.units, self.config)
+        first = self.ledger.first_with_hash(sha)
+        if first:
+            return self._record_duplicate(first, path, sha, source_path, unit, received, started)
+
+        archive = _archive(self.ws, data, sha, path.name, received)
+        sub = _parse_safely(data, path.name, self.config, unit, received)
+        findings = list(sub.findings)
+        if folder and unit is None:
+            findings.append(Finding(
+                "unknown-folder", "warning", None, None,
+                f"文件所在文件夹 “{folder}” 不是登记的单位名称", "请把文件放进 inbox/<单位名称>/ 或直接放进 inbox/",
+            ))
+        by_office = self.config.is_office(sub.unit)
+        plan = None
+        if sub.ok:
+            touched = self.ledger.items_for_merge((r.item_id for r in sub.rows if r.item_id),
+                                                  (r.lead_unit for r in sub.rows))
+            year = received.year
+            plan = plan_merge(sub, touched, received=received, now=now_iso(), year=year,
+                              next_seq=self.ledger.next_seq(year), by_office=by_office)
+            findings += plan.findings
+        accepted = plan is not None and plan.ok
+        with self.ledger.transaction():
+            file_id = self.ledger.record_file(
+                sha256=sha, name=path.name, source_path=source_path, unit=sub.unit, received_on=received,
+                verdict="accepted" if accepted else "rejected", duplicate_of=None, archive_path=archive,
+                added=[i.id for i in plan.added] if accepted else [],
+                updated=[i.id for i in plan.updated] if accepted else [],
+                findings=[f.as_dict() for f in findings],
+            )
+            if accepted:
+                self._apply(plan, file_id)
+        record = self.ledger.file(file_id)
+        return self._finish(record, path, started)
+
+    def _apply(self, plan, file_id: int) -> None:
+        at = now_iso()
+        self.ledger.insert_items([(i, plan.keys[i.id]) for i in plan.added])
+        self.ledger.replace_items([(i, plan.keys[i.id]) for i in plan.updated])
+        entries = [(i.id, at, "add", None, None, None, file_id, None) for i in plan.added]
+        changed = set()
+        for c in plan.changes:
+            changed.add(c.item_id)
+            entries.append((c.item_id, at, "update", c.field, history_value(c.old), history_value(c.new), file_id, None))
+        added = {i.id for i in plan.added}
+        entries += [(i, at, "report", None, None, None, file_id, None)
+                    for i in plan.reported if i not in added and i not in changed]
+        self.ledger.add_history(entries)
+
+    def _record_duplicate(self, first: FileRecord, path: Path, sha: str, source_path: str, unit: str | None,
+                          received: date, started: float) -> FileResult:
+        note = Finding(
+            "duplicate-file", "warning", None, None,
+            f"{path.name} 与 {first.received_on:%Y年%m月%d日} 收到的 {first.name} 内容完全相同，本次未作任何改动"
+            + ("（该文件当时已被退回）" if first.verdict == "rejected" else ""),
+            "如需更新，请修改后重新报送" if first.verdict == "accepted" else "请按退回回执修改后重新报送",
+        )
+        with self.ledger.transaction():
+            file_id = self.ledger.record_file(
+                sha256=sha, name=path.name, source_path=source_path, unit=first.unit or unit, received_on=received,
+                verdict="duplicate", duplicate_of=first.id, archive_path=first.archive_path, added=[], updated=[],
+                findings=[note.as_dict()],
+            )
+        return self._finish(self.ledger.file(file_id), path, started)
+
+    def _finish(self, record: FileRecord, path: Path | None, started: float) -> FileResult:
+        """Receipt, then remove the file from the inbox, then mark the journal row done."""
+        receipt = receipts.write_receipt(self.ws, self.ledger, record)
+        if path is not None and _in_inbox(self.ws, path):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+        self.ledger.mark_file_done(record.id, _relative(self.ws, receipt) if receipt else None)
+        result = FileResult(
+            path=record.source_path, name=record.name, unit=record.unit, verdict=record.verdict,
+            added=record.added, updated=record.updated,
+            findings=[Finding(**f) for f in record.findings], receipt=receipt,
+            seconds=time.perf_counter() - started if started else 0.0, file_id=record.id,
+        )
+        log.info("%s %s 单位=%s 新增=%d 更新=%d 用时=%.2fs", record.verdict, record.name, record.unit or "-",
+                 len(record.added), len(record.updated), result.seconds)
+        return result
+
+
+def ingest_paths(ws: Workspace, paths: Iterable[Path], received: date | None = None,
+                 progress: Callable[[FileResult | None], None] | None = None) -> list[FileResult]:
+    """Process the given files (and finish whatever a crash left half-answered first)."""
+    with Ledger.open(ws.db_path) as ledger:
+        ingestor = Ingestor(ws, ledger)
+        results = ingestor.recover()
+        for path in paths:
+            result = ingestor.ingest(Path(path), received)
+            if result is not None:
+                results.append(result)
+            if progress:
+                progress(result)
+        return results
+
+
+def ingest_inbox(ws: Workspace, received: date | None = None, progress=None) -> list[FileResult]:
+    """Process everything waiting in the inbox."""
+    return ingest_paths(ws, waiting_files(ws), received, progress)

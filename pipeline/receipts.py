@@ -1,0 +1,139 @@
+"""Receipts (回执) for every file, and a rejected workbook returned with its bad cells marked.
+
+`receipt_text` is pure; `write_receipt` puts it under outbox/<unit>/ (registered names only).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from datetime import date
+from pathlib import Path
+
+from .model import Finding, Item
+from .store import FileRecord, Ledger
+from .workspace import Workspace, safe_filename
+
+log = logging.getLogger("sancha.receipts")
+
+UNKNOWN_UNIT_FOLDER = "未识别单位"
+VERDICT_WORDS = {"accepted": "已接收", "rejected": "退回（未入台帐）", "duplicate": "重复报送（未作改动）"}
+
+
+def cn_date(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _short(text: str, n: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _finding_line(n: int, f: Finding) -> str:
+    line = f"  {n}. {f.message}"
+    if f.hint:
+        line += f"\n     建议：{f.hint}"
+    return line
+
+
+def receipt_text(office: str, record: FileRecord, items: dict[str, Item]) -> str:
+    """The receipt a unit reads: verdict, what entered the ledger with ids, or every finding."""
+    findings = [Finding(**f) for f in record.findings]
+    errors = [f for f in findings if f.severity == "error"]
+    warnings = [f for f in findings if f.severity != "error"]
+    lines = [
+        office,
+        "“三查三单”报送回执",
+        "",
+        f"文件名称：{record.name}",
+        f"报送单位：{record.unit or '未能识别'}",
+        f"收到日期：{cn_date(record.received_on)}",
+        f"回执编号：{record.id}",
+        f"处理结果：{VERDICT_WORDS[record.verdict]}",
+    ]
+    if record.verdict == "accepted":
+        lines.append(f"新增 {len(record.added)} 项，更新 {len(record.updated)} 项。今后报送进展时请填写下列编号。")
+        for title, ids in (("新增事项", record.added), ("更新事项", record.updated)):
+            if ids:
+                lines += ["", f"{title}："]
+                for item_id in ids:
+                    item = items.get(item_id)
+                    if item is None:
+                        lines.append(f"  {item_id}")
+                        continue
+                    due = "长期坚持" if item.ongoing else (cn_date(item.deadline) if item.deadline else item.deadline_text)
+                    lines.append(f"  {item_id}  {_short(item.problem)}（整改时限：{due}）")
+    elif record.verdict == "rejected":
+        lines += ["", f"发现 {len(errors)} 处错误，整个文件未录入台帐。请全部修改后重新报送："]
+        lines += [_finding_line(n, f) for n, f in enumerate(errors, 1)]
+    if warnings:
+        lines += ["", "提示（不影响处理结果）："]
+        lines += [_finding_line(n, f) for n, f in enumerate(warnings, 1)]
+    lines += ["", f"{office}", cn_date(record.received_on), ""]
+    return "\r\n".join(lines)  # Notepad on older Windows wants CRLF
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def unit_folder(ws: Workspace, unit: str | None) -> Path:
+    config = ws.config
+    if unit and (unit in config.unit_names or config.is_office(unit)):
+        return ws.unit_outbox(unit)
+    return ws.outbox / UNKNOWN_UNIT_FOLDER
+
+
+def write_receipt(ws: Workspace, ledger: Ledger, record: FileRecord) -> Path:
+    """Write (or rewrite, identically) the receipt of a journalled file; returns its path."""
+    folder = unit_folder(ws, record.unit)
+    stem = safe_filename(Path(record.name).stem)
+    path = folder / f"回执_{record.received_on:%Y%m%d}_{stem}_{record.id}.txt"
+    items = {i: ledger.item(i) for i in record.added + record.updated}
+    text = receipt_text(ws.config.office_name, record, {k: v for k, v in items.items() if v})
+    _atomic_write(path, ("\ufeff" + text).encode("utf-8"))
+    if record.verdict == "rejected" and record.archive_path:
+        marked = marked_workbook(ws.archive / record.archive_path, record.name, [Finding(**f) for f in record.findings])
+        if marked is not None:
+            _atomic_write(folder / f"退回标注_{record.id}_{safe_filename(record.name)}", marked)
+    return path
+
+
+def marked_workbook(original: Path, name: str, findings: list[Finding]) -> bytes | None:
+    """The unit's own .xlsx with each bad cell filled red and commented; None when not possible.
+
+    Only for .xlsx/.xlsm that openpyxl can open; the archive keeps the untouched original.
+    """
+    if not name.lower().endswith((".xlsx", ".xlsm")):
+        return None
+    located = [f for f in findings if f.sheet and f.cell]
+    if not located:
+        return None
+    try:
+        from openpyxl import load_workbook
+        from openpyxl.comments import Comment
+        from openpyxl.styles import PatternFill
+
+        wb = load_workbook(original, rich_text=False)
+        red = PatternFill("solid", fgColor="FFFF9999")
+        notes: dict[tuple[str, str], list[str]] = {}
+        for f in located:
+            notes.setdefault((f.sheet, f.cell), []).append(f.message + (f"（建议：{f.hint}）" if f.hint else ""))
+        for (sheet, cell), messages in notes.items():
+            if sheet not in wb.sheetnames:
+                continue
+            c = wb[sheet][cell]
+            if type(c).__name__ == "MergedCell":
+                continue
+            c.fill = red
+            c.comment = Comment("\n".join(messages)[:2000], "督查室")
+        buf = io.BytesIO()
+        wb.save(buf)
+        return buf.getvalue()
+    except Exception as e:  # a workbook openpyxl cannot round-trip still gets its text receipt
+        log.warning("无法生成退回标注表 %s：%s", name, e)
+        return None

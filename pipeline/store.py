@@ -1,0 +1,408 @@
+"""The ledger (三单工作台帐) in SQLite: items, their history, the files journal, office
+actions and weekly runs. WAL mode; every change happens inside one transaction.
+
+The shell around the functional core: it loads plain `Item`s for the core and applies the
+plans the core returns.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .model import Item
+
+SCHEMA_VERSION = 1
+
+# Named migrations, applied in order and recorded in `migrations`.
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_initial",
+        """
+        CREATE TABLE files (
+            id INTEGER PRIMARY KEY,
+            sha256 TEXT NOT NULL,
+            name TEXT NOT NULL,            -- original file name
+            source_path TEXT NOT NULL,     -- where it was found, relative to the workspace when inside it
+            unit TEXT,                     -- canonical submitting unit, if known
+            received_on TEXT NOT NULL,     -- the day the submission counts from
+            processed_at TEXT NOT NULL,
+            verdict TEXT NOT NULL CHECK (verdict IN ('accepted', 'rejected', 'duplicate')),
+            duplicate_of INTEGER REFERENCES files(id),
+            archive_path TEXT,             -- relative to data/archive
+            added TEXT NOT NULL DEFAULT '[]',
+            updated TEXT NOT NULL DEFAULT '[]',
+            findings TEXT NOT NULL DEFAULT '[]',
+            receipt_path TEXT,
+            state TEXT NOT NULL CHECK (state IN ('recorded', 'done'))  -- 'recorded': receipt/cleanup pending
+        );
+        CREATE INDEX files_sha ON files(sha256);
+        CREATE INDEX files_state ON files(state);
+
+        CREATE TABLE items (
+            id TEXT PRIMARY KEY,
+            year INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            unit TEXT NOT NULL,
+            co_units TEXT NOT NULL DEFAULT '[]',
+            source TEXT,
+            problem TEXT NOT NULL,
+            problem_key TEXT NOT NULL,
+            measures TEXT NOT NULL,
+            deadline TEXT,
+            deadline_text TEXT NOT NULL DEFAULT '',
+            ongoing INTEGER NOT NULL DEFAULT 0,
+            owner TEXT,
+            progress TEXT,
+            status TEXT,
+            done_on TEXT,
+            remark TEXT,
+            created_on TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            closed_on TEXT,
+            last_report_on TEXT,
+            lookback_on TEXT,
+            original_deadline TEXT,
+            UNIQUE (year, seq)
+        );
+        CREATE INDEX items_unit_key ON items(unit, problem_key);
+
+        CREATE TABLE history (
+            id INTEGER PRIMARY KEY,
+            item_id TEXT NOT NULL REFERENCES items(id),
+            at TEXT NOT NULL,
+            action TEXT NOT NULL,          -- add / update / report / close / reopen / lookback / extend
+            field TEXT,
+            old TEXT,
+            new TEXT,
+            file_id INTEGER REFERENCES files(id),
+            note TEXT
+        );
+        CREATE INDEX history_item ON history(item_id);
+
+        CREATE TABLE circulars (
+            year INTEGER NOT NULL,
+            week_key TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (year, week_key),
+            UNIQUE (year, number)
+        );
+
+        CREATE TABLE snapshots (
+            week_key TEXT PRIMARY KEY,
+            as_of TEXT NOT NULL,
+            figures TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """,
+    ),
+]
+
+ITEM_COLUMNS = (
+    "id", "unit", "co_units", "source", "problem", "measures", "deadline", "deadline_text", "ongoing",
+    "owner", "progress", "status", "done_on", "remark", "created_on", "updated_at", "closed_on",
+    "last_report_on", "lookback_on", "original_deadline",
+)
+_DATE_FIELDS = {"deadline", "done_on", "created_on", "closed_on", "last_report_on", "lookback_on", "original_deadline"}
+
+
+def now_iso() -> str:
+    return datetime.now().isoformat(timespec="seconds")
+
+
+def _d(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def item_from_row(r: sqlite3.Row | tuple) -> Item:
+    (id_, unit, co_units, source, problem, measures, deadline, deadline_text, ongoing, owner, progress,
+     status, done_on, remark, created_on, updated_at, closed_on, last_report_on, lookback_on,
+     original_deadline) = tuple(r)
+    return Item(
+        id=id_, unit=unit, co_units=tuple(json.loads(co_units)), source=source, problem=problem,
+        measures=measures, deadline=_d(deadline), deadline_text=deadline_text, ongoing=bool(ongoing),
+        owner=owner, progress=progress, status=status, done_on=_d(done_on), remark=remark,
+        created_on=_d(created_on), updated_at=updated_at, closed_on=_d(closed_on),
+        last_report_on=_d(last_report_on), lookback_on=_d(lookback_on),
+        original_deadline=_d(original_deadline),
+    )
+
+
+def item_values(item: Item) -> tuple:
+    """Column values of an item, in ITEM_COLUMNS order (dates as ISO text)."""
+    out = []
+    for name in ITEM_COLUMNS:
+        v = getattr(item, name)
+        if name == "co_units":
+            v = json.dumps(list(v), ensure_ascii=False)
+        elif name == "ongoing":
+            v = int(v)
+        elif name in _DATE_FIELDS:
+            v = _iso(v)
+        out.append(v)
+    return tuple(out)
+
+
+def history_value(value) -> str | None:
+    """How a field value is written into history (text; lists as JSON; dates ISO)."""
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return json.dumps(list(value), ensure_ascii=False)
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def split_id(item_id: str) -> tuple[int, int]:
+    year, seq = item_id.split("-", 1)
+    return int(year), int(seq)
+
+
+def format_id(year: int, seq: int) -> str:
+    return f"{year}-{seq:04d}"
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    id: int
+    sha256: str
+    name: str
+    source_path: str
+    unit: str | None
+    received_on: date
+    processed_at: str
+    verdict: str
+    duplicate_of: int | None
+    archive_path: str | None
+    added: list[str]
+    updated: list[str]
+    findings: list[dict]
+    receipt_path: str | None
+    state: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    item_id: str
+    at: str
+    action: str
+    field: str | None
+    old: str | None
+    new: str | None
+    file_name: str | None
+    note: str | None
+
+
+class LedgerError(Exception):
+    """A ledger operation the user asked for cannot be done (unknown id, wrong state)."""
+
+
+class Ledger:
+    """A connection to the ledger database. Use as a context manager."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | None = None):
+        self.conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path | str) -> "Ledger":
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=60000")
+        ledger = cls(conn, path)
+        ledger._migrate()
+        return ledger
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- schema ---------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        with self.transaction():
+            self.conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            done = {r[0] for r in self.conn.execute("SELECT name FROM migrations")}
+            for name, sql in MIGRATIONS:
+                if name in done:
+                    continue
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+                self.conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, now_iso()))
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT; rolled back on any exception."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def integrity_problems(self) -> list[str]:
+        """Empty when the database is sound (SQLite's own check plus the ledger's invariants)."""
+        problems = [r[0] for r in self.conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
+        problems += [f"外键错误：{r}" for r in self.conn.execute("PRAGMA foreign_key_check")]
+        for (sha, n) in self.conn.execute(
+            "SELECT sha256, COUNT(*) FROM files WHERE verdict != 'duplicate' GROUP BY sha256 HAVING COUNT(*) > 1"
+        ):
+            problems.append(f"同一文件（{sha[:12]}）有 {n} 个非重复裁定")
+        return problems
+
+    # -- items ----------------------------------------------------------------------------
+    _SELECT = "SELECT " + ", ".join(ITEM_COLUMNS) + " FROM items"
+
+    def items(self, unit: str | None = None) -> list[Item]:
+        if unit is None:
+            rows = self.conn.execute(self._SELECT + " ORDER BY year, seq")
+        else:
+            rows = self.conn.execute(self._SELECT + " WHERE unit = ? ORDER BY year, seq", (unit,))
+        return [item_from_row(r) for r in rows]
+
+    def item(self, item_id: str) -> Item | None:
+        r = self.conn.execute(self._SELECT + " WHERE id = ?", (item_id,)).fetchone()
+        return item_from_row(r) if r else None
+
+    def items_for_merge(self, ids: Iterable[str], units: Iterable[str]) -> list[Item]:
+        """The items a submission may touch: those it names by id and those of its lead units."""
+        ids, units = sorted(set(ids)), sorted(set(units))
+        found: dict[str, Item] = {}
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start:chunk_start + 500]
+            q = self._SELECT + f" WHERE id IN ({','.join('?' * len(chunk))})"
+            found.update((i.id, i) for i in map(item_from_row, self.conn.execute(q, chunk)))
+        for unit in units:
+            found.update((i.id, i) for i in self.items(unit))
+        return list(found.values())
+
+    def next_seq(self, year: int) -> int:
+        r = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM items WHERE year = ?", (year,)).fetchone()
+        return r[0] + 1
+
+    def insert_items(self, items: list[tuple[Item, str]]) -> None:
+        """Insert new items with their problem keys; inside a transaction."""
+        cols = ITEM_COLUMNS + ("year", "seq", "problem_key")
+        sql = f"INSERT INTO items ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        self.conn.executemany(sql, [item_values(i) + split_id(i.id) + (key,) for i, key in items])
+
+    def replace_items(self, items: list[tuple[Item, str]]) -> None:
+        """Write the new state of existing items; inside a transaction."""
+        cols = ITEM_COLUMNS[1:] + ("problem_key",)
+        sql = f"UPDATE items SET {', '.join(c + ' = ?' for c in cols)} WHERE id = ?"
+        self.conn.executemany(sql, [item_values(i)[1:] + (key, i.id) for i, key in items])
+
+    def add_history(self, entries: Iterable[tuple]) -> None:
+        """Entries are (item_id, at, action, field, old, new, file_id, note)."""
+        self.conn.executemany(
+            "INSERT INTO history (item_id, at, action, field, old, new, file_id, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            list(entries),
+        )
+
+    def history(self, item_id: str) -> list[HistoryEntry]:
+        rows = self.conn.execute(
+            "SELECT h.item_id, h.at, h.action, h.field, h.old, h.new, f.name, h.note FROM history h "
+            "LEFT JOIN files f ON f.id = h.file_id WHERE h.item_id = ? ORDER BY h.id",
+            (item_id,),
+        )
+        return [HistoryEntry(*r) for r in rows]
+
+    # -- files journal --------------------------------------------------------------------
+    _FILE_COLS = ("id, sha256, name, source_path, unit, received_on, processed_at, verdict, duplicate_of, "
+                  "archive_path, added, updated, findings, receipt_path, state")
+
+    def _file(self, r) -> FileRecord:
+        (id_, sha, name, source_path, unit, received_on, processed_at, verdict, duplicate_of, archive_path,
+         added, updated, findings, receipt_path, state) = r
+        return FileRecord(id_, sha, name, source_path, unit, date.fromisoformat(received_on), processed_at,
+                          verdict, duplicate_of, archive_path, json.loads(added), json.loads(updated),
+                          json.loads(findings), receipt_path, state)
+
+    def files(self, state: str | None = None) -> list[FileRecord]:
+        if state:
+            rows = self.conn.execute(f"SELECT {self._FILE_COLS} FROM files WHERE state = ? ORDER BY id", (state,))
+        else:
+            rows = self.conn.execute(f"SELECT {self._FILE_COLS} FROM files ORDER BY id")
+        return [self._file(r) for r in rows]
+
+    def file(self, file_id: int) -> FileRecord | None:
+        r = self.conn.execute(f"SELECT {self._FILE_COLS} FROM files WHERE id = ?", (file_id,)).fetchone()
+        return self._file(r) if r else None
+
+    def first_with_hash(self, sha256: str) -> FileRecord | None:
+        r = self.conn.execute(
+            f"SELECT {self._FILE_COLS} FROM files WHERE sha256 = ? AND verdict != 'duplicate' ORDER BY id LIMIT 1",
+            (sha256,),
+        ).fetchone()
+        return self._file(r) if r else None
+
+    def pending_for(self, sha256: str, source_path: str) -> FileRecord | None:
+        """A file recorded but not yet answered and cleaned up (a crash in between)."""
+        r = self.conn.execute(
+            f"SELECT {self._FILE_COLS} FROM files WHERE sha256 = ? AND source_path = ? AND state = 'recorded' "
+            "ORDER BY id DESC LIMIT 1",
+            (sha256, source_path),
+        ).fetchone()
+        return self._file(r) if r else None
+
+    def record_file(self, *, sha256: str, name: str, source_path: str, unit: str | None, received_on: date,
+                    verdict: str, duplicate_of: int | None, archive_path: str | None, added: list[str],
+                    updated: list[str], findings: list[dict]) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO files (sha256, name, source_path, unit, received_on, processed_at, verdict, duplicate_of, "
+            "archive_path, added, updated, findings, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'recorded')",
+            (sha256, name, source_path, unit, received_on.isoformat(), now_iso(), verdict, duplicate_of,
+             archive_path, json.dumps(added), json.dumps(updated), json.dumps(findings, ensure_ascii=False)),
+        )
+        return cur.lastrowid
+
+    def mark_file_done(self, file_id: int, receipt_path: str | None) -> None:
+        self.conn.execute("UPDATE files SET state = 'done', receipt_path = ? WHERE id = ?", (receipt_path, file_id))
+
+    # -- weekly circular numbers and snapshots -------------------------------------------
+    def assign_circular_number(self, year: int, week_key: str) -> int:
+        """The circular's number for that week: kept on a re-run, the next of the year otherwise."""
+        with self.transaction():
+            r = self.conn.execute(
+                "SELECT number FROM circulars WHERE year = ? AND week_key = ?", (year, week_key)
+            ).fetchone()
+            if r:
+                return r[0]
+            n = self.conn.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM circulars WHERE year = ?", (year,)).fetchone()[0]
+            self.conn.execute("INSERT INTO circulars VALUES (?, ?, ?, ?)", (year, week_key, n, now_iso()))
+            return n
+
+    def save_snapshot(self, week_key: str, as_of: date, figures: dict) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO snapshots VALUES (?, ?, ?, ?) ON CONFLICT(week_key) DO UPDATE SET "
+                "as_of = excluded.as_of, figures = excluded.figures, created_at = excluded.created_at",
+                (week_key, as_of.isoformat(), json.dumps(figures, ensure_ascii=False), now_iso()),
+            )
+
+    def snapshots(self) -> list[tuple[str, date, dict]]:
+        rows = self.conn.execute("SELECT week_key, as_of, figures FROM snapshots ORDER BY as_of")
+        return [(k, date.fromisoformat(a), json.loads(f)) for k, a, f in rows]
