@@ -406,3 +406,55 @@ class Ledger:
     def snapshots(self) -> list[tuple[str, date, dict]]:
         rows = self.conn.execute("SELECT week_key, as_of, figures FROM snapshots ORDER BY as_of")
         return [(k, date.fromisoformat(a), json.loads(f)) for k, a, f in rows]
+
+    # -- office actions (销号, 重新打开, 回头看, 延期) ------------------------------------------
+    def _require(self, item_id: str) -> Item:
+        item = self.item(item_id)
+        if item is None:
+            raise LedgerError(f"台帐中没有编号 {item_id}")
+        return item
+
+    def _set(self, item: Item, action: str, on: date, note: str | None, **fields) -> None:
+        at = now_iso()
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        values = [_iso(v) if isinstance(v, date) else v for v in fields.values()]
+        self.conn.execute(f"UPDATE items SET {sets}, updated_at = ? WHERE id = ?", (*values, at, item.id))
+        entries = [(item.id, at, action, k, history_value(getattr(item, k)), history_value(v), None, note)
+                   for k, v in fields.items()] or [(item.id, at, action, None, None, None, None, note)]
+        self.add_history(entries)
+
+    def close_items(self, ids: list[str], on: date, note: str | None = None) -> None:
+        """销号: the office confirms the fix; all or nothing."""
+        with self.transaction():
+            for item_id in ids:
+                item = self._require(item_id)
+                if item.closed_on:
+                    raise LedgerError(f"{item_id} 已于 {item.closed_on} 销号")
+                self._set(item, "close", on, note, closed_on=on)
+
+    def reopen_item(self, item_id: str, on: date, note: str | None = None) -> None:
+        with self.transaction():
+            item = self._require(item_id)
+            if not item.closed_on:
+                raise LedgerError(f"{item_id} 尚未销号，无需重新打开")
+            self._set(item, "reopen", on, note, closed_on=None)
+
+    def record_lookbacks(self, ids: list[str], on: date, note: str | None = None) -> None:
+        """回头看 recorded on these items; all or nothing."""
+        with self.transaction():
+            for item_id in ids:
+                self._set(self._require(item_id), "lookback", on, note, lookback_on=on)
+
+    def extend_deadline(self, item_id: str, to: date, on: date, note: str | None = None) -> Item:
+        """延期 approved by the office; the first deadline is kept in original_deadline."""
+        with self.transaction():
+            item = self._require(item_id)
+            if item.ongoing or item.deadline is None:
+                raise LedgerError(f"{item_id} 为长期坚持事项，没有整改时限可延")
+            if to <= item.deadline:
+                raise LedgerError(f"新时限 {to} 应晚于现时限 {item.deadline}")
+            fields = dict(deadline=to, deadline_text=f"{to.year}年{to.month}月{to.day}日（延期）")
+            if item.original_deadline is None:
+                fields["original_deadline"] = item.deadline
+            self._set(item, "extend", on, note, **fields)
+        return self.item(item_id)

@@ -25,8 +25,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+console = Console(highlight=False, soft_wrap=True, markup=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 class UserError(Exception):

@@ -1,0 +1,85 @@
+"""The ledger as data for scripts and people: JSON, CSV and a clean xlsx sheet.
+
+`item_record` is the pinned JSON shape of one item; state fields (as of a date) are added by
+`with_state`. Writers at the bottom turn records into bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+
+from .model import Item, ItemState
+
+# Pinned keys of `sancha export --format json` (issue 2) and the state keys added (issue 3).
+ITEM_KEYS = ("id", "unit", "co_units", "source", "problem", "measures", "deadline", "deadline_text", "ongoing",
+             "owner", "progress", "status", "done_on", "remark", "updated_at")
+STATE_KEYS = ("state", "report_due", "overdue_workdays", "report_missing", "key_supervision", "lookback_due",
+              "provisional")
+
+# Column titles people read, for CSV and xlsx.
+TITLES = {
+    "id": "编号", "unit": "牵头责任单位", "co_units": "配合责任单位", "source": "问题来源", "problem": "整改问题",
+    "measures": "整改措施", "deadline": "整改时限", "deadline_text": "整改时限（原文）", "ongoing": "长期坚持",
+    "owner": "责任人", "progress": "整改进展", "status": "完成情况", "done_on": "完成日期", "remark": "备注",
+    "updated_at": "更新时间", "state": "状态", "report_due": "报送截止日", "overdue_workdays": "逾期工作日",
+    "report_missing": "未按时报送", "key_supervision": "重点督查", "lookback_due": "待回头看",
+    "provisional": "日期暂定",
+}
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def item_record(item: Item) -> dict:
+    return {
+        "id": item.id, "unit": item.unit, "co_units": list(item.co_units), "source": item.source,
+        "problem": item.problem, "measures": item.measures, "deadline": _iso(item.deadline),
+        "deadline_text": item.deadline_text, "ongoing": item.ongoing, "owner": item.owner,
+        "progress": item.progress, "status": item.status, "done_on": _iso(item.done_on), "remark": item.remark,
+        "updated_at": item.updated_at,
+    }
+
+
+def with_state(record: dict, state: ItemState) -> dict:
+    return {
+        **record,
+        "state": state.state, "report_due": _iso(state.report_due), "overdue_workdays": state.overdue_workdays,
+        "report_missing": state.report_missing, "key_supervision": state.key_supervision,
+        "lookback_due": state.lookback_due, "provisional": state.provisional,
+    }
+
+
+def records(items: list[Item], states: dict[str, ItemState] | None = None) -> list[dict]:
+    out = [item_record(i) for i in items]
+    if states:
+        out = [with_state(r, states[r["id"]]) for r in out]
+    return out
+
+
+def to_json(recs: list[dict]) -> bytes:
+    return (json.dumps(recs, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(value)
+    return str(value)
+
+
+def to_csv(recs: list[dict]) -> bytes:
+    """UTF-8 with BOM so Excel on Windows opens it with Chinese intact; keys as the header."""
+    keys = list(recs[0]) if recs else list(ITEM_KEYS)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(keys)
+    for r in recs:
+        writer.writerow([_cell_text(r.get(k)) for k in keys])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
