@@ -1,0 +1,235 @@
+"""Find the header of a 三单表 wherever it sits, and what surrounds it.
+
+A sheet may start with title rows and meta lines (填报单位：… 填报日期：… 检查名称：…), use the
+seed's two-row grouped header (整改问题 | 整改措施 | 整改责任 over 序号 | 具体内容 | 具体内容 | …)
+with merged cells, name columns by any alias, in any order, and end with footers
+(填表人：… 审核人：… 联系电话：…). Pure: works on `read.Sheet` rows.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .normalize import clean_text, is_blank, is_row_number, parse_item_id
+from .read import Sheet
+
+REQUIRED_FIELDS = ("problem", "measures", "deadline", "lead_unit")
+
+# Canonical header first, then the aliases seen in real files (DOMAIN.md), all normalised.
+FIELD_LABELS = {
+    "seq": ("序号",),
+    "item_id": ("编号", "台账编号"),
+    "source": ("问题来源", "检查类别", "来源"),
+    "problem": ("整改问题", "问题描述", "存在问题", "问题清单", "整改问题清单"),
+    "measures": ("整改措施", "措施", "措施清单", "整改措施清单"),
+    "deadline": ("整改时限", "完成时限", "整改期限", "时限要求", "完成时间节点"),
+    "lead_unit": ("牵头责任单位", "牵头单位", "责任单位", "主办单位"),
+    "co_units": ("配合责任单位", "配合单位", "协办单位", "协同责任单位"),
+    "owner": ("责任人", "具体责任人", "责任领导"),
+    "progress": ("整改进展", "整改落实情况", "进展情况", "落实情况"),
+    "status": ("完成情况", "整改状态", "完成状态", "状态"),
+    "done_on": ("完成日期", "完成时间", "办结时间"),
+    "remark": ("备注",),
+}
+FIELD_NAMES = {f: labels[0] for f, labels in FIELD_LABELS.items()}  # field → 中文表头
+_FIELD_OF = {label: f for f, labels in FIELD_LABELS.items() for label in labels}
+_CANONICAL = {labels[0] for labels in FIELD_LABELS.values()}
+
+# The seed's leaf 具体内容 means the problem or the measure depending on the group above it.
+_LEAF_BY_GROUP = "具体内容"
+_GROUP_FIELD = {"整改问题": "problem", "整改问题清单": "problem", "整改措施": "measures", "整改措施清单": "measures"}
+
+_MARKERS = re.compile(r"\*|\((必填|选填|必填项|选填项)\)")
+_BRACKETS = re.compile(r"\([^()]*\)")
+_SPACE = re.compile(r"\s+")
+
+_SCAN_ROWS = 40  # a header further down than this is not a header
+_IGNORED_SHEETS = ("说明", "须知", "示例")  # 填表说明 and the like are never data
+
+_FOOTER = re.compile(
+    r"(填表人|填报人|制表人|制表|审核人|审核|联系人|联系电话|电话|签字|负责人|单位负责人|主要负责人|分管领导|盖章|单位|注|说明)"
+    r"(\([^()]*\))?:"
+)
+
+_META_LABELS = {
+    "unit": ("填报单位", "报送单位", "填报部门", "单位名称", "填报单位(盖章)", "单位(盖章)"),
+    "report_date": ("填报日期", "报送日期", "填表日期", "填报时间"),
+    "inspection": ("检查名称", "督查名称", "巡查名称", "检查事项"),
+}
+_META_KIND = {label: kind for kind, labels in _META_LABELS.items() for label in labels}
+# Labels may be padded with spaces (填 报 单 位：) and written with half- or full-width colons.
+_META = re.compile(
+    "("
+    + "|".join(
+        r"[\s\u3000]*".join(re.escape(ch) for ch in label)
+        for label in sorted(_META_KIND, key=len, reverse=True)
+    ).replace(r"\(", r"[(（]").replace(r"\)", r"[)）]")
+    + r")[\s\u3000]*[:：]"
+)
+_SEAL = re.compile(r"[(（]\s*盖章\s*[)）]")
+
+
+@dataclass(frozen=True)
+class Header:
+    """Where a sheet's header is and which column holds which field."""
+
+    sheet: str
+    row: int  # 0-based index of the leaf header row; data starts below it
+    first_row: int  # 0-based index of the top header row (the group row of a two-row header)
+    columns: dict[str, int]  # canonical field → 0-based column
+    score: int
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        return tuple(f for f in REQUIRED_FIELDS if f not in self.columns)
+
+
+@dataclass(frozen=True)
+class MetaValue:
+    value: object  # the cell value (text, or a date cell)
+    cell: str  # A1
+
+
+def header_text(value) -> str:
+    """Header cell text as compared: NFKC, no spaces or line breaks, no * or （必填） markers."""
+    if not isinstance(value, str):
+        return ""
+    return _MARKERS.sub("", _SPACE.sub("", unicodedata.normalize("NFKC", value)))
+
+
+def _label_field(text: str) -> str | None:
+    if not text:
+        return None
+    return _FIELD_OF.get(text) or _FIELD_OF.get(_BRACKETS.sub("", text))
+
+
+def is_data_sheet(sheet: Sheet) -> bool:
+    return not any(word in sheet.name for word in _IGNORED_SHEETS)
+
+
+def find_header(sheet: Sheet) -> Header | None:
+    """The best-scoring header row in the top of the sheet, or None if nothing looks like one."""
+    rows = sheet.rows
+    texts = [[header_text(v) for v in row] for row in rows[:_SCAN_ROWS]]
+    best: Header | None = None
+    for r, leaf in enumerate(texts):
+        group = _group_labels(sheet, texts[r - 1], r - 1) if r else [""] * len(leaf)
+        columns = _map_columns(leaf, group)
+        score = sum(2 if f in REQUIRED_FIELDS else 1 for f in columns)
+        enough = len(columns) >= 2 and any(f in REQUIRED_FIELDS for f in columns)
+        if enough and (best is None or score > best.score):
+            uses_group = any(not leaf[c] or leaf[c] == _LEAF_BY_GROUP for c in columns.values())
+            best = Header(sheet.name, r, r - 1 if uses_group else r, columns, score)
+    if best and "seq" not in best.columns and "item_id" in best.columns:
+        best = _numbering_as_seq(best, rows)
+    return best
+
+
+def _group_labels(sheet: Sheet, texts: list[str], r: int) -> list[str]:
+    """The group label above each column: merged group cells spread over the columns they span."""
+    labels = list(texts)
+    spans = [(c0, c1) for r0, c0, r1, c1 in sheet.merged if r0 <= r <= r1 and c0 != c1]
+    if spans:
+        for c0, c1 in spans:
+            for c in range(c0 + 1, min(c1 + 1, len(labels))):
+                labels[c] = labels[c0]
+    elif any(t in _GROUP_FIELD for t in labels):
+        # Group cells typed without merging: the label runs on over the blank cells to its right.
+        for c in range(1, len(labels)):
+            labels[c] = labels[c] or labels[c - 1]
+    return labels
+
+
+def _map_columns(leaf: list[str], group: list[str]) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    canonical: set[str] = set()  # fields whose column is labelled with the canonical name
+    plain_contents = []  # 具体内容 columns whose group says nothing
+    for c, text in enumerate(leaf):
+        above = group[c] if c < len(group) else ""
+        if text == _LEAF_BY_GROUP:
+            f = _GROUP_FIELD.get(above)
+            if f is None:
+                plain_contents.append(c)
+                continue
+        else:
+            # An empty leaf under a vertically merged cell (备注 over two rows) takes the label above.
+            f = _label_field(text) or (None if text else _label_field(above))
+        if f is None:
+            continue
+        is_canonical = (text or above) in _CANONICAL
+        if f not in columns or (is_canonical and f not in canonical):
+            columns[f] = c
+            if is_canonical:
+                canonical.add(f)
+    # Without groups, two 具体内容 columns follow the seed's order: the problem, then the measure.
+    for f, c in zip(("problem", "measures"), plain_contents):
+        columns.setdefault(f, c)
+    return columns
+
+
+def _numbering_as_seq(header: Header, rows: list[list]) -> Header:
+    """编号 holding plain row numbers rather than ledger ids is the 序号 column."""
+    c = header.columns["item_id"]
+    values = []
+    for row in rows[header.row + 1 :]:
+        if is_footer(row):
+            break
+        if c < len(row) and not is_blank(row[c]):
+            values.append(row[c])
+    if values and all(is_row_number(v) and parse_item_id(v) is None for v in values):
+        columns = dict(header.columns)
+        columns["seq"] = columns.pop("item_id")
+        return Header(header.sheet, header.row, header.first_row, columns, header.score)
+    return header
+
+
+def is_footer(row: list) -> bool:
+    """A signature or meta line below the data: 填表人：… 审核人：… 联系电话：… 填报日期：…"""
+    for v in row:
+        if not is_blank(v):
+            return isinstance(v, str) and bool(
+                _FOOTER.match(_SPACE.sub("", unicodedata.normalize("NFKC", v))) or _META.match(v.strip())
+            )
+    return False
+
+
+def read_meta(rows: Iterable[tuple[int, list]]) -> dict[str, MetaValue]:
+    """填报单位 / 填报日期 / 检查名称 in these (0-based index, row) pairs: one cell or spread over cells.
+
+    Keys are "unit", "report_date" and "inspection"; the first occurrence of each counts.
+    """
+    found: dict[str, MetaValue] = {}
+    for r, row in rows:
+        cells = [(c, v) for c, v in enumerate(row) if not is_blank(v)]
+        for i, (c, v) in enumerate(cells):
+            if not isinstance(v, str):
+                continue
+            labels = list(_META.finditer(v))
+            for j, m in enumerate(labels):
+                end = labels[j + 1].start() if j + 1 < len(labels) else len(v)
+                value: object = clean_text(v[m.end() : end])
+                cell = cell_name(r, c)
+                if not value and j + 1 == len(labels) and i + 1 < len(cells):
+                    # "填报单位：" in one cell, the value in the next filled cell
+                    nc, nv = cells[i + 1]
+                    if not (isinstance(nv, str) and _META.match(nv)):
+                        value, cell = nv, cell_name(r, nc)
+                kind = _META_KIND[_SPACE.sub("", m[1]).replace("（", "(").replace("）", ")")]
+                if kind == "unit" and isinstance(value, str):
+                    value = clean_text(_SEAL.sub("", value))
+                if value != "" and kind not in found:
+                    found[kind] = MetaValue(value, cell)
+    return found
+
+
+def cell_name(r: int, c: int) -> str:
+    """A1-style name of 0-based (row, column)."""
+    letters = ""
+    c += 1
+    while c:
+        c, rem = divmod(c - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{r + 1}"

@@ -1,0 +1,276 @@
+"""Turn what units type into canonical values: dates, statuses, unit names, text.
+
+Pure functions over cell values as python-calamine gives them. A value that cannot be
+read raises `Unreadable` (with a hint for the unit); `parse.py` turns it into a finding.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from .config import Config
+from .model import (
+    STATUS_DONE,
+    STATUS_IN_PROGRESS,
+    STATUS_NEEDS_HELP,
+    STATUS_NOT_STARTED,
+    STATUS_ONGOING,
+    STATUSES,
+)
+
+
+class Unreadable(ValueError):
+    """A cell value that means nothing we know; `hint` tells the unit what to write instead."""
+
+    def __init__(self, hint: str):
+        super().__init__(hint)
+        self.hint = hint
+
+
+# ---------------------------------------------------------------- text
+
+_EDGE_SPACE = re.compile(r"^[\s\u200b\ufeff]+|[\s\u200b\ufeff]+$")
+_SPACE = re.compile(r"[\s\u200b\ufeff]+")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def clean_text(value) -> str:
+    """Cell value as text, trimmed at both ends only; '' for an empty cell."""
+    if isinstance(value, str):
+        return _EDGE_SPACE.sub("", value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime) and value.time() == time():
+        return value.date().isoformat()
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    return str(value)
+
+
+def is_blank(value) -> bool:
+    return value is None or value == "" or (isinstance(value, str) and not _EDGE_SPACE.sub("", value))
+
+
+def squeeze(text: str) -> str:
+    """NFKC (full-width → half-width) and no whitespace at all: the form names are compared in."""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text))
+
+
+def problem_key(text: str) -> str:
+    """Problem text reduced to what matters for recognising the same problem again."""
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text)).lower()
+
+
+# ---------------------------------------------------------------- ledger ids
+
+_ITEM_ID = re.compile(r"(\d{4})[-‐‑‒–—―−﹣－](\d{4,})")
+
+
+def parse_item_id(value) -> str | None:
+    """A ledger id such as 2026-0001 (full-width digits and dash variants accepted), else None."""
+    m = _ITEM_ID.fullmatch(squeeze(clean_text(value)))
+    return f"{m[1]}-{m[2]}" if m else None
+
+
+def is_row_number(value) -> bool:
+    """A plain row number such as 1, 1.0 or "1": what a 序号 column holds."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return float(value).is_integer()
+    return squeeze(str(value)).isdigit()
+
+
+# ---------------------------------------------------------------- dates
+
+@dataclass(frozen=True)
+class Deadline:
+    """整改时限 read: a date, or ongoing (长期坚持) with no date."""
+
+    date: date | None
+    ongoing: bool = False
+
+
+_EXCEL_EPOCH = date(1899, 12, 30)
+# Serial numbers of 2000-01-01 .. 2099-12-31: a deadline outside these is a typo, not a date
+_SERIAL_RANGE = (36526, 73050)
+
+_IMMEDIATE = {"立行立改", "立即整改", "即知即改"}
+_ONGOING = {"长期坚持", "持续推进", "长期", "持续整改"}
+_YEAR_END = {"年底", "年末", "今年底", "今年年底"}
+
+_YMD = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})|(\d{4})年(\d{1,2})月(\d{1,2})[日号]?|(\d{4})(\d{2})(\d{2})")
+_MD = re.compile(r"(\d{1,2})月(\d{1,2})[日号]")
+_YEAR_MONTH_END = re.compile(r"(?:(\d{4})年)?(\d{1,2})月份?(?:底|末)")
+_YEAR_END_OF = re.compile(r"(\d{4})年(?:年底|底|年末|末)")
+_TIME_SUFFIX = re.compile(r"\s+\d{1,2}:\d{2}(:\d{2})?$")
+_BEFORE = re.compile(r"(之前|以前|前)$")
+_NUMBER = re.compile(r"\d+(\.\d+)?")
+
+DEADLINE_HINT = "请写成 2026-12-31、2026年12月31日、2026年12月底、年底前、立行立改 或 长期坚持"
+DATE_HINT = "请写成 2026-12-31 或 2026年12月31日"
+
+
+def parse_deadline(value, submitted_on: date) -> Deadline:
+    """Read a non-blank 整改时限 cell.
+
+    `submitted_on` is the 填报日期, else the day the file was received: it is what 立行立改
+    means, and its year completes forms without one (12月15日前, 年底前).
+    """
+    if isinstance(value, str):
+        return _deadline_from_text(value, submitted_on)
+    return Deadline(_date_from_cell(value, DEADLINE_HINT))
+
+
+@lru_cache(maxsize=4096)
+def _deadline_from_text(text: str, submitted_on: date) -> Deadline:
+    s = squeeze(_TIME_SUFFIX.sub("", text.strip()))
+    if s in _IMMEDIATE:
+        return Deadline(submitted_on)
+    if s in _ONGOING:
+        return Deadline(None, ongoing=True)
+    s = _BEFORE.sub("", s)
+    if s in _YEAR_END:
+        return Deadline(date(submitted_on.year, 12, 31))
+    if m := _YEAR_END_OF.fullmatch(s):
+        return Deadline(date(int(m[1]), 12, 31))
+    if m := _YEAR_MONTH_END.fullmatch(s):
+        year, month = int(m[1] or submitted_on.year), int(m[2])
+        if not 1 <= month <= 12:
+            raise Unreadable(DEADLINE_HINT)
+        return Deadline(date(year, month, calendar.monthrange(year, month)[1]))
+    if m := _MD.fullmatch(s):
+        return Deadline(_make_date(submitted_on.year, m[1], m[2], DEADLINE_HINT))
+    if re.fullmatch(r"(\d{4})年(\d{1,2})月", s):
+        raise Unreadable("只写到月份无法确定时限，请写明日期，如 2026年12月31日 或 2026年12月底")
+    return Deadline(_date_from_text(s, DEADLINE_HINT))
+
+
+def parse_date(value) -> date | None:
+    """Read a plain date (完成日期, 填报日期): a date cell, serial number or written date; None if blank."""
+    if is_blank(value):
+        return None
+    if isinstance(value, str):
+        return _date_from_text(squeeze(_TIME_SUFFIX.sub("", value.strip())), DATE_HINT)
+    return _date_from_cell(value, DATE_HINT)
+
+
+def _date_from_cell(value, hint: str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if float(value).is_integer() and 19000101 <= value <= 21001231:  # 20261231 typed as a number
+            return _date_from_text(str(int(value)), hint)
+        return _from_serial(value, hint)
+    raise Unreadable(hint)
+
+
+def _date_from_text(s: str, hint: str) -> date:
+    if m := _YMD.fullmatch(s):
+        y, mo, d = (g for g in m.groups() if g is not None)
+        return _make_date(int(y), mo, d, hint)
+    if _NUMBER.fullmatch(s):  # a serial number typed or stored as text: "46387"
+        return _from_serial(float(s), hint)
+    raise Unreadable(hint)
+
+
+def _from_serial(serial: float, hint: str) -> date:
+    if not _SERIAL_RANGE[0] <= serial <= _SERIAL_RANGE[1] + 1:
+        raise Unreadable(hint)
+    return _EXCEL_EPOCH + timedelta(days=int(serial))
+
+
+def _make_date(year, month, day, hint: str) -> date:
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        raise Unreadable(hint) from None
+
+
+# ---------------------------------------------------------------- statuses
+
+_STATUS_WORDS = {
+    STATUS_DONE: ("已完成", "已整改", "完成整改", "已办结", "完成", "整改完成", "已完成整改", "已整改完成"),
+    STATUS_IN_PROGRESS: ("推进中", "正在推进", "正在整改", "部分整改", "序时推进", "基本完成", "整改中", "进行中"),
+    STATUS_NOT_STARTED: ("未启动", "未整改", "尚未开展", "未开始", "尚未启动"),
+    STATUS_ONGOING: ("长期坚持", "持续整改", "持续推进"),
+    STATUS_NEEDS_HELP: ("需上级协调", "无法完成", "需协调"),
+}
+_STATUS_OF = {word: status for status, words in _STATUS_WORDS.items() for word in words}
+STATUS_HINT = "完成情况请填写：" + "、".join(STATUSES)
+CLOSED_HINT = "“已销号”由督查室核实后标注，单位请填写 已完成"
+
+
+def parse_status(value) -> str | None:
+    """Canonical status (one of model.STATUSES) of a 完成情况 cell; None if blank."""
+    text = clean_text(value)
+    if not text:
+        return None
+    status = _STATUS_OF.get(squeeze(text))
+    if status:
+        return status
+    raise Unreadable(CLOSED_HINT if "销号" in text else STATUS_HINT)
+
+
+# ---------------------------------------------------------------- units
+
+_CO_UNIT_SEPARATORS = re.compile(r"[、，,；;/／\s\u3000]+")
+
+
+def split_units(text: str) -> list[str]:
+    """配合责任单位 cell → names, split on 、，,；;/ and spaces (full and half width)."""
+    return [part for part in _CO_UNIT_SEPARATORS.split(text) if part]
+
+
+class UnitDirectory:
+    """The registered units, their aliases, the office's own names and the group phrases."""
+
+    def __init__(self, config: Config):
+        self.office_name = config.office_name
+        self._units: dict[str, str] = {}
+        for unit in config.units:
+            for label in (unit.name, *unit.aliases):
+                self._units[label] = unit.name
+                self._units[squeeze(label)] = unit.name
+        self._office = {squeeze(label) for label in (config.office_name, *config.office_aliases)}
+        self._groups = {squeeze(phrase): phrase for phrase in config.groups}
+        self._labels = list(self._units)
+
+    def resolve(self, name: str) -> str | None:
+        """Canonical name of a registered unit written by name or alias, else None."""
+        return self._units.get(name) or self._units.get(squeeze(name))
+
+    def is_office(self, name: str) -> bool:
+        return squeeze(name) in self._office
+
+    def group(self, phrase: str) -> str | None:
+        """The configured group phrase (各乡镇街道 …) this text is, else None."""
+        return self._groups.get(squeeze(phrase))
+
+    def labels(self) -> list[str]:
+        """Every name and alias, canonical units and the office, longest first."""
+        office = [self.office_name, *self._office]
+        return sorted({*self._labels, *office}, key=len, reverse=True)
+
+    def suggest(self, name: str, limit: int = 3) -> list[str]:
+        """Registered unit names closest to `name`, best first, for "是否应为 区财政局？"."""
+        matches = process.extract(squeeze(name), self._labels, scorer=fuzz.WRatio, limit=limit * 4, score_cutoff=50)
+        names: list[str] = []
+        for label, _score, _index in matches:
+            unit = self._units[label]
+            if unit not in names:
+                names.append(unit)
+        return names[:limit]

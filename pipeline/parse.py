@@ -1,0 +1,378 @@
+"""One submitted file → `model.Submission`: every row read, normalised and checked, without the ledger.
+
+Every finding is collected (never only the first), each naming its sheet and cell. Checks that
+need the ledger (an 编号 it does not know, another unit's 编号) belong to merge.py.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import PurePath
+
+from . import model
+from .config import Config
+from .header import FIELD_LABELS, FIELD_NAMES, REQUIRED_FIELDS, Header, MetaValue, cell_name, find_header, is_data_sheet, is_footer, read_meta
+from .model import ERROR, WARNING, Finding, Row, Submission
+from .normalize import (
+    Deadline,
+    UnitDirectory,
+    Unreadable,
+    clean_text,
+    is_blank,
+    parse_date,
+    parse_deadline,
+    parse_item_id,
+    parse_status,
+    problem_key,
+    split_units,
+)
+from .read import Sheet, read_workbook
+
+_FOOTER_AREA = 20  # rows below the first footer line still searched for 填报日期 and the like
+_A1 = re.compile(r"([A-Z]+)(\d+)")
+
+
+def parse_submission(
+    data: bytes, filename: str, config: Config, *, folder_unit: str | None = None, received: date
+) -> Submission:
+    """Read and check one file. `folder_unit` is the inbox/<unit>/ folder it came from, if any;
+    `received` the day it arrived. Never raises: a file that cannot be read is one finding."""
+    try:
+        return _Parser(config, filename, folder_unit, received).parse(data)
+    except Exception:  # any input bytes must give a receipt, not a traceback
+        name = PurePath(filename).name
+        finding = Finding("unreadable-file", ERROR, None, None, f"{name}：无法读取该文件", "请用 Excel 或 WPS 打开确认无误，另存为 .xlsx 后重新报送")
+        return Submission(filename, None, None, None, None, None, (), (finding,))
+
+
+@lru_cache(maxsize=8)
+def _directory(config: Config) -> UnitDirectory:
+    return UnitDirectory(config)
+
+
+@dataclass
+class _Submitter:
+    unit: str | None = None
+    cell: str | None = None
+    settled: bool = False  # a source named the submitter (rightly or not): no later fallback
+
+
+class _Parser:
+    def __init__(self, config: Config, filename: str, folder_unit: str | None, received: date):
+        self.config = config
+        self.units = _directory(config)
+        self.filename = filename
+        self.folder_unit = folder_unit
+        self.received = received
+        self.findings: list[Finding] = []
+        self.sheet: str | None = None
+
+    def parse(self, data: bytes) -> Submission:
+        sheets, file_findings = read_workbook(data, self.filename, self.config.limits)
+        if file_findings:
+            return self._submission(None, None, None, None, ())
+        header, sheet = self._choose_header(sheets)
+        if header is None:
+            return self._submission(None, None, None, None, ())
+        self.sheet = sheet.name
+        for f in header.missing:
+            self._error("missing-column", _header_cell(sheet, header), f"表头缺少 “{FIELD_NAMES[f]}” 列", _column_hint(f))
+
+        data_rows, footer_at = self._data_rows(sheet, header)
+        meta = read_meta((r, sheet.rows[r]) for r in range(header.first_row))
+        footer_meta = read_meta((r, sheet.rows[r]) for r in range(footer_at, min(footer_at + _FOOTER_AREA, len(sheet.rows))))
+        meta = {**footer_meta, **meta}
+        report_date = self._report_date(meta.get("report_date"))
+        inspection = clean_text(meta["inspection"].value) if "inspection" in meta else None
+        submitter = self._submitter(meta.get("unit"))
+
+        if not data_rows:
+            self._error("no-rows", _header_cell(sheet, header), "表头下没有任何事项", "请在表头下逐行填写整改事项")
+        submitted_on = report_date or self.received
+        rows = [self._row(sheet, header, r, submitted_on) for r in data_rows]
+        self._check_duplicates(rows)
+        self._check_lead_units(rows, submitter)
+        return self._submission(submitter.unit, submitter.cell, report_date, inspection, tuple(rows))
+
+    # ------------------------------------------------------------ the sheet and its header
+
+    def _choose_header(self, sheets: list[Sheet]) -> tuple[Header | None, Sheet | None]:
+        found = [(h, s) for s in sheets if is_data_sheet(s) for h in [find_header(s)] if h]
+        if not found:
+            names = "、".join(FIELD_NAMES[f] for f in REQUIRED_FIELDS)
+            first = next((s.name for s in sheets if s.visible), sheets[0].name)
+            self.findings.append(Finding(
+                "no-header", ERROR, first, None,
+                f"{PurePath(self.filename).name}：找不到三单表的表头",
+                f"表头应包含 {names} 等列，请使用统一模板",
+            ))
+            return None, None
+        header, sheet = max(found, key=lambda hs: (hs[1].visible, hs[0].score))
+        for other, other_sheet in found:
+            if other_sheet is not sheet and other_sheet.visible:
+                self.findings.append(Finding(
+                    "ignored-sheet", WARNING, other_sheet.name, cell_name(other.row, 0),
+                    f"工作表 “{other_sheet.name}” 也有三单表表头，但只读取了 “{sheet.name}”",
+                    "请把全部事项填在同一张工作表中",
+                ))
+        return header, sheet
+
+    def _data_rows(self, sheet: Sheet, header: Header) -> tuple[list[int], int]:
+        """Indexes of the data rows (blank rows skipped) and where the footer starts."""
+        columns = list(header.columns.values())
+        rows = sheet.rows
+        found = []
+        for r in range(header.row + 1, len(rows)):
+            row = rows[r]
+            if is_footer(row):
+                return found, r
+            if any(c < len(row) and not is_blank(row[c]) for c in columns):
+                found.append(r)
+        return found, len(rows)
+
+    def _report_date(self, meta: MetaValue | None) -> date | None:
+        if meta is None or (isinstance(meta.value, str) and not any(ch.isdigit() for ch in meta.value)):
+            return None  # absent, or the template's blank 年 月 日
+        try:
+            return parse_date(meta.value)
+        except Unreadable as e:
+            self._warning("bad-report-date", meta.cell, f"填报日期 “{clean_text(meta.value)}” 不是有效日期，按收到日期计算", e.hint)
+            return None
+
+    # ------------------------------------------------------------ who submits
+
+    def _submitter(self, meta: MetaValue | None) -> _Submitter:
+        folder = self._canonical(self.folder_unit) if self.folder_unit else None
+        if meta is not None:
+            text = clean_text(meta.value)
+            unit = self._canonical(text)
+            if unit is None:
+                self._error("unknown-submitter", meta.cell, f"填报单位 “{text}” 不是已登记的单位", self._did_you_mean(text))
+            elif folder and folder != self.config.office_name and unit != folder:
+                self._error(
+                    "submitter-mismatch", meta.cell,
+                    f"填报单位 “{text}” 与报送文件夹 “{self.folder_unit}” 不一致",
+                    f"请放入 {unit} 的文件夹，或把填报单位改为 {folder}",
+                )
+            return _Submitter(unit, meta.cell, settled=True)
+        if self.folder_unit:
+            if folder is None:
+                self.findings.append(Finding(
+                    "unknown-submitter", ERROR, None, None,
+                    f"报送文件夹 “{self.folder_unit}” 不是已登记的单位",
+                    "请把文件放入以本单位登记名称命名的文件夹",
+                ))
+            return _Submitter(folder, None, settled=True)
+        return _Submitter(self._unit_in_filename())
+
+    def _canonical(self, name: str) -> str | None:
+        """The office's name or a registered unit's canonical name."""
+        if self.units.is_office(name):
+            return self.config.office_name
+        return self.units.resolve(name)
+
+    def _unit_in_filename(self) -> str | None:
+        """区财政局_三单.xlsx → 区财政局: a unit name or alias at the start of the file name."""
+        stem = PurePath(self.filename).stem.replace(" ", "")
+        for label in self.units.labels():
+            if stem.startswith(label):
+                return self._canonical(label)
+        return None
+
+    def _check_lead_units(self, rows: list[Row], submitter: _Submitter) -> None:
+        resolved = [row for row in rows if self.units.resolve(row.lead_unit) == row.lead_unit]
+        if submitter.unit is None and not submitter.settled:
+            leads = {row.lead_unit for row in resolved}
+            if len(leads) == 1:
+                submitter.unit = leads.pop()
+        if submitter.unit is None:
+            if not submitter.settled:
+                self.findings.append(Finding(
+                    "unknown-submitter", ERROR, self.sheet, None, "无法确定填报单位",
+                    "请在表头上方加一行 “填报单位：本单位名称”，或放入 inbox/本单位名称/ 文件夹",
+                ))
+            return
+        if submitter.unit == self.config.office_name:
+            return  # the office may submit for any unit
+        for row in resolved:
+            if row.lead_unit != submitter.unit:
+                self._error(
+                    "lead-unit-mismatch", row.cells["lead_unit"],
+                    f"牵头责任单位 “{row.lead_unit}” 不是填报单位 {submitter.unit}",
+                    "各单位只报送本单位牵头的事项，其他单位牵头的事项由该单位报送",
+                )
+
+    # ------------------------------------------------------------ one row
+
+    def _row(self, sheet: Sheet, header: Header, r: int, submitted_on: date) -> Row:
+        raw = sheet.rows[r]
+        values = {f: (raw[c] if c < len(raw) else "") for f, c in header.columns.items()}
+        cells = {f: cell_name(r, c) for f, c in header.columns.items()}
+        text = {f: clean_text(v) for f, v in values.items()}
+
+        for f in REQUIRED_FIELDS:
+            if f in header.columns and not text[f]:
+                self._error("empty-required", cells[f], f"{FIELD_NAMES[f]} 未填写", f"每个事项都要填写{FIELD_NAMES[f]}")
+
+        item_id = None
+        if text.get("item_id"):
+            item_id = parse_item_id(text["item_id"])
+            if item_id is None:
+                self._error(
+                    "bad-item-id", cells["item_id"], f"编号 “{text['item_id']}” 不是台账编号（如 2026-0001）",
+                    "首次报送请留空；再次报送请照抄回执中的编号",
+                )
+
+        deadline = Deadline(None)
+        if text.get("deadline"):
+            try:
+                deadline = parse_deadline(values["deadline"], submitted_on)
+            except Unreadable as e:
+                self._error("bad-deadline", cells["deadline"], f"整改时限 “{text['deadline']}” 不是有效日期", e.hint)
+
+        status = self._parse_or_report(parse_status, values, text, cells, "status", "unknown-status", "无法识别")
+        done_on = self._parse_or_report(parse_date, values, text, cells, "done_on", "bad-date", "不是有效日期")
+        if status == model.STATUS_DONE and done_on is None and "done_on" in cells and not text["done_on"]:
+            self._warning("done-without-date", cells["done_on"], "完成情况为 已完成，但未填写完成日期", "请填写完成日期")
+        if done_on is not None and "status" in cells and status != model.STATUS_DONE:
+            self._warning("date-without-done", cells["status"], "填写了完成日期，但完成情况不是 已完成", "已完成的事项请把完成情况填为 已完成")
+
+        return Row(
+            sheet=sheet.name,
+            row=r + 1,
+            item_id=item_id,
+            source=text.get("source") or None,
+            problem=text.get("problem", ""),
+            measures=text.get("measures", ""),
+            deadline=deadline.date,
+            deadline_text=text.get("deadline", ""),
+            ongoing=deadline.ongoing,
+            lead_unit=self._lead_unit(text.get("lead_unit", ""), cells.get("lead_unit")),
+            co_units=self._co_units(text.get("co_units", ""), cells.get("co_units")),
+            owner=text.get("owner") or None,
+            progress=text.get("progress") or None,
+            status=status,
+            done_on=done_on,
+            remark=text.get("remark") or None,
+            cells=cells,
+        )
+
+    def _parse_or_report(self, parse, values, text, cells, field: str, code: str, complaint: str):
+        if not text.get(field):
+            return None
+        try:
+            return parse(values[field])
+        except Unreadable as e:
+            self._error(code, cells[field], f"{FIELD_NAMES[field]} “{text[field]}” {complaint}", e.hint)
+            return None
+
+    def _lead_unit(self, text: str, cell: str | None) -> str:
+        """Canonical lead unit; unresolved text is kept as written (and reported)."""
+        if not text:
+            return ""
+        unit = self.units.resolve(text)
+        if unit:
+            return unit
+        parts = split_units(text)
+        if len(parts) > 1 and all(self.units.resolve(p) or self.units.group(p) for p in parts):
+            hint = "牵头责任单位只填一个单位，其余单位请填入配合责任单位"
+        elif self.units.group(text):
+            hint = "牵头责任单位应是一个具体单位，泛指的单位请填入配合责任单位"
+        else:
+            hint = self._did_you_mean(text)
+        self._error("unknown-unit", cell, f"牵头责任单位 “{text}” 不是已登记的单位", hint)
+        return text
+
+    def _co_units(self, text: str, cell: str | None) -> tuple[str, ...]:
+        names: list[str] = []
+        for part in split_units(text):
+            name = self.units.group(part) or self.units.resolve(part)
+            if name is None:
+                self._error("unknown-unit", cell, f"配合责任单位 “{part}” 不是已登记的单位", self._did_you_mean(part))
+                name = part
+            if name not in names:
+                names.append(name)
+        return tuple(names)
+
+    def _did_you_mean(self, name: str) -> str:
+        suggestions = self.units.suggest(name)
+        if suggestions:
+            return f"是否应为 {' 或 '.join(suggestions)}？"
+        return "请填写督查室登记的单位名称（见 sancha.toml）"
+
+    def _check_duplicates(self, rows: list[Row]) -> None:
+        first_seen: dict[str, str] = {}
+        for row in rows:
+            key = problem_key(row.problem)
+            if not key:
+                continue
+            cell = row.cells["problem"]
+            if key in first_seen:
+                self._error(
+                    "duplicate-problem", cell, f"整改问题与 {self.sheet}!{first_seen[key]} 重复",
+                    "同一问题只填一行；多项措施请写在同一行的整改措施中",
+                )
+            else:
+                first_seen[key] = cell
+
+    # ------------------------------------------------------------ findings
+
+    def _error(self, code: str, cell: str | None, message: str, hint: str | None) -> None:
+        self._add(code, ERROR, cell, message, hint)
+
+    def _warning(self, code: str, cell: str | None, message: str, hint: str | None) -> None:
+        self._add(code, WARNING, cell, message, hint)
+
+    def _add(self, code: str, severity: str, cell: str | None, message: str, hint: str | None) -> None:
+        where = f"{self.sheet}!{cell}" if cell else self.sheet
+        self.findings.append(Finding(code, severity, self.sheet, cell, f"{where}：{message}", hint))
+
+    def _submission(self, unit, unit_cell, report_date, inspection, rows) -> Submission:
+        return Submission(
+            filename=self.filename,
+            sheet=self.sheet,
+            unit=unit,
+            unit_cell=unit_cell,
+            report_date=report_date,
+            inspection=inspection,
+            rows=rows,
+            findings=self._capped(),
+        )
+
+    def _capped(self) -> tuple[Finding, ...]:
+        """Findings in reading order, at most limits.max_findings of them plus one summary warning."""
+        ordered = sorted(self.findings, key=_position)
+        limit = self.config.limits.max_findings
+        if len(ordered) <= limit:
+            return tuple(ordered)
+        more = Finding(
+            "too-many-findings", WARNING, self.sheet, None,
+            f"问题过多：只列出前 {limit} 条，另有 {len(ordered) - limit} 条未列出",
+            "请先改正已列出的问题，再重新报送检查",
+        )
+        return (*ordered[:limit], more)
+
+
+def _position(finding: Finding) -> tuple[int, int]:
+    m = _A1.fullmatch(finding.cell or "")
+    if not m:
+        return (0, 0)
+    column = 0
+    for ch in m[1]:
+        column = column * 26 + ord(ch) - 64
+    return (int(m[2]), column)
+
+
+def _header_cell(sheet: Sheet, header: Header) -> str:
+    row = sheet.rows[header.row]
+    first = next((c for c, v in enumerate(row) if not is_blank(v)), 0)
+    return cell_name(header.row, first)
+
+
+def _column_hint(field: str) -> str:
+    aliases = FIELD_LABELS[field][1:]
+    also = f"（也可写作 {'、'.join(aliases)}）" if aliases else ""
+    return f"请在表头中加入 “{FIELD_NAMES[field]}” 列{also}"

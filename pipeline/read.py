@@ -1,0 +1,156 @@
+"""Bytes of a submitted file → sheets of cell values, or file-level findings.
+
+Pure: nothing here touches the filesystem. Spreadsheets are read with python-calamine,
+which sniffs the content (so an .et file from WPS, really xls or xlsx inside, reads too);
+CSV is decoded here (UTF-8 with or without BOM, UTF-16 from Excel's "Unicode text", else
+GB18030, the superset of GBK that WPS on Chinese Windows writes).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import PurePath
+
+import msoffcrypto
+from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+from .config import Limits
+from .model import ERROR, Finding
+
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".et", ".csv")
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_CSV_DELIMITERS = (",", "\t", ";")
+_MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One worksheet: `rows[r][c]` is the cell at 0-based row r, column c (A1 = rows[0][0])."""
+
+    name: str
+    rows: list[list]  # str / int / float / bool / date / datetime / time / timedelta; '' when empty
+    merged: tuple[tuple[int, int, int, int], ...] = ()  # (r0, c0, r1, c1), 0-based, inclusive
+    visible: bool = True
+
+
+def read_workbook(data: bytes, filename: str, limits: Limits) -> tuple[list[Sheet], list[Finding]]:
+    """Read every worksheet of a submitted file; on failure, no sheets and one file-level finding."""
+    name = PurePath(filename).name
+    suffix = PurePath(filename).suffix.lower()
+    if suffix not in SPREADSHEET_SUFFIXES:
+        return [], [_file_finding(
+            "unsupported-format",
+            f"{name}：不是电子表格文件（扩展名 “{suffix or '无'}”）",
+            "请报送 Excel/WPS 表格（.xlsx、.xls、.et）或 CSV 文件",
+        )]
+    if len(data) > limits.max_file_mb * _MB:
+        return [], [_file_finding(
+            "file-too-large",
+            f"{name}：文件大小 {len(data) / _MB:.1f} MB，超过上限 {limits.max_file_mb:g} MB",
+            "请删去图片和多余的工作表后再报送",
+        )]
+    if not data:
+        return [], [_unreadable(name, "文件为空，可能还没有复制完")]
+    if suffix == ".csv":
+        sheets = [Sheet(PurePath(filename).stem, _csv_rows(data))]
+    else:
+        problem = _container_problem(data, name, limits)
+        if problem:
+            return [], [problem]
+        try:
+            sheets = _calamine_sheets(data)
+        except Exception:  # calamine's errors carry no reason a unit could act on
+            return [], [_unreadable(name, "无法读取，文件可能已损坏、未复制完整，或不是表格文件")]
+    if not any(_has_value(s.rows) for s in sheets):
+        return [], [_file_finding("empty-workbook", f"{name}：表格中没有任何内容", "请填写三单表后再报送")]
+    return sheets, []
+
+
+def _container_problem(data: bytes, name: str, limits: Limits) -> Finding | None:
+    """Refuse encrypted files and zip bombs before calamine unpacks anything."""
+    if data.startswith(_OLE_MAGIC):
+        if _is_encrypted(data):
+            return _file_finding(
+                "encrypted-file",
+                f"{name}：文件设置了打开密码，无法读取",
+                "请在 Excel/WPS 中取消密码（文件 → 信息/文档加密）后重新报送",
+            )
+        return None
+    if not data.startswith(_ZIP_MAGIC):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return _unreadable(name, "文件不完整（可能还没有复制完或已损坏）")
+    unpacked = sum(e.file_size for e in entries)
+    packed = sum(e.compress_size for e in entries)
+    if unpacked > limits.max_uncompressed_mb * _MB or unpacked > limits.max_compression_ratio * max(packed, 1):
+        return _file_finding(
+            "zip-bomb",
+            f"{name}：文件解压后达 {unpacked / _MB:.0f} MB（压缩比 {unpacked / max(packed, 1):.0f} 倍），超出安全上限",
+            "请只保留三单表的内容，另存为新文件后再报送",
+        )
+    return None
+
+
+def _is_encrypted(data: bytes) -> bool:
+    try:
+        return msoffcrypto.OfficeFile(io.BytesIO(data)).is_encrypted()
+    except Exception:  # not an Office file msoffcrypto knows: calamine will say whether it reads
+        return False
+
+
+def _calamine_sheets(data: bytes) -> list[Sheet]:
+    workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    sheets = []
+    for meta in workbook.sheets_metadata:
+        if meta.typ != SheetTypeEnum.WorkSheet:
+            continue
+        sheet = workbook.get_sheet_by_name(meta.name)
+        # skip_empty_area=False keeps rows[0][0] at A1, so cell names in findings are right
+        rows = sheet.to_python(skip_empty_area=False)
+        merged = tuple((r0, c0, r1, c1) for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or ())
+        sheets.append(Sheet(meta.name, rows, merged, meta.visible == SheetVisibleEnum.Visible))
+    return sheets
+
+
+def _csv_rows(data: bytes) -> list[list]:
+    text = _decode(data)
+    sample = text[:8192]
+    delimiter = max(_CSV_DELIMITERS, key=sample.count)  # ties keep the comma, listed first
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    width = max((len(r) for r in rows), default=0)
+    return [r + [""] * (width - len(r)) for r in rows]
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("gb18030", errors="replace")
+
+
+def _has_value(rows: list[list]) -> bool:
+    return any(v != "" and not (isinstance(v, str) and v.isspace()) for row in rows for v in row)
+
+
+def _unreadable(name: str, reason: str) -> Finding:
+    return _file_finding(
+        "unreadable-file",
+        f"{name}：{reason}",
+        "请用 Excel 或 WPS 打开确认无误，另存为 .xlsx 后重新报送",
+    )
+
+
+def _file_finding(code: str, message: str, hint: str) -> Finding:
+    return Finding(code, ERROR, None, None, message, hint)
