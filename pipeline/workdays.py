@@ -44,6 +44,9 @@ SOURCE_PACKAGE = "package"
 SOURCE_CONFIG = "config"
 SOURCE_PROVISIONAL = "provisional"
 
+# Shown after every date or count derived from a provisional year (CLI, exports, documents).
+PROVISIONAL_MARK = "（暂定）"
+
 PACKAGE_YEARS = range(
     min(_cc_constants.holidays).year,
     max(_cc_constants.holidays).year + 1,

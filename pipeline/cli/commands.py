@@ -1,3 +1,4 @@
 """Imports every command module so their commands register on the app."""
 
 from . import ingest  # noqa: F401
+from . import states  # noqa: F401
