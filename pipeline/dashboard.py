@@ -1,0 +1,354 @@
+"""The dashboard (看板): one self-contained HTML page a leader opens instead of the ledger.
+
+`dashboard_context(...)` builds a pure dict from items, their states and the weekly snapshots;
+`render_dashboard(ctx)` lays it out with `resources/dashboard.html.j2` (autoescaped) and inline
+SVG charts drawn here. The page makes no network request: CSS, JS and charts are all inline, so
+it opens by double-click on an offline intranet. `write_dashboard` is the thin shell around it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Iterable
+
+import jinja2
+from markupsafe import Markup, escape
+
+from .config import Config
+from .model import (
+    STATE_CLOSED,
+    STATE_DONE,
+    STATE_DUE_SOON,
+    STATE_ONGOING,
+    STATE_ON_TRACK,
+    STATE_OVERDUE,
+    Item,
+    ItemState,
+)
+from .states import UnitSummary, compute_states, total_summary, unit_summary
+from .store import Ledger
+from .workdays import PROVISIONAL_MARK, WorkCalendar
+from .workspace import Workspace
+
+DASHBOARD_NAME = "看板.html"
+NO_SOURCE = "未填"
+
+# Sources in the order the circular lists them (问题来源); others follow alphabetically.
+SOURCE_ORDER = ("巡查", "督查", "考察", "第三方评估", "审计", "领导批示", "人大建议", "政协提案", "其他")
+
+# Item state -> (traffic light, its word). The word is always shown: colour is never the only signal.
+ITEM_LIGHTS = {
+    STATE_OVERDUE: ("red", "逾期"),
+    STATE_DUE_SOON: ("yellow", "临期"),
+    STATE_ON_TRACK: ("green", "正常"),
+    STATE_ONGOING: ("blue", "长期"),
+    STATE_DONE: ("grey", "已完成"),
+    STATE_CLOSED: ("grey", "已销号"),
+}
+STATE_ORDER = (STATE_OVERDUE, STATE_DUE_SOON, STATE_ON_TRACK, STATE_ONGOING, STATE_DONE, STATE_CLOSED)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A headline figure: key in the weekly snapshot, label, and whether a rise is good news."""
+
+    key: str
+    label: str
+    rise_is_good: bool
+
+
+# Keys are those of the weekly snapshot (`Ledger.save_snapshot(..., figures)`), see `headline_figures`.
+FIGURES = (
+    Figure("items", "整改事项", True),
+    Figure("done", "已完成", True),
+    Figure("done_on_time", "按时完成", True),
+    Figure("overdue", "逾期", False),
+    Figure("report_missing", "未按时报送", False),
+    Figure("completion_rate", "完成率", True),
+)
+COUNT_KEYS = tuple(f.key for f in FIGURES if f.key != "completion_rate")
+
+
+def headline_figures(summaries: Iterable[UnitSummary]) -> dict:
+    """The office-wide figures from per-unit summaries, keyed as a weekly snapshot stores them
+    (completion_rate 0..1, None when there are no items)."""
+    total = total_summary(summaries)
+    figures = {key: getattr(total, key) for key in COUNT_KEYS}
+    figures["completion_rate"] = total.completion_rate if total.items else None
+    return figures
+
+
+def format_rate(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def _iso_week(d: date) -> tuple[int, int]:
+    return d.isocalendar()[:2]
+
+
+def _cn_date(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _delta(key: str, now, before) -> dict | None:
+    """Change since last week, as text that carries its sign (▲/▼ and +/−), never colour alone."""
+    if now is None or before is None:
+        return None
+    diff = now - before
+    if key == "completion_rate":
+        points = round(diff * 100, 1)
+        text = f"{points:+.1f} 个百分点" if points else "持平"
+        direction = (points > 0) - (points < 0)
+    else:
+        text = f"{diff:+d}" if diff else "持平"
+        direction = (diff > 0) - (diff < 0)
+    arrow = {1: "▲", -1: "▼", 0: "■"}[direction]
+    return {"value": diff, "text": f"{arrow} {text}", "direction": direction}
+
+
+def _trend_points(trend, as_of: date, figures: dict) -> list[dict]:
+    """One point per week: the latest snapshot of each earlier ISO week, then this page's figures."""
+    weekly: dict[tuple[int, int], tuple[str, date, dict]] = {}
+    for week_key, day, snap in trend or ():
+        if _iso_week(day) < _iso_week(as_of):
+            key = _iso_week(day)
+            if key not in weekly or weekly[key][1] <= day:
+                weekly[key] = (week_key, day, snap)
+    points = []
+    for week_key, day, snap in (weekly[k] for k in sorted(weekly)):
+        point = {key: snap.get(key) for key in COUNT_KEYS}
+        rate = snap.get("completion_rate")
+        if rate is None and point["items"]:
+            rate = (point["done"] or 0) / point["items"]
+        point.update(completion_rate=rate, week=week_key, as_of=day.isoformat(), current=False)
+        points.append(point)
+    points.append({**figures, "week": "本周", "as_of": as_of.isoformat(), "current": True})
+    for p in points:
+        p["rate_display"] = format_rate(p["completion_rate"])
+    return points
+
+
+def _unit_light(summary: UnitSummary) -> tuple[str, str]:
+    if summary.overdue:
+        return "red", "逾期"
+    if summary.report_missing:
+        return "red", "缺报"
+    if summary.due_soon:
+        return "yellow", "临期"
+    return "green", "正常"
+
+
+def _source_key(source: str) -> tuple:
+    return (SOURCE_ORDER.index(source), "") if source in SOURCE_ORDER else (len(SOURCE_ORDER), source)
+
+
+def _marked(text: str, provisional: bool) -> str:
+    return f"{text}{PROVISIONAL_MARK}" if provisional and text else text
+
+
+def _item_row(item: Item, st: ItemState) -> dict:
+    light, word = ITEM_LIGHTS[st.state]
+    if item.deadline:
+        deadline = item.deadline.isoformat()
+    else:
+        deadline = item.deadline_text or ("长期坚持" if item.ongoing else "—")
+    overdue = f"{st.overdue_workdays} 个工作日" if st.overdue_workdays else ""
+    return {
+        "id": item.id,
+        "unit": item.unit,
+        "source": item.source or NO_SOURCE,
+        "problem": item.problem,
+        "owner": item.owner or "",
+        "deadline": deadline,
+        "report_due": _marked(st.report_due.isoformat() if st.report_due else "", st.provisional),
+        "state": st.state,
+        "light": light,
+        "light_word": word,
+        "overdue_workdays": st.overdue_workdays,
+        "overdue_display": _marked(overdue, st.provisional),
+        "report_missing": st.report_missing,
+        "provisional": st.provisional,
+    }
+
+
+def _key_reason(row: dict, key_overdue_workdays: int) -> str:
+    reasons = []
+    if row["overdue_workdays"] > key_overdue_workdays:
+        reasons.append(f"逾期超过 {key_overdue_workdays} 个工作日")
+    if row["report_missing"]:
+        reasons.append("整改时限届满后未按时报送整改情况")
+    return "；".join(reasons)
+
+
+def dashboard_context(config: Config, items: list[Item], states: dict[str, ItemState], as_of: date,
+                      trend: list[tuple[str, date, dict]] | None = None) -> dict:
+    """Everything the page shows, as plain data. `trend` is `Ledger.snapshots()` (may be empty)."""
+    summaries = unit_summary(items, states)
+    figures = headline_figures(summaries)
+    points = _trend_points(trend, as_of, figures)
+    previous = points[-2] if len(points) > 1 else None
+
+    headline = []
+    for f in FIGURES:
+        value = figures[f.key]
+        delta = _delta(f.key, value, previous[f.key]) if previous else None
+        if delta:
+            delta["good"] = delta["direction"] == 0 or (delta["direction"] > 0) == f.rise_is_good
+        headline.append({
+            "key": f.key,
+            "label": f.label,
+            "value": value,
+            "display": format_rate(value) if f.key == "completion_rate" else str(value),
+            "delta": delta,
+        })
+
+    rows = sorted(
+        (_item_row(item, states[item.id]) for item in items),
+        key=lambda r: (STATE_ORDER.index(r["state"]), -r["overdue_workdays"], r["unit"], r["id"]),
+    )
+    units = []
+    for s in summaries:
+        light, word = _unit_light(s)
+        units.append({
+            "rank": s.rank,
+            "unit": s.unit,
+            **{key: getattr(s, key) for key in COUNT_KEYS},
+            "due_soon": s.due_soon,
+            "completion_rate": s.completion_rate,
+            "rate_display": format_rate(s.completion_rate),
+            "light": light,
+            "light_word": word,
+        })
+
+    key_rows = [
+        {**r, "reason": _key_reason(r, config.rules.key_overdue_workdays)}
+        for r in rows
+        if states[r["id"]].key_supervision
+    ]
+    key_rows.sort(key=lambda r: (-r["overdue_workdays"], r["unit"], r["id"]))
+
+    return {
+        "title": "三查三单整改看板",
+        "office": config.office_name,
+        "as_of": as_of.isoformat(),
+        "as_of_cn": _cn_date(as_of),
+        "previous_as_of": previous["as_of"] if previous else None,
+        "headline": headline,
+        "units": units,
+        "key_supervision": key_rows,
+        "key_overdue_workdays": config.rules.key_overdue_workdays,
+        "items": rows,
+        "trend": points,
+        "filters": {
+            "unit": [u["unit"] for u in units],
+            "source": sorted({r["source"] for r in rows}, key=_source_key),
+            "state": [s for s in STATE_ORDER if any(r["state"] == s for r in rows)],
+        },
+        "provisional": any(r["provisional"] for r in rows),
+        "provisional_mark": PROVISIONAL_MARK,
+    }
+
+
+# -- charts: inline SVG drawn here, text escaped ---------------------------------------------
+
+def _svg_text(x: float, y: float, text: str, cls: str, anchor: str = "start") -> str:
+    return f'<text class="{cls}" x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">{escape(text)}</text>'
+
+
+def unit_rate_chart(units: list[dict]) -> Markup:
+    """Horizontal bars: completion rate per unit, in rank order, each bar labelled with its value."""
+    label_w, bar_w, row_h, top = 130, 220, 24, 28
+    width = label_w + bar_w + 90
+    height = top + row_h * max(len(units), 1) + 10
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'aria-labelledby="chart-units-title">',
+        '<title id="chart-units-title">各单位整改完成率（条形图，数据见“各单位排名”表）</title>',
+    ]
+    for pct in (0, 25, 50, 75, 100):
+        x = label_w + bar_w * pct / 100
+        parts.append(f'<line class="grid" x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 8}"/>')
+        parts.append(_svg_text(x, top - 12, f"{pct}%", "axis", "middle"))
+    for i, u in enumerate(units):
+        y = top + i * row_h
+        rate = u["completion_rate"] or 0
+        parts.append(_svg_text(label_w - 8, y + row_h * 0.62, u["unit"], "label", "end"))
+        parts.append(f'<rect class="bar light-{u["light"]}" x="{label_w}" y="{y + 4}" '
+                     f'width="{max(bar_w * rate, 1.5):.1f}" height="{row_h - 8}"/>')
+        parts.append(_svg_text(label_w + bar_w * rate + 6, y + row_h * 0.62,
+                               f'{u["rate_display"]} {u["light_word"]}', "value"))
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def trend_chart(points: list[dict]) -> Markup:
+    """Completion rate week by week: a line with each point's value written next to it."""
+    width, height, left, right, top, bottom, inset = 560, 230, 48, 16, 24, 44, 36
+    plot_w, plot_h = width - left - right - 2 * inset, height - top - bottom
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'aria-labelledby="chart-trend-title">',
+        '<title id="chart-trend-title">逐周整改完成率走势（折线图，数据见“逐周数据”表）</title>',
+    ]
+    for pct in (0, 25, 50, 75, 100):
+        y = top + plot_h * (1 - pct / 100)
+        parts.append(f'<line class="grid" x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}"/>')
+        parts.append(_svg_text(left - 6, y + 4, f"{pct}%", "axis", "end"))
+    step = plot_w / max(len(points) - 1, 1)
+    coords, marks = [], []
+    for i, p in enumerate(points):
+        x = left + inset + (i * step if len(points) > 1 else plot_w / 2)
+        parts.append(_svg_text(x, height - bottom + 18, p["as_of"][5:], "axis", "middle"))
+        if p["current"]:
+            parts.append(_svg_text(x, height - bottom + 34, "本周", "axis", "middle"))
+        if p["completion_rate"] is None:
+            continue
+        y = top + plot_h * (1 - p["completion_rate"])
+        coords.append(f"{x:.1f},{y:.1f}")
+        marks.append(f'<circle class="point{" current" if p["current"] else ""}" cx="{x:.1f}" cy="{y:.1f}" r="4"/>')
+        marks.append(_svg_text(x, y - 9, p["rate_display"], "value", "middle"))
+    if len(coords) > 1:
+        parts.append(f'<polyline class="line" points="{" ".join(coords)}"/>')
+    parts.extend(marks)
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).with_name("resources"), encoding="utf-8"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render_dashboard(ctx: dict) -> str:
+    """The whole page as one HTML string (UTF-8, no external references)."""
+    return _env.get_template("dashboard.html.j2").render(
+        **ctx,
+        unit_chart=unit_rate_chart(ctx["units"]),
+        trend_svg=trend_chart(ctx["trend"]),
+    )
+
+
+# -- shell --------------------------------------------------------------------------------------
+
+def write_dashboard(ws: Workspace, as_of: date, path: Path | None = None) -> Path:
+    """Read the ledger, compute states as of `as_of` and write the page (default outbox/看板.html)."""
+    config = ws.config
+    with Ledger.open(ws.db_path) as ledger:
+        items = ledger.items()
+        trend = ledger.snapshots()
+    states = compute_states(items, as_of, WorkCalendar.from_config(config), config.rules)
+    page = render_dashboard(dashboard_context(config, items, states, as_of, trend))
+    path = Path(path) if path else ws.outbox / DASHBOARD_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Write then rename, so a leader never opens a half-written page.
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
