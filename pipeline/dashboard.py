@@ -53,16 +53,17 @@ STATE_ORDER = (STATE_OVERDUE, STATE_DUE_SOON, STATE_ON_TRACK, STATE_ONGOING, STA
 
 @dataclass(frozen=True)
 class Figure:
-    """A headline figure: key in the weekly snapshot, label, and whether a rise is good news."""
+    """A headline figure: key in the weekly snapshot, label, and whether a rise is good news
+    (None: neither, e.g. more items)."""
 
     key: str
     label: str
-    rise_is_good: bool
+    rise_is_good: bool | None
 
 
 # Keys are those of the weekly snapshot (`Ledger.save_snapshot(..., figures)`), see `headline_figures`.
 FIGURES = (
-    Figure("items", "整改事项", True),
+    Figure("items", "整改事项", None),
     Figure("done", "已完成", True),
     Figure("done_on_time", "按时完成", True),
     Figure("overdue", "逾期", False),
@@ -196,7 +197,10 @@ def dashboard_context(config: Config, items: list[Item], states: dict[str, ItemS
         value = figures[f.key]
         delta = _delta(f.key, value, previous[f.key]) if previous else None
         if delta:
-            delta["good"] = delta["direction"] == 0 or (delta["direction"] > 0) == f.rise_is_good
+            if f.rise_is_good is None or delta["direction"] == 0:
+                delta["tone"] = "neutral"
+            else:
+                delta["tone"] = "good" if (delta["direction"] > 0) == f.rise_is_good else "bad"
         headline.append({
             "key": f.key,
             "label": f.label,

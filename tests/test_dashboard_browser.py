@@ -84,10 +84,10 @@ def test_page_opens_from_disk_without_errors(tmp_path, page_url):
 @pytest.mark.parametrize(
     ("filters", "expected", "count"),
     [
-        ({"unit": "区财政局"}, ["2026-0001", "2026-0002"], "筛选后显示 2 项，共 8 项"),
-        ({"state": "逾期"}, ["2026-0001", "2026-0008"], "筛选后显示 2 项，共 8 项"),
-        ({"source": HOSTILE_SOURCE}, ["2026-0008"], "筛选后显示 1 项，共 8 项"),
-        ({"unit": "区财政局", "state": "已完成"}, ["2026-0002"], "筛选后显示 1 项，共 8 项"),
+        ({"unit": "区财政局"}, ["2026-0001", "2026-0002"], "筛选（单位：区财政局）后显示 2 项，共 8 项"),
+        ({"state": "逾期"}, ["2026-0001", "2026-0008"], "筛选（状态：逾期）后显示 2 项，共 8 项"),
+        ({"source": HOSTILE_SOURCE}, ["2026-0008"], f"筛选（问题来源：{HOSTILE_SOURCE}）后显示 1 项，共 8 项"),
+        ({"unit": "区财政局", "state": "已完成"}, ["2026-0002"], "筛选（单位：区财政局；状态：已完成）后显示 1 项，共 8 项"),
     ],
 )
 def test_filters_change_what_is_visible(tmp_path, page_url, filters, expected, count):
