@@ -73,6 +73,7 @@ class _Parser:
     def parse(self, data: bytes) -> Submission:
         sheets, file_findings = read_workbook(data, self.filename, self.config.limits)
         if file_findings:
+            self.findings.extend(file_findings)
             return self._submission(None, None, None, None, ())
         header, sheet = self._choose_header(sheets)
         if header is None:

@@ -1,0 +1,188 @@
+"""Fixture submissions built in code: workbooks and CSV files as bytes, and a fixed test config.
+
+    xlsx_bytes(rows, sheet="Sheet1", merged=("A2:B2",), extra_sheets={"填表说明": [["…"]]})
+    csv_bytes(rows, "gbk")
+    submission_rows(data_row(problem="…"), data_row(seq=2, deadline="年底前"))
+
+Cell values are written as given: every str stays text (never a formula), a `date` becomes a
+date cell, an int such as 46387 a number in a General cell (an Excel serial date).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+from msoffcrypto.format.ooxml import OOXMLFile
+
+from pipeline.config import Config, parse_config
+
+DATA = Path(__file__).parent / "data"
+SAMPLES = DATA / "samples"
+
+# The canonical fill-in header (DOMAIN.md), in the template's order.
+HEADER = ["序号", "编号", "问题来源", "整改问题", "整改措施", "整改时限", "牵头责任单位", "配合责任单位", "责任人", "整改进展", "完成情况", "完成日期", "备注"]
+FIELDS = ["seq", "item_id", "source", "problem", "measures", "deadline", "lead_unit", "co_units", "owner", "progress", "status", "done_on", "remark"]
+
+CONFIG_TOML = """
+[office]
+name = "大观区人民政府办公室"
+doc_prefix = "观政办"
+cc = ["区纪委监委"]
+aliases = ["区委区政府督查室", "督查室"]
+
+[groups]
+phrases = ["各乡镇街道", "各预算单位", "区直各部门"]
+
+[[units]]
+name = "区财政局"
+aliases = ["财政局", "区财政"]
+
+[[units]]
+name = "区住房城乡建设局"
+aliases = ["区住建局", "住建局"]
+
+[[units]]
+name = "菱湖街道"
+aliases = ["菱湖街道办事处"]
+
+[[units]]
+name = "区审计局"
+aliases = ["审计局"]
+
+[[units]]
+name = "区发展改革委"
+aliases = ["区发改委"]
+
+[[units]]
+name = "区生态环境分局"
+
+[[units]]
+name = "区民政局"
+
+[[units]]
+name = "区城管局"
+
+[[units]]
+name = "区政府办公室"
+
+[[units]]
+name = "海口镇"
+
+[calendar]
+holidays = ["2027-01-01"]
+"""
+
+
+def make_config(**limits) -> Config:
+    """The fixed units above; keyword arguments override [limits] (max_findings=5, …)."""
+    extra = "".join(f"{k} = {v!r}\n" for k, v in limits.items())
+    return parse_config(CONFIG_TOML + (f"\n[limits]\n{extra}" if extra else ""))
+
+
+def data_row(seq=1, **fields) -> list:
+    """One row in HEADER order; unspecified fields get a valid 区财政局 item."""
+    values = {
+        "seq": seq,
+        "item_id": "",
+        "source": "督查",
+        "problem": f"问题{seq}：政府采购项目验收不及时",
+        "measures": "建立验收台账，逐项督促验收",
+        "deadline": "2026-12-31",
+        "lead_unit": "区财政局",
+        "co_units": "",
+        "owner": "张明",
+        "progress": "",
+        "status": "推进中",
+        "done_on": "",
+        "remark": "",
+    }
+    unknown = set(fields) - set(values)
+    if unknown:
+        raise KeyError(f"unknown fields {unknown}")
+    values.update(fields)
+    return [values[f] for f in FIELDS]
+
+
+def submission_rows(*rows, unit="区财政局", report_date="2026年11月20日", title=True, header=HEADER) -> list[list]:
+    """A typical submission: title row, meta line, header, the data rows, a blank row, a footer."""
+    out: list[list] = []
+    if title:
+        out.append(["重大决策部署落实“三查三单”整改台账"])
+    meta = [f"填报单位：{unit}" if unit else "", "", "", "", f"填报日期：{report_date}" if report_date else ""]
+    if any(meta):
+        out.append(meta)
+    out.append(list(header))
+    out.extend(rows or [data_row()])
+    out.append([])
+    out.append(["填表人：张明", "", "", "审核人：刘伟", "", "", "联系电话：0556-5500000"])
+    return out
+
+
+def xlsx_bytes(
+    rows: list[list],
+    *,
+    sheet: str = "Sheet1",
+    merged=(),
+    extra_sheets: dict[str, list[list]] | None = None,
+    hidden_columns=(),
+    hidden_sheets=(),
+) -> bytes:
+    """An .xlsx whose data sheet holds `rows` from A1. `merged` are ranges like "A2:B2";
+    `extra_sheets` come before the data sheet, as a 填表说明 sheet does in real templates."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, extra in (extra_sheets or {}).items():
+        _fill(wb.create_sheet(name), extra)
+    ws = wb.create_sheet(sheet)
+    _fill(ws, rows)
+    for ref in merged:
+        ws.merge_cells(ref)
+    for letter in hidden_columns:
+        ws.column_dimensions[letter].hidden = True
+    for name in hidden_sheets:
+        wb[name].sheet_state = "hidden"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _fill(ws, rows: list[list]) -> None:
+    for r, row in enumerate(rows, 1):
+        for c, value in enumerate(row, 1):
+            if value is None or value == "":
+                continue
+            cell = ws.cell(r, c)
+            if isinstance(value, str):
+                cell.value = value
+                cell.data_type = "s"  # text stays text, even "=HYPERLINK(…)"
+            else:
+                cell.value = value
+                if isinstance(value, date):
+                    cell.number_format = "yyyy-mm-dd"
+
+
+def csv_bytes(rows: list[list], encoding: str = "utf-8", delimiter: str = ",") -> bytes:
+    """CSV text; encoding "utf-8-sig" gives a BOM, "gbk" what WPS writes on Chinese Windows."""
+    out = io.StringIO(newline="")
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    return out.getvalue().encode(encoding)
+
+
+def encrypted_xlsx_bytes(rows: list[list], password: str = "123456") -> bytes:
+    """The same workbook with an opening password (an OLE file with EncryptionInfo)."""
+    out = io.BytesIO()
+    OOXMLFile(io.BytesIO(xlsx_bytes(rows))).encrypt(password, out)
+    return out.getvalue()
+
+
+def xls_bytes() -> bytes:
+    """A small legacy .xls (海口镇, the seed's two-row grouped header, a date cell, 2027年3月底)."""
+    return (DATA / "grouped_header.xls").read_bytes()
+
+
+def sample_bytes(name: str) -> bytes:
+    return (SAMPLES / name).read_bytes()

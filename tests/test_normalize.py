@@ -1,0 +1,147 @@
+from datetime import date, datetime
+
+import pytest
+from builders import make_config
+
+from pipeline import model
+from pipeline.normalize import (
+    Deadline,
+    UnitDirectory,
+    Unreadable,
+    clean_text,
+    parse_date,
+    parse_deadline,
+    parse_item_id,
+    parse_status,
+    problem_key,
+    split_units,
+)
+
+REPORTED = date(2026, 11, 20)
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (date(2026, 12, 31), date(2026, 12, 31)),
+        (datetime(2026, 12, 31, 0, 0), date(2026, 12, 31)),
+        (46387, date(2026, 12, 31)),
+        (46387.0, date(2026, 12, 31)),
+        ("46387", date(2026, 12, 31)),
+        (20261231, date(2026, 12, 31)),
+        ("2026-12-31", date(2026, 12, 31)),
+        ("2026/12/31", date(2026, 12, 31)),
+        ("2026.12.31", date(2026, 12, 31)),
+        ("2026-12-31 00:00:00", date(2026, 12, 31)),
+        ("2026年12月31日", date(2026, 12, 31)),
+        ("2026年12月31号", date(2026, 12, 31)),
+        ("２０２６年１２月３１日", date(2026, 12, 31)),
+        ("２０２６－１２－３１", date(2026, 12, 31)),
+        ("2026年12月底", date(2026, 12, 31)),
+        ("2027年2月底", date(2027, 2, 28)),
+        ("2026年底", date(2026, 12, 31)),
+        ("2026年年底", date(2026, 12, 31)),
+        ("2026年底前", date(2026, 12, 31)),
+        ("年底前", date(2026, 12, 31)),
+        ("年底", date(2026, 12, 31)),
+        ("12月15日前", date(2026, 12, 15)),
+        ("12月15日之前", date(2026, 12, 15)),
+        ("12月15日", date(2026, 12, 15)),
+        ("12月底前", date(2026, 12, 31)),
+        (" 2026年12月31日前\u3000", date(2026, 12, 31)),
+        ("立行立改", REPORTED),
+    ],
+)
+def test_deadline_forms(value, expected):
+    assert parse_deadline(value, REPORTED) == Deadline(expected)
+
+
+@pytest.mark.parametrize("value", ["长期坚持", "持续推进", "长期", "持续整改", " 长期坚持 "])
+def test_ongoing(value):
+    assert parse_deadline(value, REPORTED) == Deadline(None, ongoing=True)
+
+
+def test_year_comes_from_context():
+    assert parse_deadline("12月15日前", date(2027, 1, 5)).date == date(2027, 12, 15)
+    assert parse_deadline("年底前", date(2027, 1, 5)).date == date(2027, 12, 31)
+
+
+@pytest.mark.parametrize("value", ["2026.13.01", "2026-02-30", "下月", "2026年12月", "尽快", 2026, True, 5.5, "13月底"])
+def test_unreadable_deadlines(value):
+    with pytest.raises(Unreadable) as e:
+        parse_deadline(value, REPORTED)
+    assert e.value.hint
+
+
+def test_done_dates_are_plain_dates_only():
+    assert parse_date("") is None
+    assert parse_date("2026/11/25") == date(2026, 11, 25)
+    assert parse_date(datetime(2026, 11, 12, 9, 30)) == date(2026, 11, 12)
+    for value in ["立行立改", "年底前", "2026年12月底"]:
+        with pytest.raises(Unreadable):
+            parse_date(value)
+
+
+@pytest.mark.parametrize(
+    "words, status",
+    [
+        (["已完成", "已整改", "完成整改", "已办结"], model.STATUS_DONE),
+        (["推进中", "正在推进", "正在整改", "部分整改", "序时推进", "基本完成"], model.STATUS_IN_PROGRESS),
+        (["未启动", "未整改", "尚未开展"], model.STATUS_NOT_STARTED),
+        (["长期坚持", "持续整改"], model.STATUS_ONGOING),
+        (["需上级协调", "无法完成"], model.STATUS_NEEDS_HELP),
+    ],
+)
+def test_statuses(words, status):
+    assert {parse_status(w) for w in words} == {status}
+    assert parse_status(f" {words[0]}\n") == status
+
+
+def test_blank_and_unknown_statuses():
+    assert parse_status("") is None and parse_status("  ") is None
+    with pytest.raises(Unreadable) as unknown:
+        parse_status("差不多了")
+    with pytest.raises(Unreadable) as closed:
+        parse_status("已销号")
+    assert unknown.value.hint != closed.value.hint
+
+
+def test_clean_text_trims_only():
+    assert clean_text("\u3000 A&B<二期>\n第二行 \t") == "A&B<二期>\n第二行"
+    assert clean_text("=HYPERLINK(\"http://x\",\"y\")") == "=HYPERLINK(\"http://x\",\"y\")"
+    assert clean_text("（一）全角，标点") == "（一）全角，标点"
+    assert clean_text(1.0) == "1"
+    assert clean_text(2.5) == "2.5"
+    assert clean_text(date(2026, 12, 31)) == "2026-12-31"
+    assert clean_text(None) == ""
+
+
+def test_problem_key_ignores_spacing_punctuation_and_width():
+    a = problem_key("政府采购项目验收不及时，部分项目超过合同约定期限30日以上")
+    assert problem_key(" 政府采购项目 验收不及时,部分项目超过合同约定期限３０日以上。\n") == a
+    assert problem_key("ABC问题") == problem_key("abc 问题")
+    assert problem_key("另一个问题") != a
+
+
+@pytest.mark.parametrize("value, expected", [("2026-0001", "2026-0001"), ("２０２６－０００１", "2026-0001"), (" 2026—00012 ", "2026-00012"), ("1", None), ("2026-1", None), ("26-0001", None)])
+def test_item_ids(value, expected):
+    assert parse_item_id(value) == expected
+
+
+def test_split_units():
+    assert split_units("区审计局、区发展改革委") == ["区审计局", "区发展改革委"]
+    assert split_units(" 区财政局，区审计局;区城管局 / 区民政局　区教育局,,") == ["区财政局", "区审计局", "区城管局", "区民政局", "区教育局"]
+    assert split_units("") == []
+
+
+def test_unit_directory():
+    units = UnitDirectory(make_config())
+    assert units.resolve("区财政局") == "区财政局"
+    assert units.resolve("财政局") == "区财政局"
+    assert units.resolve("区住建局") == "区住房城乡建设局"
+    assert units.resolve(" 区 财政局 ") == "区财政局"
+    assert units.resolve("区财政厅") is None
+    assert units.resolve("督查室") is None and units.is_office("督查室")
+    assert units.group(" 各预算单位") == "各预算单位"
+    assert units.suggest("区财正局")[0] == "区财政局"
+    assert units.suggest("完全无关的名字") == []

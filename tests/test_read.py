@@ -1,0 +1,112 @@
+import io
+import zipfile
+from datetime import date
+
+import pytest
+from builders import HEADER, csv_bytes, data_row, encrypted_xlsx_bytes, xls_bytes, xlsx_bytes
+
+from pipeline.config import Limits
+from pipeline.read import read_workbook
+
+LIMITS = Limits()
+
+
+def codes(findings):
+    return [(f.code, f.sheet, f.cell) for f in findings]
+
+
+def test_xlsx_rows_start_at_a1_whatever_the_used_range():
+    data = xlsx_bytes([[], [], ["", "", "整改问题"]], sheet="三单")
+    sheets, findings = read_workbook(data, "a.xlsx", LIMITS)
+    assert findings == []
+    assert sheets[0].name == "三单"
+    assert sheets[0].rows[2][2] == "整改问题"
+
+
+def test_merged_ranges_and_hidden_sheets():
+    data = xlsx_bytes([["整改问题", "", "整改措施"]], merged=("A1:B1", "C1:C2"), extra_sheets={"下拉": [["x"]]}, hidden_sheets=("下拉",))
+    sheets, _ = read_workbook(data, "a.xlsx", LIMITS)
+    hidden, main = sheets
+    assert (hidden.name, hidden.visible) == ("下拉", False)
+    assert set(main.merged) == {(0, 0, 0, 1), (0, 2, 1, 2)}
+    assert main.visible
+
+
+def test_cell_types_come_through():
+    data = xlsx_bytes([[46387, date(2026, 12, 31), "1"]])
+    (sheet,), _ = read_workbook(data, "a.xlsx", LIMITS)
+    assert sheet.rows[0] == [46387, date(2026, 12, 31), "1"]
+
+
+def test_legacy_xls():
+    sheets, findings = read_workbook(xls_bytes(), "海口镇.xls", LIMITS)
+    assert findings == []
+    assert sheets[0].rows[3][:2] == ["序号", "具体内容"]
+    assert (2, 0, 2, 1) in sheets[0].merged
+
+
+def test_et_file_is_read_by_its_content():
+    sheets, findings = read_workbook(xlsx_bytes([HEADER]), "三单.et", LIMITS)
+    assert findings == [] and sheets[0].rows[0] == HEADER
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
+def test_csv_encodings(encoding):
+    rows = [["填报单位：区财政局"], HEADER, data_row(problem="“以拨代支”，全角标点")]
+    (sheet,), findings = read_workbook(csv_bytes(rows, encoding), "区财政局.csv", LIMITS)
+    assert findings == []
+    assert sheet.name == "区财政局"
+    assert sheet.rows[0][0] == "填报单位：区财政局"
+    assert sheet.rows[2][3] == "“以拨代支”，全角标点"
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t", ";"])
+def test_csv_delimiters(delimiter):
+    (sheet,), _ = read_workbook(csv_bytes([HEADER, data_row()], delimiter=delimiter), "a.csv", LIMITS)
+    assert sheet.rows[0] == HEADER
+    assert len(sheet.rows[1]) == len(HEADER)
+
+
+def test_unsupported_extension():
+    _, findings = read_workbook(b"hello", "说明.docx", LIMITS)
+    assert codes(findings) == [("unsupported-format", None, None)]
+
+
+@pytest.mark.parametrize("data", [b"", b"not a spreadsheet at all", b"PK\x03\x04truncated"])
+def test_unreadable(data):
+    sheets, findings = read_workbook(data, "a.xlsx", LIMITS)
+    assert sheets == [] and codes(findings) == [("unreadable-file", None, None)]
+    assert "a.xlsx" in findings[0].message
+
+
+def test_truncated_xlsx_still_being_copied():
+    data = xlsx_bytes([HEADER])
+    _, findings = read_workbook(data[: len(data) // 2], "a.xlsx", LIMITS)
+    assert codes(findings) == [("unreadable-file", None, None)]
+
+
+def test_encrypted():
+    _, findings = read_workbook(encrypted_xlsx_bytes([HEADER]), "a.xlsx", LIMITS)
+    assert codes(findings) == [("encrypted-file", None, None)]
+
+
+def test_file_too_large():
+    _, findings = read_workbook(xlsx_bytes([HEADER]), "a.xlsx", Limits(max_file_mb=0.001))
+    assert codes(findings) == [("file-too-large", None, None)]
+
+
+def test_zip_bomb_by_ratio_and_by_size():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b"0" * 5_000_000)
+    bomb = out.getvalue()
+    assert codes(read_workbook(bomb, "a.xlsx", LIMITS)[1]) == [("zip-bomb", None, None)]
+    small = xlsx_bytes([HEADER])
+    assert codes(read_workbook(small, "a.xlsx", Limits(max_uncompressed_mb=0.001))[1]) == [("zip-bomb", None, None)]
+
+
+def test_empty_workbook():
+    _, findings = read_workbook(xlsx_bytes([]), "a.xlsx", LIMITS)
+    assert codes(findings) == [("empty-workbook", None, None)]
+    _, findings = read_workbook(csv_bytes([["", " "]]), "a.csv", LIMITS)
+    assert codes(findings) == [("empty-workbook", None, None)]
