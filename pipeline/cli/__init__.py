@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     from . import commands  # noqa: F401 - registers every command on `app`
 
     try:
-        app(args=argv, prog_name="sancha", standalone_mode=False)
+        rv = app(args=argv, prog_name="sancha", standalone_mode=False)
     except UserError as e:
         err_console.print(f"错误：{e}", markup=False)
         return e.code
@@ -98,8 +98,12 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(e, click.exceptions.Abort):
             err_console.print("已中断。", markup=False)
             return 130
-        raise
-    return 0
+        import logging
+
+        logging.getLogger("sancha").exception("内部错误")
+        err_console.print(f"内部错误：{type(e).__name__}: {e}。请把这条信息和 data/logs/ 中的日志交给系统管理员。")
+        return 3
+    return rv if isinstance(rv, int) else 0
 
 
 def run() -> None:

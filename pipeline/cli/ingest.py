@@ -186,9 +186,10 @@ def export(
         items = ledger.items()
     states = _load_states(ws, items, day)
     if fmt == "xlsx":
-        from ..documents.ledger_xlsx import ledger_workbook_bytes
+        from ..documents.ledger_xlsx import ledger_workbook
+        from ..states import unit_summary
 
-        data = ledger_workbook_bytes(ws.config, items, states, day)
+        data = ledger_workbook(ws.config, items, states, unit_summary(items, states), day)
         output = output or ws.outbox / f"三单工作台帐_{day:%Y%m%d}.xlsx"
     else:
         recs = records(items, states)

@@ -1,0 +1,232 @@
+"""Ingest end to end: verdicts, archive, receipts, duplicates, resubmission with ids, crash safety."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from builders import data_row, sample_bytes, submission_rows, xlsx_bytes
+from pipeline import receipts
+from pipeline.store import Ledger
+
+JSON_FILE_KEYS = {"path", "unit", "accepted", "duplicate", "added", "updated", "issues"}
+JSON_ISSUE_KEYS = {"code", "severity", "sheet", "cell", "message", "hint"}
+
+
+def drop(ws, name: str, data: bytes, folder: str | None = None) -> Path:
+    target = ws.inbox / folder if folder else ws.inbox
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / name
+    path.write_bytes(data)
+    return path
+
+
+def item_count(ws) -> int:
+    with Ledger.open(ws.db_path) as led:
+        return len(led.items())
+
+
+def test_init_makes_a_workspace(tmp_path, capsys):
+    from pipeline.cli import main
+
+    assert main(["init", str(tmp_path / "新工作区")]) == 0
+    root = tmp_path / "新工作区"
+    for name in ("sancha.toml", "inbox", "outbox", "templates", "data"):
+        assert (root / name).exists(), name
+    assert main(["-C", str(root), "export"]) == 0
+
+
+def test_accepted_file_enters_ledger_is_archived_and_answered(workspace, cli):
+    data = sample_bytes("区财政局_三单_2026年第四季度督查.xlsx")
+    drop(workspace, "区财政局_三单.xlsx", data)
+    result = cli.json("ingest", "--json", "--as-of", "2026-11-20")
+    (f,) = result["files"]
+    assert set(f) == JSON_FILE_KEYS
+    assert (f["unit"], f["accepted"], f["duplicate"]) == ("区财政局", True, False)
+    assert f["added"] == ["2026-0001", "2026-0002", "2026-0003", "2026-0004"] and f["updated"] == []
+    assert not list(workspace.inbox.iterdir())
+    archived = list(workspace.archive.rglob("*.xlsx"))
+    assert [hashlib.sha256(p.read_bytes()).digest() for p in archived] == [hashlib.sha256(data).digest()]
+    (receipt,) = (workspace.outbox / "区财政局").glob("回执_*.txt")
+    text = receipt.read_text(encoding="utf-8-sig")
+    assert "已接收" in text and "2026-0004" in text and "非税收入收缴不及时" in text
+
+
+def test_rejected_file_leaves_ledger_untouched_and_returns_marked_sheet(workspace, cli):
+    rows = submission_rows(data_row(1), data_row(2, deadline="2026.13.01", co_units="区财政厅"))
+    drop(workspace, "区财政局_三单.xlsx", xlsx_bytes(rows, sheet="三单"))
+    code, out, _ = cli("ingest", "--json")
+    assert code == 1
+    import json
+
+    (f,) = json.loads(out)["files"]
+    assert not f["accepted"] and f["added"] == []
+    assert all(set(i) == JSON_ISSUE_KEYS for i in f["issues"])
+    assert {(i["code"], i["sheet"], i["cell"]) for i in f["issues"]} >= {
+        ("bad-deadline", "三单", "F5"), ("unknown-unit", "三单", "H5")}
+    assert "区财政局" in next(i["hint"] for i in f["issues"] if i["code"] == "unknown-unit")
+    assert item_count(workspace) == 0
+    (marked,) = (workspace.outbox / "区财政局").glob("退回标注_*.xlsx")
+    ws = openpyxl.load_workbook(marked)["三单"]
+    assert ws["F5"].fill.fgColor.rgb.endswith("FF9999") and "不是有效日期" in ws["F5"].comment.text
+    (receipt,) = (workspace.outbox / "区财政局").glob("回执_*.txt")
+    assert "三单!F5" in receipt.read_text(encoding="utf-8-sig")
+
+
+def test_same_bytes_under_another_name_is_a_duplicate(workspace, cli):
+    data = xlsx_bytes(submission_rows(data_row(1)))
+    drop(workspace, "a.xlsx", data)
+    cli("ingest", "--as-of", "2026-11-20")
+    drop(workspace, "副本 a.xlsx", data)
+    result = cli.json("ingest", "--json", "--as-of", "2026-11-21")
+    (f,) = result["files"]
+    assert f["duplicate"] and not f["accepted"] and [i["code"] for i in f["issues"]] == ["duplicate-file"]
+    assert item_count(workspace) == 1
+    assert not list(workspace.inbox.iterdir())
+
+
+def test_resubmission_with_ids_updates_and_keeps_history(workspace, cli):
+    drop(workspace, "first.xlsx", xlsx_bytes(submission_rows(data_row(1), data_row(2))))
+    cli("ingest", "--as-of", "2026-11-20")
+    update = submission_rows(data_row(1, item_id="2026-0001", progress="已验收12个项目", status="已完成",
+                                      done_on="2026-12-01"))
+    drop(workspace, "second.xlsx", xlsx_bytes(update))
+    (f,) = cli.json("ingest", "--json", "--as-of", "2026-12-02")["files"]
+    assert f["accepted"] and f["updated"] == ["2026-0001"] and f["added"] == []
+    items = {i["id"]: i for i in cli.json("export", "--format", "json", "--as-of", "2026-12-02")}
+    assert items["2026-0001"]["status"] == "已完成" and items["2026-0001"]["done_on"] == "2026-12-01"
+    assert items["2026-0002"]["status"] == "推进中"
+    with Ledger.open(workspace.db_path) as led:
+        hist = [(h.action, h.field, h.old, h.new, h.file_name) for h in led.history("2026-0001")]
+    assert ("update", "status", "推进中", "已完成", "second.xlsx") in hist
+    assert hist[0][0] == "add"
+
+
+def test_row_without_id_updates_the_same_problem_instead_of_duplicating(workspace, cli):
+    drop(workspace, "first.xlsx", xlsx_bytes(submission_rows(data_row(1))))
+    cli("ingest", "--as-of", "2026-11-20")
+    drop(workspace, "again.xlsx", xlsx_bytes(submission_rows(data_row(1, progress="新进展"))))
+    (f,) = cli.json("ingest", "--json", "--as-of", "2026-11-27")["files"]
+    assert f["updated"] == ["2026-0001"] and f["added"] == []
+    assert item_count(workspace) == 1
+
+
+def test_unit_folder_must_agree_with_the_submitting_unit(workspace, cli):
+    drop(workspace, "x.xlsx", xlsx_bytes(submission_rows(data_row(1), unit="区财政局")), folder="菱湖街道")
+    (f,) = cli.json("ingest", "--json")["files"]
+    assert not f["accepted"] and "submitter-mismatch" in {i["code"] for i in f["issues"]}
+
+
+def test_rows_for_another_unit_are_rejected_unless_the_office_submits(workspace, cli):
+    row = data_row(1, lead_unit="菱湖街道")
+    drop(workspace, "x.xlsx", xlsx_bytes(submission_rows(row, unit="区财政局")))
+    (f,) = cli.json("ingest", "--json")["files"]
+    assert "lead-unit-mismatch" in {i["code"] for i in f["issues"]}
+    drop(workspace, "y.xlsx", xlsx_bytes(submission_rows(row, unit="督查室")))
+    (f,) = cli.json("ingest", "--json")["files"]
+    assert f["accepted"] and f["unit"] == "大观区人民政府办公室"
+    assert cli.json("export")[0]["unit"] == "菱湖街道"
+
+
+def test_owner_temp_and_hidden_files_are_left_alone(workspace, cli):
+    for name in ("~$区财政局.xlsx", ".hidden.xlsx", "下载中.xlsx.crdownload", "x.tmp"):
+        drop(workspace, name, b"junk")
+    result = cli.json("ingest", "--json")
+    assert result == {"files": []}
+    assert len(list(workspace.inbox.iterdir())) == 4
+    assert not list(workspace.outbox.rglob("回执_*"))
+
+
+def test_not_a_spreadsheet_is_rejected_with_a_receipt_not_a_crash(workspace, cli):
+    drop(workspace, "报表.xlsx", b"this is not a workbook")
+    drop(workspace, "说明.txt", "随便写的".encode())
+    code, out, err = cli("ingest", "--json")
+    assert code == 1 and "Traceback" not in err
+    import json
+
+    codes = {f["path"].split("/")[-1]: [i["code"] for i in f["issues"]] for f in json.loads(out)["files"]}
+    assert codes == {"报表.xlsx": ["unreadable-file"], "说明.txt": ["unsupported-format"]}
+    assert len(list(workspace.outbox.rglob("回执_*.txt"))) == 2
+
+
+def test_text_is_kept_verbatim_into_ledger_and_exports(workspace, cli, tmp_path):
+    tricky = data_row(1, problem="A&B<二期>工地围挡破损", measures='=HYPERLINK("http://x","整改")',
+                      progress="完成８０％，“已验收”；下一步：复查", remark="@备注 -1 +2")
+    drop(workspace, "x.xlsx", xlsx_bytes(submission_rows(tricky)))
+    cli("ingest")
+    (rec,) = cli.json("export", "--format", "json")
+    assert rec["problem"] == "A&B<二期>工地围挡破损"
+    assert rec["measures"] == '=HYPERLINK("http://x","整改")'
+    assert rec["progress"] == "完成８０％，“已验收”；下一步：复查" and rec["remark"] == "@备注 -1 +2"
+    out = tmp_path / "台帐.xlsx"
+    assert cli("export", "--format", "xlsx", "-o", out)[0] == 0
+    values = {c.value for row in openpyxl.load_workbook(out).worksheets[0].iter_rows() for c in row}
+    assert '=HYPERLINK("http://x","整改")' in values and "A&B<二期>工地围挡破损" in values
+    cells = [c for ws in openpyxl.load_workbook(out).worksheets for row in ws.iter_rows() for c in row
+             if c.value == '=HYPERLINK("http://x","整改")']
+    assert cells and all(c.data_type == "s" for c in cells)
+    csv_text = (tmp_path / "x.csv")
+    assert cli("export", "--format", "csv", "-o", csv_text)[0] == 0
+    assert "A&B<二期>" in csv_text.read_text(encoding="utf-8-sig")
+
+
+def test_check_reads_and_reports_without_touching_the_ledger(workspace, cli, tmp_path):
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(xlsx_bytes(submission_rows(data_row(1, deadline="明年"))))
+    code, out, _ = cli("check", bad, "--json")
+    assert code == 1 and '"bad-deadline"' in out
+    assert not workspace.db_path.exists() or item_count(workspace) == 0
+
+
+def test_crash_after_commit_is_finished_once_on_the_next_run(workspace, cli, monkeypatch):
+    drop(workspace, "x.xlsx", xlsx_bytes(submission_rows(data_row(1), data_row(2))))
+    real = receipts.write_receipt
+
+    def crash(*a, **k):
+        raise SystemExit("power cut")
+
+    monkeypatch.setattr(receipts, "write_receipt", crash)
+    with pytest.raises(SystemExit):
+        from pipeline.ingest import ingest_inbox
+
+        ingest_inbox(workspace)
+    assert list(workspace.inbox.iterdir())  # the file is still there, journalled as 'recorded'
+    monkeypatch.setattr(receipts, "write_receipt", real)
+    cli("ingest")
+    con = sqlite3.connect(workspace.db_path)
+    assert con.execute("SELECT verdict, state FROM files").fetchall() == [("accepted", "done")]
+    assert item_count(workspace) == 2
+    assert not list(workspace.inbox.iterdir())
+    assert len(list(workspace.outbox.rglob("回执_*.txt"))) == 1
+
+
+def test_office_actions_are_kept_in_history(workspace, cli):
+    drop(workspace, "x.xlsx", xlsx_bytes(submission_rows(data_row(1), data_row(2))))
+    cli("ingest", "--as-of", "2026-11-20")
+    assert cli("extend", "2026-0001", "--to", "2027-01-29", "--note", "区政府批准")[0] == 0
+    assert cli("close", "2026-0002", "--note", "现场核实")[0] == 0
+    assert cli("lookback", "2026-0002", "--note", "未反弹")[0] == 0
+    code, _, err = cli("close", "2026-0099")
+    assert code == 1 and "2026-0099" in err
+    assert cli("reopen", "2026-0002")[0] == 0
+    with Ledger.open(workspace.db_path) as led:
+        one, two = led.item("2026-0001"), led.item("2026-0002")
+        actions = [h.action for h in led.history("2026-0002")]
+        ext = [(h.field, h.old, h.new, h.note) for h in led.history("2026-0001") if h.action == "extend"]
+    assert one.deadline.isoformat() == "2027-01-29" and one.original_deadline.isoformat() == "2026-12-31"
+    assert ("deadline", "2026-12-31", "2027-01-29", "区政府批准") in ext
+    assert two.closed_on is None and actions == ["add", "close", "lookback", "reopen"]
+    code, out, _ = cli("show", "2026-0001")
+    assert code == 0 and "extend" in out
+
+
+def test_usage_and_configuration_errors_exit_2(workspace, cli):
+    assert cli("ingest", "--as-of", "2026-13-01")[0] == 2
+    assert cli("export", "--format", "pdf")[0] == 2
+    workspace.config_path.write_text("[office]\nname = ''\n", encoding="utf-8")
+    code, _, err = cli("ingest")
+    assert code == 2 and "sancha.toml" in err
