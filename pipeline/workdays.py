@@ -7,11 +7,14 @@ workdays (调休上班), statutory holidays off. Where a day's answer comes from
   about years it knows; it raises `NotImplementedError` for any other (also from its
   `find_workday` once the walk crosses into an unknown year), so this module never lets a
   call reach it for such a year.
-- **config**: `[calendar] holidays` lists at least one date of the year. The office then has
-  entered the State Council's schedule itself: weekends off, the listed holidays off, the
-  listed `workdays` on. Nothing provisional is added to such a year.
+- **config**: `[calendar] holidays` lists at least as many weekdays off in the year as the
+  Law's statutory days and 补假 make (so the office has entered the State Council's whole
+  schedule): weekends off, the listed holidays off, the listed `workdays` on. Nothing
+  provisional is added to such a year.
 - **provisional**: neither of the above. Counted by the rule below, and every date derived
-  from such a year is flagged `provisional` so that it can be shown as “暂定”.
+  from such a year is flagged `provisional` so that it can be shown as “暂定”. Dates the
+  config lists for such a year (say only 元旦) still apply on top of the rule: listing one
+  holiday must not silently turn the year's Spring Festival into working days.
 
 In every year the config's lists win over the package and the rule (a date in both lists
 counts as a holiday).
@@ -33,6 +36,7 @@ come out close to the official ones.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -122,6 +126,10 @@ class WorkCalendar:
         self.holidays = frozenset(holidays)
         self.workdays = frozenset(workdays) - self.holidays
         self.config_years = frozenset(d.year for d in self.holidays)
+        listed = Counter(d.year for d in self.holidays if d.weekday() < 5)
+        self.complete_config_years = frozenset(
+            y for y in self.config_years if listed[y] >= len(provisional_holidays(y))
+        )
         self._years: dict[int, _Year] = {}
 
     @classmethod
@@ -133,7 +141,7 @@ class WorkCalendar:
     def source(self, year: int) -> str:
         if year in PACKAGE_YEARS:
             return SOURCE_PACKAGE
-        if year in self.config_years:
+        if year in self.complete_config_years:
             return SOURCE_CONFIG
         return SOURCE_PROVISIONAL
 

@@ -78,9 +78,9 @@ def test_calendar_warns_about_a_config_year_with_only_new_years_day(tmp_path, ca
     code, out, _ = run(capsys, "-C", ws, "calendar", "2027")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0] == "2027 年：sancha.toml [calendar]"
-    assert lines[1].startswith("注意：sancha.toml 只列了 2027 年的 1 个放假日")
-    assert lines[-2] == "放假（周一至周五）1 天：2027-01-01（周五）"
+    assert lines[0].startswith("2027 年：暂定")
+    assert lines[1].startswith("注意：sancha.toml 只列了 2027 年的 1 个工作日放假")
+    assert "2027-02-08（周一）" in lines[-2]  # Spring Festival is still off
 
 
 def test_calendar_of_a_year(tmp_path, capsys):

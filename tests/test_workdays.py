@@ -72,16 +72,26 @@ def test_unknown_year_never_reaches_the_package():
 
 
 def test_config_year_wins_and_is_not_provisional():
-    cal = WorkCalendar(holidays=[D(2027, 1, 1), D(2027, 1, 4)], workdays=[D(2027, 1, 9)])
+    # A whole schedule: 元旦 and 1 Jan 4 plus as many other weekdays off as the Law makes.
+    rest = sorted(provisional_holidays(2027) - {D(2027, 1, 1), D(2027, 2, 8)})
+    cal = WorkCalendar(holidays=[D(2027, 1, 1), D(2027, 1, 4), *rest], workdays=[D(2027, 1, 9)])
     assert cal.add_workdays(D(2026, 12, 30), 3) == D(2027, 1, 6)
     assert not cal.is_provisional(D(2027, 1, 6))
     assert cal.is_workday(D(2027, 1, 9))  # listed Saturday workday
-    assert cal.is_workday(D(2027, 2, 8))  # config year: no provisional Spring Festival
+    assert cal.is_workday(D(2027, 2, 8))  # config year: nothing provisional added
     assert cal.coverage([2027, 2026, 2028]) == [
         (2026, SOURCE_PACKAGE),
         (2027, SOURCE_CONFIG),
         (2028, SOURCE_PROVISIONAL),
     ]
+
+
+def test_a_partly_listed_year_stays_provisional_with_its_listed_days():
+    cal = WorkCalendar(holidays=[D(2027, 1, 1)])
+    assert cal.source(2027) == SOURCE_PROVISIONAL
+    assert not cal.is_workday(D(2027, 1, 1))
+    assert not cal.is_workday(D(2027, 2, 8))  # Spring Festival still off by the rule
+    assert cal.is_provisional(D(2027, 1, 6))
 
 
 def test_config_overrides_the_package():

@@ -19,6 +19,7 @@ from ..workdays import (
     PACKAGE_YEARS,
     PROVISIONAL_MARK,
     SOURCE_CONFIG,
+    SOURCE_PROVISIONAL,
     SOURCE_PACKAGE,
     WorkCalendar,
     provisional_holidays,
@@ -123,16 +124,15 @@ def _year_lines(cal: WorkCalendar, year: int) -> list[str]:
 
 
 def _incomplete_config_lines(cal: WorkCalendar, years: Sequence[int]) -> list[str]:
-    # A year counts as covered by the config as soon as one holiday is listed (say 元旦 only),
-    # which would silently drop its Spring Festival: point that out.
+    # A year with only some holidays listed (say 元旦) stays provisional: say why.
     lines = []
     for y in years:
-        listed = sum(1 for d in cal.holidays if d.year == y)
+        listed = sum(1 for d in cal.holidays if d.year == y and d.weekday() < 5)
         expected = len(provisional_holidays(y))
-        if cal.source(y) == SOURCE_CONFIG and listed < expected:
+        if y in cal.config_years and cal.source(y) == SOURCE_PROVISIONAL:
             lines.append(
-                f"注意：sancha.toml 只列了 {y} 年的 {listed} 个放假日，按法定节假日推算约有 {expected} 个工作日放假；"
-                "请按国务院办公厅通知补全，否则未列的节日按工作日计算。"
+                f"注意：sancha.toml 只列了 {y} 年的 {listed} 个工作日放假，按法定节假日推算应有 {expected} 个；"
+                "该年仍按暂定日历计算（已列的日期照用）。请按国务院办公厅通知补全。"
             )
     return lines
 
