@@ -1,0 +1,80 @@
+"""Safe, fast cells for the workbooks we write (ledger, feedback forms).
+
+User text always stays text (`xlsx_text.put_text`: never a formula, quotePrefix on `= + - @`,
+control characters escaped the way Excel stores them). `CellMaker` adds shared styles for the
+write-only sheets of big workbooks.
+"""
+
+from __future__ import annotations
+
+from copy import copy
+from datetime import date
+
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.worksheet.properties import PageSetupProperties
+
+from ..xlsx_text import put_text
+
+DATE_FORMAT = "yyyy-mm-dd"
+
+THIN = Side(style="thin", color="808080")
+GRID = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+
+# Traffic lights (fill, font colour) with the state word written in the cell as well.
+GREEN = ("C6EFCE", "006100")
+YELLOW = ("FFEB9C", "9C5700")
+RED = ("FFC7CE", "9C0006")
+GREY = ("EDEDED", "404040")
+BLUE = ("DDEBF7", "1F4E78")
+
+
+class CellMaker:
+    """Write-only cells with shared styles (copying a style array is much cheaper than
+    setting font/fill/alignment on each of a few hundred thousand cells)."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self._styles: dict[str, object] = {}
+
+    def define(self, name: str, *, wrap=False, bold=False, size=None, fill=None, color=None, fmt=None,
+               align="left", border=True) -> None:
+        c = WriteOnlyCell(self.ws)
+        c.font = Font(name="宋体", bold=bold, size=size or 10, color=color)
+        c.alignment = Alignment(horizontal=align, vertical="center" if not wrap else "top", wrap_text=wrap)
+        if border:
+            c.border = GRID
+        if fill:
+            c.fill = PatternFill("solid", fgColor=fill)
+        if fmt:
+            c.number_format = fmt
+        self._styles[name] = c._style
+
+    def _cell(self, value, style: str):
+        c = WriteOnlyCell(self.ws, value)
+        c._style = copy(self._styles[style])
+        return c
+
+    def text(self, value: str | None, style: str):
+        c = self._cell(None, style)
+        if value != "":
+            put_text(c, value)
+        return c
+
+    def value(self, value: int | float | date | None, style: str):
+        return self._cell(value, style)
+
+
+def print_landscape(ws, title_rows: str) -> None:
+    """A4 landscape, fit to the page width, `title_rows` (e.g. "1:2") repeated on every page."""
+    ws.print_title_rows = title_rows
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = 9  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages down as needed
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
