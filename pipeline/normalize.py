@@ -36,6 +36,7 @@ class Unreadable(ValueError):
 
 # ---------------------------------------------------------------- text
 
+_ZERO_WIDTH = "\u200b\ufeff"  # not whitespace to str.strip(), but invisible in a cell
 _EDGE_SPACE = re.compile(r"^[\s\u200b\ufeff]+|[\s\u200b\ufeff]+$")
 _SPACE = re.compile(r"[\s\u200b\ufeff]+")
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -44,7 +45,10 @@ _NOT_WORD = re.compile(r"[\W_]+")
 def clean_text(value) -> str:
     """Cell value as text, trimmed at both ends only; '' for an empty cell."""
     if isinstance(value, str):
-        return _EDGE_SPACE.sub("", value)
+        text = value.strip()
+        if text and (text[0] in _ZERO_WIDTH or text[-1] in _ZERO_WIDTH):
+            return _EDGE_SPACE.sub("", text)
+        return text
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -59,7 +63,7 @@ def clean_text(value) -> str:
 
 
 def is_blank(value) -> bool:
-    return value is None or value == "" or (isinstance(value, str) and not _EDGE_SPACE.sub("", value))
+    return value is None or value == "" or (isinstance(value, str) and not clean_text(value))
 
 
 def squeeze(text: str) -> str:

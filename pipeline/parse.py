@@ -28,6 +28,7 @@ from .normalize import (
     parse_status,
     problem_key,
     split_units,
+    squeeze,
 )
 from .read import Sheet, read_workbook
 
@@ -69,6 +70,7 @@ class _Parser:
         self.received = received
         self.findings: list[Finding] = []
         self.sheet: str | None = None
+        self.letters: dict[str, str] = {}
 
     def parse(self, data: bytes) -> Submission:
         sheets, file_findings = read_workbook(data, self.filename, self.config.limits)
@@ -93,6 +95,7 @@ class _Parser:
         if not data_rows:
             self._error("no-rows", _header_cell(sheet, header), "表头下没有任何事项", "请在表头下逐行填写整改事项")
         submitted_on = report_date or self.received
+        self.letters = {f: cell_name(0, c)[:-1] for f, c in header.columns.items()}  # field → column letters
         rows = [self._row(sheet, header, r, submitted_on) for r in data_rows]
         self._check_duplicates(rows)
         self._check_lead_units(rows, submitter)
@@ -122,8 +125,11 @@ class _Parser:
         return header, sheet
 
     def _data_rows(self, sheet: Sheet, header: Header) -> tuple[list[int], int]:
-        """Indexes of the data rows (blank rows skipped) and where the footer starts."""
-        columns = list(header.columns.values())
+        """Indexes of the data rows and where the footer starts.
+
+        Blank rows are skipped, and so are rows with only a 序号: templates come pre-numbered.
+        """
+        columns = [c for f, c in header.columns.items() if f != "seq"]
         rows = sheet.rows
         found = []
         for r in range(header.row + 1, len(rows)):
@@ -177,7 +183,7 @@ class _Parser:
 
     def _unit_in_filename(self) -> str | None:
         """区财政局_三单.xlsx → 区财政局: a unit name or alias at the start of the file name."""
-        stem = PurePath(self.filename).stem.replace(" ", "")
+        stem = squeeze(PurePath(self.filename).stem)
         for label in self.units.labels():
             if stem.startswith(label):
                 return self._canonical(label)
@@ -211,7 +217,7 @@ class _Parser:
     def _row(self, sheet: Sheet, header: Header, r: int, submitted_on: date) -> Row:
         raw = sheet.rows[r]
         values = {f: (raw[c] if c < len(raw) else "") for f, c in header.columns.items()}
-        cells = {f: cell_name(r, c) for f, c in header.columns.items()}
+        cells = {f: f"{letters}{r + 1}" for f, letters in self.letters.items()}
         text = {f: clean_text(v) for f, v in values.items()}
 
         for f in REQUIRED_FIELDS:

@@ -99,8 +99,8 @@ def test_csv_submission(encoding):
     assert (row.deadline, row.co_units, row.cells["deadline"]) == (date(2026, 12, 31), ("区审计局", "各预算单位"), "F4")
 
 
-def test_instructions_sheet_hidden_columns_blank_rows_and_footer():
-    rows = submission_rows(data_row(1), [], ["", "", "", "", "", "", "", "", "", "", "", "", "", "内部备查"], data_row(2))
+def test_instructions_sheet_hidden_columns_blank_and_numbered_rows_and_footer():
+    rows = submission_rows(data_row(1), [], ["", "", "", "", "", "", "", "", "", "", "", "", "", "内部备查"], data_row(2), [3], [4])
     data = xlsx_bytes(rows, sheet="三单", extra_sheets={"填表说明": [["填表说明"], HEADER, ["1. 整改时限请写具体日期"]]}, hidden_columns=("B",))
     sub = parse(data)
     assert sub.findings == ()
@@ -151,6 +151,7 @@ def test_submitter_from_folder_then_file_name_then_lead_units():
     rows = submission_rows(data_row(), unit="")
     assert parse_rows(rows, "x.xlsx", folder_unit="区财政局").unit == "区财政局"
     assert parse_rows(rows, "财政局_三单.xlsx").unit == "区财政局"
+    assert parse_rows(rows, "区 住建局 三单.xlsx").unit == "区住房城乡建设局"
     assert parse_rows(rows, "三单.xlsx").unit == "区财政局"
 
 
