@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Iterable
 
@@ -92,6 +92,14 @@ def _iso_week(d: date) -> tuple[int, int]:
 
 def _cn_date(d: date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _compare_label(as_of: date, previous: dict | None) -> str:
+    """What the changes are measured against: 上周, or the date when a week or more was skipped."""
+    if previous is None:
+        return "上周"
+    day = date.fromisoformat(previous["as_of"])
+    return "上周" if (as_of - timedelta(weeks=1)).isocalendar()[:2] == _iso_week(day) else f"{day.month}月{day.day}日"
 
 
 def _delta(key: str, now, before) -> dict | None:
@@ -240,6 +248,7 @@ def dashboard_context(config: Config, items: list[Item], states: dict[str, ItemS
         "as_of": as_of.isoformat(),
         "as_of_cn": _cn_date(as_of),
         "previous_as_of": previous["as_of"] if previous else None,
+        "compare_label": _compare_label(as_of, previous),
         "headline": headline,
         "units": units,
         "key_supervision": key_rows,

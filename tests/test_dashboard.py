@@ -65,7 +65,14 @@ def test_headline_figures_with_change_since_last_week():
         "items": "delta neutral", "done": "delta good", "done_on_time": "delta neutral",
         "overdue": "delta bad", "report_missing": "delta bad", "completion_rate": "delta good",
     }
-    assert "2026-11-23" in doc.find_all("header")[0].text()
+    assert "变化与上周（2026-11-23）相比" in doc.find_all("header")[0].text()
+
+
+def test_a_skipped_week_names_the_date_compared_with():
+    ctx = context(trend=TREND[:1])
+    assert (ctx["previous_as_of"], ctx["compare_label"]) == ("2026-11-16", "11月16日")
+    doc = parse_html(render_dashboard(ctx))
+    assert figures(doc)["overdue"] == ("2", "较11月16日 ▲ +2")
 
 
 def test_without_history_there_is_no_change_and_one_trend_point():
