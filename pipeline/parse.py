@@ -30,7 +30,7 @@ from .normalize import (
     split_units,
     squeeze,
 )
-from .read import Sheet, read_workbook
+from .read import Sheet, read_workbook, unreadable_file
 
 _FOOTER_AREA = 20  # rows below the first footer line still searched for 填报日期 and the like
 _A1 = re.compile(r"([A-Z]+)(\d+)")
@@ -44,8 +44,7 @@ def parse_submission(
     try:
         return _Parser(config, filename, folder_unit, received).parse(data)
     except Exception:  # any input bytes must give a receipt, not a traceback
-        name = PurePath(filename).name
-        finding = Finding("unreadable-file", ERROR, None, None, f"{name}：无法读取该文件", "请用 Excel 或 WPS 打开确认无误，另存为 .xlsx 后重新报送")
+        finding = unreadable_file(PurePath(filename).name, "无法读取该文件")
         return Submission(filename, None, None, None, None, None, (), (finding,))
 
 

@@ -55,7 +55,7 @@ def read_workbook(data: bytes, filename: str, limits: Limits) -> tuple[list[Shee
             "请删去图片和多余的工作表后再报送",
         )]
     if not data:
-        return [], [_unreadable(name, "文件为空，可能还没有复制完")]
+        return [], [unreadable_file(name, "文件为空，可能还没有复制完")]
     if suffix == ".csv":
         sheets = [Sheet(PurePath(filename).stem, _csv_rows(data))]
     else:
@@ -65,7 +65,7 @@ def read_workbook(data: bytes, filename: str, limits: Limits) -> tuple[list[Shee
         try:
             sheets = _calamine_sheets(data)
         except Exception:  # calamine's errors carry no reason a unit could act on
-            return [], [_unreadable(name, "无法读取，文件可能已损坏、未复制完整，或不是表格文件")]
+            return [], [unreadable_file(name, "无法读取，文件可能已损坏、未复制完整，或不是表格文件")]
     if not any(_has_value(s.rows) for s in sheets):
         return [], [_file_finding("empty-workbook", f"{name}：表格中没有任何内容", "请填写三单表后再报送")]
     return sheets, []
@@ -87,7 +87,7 @@ def _container_problem(data: bytes, name: str, limits: Limits) -> Finding | None
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        return _unreadable(name, "文件不完整（可能还没有复制完或已损坏）")
+        return unreadable_file(name, "文件不完整（可能还没有复制完或已损坏）")
     unpacked = sum(e.file_size for e in entries)
     packed = sum(e.compress_size for e in entries)
     if unpacked > limits.max_uncompressed_mb * _MB or unpacked > limits.max_compression_ratio * max(packed, 1):
@@ -144,7 +144,8 @@ def _has_value(rows: list[list]) -> bool:
     return any(v != "" and not (isinstance(v, str) and v.isspace()) for row in rows for v in row)
 
 
-def _unreadable(name: str, reason: str) -> Finding:
+def unreadable_file(name: str, reason: str) -> Finding:
+    """The finding for a file that is not a readable spreadsheet; `reason` says what was seen."""
     return _file_finding(
         "unreadable-file",
         f"{name}：{reason}",

@@ -311,3 +311,12 @@ def test_no_exception_for_any_bytes():
     for data in (b"", good[:100], bytes(range(256)) * 10, "填报单位：区财政局".encode("utf-16")):
         for name in ("a.xlsx", "a.xls", "a.csv", "a.ods"):
             assert isinstance(parse(data, name), model.Submission)
+
+
+def test_an_unexpected_error_becomes_unreadable_file(monkeypatch):
+    def broken(sheet):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("pipeline.parse.find_header", broken)
+    sub = parse(xlsx_bytes(submission_rows()))
+    assert found(sub) == [("unreadable-file", None, None)]
