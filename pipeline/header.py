@@ -116,8 +116,8 @@ def find_header(sheet: Sheet) -> Header | None:
     texts = [[header_text(v) for v in row] for row in rows[:_SCAN_ROWS]]
     best: Header | None = None
     for r, leaf in enumerate(texts):
-        group = _group_labels(sheet, texts[r - 1], r - 1) if r else [""] * len(leaf)
-        columns = _map_columns(leaf, group)
+        groups, own = _group_labels(sheet, texts[r - 1], r - 1) if r else ([], [])
+        columns = _map_columns(leaf, groups, own)
         score = sum(2 if f in REQUIRED_FIELDS else 1 for f in columns)
         enough = len(columns) >= 2 and any(f in REQUIRED_FIELDS for f in columns)
         if enough and (best is None or score > best.score):
@@ -128,38 +128,44 @@ def find_header(sheet: Sheet) -> Header | None:
     return best
 
 
-def _group_labels(sheet: Sheet, texts: list[str], r: int) -> list[str]:
-    """The group label above each column: merged group cells spread over the columns they span."""
-    labels = list(texts)
+def _group_labels(sheet: Sheet, texts: list[str], r: int) -> tuple[list[str], list[str]]:
+    """Labels in the row above the leaf row, per column: (group over it, its own label).
+
+    A group cell merged over several columns (整改措施 over C:E) is each column's group but no
+    column's own label; an unmerged cell is the own label of its column (备注 merged vertically).
+    """
+    groups = list(texts)
+    own = list(texts)
     spans = [(c0, c1) for r0, c0, r1, c1 in sheet.merged if r0 <= r <= r1 and c0 != c1]
     if spans:
         for c0, c1 in spans:
-            for c in range(c0 + 1, min(c1 + 1, len(labels))):
-                labels[c] = labels[c0]
-    elif any(t in _GROUP_FIELD for t in labels):
+            for c in range(c0, min(c1 + 1, len(groups))):
+                groups[c] = groups[c0]
+                own[c] = ""
+    elif any(t in _GROUP_FIELD for t in groups):
         # Group cells typed without merging: the label runs on over the blank cells to its right.
-        for c in range(1, len(labels)):
-            labels[c] = labels[c] or labels[c - 1]
-    return labels
+        for c in range(1, len(groups)):
+            groups[c] = groups[c] or groups[c - 1]
+    return groups, own
 
 
-def _map_columns(leaf: list[str], group: list[str]) -> dict[str, int]:
+def _map_columns(leaf: list[str], groups: list[str], own: list[str]) -> dict[str, int]:
     columns: dict[str, int] = {}
     canonical: set[str] = set()  # fields whose column is labelled with the canonical name
     plain_contents = []  # 具体内容 columns whose group says nothing
     for c, text in enumerate(leaf):
-        above = group[c] if c < len(group) else ""
         if text == _LEAF_BY_GROUP:
-            f = _GROUP_FIELD.get(above)
+            f = _GROUP_FIELD.get(groups[c] if c < len(groups) else "")
             if f is None:
                 plain_contents.append(c)
                 continue
         else:
-            # An empty leaf under a vertically merged cell (备注 over two rows) takes the label above.
-            f = _label_field(text) or (None if text else _label_field(above))
+            # An empty leaf under a cell merged down over it (备注 over two rows) takes that label.
+            text = text or (own[c] if c < len(own) else "")
+            f = _label_field(text)
         if f is None:
             continue
-        is_canonical = (text or above) in _CANONICAL
+        is_canonical = text in _CANONICAL
         if f not in columns or (is_canonical and f not in canonical):
             columns[f] = c
             if is_canonical:

@@ -90,6 +90,27 @@ def test_legacy_xls_grouped_header():
 # ---------------------------------------------------------------- layouts
 
 
+def test_built_grouped_header_with_meta_in_one_cell_and_numbering_column():
+    rows = [
+        ["海口镇“三查三单”清单"],
+        ["填报单位：海口镇　填报日期：2026年11月18日　检查名称：第四季度督查"],
+        ["整改问题", "", "整改措施", "", "", "整改责任", "", "", "备注"],
+        ["编号", "具体内容", "具体内容", "整改\n时限*", "", "牵头责任单位", "配合责任单位", "责任人", ""],
+        [1, "问题一", "措施一", "12月15日前", "", "海口镇", "各乡镇街道", "钱进", "备"],
+        ["2", "问题二", "措施二", "长期坚持", "", "海口镇人民政府", "", "钱进", ""],
+    ]
+    config = make_config()
+    merged = ("A1:I1", "A3:B3", "C3:E3", "F3:H3", "I3:I4")
+    sub = parse(xlsx_bytes(rows, merged=merged), "x.xlsx", config=config)
+    assert found(sub) == [("unknown-unit", "Sheet1", "F6")]  # 海口镇人民政府 is not an alias in the test config
+    first, second = sub.rows
+    assert (sub.unit, sub.report_date, sub.inspection) == ("海口镇", date(2026, 11, 18), "第四季度督查")
+    assert (first.item_id, first.problem, first.measures, first.deadline, first.co_units, first.remark) == (
+        None, "问题一", "措施一", date(2026, 12, 15), ("各乡镇街道",), "备")
+    assert (second.ongoing, first.cells["remark"], first.cells["deadline"]) == (True, "I5", "D5")
+
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
 def test_csv_submission(encoding):
     rows = submission_rows(data_row(deadline="２０２６年１２月３１日", co_units="区审计局，各预算单位"))
