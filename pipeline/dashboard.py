@@ -39,14 +39,14 @@ NO_SOURCE = "未填"
 # Sources in the order the circular lists them (问题来源); others follow alphabetically.
 SOURCE_ORDER = ("巡查", "督查", "考察", "第三方评估", "审计", "领导批示", "人大建议", "政协提案", "其他")
 
-# Item state -> (traffic light, its word). The word is always shown: colour is never the only signal.
+# Item state -> traffic light. The state's name is always shown with it: colour is never the only signal.
 ITEM_LIGHTS = {
-    STATE_OVERDUE: ("red", "逾期"),
-    STATE_DUE_SOON: ("yellow", "临期"),
-    STATE_ON_TRACK: ("green", "正常"),
-    STATE_ONGOING: ("blue", "长期"),
-    STATE_DONE: ("grey", "已完成"),
-    STATE_CLOSED: ("grey", "已销号"),
+    STATE_OVERDUE: "red",
+    STATE_DUE_SOON: "yellow",
+    STATE_ON_TRACK: "green",
+    STATE_ONGOING: "blue",
+    STATE_DONE: "grey",
+    STATE_CLOSED: "grey",
 }
 STATE_ORDER = (STATE_OVERDUE, STATE_DUE_SOON, STATE_ON_TRACK, STATE_ONGOING, STATE_DONE, STATE_CLOSED)
 
@@ -112,7 +112,7 @@ def _delta(key: str, now, before) -> dict | None:
         text = f"{points:+.1f} 个百分点" if points else "持平"
         direction = (points > 0) - (points < 0)
     else:
-        text = f"{diff:+d}" if diff else "持平"
+        text = f"{diff:+g}" if diff else "持平"
         direction = (diff > 0) - (diff < 0)
     arrow = {1: "▲", -1: "▼", 0: "■"}[direction]
     return {"value": diff, "text": f"{arrow} {text}", "direction": direction}
@@ -159,7 +159,6 @@ def _marked(text: str, provisional: bool) -> str:
 
 
 def _item_row(item: Item, st: ItemState) -> dict:
-    light, word = ITEM_LIGHTS[st.state]
     if item.deadline:
         deadline = item.deadline.isoformat()
     else:
@@ -174,8 +173,7 @@ def _item_row(item: Item, st: ItemState) -> dict:
         "deadline": deadline,
         "report_due": _marked(st.report_due.isoformat() if st.report_due else "", st.provisional),
         "state": st.state,
-        "light": light,
-        "light_word": word,
+        "light": ITEM_LIGHTS[st.state],
         "overdue_workdays": st.overdue_workdays,
         "overdue_display": _marked(overdue, st.provisional),
         "report_missing": st.report_missing,
