@@ -3,3 +3,4 @@
 from . import ingest  # noqa: F401
 from . import dashboard  # noqa: F401
 from . import states  # noqa: F401
+from . import documents  # noqa: F401

@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 
 from docx import Document
@@ -437,6 +438,7 @@ def _reproducible(data: bytes) -> bytes:
     return out.getvalue()
 
 
+@lru_cache(maxsize=None)
 def build_template(name: str) -> bytes:
     doc = BUILDERS[name]()
     buf = io.BytesIO()

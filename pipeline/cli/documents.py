@@ -1,0 +1,84 @@
+"""Commands that write documents: weekly, report, templates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..documents import contexts, render
+from ..documents.templates import REPORT, write_default_templates
+from ..states import compute_states, unit_summary
+from ..store import Ledger
+from ..workdays import WorkCalendar
+from ..workspace import safe_filename
+from . import UserError, app, console, err_console, get_workspace, parse_day
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err_console, transient=True)
+
+
+@app.command()
+def weekly(
+    ctx: typer.Context,
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="统计截止日期 YYYY-MM-DD，默认今天"),
+    pdf: bool = typer.Option(False, "--pdf", help="同时生成 PDF（需要安装 LibreOffice）"),
+) -> None:
+    """每周批处理：读取收件箱，计算状态，生成督查通报、督办通知单、三单工作台帐和各单位反馈表。"""
+    from ..weekly import BatchRunning, run_weekly
+
+    ws = get_workspace(ctx)
+    day = parse_day(as_of)
+    try:
+        with _progress() as progress:
+            result = run_weekly(ws, day, pdf=pdf, progress=progress)
+    except BatchRunning as e:
+        raise UserError(str(e), code=1) from None
+    except render.DocumentError as e:
+        raise UserError(str(e)) from None
+    console.print(result.summary_text, markup=False, end="")
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    source: str = typer.Option(..., "--source", help="问题来源，例如 审计、巡查、领导批示"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="统计截止日期 YYYY-MM-DD，默认今天"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="输出文件，默认 outbox/专题报告_<来源>_<日期>.docx"),
+) -> None:
+    """专题报告：某一问题来源（如 审计）全部整改事项的落实情况。"""
+    ws = get_workspace(ctx)
+    day = parse_day(as_of)
+    config = ws.config
+    source = source.strip()
+    with Ledger.open(ws.db_path) as ledger:
+        items = [i for i in ledger.items() if (i.source or "") == source]
+    if not items:
+        raise UserError(f"台帐中没有问题来源为“{source}”的事项。", code=1)
+    states = compute_states(items, day, WorkCalendar.from_config(config), config.rules)
+    context = contexts.report_context(config, source, items, states, unit_summary(items, states), day)
+    out = output or ws.outbox / safe_filename(f"专题报告_{source}_{day.isoformat()}.docx")
+    try:
+        render.render_to(ws.templates, REPORT, context, out)
+    except render.DocumentError as e:
+        raise UserError(str(e)) from None
+    console.print(f"已生成专题报告：{out}（{len(items)} 项）", markup=False)
+
+
+@app.command()
+def templates(
+    ctx: typer.Context,
+    force: bool = typer.Option(False, "--force", help="覆盖工作区中已有（可能已修改）的模板"),
+) -> None:
+    """把默认的 Word 模板（督查通报、督办通知单、专题报告）写入工作区的 templates/ 目录。"""
+    ws = get_workspace(ctx)
+    written = write_default_templates(ws.templates, force=force)
+    for path in written:
+        console.print(f"已写入 {path}", markup=False)
+    kept = [n for n in render.template_names() if (ws.templates / n) not in written]
+    if kept:
+        console.print(f"已保留现有模板：{'、'.join(kept)}（用 --force 覆盖）", markup=False)

@@ -1,0 +1,72 @@
+"""三单工作台帐 workbook, read back with openpyxl."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+import openpyxl
+import pytest
+
+from docfixtures import AS_OF, FORMULA, NASTY, config, ledger, with_problem
+from pipeline.documents.ledger_xlsx import HEADERS, LEDGER_SHEET, SUMMARY_SHEET, ledger_workbook
+
+
+@pytest.fixture(scope="module")
+def book():
+    items, states, summaries = ledger()
+    items = with_problem(items, "2026-0005", "竖\x0b线\x01与\t制表")
+    items = with_problem(items, "2026-0006", "-负号开头")
+    return openpyxl.load_workbook(io.BytesIO(ledger_workbook(config(), items, states, summaries, AS_OF)))
+
+
+def rows_by_id(ws) -> dict[str, dict]:
+    out = {}
+    for row in ws.iter_rows(min_row=3):
+        values = {h: c for h, c in zip(HEADERS, row)}
+        out[values["编号"].value] = values
+    return out
+
+
+def test_layout_for_reading_and_printing(book):
+    ws = book[LEDGER_SHEET]
+    assert book.sheetnames == [LEDGER_SHEET, SUMMARY_SHEET]
+    assert "三查三单”工作台帐（截至2026年11月30日）" in ws["A1"].value
+    assert [c.value for c in ws[2]] == HEADERS
+    assert ws.freeze_panes == "B3"
+    assert ws.auto_filter.ref == f"A2:S{2 + 8}"
+    assert ws.print_title_rows == "$1:$2"
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.column_dimensions["F"].width >= 30
+    assert ws["F3"].alignment.wrap_text
+
+
+def test_rows_in_unit_order_with_state_words_and_colours(book):
+    rows = rows_by_id(book[LEDGER_SHEET])
+    assert list(rows) == [f"2026-000{n}" for n in (1, 2, 3, 4, 5, 6, 7, 8)]
+    late = rows["2026-0003"]
+    assert late["状态"].value == "逾期" and late["状态"].fill.fgColor.rgb.endswith("FFC7CE")
+    assert late["逾期工作日"].value == 32 and late["报送情况"].value == "逾期未报送" and late["重点督查"].value == "是"
+    assert rows["2026-0005"]["状态"].value == "临期" and rows["2026-0005"]["状态"].fill.fgColor.rgb.endswith("FFEB9C")
+    assert rows["2026-0006"]["状态"].fill.fgColor.rgb.endswith("C6EFCE") and rows["2026-0006"]["日历"].value == "暂定"
+    assert late["整改时限"].value == datetime(2026, 10, 15) and late["整改时限"].is_date
+    assert rows["2026-0007"]["整改时限"].value == "长期坚持"
+
+
+def test_user_text_stays_text(book):
+    rows = rows_by_id(book[LEDGER_SHEET])
+    formula = rows["2026-0002"]["整改问题"]
+    assert formula.value == f"{FORMULA} 与 {NASTY}" and formula.data_type == "s" and formula.quotePrefix
+    assert rows["2026-0006"]["整改问题"].quotePrefix and rows["2026-0006"]["整改问题"].data_type == "s"
+    assert rows["2026-0003"]["整改问题"].value == f"老旧小区改造{NASTY}"
+    assert rows["2026-0005"]["整改问题"].value.replace("_x000B_", "\x0b").replace("_x0001_", "\x01") == "竖\x0b线\x01与\t制表"
+
+
+def test_summary_sheet(book):
+    ws = book[SUMMARY_SHEET]
+    values = [[c.value for c in r] for r in ws.iter_rows()]
+    assert values[2][:8] == [1, "区财政局", 2, 2, 2, 0, 0, 1]
+    assert ws.cell(3, 8).number_format == "0.0%"
+    counts = {r[0]: r[1] for r in values if r and r[0] in ("逾期", "临期", "合计")}
+    assert counts == {"逾期": 2, "临期": 1, "合计": 8}
