@@ -3,4 +3,5 @@
 from . import ingest  # noqa: F401
 from . import dashboard  # noqa: F401
 from . import states  # noqa: F401
+from . import watch  # noqa: F401
 from . import documents  # noqa: F401

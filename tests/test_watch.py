@@ -1,0 +1,397 @@
+"""The folder watcher with a real watchdog observer (native and polling) on real folders.
+
+Settle and rescan times are shortened through [watch] in each test's sancha.toml; every wait
+polls for the expected state with a deadline.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from builders import CONFIG_TOML, data_row, submission_rows, xlsx_bytes
+from pipeline import ingest as ingest_module
+from pipeline import watch as watch_module
+from pipeline.config import WatchSettings
+from pipeline.ingest import Ingestor
+from pipeline.store import Ledger
+from pipeline.watch import Watcher, looks_complete, watch
+from pipeline.workspace import Workspace
+
+REPO = Path(__file__).resolve().parents[1]
+FAST = {"settle_seconds": 0.3, "interval": 0.2, "rescan_seconds": 2}
+
+
+def make_workspace(root: Path, **watch_settings) -> Workspace:
+    settings = {**FAST, **watch_settings}
+    lines = "".join(f"{k} = {str(v).lower() if isinstance(v, bool) else v}\n" for k, v in settings.items())
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "sancha.toml").write_text(CONFIG_TOML + "\n[watch]\n" + lines, encoding="utf-8")
+    ws = Workspace(root)
+    ws.ensure()
+    return ws
+
+
+def submission(n: int, rows: int = 2) -> bytes:
+    """A valid 区财政局 file whose `rows` items are new and belong to file `n` only."""
+    return xlsx_bytes(submission_rows(*(data_row(k, problem=f"文件{n}的问题{k}：采购验收不及时") for k in range(1, rows + 1))))
+
+
+def wait_for(condition, timeout: float = 10.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def journal(ws: Workspace):
+    if not ws.db_path.exists():
+        return []
+    with Ledger.open(ws.db_path) as ledger:
+        return ledger.files()
+
+
+def item_count(ws: Workspace) -> int:
+    with Ledger.open(ws.db_path) as ledger:
+        return len(ledger.items())
+
+
+def receipts(ws: Workspace) -> list[Path]:
+    return sorted(ws.outbox.rglob("回执_*.txt"))
+
+
+def done(ws: Workspace, n: int):
+    return lambda: len([f for f in journal(ws) if f.state == "done"]) >= n
+
+
+@contextmanager
+def watching(ws: Workspace, **kwargs):
+    """`watch()` in a thread; stopping it must take no more than a few seconds."""
+    stop = threading.Event()
+    results = []
+    thread = threading.Thread(target=watch, args=(ws,), daemon=True,
+                              kwargs={"stop_event": stop, "on_result": results.append, **kwargs})
+    thread.start()
+    try:
+        yield results
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        assert not thread.is_alive(), "the watcher did not stop within 5 s"
+
+
+def write_in_chunks(path: Path, data: bytes, chunks: int, pause: float) -> None:
+    size = -(-len(data) // chunks)
+    with open(path, "wb") as fh:
+        for start in range(0, len(data), size):
+            fh.write(data[start:start + size])
+            fh.flush()
+            time.sleep(pause)
+
+
+# -- completeness ----------------------------------------------------------------------------
+def test_a_truncated_or_empty_workbook_is_not_complete(tmp_path):
+    data = submission(1)
+    whole, cut, empty = tmp_path / "a.xlsx", tmp_path / "b.xlsx", tmp_path / "c.xlsx"
+    whole.write_bytes(data)
+    cut.write_bytes(data[: len(data) - 30])  # the central directory is written last
+    empty.write_bytes(b"")
+    assert looks_complete(whole)
+    assert not looks_complete(cut)
+    assert not looks_complete(empty)
+    assert not looks_complete(tmp_path / "missing.xlsx")
+
+
+def test_content_that_is_not_a_zip_is_left_to_ingest(tmp_path):
+    ole = tmp_path / "encrypted.xlsx"
+    ole.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)
+    csv = tmp_path / "a.csv"
+    csv.write_bytes("序号,整改问题\n".encode("gbk"))
+    assert looks_complete(ole) and looks_complete(csv)
+
+
+# -- mechanics with a stub in place of the Ingestor ------------------------------------------
+@contextmanager
+def stub_watcher(tmp_path: Path, process, **settings):
+    ws = Workspace(tmp_path)
+    ws.inbox.mkdir(parents=True, exist_ok=True)
+    watcher = Watcher(ws, WatchSettings(**{**FAST, **settings}), process)
+    thread = threading.Thread(target=watcher.run, daemon=True)
+    thread.start()
+    try:
+        yield ws, watcher
+    finally:
+        watcher.stop_event.set()
+        thread.join(timeout=8)
+        assert not thread.is_alive()
+
+
+def test_a_crashing_process_never_stops_the_watcher_and_the_file_is_retried(tmp_path):
+    calls: list[str] = []
+
+    def process(path: Path):
+        calls.append(path.name)
+        if path.name == "bad.xlsx" and calls.count("bad.xlsx") == 1:
+            raise RuntimeError("disk full")
+        path.unlink()
+
+    with stub_watcher(tmp_path, process, rescan_seconds=0.5) as (ws, watcher):
+        (ws.inbox / "bad.xlsx").write_bytes(submission(1))
+        wait_for(lambda: "bad.xlsx" in calls, what="first attempt")
+        (ws.inbox / "good.xlsx").write_bytes(submission(2))
+        wait_for(lambda: "good.xlsx" in calls, what="the next file")
+        wait_for(lambda: calls.count("bad.xlsx") == 2, what="the retry at the next rescan")
+        assert watcher.errors == 1
+        assert not any(ws.inbox.iterdir())
+
+
+def test_repeated_events_for_one_file_process_it_once(tmp_path):
+    calls: list[bytes] = []
+
+    def process(path: Path):
+        calls.append(path.read_bytes())
+        path.unlink()
+
+    data = submission(1)
+    with stub_watcher(tmp_path, process) as (ws, _):
+        target = ws.inbox / "a.xlsx"
+        write_in_chunks(target, data, chunks=8, pause=0.05)
+        for _ in range(5):  # an editor touching the file again and again
+            os.utime(target)
+            time.sleep(0.02)
+        wait_for(lambda: calls, what="processing")
+        time.sleep(0.5)
+    assert calls == [data]
+
+
+def test_stopping_abandons_a_file_in_hand_within_a_few_seconds(tmp_path, monkeypatch):
+    monkeypatch.setattr(watch_module, "STOP_GRACE_SECONDS", 0.5)
+    started = threading.Event()
+
+    def slow(path: Path):
+        started.set()
+        time.sleep(30)
+
+    with stub_watcher(tmp_path, slow) as (ws, watcher):
+        (ws.inbox / "a.xlsx").write_bytes(submission(1))
+        wait_for(started.is_set, what="processing to start")
+        t0 = time.monotonic()
+        watcher.stop_event.set()
+    assert time.monotonic() - t0 < 3
+    assert not watcher.stopped_cleanly
+    assert (ws.inbox / "a.xlsx").exists()  # the file in hand stays for the next start
+
+
+def test_an_observer_that_goes_silent_is_rebuilt(tmp_path, monkeypatch):
+    def process(path: Path):
+        path.unlink()
+
+    with stub_watcher(tmp_path, process, settle_seconds=0.1, interval=0.1, rescan_seconds=2.5) as (ws, watcher):
+        time.sleep(0.5)  # past the scan at start
+        monkeypatch.setattr(watch_module._Enqueue, "on_any_event", lambda self, event: None)  # alive, mute
+        (ws.inbox / "a.xlsx").write_bytes(submission(1))
+        wait_for(lambda: watcher.rebuilds >= 1, what="the rebuild")
+        wait_for(lambda: not (ws.inbox / "a.xlsx").exists(), what="the rescan")
+
+
+# -- the real thing: watch() + Ingestor + ledger ---------------------------------------------
+def test_a_file_written_in_chunks_is_processed_once_after_the_copy_completes(tmp_path):
+    ws = make_workspace(tmp_path)
+    data = submission(1, rows=3)
+    with watching(ws) as results:
+        # pauses longer than the settle time: only the incomplete zip says the copy goes on
+        write_in_chunks(ws.inbox / "区财政局_三单.xlsx", data, chunks=4, pause=0.5)
+        wait_for(done(ws, 1), what="the file to be answered")
+        time.sleep(0.3)
+    [record] = journal(ws)
+    assert record.verdict == "accepted" and len(record.added) == 3
+    assert record.received_on == date.today()
+    assert (ws.archive / record.archive_path).read_bytes() == data
+    assert [r.verdict for r in results] == ["accepted"]
+    assert len(receipts(ws)) == 1 and not any(ws.inbox.iterdir())
+
+
+def test_thirty_files_at_once(tmp_path):
+    ws = make_workspace(tmp_path)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    for n in range(30):
+        (staging / f"单位文件{n:02d}.xlsx").write_bytes(submission(n))
+    with watching(ws):
+        for f in sorted(staging.iterdir()):
+            (ws.inbox / f.name).write_bytes(f.read_bytes())
+        wait_for(done(ws, 30), timeout=20, what="30 answered files")
+    records = journal(ws)
+    assert len(records) == 30 and {r.verdict for r in records} == {"accepted"}
+    assert len({r.sha256 for r in records}) == 30
+    assert item_count(ws) == 60
+    assert len(receipts(ws)) == 30 and not any(ws.inbox.iterdir())
+
+
+def test_owner_temp_and_hidden_files_are_ignored(tmp_path):
+    ws = make_workspace(tmp_path, rescan_seconds=0.3)
+    ignored = ["~$区财政局_三单.xlsx", ".~区财政局_三单.xlsx", "下载中.xlsx.crdownload", ".hidden.xlsx", "abc.tmp"]
+    with watching(ws):
+        for name in ignored:
+            (ws.inbox / name).write_bytes(b"owner")
+        (ws.inbox / "区财政局_三单.xlsx").write_bytes(submission(1))
+        wait_for(done(ws, 1), what="the real file")
+        time.sleep(1)  # several rescans
+    assert [r.name for r in journal(ws)] == ["区财政局_三单.xlsx"]
+    assert sorted(p.name for p in ws.inbox.iterdir()) == sorted(ignored)
+    assert len(receipts(ws)) == 1
+
+
+def test_files_moved_in_from_elsewhere_and_saved_through_a_temp_file(tmp_path):
+    ws = make_workspace(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "a.xlsx").write_bytes(submission(1))
+    unit_folder = ws.inbox / "区财政局"
+    with watching(ws):
+        os.replace(elsewhere / "a.xlsx", ws.inbox / "a.xlsx")
+        unit_folder.mkdir()
+        temp = unit_folder / "~WRL0001.tmp"  # an editor's save: write a temp file, rename it
+        temp.write_bytes(submission(2))
+        os.replace(temp, unit_folder / "b.xlsx")
+        wait_for(done(ws, 2), what="both files")
+    records = {r.name: r for r in journal(ws)}
+    assert set(records) == {"a.xlsx", "b.xlsx"}
+    assert records["b.xlsx"].source_path == "inbox/区财政局/b.xlsx"
+    assert all(r.verdict == "accepted" for r in records.values())
+
+
+def test_a_unit_folder_moved_in_with_files_inside(tmp_path):
+    ws = make_workspace(tmp_path, rescan_seconds=60)
+    folder = tmp_path / "区财政局"
+    folder.mkdir()
+    (folder / "a.xlsx").write_bytes(submission(1))
+    with watching(ws):
+        os.replace(folder, ws.inbox / "区财政局")
+        wait_for(done(ws, 1), what="the file inside the folder")
+
+
+@pytest.mark.parametrize("polling", [False, True], ids=["native", "polling"])
+def test_an_inbox_that_vanishes_and_comes_back_is_watched_again(tmp_path, polling):
+    ws = make_workspace(tmp_path, rescan_seconds=60, polling=polling)  # only a rebuilt observer helps
+    with watching(ws) as results:
+        (ws.inbox / "a.xlsx").write_bytes(submission(1))
+        wait_for(done(ws, 1), what="the first file")
+        os.rename(ws.inbox, tmp_path / "inbox-gone")  # a share outage, seen from here
+        time.sleep(0.5)
+        ws.inbox.mkdir()
+        (ws.inbox / "b.xlsx").write_bytes(submission(2))
+        wait_for(done(ws, 2), what="a file in the inbox that came back")
+    assert [r.name for r in results] == ["a.xlsx", "b.xlsx"]
+
+
+def test_a_file_a_crash_left_half_answered_is_finished_at_start(tmp_path, monkeypatch):
+    ws = make_workspace(tmp_path)
+    (ws.inbox / "a.xlsx").write_bytes(submission(1))
+
+    def crash(*args):
+        raise OSError("power cut")
+
+    with monkeypatch.context() as m:
+        m.setattr(ingest_module.receipts, "write_receipt", crash)
+        with pytest.raises(OSError), Ledger.open(ws.db_path) as ledger:
+            Ingestor(ws, ledger).ingest(ws.inbox / "a.xlsx")
+    [record] = journal(ws)
+    assert record.state == "recorded" and not receipts(ws)
+    (ws.inbox / "a.xlsx").unlink()  # only the journal knows about it now
+    with watching(ws) as results:
+        wait_for(done(ws, 1), what="recovery")
+    assert [r.name for r in results] == ["a.xlsx"] and len(journal(ws)) == 1 and len(receipts(ws)) == 1
+
+
+def test_polling_mode_processes_files_and_files_waiting_at_start(tmp_path):
+    ws = make_workspace(tmp_path, polling=True)
+    (ws.inbox / "early.xlsx").write_bytes(submission(1))
+    with watching(ws) as results:
+        wait_for(done(ws, 1), what="the file waiting at start")
+        (ws.inbox / "late.xlsx").write_bytes(submission(2))
+        wait_for(done(ws, 2), what="the file dropped while polling")
+    assert sorted(r.name for r in results) == ["early.xlsx", "late.xlsx"]
+    assert item_count(ws) == 4
+
+
+def test_the_same_content_twice_is_a_duplicate_with_a_receipt(tmp_path):
+    ws = make_workspace(tmp_path)
+    data = submission(1)
+    with watching(ws):
+        (ws.inbox / "a.xlsx").write_bytes(data)
+        wait_for(done(ws, 1), what="the first copy")
+        (ws.inbox / "a（再次报送）.xlsx").write_bytes(data)
+        wait_for(done(ws, 2), what="the second copy")
+    assert [r.verdict for r in journal(ws)] == ["accepted", "duplicate"]
+    assert item_count(ws) == 2 and len(receipts(ws)) == 2
+
+
+# -- the command in a process of its own: signals, kill -9, logs ----------------------------
+def start_cli(ws: Workspace, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen([sys.executable, "-m", "pipeline.cli", "-C", str(ws.root), "watch", *args],
+                            cwd=ws.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_the_command_stops_cleanly_on_a_signal(tmp_path, signum):
+    ws = make_workspace(tmp_path)
+    proc = start_cli(ws, "--polling", "--interval", "0.2")
+    try:
+        (ws.inbox / "a.xlsx").write_bytes(submission(1))
+        wait_for(done(ws, 1), what="the file")
+        proc.send_signal(signum)
+        assert proc.wait(timeout=5) == 0
+    finally:
+        proc.kill()
+    err = proc.stderr.read().decode("utf-8")
+    assert "轮询" in err and "accepted a.xlsx 单位=区财政局 新增=2 更新=0" in err
+    log = (ws.logs / "sancha.log").read_text(encoding="utf-8")
+    assert "accepted a.xlsx 单位=区财政局 新增=2 更新=0" in log and "监视已停止" in log
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_kill_9_mid_burst_then_restart_processes_every_file_exactly_once(tmp_path):
+    ws = make_workspace(tmp_path, settle_seconds=0.1, interval=0.1)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    for n in range(30):
+        (staging / f"f{n:02d}.xlsx").write_bytes(submission(n))
+    proc = start_cli(ws)
+    waiting_at_kill = []
+    try:
+        for f in sorted(staging.iterdir()):
+            os.replace(f, ws.inbox / f.name)
+        for kill_after in (1, 8):  # kill twice, somewhere inside the burst
+            wait_for(lambda: len(journal(ws)) >= kill_after, timeout=15, what=f"{kill_after} journal rows")
+            proc.kill()
+            proc.wait(timeout=5)
+            waiting_at_kill.append(len(list(ws.inbox.iterdir())))
+            proc = start_cli(ws)
+        wait_for(lambda: not any(ws.inbox.iterdir()) and done(ws, 30)(), timeout=20, what="every file answered")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=5)
+    assert waiting_at_kill[0] > 0, "the first kill came after the burst"
+    records = journal(ws)
+    assert len(records) == 30  # one row per file: none lost, none doubled
+    assert len({r.sha256 for r in records}) == 30
+    assert {r.verdict for r in records} == {"accepted"} and {r.state for r in records} == {"done"}
+    assert item_count(ws) == 60
+    assert len(receipts(ws)) == 30
+    with Ledger.open(ws.db_path) as ledger:
+        assert ledger.integrity_problems() == []
