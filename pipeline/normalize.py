@@ -223,10 +223,15 @@ def parse_status(value) -> str | None:
     text = clean_text(value)
     if not text:
         return None
-    status = _STATUS_OF.get(squeeze(text))
+    status = _status_of(text)
     if status:
         return status
     raise Unreadable(CLOSED_HINT if "销号" in text else STATUS_HINT)
+
+
+@lru_cache(maxsize=1024)
+def _status_of(text: str) -> str | None:
+    return _STATUS_OF.get(squeeze(text))
 
 
 # ---------------------------------------------------------------- units
@@ -250,7 +255,7 @@ class UnitDirectory:
                 self._units[label] = unit.name
                 self._units[squeeze(label)] = unit.name
         self._office = {squeeze(label) for label in (config.office_name, *config.office_aliases)}
-        self._groups = {squeeze(phrase): phrase for phrase in config.groups}
+        self._groups = {key: phrase for phrase in config.groups for key in (phrase, squeeze(phrase))}
         self._labels = list(self._units)
 
     def resolve(self, name: str) -> str | None:
@@ -262,7 +267,7 @@ class UnitDirectory:
 
     def group(self, phrase: str) -> str | None:
         """The configured group phrase (各乡镇街道 …) this text is, else None."""
-        return self._groups.get(squeeze(phrase))
+        return self._groups.get(phrase) or self._groups.get(squeeze(phrase))
 
     def labels(self) -> list[str]:
         """Every name and alias, canonical units and the office, longest first."""

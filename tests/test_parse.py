@@ -72,7 +72,7 @@ def test_sample_linghu_grouped_header():
     assert (hotline.deadline, hotline.remark, hotline.cells["remark"]) == (date(2027, 1, 31), "需跨年", "H6")
 
 
-def test_sample_linghu_immediate_fix_uses_report_date_when_given():
+def test_sample_linghu_immediate_fix_without_report_date_is_due_on_receipt():
     sub = parse(sample_bytes("菱湖街道_三单清单.xlsx"), "菱湖街道_三单清单.xlsx", received=date(2026, 12, 2))
     assert sub.rows[1].deadline == date(2026, 12, 2)
 
@@ -146,6 +146,11 @@ def test_text_is_kept_verbatim():
     sub = parse_rows(submission_rows(data_row(problem=problem, owner=" 张明 ", seq=1.0)))
     assert sub.rows[0].problem == "A&B<二期>，=HYPERLINK(\"x\")\n第二行"
     assert sub.rows[0].owner == "张明"
+
+
+def test_immediate_fix_is_due_on_the_report_date():
+    sub = parse_rows(submission_rows(data_row(deadline="立行立改"), report_date="2026年11月20日"))
+    assert (sub.rows[0].deadline, sub.rows[0].deadline_text) == (date(2026, 11, 20), "立行立改")
 
 
 def test_year_context_is_the_report_date_else_received():
