@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 import msoffcrypto
-from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
 from .config import Limits
 from .model import ERROR, Finding
@@ -64,7 +64,9 @@ def read_workbook(data: bytes, filename: str, limits: Limits) -> tuple[list[Shee
             return [], [problem]
         try:
             sheets = _calamine_sheets(data)
-        except Exception:  # calamine's errors carry no reason a unit could act on
+        except PasswordError:
+            return [], [_encrypted(name)]
+        except Exception:  # calamine's other errors carry no reason a unit could act on
             return [], [unreadable_file(name, "无法读取，文件可能已损坏、未复制完整，或不是表格文件")]
     if not any(_has_value(s.rows) for s in sheets):
         return [], [_file_finding("empty-workbook", f"{name}：表格中没有任何内容", "请填写三单表后再报送")]
@@ -74,13 +76,7 @@ def read_workbook(data: bytes, filename: str, limits: Limits) -> tuple[list[Shee
 def _container_problem(data: bytes, name: str, limits: Limits) -> Finding | None:
     """Refuse encrypted files and zip bombs before calamine unpacks anything."""
     if data.startswith(_OLE_MAGIC):
-        if _is_encrypted(data):
-            return _file_finding(
-                "encrypted-file",
-                f"{name}：文件设置了打开密码，无法读取",
-                "请在 Excel/WPS 中取消密码（文件 → 信息/文档加密）后重新报送",
-            )
-        return None
+        return _encrypted(name) if _is_encrypted(data) else None
     if not data.startswith(_ZIP_MAGIC):
         return None
     try:
@@ -104,6 +100,14 @@ def _is_encrypted(data: bytes) -> bool:
         return msoffcrypto.OfficeFile(io.BytesIO(data)).is_encrypted()
     except Exception:  # not an Office file msoffcrypto knows: calamine will say whether it reads
         return False
+
+
+def _encrypted(name: str) -> Finding:
+    return _file_finding(
+        "encrypted-file",
+        f"{name}：文件设置了打开密码，无法读取",
+        "请在 Excel/WPS 中取消密码（文件 → 信息/文档加密）后重新报送",
+    )
 
 
 def _calamine_sheets(data: bytes) -> list[Sheet]:
