@@ -150,15 +150,39 @@ def _deadline_from_text(text: str, submitted_on: date) -> Deadline:
     if m := _YEAR_END_OF.fullmatch(s):
         return Deadline(date(int(m[1]), 12, 31))
     if m := _YEAR_MONTH_END.fullmatch(s):
-        year, month = int(m[1] or submitted_on.year), int(m[2])
+        month = int(m[2])
         if not 1 <= month <= 12:
             raise Unreadable(DEADLINE_HINT)
-        return Deadline(date(year, month, calendar.monthrange(year, month)[1]))
+        if m[1]:
+            return Deadline(_month_end(int(m[1]), month))
+        return Deadline(_forward(lambda y: _month_end(y, month), submitted_on))
     if m := _MD.fullmatch(s):
-        return Deadline(_make_date(submitted_on.year, m[1], m[2], DEADLINE_HINT))
+        _make_date(submitted_on.year, m[1], m[2], DEADLINE_HINT)  # 2月30日 is unreadable in any year
+        return Deadline(_forward(lambda y: _make_date(y, m[1], m[2], DEADLINE_HINT), submitted_on))
     if re.fullmatch(r"(\d{4})年(\d{1,2})月", s):
         raise Unreadable("只写到月份无法确定时限，请写明日期，如 2026年12月31日 或 2026年12月底")
     return Deadline(_date_from_text(s, DEADLINE_HINT))
+
+
+# A deadline written without a year is taken in the first year that puts it no more than this
+# many days before the submission: deadlines lie ahead, so "1月15日前" filed in November means
+# next January; a few weeks back still reads as the date just past (an item reported late).
+_YEARLESS_LOOKBACK = timedelta(days=30)
+
+
+def _forward(make, submitted_on: date) -> date:
+    for year in (submitted_on.year - 1, submitted_on.year, submitted_on.year + 1):
+        try:
+            candidate = make(year)
+        except Unreadable:  # 2月29日 in a year without one
+            continue
+        if candidate >= submitted_on - _YEARLESS_LOOKBACK:
+            return candidate
+    raise Unreadable(DEADLINE_HINT)
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
 
 
 def parse_date(value) -> date | None:

@@ -62,7 +62,7 @@ def test_ongoing(value):
 
 
 def test_year_comes_from_context():
-    assert parse_deadline("12月15日前", date(2027, 1, 5)).date == date(2027, 12, 15)
+    assert parse_deadline("12月15日前", date(2027, 3, 5)).date == date(2027, 12, 15)
     assert parse_deadline("年底前", date(2027, 1, 5)).date == date(2027, 12, 31)
 
 
@@ -145,3 +145,17 @@ def test_unit_directory():
     assert units.group(" 各预算单位") == "各预算单位"
     assert units.suggest("区财正局")[0] == "区财政局"
     assert units.suggest("完全无关的名字") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "submitted", "expected"),
+    [
+        ("1月15日前", date(2026, 11, 20), date(2027, 1, 15)),  # next January, not last
+        ("12月15日前", date(2026, 11, 20), date(2026, 12, 15)),
+        ("12月15日前", date(2027, 1, 5), date(2026, 12, 15)),  # a late report: the December just past
+        ("3月底前", date(2026, 11, 20), date(2027, 3, 31)),
+        ("11月底", date(2026, 11, 20), date(2026, 11, 30)),
+    ],
+)
+def test_a_deadline_without_a_year_is_read_forward_from_the_submission(text, submitted, expected):
+    assert parse_deadline(text, submitted).date == expected
