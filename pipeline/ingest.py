@@ -99,6 +99,14 @@ class FileResult:
         }
 
 
+def _holds(path: Path, sha256: str) -> bool:
+    """Whether `path` still holds the journalled bytes; a new file under the same name must stay."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() == sha256
+    except OSError:
+        return False
+
+
 def _relative(ws: Workspace, path: Path) -> str:
     try:
         return path.resolve().relative_to(ws.root.resolve()).as_posix()
@@ -178,7 +186,7 @@ class Ingestor:
         with self.lock:
             for record in self.ledger.files(state="recorded"):
                 source = self.ws.root / record.source_path
-                results.append(self._finish(record, source if source.exists() else None, 0.0))
+                results.append(self._finish(record, source if _holds(source, record.sha256) else None, 0.0))
         return results
 
     # -- steps ----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import logging
 import os
 import queue
 import signal
+import stat
 import sys
 import threading
 import time
@@ -138,7 +139,7 @@ class Watcher:
         kind = event.event_type
         if event.is_directory:
             src = Path(os.fsdecode(event.src_path))
-            if kind == "deleted" and src == self.inbox or kind == "moved" and src == self.inbox:
+            if kind in ("deleted", "moved") and src == self.inbox:
                 self._observer_lost.set()
             elif kind in ("created", "moved"):
                 self.queue.put(_RESCAN)  # a folder moved in brings files no event will name
@@ -163,7 +164,7 @@ class Watcher:
             st = path.stat()
         except OSError:
             return  # gone already (processed, renamed away by an editor)
-        if not os.path.isfile(path):
+        if not stat.S_ISREG(st.st_mode):
             return
         self._pending[path] = _Pending((st.st_size, st.st_mtime_ns), now, now)
 
@@ -393,19 +394,25 @@ class Watcher:
 
 @contextmanager
 def stop_on_signals(stop_event: threading.Event) -> Iterator[None]:
-    """SIGINT (Ctrl-C), SIGTERM and, on Windows, SIGBREAK set `stop_event` instead of killing.
+    """SIGINT (Ctrl-C), SIGTERM and, on Windows, SIGBREAK set `stop_event` instead of killing;
+    a second Ctrl-C while stopping interrupts at once.
 
     Only the main thread may install handlers; elsewhere this does nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    names = ("SIGINT", "SIGTERM", "SIGBREAK")
+
+    def handler(signum, frame):
+        if stop_event.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop_event.set()
+
     previous = {}
-    for name in names:
+    for name in ("SIGINT", "SIGTERM", "SIGBREAK"):
         signum = getattr(signal, name, None)
         if signum is not None:
-            previous[signum] = signal.signal(signum, lambda *_: stop_event.set())
+            previous[signum] = signal.signal(signum, handler)
     try:
         yield
     finally:

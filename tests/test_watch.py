@@ -22,7 +22,7 @@ from builders import CONFIG_TOML, data_row, submission_rows, xlsx_bytes
 from pipeline import ingest as ingest_module
 from pipeline import watch as watch_module
 from pipeline.config import WatchSettings
-from pipeline.ingest import Ingestor
+from pipeline.ingest import Ingestor, ingest_inbox
 from pipeline.store import Ledger
 from pipeline.watch import Watcher, looks_complete, watch
 from pipeline.workspace import Workspace
@@ -90,6 +90,26 @@ def watching(ws: Workspace, **kwargs):
         stop.set()
         thread.join(timeout=5)
         assert not thread.is_alive(), "the watcher did not stop within 5 s"
+
+
+def staged(tmp_path: Path, count: int, prefix: str = "f") -> list[Path]:
+    """`count` distinct submissions written outside the inbox, ready to be moved or copied in."""
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    for n in range(count):
+        (staging / f"{prefix}{n:02d}.xlsx").write_bytes(submission(n))
+    return sorted(staging.iterdir())
+
+
+def assert_each_answered_once(ws: Workspace, count: int) -> None:
+    """One journal row, one receipt and two items per file: none lost, none doubled."""
+    records = journal(ws)
+    assert len(records) == count and len({r.sha256 for r in records}) == count
+    assert {r.verdict for r in records} == {"accepted"} and {r.state for r in records} == {"done"}
+    assert item_count(ws) == 2 * count and len(receipts(ws)) == count
+    assert not any(ws.inbox.iterdir())
+    with Ledger.open(ws.db_path) as ledger:
+        assert ledger.integrity_problems() == []
 
 
 def write_in_chunks(path: Path, data: bytes, chunks: int, pause: float) -> None:
@@ -225,19 +245,12 @@ def test_a_file_written_in_chunks_is_processed_once_after_the_copy_completes(tmp
 
 def test_thirty_files_at_once(tmp_path):
     ws = make_workspace(tmp_path)
-    staging = tmp_path / "staging"
-    staging.mkdir()
-    for n in range(30):
-        (staging / f"单位文件{n:02d}.xlsx").write_bytes(submission(n))
+    files = staged(tmp_path, 30, prefix="单位文件")
     with watching(ws):
-        for f in sorted(staging.iterdir()):
+        for f in files:
             (ws.inbox / f.name).write_bytes(f.read_bytes())
         wait_for(done(ws, 30), timeout=20, what="30 answered files")
-    records = journal(ws)
-    assert len(records) == 30 and {r.verdict for r in records} == {"accepted"}
-    assert len({r.sha256 for r in records}) == 30
-    assert item_count(ws) == 60
-    assert len(receipts(ws)) == 30 and not any(ws.inbox.iterdir())
+    assert_each_answered_once(ws, 30)
 
 
 def test_owner_temp_and_hidden_files_are_ignored(tmp_path):
@@ -297,15 +310,15 @@ def test_an_inbox_that_vanishes_and_comes_back_is_watched_again(tmp_path, pollin
     assert [r.name for r in results] == ["a.xlsx", "b.xlsx"]
 
 
+def power_cut(*args):
+    raise OSError("power cut")
+
+
 def test_a_file_a_crash_left_half_answered_is_finished_at_start(tmp_path, monkeypatch):
     ws = make_workspace(tmp_path)
     (ws.inbox / "a.xlsx").write_bytes(submission(1))
-
-    def crash(*args):
-        raise OSError("power cut")
-
     with monkeypatch.context() as m:
-        m.setattr(ingest_module.receipts, "write_receipt", crash)
+        m.setattr(ingest_module.receipts, "write_receipt", power_cut)
         with pytest.raises(OSError), Ledger.open(ws.db_path) as ledger:
             Ingestor(ws, ledger).ingest(ws.inbox / "a.xlsx")
     [record] = journal(ws)
@@ -314,6 +327,20 @@ def test_a_file_a_crash_left_half_answered_is_finished_at_start(tmp_path, monkey
     with watching(ws) as results:
         wait_for(done(ws, 1), what="recovery")
     assert [r.name for r in results] == ["a.xlsx"] and len(journal(ws)) == 1 and len(receipts(ws)) == 1
+
+
+def test_a_corrected_file_under_the_name_of_a_half_answered_one_is_not_lost(tmp_path, monkeypatch):
+    ws = make_workspace(tmp_path)
+    path = ws.inbox / "区财政局_三单.xlsx"
+    path.write_bytes(submission(1))
+    with monkeypatch.context() as m:
+        m.setattr(ingest_module.receipts, "write_receipt", power_cut)
+        with pytest.raises(OSError), Ledger.open(ws.db_path) as ledger:
+            Ingestor(ws, ledger).ingest(path)
+    path.write_bytes(submission(2))  # no receipt came, so the unit sends a corrected file, same name
+    with watching(ws):
+        wait_for(done(ws, 2), what="the crashed file and the corrected one")
+    assert [len(r.added) for r in journal(ws)] == [2, 2] and item_count(ws) == 4
 
 
 def test_polling_mode_processes_files_and_files_waiting_at_start(tmp_path):
@@ -337,6 +364,16 @@ def test_the_same_content_twice_is_a_duplicate_with_a_receipt(tmp_path):
         wait_for(done(ws, 2), what="the second copy")
     assert [r.verdict for r in journal(ws)] == ["accepted", "duplicate"]
     assert item_count(ws) == 2 and len(receipts(ws)) == 2
+
+
+def test_sancha_ingest_beside_the_watcher_never_doubles_a_file(tmp_path):
+    ws = make_workspace(tmp_path, settle_seconds=0.1, interval=0.1)
+    with watching(ws):
+        for f in staged(tmp_path, 20):
+            os.replace(f, ws.inbox / f.name)
+            ingest_inbox(ws)  # a batch racing the watcher for the same files
+        wait_for(done(ws, 20), what="every file")
+    assert_each_answered_once(ws, 20)
 
 
 # -- the command in a process of its own: signals, kill -9, logs ----------------------------
@@ -367,14 +404,11 @@ def test_the_command_stops_cleanly_on_a_signal(tmp_path, signum):
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 def test_kill_9_mid_burst_then_restart_processes_every_file_exactly_once(tmp_path):
     ws = make_workspace(tmp_path, settle_seconds=0.1, interval=0.1)
-    staging = tmp_path / "staging"
-    staging.mkdir()
-    for n in range(30):
-        (staging / f"f{n:02d}.xlsx").write_bytes(submission(n))
+    files = staged(tmp_path, 30)
     proc = start_cli(ws)
     waiting_at_kill = []
     try:
-        for f in sorted(staging.iterdir()):
+        for f in files:
             os.replace(f, ws.inbox / f.name)
         for kill_after in (1, 8):  # kill twice, somewhere inside the burst
             wait_for(lambda: len(journal(ws)) >= kill_after, timeout=15, what=f"{kill_after} journal rows")
@@ -387,11 +421,4 @@ def test_kill_9_mid_burst_then_restart_processes_every_file_exactly_once(tmp_pat
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=5)
     assert waiting_at_kill[0] > 0, "the first kill came after the burst"
-    records = journal(ws)
-    assert len(records) == 30  # one row per file: none lost, none doubled
-    assert len({r.sha256 for r in records}) == 30
-    assert {r.verdict for r in records} == {"accepted"} and {r.state for r in records} == {"done"}
-    assert item_count(ws) == 60
-    assert len(receipts(ws)) == 30
-    with Ledger.open(ws.db_path) as ledger:
-        assert ledger.integrity_problems() == []
+    assert_each_answered_once(ws, 30)
