@@ -28,7 +28,7 @@ from . import receipts
 from .config import Config
 from .merge import plan_merge
 from .model import ERROR, Finding, Submission
-from .normalize import UnitDirectory
+from .normalize import UnitDirectory, problem_key
 from .parse import parse_submission
 from .store import FileRecord, Ledger, history_value, now_iso
 from .workspace import Workspace, safe_filename
@@ -223,7 +223,9 @@ class Ingestor:
         plan = None
         if sub.ok:
             touched = self.ledger.items_for_merge((r.item_id for r in sub.rows if r.item_id),
-                                                  (r.lead_unit for r in sub.rows))
+                                                  (r.lead_unit for r in sub.rows),
+                                                  keys=[(r.lead_unit, problem_key(r.problem))
+                                                        for r in sub.rows if not r.item_id])
             year = received.year
             plan = plan_merge(sub, touched, received=received, now=now_iso(), year=year,
                               next_seq=self.ledger.next_seq(year), by_office=by_office)

@@ -93,8 +93,8 @@ def write_receipt(ws: Workspace, ledger: Ledger, record: FileRecord) -> Path:
     folder = unit_folder(ws, record.unit)
     stem = safe_filename(Path(record.name).stem)
     path = folder / f"回执_{record.received_on:%Y%m%d}_{stem}_{record.id}.txt"
-    items = {i: ledger.item(i) for i in record.added + record.updated}
-    text = receipt_text(ws.config.office_name, record, {k: v for k, v in items.items() if v})
+    items = ledger.items_by_id(record.added + record.updated)
+    text = receipt_text(ws.config.office_name, record, items)
     _atomic_write(path, ("\ufeff" + text).encode("utf-8"))
     if record.verdict == "rejected" and record.archive_path:
         marked = marked_workbook(ws.archive / record.archive_path, record.name, [Finding(**f) for f in record.findings])

@@ -287,16 +287,38 @@ class Ledger:
         r = self.conn.execute(self._SELECT + " WHERE id = ?", (item_id,)).fetchone()
         return item_from_row(r) if r else None
 
-    def items_for_merge(self, ids: Iterable[str], units: Iterable[str]) -> list[Item]:
-        """The items a submission may touch: those it names by id and those of its lead units."""
-        ids, units = sorted(set(ids)), sorted(set(units))
+    def items_by_id(self, ids: Iterable[str]) -> dict[str, Item]:
+        """The items with these ids (unknown ids are left out), in a few queries."""
+        ids = sorted(set(ids))
         found: dict[str, Item] = {}
         for chunk_start in range(0, len(ids), 500):
             chunk = ids[chunk_start:chunk_start + 500]
             q = self._SELECT + f" WHERE id IN ({','.join('?' * len(chunk))})"
             found.update((i.id, i) for i in map(item_from_row, self.conn.execute(q, chunk)))
-        for unit in units:
-            found.update((i.id, i) for i in self.items(unit))
+        return found
+
+    def items_for_merge(self, ids: Iterable[str], units: Iterable[str],
+                        keys: Iterable[tuple[str, str]] | None = None) -> list[Item]:
+        """The items a submission may touch: those it names by id and those of its lead units.
+
+        With `keys` ((lead unit, problem key) of the rows without an id), only the lead units'
+        items with those problem keys are loaded (through the (unit, problem_key) index): all
+        that `merge.plan_merge` can match, without reading a unit's whole history per file.
+        """
+        found = self.items_by_id(ids)
+        if keys is None:
+            for unit in sorted(set(units)):
+                found.update((i.id, i) for i in self.items(unit))
+            return list(found.values())
+        by_unit: dict[str, set[str]] = {}
+        for unit, key in keys:
+            by_unit.setdefault(unit, set()).add(key)
+        for unit, unit_keys in sorted(by_unit.items()):
+            wanted = sorted(unit_keys)
+            for chunk_start in range(0, len(wanted), 500):
+                chunk = wanted[chunk_start:chunk_start + 500]
+                q = self._SELECT + f" WHERE unit = ? AND problem_key IN ({','.join('?' * len(chunk))})"
+                found.update((i.id, i) for i in map(item_from_row, self.conn.execute(q, [unit, *chunk])))
         return list(found.values())
 
     def next_seq(self, year: int) -> int:
