@@ -1,0 +1,1 @@
+"""Benchmarks for sancha (not part of the test suite). See docs/performance.md."""

@@ -1,0 +1,70 @@
+"""Same input, same outcome: dump what an ingest run produced, without its timestamps.
+
+    python -m benchmarks.equivalence WORKSPACE OUT.json [--files 60 --rows 50]
+
+Generates (or reuses) a workspace, ingests a fresh copy of it with whatever `pipeline` is first
+on sys.path, and writes the ledger (items, history, files journal), every receipt and the outbox
+listing as JSON with clock times blanked. Run it with the code before and after an optimisation
+(PYTHONPATH=old-tree) and diff the two files: they must be identical.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sqlite3
+import sys
+from pathlib import Path
+
+from . import generate
+from .ingest import fresh_copy, pristine, sancha_ingest
+
+_CLOCK_COLUMNS = {"updated_at", "processed_at", "at", "created_at", "applied_at"}
+
+
+def dump(root: Path) -> dict:
+    conn = sqlite3.connect(str(root / "data" / "ledger.sqlite"))
+    out: dict = {}
+    for table, order in (("items", "id"), ("history", "id"), ("files", "id")):
+        cur = conn.execute(f"SELECT * FROM {table} ORDER BY {order}")
+        cols = [d[0] for d in cur.description]
+        out[table] = [{c: (None if c in _CLOCK_COLUMNS else v) for c, v in zip(cols, row)} for row in cur]
+    conn.close()
+    outbox = root / "outbox"
+    out["outbox"] = {p.relative_to(outbox).as_posix(): (p.read_text(encoding="utf-8-sig") if p.suffix == ".txt"
+                                                        else p.stat().st_size > 0)
+                     for p in sorted(outbox.rglob("*")) if p.is_file()}
+    out["inbox_left"] = sorted(p.relative_to(root).as_posix() for p in (root / "inbox").rglob("*") if p.is_file())
+    out["archive"] = sorted(p.relative_to(root).as_posix() for p in (root / "data" / "archive").rglob("*")
+                            if p.is_file())
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.equivalence", description=__doc__.split("\n\n")[0])
+    ap.add_argument("workdir", type=Path)
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--units", type=int, default=20)
+    ap.add_argument("--files", type=int, default=60)
+    ap.add_argument("--rows", type=int, default=50)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--twice", action="store_true", help="ingest the same files again (duplicates) afterwards")
+    args = ap.parse_args(argv)
+    root = pristine(args.workdir, args.units, args.files, args.rows, args.seed)
+    run = fresh_copy(root, args.workdir / "run-equivalence")
+    info = sancha_ingest(run, generate.DEFAULT_AS_OF)
+    if args.twice:
+        shutil.rmtree(run / "inbox")
+        shutil.copytree(root / "inbox", run / "inbox")
+        info["again"] = sancha_ingest(run, generate.DEFAULT_AS_OF)
+    result = dump(run)
+    result["info"] = info
+    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    shutil.rmtree(run)
+    print(f"{info} -> {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,267 @@
+"""Ingest speed against the reading limit, on the same generated files.
+
+    python -m benchmarks.ingest                       # 600 files × 50 rows, 3 repeats
+    python -m benchmarks.ingest --files 100 --repeat 5
+    python -m benchmarks.ingest --memory              # one sheet of 200,000 rows: peak RSS
+    python -m benchmarks.ingest --profile prof.html   # one sancha run under pyinstrument
+
+Each repeat measures, in turn (so background load hits all three alike):
+  (a) raw read  — python-calamine, every cell of every sheet of every file (the floor);
+  (b) pandas    — `pandas.read_excel(path, sheet_name=None, engine="openpyxl")` per file, what an
+                  office script would do (every sheet, like the two others);
+  (c) sancha    — `pipeline.ingest.ingest_inbox` on a fresh copy of the workspace: hashing,
+                  reading, checking, merging into the ledger, archive, receipts, inbox cleanup.
+Times are wall clock and CPU (process) seconds; medians over the repeats; targets: sancha ≤ 3×
+raw read and ≤ 1/4 of the pandas loop. Generated workspaces are cached under --workdir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from . import generate
+
+DEFAULT_WORKDIR = Path("/tmp/sancha-bench")
+
+
+def pristine(workdir: Path, units: int, files: int, rows: int, seed: int, big_rows: int = 0) -> Path:
+    """The generated workspace for these parameters, generated once and then reused."""
+    name = f"big-{big_rows}-s{seed}" if big_rows else f"ws-{units}u-{files}f-{rows}r-s{seed}"
+    root = workdir / name
+    if (root / ".complete").exists():
+        return root
+    if root.exists():
+        shutil.rmtree(root)
+    started = time.perf_counter()
+    print(f"generating {name} …", file=sys.stderr, flush=True)
+    if big_rows:
+        generate.generate_big(root, big_rows, seed)
+    else:
+        generate.generate(root, units, files, rows, seed)
+    (root / ".complete").write_text("ok")
+    print(f"  generated in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return root
+
+
+def inbox_files(root: Path) -> list[Path]:
+    return sorted(p for p in (root / "inbox").rglob("*.xlsx"))
+
+
+def fresh_copy(root: Path, dest: Path) -> Path:
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(root, dest, ignore=shutil.ignore_patterns(".complete"))  # copy2 keeps mtimes
+    return dest
+
+
+class Timer:
+    def __enter__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = time.process_time() - self.cpu
+
+
+# ---------------------------------------------------------------------------------- the three runs
+
+def raw_read(files: list[Path]) -> int:
+    """Every cell of every sheet through python-calamine; returns the number of non-empty cells."""
+    from python_calamine import CalamineWorkbook
+
+    n = 0
+    for path in files:
+        wb = CalamineWorkbook.from_path(str(path))
+        for name in wb.sheet_names:
+            for row in wb.get_sheet_by_name(name).to_python(skip_empty_area=False):
+                for v in row:
+                    if v != "":
+                        n += 1
+    return n
+
+
+def pandas_loop(files: list[Path]) -> int:
+    import pandas as pd
+
+    n = 0
+    for path in files:
+        for df in pd.read_excel(path, sheet_name=None, engine="openpyxl").values():
+            n += int(df.notna().to_numpy().sum())
+    return n
+
+
+def sancha_ingest(ws_root: Path, as_of: date) -> dict:
+    from pipeline.ingest import ingest_inbox
+    from pipeline.workspace import Workspace
+
+    ws = Workspace(ws_root)
+    ws.ensure()
+    results = ingest_inbox(ws, as_of)
+    verdicts: dict[str, int] = {}
+    for r in results:
+        verdicts[r.verdict] = verdicts.get(r.verdict, 0) + 1
+    return {"files": len(results), "verdicts": verdicts,
+            "added": sum(len(r.added) for r in results), "updated": sum(len(r.updated) for r in results)}
+
+
+# ---------------------------------------------------------------------------------- reporting
+
+def _median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+def _fmt(xs: list[float]) -> str:
+    return " ".join(f"{x:6.2f}" for x in xs)
+
+
+def run_speed(args) -> dict:
+    root = pristine(args.workdir, args.units, args.files, args.rows, args.seed)
+    files = inbox_files(root)
+    import pandas  # noqa: F401 - import cost is not part of the loop
+    import pipeline.ingest  # noqa: F401
+    import python_calamine  # noqa: F401
+
+    times: dict[str, dict[str, list[float]]] = {k: {"wall": [], "cpu": []} for k in ("raw", "pandas", "sancha")}
+    info = {}
+    for k in range(args.repeat):
+        with Timer() as t:
+            cells = raw_read(files)
+        times["raw"]["wall"].append(t.wall)
+        times["raw"]["cpu"].append(t.cpu)
+        if not args.skip_pandas:
+            with Timer() as t:
+                pandas_loop(files)
+            times["pandas"]["wall"].append(t.wall)
+            times["pandas"]["cpu"].append(t.cpu)
+        run = fresh_copy(root, args.workdir / "run")
+        with Timer() as t:
+            info = sancha_ingest(run, generate.DEFAULT_AS_OF)
+        times["sancha"]["wall"].append(t.wall)
+        times["sancha"]["cpu"].append(t.cpu)
+        shutil.rmtree(run)
+        print(f"repeat {k + 1}/{args.repeat}: raw {times['raw']['wall'][-1]:.2f} s, "
+              + (f"pandas {times['pandas']['wall'][-1]:.2f} s, " if not args.skip_pandas else "")
+              + f"sancha {times['sancha']['wall'][-1]:.2f} s", file=sys.stderr, flush=True)
+
+    med = {k: {m: _median(v[m]) for m in ("wall", "cpu")} for k, v in times.items()}
+    print(f"\n{len(files)} files × {args.rows} rows ({cells} non-empty cells), {args.units} units; "
+          f"sancha: {info['verdicts']}, {info['added']} items added, {info['updated']} updated")
+    print(f"{'':8} {'median wall':>12} {'median cpu':>11}   {'ms/file':>8}   runs (wall s)")
+    for k in ("raw", "pandas", "sancha"):
+        if times[k]["wall"]:
+            print(f"{k:8} {med[k]['wall']:10.2f} s {med[k]['cpu']:9.2f} s   {med[k]['wall'] / len(files) * 1000:8.1f}"
+                  f"   {_fmt(times[k]['wall'])}")
+    ratios = {}
+    for m in ("wall", "cpu"):
+        ratios[f"sancha/raw ({m})"] = (med["sancha"][m] / med["raw"][m], 3.0, "≤")
+        if times["pandas"][m]:
+            ratios[f"sancha/pandas ({m})"] = (med["sancha"][m] / med["pandas"][m], 0.25, "≤")
+    print()
+    for name, (value, target, _) in ratios.items():
+        print(f"{name:22} {value:6.2f}   target ≤ {target:g}   {'OK' if value <= target else 'MISSED'}")
+    return {"files": len(files), "rows": args.rows, "cells": cells, "info": info, "times": times,
+            "median": med, "ratios": {k: v[0] for k, v in ratios.items()}}
+
+
+# ---------------------------------------------------------------------------------- memory
+
+def _child_big(ws_src: str, dest: str) -> None:
+    """Runs in a subprocess: ingest the big workspace, print JSON with peak RSS."""
+    import pipeline.ingest  # noqa: F401
+
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    run = fresh_copy(Path(ws_src), Path(dest))
+    with Timer() as t:
+        info = sancha_ingest(run, generate.DEFAULT_AS_OF)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    shutil.rmtree(run)
+    print(json.dumps({"wall": t.wall, "cpu": t.cpu, "peak_rss_mb": peak / 1024, "after_imports_mb": base / 1024,
+                      **info}))
+
+
+def run_memory(args) -> dict:
+    root = pristine(args.workdir, 0, 0, 0, args.seed, big_rows=args.big_rows)
+    size = sum(p.stat().st_size for p in inbox_files(root)) / 1e6
+    runs = []
+    for k in range(args.memory_repeat):
+        out = subprocess.run(
+            [sys.executable, "-m", "benchmarks.ingest", "--_child-big", str(root), str(args.workdir / "run-big")],
+            check=True, capture_output=True, text=True,
+        )
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(f"memory run {k + 1}: {runs[-1]['wall']:.1f} s, peak RSS {runs[-1]['peak_rss_mb']:.0f} MB",
+              file=sys.stderr, flush=True)
+    peak = _median([r["peak_rss_mb"] for r in runs])
+    wall = _median([r["wall"] for r in runs])
+    print(f"\none sheet of {args.big_rows} rows ({size:.1f} MB xlsx): {runs[-1]['verdicts']}, "
+          f"{runs[-1]['added']} items added")
+    print(f"ingest {wall:.1f} s wall (median of {len(runs)}), peak RSS {peak:.0f} MB "
+          f"(after imports {runs[-1]['after_imports_mb']:.0f} MB)   target < 400 MB   "
+          f"{'OK' if peak < 400 else 'MISSED'}")
+    return {"rows": args.big_rows, "xlsx_mb": size, "runs": runs, "median_peak_rss_mb": peak, "median_wall": wall}
+
+
+# ---------------------------------------------------------------------------------- profile
+
+def run_profile(args) -> None:
+    from pyinstrument import Profiler
+
+    root = pristine(args.workdir, args.units, args.files, args.rows, args.seed)
+    run = fresh_copy(root, args.workdir / "run-profile")
+    import pipeline.ingest  # noqa: F401
+
+    profiler = Profiler(interval=0.001)
+    profiler.start()
+    sancha_ingest(run, generate.DEFAULT_AS_OF)
+    profiler.stop()
+    shutil.rmtree(run)
+    out = Path(args.profile)
+    if out.suffix == ".html":
+        out.write_text(profiler.output_html(), encoding="utf-8")
+    else:
+        out.write_text(profiler.output_text(unicode=True, show_all=False), encoding="utf-8")
+    print(profiler.output_text(unicode=True))
+    print(f"profile written to {out}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.ingest", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--units", type=int, default=60)
+    ap.add_argument("--files", type=int, default=600)
+    ap.add_argument("--rows", type=int, default=50)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="generated workspaces are cached here")
+    ap.add_argument("--skip-pandas", action="store_true", help="leave out the (slow) pandas loop")
+    ap.add_argument("--memory", action="store_true", help="instead: peak RSS ingesting one big sheet")
+    ap.add_argument("--big-rows", type=int, default=200_000)
+    ap.add_argument("--memory-repeat", type=int, default=1)
+    ap.add_argument("--profile", metavar="FILE", help="instead: profile one sancha run (.html or .txt)")
+    ap.add_argument("--json", metavar="FILE", type=Path, help="also write the figures as JSON")
+    ap.add_argument("--_child-big", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args._child_big:
+        _child_big(*args._child_big)
+        return 0
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    if args.profile:
+        run_profile(args)
+        return 0
+    result = run_memory(args) if args.memory else run_speed(args)
+    if args.json:
+        args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
