@@ -134,3 +134,13 @@ def test_pdf_is_optional(monkeypatch, tmp_path):
     monkeypatch.setattr(render.shutil, "which", lambda name: None)
     assert render.soffice() is None
     assert render.convert_to_pdf([tmp_path / "a.docx"]) == []
+
+
+def test_long_lists_are_capped_with_a_count():
+    items, states, summaries = ledger()
+    many = {k: replace(s, key_supervision=True) for k, s in states.items()}
+    ctx = contexts.circular_context(config(), items, many, unit_summary(items, many), AS_OF, 1, max_listed=3)
+    assert len(ctx["key_items"]) == 3 and ctx["key_items_more"] == 5
+    assert {"2026-0003", "2026-0004"} <= {r["id"] for r in ctx["key_items"]}  # the most overdue are listed
+    paragraphs, _ = text_of(render.render_docx(build_template(CIRCULAR), ctx))
+    assert "另有5项未列出，详见三单工作台帐。" in paragraphs

@@ -31,6 +31,9 @@ from ..states import total_summary
 from ..workdays import PROVISIONAL_MARK  # a date counted by the provisional calendar rule
 
 NONE_TEXT = "无"
+# A circular lists at most this many 重点督查 / 回头看 items (most overdue first); the rest are
+# counted and left to the ledger export, so a signed document stays readable at 50,000 items.
+MAX_LISTED = 200
 
 
 def cn_date(d: date | None, provisional: bool = False) -> str:
@@ -216,6 +219,7 @@ def circular_context(
     *,
     rules: AppraisalRules | None = None,
     issued_on: date | None = None,
+    max_listed: int = MAX_LISTED,
 ) -> dict:
     """督查通报: overview, ranked table per unit, commended/criticised units, 重点督查, 回头看.
 
@@ -224,9 +228,14 @@ def circular_context(
     rules = rules or AppraisalRules.from_rules(config.rules)
     year, week, _ = as_of.isocalendar()
     commended, criticised = appraise(items, states, as_of, rules)
-    ordered = _ordered(config, items)
-    key_items = [_item_row(i, states[i.id]) for i in ordered if states[i.id].key_supervision]
-    lookback_items = [_item_row(i, states[i.id]) for i in ordered if states[i.id].lookback_due]
+    key = [i for i in items if states[i.id].key_supervision]
+    if len(key) > max_listed:
+        key = sorted(key, key=lambda i: -states[i.id].overdue_workdays)[:max_listed]
+    lookback = [i for i in items if states[i.id].lookback_due]
+    if len(lookback) > max_listed:
+        lookback = sorted(lookback, key=lambda i: i.done_on or as_of)[:max_listed]
+    key_items = [_item_row(i, states[i.id]) for i in _ordered(config, key)]
+    lookback_items = [_item_row(i, states[i.id]) for i in _ordered(config, lookback)]
     overview = _overview(summaries)
     return {
         **_common(config, as_of, issued_on),
@@ -241,7 +250,9 @@ def circular_context(
         "commended": "、".join(commended) if commended else NONE_TEXT,
         "criticised": criticised,
         "key_items": key_items,
+        "key_items_more": overview["key_supervision"] - len(key_items),
         "lookback_items": lookback_items,
+        "lookback_items_more": overview["lookback"] - len(lookback_items),
         "key_overdue_workdays": rules.criticise_overdue_workdays,
         "reply_workdays": config.rules.notice_reply_workdays,
         "provisional": any(s.provisional for s in states.values()),

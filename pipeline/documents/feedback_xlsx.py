@@ -15,15 +15,14 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..config import Config
 from ..model import STATE_CLOSED, STATE_DONE, STATUSES, Item, ItemState
-from ..xlsx_text import put_text
 from .contexts import cn_date
-from .xlsx_cells import DATE_FORMAT, GRID, HEADER_FILL, print_landscape
+from .xlsx_cells import DATE_FORMAT, HEADER_FILL, CellMaker, print_landscape
 
 FORM_SHEET = "反馈表"
 HELP_SHEET = "填表说明"
@@ -45,7 +44,7 @@ COLUMNS = [
     ("备注", 18, False, "wrap"),
 ]
 HEADERS = [c[0] for c in COLUMNS]
-LOCKED_FILL = PatternFill("solid", fgColor="F2F2F2")
+LOCKED_FILL = "F2F2F2"  # grey: cells the unit cannot change
 
 HELP_TEXT = (
     "1. 本表由督查室根据台帐预先填写，请在“整改措施”“整改进展”“完成情况”“完成日期”“备注”等栏更新整改情况。",
@@ -83,80 +82,66 @@ def _values(item: Item) -> list:
 
 def feedback_workbook(config: Config, unit: str, items: Sequence[Item], as_of: date) -> bytes:
     """The form for `unit` listing `items` (already chosen, e.g. by `open_items`), as bytes."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = FORM_SHEET
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(FORM_SHEET)
+    cm = CellMaker(ws)
+    cm.define("title", bold=True, size=14, align="center", border=False)
+    cm.define("meta", size=11, border=False)
+    cm.define("header", bold=True, fill=HEADER_FILL.fgColor.rgb, align="center", wrap=True)
+    for locked in (True, False):
+        fill = LOCKED_FILL if locked else None
+        for kind in ("text", "wrap", "date"):
+            cm.define(f"{kind}:{locked}", wrap=kind == "wrap", fmt=DATE_FORMAT if kind == "date" else None,
+                      fill=fill, locked=locked)
     last = get_column_letter(len(COLUMNS))
-
-    put_text(ws["A1"], f"{unit}“三查三单”整改落实情况反馈表（截至{cn_date(as_of)}）")
-    ws["A1"].font = Font(name="宋体", size=14, bold=True)
-    ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
-    ws.merge_cells(f"A1:{last}1")
-    ws.row_dimensions[1].height = 28
-    put_text(ws["A2"], f"填报单位：{unit}")
-    ws["A2"].font = Font(name="宋体", size=11)
-
-    for c, (title, width, _, _) in enumerate(COLUMNS, 1):
-        cell = ws.cell(HEADER_ROW, c)
-        put_text(cell, title)
-        cell.font = Font(name="宋体", bold=True)
-        cell.fill = HEADER_FILL
-        cell.border = GRID
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for c, (_, width, _, _) in enumerate(COLUMNS, 1):
         ws.column_dimensions[get_column_letter(c)].width = width
-
+    ws.row_dimensions[1].height = 28
+    ws.merged_cells.add(f"A1:{last}1")
     first = HEADER_ROW + 1
-    rows = [_values(i) for i in items] + [[None] * len(COLUMNS)] * BLANK_ROWS
-    for r, values in enumerate(rows, first):
-        blank_row = r >= first + len(items)
-        for c, ((_, _, locked, kind), value) in enumerate(zip(COLUMNS, values), 1):
-            cell = ws.cell(r, c)
-            if isinstance(value, date):
-                cell.value = value
-                cell.number_format = DATE_FORMAT
-            elif kind == "date":
-                put_text(cell, value or None)
-                cell.number_format = DATE_FORMAT
-            else:
-                put_text(cell, value or None)
-            cell.border = GRID
-            cell.alignment = Alignment(vertical="top", wrap_text=kind == "wrap")
-            # 编号 stays locked even on blank rows: a new problem gets its number from the ledger.
-            keep_locked = locked and (c == 1 or not blank_row)
-            cell.protection = Protection(locked=keep_locked)
-            if keep_locked:
-                cell.fill = LOCKED_FILL
-    last_row = first + len(rows) - 1
-
-    status_col = get_column_letter(HEADERS.index("完成情况") + 1)
-    dv = DataValidation(type="list", formula1='"' + ",".join(STATUSES) + '"', allow_blank=True,
-                        showErrorMessage=True, errorTitle="完成情况", error="请从下拉列表中选择：" + "、".join(STATUSES))
-    dv.add(f"{status_col}{first}:{status_col}{last_row}")
-    ws.add_data_validation(dv)
-    for name in ("整改时限", "完成日期"):
-        col = get_column_letter(HEADERS.index(name) + 1)
-        dates = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
-                               showErrorMessage=True, errorStyle="warning", errorTitle=name,
-                               error="请填写日期，例如 2026-12-31")
-        if name == "整改时限":
-            dates.errorStyle = "information"  # 长期坚持 and the like are allowed here
-        dates.add(f"{col}{first}:{col}{last_row}")
-        ws.add_data_validation(dates)
-
+    last_row = first + len(items) + BLANK_ROWS - 1
     ws.freeze_panes = f"C{first}"
+    # Write-only: everything about the sheet is set before its first row.
     print_landscape(ws, f"{HEADER_ROW}:{HEADER_ROW}")
     ws.protection.sheet = True
     ws.protection.formatColumns = False  # still allowed: widen columns,
     ws.protection.formatRows = False  # heighten rows,
     ws.protection.formatCells = False  # and format cells
 
+
+    status_col = get_column_letter(HEADERS.index("完成情况") + 1)
+    dv = DataValidation(type="list", formula1='"' + ",".join(STATUSES) + '"', allow_blank=True,
+                        showErrorMessage=True, errorTitle="完成情况", error="请从下拉列表中选择：" + "、".join(STATUSES))
+    dv.add(f"{status_col}{first}:{status_col}{last_row}")
+    ws.data_validations.append(dv)
+    for name, style in (("整改时限", "information"), ("完成日期", "warning")):  # 长期坚持 is fine as 整改时限
+        col = get_column_letter(HEADERS.index(name) + 1)
+        dates = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
+                               showErrorMessage=True, errorStyle=style, errorTitle=name, error="请填写日期，例如 2026-12-31")
+        dates.add(f"{col}{first}:{col}{last_row}")
+        ws.data_validations.append(dates)
+
+    ws.append([cm.text(f"{unit}“三查三单”整改落实情况反馈表（截至{cn_date(as_of)}）", "title")])
+    ws.append([cm.text(f"填报单位：{unit}", "meta")])
+    ws.append([cm.text(h, "header") for h in HEADERS])
+    rows = [_values(i) for i in items] + [[None] * len(COLUMNS)] * BLANK_ROWS
+    for r, values in enumerate(rows):
+        blank_row = r >= len(items)
+        cells = []
+        for c, ((_, _, locked, kind), value) in enumerate(zip(COLUMNS, values)):
+            # 编号 stays locked even on blank rows: a new problem gets its number from the ledger.
+            style = f"{kind}:{locked and (c == 0 or not blank_row)}"
+            cells.append(cm.value(value, style) if isinstance(value, date) else cm.text(value, style))
+        ws.append(cells)
+
     help_ws = wb.create_sheet(HELP_SHEET)
     help_ws.column_dimensions["A"].width = 110
-    put_text(help_ws["A1"], "填表说明")
-    help_ws["A1"].font = Font(name="宋体", size=12, bold=True)
-    for r, line in enumerate(HELP_TEXT, 2):
-        put_text(help_ws.cell(r, 1), line)
-        help_ws.cell(r, 1).alignment = Alignment(wrap_text=True)
+    hm = CellMaker(help_ws)
+    hm.define("title", bold=True, size=12, border=False)
+    hm.define("line", wrap=True, border=False)
+    help_ws.append([hm.text("填表说明", "title")])
+    for line in HELP_TEXT:
+        help_ws.append([hm.text(line, "line")])
 
     out = io.BytesIO()
     wb.save(out)

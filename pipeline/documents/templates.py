@@ -307,9 +307,14 @@ _LOOKBACK_TABLE = [
 ]
 
 
-def _optional_table(doc, key: str, columns, none_text: str = "无。") -> None:
+def _optional_table(doc, key: str, columns, none_text: str = "无。", more: str | None = None) -> None:
+    """The table, or `none_text` when the list is empty; `more` names a count of rows left out."""
     _p(doc, f"{{%p if {key} %}}")
     _table(doc, columns, f"r in {key}")
+    if more:
+        _p(doc, f"{{%p if {more} %}}")
+        _p(doc, f"另有{{{{ {more} }}}}项未列出，详见三单工作台帐。")
+        _p(doc, "{%p endif %}")
     _p(doc, "{%p else %}")
     _p(doc, none_text)
     _p(doc, "{%p endif %}")
@@ -350,10 +355,10 @@ def build_circular():
     _p(doc, "{%p endfor %}")
     _p(doc, "三、重点督查事项", "一级标题")
     _p(doc, "以下事项逾期超过{{ key_overdue_workdays }}个工作日或逾期未报送整改情况，列入重点督查：")
-    _optional_table(doc, "key_items", _KEY_TABLE)
+    _optional_table(doc, "key_items", _KEY_TABLE, more="key_items_more")
     _p(doc, "四、“回头看”事项", "一级标题")
     _p(doc, "以下事项已办结，列入本期“回头看”，请责任单位巩固整改成效：")
-    _optional_table(doc, "lookback_items", _LOOKBACK_TABLE)
+    _optional_table(doc, "lookback_items", _LOOKBACK_TABLE, more="lookback_items_more")
     _p(doc, "五、有关要求", "一级标题")
     _p(doc, (
         "请被批评单位和列入重点督查事项的单位于收到本通报后{{ reply_workdays }}个工作日内，"

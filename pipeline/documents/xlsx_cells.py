@@ -11,7 +11,7 @@ from copy import copy
 from datetime import date
 
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from ..xlsx_text import put_text
@@ -39,7 +39,7 @@ class CellMaker:
         self._styles: dict[str, object] = {}
 
     def define(self, name: str, *, wrap=False, bold=False, size=None, fill=None, color=None, fmt=None,
-               align="left", border=True) -> None:
+               align="left", border=True, locked=True) -> None:
         c = WriteOnlyCell(self.ws)
         c.font = Font(name="宋体", bold=bold, size=size or 10, color=color)
         c.alignment = Alignment(horizontal=align, vertical="center" if not wrap else "top", wrap_text=wrap)
@@ -49,6 +49,8 @@ class CellMaker:
             c.fill = PatternFill("solid", fgColor=fill)
         if fmt:
             c.number_format = fmt
+        if not locked:  # only matters on a protected sheet
+            c.protection = Protection(locked=False)
         self._styles[name] = c._style
 
     def _cell(self, value, style: str):
