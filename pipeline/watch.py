@@ -47,7 +47,10 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Workbook formats that are zip containers: complete only once the central directory is written.
 ZIP_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xltx", ".xltm", ".ods"})
 
-_RESCAN = object()  # queue marker: scan the whole inbox
+# Queue markers: scan the whole inbox. After a start, a rebuild or a new folder, finding files is
+# expected; a periodic scan that finds files no event reported means the observer went silent.
+_RESCAN = object()
+_PERIODIC_RESCAN = object()
 STOP_GRACE_SECONDS = 5.0  # how long a stop waits for the file in hand before abandoning it
 
 
@@ -197,7 +200,7 @@ class Watcher:
         rescans = []
         while True:
             now = time.monotonic()
-            if item is _RESCAN or isinstance(item, tuple):
+            if item is _RESCAN or item is _PERIODIC_RESCAN:
                 rescans.append(item)
             else:
                 self._seen.add(item)
@@ -207,7 +210,7 @@ class Watcher:
             except queue.Empty:
                 break
         if rescans:
-            self._rescan(count_missed=any(isinstance(r, tuple) for r in rescans))
+            self._rescan(count_missed=_PERIODIC_RESCAN in rescans)
 
     def _ready(self, now: float) -> list[Path]:
         """Pending files that are complete, oldest first; forgets files that went away."""
@@ -369,7 +372,7 @@ class Watcher:
                 self._supervise()
                 self._ensure_worker()
                 if time.monotonic() >= next_rescan:
-                    self.queue.put((_RESCAN,))  # a periodic rescan: its finds count as missed events
+                    self.queue.put(_PERIODIC_RESCAN)
                     next_rescan = time.monotonic() + self.settings.rescan_seconds
         finally:
             self.stop_event.set()
@@ -383,7 +386,7 @@ class Watcher:
         worker.join(timeout=STOP_GRACE_SECONDS)
         if worker.is_alive():
             in_hand = self._busy_with.name if self._busy_with else "-"
-            log.warning("停止时仍在处理 %s：放弃本次处理（已回滚），下次启动时重新处理", in_hand)
+            log.warning("停止时仍在处理 %s：放弃本次处理，下次启动时重新处理或补发回执", in_hand)
         else:
             log.info("监视已停止：处理 %d 个文件，出错 %d 次", self.processed, self.errors)
 
@@ -416,8 +419,8 @@ def stop_on_signals(stop_event: threading.Event) -> Iterator[None]:
     try:
         yield
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
 def configure_logging(ws: Workspace, *, stderr: bool = True) -> Callable[[], None]:

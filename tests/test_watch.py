@@ -144,10 +144,10 @@ def test_content_that_is_not_a_zip_is_left_to_ingest(tmp_path):
 
 # -- mechanics with a stub in place of the Ingestor ------------------------------------------
 @contextmanager
-def stub_watcher(tmp_path: Path, process, **settings):
+def stub_watcher(tmp_path: Path, process, give_up_seconds=None, **settings):
     ws = Workspace(tmp_path)
     ws.inbox.mkdir(parents=True, exist_ok=True)
-    watcher = Watcher(ws, WatchSettings(**{**FAST, **settings}), process)
+    watcher = Watcher(ws, WatchSettings(**{**FAST, **settings}), process, give_up_seconds=give_up_seconds)
     thread = threading.Thread(target=watcher.run, daemon=True)
     thread.start()
     try:
@@ -175,6 +175,16 @@ def test_a_crashing_process_never_stops_the_watcher_and_the_file_is_retried(tmp_
         wait_for(lambda: calls.count("bad.xlsx") == 2, what="the retry at the next rescan")
         assert watcher.errors == 1
         assert not any(ws.inbox.iterdir())
+
+
+def test_a_copy_that_never_completes_is_handed_over_after_the_grace_period(tmp_path):
+    calls: list[float] = []
+    with stub_watcher(tmp_path, lambda path: calls.append(time.monotonic()) or path.unlink(),
+                      give_up_seconds=1.0) as (ws, _):
+        t0 = time.monotonic()
+        (ws.inbox / "aborted.xlsx").write_bytes(submission(1)[:2000])  # an aborted copy: never a whole zip
+        wait_for(lambda: calls, what="the hand-over")
+    assert calls[0] - t0 >= 1.0
 
 
 def test_repeated_events_for_one_file_process_it_once(tmp_path):
@@ -218,8 +228,8 @@ def test_an_observer_that_goes_silent_is_rebuilt(tmp_path, monkeypatch):
     def process(path: Path):
         path.unlink()
 
-    with stub_watcher(tmp_path, process, settle_seconds=0.1, interval=0.1, rescan_seconds=2.5) as (ws, watcher):
-        time.sleep(0.5)  # past the scan at start
+    with stub_watcher(tmp_path, process, settle_seconds=0.1, interval=0.1, rescan_seconds=3) as (ws, watcher):
+        wait_for(lambda: watcher.observer and watcher.queue.empty(), what="the scan at start")
         monkeypatch.setattr(watch_module._Enqueue, "on_any_event", lambda self, event: None)  # alive, mute
         (ws.inbox / "a.xlsx").write_bytes(submission(1))
         wait_for(lambda: watcher.rebuilds >= 1, what="the rebuild")
@@ -352,6 +362,15 @@ def test_polling_mode_processes_files_and_files_waiting_at_start(tmp_path):
         wait_for(done(ws, 2), what="the file dropped while polling")
     assert sorted(r.name for r in results) == ["early.xlsx", "late.xlsx"]
     assert item_count(ws) == 4
+
+
+def test_a_file_that_is_not_a_workbook_is_rejected_with_a_receipt(tmp_path):
+    ws = make_workspace(tmp_path)
+    with watching(ws) as results:
+        (ws.inbox / "区财政局_三单.xlsx").write_text("这不是表格", encoding="utf-8")
+        wait_for(done(ws, 1), what="the verdict")
+    assert [r.verdict for r in results] == ["rejected"]
+    assert len(receipts(ws)) == 1 and not any(ws.inbox.iterdir())
 
 
 def test_the_same_content_twice_is_a_duplicate_with_a_receipt(tmp_path):
