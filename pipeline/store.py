@@ -402,7 +402,13 @@ class Ledger:
         return cur.lastrowid
 
     def mark_file_done(self, file_id: int, receipt_path: str | None) -> None:
-        self.conn.execute("UPDATE files SET state = 'done', receipt_path = ? WHERE id = ?", (receipt_path, file_id))
+        # No fsync of its own (the next commit syncs it): should a power cut lose this row, the
+        # journal still says 'recorded' and the next run rewrites the same receipt, as after a crash.
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            self.conn.execute("UPDATE files SET state = 'done', receipt_path = ? WHERE id = ?", (receipt_path, file_id))
+        finally:
+            self.conn.execute("PRAGMA synchronous=FULL")
 
     # -- weekly circular numbers and snapshots -------------------------------------------
     def assign_circular_number(self, year: int, week_key: str) -> int:
