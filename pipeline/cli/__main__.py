@@ -1,3 +1,4 @@
 from . import run
 
-run()
+if __name__ == "__main__":  # worker processes import this module: run only as a program
+    run()
