@@ -230,3 +230,10 @@ def test_usage_and_configuration_errors_exit_2(workspace, cli):
     workspace.config_path.write_text("[office]\nname = ''\n", encoding="utf-8")
     code, _, err = cli("ingest")
     assert code == 2 and "sancha.toml" in err
+
+
+def test_a_folder_that_is_no_unit_is_a_warning_and_the_fill_in_line_decides(workspace, cli):
+    drop(workspace, "x.xlsx", xlsx_bytes(submission_rows(data_row(1))), folder="临时文件夹")
+    (f,) = cli.json("ingest", "--json")["files"]
+    assert f["accepted"] and f["unit"] == "区财政局"
+    assert [(i["code"], i["severity"]) for i in f["issues"]] == [("unknown-folder", "warning")]
