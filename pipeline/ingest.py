@@ -242,7 +242,8 @@ class Ingestor:
             if accepted:
                 self._apply(plan, file_id)
         record = self.ledger.file(file_id)
-        return self._finish(record, path, started)
+        written = {i.id: i for i in (*plan.added, *plan.updated)} if accepted else None
+        return self._finish(record, path, started, written)
 
     def _apply(self, plan, file_id: int) -> None:
         at = now_iso()
@@ -274,9 +275,10 @@ class Ingestor:
             )
         return self._finish(self.ledger.file(file_id), path, started)
 
-    def _finish(self, record: FileRecord, path: Path | None, started: float) -> FileResult:
+    def _finish(self, record: FileRecord, path: Path | None, started: float,
+                items: dict | None = None) -> FileResult:
         """Receipt, then remove the file from the inbox, then mark the journal row done."""
-        receipt = receipts.write_receipt(self.ws, self.ledger, record)
+        receipt = receipts.write_receipt(self.ws, self.ledger, record, items)
         if path is not None and _in_inbox(self.ws, path):
             try:
                 path.unlink()

@@ -88,12 +88,16 @@ def unit_folder(ws: Workspace, unit: str | None) -> Path:
     return ws.outbox / UNKNOWN_UNIT_FOLDER
 
 
-def write_receipt(ws: Workspace, ledger: Ledger, record: FileRecord) -> Path:
-    """Write (or rewrite, identically) the receipt of a journalled file; returns its path."""
+def write_receipt(ws: Workspace, ledger: Ledger, record: FileRecord, items: dict[str, Item] | None = None) -> Path:
+    """Write (or rewrite, identically) the receipt of a journalled file; returns its path.
+
+    `items`: the added and updated items as just written, if the caller has them (else read back).
+    """
     folder = unit_folder(ws, record.unit)
     stem = safe_filename(Path(record.name).stem)
     path = folder / f"回执_{record.received_on:%Y%m%d}_{stem}_{record.id}.txt"
-    items = ledger.items_by_id(record.added + record.updated)
+    if items is None:
+        items = ledger.items_by_id(record.added + record.updated)
     text = receipt_text(ws.config.office_name, record, items)
     _atomic_write(path, ("\ufeff" + text).encode("utf-8"))
     if record.verdict == "rejected" and record.archive_path:
