@@ -46,6 +46,10 @@ class Limits:
     max_file_mb: float = 50.0
     max_uncompressed_mb: float = 100.0
     max_compression_ratio: float = 200.0
+    # A sheet's extent from A1 to its last filled cell: a few KB can claim XFD1048576, which the
+    # reader would allocate whole (17 billion cells) and abort the process on.
+    max_sheet_cells: int = 5_000_000
+    max_rows: int = 20_000  # data rows per file; a 三单表 with more is a mistake, not a report
     max_findings: int = 200  # per file; more are summarised in one warning
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -92,7 +94,122 @@ def _container_problem(data: bytes, name: str, limits: Limits) -> Finding | None
             f"{name}：文件解压后达 {unpacked / _MB:.0f} MB（压缩比 {unpacked / max(packed, 1):.0f} 倍），超出安全上限",
             "请只保留三单表的内容，另存为新文件后再报送",
         )
+    return _xml_problem(data, name, limits)
+
+
+# -- what the zip members really hold, before calamine allocates anything --------------------
+
+_CHUNK = 1 << 20
+_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
+# An OOXML row or cell start tag (any namespace prefix); r= first is what Excel, WPS and openpyxl write.
+_XLSX_TAG = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])(?:\s+r="([A-Z]{0,3})(\d*)")?([^>]*)>')
+_R_ATTR = re.compile(rb'(?:^|\s)r\s*=\s*["\']([A-Za-z]{0,3})(\d*)["\']')
+_ODS_TAG = re.compile(rb"<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])([^>]*)>")
+_REPEAT = re.compile(rb'number-(?:rows|columns)-repeated\s*=\s*["\'](\d+)["\']')
+
+
+class _Extent:
+    """The last filled row and column of one sheet, counted the way calamine places cells
+    (an `r` attribute, else one after the previous row or cell; ODF repeat counts)."""
+
+    def __init__(self):
+        self.rows = self.cols = 0  # 1-based extent from A1
+        self.row = self.col = 0  # position of the last row / cell seen (1-based)
+        self.row_repeat = 1
+
+    def cells(self) -> int:
+        return self.rows * self.cols
+
+    def xlsx(self, m: re.Match) -> None:
+        tag, letters, digits, rest = m.groups()
+        if not digits and rest:
+            r = _R_ATTR.search(rest)
+            if r:
+                letters, digits = r.groups()
+        if tag == b"row":
+            self.row = int(digits) if digits else self.row + 1
+            self.col = 0
+            return
+        self.col = _column_number(letters) if letters else self.col + 1
+        if digits:
+            self.row = int(digits)
+        if not rest.endswith(b"/"):  # <c .../> holds a style only; calamine skips it
+            self.rows, self.cols = max(self.rows, self.row), max(self.cols, self.col)
+
+    def ods(self, m: re.Match) -> None:
+        closing, tag, rest = m.groups()
+        repeat = _REPEAT.search(rest)
+        n = int(repeat.group(1)) if repeat else 1
+        if tag == b"table":
+            self.row = 0  # a new sheet: the extent is the largest of them
+        elif tag == b"table-row":
+            if closing:
+                self.row += self.row_repeat - 1
+            else:
+                self.row, self.col, self.row_repeat = self.row + 1, 0, n
+        elif not closing:
+            first = self.col + 1
+            self.col += n
+            if not rest.endswith(b"/"):  # a cell with content; repeated rows repeat it too
+                self.rows = max(self.rows, self.row + self.row_repeat - 1)
+                self.cols = max(self.cols, self.col if n > 1 else first)
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ch - 64
+    return n
+
+
+def _xml_problem(data: bytes, name: str, limits: Limits) -> Finding | None:
+    """Read every member once, streaming: refuse DTDs (XML bombs: Excel and WPS never write
+    one) and sheets whose extent would not fit in memory. Reading to the end also checks each
+    member's CRC, so a member larger than its header says is caught here too."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            ods = "content.xml" in archive.namelist() and "xl/workbook.xml" not in archive.namelist()
+            for entry in archive.infolist():
+                extent = _Extent()
+                step = extent.ods if ods else extent.xlsx
+                pattern = _ODS_TAG if ods else _XLSX_TAG
+                with archive.open(entry) as member:
+                    tail, first = b"", True
+                    while chunk := member.read(_CHUNK):
+                        if first and not chunk.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+                            while member.read(_CHUNK):  # not XML (an image): only its CRC matters
+                                pass
+                            break
+                        first = False
+                        text = tail + chunk
+                        cut = text.rfind(b"<")  # an unfinished tag waits for the next chunk
+                        cut = len(text) if cut < 0 or text.find(b">", cut) >= 0 else cut
+                        if _DTD.search(text, 0, len(text)):
+                            return _xml_bomb(name)
+                        for m in pattern.finditer(text, 0, cut):
+                            step(m)
+                        tail = text[cut:] if len(text) - cut <= _CHUNK else b""  # no tag is that long
+                        if extent.cells() > limits.max_sheet_cells:
+                            return _sheet_too_large(name, entry.filename, extent)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError):
+        return unreadable_file(name, "文件不完整或已损坏（可能还没有复制完）")
     return None
+
+
+def _xml_bomb(name: str) -> Finding:
+    return _file_finding(
+        "xml-bomb",
+        f"{name}：文件中含有 XML 实体声明（DOCTYPE/ENTITY），Excel 和 WPS 不会生成这样的文件，已拒绝读取",
+        "请用 Excel 或 WPS 打开后另存为新的 .xlsx 文件再报送",
+    )
+
+
+def _sheet_too_large(name: str, member: str, extent: _Extent) -> Finding:
+    return _file_finding(
+        "sheet-too-large",
+        f"{name}：工作表的使用范围达 {extent.rows} 行 × {extent.cols} 列，超出安全上限",
+        "表格末尾或右侧可能有误填的内容（包括空格），请删除多余的行和列，另存后再报送",
+    )
 
 
 def _is_encrypted(data: bytes) -> bool:
