@@ -239,6 +239,7 @@ def _table(doc, columns: list[tuple[str, str, float]], loop: str) -> None:
     cant_split = OxmlElement("w:cantSplit")
     data._tr.get_or_add_trPr().append(cant_split)
     for i, (title, expr, width) in enumerate(columns):
+        table.columns[i].width = Mm(width)  # the grid: LibreOffice and WPS lay out by it
         for row in table.rows:
             row.cells[i].width = Mm(width)
         cell = header.cells[i]
@@ -280,8 +281,8 @@ def _imprint(doc) -> None:
 
 
 _UNIT_TABLE = [
-    ("排名", "u.rank", 12),
-    ("单位", "u.unit", 40),
+    ("排名", "u.rank", 14),
+    ("单位", "u.unit", 38),
     ("问题数", "u.total", 16),
     ("已完成", "u.done", 16),
     ("按期完成", "u.done_on_time", 18),
@@ -291,18 +292,18 @@ _UNIT_TABLE = [
 ]
 
 _KEY_TABLE = [
-    ("编号", "r.id", 22),
+    ("编号", "r.id", 26),
     ("责任单位", "r.unit", 28),
-    ("整改问题", "r.problem", 46),
+    ("整改问题", "r.problem", 42),
     ("整改时限", "r.deadline", 24),
     ("逾期工作日", "r.overdue_workdays", 18),
     ("报送情况", "r.report", 18),
 ]
 
 _LOOKBACK_TABLE = [
-    ("编号", "r.id", 22),
+    ("编号", "r.id", 26),
     ("责任单位", "r.unit", 30),
-    ("整改问题", "r.problem", 70),
+    ("整改问题", "r.problem", 66),
     ("完成日期", "r.done_on", 34),
 ]
 
@@ -382,8 +383,8 @@ def build_notice():
         "（逾期未完成{{ overdue_count }}项，逾期未报送整改情况{{ missing_count }}项），具体如下："
     ))
     _table(doc, [
-        ("编号", "r.id", 22),
-        ("整改问题", "r.problem", 50),
+        ("编号", "r.id", 26),
+        ("整改问题", "r.problem", 46),
         ("整改时限", "r.deadline", 24),
         ("报送期限", "r.report_due", 24),
         ("逾期工作日", "r.overdue_workdays", 18),
@@ -417,9 +418,9 @@ def build_report():
     _optional_table(doc, "key_items", _KEY_TABLE)
     _p(doc, "三、问题清单", "一级标题")
     _table(doc, [
-        ("编号", "r.id", 22),
+        ("编号", "r.id", 26),
         ("责任单位", "r.unit", 26),
-        ("整改问题", "r.problem", 48),
+        ("整改问题", "r.problem", 44),
         ("整改时限", "r.deadline", 24),
         ("状态", "r.state", 18),
         ("逾期工作日", "r.overdue_workdays", 18),
