@@ -30,7 +30,7 @@ from .normalize import (
     split_units,
     squeeze,
 )
-from .read import Sheet, read_workbook, unreadable_file
+from .read import FORMULA_WITHOUT_VALUE, Sheet, empty_cell_causes, read_workbook, unreadable_file
 
 _FOOTER_AREA = 20  # rows below the first footer line still searched for 填报日期 and the like
 _A1 = re.compile(r"([A-Z]+)(\d+)")
@@ -70,6 +70,7 @@ class _Parser:
         self.findings: list[Finding] = []
         self.sheet: str | None = None
         self.letters: dict[str, str] = {}
+        self.empty_required: list[tuple[str, str]] = []  # (cell, field) of required cells read as ''
 
     def parse(self, data: bytes) -> Submission:
         sheets, file_findings = read_workbook(data, self.filename, self.config.limits)
@@ -93,9 +94,18 @@ class _Parser:
 
         if not data_rows:
             self._error("no-rows", _header_cell(sheet, header), "表头下没有任何事项", "请在表头下逐行填写整改事项")
+        limit = self.config.limits.max_rows
+        if len(data_rows) > limit:
+            self._error(
+                "too-many-rows", _header_cell(sheet, header), f"表头下有 {len(data_rows)} 行事项，超过每个文件 {limit} 行的上限",
+                "请核对表格下方是否误填了内容；事项确实很多时请分成几个文件报送",
+            )
+            return self._submission(submitter.unit, submitter.cell, report_date, inspection, ())
+        _fill_merged_down(sheet, header, data_rows)
         submitted_on = report_date or self.received
         self.letters = {f: cell_name(0, c)[:-1] for f, c in header.columns.items()}  # field → column letters
         rows = [self._row(sheet, header, r, submitted_on) for r in data_rows]
+        self._report_empty_required(data, sheet.name)
         self._check_duplicates(rows)
         self._check_lead_units(rows, submitter)
         return self._submission(submitter.unit, submitter.cell, report_date, inspection, tuple(rows))
@@ -221,7 +231,7 @@ class _Parser:
 
         for f in REQUIRED_FIELDS:
             if f in header.columns and not text[f]:
-                self._error("empty-required", cells[f], f"{FIELD_NAMES[f]} 未填写", f"每个事项都要填写{FIELD_NAMES[f]}")
+                self.empty_required.append((cells[f], f))
 
         item_id = None
         if text.get("item_id"):
@@ -265,6 +275,25 @@ class _Parser:
             remark=text.get("remark") or None,
             cells=cells,
         )
+
+    def _report_empty_required(self, data: bytes, sheet: str) -> None:
+        """A required cell read as '' is empty, a formula saved without its result, or an error
+        value: calamine gives '' for all three, so the sheet XML is asked only when one occurs."""
+        causes = empty_cell_causes(data, sheet, {cell for cell, _ in self.empty_required})
+        for cell, f in self.empty_required:
+            cause = causes.get(cell)
+            if cause == FORMULA_WITHOUT_VALUE:
+                self._error(
+                    "formula-no-value", cell, f"{FIELD_NAMES[f]} 是公式，但文件中没有保存公式的计算结果",
+                    "请用 Excel 或 WPS 打开文件，确认显示无误后保存，再重新报送（其他软件生成的表格可能不含公式结果）",
+                )
+            elif cause:
+                self._error(
+                    "error-cell", cell, f"{FIELD_NAMES[f]} 是错误值 {cause}",
+                    "公式出错（如 #REF! 表示引用的单元格已被删除），请改正公式或直接填写内容",
+                )
+            else:
+                self._error("empty-required", cell, f"{FIELD_NAMES[f]} 未填写", f"每个事项都要填写{FIELD_NAMES[f]}")
 
     def _parse_or_report(self, parse, values, text, cells, field: str, code: str, complaint: str):
         if not text.get(field):
@@ -370,6 +399,21 @@ def _position(finding: Finding) -> tuple[int, int]:
     for ch in m[1]:
         column = column * 26 + ord(ch) - 64
     return (int(m[2]), column)
+
+
+def _fill_merged_down(sheet: Sheet, header: Header, data_rows: list[int]) -> None:
+    """A value merged down over data rows (one lead unit over three items) belongs to each row.
+
+    Only downwards and only into data rows: a range merged across columns stays in its first
+    column, and rows the merge alone would fill are not items."""
+    wanted = set(data_rows)
+    rows = sheet.rows
+    for r0, c0, r1, _ in sheet.merged:
+        if r1 == r0 or r0 <= header.row or r0 >= len(rows) or c0 >= len(rows[r0]) or is_blank(rows[r0][c0]):
+            continue
+        for r in range(r0 + 1, min(r1, len(rows) - 1) + 1):
+            if r in wanted and c0 < len(rows[r]) and is_blank(rows[r][c0]):
+                rows[r][c0] = rows[r0][c0]
 
 
 def _header_cell(sheet: Sheet, header: Header) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import posixpath
 import re
 import zipfile
 import zlib
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 import msoffcrypto
+from defusedxml import ElementTree as DefusedET
 from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
 from .config import Limits
@@ -210,6 +212,63 @@ def _sheet_too_large(name: str, member: str, extent: _Extent) -> Finding:
         f"{name}：工作表的使用范围达 {extent.rows} 行 × {extent.cols} 列，超出安全上限",
         "表格末尾或右侧可能有误填的内容（包括空格），请删除多余的行和列，另存后再报送",
     )
+
+
+# -- why a cell calamine returned as '' is empty -------------------------------------------
+
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+FORMULA_WITHOUT_VALUE = "formula"
+
+
+def empty_cell_causes(data: bytes, sheet: str, cells: set[str]) -> dict[str, str]:
+    """For cells calamine read as '' in an xlsx sheet: `FORMULA_WITHOUT_VALUE` for a formula
+    saved without its result (written by a program, never opened in Excel/WPS), or the error
+    value (`#REF!`, `#N/A`, …) of an error cell. Cells that are really empty are left out.
+    Streams the sheet XML and stops once every cell is found; {} for anything not an xlsx."""
+    if not cells or not data.startswith(_ZIP_MAGIC):
+        return {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            part = _sheet_part(archive, sheet)
+            if part is None:
+                return {}
+            with archive.open(part) as fh:
+                return _causes(fh, cells)
+    except Exception:  # only a better message is at stake: the empty-cell finding stays
+        return {}
+
+
+def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
+    workbook = DefusedET.fromstring(archive.read("xl/workbook.xml"))
+    rid = next((s.get(f"{_REL_NS}id") for s in workbook.iter(f"{_MAIN_NS}sheet") if s.get("name") == sheet), None)
+    rels = DefusedET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    target = next((r.get("Target") for r in rels.iter(f"{_PKG_REL_NS}Relationship") if r.get("Id") == rid), None)
+    if not target:
+        return None
+    return target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+
+
+def _causes(fh, cells: set[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    left = set(cells)
+    for _, elem in DefusedET.iterparse(fh, events=("end",)):
+        if elem.tag == f"{_MAIN_NS}c":
+            ref = elem.get("r")
+            if ref in left:
+                left.discard(ref)
+                value = elem.find(f"{_MAIN_NS}v")
+                text = value.text if value is not None and value.text else ""
+                if elem.get("t") == "e" and text:
+                    found[ref] = text
+                elif elem.find(f"{_MAIN_NS}f") is not None and not text and elem.get("t") != "str":
+                    found[ref] = FORMULA_WITHOUT_VALUE  # t="str" with no text: the formula's result is ''
+                if not left:
+                    break
+        elif elem.tag == f"{_MAIN_NS}row":
+            elem.clear()  # bounded memory on a long sheet
+    return found
 
 
 def _is_encrypted(data: bytes) -> bool:
