@@ -76,10 +76,10 @@ class _Parser:
         sheets, file_findings = read_workbook(data, self.filename, self.config.limits)
         if file_findings:
             self.findings.extend(file_findings)
-            return self._submission(None, None, None, None, ())
+            return self._submission(self._unit_unread(), None, None, None, ())
         header, sheet = self._choose_header(sheets)
         if header is None:
-            return self._submission(None, None, None, None, ())
+            return self._submission(self._unit_unread(), None, None, None, ())
         self.sheet = sheet.name
         for f in header.missing:
             self._error("missing-column", _header_cell(sheet, header), f"表头缺少 “{FIELD_NAMES[f]}” 列", _column_hint(f))
@@ -95,9 +95,9 @@ class _Parser:
         if not data_rows:
             self._error("no-rows", _header_cell(sheet, header), "表头下没有任何事项", "请在表头下逐行填写整改事项")
         limit = self.config.limits.max_rows
-        if len(data_rows) > limit:
+        if len(data_rows) > limit:  # no cell: the rejected copy is not marked up, which would take minutes
             self._error(
-                "too-many-rows", _header_cell(sheet, header), f"表头下有 {len(data_rows)} 行事项，超过每个文件 {limit} 行的上限",
+                "too-many-rows", None, f"表头下有 {len(data_rows)} 行事项，超过每个文件 {limit} 行的上限",
                 "请核对表格下方是否误填了内容；事项确实很多时请分成几个文件报送",
             )
             return self._submission(submitter.unit, submitter.cell, report_date, inspection, ())
@@ -183,6 +183,13 @@ class _Parser:
                 ))
             return _Submitter(folder, None, settled=True)
         return _Submitter(self._unit_in_filename())
+
+    def _unit_unread(self) -> str | None:
+        """Who sent a file whose content cannot be read: its folder, else its file name, so that
+        the receipt saying why reaches the unit's outbox."""
+        if self.folder_unit:
+            return self._canonical(self.folder_unit)
+        return self._unit_in_filename()
 
     def _canonical(self, name: str) -> str | None:
         """The office's name or a registered unit's canonical name."""
