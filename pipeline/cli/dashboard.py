@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 
-from ..dashboard import write_dashboard
 from . import app, console, get_workspace, parse_day
 
 
@@ -19,6 +18,8 @@ def dashboard_command(
     ),
 ) -> None:
     """看板：一个无需联网、双击即可打开和打印的网页，含总体情况、各单位排名、逐周走势和重点督查事项。"""
+    from ..dashboard import write_dashboard  # here: `sancha --help` need not load it
+
     ws = get_workspace(ctx)
     path = write_dashboard(ws, parse_day(as_of), output)
     console.print(f"已生成看板：{path}", markup=False)

@@ -8,8 +8,6 @@ from typing import Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..documents import contexts, render
-from ..documents.templates import REPORT, write_default_templates
 from ..states import compute_states, unit_summary
 from ..store import Ledger
 from ..workdays import WorkCalendar
@@ -29,6 +27,7 @@ def weekly(
     pdf: bool = typer.Option(False, "--pdf", help="同时生成 PDF（需要安装 LibreOffice）"),
 ) -> None:
     """每周批处理：读取收件箱，计算状态，生成督查通报、督办通知单、三单工作台帐和各单位反馈表。"""
+    from ..documents import render  # the document stack loads only for commands that need it
     from ..weekly import BatchRunning, run_weekly
 
     ws = get_workspace(ctx)
@@ -51,6 +50,9 @@ def report(
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="输出文件，默认 outbox/专题报告_<来源>_<日期>.docx"),
 ) -> None:
     """专题报告：某一问题来源（如 审计）全部整改事项的落实情况。"""
+    from ..documents import contexts, render
+    from ..documents.templates import REPORT
+
     ws = get_workspace(ctx)
     day = parse_day(as_of)
     config = ws.config
@@ -75,6 +77,9 @@ def templates(
     force: bool = typer.Option(False, "--force", help="覆盖工作区中已有（可能已修改）的模板"),
 ) -> None:
     """把默认的 Word 模板（督查通报、督办通知单、专题报告）写入工作区的 templates/ 目录。"""
+    from ..documents import render
+    from ..documents.templates import write_default_templates
+
     ws = get_workspace(ctx)
     written = write_default_templates(ws.templates, force=force)
     for path in written:

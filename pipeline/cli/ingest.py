@@ -14,9 +14,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from ..export import records, to_csv, to_json
-from ..ingest import FileResult, ingest_paths, is_candidate, waiting_files
 from ..model import Finding
-from ..parse import parse_submission
 from ..store import Ledger, LedgerError
 from ..workspace import CONFIG_NAME, Workspace
 from . import UserError, app, console, err_console, get_workspace, parse_day
@@ -49,6 +47,8 @@ workdays = []
 
 
 def _files_from(paths: list[Path]) -> list[Path]:
+    from ..ingest import is_candidate
+
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
@@ -71,7 +71,7 @@ def _print_findings(findings: list[Finding], title: str) -> None:
     console.print(table)
 
 
-def _print_results(results: list[FileResult]) -> None:
+def _print_results(results: list) -> None:
     if not results:
         console.print("收件箱中没有待处理的文件。")
         return
@@ -117,6 +117,8 @@ def ingest(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="按此日期（YYYY-MM-DD）计收件日期，默认今天"),
 ) -> None:
     """读取、核对报送文件并合并进台帐；每个文件给出回执。退出码：0 全部接收或重复，1 有文件被退回，2 用法或配置错误。"""
+    from ..ingest import ingest_paths, waiting_files  # here, not at the top: `sancha --help` starts faster
+
     ws = get_workspace(ctx)
     ws.ensure()
     received = parse_day(as_of)
@@ -143,6 +145,8 @@ def check(
     unit: Optional[str] = typer.Option(None, "--unit", help="按此单位报送来检查（相当于放在 inbox/<单位>/）"),
 ) -> None:
     """只检查文件，不改动台帐——各单位报送前可先自查。退出码 1 表示有错误。"""
+    from ..parse import parse_submission
+
     ws = get_workspace(ctx)
     out, bad = [], False
     for path in _files_from(files):

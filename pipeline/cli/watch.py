@@ -6,7 +6,6 @@ from typing import Optional
 
 import typer
 
-from ..watch import configure_logging, watch
 from . import app, get_workspace
 
 
@@ -21,6 +20,8 @@ def watch_command(
     ),
 ) -> None:
     """监视收件箱：单位放入的文件写完后即入帐并生成回执，直到 Ctrl-C 或 SIGTERM 停止。"""
+    from ..watch import configure_logging, watch  # here: `sancha --help` need not load the watcher
+
     ws = get_workspace(ctx)
     remove_logging = configure_logging(ws)
     try:
