@@ -119,7 +119,7 @@ def config_text(units: list[GenUnit], big: bool = False) -> str:
     lines += ["[calendar]", 'holidays = ["2027-01-01"]', "workdays = []", ""]
     if big:
         # One 200,000-row sheet is far beyond a unit's file; the office raises the caps for it.
-        lines += ["[limits]", "max_file_mb = 500.0", "max_uncompressed_mb = 2000.0", ""]
+        lines += ["[limits]", "max_file_mb = 500.0", "max_uncompressed_mb = 2000.0", "max_rows = 1000000", ""]
     return "\n".join(lines)
 
 

@@ -6,8 +6,7 @@
 The ledger is built directly through `pipeline.store.Ledger.insert_items` (not by ingesting
 thousands of files). Each run is `pipeline.weekly.run_weekly` in a fresh subprocess, on a fresh
 copy of the workspace, with a progress bar: total time, documents per second, peak memory of the
-batch process (ru_maxrss), of its largest worker and of all of them together (sampled with
-psutil every 50 ms). Target: under 60 s on a 2-core machine.
+batch process, of its largest worker and of all of them together (sampled every 50 ms). Target: under 60 s on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -15,18 +14,16 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 from . import generate
-from .ingest import DEFAULT_WORKDIR, Timer, fresh_copy
+from .ingest import DEFAULT_WORKDIR, PeakRSS, Timer, fresh_copy
 
 AS_OF = date(2026, 11, 27)  # a Friday
 
@@ -119,41 +116,21 @@ def build(workdir: Path, units: int, items: int, overdue_share: float, seed: int
 
 def _child(ws_root: str) -> None:
     """In a fresh process: one weekly batch with a progress bar; JSON figures on the last line."""
-    import psutil
     from rich.console import Console
     from rich.progress import Progress
 
     from pipeline.weekly import run_weekly
     from pipeline.workspace import Workspace
 
-    me = psutil.Process()
-    peak_total = peak_worker = 0
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak_total, peak_worker
-        while not stop.wait(0.05):
-            try:
-                workers = [c.memory_info().rss for c in me.children(recursive=True)]
-                total = me.memory_info().rss + sum(workers)
-            except psutil.Error:
-                continue
-            peak_total = max(peak_total, total)
-            peak_worker = max(peak_worker, *workers, 0)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    with Timer() as t, Progress(console=Console(stderr=True), transient=True) as progress:
+    with Timer() as t, PeakRSS() as peak, Progress(console=Console(stderr=True), transient=True) as progress:
         result = run_weekly(Workspace(Path(ws_root)), AS_OF, progress=progress)
-    stop.set()
-    sampler.join()
     docs = len(result.notices) + len(result.feedback_forms) + 2  # + circular + ledger
     print(json.dumps({
         "wall": t.wall, "cpu_main": t.cpu, "documents": docs, "notices": len(result.notices),
         "feedback_forms": len(result.feedback_forms),
-        "peak_rss_main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "peak_rss_largest_worker_mb": peak_worker / 2**20,
-        "peak_rss_all_mb": peak_total / 2**20,
+        "peak_rss_main_mb": peak.own / 2**20,
+        "peak_rss_largest_worker_mb": peak.worker / 2**20,
+        "peak_rss_all_mb": peak.total / 2**20,
     }))
 
 
