@@ -7,6 +7,7 @@ internals. Template bytes are read once per process and reused for every documen
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import re
@@ -77,17 +78,35 @@ def undeclared_variables(template: bytes) -> set[str]:
 
 
 def write_atomic(path: Path, data: bytes) -> Path:
-    """Write through a temporary file so a reader never sees half a document."""
+    """Write through a temporary file so a reader never sees half a document.
+
+    A full disk or a folder that may not be written becomes a DocumentError saying so (the
+    ledger is written before any document, so it is never at stake here)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
         os.replace(tmp, path)
-    except PermissionError:
-        tmp.unlink(missing_ok=True)
-        raise DocumentError(f"无法写入 {path}：文件可能正在 Word/WPS/Excel 中打开，请关闭后重试。") from None
+    except OSError as e:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass  # the folder refuses even that; nothing half-written is left under the real name
+        raise DocumentError(write_failure(path, e)) from None
     return path
+
+
+def write_failure(path: Path, error: OSError) -> str:
+    """What to do about a document that could not be written (Chinese)."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"磁盘空间不足，无法写入 {path}。请清理该磁盘后重新运行；台帐未受影响。"
+    if error.errno == errno.EROFS:
+        return f"无法写入 {path}：所在磁盘或共享文件夹是只读的。请开放写权限后重新运行；台帐未受影响。"
+    if isinstance(error, PermissionError):
+        return (f"无法写入 {path}：文件可能正在 Word/WPS/Excel 中打开，或运行 sancha 的账户没有该文件夹的写权限。"
+                "请关闭文件或开放写权限后重新运行；台帐未受影响。")
+    return f"无法写入 {path}：{error.strerror or error}。请检查磁盘和共享文件夹后重新运行；台帐未受影响。"
 
 
 def render_to(directory: Path, name: str, context: dict, out: Path) -> Path:
