@@ -16,7 +16,6 @@ import hashlib
 import logging
 import os
 import time
-import traceback
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -27,7 +26,7 @@ from filelock import FileLock
 from . import receipts
 from .config import Config
 from .merge import plan_merge
-from .model import ERROR, Finding, Submission
+from .model import Finding
 from .normalize import UnitDirectory, problem_key
 from .parse import parse_submission
 from .store import FileRecord, Ledger, history_value, now_iso
@@ -151,17 +150,6 @@ def _archive(ws: Workspace, data: bytes, sha: str, name: str, received: date) ->
     return rel.as_posix()
 
 
-def _parse_safely(data: bytes, name: str, config: Config, unit: str | None, received: date) -> Submission:
-    try:
-        return parse_submission(data, name, config, folder_unit=unit, received=received)
-    except Exception:  # a reader bug must reject the file, never lose it or crash the batch
-        log.error("解析 %s 时出错：\n%s", name, traceback.format_exc())
-        return Submission(name, None, unit, None, None, None, (), (Finding(
-            "internal-error", ERROR, None, None, f"{name}：系统读取该文件时出错，已记录并转交督查室",
-            "请稍后重新报送；如仍出错请联系督查室",
-        ),))
-
-
 class Ingestor:
     """Processes files into one workspace's ledger. Cheap to create; holds the open ledger."""
 
@@ -212,7 +200,7 @@ class Ingestor:
             return self._record_duplicate(first, path, sha, source_path, unit, received, started)
 
         archive = _archive(self.ws, data, sha, path.name, received)
-        sub = _parse_safely(data, path.name, self.config, unit, received)
+        sub = parse_submission(data, path.name, self.config, folder_unit=unit, received=received)
         findings = list(sub.findings)
         if folder and unit is None:
             findings.append(Finding(

@@ -6,6 +6,7 @@ need the ledger (an 编号 it does not know, another unit's 编号) belong to me
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -43,7 +44,8 @@ def parse_submission(
     `received` the day it arrived. Never raises: a file that cannot be read is one finding."""
     try:
         return _Parser(config, filename, folder_unit, received).parse(data)
-    except Exception:  # any input bytes must give a receipt, not a traceback
+    except Exception:  # any input bytes must give a receipt, not a traceback; the admin gets the log
+        logging.getLogger("sancha.parse").exception("读取 %s 时出错", filename)
         finding = unreadable_file(PurePath(filename).name, "无法读取该文件")
         return Submission(filename, None, None, None, None, None, (), (finding,))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from datetime import date
 from pathlib import Path
@@ -16,7 +15,7 @@ from rich.table import Table
 from ..export import records, to_csv, to_json
 from ..model import Finding
 from ..store import Ledger, LedgerError
-from ..workspace import CONFIG_NAME, Workspace
+from ..workspace import Workspace
 from . import UserError, app, console, err_console, get_workspace, parse_day
 
 VERDICT_WORDS = {"accepted": "已接收", "rejected": "退回", "duplicate": "重复"}

@@ -21,7 +21,6 @@ from ..config import Config, Rules
 from ..model import (
     STATE_CLOSED,
     STATE_DONE,
-    STATE_DUE_SOON,
     STATE_ONGOING,
     STATE_OVERDUE,
     Item,

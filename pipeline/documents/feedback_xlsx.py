@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 from openpyxl import Workbook
-from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
