@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -210,6 +211,21 @@ class LedgerError(Exception):
     """A ledger operation the user asked for cannot be done (unknown id, wrong state)."""
 
 
+def _set_wal(conn: sqlite3.Connection, seconds: float = 60.0) -> None:
+    """WAL mode. Two processes creating the database at once (two `sancha ingest`) make the
+    loser's switch fail with "database is locked" at once, without waiting for the busy
+    timeout, so it is retried here. Once the file is in WAL mode, the switch is a no-op."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class Ledger:
     """A connection to the ledger database. Use as a context manager."""
 
@@ -222,7 +238,7 @@ class Ledger:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
+        _set_wal(conn)
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=60000")
