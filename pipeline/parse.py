@@ -345,7 +345,7 @@ class _Parser:
         suggestions = self.units.suggest(name)
         if suggestions:
             return f"是否应为 {' 或 '.join(suggestions)}？"
-        return "请填写督查室登记的单位名称（见 sancha.toml）"
+        return "请按督查室公布的单位名单填写规范名称（如 区财政局）"
 
     def _check_duplicates(self, rows: list[Row]) -> None:
         first_seen: dict[str, str] = {}
