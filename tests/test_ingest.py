@@ -237,3 +237,20 @@ def test_a_folder_that_is_no_unit_is_a_warning_and_the_fill_in_line_decides(work
     (f,) = cli.json("ingest", "--json")["files"]
     assert f["accepted"] and f["unit"] == "区财政局"
     assert [(i["code"], i["severity"]) for i in f["issues"]] == [("unknown-folder", "warning")]
+
+
+def test_a_full_disk_while_answering_is_a_clear_error_and_the_next_run_finishes(workspace, cli, monkeypatch):
+    import errno
+
+    drop(workspace, "x.xlsx", xlsx_bytes(submission_rows(data_row(1))))
+    real = receipts._atomic_write
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(receipts, "_atomic_write", full)
+    code, _, err = cli("ingest")
+    assert code == 1 and "磁盘空间已满" in err and "Traceback" not in err
+    monkeypatch.setattr(receipts, "_atomic_write", real)
+    assert cli("ingest")[0] == 0
+    assert item_count(workspace) == 1 and len(list(workspace.outbox.rglob("回执_*.txt"))) == 1

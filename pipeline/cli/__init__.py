@@ -65,6 +65,18 @@ def parse_day(value: str | None, option: str = "--as-of") -> date:
         raise UserError(f"{option} 的值 “{value}” 不是日期，请写成 2026-11-30") from None
 
 
+def _os_error_text(e: OSError) -> str:
+    import errno
+
+    reason = {
+        errno.ENOSPC: "磁盘空间已满",
+        errno.EROFS: "磁盘或共享目录为只读",
+        errno.EACCES: "没有写入权限",
+        errno.EPERM: "没有写入权限",
+    }.get(e.errno, e.strerror or type(e).__name__)
+    return f"{reason}（{e.filename}）" if e.filename else reason
+
+
 def main(argv: list[str] | None = None) -> int:
     # Windows consoles default to a legacy code page; our output is Chinese.
     for stream in (sys.stdout, sys.stderr):
@@ -85,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err_console.print("已中断。", markup=False)
         return 130
+    except OSError as e:  # disk full, read-only share, no permission: the ledger's transactions are intact
+        err_console.print(f"文件读写出错：{_os_error_text(e)}。台帐数据未受影响；排除后重新运行同一命令即可补齐。")
+        return 1
     except SystemExit as e:  # typer.Exit inside commands
         return int(e.code or 0)
     except Exception as e:  # click usage errors and the like

@@ -37,8 +37,8 @@ def weekly(
             result = run_weekly(ws, day, pdf=pdf, progress=progress)
     except BatchRunning as e:
         raise UserError(str(e), code=1) from None
-    except render.DocumentError as e:
-        raise UserError(str(e)) from None
+    except render.DocumentError as e:  # a missing template is set-up (2); a refused write is not (1)
+        raise UserError(str(e), code=1 if isinstance(e, render.DocumentWriteError) else 2) from None
     console.print(result.summary_text, markup=False, end="")
 
 
@@ -66,8 +66,8 @@ def report(
     out = output or ws.outbox / safe_filename(f"专题报告_{source}_{day.isoformat()}.docx")
     try:
         render.render_to(ws.templates, REPORT, context, out)
-    except render.DocumentError as e:
-        raise UserError(str(e)) from None
+    except render.DocumentError as e:  # a missing template is set-up (2); a refused write is not (1)
+        raise UserError(str(e), code=1 if isinstance(e, render.DocumentWriteError) else 2) from None
     console.print(f"已生成专题报告：{out}（{len(items)} 项）", markup=False)
 
 

@@ -24,7 +24,11 @@ from .templates import BUILDERS
 
 
 class DocumentError(Exception):
-    """A document could not be written; the message says what to do (Chinese)."""
+    """A document could not be made; the message says what to do (Chinese)."""
+
+
+class DocumentWriteError(DocumentError):
+    """The disk refused a document (full, read-only, no permission); the ledger is intact."""
 
 
 # XML 1.0 forbids these; Word refuses a file that holds one.
@@ -93,7 +97,7 @@ def write_atomic(path: Path, data: bytes) -> Path:
             tmp.unlink(missing_ok=True)
         except OSError:
             pass  # the folder refuses even that; nothing half-written is left under the real name
-        raise DocumentError(write_failure(path, e)) from None
+        raise DocumentWriteError(write_failure(path, e)) from None
     return path
 
 
