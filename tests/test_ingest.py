@@ -254,3 +254,22 @@ def test_a_full_disk_while_answering_is_a_clear_error_and_the_next_run_finishes(
     monkeypatch.setattr(receipts, "_atomic_write", real)
     assert cli("ingest")[0] == 0
     assert item_count(workspace) == 1 and len(list(workspace.outbox.rglob("回执_*.txt"))) == 1
+
+
+def test_usage_errors_from_the_command_line_parser_exit_2_without_a_traceback(cli):
+    for args in (("no-such-command",), ("ingest", "--no-such-flag"), ("extend", "2026-0001")):
+        code, out, err = cli(*args)
+        assert code == 2 and "Traceback" not in out + err, args
+
+
+def test_an_unexpected_error_is_one_line_and_the_traceback_goes_to_the_log(workspace, cli, monkeypatch):
+    from pipeline import export
+
+    def boom(*a, **k):
+        raise RuntimeError("意外")
+
+    monkeypatch.setattr(export, "records", boom)
+    monkeypatch.setattr("pipeline.cli.ingest.records", boom)
+    code, out, err = cli("export")
+    assert code == 3 and "Traceback" not in err and "内部错误" in err
+    assert "RuntimeError: 意外" in (workspace.logs / "sancha-errors.log").read_text(encoding="utf-8")

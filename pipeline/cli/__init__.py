@@ -7,7 +7,7 @@ configuration error.
 from __future__ import annotations
 
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import typer
@@ -38,6 +38,7 @@ class UserError(Exception):
 
 
 WORKSPACE_HELP = "工作区目录（含 sancha.toml），默认当前目录"
+_workspace_root = Path(".").resolve()  # where an internal error's traceback is logged
 
 
 @app.callback()
@@ -45,7 +46,9 @@ def _root(
     ctx: typer.Context,
     workspace: Path = typer.Option(Path("."), "-C", "--workspace", help=WORKSPACE_HELP, show_default=False),
 ) -> None:
-    ctx.obj = Workspace(workspace.resolve())
+    global _workspace_root
+    _workspace_root = workspace.resolve()
+    ctx.obj = Workspace(_workspace_root)
 
 
 def get_workspace(ctx: typer.Context) -> Workspace:
@@ -77,6 +80,23 @@ def _os_error_text(e: OSError) -> str:
     return f"{reason}（{e.filename}）" if e.filename else reason
 
 
+def _internal_error_log(error: BaseException) -> Path:
+    """Write the traceback of an unexpected error to the workspace's log (else a temp file)."""
+    import tempfile
+    import traceback
+
+    logs = _workspace_root / "data" / "logs" if (_workspace_root / "sancha.toml").exists() else Path(tempfile.gettempdir())
+    path = logs / "sancha-errors.log"
+    try:
+        logs.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(f"--- {datetime.now().isoformat(timespec='seconds')} sancha {' '.join(sys.argv[1:])}\n")
+            fh.write("".join(traceback.format_exception(error)))
+    except OSError:
+        return Path("（无法写入日志）")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     # Windows consoles default to a legacy code page; our output is Chinese.
     for stream in (sys.stdout, sys.stderr):
@@ -100,23 +120,22 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:  # disk full, read-only share, no permission: the ledger's transactions are intact
         err_console.print(f"文件读写出错：{_os_error_text(e)}。台帐数据未受影响；排除后重新运行同一命令即可补齐。")
         return 1
-    except SystemExit as e:  # typer.Exit inside commands
+    except SystemExit as e:
         return int(e.code or 0)
-    except Exception as e:  # click usage errors and the like
-        import click
-
-        if isinstance(e, click.exceptions.Exit):
-            return e.exit_code
-        if isinstance(e, click.ClickException):
-            e.show()
-            return e.exit_code if isinstance(e.exit_code, int) else 2
-        if isinstance(e, click.exceptions.Abort):
-            err_console.print("已中断。", markup=False)
+    except Exception as e:
+        # Command-line parsing errors. typer ships its own copy of click in newer releases, so
+        # they are recognised by shape rather than by class.
+        kind = type(e).__name__
+        if kind == "Exit":
+            return int(getattr(e, "exit_code", 0) or 0)
+        if kind == "Abort":
+            err_console.print("已中断。")
             return 130
-        import logging
-
-        logging.getLogger("sancha").exception("内部错误")
-        err_console.print(f"内部错误：{type(e).__name__}: {e}。请把这条信息和 data/logs/ 中的日志交给系统管理员。")
+        if callable(getattr(e, "show", None)) and isinstance(getattr(e, "exit_code", None), int):
+            e.show()
+            return e.exit_code
+        log = _internal_error_log(e)
+        err_console.print(f"内部错误：{type(e).__name__}: {e}。详细信息已写入 {log}，请交给系统管理员。")
         return 3
     return rv if isinstance(rv, int) else 0
 
