@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-import click
 import typer.main
 
 from pipeline.cli import app, commands  # noqa: F401 - registers the commands
@@ -15,6 +14,6 @@ def test_every_command_has_help_and_is_in_the_readme():
     names = sorted(group.commands)
     assert {"init", "ingest", "check", "export", "weekly", "watch", "status", "calendar"} <= set(names)
     for name in names:
-        cmd: click.Command = group.commands[name]
+        cmd = group.commands[name]
         assert (cmd.help or "").strip(), f"{name} has no help text"
         assert f"sancha {name}" in README, f"sancha {name} is not in the README"
