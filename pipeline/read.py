@@ -114,13 +114,20 @@ class _Extent:
     """The last filled row and column of one sheet, counted the way calamine places cells
     (an `r` attribute, else one after the previous row or cell; ODF repeat counts)."""
 
-    def __init__(self):
+    needs_exact = False  # this is the exact count
+
+    def __init__(self, ods: bool):
         self.rows = self.cols = 0  # 1-based extent from A1
         self.row = self.col = 0  # position of the last row / cell seen (1-based)
         self.row_repeat = 1
+        self._pattern, self._step = (_ODS_TAG, self.ods) if ods else (_XLSX_TAG, self.xlsx)
 
     def cells(self) -> int:
         return self.rows * self.cols
+
+    def feed(self, text: bytes, cut: int) -> None:
+        for m in self._pattern.finditer(text, 0, cut):
+            self._step(m)
 
     def xlsx(self, m: re.Match) -> None:
         tag, letters, digits, rest = m.groups()
@@ -164,6 +171,43 @@ def _column_number(letters: bytes) -> int:
     return n
 
 
+# The fast pass bounds an xlsx sheet's extent at C speed: every cell's row and column from its
+# r="A1" reference, self-closing (style-only) cells included, so the bound is never below the
+# extent `_Extent` counts. Only a bound over the limit, or a cell written otherwise (no r, r not
+# first, lower case, a column without a row), sends the member through `_Extent`, which then
+# gives exactly the verdict and figures it always gave. Cells with a namespace prefix (x:c) are
+# matched by the slower general patterns, used only where ":c" occurs at all.
+def _cell_patterns(tag: bytes) -> tuple[re.Pattern, re.Pattern]:
+    # a cell's row digits, or b"" for a cell the bound cannot place; a cell's column letters
+    return (re.compile(tag + rb'(?=[\s/>])(?:\s+r="[A-Z]{1,3}(\d+)")?'),
+            re.compile(tag + rb'\s+r="([A-Z]{1,3})\d'))
+
+
+_PLAIN_CELL = _cell_patterns(rb"<c")
+_ANY_CELL = _cell_patterns(rb"<(?:[A-Za-z_][\w.-]*:)?c")
+_PREFIXED = re.compile(rb":c(?=[\s/>])")
+
+
+class _Bound:
+    """An upper bound of `_Extent`'s rows and columns for xlsx members."""
+
+    def __init__(self):
+        self.rows = self.cols = 0
+        self.needs_exact = False  # a cell the bound cannot place: the member needs `_Extent`
+
+    def feed(self, text: bytes, cut: int) -> None:
+        rows, columns = _ANY_CELL if _PREFIXED.search(text, 0, cut) else _PLAIN_CELL
+        numbers = set(rows.findall(text, 0, cut))
+        if b"" in numbers:
+            self.needs_exact = True
+        elif numbers:
+            self.rows = max(self.rows, max(map(int, numbers)))
+            self.cols = max(self.cols, max(map(_column_number, set(columns.findall(text, 0, cut)))))
+
+    def cells(self) -> int:
+        return self.rows * self.cols
+
+
 def _xml_problem(data: bytes, name: str, limits: Limits) -> Finding | None:
     """Read every member once, streaming: refuse DTDs (XML bombs: Excel and WPS never write
     one) and sheets whose extent would not fit in memory. Reading to the end also checks each
@@ -172,29 +216,41 @@ def _xml_problem(data: bytes, name: str, limits: Limits) -> Finding | None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             ods = "content.xml" in archive.namelist() and "xl/workbook.xml" not in archive.namelist()
             for entry in archive.infolist():
-                extent = _Extent()
-                step = extent.ods if ods else extent.xlsx
-                pattern = _ODS_TAG if ods else _XLSX_TAG
-                with archive.open(entry) as member:
-                    tail, first = b"", True
-                    while chunk := member.read(_CHUNK):
-                        if first and not chunk.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-                            while member.read(_CHUNK):  # not XML (an image): only its CRC matters
-                                pass
-                            break
-                        first = False
-                        text = tail + chunk
-                        cut = text.rfind(b"<")  # an unfinished tag waits for the next chunk
-                        cut = len(text) if cut < 0 or text.find(b">", cut) >= 0 else cut
-                        if _DTD.search(text, 0, len(text)):
-                            return _xml_bomb(name)
-                        for m in pattern.finditer(text, 0, cut):
-                            step(m)
-                        tail = text[cut:] if len(text) - cut <= _CHUNK else b""  # no tag is that long
-                        if extent.cells() > limits.max_sheet_cells:
-                            return _sheet_too_large(name, entry.filename, extent)
+                problem = _member_problem(archive, entry, _Extent(ods) if ods else _Bound(), limits, name)
+                if problem is _NEEDS_EXACT:  # over the limit by the bound, or an unusual cell: count
+                    problem = _member_problem(archive, entry, _Extent(ods), limits, name)
+                if problem:
+                    return problem
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError):
         return unreadable_file(name, "文件不完整或已损坏（可能还没有复制完）")
+    return None
+
+
+_NEEDS_EXACT = object()
+
+
+def _member_problem(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, extent: _Extent | _Bound,
+                    limits: Limits, name: str):
+    """One member, streamed: a finding, None, or `_NEEDS_EXACT` when a `_Bound` cannot decide."""
+    with archive.open(entry) as member:
+        tail, first = b"", True
+        while chunk := member.read(_CHUNK):
+            if first and not chunk.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+                while member.read(_CHUNK):  # not XML (an image): only its CRC matters
+                    pass
+                break
+            first = False
+            text = tail + chunk
+            cut = text.rfind(b"<")  # an unfinished tag waits for the next chunk
+            cut = len(text) if cut < 0 or text.find(b">", cut) >= 0 else cut
+            if _DTD.search(text, 0, len(text)):
+                return _xml_bomb(name)
+            extent.feed(text, cut)
+            tail = text[cut:] if len(text) - cut <= _CHUNK else b""  # no tag is that long
+            if extent.needs_exact:
+                return _NEEDS_EXACT
+            if extent.cells() > limits.max_sheet_cells:
+                return _NEEDS_EXACT if isinstance(extent, _Bound) else _sheet_too_large(name, entry.filename, extent)
     return None
 
 

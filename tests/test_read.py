@@ -1,4 +1,5 @@
 import io
+import re
 import zipfile
 from datetime import date
 
@@ -110,3 +111,30 @@ def test_empty_workbook():
     assert codes(findings) == [("empty-workbook", None, None)]
     _, findings = read_workbook(csv_bytes([["", " "]]), "a.csv", LIMITS)
     assert codes(findings) == [("empty-workbook", None, None)]
+
+
+def _sheet_xml(cells: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx_bytes([HEADER]))) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            body = zin.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                body = re.sub(rb"<sheetData>.*</sheetData>", lambda _: b"<sheetData>" + cells + b"</sheetData>", body, flags=re.S)
+            zout.writestr(info.filename, body)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("cells, refused", [
+    (b'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>', False),
+    # the extent is counted where a cell has no usable r= reference, or a prefix, like calamine places it
+    (b'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row><row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>y</t></is></c></row>', True),
+    (b'<x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>x</x:t></x:is></x:c></x:row><x:row r="9000"><x:c r="ZZZ9000" t="inlineStr"><x:is><x:t>y</x:t></x:is></x:c></x:row>', True),
+    (b'<row r="1"><c t="inlineStr" r="A1"><is><t>x</t></is></c></row><row r="9000"><c t="inlineStr" r="ZZZ9000"><is><t>y</t></is></c></row>', True),
+    (b'<row r="9000">' + b'<c t="inlineStr"><is><t>y</t></is></c>' * 700 + b'</row>', True),
+    (b'<row r="9000">' + b'<c t="inlineStr"><is><t>y</t></is></c>' * 500 + b'</row>', False),
+    # a bound over the limit made of style-only cells is counted, and not refused
+    (b'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row><row r="1048576"><c r="XFD1048576" s="1"/></row>', False),
+])
+def test_sheet_extent_whatever_the_cell_references(cells, refused):
+    findings = read_workbook(_sheet_xml(cells), "a.xlsx", Limits(max_sheet_cells=5_000_000))[1]
+    assert [f.code for f in findings if f.code == "sheet-too-large"] == (["sheet-too-large"] if refused else [])
