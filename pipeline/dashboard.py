@@ -18,6 +18,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .config import Config
+from .history import items_as_of, past_days
 from .model import (
     STATE_CLOSED,
     STATE_DONE,
@@ -71,6 +72,9 @@ FIGURES = (
     Figure("completion_rate", "完成率", True),
 )
 COUNT_KEYS = tuple(f.key for f in FIGURES if f.key != "completion_rate")
+
+
+TREND_WEEKS = 8  # weeks of history on the trend chart when no weekly snapshot exists for them
 
 
 def headline_figures(summaries: Iterable[UnitSummary]) -> dict:
@@ -348,13 +352,30 @@ def render_dashboard(ctx: dict) -> str:
 
 # -- shell --------------------------------------------------------------------------------------
 
+def rebuilt_trend(items: list[Item], changes: list, snapshots: list[tuple[str, date, dict]], as_of: date,
+                  cal: WorkCalendar, rules, weeks: int = TREND_WEEKS) -> list[tuple[str, date, dict]]:
+    """The weekly snapshots, plus, for each of the past `weeks` weeks that has none, the figures
+    of the ledger as it stood that day (rebuilt from item history)."""
+    have = {_iso_week(day) for _, day, _ in snapshots}
+    first = min((i.created_on for i in items), default=None)
+    out = list(snapshots)
+    for day in past_days(as_of, weeks, first):
+        if _iso_week(day) in have:
+            continue
+        past = items_as_of(items, changes, day)
+        figures = headline_figures(unit_summary(past, compute_states(past, day, cal, rules)))
+        out.append((f"{day:%G-W%V}", day, figures))
+    return sorted(out, key=lambda t: t[1])
+
+
 def write_dashboard(ws: Workspace, as_of: date, path: Path | None = None) -> Path:
     """Read the ledger, compute states as of `as_of` and write the page (default outbox/看板.html)."""
     config = ws.config
+    cal = WorkCalendar.from_config(config)
     with Ledger.open(ws.db_path) as ledger:
         items = ledger.items()
-        trend = ledger.snapshots()
-    states = compute_states(items, as_of, WorkCalendar.from_config(config), config.rules)
+        trend = rebuilt_trend(items, ledger.changes(), ledger.snapshots(), as_of, cal, config.rules)
+    states = compute_states(items, as_of, cal, config.rules)
     page = render_dashboard(dashboard_context(config, items, states, as_of, trend))
     path = Path(path) if path else ws.outbox / DASHBOARD_NAME
     path.parent.mkdir(parents=True, exist_ok=True)

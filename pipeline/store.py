@@ -502,3 +502,22 @@ class Ledger:
                 fields["original_deadline"] = item.deadline
             self._set(item, "extend", on, note, **fields)
         return self.item(item_id)
+
+    def changes(self) -> list:
+        """Every item change with the day it took effect (for `history.items_as_of`)."""
+        from .history import Change
+
+        rows = self.conn.execute(
+            "SELECT h.item_id, f.received_on, h.at, h.action, h.field, h.old, h.new FROM history h "
+            "LEFT JOIN files f ON f.id = h.file_id ORDER BY h.id"
+        )
+        out = []
+        for item_id, received_on, at, action, field_, old, new in rows:
+            if received_on:
+                day = date.fromisoformat(received_on)
+            elif field_ in ("closed_on", "lookback_on") and new:
+                day = date.fromisoformat(new)  # 销号 / 回头看 dated by the office
+            else:
+                day = date.fromisoformat(at[:10])
+            out.append(Change(item_id, day, field_, old, reported=received_on is not None))
+        return out

@@ -3,11 +3,12 @@
 import re
 from datetime import date
 
-from dashboard_fixtures import AS_OF, CONFIG, HOSTILE, HOSTILE_SOURCE, ITEMS, TREND, context, parse_html, row_cells
+from dashboard_fixtures import AS_OF, CONFIG, HOSTILE, HOSTILE_SOURCE, ITEMS, TREND, context, item, parse_html, row_cells
 
 from pipeline.cli import main
-from pipeline.dashboard import DASHBOARD_NAME, render_dashboard, write_dashboard
+from pipeline.dashboard import DASHBOARD_NAME, rebuilt_trend, render_dashboard, write_dashboard
 from pipeline.store import Ledger
+from pipeline.workdays import WorkCalendar
 from pipeline.workspace import Workspace
 
 D = date
@@ -88,8 +89,8 @@ def test_without_history_there_is_no_change_and_one_trend_point():
 def test_trend_takes_the_latest_snapshot_of_each_earlier_week_only():
     trend = [
         *TREND,
-        ("2026-W47-rerun", D(2026, 11, 24), {"items": 7, "done": 2, "completion_rate": 2 / 7}),
-        ("2026-W48", D(2026, 11, 30), {"items": 99, "done": 0, "completion_rate": 0.0}),  # this week: replaced
+        ("2026-W47-rerun", date(2026, 11, 24), {"items": 7, "done": 2, "completion_rate": 2 / 7}),
+        ("2026-W48", date(2026, 11, 30), {"items": 99, "done": 0, "completion_rate": 0.0}),  # this week: replaced
     ]
     ctx = context(trend=trend)
     assert [(p["as_of"], p["items"]) for p in ctx["trend"]] == [("2026-11-16", 6), ("2026-11-24", 7), ("2026-11-30", 8)]
@@ -168,7 +169,7 @@ def test_provisional_dates_are_marked():
     assert by_id["2026-0001"]["report_due"] == "2026-11-04"
     _, doc = page()
     assert "（暂定）" in doc.find_all("p", class_="notice")[0].text()
-    settled = [i for i in ITEMS if i.deadline and i.deadline < D(2026, 12, 1)]
+    settled = [i for i in ITEMS if i.deadline and i.deadline < date(2026, 12, 1)]
     _, doc = page(items=settled)
     assert not doc.find_all("p", class_="notice")
 
@@ -216,8 +217,25 @@ def test_write_dashboard_reads_the_ledger_and_its_snapshots(tmp_path):
     path = write_dashboard(ws, AS_OF)
     assert path == ws.outbox / DASHBOARD_NAME
     html = path.read_text(encoding="utf-8")
-    assert html == render_dashboard(context())
+    with Ledger.open(ws.db_path) as ledger:
+        trend = rebuilt_trend(ITEMS, ledger.changes(), TREND, AS_OF, WorkCalendar(), CONFIG.rules)
+    assert html == render_dashboard(context(trend=trend))
     assert not list(ws.outbox.glob(".*tmp"))
+
+
+def test_weeks_without_a_snapshot_are_rebuilt_from_item_history():
+    from pipeline.history import Change
+
+    done = item("2026-0009", "区财政局", "督查", date(2026, 12, 31), status="已完成",
+                created_on=date(2026, 11, 2), done_on=date(2026, 11, 20))
+    changes = [Change("2026-0009", date(2026, 11, 2), None, None, reported=True),
+               Change("2026-0009", date(2026, 11, 20), "status", "推进中", reported=True),
+               Change("2026-0009", date(2026, 11, 20), "done_on", None, reported=True)]
+    trend = rebuilt_trend([done], changes, [], AS_OF, WorkCalendar(), CONFIG.rules, weeks=5)
+    by_day = {day: figs for _, day, figs in trend}
+    assert sorted(by_day) == [date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16), date(2026, 11, 23)]
+    assert by_day[date(2026, 11, 16)]["done"] == 0 and by_day[date(2026, 11, 23)]["done"] == 1
+    assert all(figs["items"] == 1 for figs in by_day.values())
 
 
 def test_cli_writes_the_page(tmp_path, capsys):
