@@ -56,7 +56,9 @@ def items_as_of(items: list[Item], changes: list[Change], day: date) -> list[Ite
         for c in reversed(later.get(item.id, ())):  # newest first, so the oldest old value wins
             if c.field:
                 undo[c.field] = _decode(c.field, c.old)
-        out.append(replace(item, **undo, last_report_on=reports.get(item.id)))
+        last_report = reports.get(item.id)
+        out.append(replace(item, **undo, last_report_on=last_report)
+                   if undo or last_report != item.last_report_on else item)
     return out
 
 
