@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .normalize import clean_text, is_blank, is_row_number, parse_item_id
 from .read import Sheet
@@ -97,6 +98,11 @@ def header_text(value) -> str:
     """Header cell text as compared: NFKC, no spaces or line breaks, no * or （必填） markers."""
     if not isinstance(value, str):
         return ""
+    return _header_text(value)
+
+
+@lru_cache(maxsize=4096)  # header cells repeat from file to file
+def _header_text(value: str) -> str:
     return _MARKERS.sub("", _SPACE.sub("", unicodedata.normalize("NFKC", value)))
 
 
@@ -113,16 +119,20 @@ def is_data_sheet(sheet: Sheet) -> bool:
 def find_header(sheet: Sheet) -> Header | None:
     """The best-scoring header row in the top of the sheet, or None if nothing looks like one."""
     rows = sheet.rows
-    texts = [[header_text(v) for v in row] for row in rows[:_SCAN_ROWS]]
     best: Header | None = None
-    for r, leaf in enumerate(texts):
-        groups, own = _group_labels(sheet, texts[r - 1], r - 1) if r else ([], [])
+    above: list[str] = []
+    for r, row in enumerate(rows[:_SCAN_ROWS]):
+        leaf = [_header_text(v) if isinstance(v, str) else "" for v in row]
+        groups, own = _group_labels(sheet, above, r - 1) if r else ([], [])
+        above = leaf
         columns = _map_columns(leaf, groups, own)
         score = sum(2 if f in REQUIRED_FIELDS else 1 for f in columns)
         enough = len(columns) >= 2 and any(f in REQUIRED_FIELDS for f in columns)
         if enough and (best is None or score > best.score):
             uses_group = any(not leaf[c] or leaf[c] == _LEAF_BY_GROUP for c in columns.values())
             best = Header(sheet.name, r, r - 1 if uses_group else r, columns, score)
+        elif best is not None and not best.missing and not columns and any(leaf):
+            break  # a complete header with data below it: the rows further down are its data
     if best and "seq" not in best.columns and "item_id" in best.columns:
         best = _numbering_as_seq(best, rows)
     return best
