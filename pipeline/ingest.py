@@ -27,7 +27,7 @@ from . import receipts
 from .config import Config
 from .merge import plan_merge
 from .model import Finding
-from .normalize import UnitDirectory, problem_key
+from .normalize import UnitDirectory
 from .parse import parse_submission
 from .store import FileRecord, Ledger, history_value, now_iso
 from .workspace import Workspace, safe_filename
@@ -212,7 +212,7 @@ class Ingestor:
         if sub.ok:
             touched = self.ledger.items_for_merge((r.item_id for r in sub.rows if r.item_id),
                                                   (r.lead_unit for r in sub.rows),
-                                                  keys=[(r.lead_unit, problem_key(r.problem))
+                                                  keys=[(r.lead_unit, r.key)
                                                         for r in sub.rows if not r.item_id])
             year = received.year
             plan = plan_merge(sub, touched, received=received, now=now_iso(), year=year,

@@ -110,7 +110,7 @@ def plan_merge(sub: Submission, existing: list[Item], *, received: date, now: st
     seq = next_seq
 
     for row in sub.rows:
-        key = problem_key(row.problem)
+        key = row.key
         target: Item | None = None
         if row.item_id:
             target = by_id.get(row.item_id)
@@ -159,7 +159,7 @@ def plan_merge(sub: Submission, existing: list[Item], *, received: date, now: st
             changes.extend(Change(target.id, f, getattr(current, f), v) for f, v in field_changes.items())
         if new != target:
             updated[target.id] = new
-        keys[target.id] = problem_key(new.problem)
+        keys[target.id] = key if new.problem == row.problem else problem_key(new.problem)
         reported.append(target.id)
 
     return MergePlan(

@@ -5,6 +5,9 @@ Nothing here touches the filesystem or the database.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -48,7 +51,38 @@ class Finding:
         }
 
 
-@dataclass(frozen=True)
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def problem_key(text: str) -> str:
+    """Problem text reduced to what matters for recognising the same problem again."""
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text)).lower()
+
+
+class Cells(Mapping):
+    """field name → A1 cell of one row, from the column letters every row of a sheet shares
+    (no dict of cell names per row: a sheet of 200,000 rows would hold 2.6 million of them)."""
+
+    __slots__ = ("_letters", "_row")
+
+    def __init__(self, letters: Mapping[str, str], row: int):
+        self._letters = letters  # field → column letters, shared
+        self._row = row  # 1-based
+
+    def __getitem__(self, field: str) -> str:
+        return f"{self._letters[field]}{self._row}"
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._letters)
+
+    def __len__(self) -> int:
+        return len(self._letters)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+@dataclass(frozen=True, slots=True)
 class Row:
     """One data row of a submission after normalisation (one problem with its three lists)."""
 
@@ -68,7 +102,11 @@ class Row:
     status: str | None  # canonical status, one of STATUSES, or None if blank
     done_on: date | None  # 完成日期
     remark: str | None  # 备注
-    cells: dict[str, str] = field(default_factory=dict)  # field name -> A1 cell of this row
+    cells: Mapping[str, str] = field(default_factory=dict)  # field name -> A1 cell of this row
+    key: str = field(init=False, repr=False, compare=False)  # problem_key(problem), computed once
+
+    def __post_init__(self):
+        object.__setattr__(self, "key", problem_key(self.problem))
 
 
 @dataclass(frozen=True)

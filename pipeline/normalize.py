@@ -23,6 +23,7 @@ from .model import (
     STATUS_NOT_STARTED,
     STATUS_ONGOING,
     STATUSES,
+    problem_key,  # noqa: F401 - part of this module's interface; defined with the Row that carries it
 )
 
 
@@ -39,7 +40,6 @@ class Unreadable(ValueError):
 _ZERO_WIDTH = "\u200b\ufeff"  # not whitespace to str.strip(), but invisible in a cell
 _EDGE_SPACE = re.compile(r"^[\s\u200b\ufeff]+|[\s\u200b\ufeff]+$")
 _SPACE = re.compile(r"[\s\u200b\ufeff]+")
-_NOT_WORD = re.compile(r"[\W_]+")
 
 
 def clean_text(value) -> str:
@@ -69,11 +69,6 @@ def is_blank(value) -> bool:
 def squeeze(text: str) -> str:
     """NFKC (full-width → half-width) and no whitespace at all: the form names are compared in."""
     return _SPACE.sub("", unicodedata.normalize("NFKC", text))
-
-
-def problem_key(text: str) -> str:
-    """Problem text reduced to what matters for recognising the same problem again."""
-    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text)).lower()
 
 
 # ---------------------------------------------------------------- ledger ids

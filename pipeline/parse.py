@@ -16,7 +16,7 @@ from pathlib import PurePath
 from . import model
 from .config import Config
 from .header import FIELD_LABELS, FIELD_NAMES, REQUIRED_FIELDS, Header, MetaValue, cell_name, find_header, is_data_sheet, is_footer, read_meta
-from .model import ERROR, WARNING, Finding, Row, Submission
+from .model import ERROR, WARNING, Cells, Finding, Row, Submission
 from .normalize import (
     Deadline,
     UnitDirectory,
@@ -27,7 +27,6 @@ from .normalize import (
     parse_deadline,
     parse_item_id,
     parse_status,
-    problem_key,
     split_units,
     squeeze,
 )
@@ -235,7 +234,7 @@ class _Parser:
     def _row(self, sheet: Sheet, header: Header, r: int, submitted_on: date) -> Row:
         raw = sheet.rows[r]
         values = {f: (raw[c] if c < len(raw) else "") for f, c in header.columns.items()}
-        cells = {f: f"{letters}{r + 1}" for f, letters in self.letters.items()}
+        cells = Cells(self.letters, r + 1)
         text = {f: clean_text(v) for f, v in values.items()}
 
         for f in REQUIRED_FIELDS:
@@ -350,7 +349,7 @@ class _Parser:
     def _check_duplicates(self, rows: list[Row]) -> None:
         first_seen: dict[str, str] = {}
         for row in rows:
-            key = problem_key(row.problem)
+            key = row.key
             if not key:
                 continue
             cell = row.cells["problem"]
