@@ -106,26 +106,28 @@ def _holds(path: Path, sha256: str) -> bool:
         return False
 
 
-def _relative(ws: Workspace, path: Path) -> str:
+def _relative(root: Path, real: Path) -> str:
+    """`real` (resolved) relative to the resolved workspace `root`, else absolute."""
     try:
-        return path.resolve().relative_to(ws.root.resolve()).as_posix()
+        return real.relative_to(root).as_posix()
     except ValueError:
-        return str(path.resolve())
+        return str(real)
 
 
-def _in_inbox(ws: Workspace, path: Path) -> bool:
+def _in_inbox(inbox: Path, real: Path) -> bool:
     try:
-        path.resolve().relative_to(ws.inbox.resolve())
+        real.relative_to(inbox)
         return True
     except ValueError:
         return False
 
 
-def folder_unit(ws: Workspace, path: Path, units: UnitDirectory, config: Config) -> tuple[str | None, str | None]:
-    """(canonical unit, raw folder name) for a file in inbox/<unit>/…; (None, None) elsewhere."""
-    if not _in_inbox(ws, path):
+def folder_unit(inbox: Path, real: Path, units: UnitDirectory, config: Config) -> tuple[str | None, str | None]:
+    """(canonical unit, raw folder name) for a file in inbox/<unit>/…; (None, None) elsewhere.
+    `inbox` and `real` are resolved paths."""
+    if not _in_inbox(inbox, real):
         return None, None
-    rel = path.resolve().relative_to(ws.inbox.resolve())
+    rel = real.relative_to(inbox)
     if len(rel.parts) < 2:
         return None, None
     folder = rel.parts[0]
@@ -159,6 +161,8 @@ class Ingestor:
         self.config = ws.config
         self.units = UnitDirectory(self.config)
         self.lock = FileLock(str(ws.locks / "ingest.lock"))
+        self.root = ws.root.resolve()  # resolved once, not for every file
+        self.inbox = ws.inbox.resolve()
 
     # -- public ---------------------------------------------------------------------------
     def ingest(self, path: Path, received: date | None = None) -> FileResult | None:
@@ -188,13 +192,14 @@ class Ingestor:
             log.warning("暂时无法读取 %s：%s", path, e)
             return None  # still being written or locked by its owner: try again later
         sha = hashlib.sha256(data).hexdigest()
-        source_path = _relative(self.ws, path)
+        real = path.resolve()
+        source_path = _relative(self.root, real)
 
         pending = self.ledger.pending_for(sha, source_path)
         if pending:
             return self._finish(pending, path, started)
 
-        unit, folder = folder_unit(self.ws, path, self.units, self.config)
+        unit, folder = folder_unit(self.inbox, real, self.units, self.config)
         first = self.ledger.first_with_hash(sha)
         if first:
             return self._record_duplicate(first, path, sha, source_path, unit, received, started)
@@ -267,12 +272,12 @@ class Ingestor:
                 items: dict | None = None) -> FileResult:
         """Receipt, then remove the file from the inbox, then mark the journal row done."""
         receipt = receipts.write_receipt(self.ws, self.ledger, record, items)
-        if path is not None and _in_inbox(self.ws, path):
+        if path is not None and _in_inbox(self.inbox, path.resolve()):
             try:
                 path.unlink()
             except FileNotFoundError:
                 pass
-        self.ledger.mark_file_done(record.id, _relative(self.ws, receipt) if receipt else None)
+        self.ledger.mark_file_done(record.id, _relative(self.root, receipt.resolve()) if receipt else None)
         result = FileResult(
             path=record.source_path, name=record.name, unit=record.unit, verdict=record.verdict,
             added=record.added, updated=record.updated,

@@ -110,7 +110,6 @@ ITEM_COLUMNS = (
     "owner", "progress", "status", "done_on", "remark", "created_on", "updated_at", "closed_on",
     "last_report_on", "lookback_on", "original_deadline",
 )
-_DATE_FIELDS = {"deadline", "done_on", "created_on", "closed_on", "last_report_on", "lookback_on", "original_deadline"}
 
 
 def now_iso() -> str:
@@ -139,19 +138,17 @@ def item_from_row(r: sqlite3.Row | tuple) -> Item:
     )
 
 
+_json_text = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(…, ensure_ascii=False), one encoder
+
+
 def item_values(item: Item) -> tuple:
     """Column values of an item, in ITEM_COLUMNS order (dates as ISO text)."""
-    out = []
-    for name in ITEM_COLUMNS:
-        v = getattr(item, name)
-        if name == "co_units":
-            v = json.dumps(list(v), ensure_ascii=False)
-        elif name == "ongoing":
-            v = int(v)
-        elif name in _DATE_FIELDS:
-            v = _iso(v)
-        out.append(v)
-    return tuple(out)
+    return (
+        item.id, item.unit, _json_text(list(item.co_units)), item.source, item.problem, item.measures,
+        _iso(item.deadline), item.deadline_text, int(item.ongoing), item.owner, item.progress, item.status,
+        _iso(item.done_on), item.remark, _iso(item.created_on), item.updated_at, _iso(item.closed_on),
+        _iso(item.last_report_on), _iso(item.lookback_on), _iso(item.original_deadline),
+    )
 
 
 def history_value(value) -> str | None:
