@@ -14,19 +14,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
 import os
+import sys
 import time
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 
 from filelock import FileLock
 
 from . import receipts
 from .config import Config
 from .merge import plan_merge
-from .model import Finding
+from .model import Finding, Submission
 from .normalize import UnitDirectory
 from .parse import parse_submission
 from .store import FileRecord, Ledger, history_value, now_iso
@@ -165,12 +168,14 @@ class Ingestor:
         self.inbox = ws.inbox.resolve()
 
     # -- public ---------------------------------------------------------------------------
-    def ingest(self, path: Path, received: date | None = None) -> FileResult | None:
-        """Process one file; None when it is not a submission or another process took it."""
+    def ingest(self, path: Path, received: date | None = None,
+               ahead: Callable[[], Parsed | None] | None = None) -> FileResult | None:
+        """Process one file; None when it is not a submission or another process took it.
+        `ahead` gives the file as a worker parsed it beforehand, if it did (see `ingest_paths`)."""
         if not is_candidate(path):
             return None
         with self.lock:
-            return self._ingest_locked(path, received or date.today())
+            return self._ingest_locked(path, received or date.today(), ahead)
 
     def recover(self) -> list[FileResult]:
         """Finish files a crash left recorded but unanswered (receipt, cleanup)."""
@@ -182,7 +187,7 @@ class Ingestor:
         return results
 
     # -- steps ----------------------------------------------------------------------------
-    def _ingest_locked(self, path: Path, received: date) -> FileResult | None:
+    def _ingest_locked(self, path: Path, received: date, ahead=None) -> FileResult | None:
         started = time.perf_counter()
         try:
             data = path.read_bytes()
@@ -205,7 +210,11 @@ class Ingestor:
             return self._record_duplicate(first, path, sha, source_path, unit, received, started)
 
         archive = _archive(self.ws, data, sha, path.name, received)
-        sub = parse_submission(data, path.name, self.config, folder_unit=unit, received=received)
+        parsed = ahead() if ahead else None
+        if parsed is not None and (parsed.sha256, parsed.folder_unit, parsed.received) == (sha, unit, received):
+            sub = parsed.submission  # parsed from the very bytes read here, under the lock
+        else:
+            sub = parse_submission(data, path.name, self.config, folder_unit=unit, received=received)
         findings = list(sub.findings)
         if folder and unit is None:
             findings.append(Finding(
@@ -289,19 +298,120 @@ class Ingestor:
         return result
 
 
+# -- parsing ahead in worker processes -----------------------------------------------------------
+
+PARALLEL_MIN_FILES = 20  # fewer files are done before worker processes would have started
+
+
+class Parsed(NamedTuple):
+    """What a worker made of a file: the result counts only if the bytes and the inputs are the
+    ones the ingesting process sees under the lock."""
+
+    sha256: str
+    folder_unit: str | None
+    received: date
+    submission: Submission
+
+
+_worker_config: Config | None = None
+
+
+def _start_worker(config: Config) -> None:
+    global _worker_config
+    _worker_config = config
+
+
+def _parse_ahead(path: Path, unit: str | None, received: date) -> Parsed | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None  # the ingesting process reads it again and says why
+    sub = parse_submission(data, path.name, _worker_config, folder_unit=unit, received=received)
+    return Parsed(hashlib.sha256(data).hexdigest(), unit, received, sub)
+
+
+def pool_context():
+    """Never fork: the parent may hold a SQLite connection (a forked child closing inherited
+    descriptors drops the parent's locks) or run a progress-bar thread. forkserver where it exists."""
+    if sys.platform != "win32" and "forkserver" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("forkserver")
+    return multiprocessing.get_context("spawn")
+
+
+class _Ahead:
+    """Worker processes parse the next few files while the caller merges, writes and answers
+    the current one; a bounded window, so results do not pile up in memory."""
+
+    def __init__(self, ws: Workspace, paths: list[Path], received: date | None, workers: int):
+        self.inbox, self.units, self.config = ws.inbox.resolve(), UnitDirectory(ws.config), ws.config
+        self.received = received
+        self.todo = iter([p for p in paths if is_candidate(p)])
+        self.window: dict[Path, Future] = {}
+        self.depth = 2 * workers + 1
+        self.broken = False
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(),
+                                        initializer=_start_worker, initargs=(ws.config,))
+        self._fill()
+
+    def _fill(self) -> None:
+        while len(self.window) < self.depth and not self.broken:
+            path = next(self.todo, None)
+            if path is None:
+                return
+            unit = folder_unit(self.inbox, path.resolve(), self.units, self.config)[0]
+            try:
+                self.window[path] = self.pool.submit(_parse_ahead, path, unit, self.received or date.today())
+            except Exception:  # the pool broke (a worker died): the remaining files are parsed here
+                log.warning("后台解析进程不可用，改为逐个解析", exc_info=True)
+                self.broken = True
+
+    def take(self, path: Path) -> Callable[[], Parsed | None]:
+        future = self.window.pop(path, None)
+        self._fill()
+
+        def result() -> Parsed | None:
+            try:
+                return future.result() if future else None
+            except Exception:  # a worker died or could not send its result: parsed here instead
+                log.warning("后台解析 %s 失败，改为直接解析", path, exc_info=True)
+                return None
+
+        return result
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
 def ingest_paths(ws: Workspace, paths: Iterable[Path], received: date | None = None,
-                 progress: Callable[[FileResult | None], None] | None = None) -> list[FileResult]:
-    """Process the given files (and finish whatever a crash left half-answered first)."""
-    with Ledger.open(ws.db_path) as ledger:
-        ingestor = Ingestor(ws, ledger)
-        results = ingestor.recover()
-        for path in paths:
-            result = ingestor.ingest(Path(path), received)
-            if result is not None:
-                results.append(result)
-            if progress:
-                progress(result)
-        return results
+                 progress: Callable[[FileResult | None], None] | None = None,
+                 workers: int | None = None) -> list[FileResult]:
+    """Process the given files (and finish whatever a crash left half-answered first).
+
+    From PARALLEL_MIN_FILES files on, on a machine with more than one core, worker processes
+    parse the next files while this process merges, writes and answers them one at a time, in
+    the same order, under the same lock: the ledger, receipts and journal are the same as one by
+    one. Workers start by forkserver (spawn where there is none), which imports the caller's
+    main module again: a script that calls this at module level must do it under
+    `if __name__ == "__main__":` (the sancha commands do), or pass workers=0 (parse here).
+    """
+    paths = [Path(p) for p in paths]
+    if workers is None:
+        workers = min((os.cpu_count() or 1) - 1, 4) if len(paths) >= PARALLEL_MIN_FILES else 1
+    ahead = _Ahead(ws, paths, received, workers) if workers > 0 and len(paths) >= PARALLEL_MIN_FILES else None
+    try:  # the pool exists before the ledger is opened
+        with Ledger.open(ws.db_path) as ledger:
+            ingestor = Ingestor(ws, ledger)
+            results = ingestor.recover()
+            for path in paths:
+                result = ingestor.ingest(path, received, ahead.take(path) if ahead else None)
+                if result is not None:
+                    results.append(result)
+                if progress:
+                    progress(result)
+            return results
+    finally:
+        if ahead:
+            ahead.close()
 
 
 def ingest_inbox(ws: Workspace, received: date | None = None, progress=None) -> list[FileResult]:

@@ -15,9 +15,7 @@ next number of the year. Per-unit documents are rendered in a process pool when 
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -31,7 +29,7 @@ from .documents import contexts, render
 from .documents.feedback_xlsx import feedback_workbook, open_items
 from .documents.ledger_xlsx import ledger_workbook
 from .documents.templates import CIRCULAR, NOTICE
-from .ingest import FileResult, ingest_inbox
+from .ingest import FileResult, ingest_inbox, pool_context
 from .states import compute_states, unit_summary
 from .store import Ledger
 from .workdays import WorkCalendar
@@ -95,13 +93,6 @@ def _render_chunk(jobs: list[tuple]) -> list[str]:
     return [_render_job(j) for j in jobs]
 
 
-def _pool_context():
-    # Never fork: the parent may run a progress-bar thread. forkserver is cheap where it exists.
-    if sys.platform != "win32" and "forkserver" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("forkserver")
-    return multiprocessing.get_context("spawn")
-
-
 def _run_jobs(big: list[tuple], small: list[tuple], workers: int | None, advance: Callable[[int], None]) -> None:
     """Render every job; each big one (ledger, circular) is a task of its own, sent first so it
     overlaps with the many small per-unit ones."""
@@ -115,7 +106,7 @@ def _run_jobs(big: list[tuple], small: list[tuple], workers: int | None, advance
         return
     chunks = [[j] for j in big]
     chunks += [small[i:i + CHUNK] for i in range(0, len(small), CHUNK)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
         futures = {pool.submit(_render_chunk, chunk): len(chunk) for chunk in chunks}
         for future in as_completed(futures):
             future.result()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 import openpyxl
@@ -273,3 +275,55 @@ def test_an_unexpected_error_is_one_line_and_the_traceback_goes_to_the_log(works
     code, out, err = cli("export")
     assert code == 3 and "Traceback" not in err and "内部错误" in err
     assert "RuntimeError: 意外" in (workspace.logs / "sancha-errors.log").read_text(encoding="utf-8")
+
+
+def _workspace_at(root: Path):
+    from builders import CONFIG_TOML
+    from pipeline.workspace import Workspace
+
+    ws = Workspace(root)
+    root.mkdir()
+    ws.config_path.write_text(CONFIG_TOML, encoding="utf-8")
+    ws.ensure()
+    return ws
+
+
+def _outcome(ws, results) -> list:
+    receipts_text = sorted((p.relative_to(ws.outbox).as_posix(), p.read_text(encoding="utf-8-sig"))
+                           for p in ws.outbox.rglob("*.txt"))
+    return [(r.path, r.verdict, r.added, r.updated, [f.as_dict() for f in r.findings]) for r in results] + receipts_text
+
+
+def test_parsing_ahead_in_worker_processes_gives_the_serial_outcome(tmp_path):
+    from pipeline.ingest import PARALLEL_MIN_FILES, ingest_inbox, ingest_paths, waiting_files
+
+    files = {f"区财政局_{k:02d}.xlsx": xlsx_bytes(submission_rows(data_row(1, problem=f"问题{k}：验收不及时"), data_row(2)))
+             for k in range(PARALLEL_MIN_FILES + 4)}
+    files["区财政局_坏.xlsx"] = xlsx_bytes(submission_rows(data_row(1, deadline="2026.13.01")))
+    files["区财政局_重复.xlsx"] = files["区财政局_03.xlsx"]
+    outcomes = []
+    for workers in (0, 1):
+        ws = _workspace_at(tmp_path / f"ws{workers}")
+        for k, (name, data) in enumerate(files.items()):
+            path = drop(ws, name, data, "区财政局" if k % 2 else None)
+            os.utime(path, (1_700_000_000 + k, 1_700_000_000 + k))  # the same order in both
+        paths = waiting_files(ws)
+        results = ingest_paths(ws, paths, date(2026, 11, 20), workers=workers)
+        assert not ingest_inbox(ws, date(2026, 11, 20))
+        outcomes.append(_outcome(ws, results))
+    assert outcomes[0] == outcomes[1]
+    assert {r[1] for r in outcomes[0][:len(files)]} == {"accepted", "rejected", "duplicate"}
+
+
+def test_a_file_that_changed_after_a_worker_parsed_it_is_parsed_again(workspace):
+    from pipeline.ingest import Ingestor, Parsed
+    from pipeline.parse import parse_submission
+
+    day = date(2026, 11, 20)
+    old = xlsx_bytes(submission_rows(data_row(1, problem="旧的问题")))
+    path = drop(workspace, "区财政局_三单.xlsx", xlsx_bytes(submission_rows(data_row(1, problem="新的问题"))))
+    stale = Parsed(hashlib.sha256(old).hexdigest(), None, day, parse_submission(old, path.name, workspace.config, received=day))
+    with Ledger.open(workspace.db_path) as ledger:
+        result = Ingestor(workspace, ledger).ingest(path, day, ahead=lambda: stale)
+        assert result.verdict == "accepted"
+        assert [i.problem for i in ledger.items()] == ["新的问题"]
