@@ -20,6 +20,7 @@ import sys
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain
 from datetime import date
 from pathlib import Path
 from typing import Callable, Iterable, NamedTuple
@@ -248,18 +249,16 @@ class Ingestor:
         return self._finish(record, path, started, written)
 
     def _apply(self, plan, file_id: int) -> None:
-        at = now_iso()
-        self.ledger.insert_items([(i, plan.keys[i.id]) for i in plan.added])
-        self.ledger.replace_items([(i, plan.keys[i.id]) for i in plan.updated])
-        entries = [(i.id, at, "add", None, None, None, file_id, None) for i in plan.added]
-        changed = set()
-        for c in plan.changes:
-            changed.add(c.item_id)
-            entries.append((c.item_id, at, "update", c.field, history_value(c.old), history_value(c.new), file_id, None))
-        added = {i.id for i in plan.added}
-        entries += [(i, at, "report", None, None, None, file_id, None)
-                    for i in plan.reported if i not in added and i not in changed]
-        self.ledger.add_history(entries)
+        at = now_iso()  # rows are streamed into SQLite: no second copy of a big file's items
+        self.ledger.insert_items((i, plan.keys[i.id]) for i in plan.added)
+        self.ledger.replace_items((i, plan.keys[i.id]) for i in plan.updated)
+        silent = {i.id for i in plan.added} | {c.item_id for c in plan.changes}
+        self.ledger.add_history(chain(
+            ((i.id, at, "add", None, None, None, file_id, None) for i in plan.added),
+            ((c.item_id, at, "update", c.field, history_value(c.old), history_value(c.new), file_id, None)
+             for c in plan.changes),
+            ((i, at, "report", None, None, None, file_id, None) for i in plan.reported if i not in silent),
+        ))
 
     def _record_duplicate(self, first: FileRecord, path: Path, sha: str, source_path: str, unit: str | None,
                           received: date, started: float) -> FileResult:

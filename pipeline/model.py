@@ -127,7 +127,7 @@ class Submission:
         return not any(f.severity == ERROR for f in self.findings)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     """One ledger item (one problem), as stored."""
 

@@ -338,23 +338,23 @@ class Ledger:
         r = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM items WHERE year = ?", (year,)).fetchone()
         return r[0] + 1
 
-    def insert_items(self, items: list[tuple[Item, str]]) -> None:
+    def insert_items(self, items: Iterable[tuple[Item, str]]) -> None:
         """Insert new items with their problem keys; inside a transaction."""
         cols = ITEM_COLUMNS + ("year", "seq", "problem_key")
         sql = f"INSERT INTO items ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-        self.conn.executemany(sql, [item_values(i) + split_id(i.id) + (key,) for i, key in items])
+        self.conn.executemany(sql, (item_values(i) + split_id(i.id) + (key,) for i, key in items))
 
-    def replace_items(self, items: list[tuple[Item, str]]) -> None:
+    def replace_items(self, items: Iterable[tuple[Item, str]]) -> None:
         """Write the new state of existing items; inside a transaction."""
         cols = ITEM_COLUMNS[1:] + ("problem_key",)
         sql = f"UPDATE items SET {', '.join(c + ' = ?' for c in cols)} WHERE id = ?"
-        self.conn.executemany(sql, [item_values(i)[1:] + (key, i.id) for i, key in items])
+        self.conn.executemany(sql, (item_values(i)[1:] + (key, i.id) for i, key in items))
 
     def add_history(self, entries: Iterable[tuple]) -> None:
         """Entries are (item_id, at, action, field, old, new, file_id, note)."""
         self.conn.executemany(
             "INSERT INTO history (item_id, at, action, field, old, new, file_id, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            list(entries),
+            entries,
         )
 
     def history(self, item_id: str) -> list[HistoryEntry]:
