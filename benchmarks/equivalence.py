@@ -50,14 +50,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", type=int, default=50)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--twice", action="store_true", help="ingest the same files again (duplicates) afterwards")
+    ap.add_argument("--workers", type=int, default=None, help="parse worker processes (0: serially, to diff against)")
     args = ap.parse_args(argv)
     root = pristine(args.workdir, args.units, args.files, args.rows, args.seed)
     run = fresh_copy(root, args.workdir / "run-equivalence")
-    info = sancha_ingest(run, generate.DEFAULT_AS_OF)
+    info = sancha_ingest(run, generate.DEFAULT_AS_OF, args.workers)
     if args.twice:
         shutil.rmtree(run / "inbox")
         shutil.copytree(root / "inbox", run / "inbox")
-        info["again"] = sancha_ingest(run, generate.DEFAULT_AS_OF)
+        info["again"] = sancha_ingest(run, generate.DEFAULT_AS_OF, args.workers)
     result = dump(run)
     result["info"] = info
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
