@@ -30,7 +30,7 @@ from .normalize import (
     split_units,
     squeeze,
 )
-from .read import FORMULA_WITHOUT_VALUE, Sheet, empty_cell_causes, read_workbook, unreadable_file
+from .read import FORMULA_WITHOUT_VALUE, Sheet, empty_cell_causes, may_hide_values, read_workbook, unreadable_file
 
 _FOOTER_AREA = 20  # rows below the first footer line still searched for 填报日期 and the like
 _A1 = re.compile(r"([A-Z]+)(\d+)")
@@ -106,7 +106,7 @@ class _Parser:
         submitted_on = report_date or self.received
         self.letters = {f: cell_name(0, c)[:-1] for f, c in header.columns.items()}  # field → column letters
         rows = [self._row(sheet, header, r, submitted_on) for r in data_rows]
-        self._report_empty_required(data, sheet.name)
+        self._report_empty_cells(data, sheet, header, data_rows)
         self._check_duplicates(rows)
         self._check_lead_units(rows, submitter)
         return self._submission(submitter.unit, submitter.cell, report_date, inspection, tuple(rows))
@@ -284,11 +284,23 @@ class _Parser:
             cells=cells,
         )
 
-    def _report_empty_required(self, data: bytes, sheet: str) -> None:
-        """A required cell read as '' is empty, a formula saved without its result, or an error
-        value: calamine gives '' for all three, so the sheet XML is asked only when one occurs."""
-        causes = empty_cell_causes(data, sheet, {cell for cell, _ in self.empty_required})
-        for cell, f in self.empty_required:
+    def _report_empty_cells(self, data: bytes, sheet: Sheet, header: Header, data_rows: list[int]) -> None:
+        """A cell read as '' is empty, a formula saved without its result, or an error value:
+        calamine gives '' for all three. The sheet XML is asked about the required cells read as
+        '' and, when the workbook holds formulas or error cells at all, every other empty cell of
+        the table too — so no value is silently taken for a blank."""
+        required = dict(self.empty_required)
+        optional: dict[str, str] = {}
+        if may_hide_values(data):
+            for r in data_rows:
+                raw = sheet.rows[r]
+                for f, c in header.columns.items():
+                    if f not in REQUIRED_FIELDS and (c >= len(raw) or raw[c] == ""):
+                        optional[f"{self.letters[f]}{r + 1}"] = f
+        if not required and not optional:
+            return
+        causes = empty_cell_causes(data, sheet.name, set(required) | set(optional))
+        for cell, f in [*self.empty_required, *((c, f) for c, f in optional.items() if c in causes)]:
             cause = causes.get(cell)
             if cause == FORMULA_WITHOUT_VALUE:
                 self._error(

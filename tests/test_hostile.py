@@ -114,6 +114,16 @@ def test_formula_and_error_cells_are_named_and_the_hint_asks_for_a_resave(worksp
     assert "#REF!" in error["F4"] and "#N/A" in error["G5"] and "#VALUE!" in error["D6"]
 
 
+def test_formula_and_error_cells_in_optional_columns_are_named_too(workspace, cli):
+    # HEADER columns: L 完成日期, M 备注, J 整改进展 — none of them required, none may read as blank.
+    data = hostile._formula_book({"M4": '=CONCATENATE("备","注")'}, {"L5": "#VALUE!", "J6": "#DIV/0!"})
+    drop(workspace, hostile.Case("optional", "区财政局_可选列.xlsx", data, "error-cell"))
+    (result,) = cli.json("ingest", "--json")["files"]
+    assert not result["accepted"]
+    assert sorted((i["code"], i["cell"]) for i in errors(result)) == [
+        ("error-cell", "J6"), ("error-cell", "L5"), ("formula-no-value", "M4")]
+
+
 def test_an_empty_formula_result_or_a_blank_cell_stays_empty_required(workspace, cli):
     data = hostile._formula_book({}, {})
     wb = openpyxl.load_workbook(io.BytesIO(data))
