@@ -327,3 +327,13 @@ def test_a_file_that_changed_after_a_worker_parsed_it_is_parsed_again(workspace)
         result = Ingestor(workspace, ledger).ingest(path, day, ahead=lambda: stale)
         assert result.verdict == "accepted"
         assert [i.problem for i in ledger.items()] == ["新的问题"]
+
+
+def test_the_workspace_option_goes_before_or_after_the_command(workspace, capsys):
+    from pipeline.cli import main
+
+    drop(workspace, "x.xlsx", xlsx_bytes(submission_rows(data_row(1))))
+    assert main(["ingest", "-C", str(workspace.root), "--as-of", "2026-11-20"]) == 0
+    assert main(["export", f"--workspace={workspace.root}"]) == 0
+    assert main(["--workspace", str(workspace.root), "status", "--as-of", "2026-11-20"]) == 0
+    assert item_count(workspace) == 1

@@ -97,6 +97,24 @@ def _internal_error_log(error: BaseException) -> Path:
     return path
 
 
+def _workspace_first(argv: list[str]) -> list[str]:
+    """`-C DIR` / `--workspace DIR` may be given after the command too (`sancha ingest -C DIR`):
+    move it in front, where the group option is parsed."""
+    rest, front, i = [], [], 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("-C", "--workspace") and i + 1 < len(argv):
+            front = [arg, argv[i + 1]]
+            i += 2
+            continue
+        if arg.startswith("--workspace="):
+            front = [arg]
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 def main(argv: list[str] | None = None) -> int:
     # Windows consoles default to a legacy code page; our output is Chinese.
     for stream in (sys.stdout, sys.stderr):
@@ -107,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     from . import commands  # noqa: F401 - registers every command on `app`
 
     try:
-        rv = app(args=argv, prog_name="sancha", standalone_mode=False)
+        args = _workspace_first(list(sys.argv[1:] if argv is None else argv))
+        rv = app(args=args, prog_name="sancha", standalone_mode=False)
     except UserError as e:
         err_console.print(f"错误：{e}", markup=False)
         return e.code
