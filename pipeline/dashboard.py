@@ -8,7 +8,6 @@ it opens by double-click on an offline intranet. `write_dashboard` is the thin s
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,7 +16,9 @@ from typing import Iterable
 import jinja2
 from markupsafe import Markup, escape
 
+from .cndate import cn_date
 from .config import Config
+from .files import write_atomic
 from .history import items_as_of, past_days
 from .model import (
     STATE_CLOSED,
@@ -92,10 +93,6 @@ def format_rate(rate: float | None) -> str:
 
 def _iso_week(d: date) -> tuple[int, int]:
     return d.isocalendar()[:2]
-
-
-def _cn_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def _compare_label(as_of: date, previous: dict | None) -> str:
@@ -248,7 +245,7 @@ def dashboard_context(config: Config, items: list[Item], states: dict[str, ItemS
         "title": "三查三单整改看板",
         "office": config.office_name,
         "as_of": as_of.isoformat(),
-        "as_of_cn": _cn_date(as_of),
+        "as_of_cn": cn_date(as_of),
         "previous_as_of": previous["as_of"] if previous else None,
         "compare_label": _compare_label(as_of, previous),
         "headline": headline,
@@ -377,10 +374,4 @@ def write_dashboard(ws: Workspace, as_of: date, path: Path | None = None) -> Pat
         trend = rebuilt_trend(items, ledger.changes(), ledger.snapshots(), as_of, cal, config.rules)
     states = compute_states(items, as_of, cal, config.rules)
     page = render_dashboard(dashboard_context(config, items, states, as_of, trend))
-    path = Path(path) if path else ws.outbox / DASHBOARD_NAME
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write then rename, so a leader never opens a half-written page.
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_atomic(Path(path) if path else ws.outbox / DASHBOARD_NAME, page.encode("utf-8"))

@@ -15,7 +15,6 @@ import sqlite3
 import time
 import uuid
 from datetime import date, timedelta
-from pathlib import Path
 
 from .config import Config, ConfigError
 from .model import ERROR, WARNING, Finding, Item

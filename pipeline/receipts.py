@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import io
 import logging
-import os
-from datetime import date
 from pathlib import Path
 
+from .cndate import cn_date
+from .files import write_atomic
 from .model import Finding, Item
 from .store import FileRecord, Ledger
 from .workspace import Workspace, safe_filename
@@ -19,10 +19,6 @@ log = logging.getLogger("sancha.receipts")
 
 UNKNOWN_UNIT_FOLDER = "未识别单位"
 VERDICT_WORDS = {"accepted": "已接收", "rejected": "退回（未入台帐）", "duplicate": "重复报送（未作改动）"}
-
-
-def cn_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def _short(text: str, n: int = 40) -> str:
@@ -74,13 +70,6 @@ def receipt_text(office: str, record: FileRecord, items: dict[str, Item]) -> str
     return "\r\n".join(lines)  # Notepad on older Windows wants CRLF
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def unit_folder(ws: Workspace, unit: str | None) -> Path:
     config = ws.config
     if unit and (unit in config.unit_names or config.is_office(unit)):
@@ -99,11 +88,11 @@ def write_receipt(ws: Workspace, ledger: Ledger, record: FileRecord, items: dict
     if items is None:
         items = ledger.items_by_id(record.added + record.updated)
     text = receipt_text(ws.config.office_name, record, items)
-    _atomic_write(path, ("\ufeff" + text).encode("utf-8"))
+    write_atomic(path, ("\ufeff" + text).encode("utf-8"))
     if record.verdict == "rejected" and record.archive_path:
         marked = marked_workbook(ws.archive / record.archive_path, record.name, [Finding(**f) for f in record.findings])
         if marked is not None:
-            _atomic_write(folder / f"退回标注_{record.id}_{safe_filename(record.name)}", marked)
+            write_atomic(folder / f"退回标注_{record.id}_{safe_filename(record.name)}", marked)
     return path
 
 

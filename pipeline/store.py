@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .cndate import cn_date
 from .model import Item
 
 SCHEMA_VERSION = 1
@@ -494,7 +495,7 @@ class Ledger:
                 raise LedgerError(f"{item_id} 为长期坚持事项，没有整改时限可延")
             if to <= item.deadline:
                 raise LedgerError(f"新时限 {to} 应晚于现时限 {item.deadline}")
-            fields = dict(deadline=to, deadline_text=f"{to.year}年{to.month}月{to.day}日（延期）")
+            fields = dict(deadline=to, deadline_text=f"{cn_date(to)}（延期）")
             if item.original_deadline is None:
                 fields["original_deadline"] = item.deadline
             self._set(item, "extend", on, note, **fields)

@@ -245,15 +245,15 @@ def test_a_full_disk_while_answering_is_a_clear_error_and_the_next_run_finishes(
     import errno
 
     drop(workspace, "x.xlsx", xlsx_bytes(submission_rows(data_row(1))))
-    real = receipts._atomic_write
+    real = receipts.write_atomic
 
     def full(path, data):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(receipts, "_atomic_write", full)
+    monkeypatch.setattr(receipts, "write_atomic", full)
     code, _, err = cli("ingest")
     assert code == 1 and "磁盘空间已满" in err and "Traceback" not in err
-    monkeypatch.setattr(receipts, "_atomic_write", real)
+    monkeypatch.setattr(receipts, "write_atomic", real)
     assert cli("ingest")[0] == 0
     assert item_count(workspace) == 1 and len(list(workspace.outbox.rglob("回执_*.txt"))) == 1
 

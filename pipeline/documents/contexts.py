@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from ..cndate import cn_date
 from ..config import Config, Rules
 from ..model import (
     STATE_CLOSED,
@@ -33,14 +34,6 @@ NONE_TEXT = "无"
 # A circular lists at most this many 重点督查 / 回头看 items (most overdue first); the rest are
 # counted and left to the ledger export, so a signed document stays readable at 50,000 items.
 MAX_LISTED = 200
-
-
-def cn_date(d: date | None, provisional: bool = False) -> str:
-    """2026年11月30日 — no leading zeros, as on official documents."""
-    if d is None:
-        return ""
-    text = f"{d.year}年{d.month}月{d.day}日"
-    return text + PROVISIONAL_MARK if provisional else text
 
 
 def doc_number(prefix: str, year: int, number: int) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import io
-import os
 import re
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ from pathlib import Path
 from docxtpl import DocxTemplate
 from jinja2.sandbox import SandboxedEnvironment
 
+from ..files import write_atomic as write_file
 from .templates import BUILDERS
 
 
@@ -86,18 +86,10 @@ def write_atomic(path: Path, data: bytes) -> Path:
 
     A full disk or a folder that may not be written becomes a DocumentError saying so (the
     ledger is written before any document, so it is never at stake here)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        return write_file(path, data)
     except OSError as e:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass  # the folder refuses even that; nothing half-written is left under the real name
-        raise DocumentWriteError(write_failure(path, e)) from None
+        raise DocumentWriteError(write_failure(Path(path), e)) from None
     return path
 
 
