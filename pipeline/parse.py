@@ -30,7 +30,7 @@ from .normalize import (
     split_units,
     squeeze,
 )
-from .read import FORMULA_WITHOUT_VALUE, Sheet, empty_cell_causes, may_hide_values, read_workbook, unreadable_file
+from .read import FORMULA_WITHOUT_VALUE, Sheet, empty_cell_causes, read_workbook, unreadable_file
 
 _FOOTER_AREA = 20  # rows below the first footer line still searched for 填报日期 and the like
 _A1 = re.compile(r"([A-Z]+)(\d+)")
@@ -291,7 +291,7 @@ class _Parser:
         the table too — so no value is silently taken for a blank."""
         required = dict(self.empty_required)
         optional: dict[str, str] = {}
-        if may_hide_values(data):
+        if sheet.may_hide_values:
             for r in data_rows:
                 raw = sheet.rows[r]
                 for f, c in header.columns.items():

@@ -40,6 +40,8 @@ class Sheet:
     rows: list[list]  # str / int / float / bool / date / datetime / time / timedelta; '' when empty
     merged: tuple[tuple[int, int, int, int], ...] = ()  # (r0, c0, r1, c1), 0-based, inclusive
     visible: bool = True
+    # the workbook holds a formula or an error cell somewhere: a cell read as '' may not be blank
+    may_hide_values: bool = False
 
 
 def read_workbook(data: bytes, filename: str, limits: Limits) -> tuple[list[Sheet], list[Finding]]:
@@ -63,11 +65,12 @@ def read_workbook(data: bytes, filename: str, limits: Limits) -> tuple[list[Shee
     if suffix == ".csv":
         sheets = [Sheet(PurePath(filename).stem, _csv_rows(data))]
     else:
-        problem = _container_problem(data, name, limits)
+        scan = _Scan()
+        problem = _container_problem(data, name, limits, scan)
         if problem:
             return [], [problem]
         try:
-            sheets = _calamine_sheets(data)
+            sheets = _calamine_sheets(data, scan.hides_values)
         except PasswordError:
             return [], [_encrypted(name)]
         except Exception:  # calamine's other errors carry no reason a unit could act on
@@ -77,17 +80,29 @@ def read_workbook(data: bytes, filename: str, limits: Limits) -> tuple[list[Shee
     return sheets, []
 
 
-def _container_problem(data: bytes, name: str, limits: Limits) -> Finding | None:
+class _Scan:
+    """What the safety scan saw on the way: whether a worksheet holds a formula or an error cell."""
+
+    hides_values = False
+
+
+def _container_problem(data: bytes, name: str, limits: Limits, scan: _Scan | None = None) -> Finding | None:
     """Refuse encrypted files and zip bombs before calamine unpacks anything."""
     if data.startswith(_OLE_MAGIC):
         return _encrypted(name) if _is_encrypted(data) else None
     if not data.startswith(_ZIP_MAGIC):
         return None
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            entries = archive.infolist()
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
         return unreadable_file(name, "文件不完整（可能还没有复制完或已损坏）")
+    with archive:
+        return _entries_problem(archive, entries, name, limits, scan or _Scan())
+
+
+def _entries_problem(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], name: str, limits: Limits,
+                     scan: _Scan) -> Finding | None:
     unpacked = sum(e.file_size for e in entries)
     packed = sum(e.compress_size for e in entries)
     if unpacked > limits.max_uncompressed_mb * _MB or unpacked > limits.max_compression_ratio * max(packed, 1):
@@ -96,7 +111,7 @@ def _container_problem(data: bytes, name: str, limits: Limits) -> Finding | None
             f"{name}：文件解压后达 {unpacked / _MB:.0f} MB（压缩比 {unpacked / max(packed, 1):.0f} 倍），超出安全上限",
             "请只保留三单表的内容，另存为新文件后再报送",
         )
-    return _xml_problem(data, name, limits)
+    return _xml_problem(archive, entries, name, limits, scan)
 
 
 # -- what the zip members really hold, before calamine allocates anything --------------------
@@ -208,19 +223,23 @@ class _Bound:
         return self.rows * self.cols
 
 
-def _xml_problem(data: bytes, name: str, limits: Limits) -> Finding | None:
+def _xml_problem(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], name: str, limits: Limits,
+                 scan: _Scan) -> Finding | None:
     """Read every member once, streaming: refuse DTDs (XML bombs: Excel and WPS never write
     one) and sheets whose extent would not fit in memory. Reading to the end also checks each
-    member's CRC, so a member larger than its header says is caught here too."""
+    member's CRC, so a member larger than its header says is caught here too. On the way,
+    `scan` learns whether a worksheet holds a formula or an error cell."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            ods = "content.xml" in archive.namelist() and "xl/workbook.xml" not in archive.namelist()
-            for entry in archive.infolist():
-                problem = _member_problem(archive, entry, _Extent(ods) if ods else _Bound(), limits, name)
-                if problem is _NEEDS_EXACT:  # over the limit by the bound, or an unusual cell: count
-                    problem = _member_problem(archive, entry, _Extent(ods), limits, name)
-                if problem:
-                    return problem
+        names = {e.filename for e in entries}
+        ods = "content.xml" in names and "xl/workbook.xml" not in names
+        for entry in entries:
+            worksheet = not ods and entry.filename.startswith("xl/worksheets/") and entry.filename.endswith(".xml")
+            problem = _member_problem(archive, entry, _Extent(ods) if ods else _Bound(), limits, name,
+                                      scan if worksheet else None)
+            if problem is _NEEDS_EXACT:  # over the limit by the bound, or an unusual cell: count
+                problem = _member_problem(archive, entry, _Extent(ods), limits, name, scan if worksheet else None)
+            if problem:
+                return problem
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError):
         return unreadable_file(name, "文件不完整或已损坏（可能还没有复制完）")
     return None
@@ -230,8 +249,9 @@ _NEEDS_EXACT = object()
 
 
 def _member_problem(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, extent: _Extent | _Bound,
-                    limits: Limits, name: str):
-    """One member, streamed: a finding, None, or `_NEEDS_EXACT` when a `_Bound` cannot decide."""
+                    limits: Limits, name: str, scan: _Scan | None = None):
+    """One member, streamed: a finding, None, or `_NEEDS_EXACT` when a `_Bound` cannot decide.
+    With `scan` (a worksheet), also notes a formula or an error cell."""
     with archive.open(entry) as member:
         tail, first = b"", True
         while chunk := member.read(_CHUNK):
@@ -246,6 +266,8 @@ def _member_problem(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, extent: _E
             if _DTD.search(text, 0, len(text)):
                 return _xml_bomb(name)
             extent.feed(text, cut)
+            if scan is not None and not scan.hides_values and _holds_formula_or_error(text):
+                scan.hides_values = True
             tail = text[cut:] if len(text) - cut <= _CHUNK else b""  # no tag is that long
             if extent.needs_exact:
                 return _NEEDS_EXACT
@@ -281,15 +303,24 @@ FORMULA_WITHOUT_VALUE = "formula"
 _FORMULA_OR_ERROR = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?f[\s>/]|\st="e"')
 
 
+def _holds_formula_or_error(text: bytes) -> bool:
+    """A formula (<f>, any prefix) or an error cell (t="e") in a piece of worksheet XML: the
+    cells calamine may read as '' although they are not blank. Literal searches first (memchr
+    speed); the pattern only confirms a hit."""
+    if b"<f" in text or b":f" in text or b't="e"' in text:
+        return _FORMULA_OR_ERROR.search(text) is not None
+    return False
+
+
 def may_hide_values(data: bytes) -> bool:
-    """Whether a worksheet of an xlsx holds a formula or an error cell anywhere — the cells
-    calamine may read as '' although they are not blank. Cheap: one C-speed search per sheet."""
+    """Whether a worksheet of an xlsx holds a formula or an error cell anywhere (the check
+    `read_workbook` makes during its safety scan, as `Sheet.may_hide_values`)."""
     if not data.startswith(_ZIP_MAGIC):
         return False
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return any(
-                _FORMULA_OR_ERROR.search(archive.read(e))
+                _holds_formula_or_error(archive.read(e))
                 for e in archive.infolist()
                 if e.filename.startswith("xl/worksheets/") and e.filename.endswith(".xml")
             )
@@ -361,7 +392,7 @@ def _encrypted(name: str) -> Finding:
     )
 
 
-def _calamine_sheets(data: bytes) -> list[Sheet]:
+def _calamine_sheets(data: bytes, may_hide_values: bool = False) -> list[Sheet]:
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     sheets = []
     for meta in workbook.sheets_metadata:
@@ -371,7 +402,7 @@ def _calamine_sheets(data: bytes) -> list[Sheet]:
         # skip_empty_area=False keeps rows[0][0] at A1, so cell names in findings are right
         rows = sheet.to_python(skip_empty_area=False)
         merged = tuple((r0, c0, r1, c1) for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or ())
-        sheets.append(Sheet(meta.name, rows, merged, meta.visible == SheetVisibleEnum.Visible))
+        sheets.append(Sheet(meta.name, rows, merged, meta.visible == SheetVisibleEnum.Visible, may_hide_values))
     return sheets
 
 
