@@ -102,12 +102,14 @@ class FileResult:
         }
 
 
-def _holds(path: Path, sha256: str) -> bool:
-    """Whether `path` still holds the journalled bytes; a new file under the same name must stay."""
+def _read_if_holds(path: Path, sha256: str) -> bytes | None:
+    """The bytes under `path` if they are still the journalled ones; a new file under the same
+    name must stay."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest() == sha256
+        data = path.read_bytes()
     except OSError:
-        return False
+        return None
+    return data if hashlib.sha256(data).hexdigest() == sha256 else None
 
 
 def _relative(root: Path, real: Path) -> str:
@@ -141,19 +143,49 @@ def folder_unit(inbox: Path, real: Path, units: UnitDirectory, config: Config) -
     return unit, folder
 
 
-def _archive(ws: Workspace, data: bytes, sha: str, name: str, received: date) -> str:
-    """Store the original bytes (never a re-saved copy); returns the path relative to data/archive."""
+def _archive(ws: Workspace, data: bytes, sha: str, name: str, received: date) -> tuple[str, Path]:
+    """Store the original bytes (never a re-saved copy): (path relative to data/archive, file).
+    Not fsynced here: `Ingestor._answer` syncs the archive copies of a group before any of its
+    files leaves the inbox."""
     rel = Path(f"{received:%Y}") / f"{received:%m}" / f"{sha[:16]}_{safe_filename(name)}"
     dest = ws.archive / rel
-    if not (dest.exists() and dest.stat().st_size == len(data)):
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(dest.name + ".part")
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, dest)
-    return rel.as_posix()
+    _keep_copy(dest, data, sha)
+    return rel.as_posix(), dest
+
+
+def _keep_copy(dest: Path, data: bytes, sha: str) -> None:
+    """`dest` holds exactly `data` afterwards (written through a .part file and renamed)."""
+    if dest.exists() and dest.stat().st_size == len(data) and hashlib.sha256(dest.read_bytes()).hexdigest() == sha:
+        return  # content-addressed: the same bytes, from an earlier run
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".part")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, dest)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY if sys.platform != "win32" else os.O_RDWR)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _Recorded(NamedTuple):
+    """A file whose verdict is in the journal, waiting for its receipt and the inbox cleanup."""
+
+    record: FileRecord
+    path: Path | None  # where it lies; None when it is gone or holds other bytes now
+    started: float
+    items: dict | None  # the items just written, for the receipt (else read back)
+
+
+# Files answered together: their journal rows and archive copies are made durable by one
+# fsync of the log and one pass over the copies, instead of two fsyncs per file. Until then
+# they stay in the inbox, and the lock is held, so no one else answers them either.
+GROUP_FILES = 64
+GROUP_SECONDS = 1.0
 
 
 class Ingestor:
@@ -167,50 +199,84 @@ class Ingestor:
         self.lock = FileLock(str(ws.locks / "ingest.lock"))
         self.root = ws.root.resolve()  # resolved once, not for every file
         self.inbox = ws.inbox.resolve()
+        self._recorded: list[_Recorded] = []  # recorded, not yet durable nor answered
+        self._copies: list[Path] = []  # archive copies written and not yet fsynced
 
     # -- public ---------------------------------------------------------------------------
     def ingest(self, path: Path, received: date | None = None,
                ahead: Callable[[], Parsed | None] | None = None) -> FileResult | None:
-        """Process one file; None when it is not a submission or another process took it.
-        `ahead` gives the file as a worker parsed it beforehand, if it did (see `ingest_paths`)."""
-        if not is_candidate(path):
-            return None
-        with self.lock:
-            return self._ingest_locked(path, received or date.today(), ahead)
+        """Process one file and answer it; None when it is not a submission or another process
+        took it. `ahead` gives the file as a worker parsed it beforehand, if it did."""
+        results = self.ingest_many([(path, ahead)], received)
+        return results[0] if results else None
+
+    def ingest_many(self, files: Iterable[tuple[Path, Callable[[], Parsed | None] | None]],
+                    received: date | None = None,
+                    progress: Callable[[FileResult | None], None] | None = None) -> list[FileResult]:
+        """Process files in order, answering them in groups (GROUP_FILES, GROUP_SECONDS): each
+        file is one transaction and gets its own verdict exactly as alone; the group shares the
+        fsyncs. `progress` is called once per file, with its result or None (not a submission,
+        taken by another process)."""
+        results: list[FileResult] = []
+        files = iter(files)
+        more = True
+        while more:
+            with self.lock:
+                opened = time.monotonic()
+                try:
+                    while len(self._recorded) < GROUP_FILES and time.monotonic() - opened < GROUP_SECONDS:
+                        entry = next(files, None)
+                        if entry is None:
+                            more = False
+                            break
+                        path, ahead = entry
+                        if not (is_candidate(path) and self._record(path, received or date.today(), ahead)):
+                            if progress:
+                                progress(None)
+                finally:  # even when a file failed (disk full): what is recorded gets answered
+                    results += self._answer(progress)
+        return results
 
     def recover(self) -> list[FileResult]:
         """Finish files a crash left recorded but unanswered (receipt, cleanup)."""
-        results = []
         with self.lock:
             for record in self.ledger.files(state="recorded"):
                 source = self.ws.root / record.source_path
-                results.append(self._finish(record, source if _holds(source, record.sha256) else None, 0.0))
-        return results
+                data = _read_if_holds(source, record.sha256)
+                self._recorded.append(_Recorded(record, source if data is not None else None, 0.0, None))
+                self._keep_archived(record, data)
+            return self._answer()
 
     # -- steps ----------------------------------------------------------------------------
-    def _ingest_locked(self, path: Path, received: date, ahead=None) -> FileResult | None:
+    def _record(self, path: Path, received: date, ahead=None) -> bool:
+        """Read, check and journal one file (one transaction, not yet durable); False when
+        there is nothing to answer (the file is gone or cannot be read yet)."""
         started = time.perf_counter()
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            return None  # another process answered it already
+            return False  # another process answered it already
         except OSError as e:
             log.warning("暂时无法读取 %s：%s", path, e)
-            return None  # still being written or locked by its owner: try again later
+            return False  # still being written or locked by its owner: try again later
         sha = hashlib.sha256(data).hexdigest()
         real = path.resolve()
         source_path = _relative(self.root, real)
 
         pending = self.ledger.pending_for(sha, source_path)
-        if pending:
-            return self._finish(pending, path, started)
+        if pending:  # recorded by a run that crashed before answering it
+            self._keep_archived(pending, data)
+            self._recorded.append(_Recorded(pending, path, started, None))
+            return True
 
         unit, folder = folder_unit(self.inbox, real, self.units, self.config)
         first = self.ledger.first_with_hash(sha)
         if first:
-            return self._record_duplicate(first, path, sha, source_path, unit, received, started)
+            self._record_duplicate(first, path, sha, source_path, unit, received, started)
+            return True
 
-        archive = _archive(self.ws, data, sha, path.name, received)
+        archive, copy = _archive(self.ws, data, sha, path.name, received)
+        self._copies.append(copy)
         parsed = ahead() if ahead else None
         if parsed is not None and (parsed.sha256, parsed.folder_unit, parsed.received) == (sha, unit, received):
             sub = parsed.submission  # parsed from the very bytes read here, under the lock
@@ -234,8 +300,8 @@ class Ingestor:
                               next_seq=self.ledger.next_seq(year), by_office=by_office)
             findings += plan.findings
         accepted = plan is not None and plan.ok
-        with self.ledger.transaction():
-            file_id = self.ledger.record_file(
+        with self.ledger.transaction(durable=False):
+            record = self.ledger.record_file(
                 sha256=sha, name=path.name, source_path=source_path, unit=sub.unit, received_on=received,
                 verdict="accepted" if accepted else "rejected", duplicate_of=None, archive_path=archive,
                 added=[i.id for i in plan.added] if accepted else [],
@@ -243,10 +309,10 @@ class Ingestor:
                 findings=[f.as_dict() for f in findings],
             )
             if accepted:
-                self._apply(plan, file_id)
-        record = self.ledger.file(file_id)
+                self._apply(plan, record.id)
         written = {i.id: i for i in (*plan.added, *plan.updated)} if accepted else None
-        return self._finish(record, path, started, written)
+        self._recorded.append(_Recorded(record, path, started, written))
+        return True
 
     def _apply(self, plan, file_id: int) -> None:
         at = now_iso()  # rows are streamed into SQLite: no second copy of a big file's items
@@ -261,31 +327,62 @@ class Ingestor:
         ))
 
     def _record_duplicate(self, first: FileRecord, path: Path, sha: str, source_path: str, unit: str | None,
-                          received: date, started: float) -> FileResult:
+                          received: date, started: float) -> None:
         note = Finding(
             "duplicate-file", "warning", None, None,
             f"{path.name} 与 {first.received_on:%Y年%m月%d日} 收到的 {first.name} 内容完全相同，本次未作任何改动"
             + ("（该文件当时已被退回）" if first.verdict == "rejected" else ""),
             "如需更新，请修改后重新报送" if first.verdict == "accepted" else "请按退回回执修改后重新报送",
         )
-        with self.ledger.transaction():
-            file_id = self.ledger.record_file(
+        with self.ledger.transaction(durable=False):
+            record = self.ledger.record_file(
                 sha256=sha, name=path.name, source_path=source_path, unit=first.unit or unit, received_on=received,
                 verdict="duplicate", duplicate_of=first.id, archive_path=first.archive_path, added=[], updated=[],
                 findings=[note.as_dict()],
             )
-        return self._finish(self.ledger.file(file_id), path, started)
+        self._recorded.append(_Recorded(record, path, started, None))
 
-    def _finish(self, record: FileRecord, path: Path | None, started: float,
-                items: dict | None = None) -> FileResult:
-        """Receipt, then remove the file from the inbox, then mark the journal row done."""
-        receipt = receipts.write_receipt(self.ws, self.ledger, record, items)
+    def _keep_archived(self, record: FileRecord, data: bytes | None) -> None:
+        """A journal row may have reached the disk before its archive copy did (a power cut
+        after a crash): while the inbox still holds the bytes, make sure the copy does too."""
+        if data is None or not record.archive_path or record.verdict == "duplicate":
+            return
+        copy = self.ws.archive / record.archive_path
+        _keep_copy(copy, data, record.sha256)
+        self._copies.append(copy)
+
+    def _answer(self, progress: Callable[[FileResult | None], None] | None = None) -> list[FileResult]:
+        """Make the recorded files durable (archive copies, then the log), then for each: the
+        receipt, the inbox cleanup; then mark them all done in one commit."""
+        recorded, self._recorded = self._recorded, []
+        copies, self._copies = self._copies, []
+        if not recorded:
+            return []
+        for copy in copies:
+            _fsync(copy)
+        self.ledger.sync()
+        results, done = [], []
+        try:
+            for entry in recorded:
+                result = self._finish(entry)
+                results.append(result)
+                done.append((result.file_id, _relative(self.root, result.receipt.resolve()) if result.receipt else None))
+                if progress:
+                    progress(result)
+        finally:  # the receipts written so far count even if a later one fails
+            if done:
+                self.ledger.mark_files_done(done)
+        return results
+
+    def _finish(self, entry: _Recorded) -> FileResult:
+        """The receipt, then the file leaves the inbox."""
+        record, path, started = entry.record, entry.path, entry.started
+        receipt = receipts.write_receipt(self.ws, self.ledger, record, entry.items)
         if path is not None and _in_inbox(self.inbox, path.resolve()):
             try:
                 path.unlink()
             except FileNotFoundError:
                 pass
-        self.ledger.mark_file_done(record.id, _relative(self.root, receipt.resolve()) if receipt else None)
         result = FileResult(
             path=record.source_path, name=record.name, unit=record.unit, verdict=record.verdict,
             added=record.added, updated=record.updated,
@@ -401,13 +498,8 @@ def ingest_paths(ws: Workspace, paths: Iterable[Path], received: date | None = N
         with Ledger.open(ws.db_path) as ledger:
             ingestor = Ingestor(ws, ledger)
             results = ingestor.recover()
-            for path in paths:
-                result = ingestor.ingest(path, received, ahead.take(path) if ahead else None)
-                if result is not None:
-                    results.append(result)
-                if progress:
-                    progress(result)
-            return results
+            return results + ingestor.ingest_many(((p, ahead.take(p) if ahead else None) for p in paths),
+                                                   received, progress)
     finally:
         if ahead:
             ahead.close()

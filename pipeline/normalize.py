@@ -38,17 +38,16 @@ class Unreadable(ValueError):
 # ---------------------------------------------------------------- text
 
 _ZERO_WIDTH = "\u200b\ufeff"  # not whitespace to str.strip(), but invisible in a cell
-_EDGE_SPACE = re.compile(r"^[\s\u200b\ufeff]+|[\s\u200b\ufeff]+$")
 _SPACE = re.compile(r"[\s\u200b\ufeff]+")
+# What is trimmed off a cell: every character str.isspace() (and the regex \s) knows — the last
+# is U+3000, the ideographic space — and the zero-width ones.
+TRIM = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace()) + _ZERO_WIDTH
 
 
 def clean_text(value) -> str:
     """Cell value as text, trimmed at both ends only; '' for an empty cell."""
     if isinstance(value, str):
-        text = value.strip()
-        if text and (text[0] in _ZERO_WIDTH or text[-1] in _ZERO_WIDTH):
-            return _EDGE_SPACE.sub("", text)
-        return text
+        return value.strip(TRIM)
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -18,6 +18,7 @@ from .config import Config
 from .header import FIELD_LABELS, FIELD_NAMES, REQUIRED_FIELDS, Header, MetaValue, cell_name, find_header, is_data_sheet, is_footer, read_meta
 from .model import ERROR, WARNING, Cells, Finding, Row, Submission
 from .normalize import (
+    TRIM,
     Deadline,
     UnitDirectory,
     Unreadable,
@@ -233,9 +234,10 @@ class _Parser:
 
     def _row(self, sheet: Sheet, header: Header, r: int, submitted_on: date) -> Row:
         raw = sheet.rows[r]
-        values = {f: (raw[c] if c < len(raw) else "") for f, c in header.columns.items()}
+        width = len(raw)
+        values = {f: (raw[c] if c < width else "") for f, c in header.columns.items()}
         cells = Cells(self.letters, r + 1)
-        text = {f: clean_text(v) for f, v in values.items()}
+        text = {f: v.strip(TRIM) if v.__class__ is str else clean_text(v) for f, v in values.items()}  # clean_text, inlined
 
         for f in REQUIRED_FIELDS:
             if f in header.columns and not text[f]:

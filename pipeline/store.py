@@ -104,6 +104,15 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0002_meta",
+        """
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """,
+    ),
 ]
 
 ITEM_COLUMNS = (
@@ -267,15 +276,32 @@ class Ledger:
                 self.conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, now_iso()))
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE … COMMIT; rolled back on any exception."""
-        self.conn.execute("BEGIN IMMEDIATE")
+    def transaction(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT; rolled back on any exception.
+
+        `durable=False`: the commit is atomic and survives a crash of this process, but is not
+        fsynced (WAL with synchronous=NORMAL): a power cut may take it back, never half of it,
+        and never a later commit without the earlier ones. `sync()` makes it durable."""
+        if not durable:
+            self.conn.execute("PRAGMA synchronous=NORMAL")
         try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+        finally:
+            if not durable:
+                self.conn.execute("PRAGMA synchronous=FULL")
+
+    def sync(self) -> None:
+        """Make every commit so far durable, this connection's and other processes' alike: one
+        commit with synchronous=FULL fsyncs the write-ahead log, and with it every frame before."""
+        with self.transaction():
+            self.conn.execute("INSERT INTO meta (key, value) VALUES ('synced_at', ?) "
+                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (now_iso(),))
 
     def integrity_problems(self) -> list[str]:
         """Empty when the database is sound (SQLite's own check plus the ledger's invariants)."""
@@ -407,22 +433,26 @@ class Ledger:
     def record_file(self, *, sha256: str, name: str, source_path: str, unit: str | None, received_on: date,
                     verdict: str, duplicate_of: int | None, archive_path: str | None, added: list[str],
                     updated: list[str], findings: list[dict]) -> int:
+        processed_at = now_iso()
         cur = self.conn.execute(
             "INSERT INTO files (sha256, name, source_path, unit, received_on, processed_at, verdict, duplicate_of, "
             "archive_path, added, updated, findings, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'recorded')",
-            (sha256, name, source_path, unit, received_on.isoformat(), now_iso(), verdict, duplicate_of,
+            (sha256, name, source_path, unit, received_on.isoformat(), processed_at, verdict, duplicate_of,
              archive_path, json.dumps(added), json.dumps(updated), json.dumps(findings, ensure_ascii=False)),
         )
-        return cur.lastrowid
+        return FileRecord(cur.lastrowid, sha256, name, source_path, unit, received_on, processed_at, verdict,
+                          duplicate_of, archive_path, list(added), list(updated), findings, None, "recorded")
+
+    def mark_files_done(self, done: Iterable[tuple[int, str | None]]) -> None:
+        """(file id, receipt path) of answered files, in one commit without an fsync of its own:
+        should a power cut lose it, the journal still says 'recorded' and the next run rewrites
+        the same receipts, as after a crash."""
+        with self.transaction(durable=False):
+            self.conn.executemany("UPDATE files SET state = 'done', receipt_path = ? WHERE id = ?",
+                                  ((receipt, file_id) for file_id, receipt in done))
 
     def mark_file_done(self, file_id: int, receipt_path: str | None) -> None:
-        # No fsync of its own (the next commit syncs it): should a power cut lose this row, the
-        # journal still says 'recorded' and the next run rewrites the same receipt, as after a crash.
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        try:
-            self.conn.execute("UPDATE files SET state = 'done', receipt_path = ? WHERE id = ?", (receipt_path, file_id))
-        finally:
-            self.conn.execute("PRAGMA synchronous=FULL")
+        self.mark_files_done([(file_id, receipt_path)])
 
     # -- weekly circular numbers and snapshots -------------------------------------------
     def assign_circular_number(self, year: int, week_key: str) -> int:

@@ -206,6 +206,53 @@ def test_crash_after_commit_is_finished_once_on_the_next_run(workspace, cli, mon
     assert len(list(workspace.outbox.rglob("回执_*.txt"))) == 1
 
 
+def test_a_recorded_file_whose_archive_copy_was_lost_is_archived_again_before_it_leaves_the_inbox(
+        workspace, cli, monkeypatch):
+    # Journal rows are committed without an fsync and the archive copies are synced with the
+    # group: a power cut may keep the row and lose the copy. The next run restores the copy
+    # from the inbox bytes before it removes them.
+    data = xlsx_bytes(submission_rows(data_row(1)))
+    drop(workspace, "x.xlsx", data)
+
+    def crash(*a, **k):
+        raise SystemExit("power cut")
+
+    monkeypatch.setattr(receipts, "write_receipt", crash)
+    with pytest.raises(SystemExit):
+        from pipeline.ingest import ingest_inbox
+
+        ingest_inbox(workspace)
+    monkeypatch.undo()
+    (copy,) = [p for p in workspace.archive.rglob("*") if p.is_file()]
+    copy.write_bytes(data[:100])  # what a power cut can leave of an unsynced copy
+    assert cli("ingest")[0] == 0
+    assert copy.read_bytes() == data
+    assert not list(workspace.inbox.iterdir())
+    con = sqlite3.connect(workspace.db_path)
+    assert con.execute("SELECT verdict, state FROM files").fetchall() == [("accepted", "done")]
+
+
+def test_a_batch_larger_than_one_group_answers_every_file_once(workspace, cli, monkeypatch):
+    from pipeline import ingest
+
+    monkeypatch.setattr(ingest, "GROUP_FILES", 3)  # 8 files: groups of 3, 3 and 2
+    files = [xlsx_bytes(submission_rows(data_row(1, problem=f"问题{n}：采购验收不及时"))) for n in range(8)]
+    for n, data in enumerate(files):
+        drop(workspace, f"f{n}.xlsx", data)
+    drop(workspace, "again.xlsx", files[0])  # the same bytes under another name
+    ticks = []
+    with Ledger.open(workspace.db_path) as ledger:
+        results = ingest.Ingestor(workspace, ledger).ingest_many(
+            ((p, None) for p in ingest.waiting_files(workspace)), progress=ticks.append)
+    assert len(ticks) == len(results) == 9
+    assert [r.verdict for r in results].count("duplicate") == 1
+    con = sqlite3.connect(workspace.db_path)
+    assert con.execute("SELECT COUNT(*), MIN(state), MAX(state) FROM files").fetchone() == (9, "done", "done")
+    assert item_count(workspace) == 8
+    assert not list(workspace.inbox.iterdir())
+    assert len(list(workspace.outbox.rglob("回执_*.txt"))) == 9
+
+
 def test_office_actions_are_kept_in_history(workspace, cli):
     drop(workspace, "x.xlsx", xlsx_bytes(submission_rows(data_row(1), data_row(2))))
     cli("ingest", "--as-of", "2026-11-20")
