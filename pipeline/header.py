@@ -9,11 +9,11 @@ with merged cells, name columns by any alias, in any order, and end with footers
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .model import nfkc
 from .normalize import clean_text, is_blank, is_row_number, parse_item_id
 from .read import Sheet
 
@@ -103,7 +103,7 @@ def header_text(value) -> str:
 
 @lru_cache(maxsize=4096)  # header cells repeat from file to file
 def _header_text(value: str) -> str:
-    return _MARKERS.sub("", _SPACE.sub("", unicodedata.normalize("NFKC", value)))
+    return _MARKERS.sub("", _SPACE.sub("", nfkc(value)))
 
 
 def _label_field(text: str) -> str | None:
@@ -207,7 +207,7 @@ def is_footer(row: list) -> bool:
     for v in row:
         if not is_blank(v):
             return isinstance(v, str) and bool(
-                _FOOTER.match(_SPACE.sub("", unicodedata.normalize("NFKC", v))) or _META.match(v.strip())
+                _FOOTER.match(_SPACE.sub("", nfkc(v))) or _META.match(v.strip())
             )
     return False
 

@@ -52,11 +52,33 @@ class Finding:
 
 
 _NOT_WORD = re.compile(r"[\W_]+")
+# What NFKC does to the full-width punctuation of Chinese text, one character at a time.
+_FULL_WIDTH = tuple((chr(code), chr(code - 0xFEE0)) for code in (0xFF0C, 0xFF1A, 0xFF1B, 0xFF08, 0xFF09, 0xFF01,
+                                                                 0xFF1F, 0xFF05)) + (("\u3000", " "),)
+
+
+def nfkc(text: str) -> str:
+    """unicodedata.normalize("NFKC", text), a few times faster on Chinese text.
+
+    Chinese text is NFKC but for its full-width punctuation (，（）：；！？％), which the full
+    algorithm takes ~7 µs to map in a sentence. Replacing those characters by their NFKC forms
+    leaves the decomposition unchanged (NFKD of "，" is NFKD of ","), so when the result passes
+    the normalisation check it *is* the NFKC form; otherwise (other compatibility characters,
+    a combining mark after a full-width letter, …) the full algorithm decides."""
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    mapped = text
+    for wide, narrow in _FULL_WIDTH:
+        if wide in mapped:
+            mapped = mapped.replace(wide, narrow)
+    if mapped is not text and unicodedata.is_normalized("NFKC", mapped):
+        return mapped
+    return unicodedata.normalize("NFKC", text)
 
 
 def problem_key(text: str) -> str:
     """Problem text reduced to what matters for recognising the same problem again."""
-    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text)).lower()
+    return _NOT_WORD.sub("", nfkc(text)).lower()
 
 
 class Cells(Mapping):

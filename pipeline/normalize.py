@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import calendar
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -23,6 +22,7 @@ from .model import (
     STATUS_NOT_STARTED,
     STATUS_ONGOING,
     STATUSES,
+    nfkc,
     problem_key,  # noqa: F401 - part of this module's interface; defined with the Row that carries it
 )
 
@@ -67,7 +67,7 @@ def is_blank(value) -> bool:
 
 def squeeze(text: str) -> str:
     """NFKC (full-width → half-width) and no whitespace at all: the form names are compared in."""
-    return _SPACE.sub("", unicodedata.normalize("NFKC", text))
+    return _SPACE.sub("", nfkc(text))
 
 
 # ---------------------------------------------------------------- ledger ids

@@ -300,15 +300,23 @@ _PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 FORMULA_WITHOUT_VALUE = "formula"
 
 
-_FORMULA_OR_ERROR = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?f[\s>/]|\st="e"')
+_FORMULA = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?f[\s>/]')
+_ERROR_CELL = re.compile(rb'\st="e"')
 
 
 def _holds_formula_or_error(text: bytes) -> bool:
     """A formula (<f>, any prefix) or an error cell (t="e") in a piece of worksheet XML: the
-    cells calamine may read as '' although they are not blank. Literal searches first (memchr
-    speed); the pattern only confirms a hit."""
-    if b"<f" in text or b":f" in text or b't="e"' in text:
-        return _FORMULA_OR_ERROR.search(text) is not None
+    cells calamine may read as '' although they are not blank. The letter f is rare in sheet
+    XML (text is mostly in sharedStrings.xml or character references): each one is looked at
+    with the pattern; a literal search finds t="e"."""
+    if b't="e"' in text and _ERROR_CELL.search(text):
+        return True
+    at = text.find(b"f")
+    while at >= 0:
+        start = text.rfind(b"<", 0, at + 1)
+        if start >= 0 and _FORMULA.match(text, start):
+            return True
+        at = text.find(b"f", at + 1)
     return False
 
 

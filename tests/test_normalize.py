@@ -159,3 +159,18 @@ def test_unit_directory():
 )
 def test_a_deadline_without_a_year_is_read_forward_from_the_submission(text, submitted, expected):
     assert parse_deadline(text, submitted).date == expected
+
+
+def test_fast_nfkc_is_the_full_algorithm():
+    import random
+    import unicodedata
+
+    from pipeline.model import nfkc
+
+    tricky = ["区财政局（二期）：采购验收不及时，整改！", "Ａ\u0301", "\u0301Ａ", "ｅ\u0308ｆ", "ﾃﾞｰﾀ", "①②㈠™℃㎡",
+              "\u3000全角空格\u3000", "ＡＢＣ１２３", "한글", "e\u0301", "ｶﾞ", "Ａ\u0327\u0301", "，\u0301", "＜二期＞＆"]
+    alphabet = [chr(c) for c in (*range(0x20, 0x7F), *range(0xFF01, 0xFF5F), 0x3000, 0x3001, 0x3002, 0x201C, 0x201D,
+                                 0x0301, 0x0308, 0x0327, 0x3099, 0x309A, 0xFF76, 0xFF9E, 0x2460, 0x2122, 0x4E00, 0x533A)]
+    rnd = random.Random(6)
+    samples = tricky + ["".join(rnd.choices(alphabet, k=rnd.randint(0, 12))) for _ in range(20000)]
+    assert [nfkc(s) for s in samples] == [unicodedata.normalize("NFKC", s) for s in samples]

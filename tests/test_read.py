@@ -138,3 +138,19 @@ def _sheet_xml(cells: bytes) -> bytes:
 def test_sheet_extent_whatever_the_cell_references(cells, refused):
     findings = read_workbook(_sheet_xml(cells), "a.xlsx", Limits(max_sheet_cells=5_000_000))[1]
     assert [f.code for f in findings if f.code == "sheet-too-large"] == (["sheet-too-large"] if refused else [])
+
+
+def test_the_formula_and_error_cell_search_is_the_pattern_search():
+    import random
+    import re
+
+    from pipeline.read import _holds_formula_or_error
+
+    pattern = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?f[\s>/]|\st="e"')
+    pieces = [b'<c r="A1" t="s"><v>0</v></c>', b'<c r="B1"><f>SUM(A1:A2)</f><v>3</v></c>', b'<x:f>A1</x:f>',
+              b'<c r="C1" t="e"><v>#REF!</v></c>', b'<f t="shared" si="0"/>', b'<filter val="1"/>', b'ref="A1:C9"',
+              b'<dimension ref="A1"/>', b'ht="e"', b'<fx>', b'f>', b'<c r="D1"\nt="e">', b'<ff ', b'<a:fill>', b'ft="e"']
+    rnd = random.Random(7)
+    for _ in range(3000):
+        text = b"".join(rnd.choices(pieces, k=rnd.randint(0, 5)))
+        assert _holds_formula_or_error(text) == bool(pattern.search(text)), text
