@@ -426,6 +426,10 @@ def _parse_ahead(path: Path, unit: str | None, received: date) -> Parsed | None:
     return Parsed(hashlib.sha256(data).hexdigest(), unit, received, sub)
 
 
+def _parse_chunk(jobs: list[tuple[Path, str | None]], received: date) -> list[Parsed | None]:
+    return [_parse_ahead(path, unit, received) for path, unit in jobs]
+
+
 def pool_context():
     """Never fork: the parent may hold a SQLite connection (a forked child closing inherited
     descriptors drops the parent's locks) or run a progress-bar thread. forkserver where it exists."""
@@ -434,15 +438,19 @@ def pool_context():
     return multiprocessing.get_context("spawn")
 
 
+CHUNK_FILES = 4  # files per task sent to a worker: fewer messages, results still come early
+
+
 class _Ahead:
     """Worker processes parse the next few files while the caller merges, writes and answers
     the current one; a bounded window, so results do not pile up in memory."""
 
     def __init__(self, ws: Workspace, paths: list[Path], received: date | None, workers: int):
         self.inbox, self.units, self.config = ws.inbox.resolve(), UnitDirectory(ws.config), ws.config
-        self.received = received
+        self.received = received or date.today()
         self.todo = iter([p for p in paths if is_candidate(p)])
-        self.window: dict[Path, Future] = {}
+        self.window: dict[Path, tuple[Future, int]] = {}  # path → (its chunk's future, index in the chunk)
+        self.chunks = 0  # chunks in the window with a file not taken yet
         self.depth = 2 * workers + 1
         self.broken = False
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(),
@@ -450,24 +458,29 @@ class _Ahead:
         self._fill()
 
     def _fill(self) -> None:
-        while len(self.window) < self.depth and not self.broken:
-            path = next(self.todo, None)
-            if path is None:
+        while self.chunks < self.depth and not self.broken:
+            paths = [p for p in (next(self.todo, None) for _ in range(CHUNK_FILES)) if p is not None]
+            if not paths:
                 return
-            unit = folder_unit(self.inbox, path.resolve(), self.units, self.config)[0]
+            jobs = [(p, folder_unit(self.inbox, p.resolve(), self.units, self.config)[0]) for p in paths]
             try:
-                self.window[path] = self.pool.submit(_parse_ahead, path, unit, self.received or date.today())
+                future = self.pool.submit(_parse_chunk, jobs, self.received)
             except Exception:  # the pool broke (a worker died): the remaining files are parsed here
                 log.warning("后台解析进程不可用，改为逐个解析", exc_info=True)
                 self.broken = True
+                return
+            self.window.update((p, (future, n)) for n, p in enumerate(paths))
+            self.chunks += 1
 
     def take(self, path: Path) -> Callable[[], Parsed | None]:
-        future = self.window.pop(path, None)
-        self._fill()
+        future, index = self.window.pop(path, (None, 0))
+        if future is not None and not any(f is future for f, _ in self.window.values()):
+            self.chunks -= 1  # the chunk's last file: room for the next chunk
+            self._fill()
 
         def result() -> Parsed | None:
             try:
-                return future.result() if future else None
+                return future.result()[index] if future else None
             except Exception:  # a worker died or could not send its result: parsed here instead
                 log.warning("后台解析 %s 失败，改为直接解析", path, exc_info=True)
                 return None

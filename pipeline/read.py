@@ -192,14 +192,13 @@ def _column_number(letters: bytes) -> int:
 # first, lower case, a column without a row), sends the member through `_Extent`, which then
 # gives exactly the verdict and figures it always gave. Cells with a namespace prefix (x:c) are
 # matched by the slower general patterns, used only where ":c" occurs at all.
-def _cell_patterns(tag: bytes) -> tuple[re.Pattern, re.Pattern]:
-    # a cell's row digits, or b"" for a cell the bound cannot place; a cell's column letters
-    return (re.compile(tag + rb'(?=[\s/>])(?:\s+r="[A-Z]{1,3}(\d+)")?'),
-            re.compile(tag + rb'\s+r="([A-Z]{1,3})\d'))
+def _cell_pattern(tag: bytes) -> re.Pattern:
+    # a cell's (column letters, row digits), or (b"", b"") for a cell the bound cannot place
+    return re.compile(tag + rb'(?=[\s/>])(?:\s+r="([A-Z]{1,3})(\d+)")?')
 
 
-_PLAIN_CELL = _cell_patterns(rb"<c")
-_ANY_CELL = _cell_patterns(rb"<(?:[A-Za-z_][\w.-]*:)?c")
+_PLAIN_CELL = _cell_pattern(rb"<c")
+_ANY_CELL = _cell_pattern(rb"<(?:[A-Za-z_][\w.-]*:)?c")
 _PREFIXED = re.compile(rb":c(?=[\s/>])")
 
 
@@ -211,13 +210,12 @@ class _Bound:
         self.needs_exact = False  # a cell the bound cannot place: the member needs `_Extent`
 
     def feed(self, text: bytes, cut: int) -> None:
-        rows, columns = _ANY_CELL if _PREFIXED.search(text, 0, cut) else _PLAIN_CELL
-        numbers = set(rows.findall(text, 0, cut))
-        if b"" in numbers:
+        cells = set((_ANY_CELL if _PREFIXED.search(text, 0, cut) else _PLAIN_CELL).findall(text, 0, cut))
+        if (b"", b"") in cells:
             self.needs_exact = True
-        elif numbers:
-            self.rows = max(self.rows, max(map(int, numbers)))
-            self.cols = max(self.cols, max(map(_column_number, set(columns.findall(text, 0, cut)))))
+        elif cells:
+            self.rows = max(self.rows, max(map(int, {digits for _, digits in cells})))
+            self.cols = max(self.cols, max(map(_column_number, {letters for letters, _ in cells})))
 
     def cells(self) -> int:
         return self.rows * self.cols

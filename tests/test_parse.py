@@ -346,3 +346,21 @@ def test_an_unexpected_error_becomes_unreadable_file(monkeypatch):
     monkeypatch.setattr("pipeline.parse.find_header", broken)
     sub = parse(xlsx_bytes(submission_rows()))
     assert found(sub) == [("unreadable-file", None, None)]
+
+
+def test_a_submission_crosses_processes_unchanged():
+    # Workers parse ahead and send Submissions back pickled (rows as flat tuples): every field,
+    # dates, cells and the problem key come back equal, also for rows built by hand.
+    import pickle
+
+    sub = parse(sample_bytes("区财政局_三单_2026年第四季度督查.xlsx"), "区财政局_三单_2026年第四季度督查.xlsx")
+    assert sub.rows and any(r.deadline for r in sub.rows)
+    back = pickle.loads(pickle.dumps(sub))
+    assert back == sub
+    for a, b in zip(back.rows, sub.rows):
+        assert (a.key, dict(a.cells), a.deadline, a.done_on) == (b.key, dict(b.cells), b.deadline, b.done_on)
+    done = model.Row("S", 5, None, None, "问题", "措施", None, "长期坚持", True, "区财政局", (), None, None,
+                     model.STATUS_DONE, date(2026, 11, 2), None, {"problem": "B5"})
+    odd = model.Submission("x.xlsx", "S", "区财政局", None, None, None, (done,), ())
+    again = pickle.loads(pickle.dumps(odd))
+    assert again == odd and again.rows[0].key == done.key and again.rows[0].done_on == date(2026, 11, 2)
