@@ -13,6 +13,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -151,10 +152,15 @@ def item_from_row(r: sqlite3.Row | tuple) -> Item:
 _json_text = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(…, ensure_ascii=False), one encoder
 
 
+@lru_cache(maxsize=4096)
+def _units_json(units: tuple[str, ...]) -> str:
+    return _json_text(list(units))  # the same few lists of co-units, again and again
+
+
 def item_values(item: Item) -> tuple:
     """Column values of an item, in ITEM_COLUMNS order (dates as ISO text)."""
     return (
-        item.id, item.unit, _json_text(list(item.co_units)), item.source, item.problem, item.measures,
+        item.id, item.unit, _units_json(item.co_units), item.source, item.problem, item.measures,
         _iso(item.deadline), item.deadline_text, int(item.ongoing), item.owner, item.progress, item.status,
         _iso(item.done_on), item.remark, _iso(item.created_on), item.updated_at, _iso(item.closed_on),
         _iso(item.last_report_on), _iso(item.lookback_on), _iso(item.original_deadline),
