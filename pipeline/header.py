@@ -9,9 +9,11 @@ with merged cells, name columns by any alias, in any order, and end with footers
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 
 from .model import nfkc
 from .normalize import clean_text, is_blank, is_row_number, parse_item_id
@@ -48,6 +50,7 @@ _BRACKETS = re.compile(r"\([^()]*\)")
 _SPACE = re.compile(r"\s+")
 
 _SCAN_ROWS = 40  # a header further down than this is not a header
+FOOTER_AREA = 20  # rows from the first footer line on still searched for 填报日期 and the like
 _IGNORED_SHEETS = ("说明", "须知", "示例")  # 填表说明 and the like are never data
 
 _FOOTER = re.compile(
@@ -117,12 +120,20 @@ def is_data_sheet(sheet: Sheet) -> bool:
 
 
 def find_header(sheet: Sheet) -> Header | None:
-    """The best-scoring header row in the top of the sheet, or None if nothing looks like one."""
-    rows = sheet.rows
+    """The best-scoring header row in the top of the sheet, or None if nothing looks like one;
+    编号 holding plain row numbers is the 序号 column."""
+    header = top_header(sheet)
+    return header and layout(header, sheet.rows).header
+
+
+def top_header(sheet: Sheet) -> Header | None:
+    """`find_header` from the top rows alone: 编号 is still 编号 (see `layout`)."""
+    rows = list(islice(sheet.rows, _SCAN_ROWS))
+    width = max(map(len, rows), default=0)  # a streamed sheet's rows may differ in length
     best: Header | None = None
     above: list[str] = []
-    for r, row in enumerate(rows[:_SCAN_ROWS]):
-        leaf = [_header_text(v) if isinstance(v, str) else "" for v in row]
+    for r, row in enumerate(rows):
+        leaf = [_header_text(v) if isinstance(v, str) else "" for v in row] + [""] * (width - len(row))
         groups, own = _group_labels(sheet, above, r - 1) if r else ([], [])
         above = leaf
         columns = _map_columns(leaf, groups, own)
@@ -133,9 +144,53 @@ def find_header(sheet: Sheet) -> Header | None:
             best = Header(sheet.name, r, r - 1 if uses_group else r, columns, score)
         elif best is not None and not best.missing and not columns and any(leaf):
             break  # a complete header with data below it: the rows further down are its data
-    if best and "seq" not in best.columns and "item_id" in best.columns:
-        best = _numbering_as_seq(best, rows)
     return best
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What lies below a header: the data rows, and where the footer starts with its first rows."""
+
+    header: Header  # 编号 holding plain row numbers turned into the 序号 column
+    data_rows: Sequence[int]  # 0-based, ascending: rows with something besides a 序号
+    footer_at: int | None  # 0-based row of the first footer line, None without one
+    footer: tuple[tuple[int, list], ...]  # (row, cells) from the footer on, FOOTER_AREA rows at most
+
+
+def layout(header: Header, rows: Iterable[list]) -> Layout:
+    """One pass over the rows below `header` (`rows` from the sheet's first): where the data rows
+    are — blank rows are skipped, and so are rows with only a 序号, templates come pre-numbered —
+    where the footer starts, and whether 编号 holds plain row numbers rather than ledger ids (then
+    it is the 序号 column). One pass, so that a streamed sheet is read once for all of it."""
+    columns = header.columns
+    numbering = columns.get("item_id") if "seq" not in columns else None  # an 编号 that may be a 序号
+    others = [c for f, c in columns.items() if f != "seq" and not (f == "item_id" and numbering is not None)]
+    data, id_only = array("l"), set()  # id_only: rows with nothing but the 编号
+    numbers_seen, only_numbers = False, True
+    footer_at, footer = None, []
+    below = islice(enumerate(rows), header.row + 1, None)
+    for r, row in below:
+        if is_footer(row):
+            footer_at = r
+            footer = [(r, row), *islice(below, FOOTER_AREA - 1)]
+            break
+        filled = any(c < len(row) and not is_blank(row[c]) for c in others)
+        if numbering is not None and numbering < len(row) and not is_blank(row[numbering]):
+            numbers_seen = True
+            if only_numbers:
+                value = row[numbering]
+                only_numbers = is_row_number(value) and parse_item_id(value) is None
+            if not filled:
+                id_only.add(r)
+                filled = True
+        if filled:
+            data.append(r)
+    if numbers_seen and only_numbers:
+        columns = dict(columns)
+        columns["seq"] = columns.pop("item_id")
+        header = Header(header.sheet, header.row, header.first_row, columns, header.score)
+        data = array("l", (r for r in data if r not in id_only))
+    return Layout(header, data, footer_at, tuple(footer))
 
 
 def _group_labels(sheet: Sheet, texts: list[str], r: int) -> tuple[list[str], list[str]]:
@@ -184,22 +239,6 @@ def _map_columns(leaf: list[str], groups: list[str], own: list[str]) -> dict[str
     for f, c in zip(("problem", "measures"), plain_contents):
         columns.setdefault(f, c)
     return columns
-
-
-def _numbering_as_seq(header: Header, rows: list[list]) -> Header:
-    """编号 holding plain row numbers rather than ledger ids is the 序号 column."""
-    c = header.columns["item_id"]
-    values = []
-    for row in rows[header.row + 1 :]:
-        if is_footer(row):
-            break
-        if c < len(row) and not is_blank(row[c]):
-            values.append(row[c])
-    if values and all(is_row_number(v) and parse_item_id(v) is None for v in values):
-        columns = dict(header.columns)
-        columns["seq"] = columns.pop("item_id")
-        return Header(header.sheet, header.row, header.first_row, columns, header.score)
-    return header
 
 
 def is_footer(row: list) -> bool:

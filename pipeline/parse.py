@@ -2,20 +2,33 @@
 
 Every finding is collected (never only the first), each naming its sheet and cell. Checks that
 need the ledger (an 编号 it does not know, another unit's 编号) belong to merge.py.
+
+`stream_submission` reads the same way a chunk of rows at a time, for ingest to merge and store
+one chunk while the next is read: a huge sheet (streamed by read.py) is then never whole in
+memory. One pass over the rows finds the header's layout (data rows, footer, 填报日期), a second
+one checks the rows; checks across rows (a problem listed twice, who submits) carry over from
+chunk to chunk. `parse_submission` is the stream with every row kept.
 """
 
 from __future__ import annotations
 
+import hashlib
+import heapq
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from itertools import islice
 from pathlib import PurePath
 
 from . import model
 from .config import Config
-from .header import FIELD_LABELS, FIELD_NAMES, REQUIRED_FIELDS, Header, MetaValue, cell_name, find_header, is_data_sheet, is_footer, read_meta
+from .header import (
+    FIELD_LABELS, FIELD_NAMES, REQUIRED_FIELDS, Header, Layout, MetaValue, cell_name, is_data_sheet, layout,
+    read_meta, top_header,
+)
 from .model import ERROR, WARNING, Cells, Finding, Row, Submission
 from .normalize import (
     TRIM,
@@ -32,8 +45,11 @@ from .normalize import (
     squeeze,
 )
 from .read import FORMULA_WITHOUT_VALUE, Sheet, empty_cell_causes, read_workbook, unreadable_file
+from .xlsx_stream import EmptyCell, NotStreamable
 
-_FOOTER_AREA = 20  # rows below the first footer line still searched for 填报日期 and the like
+log = logging.getLogger("sancha.parse")
+
+CHUNK_ROWS = 2000  # rows of a streamed sheet checked and handed on together
 _A1 = re.compile(r"([A-Z]+)(\d+)")
 
 
@@ -42,12 +58,72 @@ def parse_submission(
 ) -> Submission:
     """Read and check one file. `folder_unit` is the inbox/<unit>/ folder it came from, if any;
     `received` the day it arrived. Never raises: a file that cannot be read is one finding."""
+    stream = stream_submission(data, filename, config, folder_unit=folder_unit, received=received)
+    rows = tuple(row for chunk in stream.chunks() for row in chunk)
+    return stream.result(rows)
+
+
+def stream_submission(
+    data: bytes, filename: str, config: Config, *, folder_unit: str | None = None, received: date
+) -> SubmissionStream:
+    """`parse_submission`, the rows a chunk at a time (see `SubmissionStream`). Never raises."""
     try:
-        return _Parser(config, filename, folder_unit, received).parse(data)
+        try:
+            return _Parser(config, filename, folder_unit, received).start(data)
+        except NotStreamable as e:  # the first pass over a streamed sheet met what only a whole read reads right
+            log.info("%s 按整表重新读取（%s）", filename, e)
+            return _Parser(config, filename, folder_unit, received, whole=True).start(data)
     except Exception:  # any input bytes must give a receipt, not a traceback; the admin gets the log
-        logging.getLogger("sancha.parse").exception("读取 %s 时出错", filename)
-        finding = unreadable_file(PurePath(filename).name, "无法读取该文件")
-        return Submission(filename, None, None, None, None, None, (), (finding,))
+        log.exception("读取 %s 时出错", filename)
+        return SubmissionStream.of(_unreadable(filename))
+
+
+def _unreadable(filename: str) -> Submission:
+    finding = unreadable_file(PurePath(filename).name, "无法读取该文件")
+    return Submission(filename, None, None, None, None, None, (), (finding,))
+
+
+class SubmissionStream:
+    """A file read and checked a chunk of rows at a time.
+
+    Known before the rows: `filename`, `sheet`, `report_date`, `inspection`, and `unit`, the
+    submitting unit — final, except when only the rows' lead units can name it: then it is the
+    first lead unit met, which is the file's unit whenever the file passes. `chunks()` gives the
+    checked rows, once; after them `result(rows)` is the Submission with every finding (and the
+    rows given, which a caller that stored each chunk leaves out). `known` is the Submission when
+    it was complete from the start (a file parsed beforehand), else None."""
+
+    def __init__(self, parser: _Parser | None, known: Submission | None = None):
+        self._parser, self.known = parser, known
+        self._failed: Submission | None = None
+        source = known or parser
+        self.filename, self.sheet = source.filename, source.sheet
+        self.report_date, self.inspection = source.report_date, source.inspection
+
+    @classmethod
+    def of(cls, submission: Submission) -> SubmissionStream:
+        """A file read and checked whole already: its rows in one chunk."""
+        return cls(None, submission)
+
+    @property
+    def unit(self) -> str | None:
+        return self.known.unit if self.known else self._parser.unit
+
+    def chunks(self) -> Iterator[tuple[Row, ...]]:
+        if self.known is not None:
+            if self.known.rows:
+                yield self.known.rows
+            return
+        try:
+            yield from self._parser.chunks()
+        except Exception:  # as in parse_submission: the file gets a receipt saying it cannot be read
+            log.exception("读取 %s 时出错", self.filename)
+            self._failed = _unreadable(self.filename)
+
+    def result(self, rows: tuple[Row, ...] = ()) -> Submission:
+        if self.known is not None:
+            return self.known
+        return self._failed or self._parser.submission(rows)
 
 
 @lru_cache(maxsize=8)
@@ -63,59 +139,121 @@ class _Submitter:
 
 
 class _Parser:
-    def __init__(self, config: Config, filename: str, folder_unit: str | None, received: date):
+    def __init__(self, config: Config, filename: str, folder_unit: str | None, received: date, whole: bool = False):
         self.config = config
         self.units = _directory(config)
         self.filename = filename
         self.folder_unit = folder_unit
         self.received = received
-        self.findings: list[Finding] = []
+        self.whole = whole  # read every sheet whole, even a huge one
+        self.findings = _Findings(config.limits.max_findings)
         self.sheet: str | None = None
+        self.report_date: date | None = None
+        self.inspection: str | None = None
+        self.submitter = _Submitter()
         self.letters: dict[str, str] = {}
-        self.empty_required: list[tuple[str, str]] = []  # (cell, field) of required cells read as ''
+        self.empty_required: list[tuple[str, str, object]] = []  # (cell, field, value) of required cells read as blank
+        self.first_seen: dict[bytes, int] = {}  # problem key (digest) → the row it was first listed in
+        self.leads: list[str] = []  # the rows' registered lead units, in order met, when only they can name the submitter
+        self._rows: tuple[Sheet, Layout, date] | None = None  # what the rows pass reads, if any
+        self._data = b""
 
-    def parse(self, data: bytes) -> Submission:
-        sheets, file_findings = read_workbook(data, self.filename, self.config.limits)
+    def start(self, data: bytes) -> SubmissionStream:
+        """Everything before the rows: the workbook read, the header and its layout found (one pass
+        over the rows), meta lines, who submits, the file-level checks."""
+        sheets, file_findings = read_workbook(data, self.filename, self.config.limits, whole=self.whole)
         if file_findings:
             self.findings.extend(file_findings)
-            return self._submission(self._unit_unread(), None, None, None, ())
+            self.submitter = _Submitter(self._unit_unread(), settled=True)
+            return SubmissionStream(self)
         header, sheet = self._choose_header(sheets)
         if header is None:
-            return self._submission(self._unit_unread(), None, None, None, ())
+            self.submitter = _Submitter(self._unit_unread(), settled=True)
+            return SubmissionStream(self)
         self.sheet = sheet.name
+        top = list(islice(sheet.rows, header.row + 1))  # the meta lines and the header
         for f in header.missing:
-            self._error("missing-column", _header_cell(sheet, header), f"表头缺少 “{FIELD_NAMES[f]}” 列", _column_hint(f))
+            self._error("missing-column", _header_cell(top, header), f"表头缺少 “{FIELD_NAMES[f]}” 列", _column_hint(f))
 
-        data_rows, footer_at = self._data_rows(sheet, header)
-        meta = read_meta((r, sheet.rows[r]) for r in range(header.first_row))
-        footer_meta = read_meta((r, sheet.rows[r]) for r in range(footer_at, min(footer_at + _FOOTER_AREA, len(sheet.rows))))
-        meta = {**footer_meta, **meta}
-        report_date = self._report_date(meta.get("report_date"))
-        inspection = clean_text(meta["inspection"].value) if "inspection" in meta else None
-        submitter = self._submitter(meta.get("unit"))
+        rows = iter(sheet.rows)
+        table = layout(header, rows)
+        if sheet.streamed:  # read to the end, as calamine reads every sheet whole: a broken one shows now
+            for other in (rows, *(s.rows for s in sheets if s is not sheet)):
+                for _ in other:
+                    pass
+        header = table.header
+        meta = read_meta((r, top[r]) for r in range(header.first_row))
+        meta = {**read_meta(table.footer), **meta}
+        self.report_date = self._report_date(meta.get("report_date"))
+        self.inspection = clean_text(meta["inspection"].value) if "inspection" in meta else None
+        self.submitter = self._submitter(meta.get("unit"))
 
-        if not data_rows:
-            self._error("no-rows", _header_cell(sheet, header), "表头下没有任何事项", "请在表头下逐行填写整改事项")
+        if not table.data_rows:
+            self._error("no-rows", _header_cell(top, header), "表头下没有任何事项", "请在表头下逐行填写整改事项")
         limit = self.config.limits.max_rows
-        if len(data_rows) > limit:  # no cell: the rejected copy is not marked up, which would take minutes
+        if len(table.data_rows) > limit:  # no cell: the rejected copy is not marked up, which would take minutes
             self._error(
-                "too-many-rows", None, f"表头下有 {len(data_rows)} 行事项，超过每个文件 {limit} 行的上限",
+                "too-many-rows", None, f"表头下有 {len(table.data_rows)} 行事项，超过每个文件 {limit} 行的上限",
                 "请核对表格下方是否误填了内容；事项确实很多时请分成几个文件报送",
             )
-            return self._submission(submitter.unit, submitter.cell, report_date, inspection, ())
-        _fill_merged_down(sheet, header, data_rows)
-        submitted_on = report_date or self.received
+            return SubmissionStream(self)
         self.letters = {f: cell_name(0, c)[:-1] for f, c in header.columns.items()}  # field → column letters
-        rows = [self._row(sheet, header, r, submitted_on) for r in data_rows]
-        self._report_empty_cells(data, sheet, header, data_rows)
+        self._rows = (sheet, table, self.report_date or self.received)
+        self._data = data
+        return SubmissionStream(self)
+
+    @property
+    def unit(self) -> str | None:
+        return self.submitter.unit or (self.leads[0] if self.leads else None)
+
+    def chunks(self) -> Iterator[tuple[Row, ...]]:
+        """The second pass: the data rows, merged cells filled down, checked a chunk at a time."""
+        if self._rows is None:
+            return
+        sheet, table, submitted_on = self._rows
+        header = table.header
+        size = CHUNK_ROWS if sheet.streamed else max(len(table.data_rows), 1)
+        fill = _MergedDown(sheet.merged, header.row)
+        wanted = iter(table.data_rows)
+        next_row = next(wanted, None)
+        batch: list[tuple[int, list]] = []
+        for r, raw in islice(enumerate(sheet.rows), header.row + 1, None):
+            if next_row is None:
+                break
+            fill(r, raw, r == next_row)
+            if r == next_row:
+                batch.append((r, raw))
+                next_row = next(wanted, None)
+                if len(batch) == size:
+                    yield self._checked(batch, header, submitted_on)
+                    batch = []
+        if batch:
+            yield self._checked(batch, header, submitted_on)
+        self._settle_submitter()
+
+    def _checked(self, batch: list[tuple[int, list]], header: Header, submitted_on: date) -> tuple[Row, ...]:
+        rows = [self._row(raw, r, header, submitted_on) for r, raw in batch]
+        self._report_empty_cells(batch, header)
         self._check_duplicates(rows)
-        self._check_lead_units(rows, submitter)
-        return self._submission(submitter.unit, submitter.cell, report_date, inspection, tuple(rows))
+        self._check_lead_units(rows)
+        return tuple(rows)
+
+    def submission(self, rows: tuple[Row, ...]) -> Submission:
+        return Submission(
+            filename=self.filename,
+            sheet=self.sheet,
+            unit=self.submitter.unit,
+            unit_cell=self.submitter.cell,
+            report_date=self.report_date,
+            inspection=self.inspection,
+            rows=rows,
+            findings=self.findings.capped(self.sheet),
+        )
 
     # ------------------------------------------------------------ the sheet and its header
 
     def _choose_header(self, sheets: list[Sheet]) -> tuple[Header | None, Sheet | None]:
-        found = [(h, s) for s in sheets if is_data_sheet(s) for h in [find_header(s)] if h]
+        found = [(h, s) for s in sheets if is_data_sheet(s) for h in [top_header(s)] if h]
         if not found:
             names = "、".join(FIELD_NAMES[f] for f in REQUIRED_FIELDS)
             first = next((s.name for s in sheets if s.visible), sheets[0].name)
@@ -134,22 +272,6 @@ class _Parser:
                     "请把全部事项填在同一张工作表中",
                 ))
         return header, sheet
-
-    def _data_rows(self, sheet: Sheet, header: Header) -> tuple[list[int], int]:
-        """Indexes of the data rows and where the footer starts.
-
-        Blank rows are skipped, and so are rows with only a 序号: templates come pre-numbered.
-        """
-        columns = [c for f, c in header.columns.items() if f != "seq"]
-        rows = sheet.rows
-        found = []
-        for r in range(header.row + 1, len(rows)):
-            row = rows[r]
-            if is_footer(row):
-                return found, r
-            if any(c < len(row) and not is_blank(row[c]) for c in columns):
-                found.append(r)
-        return found, len(rows)
 
     def _report_date(self, meta: MetaValue | None) -> date | None:
         if meta is None or (isinstance(meta.value, str) and not any(ch.isdigit() for ch in meta.value)):
@@ -207,33 +329,38 @@ class _Parser:
                 return self._canonical(label)
         return None
 
-    def _check_lead_units(self, rows: list[Row], submitter: _Submitter) -> None:
-        resolved = [row for row in rows if self.units.resolve(row.lead_unit) == row.lead_unit]
-        if submitter.unit is None and not submitter.settled:
-            leads = {row.lead_unit for row in resolved}
-            if len(leads) == 1:
-                submitter.unit = leads.pop()
-        if submitter.unit is None:
-            if not submitter.settled:
-                self.findings.append(Finding(
-                    "unknown-submitter", ERROR, self.sheet, None, "无法确定填报单位",
-                    "请在表头上方加一行 “填报单位：本单位名称”，或放入 inbox/本单位名称/ 文件夹",
-                ))
-            return
-        if submitter.unit == self.config.office_name:
-            return  # the office may submit for any unit
-        for row in resolved:
-            if row.lead_unit != submitter.unit:
+    def _check_lead_units(self, rows: list[Row]) -> None:
+        """Each row's registered lead unit against the submitter; when nothing else names the
+        submitter, the lead units are kept to name it (`_settle_submitter`)."""
+        submitter = self.submitter
+        for row in rows:
+            if self.units.resolve(row.lead_unit) != row.lead_unit:
+                continue  # not registered: reported as unknown-unit already
+            if submitter.unit is None:
+                if not submitter.settled and row.lead_unit not in self.leads:
+                    self.leads.append(row.lead_unit)
+            elif submitter.unit != self.config.office_name and row.lead_unit != submitter.unit:  # the office may submit for any unit
                 self._error(
                     "lead-unit-mismatch", row.cells["lead_unit"],
                     f"牵头责任单位 “{row.lead_unit}” 不是填报单位 {submitter.unit}",
                     "各单位只报送本单位牵头的事项，其他单位牵头的事项由该单位报送",
                 )
 
+    def _settle_submitter(self) -> None:
+        """After the last row: a submitter named by nothing but the rows is their one lead unit."""
+        submitter = self.submitter
+        if submitter.unit is None and not submitter.settled:
+            if len(self.leads) == 1:
+                submitter.unit = self.leads[0]
+            else:
+                self.findings.append(Finding(
+                    "unknown-submitter", ERROR, self.sheet, None, "无法确定填报单位",
+                    "请在表头上方加一行 “填报单位：本单位名称”，或放入 inbox/本单位名称/ 文件夹",
+                ))
+
     # ------------------------------------------------------------ one row
 
-    def _row(self, sheet: Sheet, header: Header, r: int, submitted_on: date) -> Row:
-        raw = sheet.rows[r]
+    def _row(self, raw: list, r: int, header: Header, submitted_on: date) -> Row:
         width = len(raw)
         values = {f: (raw[c] if c < width else "") for f, c in header.columns.items()}
         cells = Cells(self.letters, r + 1)
@@ -241,7 +368,7 @@ class _Parser:
 
         for f in REQUIRED_FIELDS:
             if f in header.columns and not text[f]:
-                self.empty_required.append((cells[f], f))
+                self.empty_required.append((cells[f], f, values[f]))
 
         item_id = None
         if text.get("item_id"):
@@ -267,7 +394,7 @@ class _Parser:
             self._warning("date-without-done", cells["status"], "填写了完成日期，但完成情况不是 已完成", "已完成的事项请把完成情况填为 已完成")
 
         return Row(
-            sheet=sheet.name,
+            sheet=self.sheet,
             row=r + 1,
             item_id=item_id,
             source=text.get("source") or None,
@@ -286,23 +413,28 @@ class _Parser:
             cells=cells,
         )
 
-    def _report_empty_cells(self, data: bytes, sheet: Sheet, header: Header, data_rows: list[int]) -> None:
+    def _report_empty_cells(self, batch: list[tuple[int, list]], header: Header) -> None:
         """A cell read as '' is empty, a formula saved without its result, or an error value:
         calamine gives '' for all three. The sheet XML is asked about the required cells read as
         '' and, when the workbook holds formulas or error cells at all, every other empty cell of
-        the table too — so no value is silently taken for a blank."""
-        required = dict(self.empty_required)
-        optional: dict[str, str] = {}
+        the table too — so no value is silently taken for a blank. (A streamed sheet's cells know
+        it themselves: `EmptyCell`.)"""
+        sheet, _, _ = self._rows
+        required, self.empty_required = self.empty_required, []
+        optional: dict[str, tuple[str, object]] = {}
         if sheet.may_hide_values:
-            for r in data_rows:
-                raw = sheet.rows[r]
+            for r, raw in batch:
                 for f, c in header.columns.items():
                     if f not in REQUIRED_FIELDS and (c >= len(raw) or raw[c] == ""):
-                        optional[f"{self.letters[f]}{r + 1}"] = f
+                        optional[f"{self.letters[f]}{r + 1}"] = (f, raw[c] if c < len(raw) else "")
         if not required and not optional:
             return
-        causes = empty_cell_causes(data, sheet.name, set(required) | set(optional))
-        for cell, f in [*self.empty_required, *((c, f) for c, f in optional.items() if c in causes)]:
+        if sheet.streamed:
+            values = [(cell, v) for cell, _, v in required] + [(cell, v) for cell, (_, v) in optional.items()]
+            causes = {cell: v.cause for cell, v in values if isinstance(v, EmptyCell)}
+        else:
+            causes = empty_cell_causes(self._data, sheet.name, {cell for cell, _, _ in required} | set(optional))
+        for cell, f in [*((c, f) for c, f, _ in required), *((c, f) for c, (f, _) in optional.items() if c in causes)]:
             cause = causes.get(cell)
             if cause == FORMULA_WITHOUT_VALUE:
                 self._error(
@@ -361,19 +493,20 @@ class _Parser:
         return "请按督查室公布的单位名单填写规范名称（如 区财政局）"
 
     def _check_duplicates(self, rows: list[Row]) -> None:
-        first_seen: dict[str, str] = {}
+        first_seen = self.first_seen
         for row in rows:
-            key = row.key
-            if not key:
+            if not row.key:
                 continue
-            cell = row.cells["problem"]
+            # the key's 128-bit digest, not the key: a sheet of 200,000 rows keeps 200,000 of them
+            key = hashlib.blake2b(row.key.encode(), digest_size=16).digest()
             if key in first_seen:
                 self._error(
-                    "duplicate-problem", cell, f"整改问题与 {self.sheet}!{first_seen[key]} 重复",
+                    "duplicate-problem", row.cells["problem"],
+                    f"整改问题与 {self.sheet}!{self.letters['problem']}{first_seen[key]} 重复",
                     "同一问题只填一行；多项措施请写在同一行的整改措施中",
                 )
             else:
-                first_seen[key] = cell
+                first_seen[key] = row.row
 
     # ------------------------------------------------------------ findings
 
@@ -387,30 +520,43 @@ class _Parser:
         where = f"{self.sheet}!{cell}" if cell else self.sheet
         self.findings.append(Finding(code, severity, self.sheet, cell, f"{where}：{message}", hint))
 
-    def _submission(self, unit, unit_cell, report_date, inspection, rows) -> Submission:
-        return Submission(
-            filename=self.filename,
-            sheet=self.sheet,
-            unit=unit,
-            unit_cell=unit_cell,
-            report_date=report_date,
-            inspection=inspection,
-            rows=rows,
-            findings=self._capped(),
-        )
 
-    def _capped(self) -> tuple[Finding, ...]:
-        """Findings in reading order, at most limits.max_findings of them plus one summary warning."""
-        ordered = sorted(self.findings, key=_position)
-        limit = self.config.limits.max_findings
-        if len(ordered) <= limit:
+
+class _Findings:
+    """Findings in reading order (sheet-level first, then by row and column, else as found): the
+    first `limit` of them kept and the rest counted, so that a huge sheet's million findings are
+    never held."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._kept: list[tuple[int, int, int, Finding]] = []  # a max-heap by position: negated
+        self._count = 0
+
+    def append(self, finding: Finding) -> None:
+        row, column = _position(finding)
+        entry = (-row, -column, -self._count, finding)
+        self._count += 1
+        if len(self._kept) < self.limit:
+            heapq.heappush(self._kept, entry)
+        else:
+            heapq.heappushpop(self._kept, entry)
+
+    def extend(self, findings) -> None:
+        for f in findings:
+            self.append(f)
+
+    def capped(self, sheet: str | None) -> tuple[Finding, ...]:
+        """The findings kept, plus one summary warning when there were more."""
+        ordered = [f for *_, f in sorted(self._kept, reverse=True)]
+        limit = self.limit
+        if self._count <= limit:
             return tuple(ordered)
         more = Finding(
-            "too-many-findings", WARNING, self.sheet, None,
-            f"问题过多：只列出前 {limit} 条，另有 {len(ordered) - limit} 条未列出",
+            "too-many-findings", WARNING, sheet, None,
+            f"问题过多：只列出前 {limit} 条，另有 {self._count - limit} 条未列出",
             "请先改正已列出的问题，再重新报送检查",
         )
-        return (*ordered[:limit], more)
+        return (*ordered, more)
 
 
 def _position(finding: Finding) -> tuple[int, int]:
@@ -423,23 +569,38 @@ def _position(finding: Finding) -> tuple[int, int]:
     return (int(m[2]), column)
 
 
-def _fill_merged_down(sheet: Sheet, header: Header, data_rows: list[int]) -> None:
+class _MergedDown:
     """A value merged down over data rows (one lead unit over three items) belongs to each row.
 
     Only downwards and only into data rows: a range merged across columns stays in its first
-    column, and rows the merge alone would fill are not items."""
-    wanted = set(data_rows)
-    rows = sheet.rows
-    for r0, c0, r1, _ in sheet.merged:
-        if r1 == r0 or r0 <= header.row or r0 >= len(rows) or c0 >= len(rows[r0]) or is_blank(rows[r0][c0]):
-            continue
-        for r in range(r0 + 1, min(r1, len(rows) - 1) + 1):
-            if r in wanted and c0 < len(rows[r]) and is_blank(rows[r][c0]):
-                rows[r][c0] = rows[r0][c0]
+    column, and rows the merge alone would fill are not items. Called for every row below the
+    header in turn (a streamed sheet goes by once), it fills what filling the ranges one after
+    the other over the whole sheet fills: a range takes its value as its first row holds it
+    once the ranges before it have filled that row."""
+
+    def __init__(self, merged, header_row: int):
+        self._starting: dict[int, list[tuple[int, int, int]]] = {}  # first row → (order, column, last row)
+        for n, (r0, c0, r1, _) in enumerate(merged):
+            if r1 != r0 and r0 > header_row:
+                self._starting.setdefault(r0, []).append((n, c0, r1))
+        self._open: list[tuple[int, int, int, object]] = []  # (order, column, last row, value) over the rows ahead
+
+    def __call__(self, r: int, row: list, data: bool) -> None:
+        starting = self._starting.pop(r, None)
+        if not self._open and not starting:
+            return
+        for n, c0, r1, value in sorted([*self._open, *((n, c0, r1, None) for n, c0, r1 in starting or ())]):
+            if value is None:  # a range starting here: its value is this row's, as it stands now
+                if c0 < len(row) and not is_blank(row[c0]):
+                    self._open.append((n, c0, r1, row[c0]))
+            elif data and (c0 >= len(row) or is_blank(row[c0])):
+                row.extend([""] * (c0 + 1 - len(row)))
+                row[c0] = value
+        self._open = [span for span in self._open if span[2] > r]
 
 
-def _header_cell(sheet: Sheet, header: Header) -> str:
-    row = sheet.rows[header.row]
+def _header_cell(top: list[list], header: Header) -> str:
+    row = top[header.row]
     first = next((c for c, v in enumerate(row) if not is_blank(v)), 0)
     return cell_name(header.row, first)
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import posixpath
 import re
 import zipfile
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -23,6 +25,9 @@ from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, Shee
 
 from .config import Limits
 from .model import ERROR, Finding
+from .xlsx_stream import FORMULA_WITHOUT_VALUE, NotStreamable, SlicedWorkbook
+
+log = logging.getLogger("sancha.read")
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".et", ".csv")
 
@@ -30,22 +35,37 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _CSV_DELIMITERS = (",", "\t", ";")
 _MB = 1024 * 1024
+# A worksheet whose XML is larger than this is read a slice of rows at a time (xlsx_stream), never
+# whole: a sheet of ≈ 20,000 rows as Excel writes it; ordinary files stay on calamine's whole read.
+STREAM_MIN_BYTES = 32 * _MB
 
 
 @dataclass(frozen=True)
 class Sheet:
-    """One worksheet: `rows[r][c]` is the cell at 0-based row r, column c (A1 = rows[0][0])."""
+    """One worksheet: `rows[r][c]` is the cell at 0-based row r, column c (A1 = rows[0][0]).
+
+    A huge worksheet's `rows` is not a list but rows streamed anew on every iteration (only
+    iterate it; rows may then be shorter than the widest one, a row without cells is [], and a
+    cell that is '' because of a formula without its value or an error value is an
+    `xlsx_stream.EmptyCell`)."""
 
     name: str
-    rows: list[list]  # str / int / float / bool / date / datetime / time / timedelta; '' when empty
+    rows: list[list] | Iterable[list]  # str / int / float / bool / date / datetime / time / timedelta; '' when empty
     merged: tuple[tuple[int, int, int, int], ...] = ()  # (r0, c0, r1, c1), 0-based, inclusive
     visible: bool = True
     # the workbook holds a formula or an error cell somewhere: a cell read as '' may not be blank
     may_hide_values: bool = False
 
+    @property
+    def streamed(self) -> bool:
+        return not isinstance(self.rows, list)
 
-def read_workbook(data: bytes, filename: str, limits: Limits) -> tuple[list[Sheet], list[Finding]]:
-    """Read every worksheet of a submitted file; on failure, no sheets and one file-level finding."""
+
+def read_workbook(data: bytes, filename: str, limits: Limits, *, whole: bool = False) -> tuple[list[Sheet], list[Finding]]:
+    """Read every worksheet of a submitted file; on failure, no sheets and one file-level finding.
+
+    An xlsx with a worksheet of more than STREAM_MIN_BYTES of XML gets streamed sheets (see
+    `Sheet`), unless `whole`: the caller met a sheet the streaming cannot read exactly."""
     name = PurePath(filename).name
     suffix = PurePath(filename).suffix.lower()
     if suffix not in SPREADSHEET_SUFFIXES:
@@ -64,26 +84,62 @@ def read_workbook(data: bytes, filename: str, limits: Limits) -> tuple[list[Shee
         return [], [unreadable_file(name, "文件为空，可能还没有复制完")]
     if suffix == ".csv":
         sheets = [Sheet(PurePath(filename).stem, _csv_rows(data))]
+        filled = any(_has_value(s.rows) for s in sheets)
     else:
         scan = _Scan()
         problem = _container_problem(data, name, limits, scan)
         if problem:
             return [], [problem]
         try:
-            sheets = _calamine_sheets(data, scan.hides_values)
+            sheets, filled = _spreadsheet(data, scan, whole)
         except PasswordError:
             return [], [_encrypted(name)]
         except Exception:  # calamine's other errors carry no reason a unit could act on
             return [], [unreadable_file(name, "无法读取，文件可能已损坏、未复制完整，或不是表格文件")]
-    if not any(_has_value(s.rows) for s in sheets):
+    if not filled:
         return [], [_file_finding("empty-workbook", f"{name}：表格中没有任何内容", "请填写三单表后再报送")]
     return sheets, []
 
 
+def streams(data: bytes) -> bool:
+    """Whether `read_workbook` streams this file's sheets: an xlsx with a worksheet of more than
+    STREAM_MIN_BYTES of XML (decided from the zip's directory alone)."""
+    if not data.startswith(_ZIP_MAGIC):
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return any(e.file_size > STREAM_MIN_BYTES for e in archive.infolist() if _is_worksheet(e.filename))
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return False
+
+
+def _is_worksheet(member: str) -> bool:
+    return member.startswith("xl/worksheets/") and member.endswith(".xml")
+
+
+def _spreadsheet(data: bytes, scan: _Scan, whole: bool) -> tuple[list[Sheet], bool]:
+    """The worksheets, streamed when one is huge (and the streaming can read them exactly), and
+    whether any cell holds a value (for a streamed sheet: its first rows read, so a broken start
+    shows now). Calamine's errors are raised."""
+    if not whole and scan.largest_sheet > STREAM_MIN_BYTES:
+        try:
+            book = SlicedWorkbook(data, scan.hides_values)
+            sheets = [Sheet(name, _Rows(book, name), book.merged(name), visible == SheetVisibleEnum.Visible,
+                            scan.hides_values)
+                      for name, typ, visible in book.sheets if typ == SheetTypeEnum.WorkSheet]
+            return sheets, any(_has_value(s.rows) for s in sheets)
+        except NotStreamable as e:
+            log.info("按整表读取（无法分段读取：%s）", e)
+    sheets = _calamine_sheets(data, scan.hides_values)
+    return sheets, any(_has_value(s.rows) for s in sheets)
+
+
 class _Scan:
-    """What the safety scan saw on the way: whether a worksheet holds a formula or an error cell."""
+    """What the safety scan saw on the way: whether a worksheet holds a formula or an error cell,
+    and the uncompressed size of the largest worksheet."""
 
     hides_values = False
+    largest_sheet = 0
 
 
 def _container_problem(data: bytes, name: str, limits: Limits, scan: _Scan | None = None) -> Finding | None:
@@ -231,7 +287,9 @@ def _xml_problem(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], name:
         names = {e.filename for e in entries}
         ods = "content.xml" in names and "xl/workbook.xml" not in names
         for entry in entries:
-            worksheet = not ods and entry.filename.startswith("xl/worksheets/") and entry.filename.endswith(".xml")
+            worksheet = not ods and _is_worksheet(entry.filename)
+            if worksheet:
+                scan.largest_sheet = max(scan.largest_sheet, entry.file_size)
             problem = _member_problem(archive, entry, _Extent(ods) if ods else _Bound(), limits, name,
                                       scan if worksheet else None)
             if problem is _NEEDS_EXACT:  # over the limit by the bound, or an unusual cell: count
@@ -295,7 +353,6 @@ def _sheet_too_large(name: str, member: str, extent: _Extent) -> Finding:
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-FORMULA_WITHOUT_VALUE = "formula"
 
 
 _FORMULA = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?f[\s>/]')
@@ -328,7 +385,7 @@ def may_hide_values(data: bytes) -> bool:
             return any(
                 _holds_formula_or_error(archive.read(e))
                 for e in archive.infolist()
-                if e.filename.startswith("xl/worksheets/") and e.filename.endswith(".xml")
+                if _is_worksheet(e.filename)
             )
     except Exception:  # only a better message is at stake
         return False
@@ -412,6 +469,16 @@ def _calamine_sheets(data: bytes, may_hide_values: bool = False) -> list[Sheet]:
     return sheets
 
 
+class _Rows:
+    """A streamed worksheet's rows: every iteration reads the sheet again, a slice at a time."""
+
+    def __init__(self, book: SlicedWorkbook, name: str):
+        self._book, self._name = book, name
+
+    def __iter__(self) -> Iterator[list]:
+        return self._book.rows(self._name)
+
+
 def _csv_rows(data: bytes) -> list[list]:
     text = _decode(data)
     sample = text[:8192]
@@ -432,7 +499,7 @@ def _decode(data: bytes) -> str:
         return data.decode("gb18030", errors="replace")
 
 
-def _has_value(rows: list[list]) -> bool:
+def _has_value(rows: Iterable[list]) -> bool:
     return any(v != "" and not (isinstance(v, str) and v.isspace()) for row in rows for v in row)
 
 

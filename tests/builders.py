@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -186,3 +188,82 @@ def xls_bytes() -> bytes:
 
 def sample_bytes(name: str) -> bytes:
     return (SAMPLES / name).read_bytes()
+
+
+# -- workbooks as Excel and WPS write them, and hand-made ones ---------------------------------
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_INLINE_CELL = re.compile(rb'(<c\b[^>]*?)\st="inlineStr"([^>]*)><is>(.*?)</is></c>', re.S)
+
+
+def excel_like(data: bytes, date_format: int = 31) -> bytes:
+    """The workbook as Excel and WPS store it: every text in the shared-string table (openpyxl
+    writes inline strings) and date cells in a built-in Chinese date format (31 is
+    yyyy"年"m"月"d"日"; 27–36 and 50–58 are such ids, which openpyxl cannot write)."""
+    strings: dict[bytes, int] = {}
+
+    def shared(m: re.Match) -> bytes:
+        index = strings.setdefault(m[3], len(strings))
+        return m[1] + b' t="s"' + m[2] + b"><v>%d</v></c>" % index
+
+    parts = _members(data)
+    for name in [n for n in parts if n.startswith("xl/worksheets/")]:
+        parts[name] = _INLINE_CELL.sub(shared, parts[name])
+    parts["xl/sharedStrings.xml"] = (
+        f'<sst xmlns="{_MAIN}" count="{len(strings)}" uniqueCount="{len(strings)}">'.encode()
+        + b"".join(b"<si>" + s + b"</si>" for s in strings) + b"</sst>")
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>", b'<Relationship Id="rIdSst" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+        b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    parts["xl/styles.xml"] = re.sub(rb'(<xf\b[^>]*numFmtId=")1[46][0-9]"', rb'\g<1>%d"' % date_format,
+                                    parts["xl/styles.xml"])
+    return _package(parts)
+
+
+def xlsx_package(sheet_data: str, *, styles: str = "", shared: list[str] = (), merged: tuple[str, ...] = (),
+                 date1904: bool = False, sheet: str = "三单") -> bytes:
+    """A minimal xlsx written by hand: `sheet_data` is the inner XML of <sheetData> (rows with
+    r= and cells as Excel writes them), `styles` the inner XML of <styleSheet>, `shared` the
+    inner XML of each shared string's <si>, `merged` ranges like "A1:M1"."""
+    rels = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    merge = (f'<mergeCells count="{len(merged)}">' + "".join(f'<mergeCell ref="{m}"/>' for m in merged)
+             + "</mergeCells>") if merged else ""
+    parts = {
+        "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+        '</Types>',
+        "_rels/.rels": '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{rels}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{_MAIN}" xmlns:r="{rels}">'
+        + ('<workbookPr date1904="1"/>' if date1904 else "")
+        + f'<sheets><sheet name="{sheet}" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{rels}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{rels}/styles" Target="styles.xml"/>'
+        f'<Relationship Id="rId3" Type="{rels}/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+        "xl/styles.xml": f'<styleSheet xmlns="{_MAIN}">{styles}</styleSheet>',
+        "xl/sharedStrings.xml": f'<sst xmlns="{_MAIN}">' + "".join(f"<si>{s}</si>" for s in shared) + "</sst>",
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{_MAIN}"><sheetData>{sheet_data}</sheetData>{merge}</worksheet>',
+    }
+    return _package({name: text.encode("utf-8") for name, text in parts.items()})
+
+
+def _members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
+def _package(parts: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in parts.items():
+            z.writestr(name, body)
+    return out.getvalue()

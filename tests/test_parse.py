@@ -343,7 +343,7 @@ def test_an_unexpected_error_becomes_unreadable_file(monkeypatch):
     def broken(sheet):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("pipeline.parse.find_header", broken)
+    monkeypatch.setattr("pipeline.parse.top_header", broken)
     sub = parse(xlsx_bytes(submission_rows()))
     assert found(sub) == [("unreadable-file", None, None)]
 

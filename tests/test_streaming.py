@@ -1,0 +1,178 @@
+"""A huge sheet is streamed (read a slice of rows at a time, checked a chunk at a time) with
+exactly the outcome of reading it whole.
+
+Here every xlsx counts as huge (`read.STREAM_MIN_BYTES` = 0), slices are a few rows and chunks
+two rows, so that every file crosses many slice and chunk boundaries; the same files are then
+read whole, and the readings are compared.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from builders import (
+    HEADER,
+    data_row,
+    excel_like,
+    make_config,
+    sample_bytes,
+    submission_rows,
+    xlsx_bytes,
+    xlsx_package,
+)
+from python_calamine import CalamineWorkbook
+
+import hostile
+from pipeline import parse, read, xlsx_stream
+from pipeline.header import cell_name
+from pipeline.parse import parse_submission
+from pipeline.read import empty_cell_causes, read_workbook
+from pipeline.xlsx_stream import EmptyCell, NotStreamable, SlicedWorkbook
+
+CONFIG = make_config()
+RECEIVED = date(2026, 11, 28)
+
+
+def streamed(monkeypatch) -> None:
+    """Every xlsx read as a huge one: sliced every few rows, checked and stored two rows at a time."""
+    monkeypatch.setattr(read, "STREAM_MIN_BYTES", 0)
+    monkeypatch.setattr(xlsx_stream, "SLICE_BYTES", 700)
+    monkeypatch.setattr(parse, "CHUNK_ROWS", 2)
+
+
+def many(n: int, **fields) -> list[list]:
+    return [data_row(k, problem=f"问题{k}：政府采购项目验收不及时", **fields) for k in range(1, n + 1)]
+
+
+def _footer_dated(rows: list[list]) -> list[list]:
+    """No 填报日期 above the table; it stands in the footer (立行立改 counts from it)."""
+    return submission_rows(*rows, report_date="") + [["填报日期：2026年11月18日"]]
+
+
+def corpus() -> dict[str, bytes]:
+    """Submissions of every kind that matters for reading: the samples, the hostile corpus's
+    workbooks, longer tables crossing many slices and chunks, Excel-like copies of them (shared
+    strings, Chinese built-in date formats) and files from the benchmark generator."""
+    files = {name: sample_bytes(name) for name in
+             ("区财政局_三单_2026年第四季度督查.xlsx", "区住建局_整改进展.xlsx", "菱湖街道_三单清单.xlsx")}
+    for case in (hostile.formula_without_value, hostile.error_cells, hostile.merged_lead_unit,
+                 hostile.hidden_rows_and_columns, hostile.tricky_text, hostile.header_without_rows,
+                 hostile.submitter_path_traversal, hostile.et_workbook):
+        c = case()
+        files[c.filename] = c.data
+    long = many(12)
+    long[4] = data_row(5, problem="合并：资金拨付滞后", deadline="立行立改")
+    long[5] = data_row(6, problem="合并：台账不完整", lead_unit="", deadline="")
+    long[6] = data_row(7, problem="合并：会议纪要未归档", lead_unit="", deadline="")
+    files["区财政局_长表.xlsx"] = xlsx_bytes(_footer_dated(long), merged=("G8:G10", "F8:F10", "A1:M1"))
+    late = many(11)
+    late.append(data_row(12, problem="问题3：政府采购项目验收不及时", deadline="2026.13.01"))  # a duplicate and a bad date, last
+    files["区财政局_末行有错.xlsx"] = xlsx_bytes(submission_rows(*late))
+    files["区财政局_日期.xlsx"] = xlsx_bytes(submission_rows(*(
+        data_row(k, problem=f"日期{k}", deadline=date(2026, 12, k), done_on=date(2026, 11, k) if k % 2 else "",
+                 status="已完成" if k % 2 else "推进中") for k in range(1, 8))))
+    files["区财政局_编号为序号.xlsx"] = xlsx_bytes(submission_rows(
+        *(data_row(k, item_id=str(k), problem=f"序号{k}") for k in range(1, 6)), header=["", *HEADER[1:]]))
+    files["无单位_三单.xlsx"] = xlsx_bytes(submission_rows(*many(5), unit=""))  # the lead units name the submitter
+    for name in list(files):
+        files["excel_" + name] = excel_like(files[name])
+    files["区财政局_手写.xlsx"] = constructs()
+    return files
+
+
+def constructs() -> bytes:
+    """A hand-written 三单 sheet with what calamine interprets: rich text and phonetic runs in
+    shared strings, inline strings, Chinese built-in (31, 57) and custom date formats, a
+    1904-free serial date, numbers, booleans, a formula with its cached text, an error cell and
+    a formula without its value in an optional column, a merged title and a dated footer."""
+    styles = ('<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy&quot;年&quot;m&quot;月&quot;d&quot;日&quot;"/>'
+              '</numFmts><fonts count="1"><font/></fonts><fills count="1"><fill/></fills><borders count="1"><border/></borders>'
+              '<cellStyleXfs count="1"><xf/></cellStyleXfs><cellXfs count="4"><xf numFmtId="0"/><xf numFmtId="31"/>'
+              '<xf numFmtId="57"/><xf numFmtId="164"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
+              '</cellStyles>')
+    texts = ["重大决策部署落实“三查三单”整改台账", "填报单位：区财政局", *HEADER, "督查", "建立台账", "区财政局", "推进中"]
+    shared = [f"<t>{t}</t>" for t in texts] + [
+        '<r><t>富文本</t></r><r><rPr><b/></rPr><t>问题</t></r><rPh sb="0" eb="1"><t>フ</t></rPh>',
+        '<t xml:space="preserve"> 张明 </t>']
+    s = {text: n for n, text in enumerate(texts)}
+    head = "".join(f'<c r="{cell_name(2, c)}" t="s"><v>{s[h]}</v></c>' for c, h in enumerate(HEADER))
+    rows = [f'<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>1</v></c></row>'
+            f'<row r="3">{head}</row>']
+    deadlines = [' s="1"><v>46387</v>', ' s="2"><v>46380</v>', ' s="3"><v>46300</v>', '><v>46387</v>',
+                 ' t="inlineStr"><is><t>2026年12月底</t></is>', ' t="str"><f>"年底前"</f><v>年底前</v>']
+    for k, deadline in enumerate(deadlines, 1):
+        r = k + 3
+        problem = f'<c r="D{r}" t="s"><v>{len(texts)}</v></c>' if k == 1 else \
+            f'<c r="D{r}" t="inlineStr"><is><t>内联问题{k}</t></is></c>'
+        remark = {2: '<c r="M{r}" t="b"><v>1</v></c>', 3: '<c r="M{r}" t="e"><v>#N/A</v></c>',
+                  4: '<c r="M{r}"><f>A1</f></c>', 5: '<c r="M{r}"><v>3.5</v></c>'}.get(k, "").format(r=r)
+        rows.append(f'<row r="{r}"><c r="A{r}"><f>ROW()-3</f><v>{k}</v></c><c r="C{r}" t="s"><v>{s["督查"]}</v></c>'
+                    f'{problem}<c r="E{r}" t="s"><v>{s["建立台账"]}</v></c><c r="F{r}"{deadline}</c>'
+                    f'<c r="G{r}" t="s"><v>{s["区财政局"]}</v></c><c r="I{r}" t="s"><v>{len(texts) + 1}</v></c>'
+                    f'<c r="K{r}" t="s"><v>{s["推进中"]}</v></c>{remark}</row>')
+    rows.append('<row r="12"><c r="A12" t="inlineStr"><is><t>填表人：张明</t></is></c>'
+                '<c r="D12" t="inlineStr"><is><t>填报日期：2026年11月19日</t></is></c></row>')
+    return xlsx_package("".join(rows), styles=styles, shared=shared, merged=("A1:M1",))
+
+
+def test_the_sliced_reader_gives_calamines_values_and_the_causes_of_empty_cells(monkeypatch):
+    monkeypatch.setattr(xlsx_stream, "SLICE_BYTES", 300)
+    for name, data in corpus().items():
+        whole = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        book = SlicedWorkbook(data)
+        for sheet in whole.sheet_names:
+            expected = whole.get_sheet_by_name(sheet)
+            rows = list(book.rows(sheet))
+            assert _trimmed(rows) == _trimmed(expected.to_python(skip_empty_area=False)), (name, sheet)
+            assert [[type(v) for v in r] for r in _trimmed(rows)] == \
+                [[type(v) for v in r] for r in _trimmed(expected.to_python(skip_empty_area=False))], (name, sheet)
+            assert book.merged(sheet) == tuple((a, b, c, d) for (a, b), (c, d) in expected.merged_cell_ranges or ())
+            empty = {cell_name(r, c) for r, row in enumerate(rows) for c, v in enumerate(row) if v == ""}
+            marked = {cell_name(r, c): v.cause for r, row in enumerate(rows) for c, v in enumerate(row)
+                      if isinstance(v, EmptyCell)}
+            assert marked == empty_cell_causes(data, sheet, empty), (name, sheet)
+
+
+def _trimmed(rows: list[list]) -> list[list]:
+    """Rows without trailing blanks ('' or EmptyCell, as str) and trailing empty rows."""
+    out = [[str(v) if isinstance(v, EmptyCell) else v for v in row] for row in rows]
+    for row in out:
+        while row and row[-1] == "":
+            row.pop()
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def test_a_streamed_file_reads_and_checks_as_a_whole_one(monkeypatch):
+    files = corpus()
+    whole = {name: parse_submission(data, name, CONFIG, received=RECEIVED) for name, data in files.items()}
+    streamed(monkeypatch)
+    for name, data in files.items():
+        sheets, _ = read_workbook(data, name, CONFIG.limits)
+        assert all(s.streamed for s in sheets), name
+        assert parse_submission(data, name, CONFIG, received=RECEIVED) == whole[name], name
+    assert [f.code for f in whole["区财政局_末行有错.xlsx"].findings] == ["duplicate-problem", "bad-deadline"]
+    assert whole["区财政局_手写.xlsx"].report_date == date(2026, 11, 19)
+    assert [f.code for f in whole["区财政局_手写.xlsx"].findings] == ["error-cell", "formula-no-value"]
+
+
+def test_too_many_findings_are_capped_the_same_way(monkeypatch):
+    config = make_config(max_findings=5)
+    data = xlsx_bytes(submission_rows(*(data_row(k, problem=f"问题{k}", lead_unit="区公安分局") for k in range(1, 15))))
+    whole = parse_submission(data, "x.xlsx", config, received=RECEIVED)
+    streamed(monkeypatch)
+    assert parse_submission(data, "x.xlsx", config, received=RECEIVED) == whole
+    assert [f.code for f in whole.findings][-1] == "too-many-findings"
+
+
+def test_a_workbook_the_slices_cannot_read_exactly_is_read_whole(monkeypatch):
+    data = xlsx_bytes(submission_rows(*many(6)))
+    whole = parse_submission(data, "x.xlsx", CONFIG, received=RECEIVED)
+    without_r = hostile._patch(data, "xl/worksheets/sheet1.xml", lambda b: b.replace(b'<row r="6">', b"<row>"))
+    streamed(monkeypatch)
+    with pytest.raises(NotStreamable):
+        list(SlicedWorkbook(without_r).rows("Sheet1"))
+    assert parse_submission(without_r, "x.xlsx", CONFIG, received=RECEIVED) == whole
