@@ -29,14 +29,17 @@ from filelock import FileLock
 
 from . import receipts
 from .config import Config
-from .merge import plan_merge
+from .merge import MergePlan, Merger
 from .model import Finding, Submission
 from .normalize import UnitDirectory
-from .parse import parse_submission
+from .parse import SubmissionStream, parse_submission, stream_submission
+from .read import streams
 from .store import FileRecord, Ledger, history_value, now_iso
 from .workspace import Workspace, safe_filename
 
 log = logging.getLogger("sancha.ingest")
+
+_RECEIPT_ITEMS_KEPT = 5000  # a bigger file's receipt reads its items back from the ledger, a batch at a time
 
 # Files that are not submissions: Office/WPS owner files, temp files of editors and copiers.
 _TEMP_SUFFIXES = (".tmp", ".temp", ".crdownload", ".part", ".partial", ".swp", ".download", "~")
@@ -279,51 +282,87 @@ class Ingestor:
         self._copies.append(copy)
         parsed = ahead() if ahead else None
         if parsed is not None and (parsed.sha256, parsed.folder_unit, parsed.received) == (sha, unit, received):
-            sub = parsed.submission  # parsed from the very bytes read here, under the lock
+            stream = SubmissionStream.of(parsed.submission)  # parsed from the very bytes read here, under the lock
         else:
-            sub = parse_submission(data, path.name, self.config, folder_unit=unit, received=received)
-        findings = list(sub.findings)
+            stream = stream_submission(data, path.name, self.config, folder_unit=unit, received=received)
+        notes = []
         if folder and unit is None:
-            findings.append(Finding(
+            notes.append(Finding(
                 "unknown-folder", "warning", None, None,
                 f"文件所在文件夹 “{folder}” 不是登记的单位名称", "请把文件放进 inbox/<单位名称>/ 或直接放进 inbox/",
             ))
-        by_office = self.config.is_office(sub.unit)
-        plan = None
-        if sub.ok:
-            touched = self.ledger.items_for_merge((r.item_id for r in sub.rows if r.item_id),
-                                                  (r.lead_unit for r in sub.rows),
-                                                  keys=[(r.lead_unit, r.key)
-                                                        for r in sub.rows if not r.item_id])
-            year = received.year
-            plan = plan_merge(sub, touched, received=received, now=now_iso(), year=year,
-                              next_seq=self.ledger.next_seq(year), by_office=by_office)
-            findings += plan.findings
-        accepted = plan is not None and plan.ok
-        with self.ledger.transaction(durable=False):
-            record = self.ledger.record_file(
-                sha256=sha, name=path.name, source_path=source_path, unit=sub.unit, received_on=received,
-                verdict="accepted" if accepted else "rejected", duplicate_of=None, archive_path=archive,
-                added=[i.id for i in plan.added] if accepted else [],
-                updated=[i.id for i in plan.updated] if accepted else [],
-                findings=[f.as_dict() for f in findings],
-            )
-            if accepted:
-                self._apply(plan, record.id)
-        written = {i.id: i for i in (*plan.added, *plan.updated)} if accepted else None
+        record, written = self._journal(stream, notes, sha=sha, name=path.name, source_path=source_path,
+                                        received=received, archive=archive)
         self._recorded.append(_Recorded(record, path, started, written))
         return True
 
-    def _apply(self, plan, file_id: int) -> None:
-        at = now_iso()  # rows are streamed into SQLite: no second copy of a big file's items
-        self.ledger.insert_items((i, plan.keys[i.id]) for i in plan.added)
+    def _journal(self, stream: SubmissionStream, notes: list[Finding], *, sha: str, name: str, source_path: str,
+                 received: date, archive: str) -> tuple[FileRecord, dict | None]:
+        """One transaction: the journal row, then the file's rows merged and stored a chunk at a
+        time as they are read (a huge sheet is never whole in memory), then the journal row's
+        outcome. An error, however late, rolls it all back: the file is then journalled rejected,
+        nothing of it stored. Returns the journal row and the items written, for the receipt
+        (None: too many to keep, the receipt reads them back)."""
+        journal = dict(sha256=sha, name=name, source_path=source_path, received_on=received, duplicate_of=None,
+                       archive_path=archive)
+        if stream.known is not None and not stream.known.ok:  # parsed beforehand, rejected: nothing to merge
+            return self._journal_rejected(journal, stream.known.unit, [*stream.known.findings, *notes]), None
+        year, at = received.year, now_iso()
+        try:
+            with self.ledger.transaction(durable=False):
+                record = self.ledger.record_file(**journal, unit=stream.unit, verdict="accepted", added=[],
+                                                 updated=[], findings=[])
+                merger, written = None, {}
+                for chunk in stream.chunks():
+                    if merger is None:  # the unit is known once the first rows are read
+                        merger = self._merger(stream.unit, received, year)
+                    touched = self.ledger.items_for_merge((r.item_id for r in chunk if r.item_id),
+                                                          (r.lead_unit for r in chunk),
+                                                          keys=[(r.lead_unit, r.key) for r in chunk if not r.item_id])
+                    added = merger.add(chunk, touched)
+                    self.ledger.insert_items((i, merger.added_keys[i.id]) for i in added)
+                    self.ledger.add_history((i.id, at, "add", None, None, None, record.id, None) for i in added)
+                    if written is not None:
+                        written.update((i.id, i) for i in added)
+                        written = written if len(written) <= _RECEIPT_ITEMS_KEPT else None
+                sub = stream.result()
+                findings = [*sub.findings, *notes]
+                if not sub.ok:
+                    raise _Rejected(sub.unit, findings)
+                merger = merger or self._merger(sub.unit, received, year)
+                plan = merger.plan()
+                findings += plan.findings
+                if not plan.ok:
+                    raise _Rejected(sub.unit, findings)
+                self._apply(plan, merger, record.id, at)
+                record = self.ledger.settle_file(record, unit=sub.unit, verdict="accepted", added=merger.added_ids(),
+                                                 updated=[i.id for i in plan.updated],
+                                                 findings=[f.as_dict() for f in findings])
+        except _Rejected as rejected:
+            return self._journal_rejected(journal, rejected.unit, rejected.findings), None
+        if written is not None:
+            written.update((i.id, i) for i in plan.updated)
+        return record, written
+
+    def _journal_rejected(self, journal: dict, unit: str | None, findings: list[Finding]) -> FileRecord:
+        with self.ledger.transaction(durable=False):
+            return self.ledger.record_file(**journal, unit=unit, verdict="rejected", added=[], updated=[],
+                                           findings=[f.as_dict() for f in findings])
+
+    def _merger(self, unit: str | None, received: date, year: int) -> Merger:
+        return Merger(unit, received=received, now=now_iso(), year=year, next_seq=self.ledger.next_seq(year),
+                      by_office=self.config.is_office(unit))
+
+    def _apply(self, plan: MergePlan, merger: Merger, file_id: int, at: str) -> None:
+        """What a file changes besides its new items (stored with their 'add' history as they came):
+        the items it updated, then their history. Streamed into SQLite, no second copy of them."""
         self.ledger.replace_items((i, plan.keys[i.id]) for i in plan.updated)
-        silent = {i.id for i in plan.added} | {c.item_id for c in plan.changes}
+        changed = {c.item_id for c in plan.changes}
         self.ledger.add_history(chain(
-            ((i.id, at, "add", None, None, None, file_id, None) for i in plan.added),
             ((c.item_id, at, "update", c.field, history_value(c.old), history_value(c.new), file_id, None)
              for c in plan.changes),
-            ((i, at, "report", None, None, None, file_id, None) for i in plan.reported if i not in silent),
+            ((i, at, "report", None, None, None, file_id, None) for i in plan.reported
+             if i not in changed and not merger.is_new(i)),
         ))
 
     def _record_duplicate(self, first: FileRecord, path: Path, sha: str, source_path: str, unit: str | None,
@@ -394,6 +433,14 @@ class Ingestor:
         return result
 
 
+class _Rejected(Exception):
+    """A file turned out rejected (an error in its rows, maybe the last chunk's): what its
+    transaction stored is rolled back, and the file journalled rejected with these findings."""
+
+    def __init__(self, unit: str | None, findings: list[Finding]):
+        self.unit, self.findings = unit, findings
+
+
 # -- parsing ahead in worker processes -----------------------------------------------------------
 
 PARALLEL_MIN_FILES = 20  # fewer files are done before worker processes would have started
@@ -422,6 +469,8 @@ def _parse_ahead(path: Path, unit: str | None, received: date) -> Parsed | None:
         data = path.read_bytes()
     except OSError:
         return None  # the ingesting process reads it again and says why
+    if streams(data):
+        return None  # a huge sheet: the ingesting process streams it, never holding (or pickling) it whole
     sub = parse_submission(data, path.name, _worker_config, folder_unit=unit, received=received)
     return Parsed(hashlib.sha256(data).hexdigest(), unit, received, sub)
 

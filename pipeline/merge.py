@@ -19,7 +19,7 @@ from datetime import date
 
 from .model import ERROR, STATUS_DONE, WARNING, Finding, Item, Row, Submission
 from .normalize import problem_key
-from .store import format_id
+from .store import format_id, split_id
 
 # Fields a unit's resubmission may change, in ledger order.
 UNIT_FIELDS = ("co_units", "source", "problem", "measures", "owner", "progress", "status", "done_on", "remark")
@@ -95,74 +95,107 @@ def plan_merge(sub: Submission, existing: list[Item], *, received: date, now: st
                next_seq: int, by_office: bool) -> MergePlan:
     """What applying `sub` to the ledger would change. `existing` holds at least the items
     named by the rows' 编号 and the items of the rows' lead units."""
-    by_id = {i.id: i for i in existing}
-    by_key: dict[tuple[str, str], Item] = {}
-    for item in sorted(existing, key=lambda i: (i.closed_on is None, i.id)):  # open items win
-        by_key[(item.unit, problem_key(item.problem))] = item
+    merger = Merger(sub.unit, received=received, now=now, year=year, next_seq=next_seq, by_office=by_office)
+    added = merger.add(sub.rows, existing)
+    return merger.plan(added)
 
-    findings: list[Finding] = []
-    added: list[Item] = []
-    updated: dict[str, Item] = {}
-    changes: list[Change] = []
-    reported: list[str] = []
-    keys: dict[str, str] = {}
-    seen_ids: dict[str, Row] = {}
-    seq = next_seq
 
-    for row in sub.rows:
-        key = row.key
-        target: Item | None = None
-        if row.item_id:
-            target = by_id.get(row.item_id)
-            if row.item_id in seen_ids:
-                first = seen_ids[row.item_id]
-                findings.append(_finding(
-                    "duplicate-id", ERROR, row, "item_id",
-                    f"{row.sheet}!{row.cells.get('item_id', '')}：编号 {row.item_id} 在本表中出现两次"
-                    f"（另见第 {first.row} 行）", "每个编号只填一行",
-                ))
-                continue
-            seen_ids[row.item_id] = row
+class Merger:
+    """`plan_merge` fed a chunk of rows at a time, for a file too big to hold whole: the new
+    items of each chunk can be stored at once (`add` returns them), while what carries over —
+    the next id, the 编号 already seen, the items changed so far with their changes, every item
+    reported — stays here until `plan`. Each chunk brings the ledger items its rows can touch,
+    as the ledger stood before the file, plus the file's own new items of earlier chunks: the
+    plan is the one `plan_merge` makes of all the rows at once."""
+
+    def __init__(self, unit: str | None, *, received: date, now: str, year: int, next_seq: int, by_office: bool):
+        self.unit, self.received, self.now, self.year, self.by_office = unit, received, now, year, by_office
+        self.first_seq = self.seq = next_seq
+        self.findings: list[Finding] = []
+        self.updated: dict[str, Item] = {}
+        self.changes: list[Change] = []
+        self.reported: dict[str, None] = {}  # in order, once each
+        self.keys: dict[str, str] = {}  # item id -> problem key, of the items changed
+        self.added_keys: dict[str, str] = {}  # of the chunk's new items, until stored
+        self._seen_ids: dict[str, int] = {}  # 编号 -> the row it was first given in
+
+    def add(self, rows, existing: list[Item]) -> tuple[Item, ...]:
+        """Merge a chunk of rows; returns its new items (their problem keys in `added_keys`)."""
+        by_id = {i.id: i for i in existing if not self.is_new(i.id)}  # 编号 name items as they were before the file
+        by_key: dict[tuple[str, str], Item] = {}
+        for item in sorted(existing, key=lambda i: (i.closed_on is None, i.id)):  # open items win
+            by_key[(item.unit, problem_key(item.problem))] = item
+        added: list[Item] = []
+        self.added_keys = {}
+        for row in rows:
+            key = row.key
+            target: Item | None = None
+            if row.item_id:
+                target = by_id.get(row.item_id)
+                if row.item_id in self._seen_ids:
+                    self.findings.append(_finding(
+                        "duplicate-id", ERROR, row, "item_id",
+                        f"{row.sheet}!{row.cells.get('item_id', '')}：编号 {row.item_id} 在本表中出现两次"
+                        f"（另见第 {self._seen_ids[row.item_id]} 行）", "每个编号只填一行",
+                    ))
+                    continue
+                self._seen_ids[row.item_id] = row.row
+                if target is None:
+                    self.findings.append(_finding(
+                        "unknown-id", ERROR, row, "item_id",
+                        f"{row.sheet}!{row.cells.get('item_id', '')}：台帐中没有编号 {row.item_id}",
+                        "新问题请留空编号；已有问题请照抄反馈表中的编号",
+                    ))
+                    continue
+                if target.unit != self.unit and not self.by_office:
+                    self.findings.append(_finding(
+                        "foreign-id", ERROR, row, "item_id",
+                        f"{row.sheet}!{row.cells.get('item_id', '')}：编号 {row.item_id} 属于 {target.unit}，"
+                        f"不是 {self.unit} 的事项",
+                        "请核对编号；只能报送本单位牵头的事项",
+                    ))
+                    continue
+            else:
+                target = by_key.get((row.lead_unit, key))
+
             if target is None:
-                findings.append(_finding(
-                    "unknown-id", ERROR, row, "item_id",
-                    f"{row.sheet}!{row.cells.get('item_id', '')}：台帐中没有编号 {row.item_id}",
-                    "新问题请留空编号；已有问题请照抄反馈表中的编号",
-                ))
+                item = _new_item(row, format_id(self.year, self.seq), self.received, self.now)
+                self.seq += 1
+                added.append(item)
+                by_key[(item.unit, key)] = item
+                self.added_keys[item.id] = key
+                self.reported[item.id] = None
                 continue
-            if target.unit != sub.unit and not by_office:
-                findings.append(_finding(
-                    "foreign-id", ERROR, row, "item_id",
-                    f"{row.sheet}!{row.cells.get('item_id', '')}：编号 {row.item_id} 属于 {target.unit}，"
-                    f"不是 {sub.unit} 的事项",
-                    "请核对编号；只能报送本单位牵头的事项",
-                ))
-                continue
-        else:
-            target = by_key.get((row.lead_unit, key))
 
-        if target is None:
-            item = _new_item(row, format_id(year, seq), received, now)
-            seq += 1
-            added.append(item)
-            by_key[(item.unit, key)] = item
-            keys[item.id] = key
-            reported.append(item.id)
-            continue
+            current = self.updated.get(target.id, target)
+            field_changes, notes = _updated(current, row, by_office=self.by_office, received=self.received)
+            self.findings.extend(notes)
+            new = replace(current, last_report_on=max(filter(None, (current.last_report_on, self.received))))
+            if field_changes:
+                new = replace(new, updated_at=self.now, **field_changes)
+                self.changes.extend(Change(target.id, f, getattr(current, f), v) for f, v in field_changes.items())
+            if new != target:
+                self.updated[target.id] = new
+            if target.id in self.added_keys:  # a new item of this chunk, changed again by a later row
+                self.added_keys[target.id] = key if new.problem == row.problem else problem_key(new.problem)
+            else:
+                self.keys[target.id] = key if new.problem == row.problem else problem_key(new.problem)
+            self.reported[target.id] = None
+        return tuple(added)
 
-        current = updated.get(target.id, target)
-        field_changes, notes = _updated(current, row, by_office=by_office, received=received)
-        findings.extend(notes)
-        new = replace(current, last_report_on=max(filter(None, (current.last_report_on, received))))
-        if field_changes:
-            new = replace(new, updated_at=now, **field_changes)
-            changes.extend(Change(target.id, f, getattr(current, f), v) for f, v in field_changes.items())
-        if new != target:
-            updated[target.id] = new
-        keys[target.id] = key if new.problem == row.problem else problem_key(new.problem)
-        reported.append(target.id)
+    def plan(self, added: tuple[Item, ...] = ()) -> MergePlan:
+        """Everything merged so far (`added`: the new items, when the caller kept them)."""
+        keys = {**{i.id: self.added_keys.get(i.id, "") for i in added}, **self.keys}
+        return MergePlan(
+            added=added, updated=tuple(self.updated.values()), changes=tuple(self.changes),
+            reported=tuple(self.reported), keys=keys, findings=tuple(self.findings),
+        )
 
-    return MergePlan(
-        added=tuple(added), updated=tuple(updated.values()), changes=tuple(changes),
-        reported=tuple(dict.fromkeys(reported)), keys=keys, findings=tuple(findings),
-    )
+    def added_ids(self) -> list[str]:
+        """The ids of every new item, in order: the running numbers handed out."""
+        return [format_id(self.year, seq) for seq in range(self.first_seq, self.seq)]
+
+    def is_new(self, item_id: str) -> bool:
+        """Whether the id is one this file's rows were given."""
+        year, seq = split_id(item_id)
+        return year == self.year and self.first_seq <= seq < self.seq

@@ -11,7 +11,7 @@ import json
 import sqlite3
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -178,6 +178,10 @@ def history_value(value) -> str | None:
     if isinstance(value, bool):
         return "1" if value else "0"
     return str(value)
+
+
+def _outcome(added: list[str], updated: list[str], findings: list[dict]) -> tuple[str, str, str]:
+    return json.dumps(added), json.dumps(updated), json.dumps(findings, ensure_ascii=False)
 
 
 def split_id(item_id: str) -> tuple[int, int]:
@@ -440,13 +444,13 @@ class Ledger:
 
     def record_file(self, *, sha256: str, name: str, source_path: str, unit: str | None, received_on: date,
                     verdict: str, duplicate_of: int | None, archive_path: str | None, added: list[str],
-                    updated: list[str], findings: list[dict]) -> int:
+                    updated: list[str], findings: list[dict]) -> FileRecord:
         processed_at = now_iso()
         cur = self.conn.execute(
             "INSERT INTO files (sha256, name, source_path, unit, received_on, processed_at, verdict, duplicate_of, "
             "archive_path, added, updated, findings, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'recorded')",
             (sha256, name, source_path, unit, received_on.isoformat(), processed_at, verdict, duplicate_of,
-             archive_path, json.dumps(added), json.dumps(updated), json.dumps(findings, ensure_ascii=False)),
+             archive_path, *_outcome(added, updated, findings)),
         )
         return FileRecord(cur.lastrowid, sha256, name, source_path, unit, received_on, processed_at, verdict,
                           duplicate_of, archive_path, list(added), list(updated), findings, None, "recorded")
@@ -458,6 +462,13 @@ class Ledger:
         with self.transaction(durable=False):
             self.conn.executemany("UPDATE files SET state = 'done', receipt_path = ? WHERE id = ?",
                                   ((receipt, file_id) for file_id, receipt in done))
+
+    def settle_file(self, record: FileRecord, *, unit: str | None, verdict: str, added: list[str],
+                    updated: list[str], findings: list[dict]) -> FileRecord:
+        """The outcome of a file recorded before its rows were all read; inside the same transaction."""
+        self.conn.execute("UPDATE files SET unit = ?, verdict = ?, added = ?, updated = ?, findings = ? WHERE id = ?",
+                          (unit, verdict, *_outcome(added, updated, findings), record.id))
+        return replace(record, unit=unit, verdict=verdict, added=list(added), updated=list(updated), findings=findings)
 
     def mark_file_done(self, file_id: int, receipt_path: str | None) -> None:
         self.mark_files_done([(file_id, receipt_path)])

@@ -1,18 +1,23 @@
-"""A huge sheet is streamed (read a slice of rows at a time, checked a chunk at a time) with
-exactly the outcome of reading it whole.
+"""A huge sheet is streamed (read a slice of rows at a time, checked, merged and stored a chunk at
+a time) with exactly the outcome of reading it whole.
 
 Here every xlsx counts as huge (`read.STREAM_MIN_BYTES` = 0), slices are a few rows and chunks
 two rows, so that every file crosses many slice and chunk boundaries; the same files are then
-read whole, and the readings are compared.
+read whole, and readings, ledgers and receipts are compared.
 """
 
 from __future__ import annotations
 
 import io
+import json
+import sqlite3
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 from builders import (
+    CONFIG_TOML,
     HEADER,
     data_row,
     excel_like,
@@ -25,14 +30,20 @@ from builders import (
 from python_calamine import CalamineWorkbook
 
 import hostile
-from pipeline import parse, read, xlsx_stream
+from pipeline import ingest, parse, read, xlsx_stream
 from pipeline.header import cell_name
+from pipeline.ingest import ingest_paths
 from pipeline.parse import parse_submission
 from pipeline.read import empty_cell_causes, read_workbook
+from pipeline.workspace import Workspace
 from pipeline.xlsx_stream import EmptyCell, NotStreamable, SlicedWorkbook
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ is not an installed package
+from benchmarks import generate  # noqa: E402
 
 CONFIG = make_config()
 RECEIVED = date(2026, 11, 28)
+DAY = date(2026, 11, 20)
 
 
 def streamed(monkeypatch) -> None:
@@ -176,3 +187,83 @@ def test_a_workbook_the_slices_cannot_read_exactly_is_read_whole(monkeypatch):
     with pytest.raises(NotStreamable):
         list(SlicedWorkbook(without_r).rows("Sheet1"))
     assert parse_submission(without_r, "x.xlsx", CONFIG, received=RECEIVED) == whole
+
+
+def ledger_dump(ws: Workspace) -> dict:
+    """Items, history and the files journal without clock times, and every receipt's text."""
+    clock = {"updated_at", "processed_at", "at"}
+    conn = sqlite3.connect(ws.db_path)
+    out = {}
+    for table in ("items", "history", "files"):
+        cur = conn.execute(f"SELECT * FROM {table} ORDER BY rowid")
+        names = [d[0] for d in cur.description]
+        out[table] = [{k: v for k, v in zip(names, row) if k not in clock} for row in cur]
+    conn.close()
+    out["receipts"] = {p.relative_to(ws.outbox).as_posix(): p.read_bytes()
+                       for p in sorted(ws.outbox.rglob("回执_*.txt"))}
+    return out
+
+
+def ingest_all(root: Path, config: str, batches: list[dict[str, bytes]], day: date, monkeypatch,
+               streaming: bool) -> dict:
+    """A new workspace at `root`; each batch of files ingested in turn; the ledger's dump."""
+    ws = Workspace(root)
+    root.mkdir()
+    ws.config_path.write_text(config, encoding="utf-8")
+    ws.ensure()
+    with monkeypatch.context() as m:
+        if streaming:
+            streamed(m)
+        for n, batch in enumerate(batches):
+            paths = []
+            for name, data in batch.items():
+                path = ws.inbox / f"{n}_{name}"
+                path.write_bytes(data)
+                paths.append(path)
+            ingest_paths(ws, paths, day, workers=0)
+    return ledger_dump(ws)
+
+
+def test_a_streamed_file_enters_the_ledger_as_a_whole_one(tmp_path, monkeypatch):
+    """New items, updates (by 编号 and by problem text, one item changed twice in one file),
+    rejections by an error in the last chunk, and their receipts: the same ledger, row for row."""
+    files = corpus()
+    first = {"区财政局_长表.xlsx": files.pop("区财政局_长表.xlsx")}  # 2026-0001 … 2026-0012: 问题4 is 2026-0004
+    update = many(12, progress="已完成验收", status="已完成", done_on=date(2026, 11, 15))
+    update[3] = data_row(4, item_id="2026-0004", problem="问题4：改写后的问题", progress="第二次")
+    update.append(data_row(13, problem="问题4：政府采购项目验收不及时", progress="第三次"))  # 2026-0004 again, by its old text
+    update.append(data_row(14, item_id="2026-9999", problem="新问题"))  # unknown 编号: rejected, late
+    third = {"区财政局_更新.xlsx": xlsx_bytes(submission_rows(*update[:13])),
+             "区财政局_更新有错.xlsx": xlsx_bytes(submission_rows(*update)),
+             "区财政局_再次更新.xlsx": excel_like(xlsx_bytes(submission_rows(*many(12, progress="再次更新"))))}
+    batches = [first, files, third]
+    whole = ingest_all(tmp_path / "whole", CONFIG_TOML, batches, DAY, monkeypatch, streaming=False)
+    assert ingest_all(tmp_path / "streamed", CONFIG_TOML, batches, DAY, monkeypatch, streaming=True) == whole
+    rejected = {f["id"] for f in whole["files"] if f["verdict"] == "rejected"}
+    assert not [h for h in whole["history"] if h["file_id"] in rejected]  # nothing of a rejected file, however late its error
+    assert len(whole["items"]) == sum(len(json.loads(f["added"])) for f in whole["files"])
+    verdicts = {f["name"]: f["verdict"] for f in whole["files"]}
+    assert verdicts["2_区财政局_更新.xlsx"] == "accepted" and verdicts["2_区财政局_更新有错.xlsx"] == "rejected"
+    assert [h["new"] for h in whole["history"] if h["item_id"] == "2026-0004" and h["field"] == "problem"] == \
+        ["问题4：改写后的问题", "问题4：政府采购项目验收不及时"]
+
+
+def test_generated_files_enter_the_ledger_the_same_way(tmp_path, monkeypatch):
+    """The benchmark generator's layouts: grouped headers with merges, aliases, shuffled columns."""
+    source = tmp_path / "gen"
+    generate.generate(source, units=3, files=6, rows=9, seed=5)
+    files = {p.name: p.read_bytes() for p in sorted((source / "inbox").rglob("*.xlsx"))}
+    config = (source / "sancha.toml").read_text(encoding="utf-8")
+    runs = [ingest_all(tmp_path / f"run{streaming}", config, [files], generate.DEFAULT_AS_OF, monkeypatch, streaming)
+            for streaming in (False, True)]
+    assert runs[1] == runs[0]
+    assert {f["verdict"] for f in runs[0]["files"]} == {"accepted"}
+
+
+def test_a_parse_worker_leaves_a_huge_file_to_the_ingesting_process(tmp_path, monkeypatch):
+    path = tmp_path / "x.xlsx"
+    path.write_bytes(xlsx_bytes(submission_rows(*many(3))))
+    monkeypatch.setattr(ingest, "_worker_config", CONFIG)
+    assert ingest._parse_ahead(path, None, DAY) is not None
+    monkeypatch.setattr(read, "STREAM_MIN_BYTES", 0)
+    assert ingest._parse_ahead(path, None, DAY) is None

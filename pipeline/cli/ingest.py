@@ -144,22 +144,24 @@ def check(
     unit: Optional[str] = typer.Option(None, "--unit", help="按此单位报送来检查（相当于放在 inbox/<单位>/）"),
 ) -> None:
     """只检查文件，不改动台帐——各单位报送前可先自查。退出码 1 表示有错误。"""
-    from ..parse import parse_submission
+    from ..parse import stream_submission
 
     ws = get_workspace(ctx)
     out, bad = [], False
     for path in _files_from(files):
-        sub = parse_submission(path.read_bytes(), path.name, ws.config, folder_unit=unit, received=date.today())
+        stream = stream_submission(path.read_bytes(), path.name, ws.config, folder_unit=unit, received=date.today())
+        rows = sum(len(chunk) for chunk in stream.chunks())  # counted, not kept: a huge sheet stays streamed
+        sub = stream.result()
         bad |= not sub.ok
-        out.append((path, sub))
+        out.append((path, sub, rows))
     if as_json:
-        payload = {"files": [{"path": str(p), "unit": s.unit, "ok": s.ok, "rows": len(s.rows),
-                              "issues": [f.as_dict() for f in s.findings]} for p, s in out]}
+        payload = {"files": [{"path": str(p), "unit": s.unit, "ok": s.ok, "rows": n,
+                              "issues": [f.as_dict() for f in s.findings]} for p, s, n in out]}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
-        for path, sub in out:
+        for path, sub, rows in out:
             verdict = "可以报送" if sub.ok else "有错误，报送后会被退回"
-            console.print(f"{path.name}：{sub.unit or '单位未识别'}，{len(sub.rows)} 行，{verdict}")
+            console.print(f"{path.name}：{sub.unit or '单位未识别'}，{rows} 行，{verdict}")
             _print_findings(list(sub.findings), f"{path.name} 的问题")
     if bad:
         raise typer.Exit(1)
