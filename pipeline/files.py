@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Write through a temporary file beside `path`, then rename it into place.
+def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> Path:
+    """Write through a temporary file beside `path`, then rename it into place. `data` may come
+    in pieces (a receipt of 200,000 items is never whole in memory).
 
     On failure (disk full, read-only share) the temporary file is removed and the OSError
     raised; whatever stood under `path` before is untouched."""
@@ -15,7 +17,11 @@ def write_atomic(path: Path, data: bytes) -> Path:
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
+        if isinstance(data, bytes):
+            tmp.write_bytes(data)
+        else:
+            with tmp.open("wb") as fh:
+                fh.writelines(data)
         os.replace(tmp, path)
     except OSError:
         try:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import chain
 from pathlib import Path
 
 from .cndate import cn_date
@@ -33,12 +35,17 @@ def _finding_line(n: int, f: Finding) -> str:
     return line
 
 
-def receipt_text(office: str, record: FileRecord, items: dict[str, Item]) -> str:
+def receipt_text(office: str, record: FileRecord, items: Mapping[str, Item]) -> str:
     """The receipt a unit reads: verdict, what entered the ledger with ids, or every finding."""
+    return "\r\n".join(receipt_lines(office, record, items))  # Notepad on older Windows wants CRLF
+
+
+def receipt_lines(office: str, record: FileRecord, items: Mapping[str, Item]) -> Iterator[str]:
+    """The receipt's lines, one at a time (`items.get` is asked for the listed ids in order)."""
     findings = [Finding(**f) for f in record.findings]
     errors = [f for f in findings if f.severity == "error"]
     warnings = [f for f in findings if f.severity != "error"]
-    lines = [
+    yield from (
         office,
         "“三查三单”报送回执",
         "",
@@ -47,27 +54,66 @@ def receipt_text(office: str, record: FileRecord, items: dict[str, Item]) -> str
         f"收到日期：{cn_date(record.received_on)}",
         f"回执编号：{record.id}",
         f"处理结果：{VERDICT_WORDS[record.verdict]}",
-    ]
+    )
     if record.verdict == "accepted":
-        lines.append(f"新增 {len(record.added)} 项，更新 {len(record.updated)} 项。今后报送进展时请填写下列编号。")
+        yield f"新增 {len(record.added)} 项，更新 {len(record.updated)} 项。今后报送进展时请填写下列编号。"
         for title, ids in (("新增事项", record.added), ("更新事项", record.updated)):
             if ids:
-                lines += ["", f"{title}："]
+                yield from ("", f"{title}：")
                 for item_id in ids:
                     item = items.get(item_id)
                     if item is None:
-                        lines.append(f"  {item_id}")
+                        yield f"  {item_id}"
                         continue
                     due = "长期坚持" if item.ongoing else (cn_date(item.deadline) if item.deadline else item.deadline_text)
-                    lines.append(f"  {item_id}  {_short(item.problem)}（整改时限：{due}）")
+                    yield f"  {item_id}  {_short(item.problem)}（整改时限：{due}）"
     elif record.verdict == "rejected":
-        lines += ["", f"发现 {len(errors)} 处错误，整个文件未录入台帐。请全部修改后重新报送："]
-        lines += [_finding_line(n, f) for n, f in enumerate(errors, 1)]
+        yield from ("", f"发现 {len(errors)} 处错误，整个文件未录入台帐。请全部修改后重新报送：")
+        yield from (_finding_line(n, f) for n, f in enumerate(errors, 1))
     if warnings:
-        lines += ["", "提示（不影响处理结果）："]
-        lines += [_finding_line(n, f) for n, f in enumerate(warnings, 1)]
-    lines += ["", f"{office}", cn_date(record.received_on), ""]
-    return "\r\n".join(lines)  # Notepad on older Windows wants CRLF
+        yield from ("", "提示（不影响处理结果）：")
+        yield from (_finding_line(n, f) for n, f in enumerate(warnings, 1))
+    yield from ("", f"{office}", cn_date(record.received_on), "")
+
+
+class _ItemsInOrder(Mapping):
+    """The items a receipt lists, read back from the ledger a batch at a time in the order the
+    receipt asks for them: a receipt of 200,000 items never holds them all."""
+
+    BATCH = 500
+
+    def __init__(self, ledger: Ledger, ids: list[str]):
+        self._ledger, self._ids, self._next = ledger, ids, 0
+        self._batch: dict[str, Item] = {}
+
+    def __getitem__(self, item_id: str) -> Item:
+        while item_id not in self._batch and self._next < len(self._ids):
+            self._batch = self._ledger.items_by_id(self._ids[self._next:self._next + self.BATCH])
+            self._next += self.BATCH
+        if item_id in self._batch:
+            return self._batch[item_id]
+        item = self._ledger.item(item_id)  # asked out of order
+        if item is None:
+            raise KeyError(item_id)
+        return item
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+def _encoded(lines: Iterable[str], per_piece: int = 2000) -> Iterator[bytes]:
+    """A receipt's bytes in pieces: BOM, the lines joined by CRLF, UTF-8 (what receipt_text gives)."""
+    piece, first = ["\ufeff"], True
+    for line in lines:
+        piece.append(line if first else "\r\n" + line)
+        first = False
+        if len(piece) >= per_piece:
+            yield "".join(piece).encode("utf-8")
+            piece = []
+    yield "".join(piece).encode("utf-8")
 
 
 def unit_folder(ws: Workspace, unit: str | None) -> Path:
@@ -86,9 +132,10 @@ def write_receipt(ws: Workspace, ledger: Ledger, record: FileRecord, items: dict
     stem = safe_filename(Path(record.name).stem)
     path = folder / f"回执_{record.received_on:%Y%m%d}_{stem}_{record.id}.txt"
     if items is None:
-        items = ledger.items_by_id(record.added + record.updated)
-    text = receipt_text(ws.config.office_name, record, items)
-    write_atomic(path, ("\ufeff" + text).encode("utf-8"))
+        items = _ItemsInOrder(ledger, record.added + record.updated)
+    pieces = _encoded(receipt_lines(ws.config.office_name, record, items))
+    first, second = next(pieces), next(pieces, None)  # an ordinary receipt is written as one piece
+    write_atomic(path, first if second is None else chain((first, second), pieces))
     if record.verdict == "rejected" and record.archive_path:
         marked = marked_workbook(ws.archive / record.archive_path, record.name, [Finding(**f) for f in record.findings])
         if marked is not None:

@@ -30,11 +30,13 @@ from builders import (
 from python_calamine import CalamineWorkbook
 
 import hostile
-from pipeline import ingest, parse, read, xlsx_stream
+from pipeline import ingest, parse, read, receipts, xlsx_stream
 from pipeline.header import cell_name
 from pipeline.ingest import ingest_paths
+from pipeline.model import Item
 from pipeline.parse import parse_submission
 from pipeline.read import empty_cell_causes, read_workbook
+from pipeline.store import Ledger
 from pipeline.workspace import Workspace
 from pipeline.xlsx_stream import EmptyCell, NotStreamable, SlicedWorkbook
 
@@ -267,3 +269,23 @@ def test_a_parse_worker_leaves_a_huge_file_to_the_ingesting_process(tmp_path, mo
     assert ingest._parse_ahead(path, None, DAY) is not None
     monkeypatch.setattr(read, "STREAM_MIN_BYTES", 0)
     assert ingest._parse_ahead(path, None, DAY) is None
+
+
+def test_a_long_receipt_is_written_in_pieces_with_its_items_read_back_in_batches(workspace):
+    """A receipt of thousands of items (a huge accepted file) reads them back from the ledger a
+    batch at a time and is written a piece at a time: the same bytes as the receipt text."""
+    items = [Item(id=f"2026-{n:04d}", unit="区财政局", co_units=(), source=None, problem=f"问题{n}：" + "长" * (n % 50),
+                  measures="措施", deadline=date(2026, 12, 31) if n % 3 else None, deadline_text="年底前",
+                  ongoing=n % 3 == 0, owner=None, progress=None, status=None, done_on=None, remark=None,
+                  created_on=DAY, updated_at="2026-11-20T09:00:00") for n in range(1, 2601)]
+    with Ledger.open(workspace.db_path) as ledger:
+        with ledger.transaction():
+            ledger.insert_items((i, f"k{i.id}") for i in items)
+            record = ledger.record_file(sha256="0" * 64, name="大.xlsx", source_path="inbox/大.xlsx", unit="区财政局",
+                                        received_on=DAY, verdict="accepted", duplicate_of=None, archive_path=None,
+                                        added=[i.id for i in items[:2000]], updated=[i.id for i in items[2000:]],
+                                        findings=[])
+        path = receipts.write_receipt(workspace, ledger, record)
+    expected = receipts.receipt_text(CONFIG.office_name, record, {i.id: i for i in items})
+    assert path.read_bytes() == ("\ufeff" + expected).encode("utf-8")
+    assert expected.count("\r\n  2026-") == 2600
