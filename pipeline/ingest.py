@@ -361,8 +361,7 @@ class Ingestor:
         self.ledger.add_history(chain(
             ((c.item_id, at, "update", c.field, history_value(c.old), history_value(c.new), file_id, None)
              for c in plan.changes),
-            ((i, at, "report", None, None, None, file_id, None) for i in plan.reported
-             if i not in changed and not merger.is_new(i)),
+            ((i, at, "report", None, None, None, file_id, None) for i in merger.reports() if i not in changed),
         ))
 
     def _record_duplicate(self, first: FileRecord, path: Path, sha: str, source_path: str, unit: str | None,

@@ -14,6 +14,7 @@ Rules (what a supervision office expects):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -114,7 +115,7 @@ class Merger:
         self.findings: list[Finding] = []
         self.updated: dict[str, Item] = {}
         self.changes: list[Change] = []
-        self.reported: dict[str, None] = {}  # in order, once each
+        self.reported: dict[str, bool] = {}  # in order, once each: id → whether the file added it
         self.keys: dict[str, str] = {}  # item id -> problem key, of the items changed
         self.added_keys: dict[str, str] = {}  # of the chunk's new items, until stored
         self._seen_ids: dict[str, int] = {}  # 编号 -> the row it was first given in
@@ -164,7 +165,7 @@ class Merger:
                 added.append(item)
                 by_key[(item.unit, key)] = item
                 self.added_keys[item.id] = key
-                self.reported[item.id] = None
+                self.reported[item.id] = True
                 continue
 
             current = self.updated.get(target.id, target)
@@ -180,7 +181,7 @@ class Merger:
                 self.added_keys[target.id] = key if new.problem == row.problem else problem_key(new.problem)
             else:
                 self.keys[target.id] = key if new.problem == row.problem else problem_key(new.problem)
-            self.reported[target.id] = None
+            self.reported.setdefault(target.id, False)
         return tuple(added)
 
     def plan(self, added: tuple[Item, ...] = ()) -> MergePlan:
@@ -192,8 +193,12 @@ class Merger:
         )
 
     def added_ids(self) -> list[str]:
-        """The ids of every new item, in order: the running numbers handed out."""
-        return [format_id(self.year, seq) for seq in range(self.first_seq, self.seq)]
+        """The ids of every new item, in order."""
+        return [item_id for item_id, new in self.reported.items() if new]
+
+    def reports(self) -> Iterator[str]:
+        """The items reported that were in the ledger before the file, in order."""
+        return (item_id for item_id, new in self.reported.items() if not new)
 
     def is_new(self, item_id: str) -> bool:
         """Whether the id is one this file's rows were given."""

@@ -213,14 +213,15 @@ class _Parser:
         sheet, table, submitted_on = self._rows
         header = table.header
         size = CHUNK_ROWS if sheet.streamed else max(len(table.data_rows), 1)
-        fill = _MergedDown(sheet.merged, header.row)
+        fill = _MergedDown(sheet.merged, header.row) or None
         wanted = iter(table.data_rows)
         next_row = next(wanted, None)
         batch: list[tuple[int, list]] = []
         for r, raw in islice(enumerate(sheet.rows), header.row + 1, None):
             if next_row is None:
                 break
-            fill(r, raw, r == next_row)
+            if fill:
+                fill(r, raw, r == next_row)
             if r == next_row:
                 batch.append((r, raw))
                 next_row = next(wanted, None)
@@ -584,6 +585,9 @@ class _MergedDown:
             if r1 != r0 and r0 > header_row:
                 self._starting.setdefault(r0, []).append((n, c0, r1))
         self._open: list[tuple[int, int, int, object]] = []  # (order, column, last row, value) over the rows ahead
+
+    def __bool__(self) -> bool:
+        return bool(self._starting or self._open)  # whether any range is left to fill from
 
     def __call__(self, r: int, row: list, data: bool) -> None:
         starting = self._starting.pop(r, None)
