@@ -1,11 +1,14 @@
 """Same input, same outcome: dump what an ingest run produced, without its timestamps.
 
     python -m benchmarks.equivalence WORKSPACE OUT.json [--files 60 --rows 50]
+    python -m benchmarks.equivalence WORKSPACE OUT.json --big-rows 200000 [--whole]
 
 Generates (or reuses) a workspace, ingests a fresh copy of it with whatever `pipeline` is first
 on sys.path, and writes the ledger (items, history, files journal), every receipt and the outbox
 listing as JSON with clock times blanked. Run it with the code before and after an optimisation
-(PYTHONPATH=old-tree) and diff the two files: they must be identical.
+(PYTHONPATH=old-tree) and diff the two files: they must be identical. With --big-rows, the one
+huge sheet of `benchmarks.ingest --memory`: streamed as sancha reads it, or with --whole read
+whole as an ordinary file is, to diff the two readings.
 """
 
 from __future__ import annotations
@@ -51,8 +54,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--twice", action="store_true", help="ingest the same files again (duplicates) afterwards")
     ap.add_argument("--workers", type=int, default=None, help="parse worker processes (0: serially, to diff against)")
+    ap.add_argument("--big-rows", type=int, default=0, help="instead: the one sheet of this many rows (--memory's)")
+    ap.add_argument("--whole", action="store_true",
+                    help="read every sheet whole, a huge one too (to diff the streamed reading against)")
     args = ap.parse_args(argv)
-    root = pristine(args.workdir, args.units, args.files, args.rows, args.seed)
+    if args.whole:
+        from pipeline import read
+
+        read.STREAM_MIN_BYTES = float("inf")
+    root = pristine(args.workdir, args.units, args.files, args.rows, args.seed, big_rows=args.big_rows)
     run = fresh_copy(root, args.workdir / "run-equivalence")
     info = sancha_ingest(run, generate.DEFAULT_AS_OF, args.workers)
     if args.twice:
