@@ -163,21 +163,25 @@ class SlicedWorkbook:
             searched = 0  # no </sheetData> before this
             while True:
                 end = buffer.find(_SHEET_DATA_END, searched)
+                rows = end if end >= 0 else len(buffer)  # bytes known to be rows
+                while rows > SLICE_BYTES:  # the whole rows within SLICE_BYTES (or the first row, if longer)
+                    cut = buffer.rfind(_ROW_END, 0, SLICE_BYTES)
+                    if cut < 0:
+                        cut = buffer.find(_ROW_END, 0, rows)
+                        if cut < 0:
+                            if len(buffer) > 4 * SLICE_BYTES:
+                                raise NotStreamable("a row larger than a slice")
+                            break  # the row goes on in the next chunk
+                    cut += len(_ROW_END)
+                    yield "rows", bytes(memoryview(buffer)[:cut])
+                    del buffer[:cut]
+                    rows, end, searched = rows - cut, end - cut if end >= 0 else end, max(0, searched - cut)
                 if end >= 0:
-                    yield "rows", bytes(memoryview(buffer)[:end])
+                    if end:
+                        yield "rows", bytes(memoryview(buffer)[:end])
                     yield "tail", bytes(buffer[end + len(_SHEET_DATA_END):]) + b"".join(chunks)
                     return
                 searched = max(0, len(buffer) - len(_SHEET_DATA_END) + 1)
-                if len(buffer) >= SLICE_BYTES:
-                    cut = buffer.rfind(_ROW_END)
-                    if cut < 0:
-                        if len(buffer) > 4 * SLICE_BYTES:
-                            raise NotStreamable("a row larger than a slice")
-                    else:
-                        cut += len(_ROW_END)
-                        yield "rows", bytes(memoryview(buffer)[:cut])
-                        del buffer[:cut]
-                        searched = max(0, searched - cut)
                 chunk = next(chunks, None)
                 if chunk is None:
                     raise NotStreamable("no </sheetData>")

@@ -48,11 +48,15 @@ RECEIVED = date(2026, 11, 28)
 DAY = date(2026, 11, 20)
 
 
-def streamed(monkeypatch) -> None:
-    """Every xlsx read as a huge one: sliced every few rows, checked and stored two rows at a time."""
+def streamed(monkeypatch) -> list:
+    """Every xlsx read as a huge one: sliced every row or two, checked and stored two rows at a
+    time. Returns the list that counts the slices read."""
     monkeypatch.setattr(read, "STREAM_MIN_BYTES", 0)
     monkeypatch.setattr(xlsx_stream, "SLICE_BYTES", 700)
     monkeypatch.setattr(parse, "CHUNK_ROWS", 2)
+    slices, read_slice = [], SlicedWorkbook._read_slice
+    monkeypatch.setattr(SlicedWorkbook, "_read_slice", lambda book, *a: slices.append(1) or read_slice(book, *a))
+    return slices
 
 
 def many(n: int, **fields) -> list[list]:
@@ -131,8 +135,9 @@ def constructs() -> bytes:
 
 
 def test_the_sliced_reader_gives_calamines_values_and_the_causes_of_empty_cells(monkeypatch):
-    monkeypatch.setattr(xlsx_stream, "SLICE_BYTES", 300)
-    for name, data in corpus().items():
+    slices = streamed(monkeypatch)
+    files = corpus()
+    for name, data in files.items():
         whole = CalamineWorkbook.from_filelike(io.BytesIO(data))
         book = SlicedWorkbook(data)
         for sheet in whole.sheet_names:
@@ -146,6 +151,7 @@ def test_the_sliced_reader_gives_calamines_values_and_the_causes_of_empty_cells(
             marked = {cell_name(r, c): v.cause for r, row in enumerate(rows) for c, v in enumerate(row)
                       if isinstance(v, EmptyCell)}
             assert marked == empty_cell_causes(data, sheet, empty), (name, sheet)
+    assert len(slices) > 5 * len(files)  # a slice every row or two
 
 
 def _trimmed(rows: list[list]) -> list[list]:
@@ -162,11 +168,12 @@ def _trimmed(rows: list[list]) -> list[list]:
 def test_a_streamed_file_reads_and_checks_as_a_whole_one(monkeypatch):
     files = corpus()
     whole = {name: parse_submission(data, name, CONFIG, received=RECEIVED) for name, data in files.items()}
-    streamed(monkeypatch)
+    slices = streamed(monkeypatch)
     for name, data in files.items():
         sheets, _ = read_workbook(data, name, CONFIG.limits)
         assert all(s.streamed for s in sheets), name
         assert parse_submission(data, name, CONFIG, received=RECEIVED) == whole[name], name
+    assert len(slices) > 10 * len(files)
     assert [f.code for f in whole["区财政局_末行有错.xlsx"].findings] == ["duplicate-problem", "bad-deadline"]
     assert whole["区财政局_手写.xlsx"].report_date == date(2026, 11, 19)
     assert [f.code for f in whole["区财政局_手写.xlsx"].findings] == ["error-cell", "formula-no-value"]
