@@ -532,11 +532,13 @@ class _Findings:
         self.limit = limit
         self._kept: list[tuple[int, int, int, Finding]] = []  # a max-heap by position: negated
         self._count = 0
+        self._errors = 0
 
     def append(self, finding: Finding) -> None:
         row, column = _position(finding)
         entry = (-row, -column, -self._count, finding)
         self._count += 1
+        self._errors += finding.severity == ERROR
         if len(self._kept) < self.limit:
             heapq.heappush(self._kept, entry)
         else:
@@ -547,14 +549,18 @@ class _Findings:
             self.append(f)
 
     def capped(self, sheet: str | None) -> tuple[Finding, ...]:
-        """The findings kept, plus one summary warning when there were more."""
+        """The findings kept, plus one summary when there were more: an error when errors are
+        among those left out (a file with an error is rejected even if its first findings are
+        all warnings), else a warning."""
         ordered = [f for *_, f in sorted(self._kept, reverse=True)]
         limit = self.limit
         if self._count <= limit:
             return tuple(ordered)
+        hidden = self._errors - sum(f.severity == ERROR for f in ordered)
         more = Finding(
-            "too-many-findings", WARNING, sheet, None,
-            f"问题过多：只列出前 {limit} 条，另有 {self._count - limit} 条未列出",
+            "too-many-findings", ERROR if hidden else WARNING, sheet, None,
+            f"问题过多：只列出前 {limit} 条，另有 {self._count - limit} 条未列出"
+            + (f"（其中 {hidden} 处错误，整个文件未录入台帐）" if hidden else ""),
             "请先改正已列出的问题，再重新报送检查",
         )
         return (*ordered, more)

@@ -320,6 +320,13 @@ def test_findings_are_capped():
     assert [c for c, _, _ in found(sub)] == ["bad-deadline"] * 5 + ["too-many-findings"]
 
 
+def test_an_error_behind_the_cap_still_rejects_the_file():
+    rows = submission_rows(*[data_row(i, status="已完成") for i in range(1, 7)], data_row(7, deadline="不知道"))
+    sub = parse_rows(rows, config=make_config(max_findings=5))
+    assert [c for c, _, _ in found(sub)] == ["done-without-date"] * 5 + ["too-many-findings"]
+    assert not sub.ok and sub.findings[-1].severity == model.ERROR and "其中 1 处错误" in sub.findings[-1].message
+
+
 def test_every_finding_is_collected():
     rows = submission_rows(data_row(1, deadline="下月", status="好"), data_row(2, lead_unit="区不存在局", problem=""))
     assert {c for c, _, _ in found(parse_rows(rows))} == {"bad-deadline", "unknown-status", "unknown-unit", "empty-required"}
