@@ -1,13 +1,16 @@
 """One submitted file end to end, exactly once, whatever crashes in between.
 
     read bytes → hash → (recovery | duplicate | parse → merge) → archive → one transaction
-    (items + history + journal row 'recorded') → receipt → remove from inbox → journal 'done'
+    (items + history + journal row 'recorded') → [group durable] → receipt → remove from
+    inbox → journal 'done'
 
 A crash before the commit leaves the file in the inbox and the ledger untouched (an orphan
 archive copy is harmless: it is content-addressed and rewritten next time). A crash after the
 commit leaves a 'recorded' journal row: the next run finishes the receipt and the cleanup
-instead of processing the file again. One process at a time works on the inbox (a file lock),
-so `ingest`, `weekly` and `watch` can run side by side.
+instead of processing the file again. Files are answered in groups: the commits and archive
+copies of a group are made durable together before any of its files leaves the inbox, so a
+power cut can only send the last group through again. One process at a time works on the
+inbox (a file lock, held per group), so `ingest`, `weekly` and `watch` can run side by side.
 """
 
 from __future__ import annotations

@@ -375,22 +375,6 @@ def _holds_formula_or_error(text: bytes) -> bool:
     return False
 
 
-def may_hide_values(data: bytes) -> bool:
-    """Whether a worksheet of an xlsx holds a formula or an error cell anywhere (the check
-    `read_workbook` makes during its safety scan, as `Sheet.may_hide_values`)."""
-    if not data.startswith(_ZIP_MAGIC):
-        return False
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return any(
-                _holds_formula_or_error(archive.read(e))
-                for e in archive.infolist()
-                if _is_worksheet(e.filename)
-            )
-    except Exception:  # only a better message is at stake
-        return False
-
-
 def empty_cell_causes(data: bytes, sheet: str, cells: set[str]) -> dict[str, str]:
     """For cells calamine read as '' in an xlsx sheet: `FORMULA_WITHOUT_VALUE` for a formula
     saved without its result (written by a program, never opened in Excel/WPS), or the error

@@ -422,10 +422,6 @@ class Ledger:
             rows = self.conn.execute(f"SELECT {self._FILE_COLS} FROM files ORDER BY id")
         return [self._file(r) for r in rows]
 
-    def file(self, file_id: int) -> FileRecord | None:
-        r = self.conn.execute(f"SELECT {self._FILE_COLS} FROM files WHERE id = ?", (file_id,)).fetchone()
-        return self._file(r) if r else None
-
     def first_with_hash(self, sha256: str) -> FileRecord | None:
         r = self.conn.execute(
             f"SELECT {self._FILE_COLS} FROM files WHERE sha256 = ? AND verdict != 'duplicate' ORDER BY id LIMIT 1",
@@ -469,9 +465,6 @@ class Ledger:
         self.conn.execute("UPDATE files SET unit = ?, verdict = ?, added = ?, updated = ?, findings = ? WHERE id = ?",
                           (unit, verdict, *_outcome(added, updated, findings), record.id))
         return replace(record, unit=unit, verdict=verdict, added=list(added), updated=list(updated), findings=findings)
-
-    def mark_file_done(self, file_id: int, receipt_path: str | None) -> None:
-        self.mark_files_done([(file_id, receipt_path)])
 
     # -- weekly circular numbers and snapshots -------------------------------------------
     def assign_circular_number(self, year: int, week_key: str) -> int:
