@@ -16,12 +16,11 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> Path:
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(data, bytes):
-            tmp.write_bytes(data)
-        else:
-            with tmp.open("wb") as fh:
-                fh.writelines(data)
+        try:
+            _write(tmp, data)
+        except FileNotFoundError:  # the folder is new (or was removed meanwhile)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write(tmp, data)
         os.replace(tmp, path)
     except OSError:
         try:
@@ -30,3 +29,11 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> Path:
             pass  # the folder refuses even that; nothing half-written is under the real name
         raise
     return path
+
+
+def _write(path: Path, data: bytes | Iterable[bytes]) -> None:
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        with path.open("wb") as fh:
+            fh.writelines(data)

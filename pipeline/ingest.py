@@ -1,16 +1,18 @@
 """One submitted file end to end, exactly once, whatever crashes in between.
 
-    read bytes → hash → (recovery | duplicate | parse → merge) → archive → one transaction
-    (items + history + journal row 'recorded') → [group durable] → receipt → remove from
-    inbox → journal 'done'
+    read bytes → hash → (recovery | duplicate | parse → merge) → archive → the file's own
+    transaction, all or nothing (items + history + journal row 'recorded') → [the group's
+    durable commit] → receipt → remove from inbox → journal 'done'
 
-A crash before the commit leaves the file in the inbox and the ledger untouched (an orphan
-archive copy is harmless: it is content-addressed and rewritten next time). A crash after the
-commit leaves a 'recorded' journal row: the next run finishes the receipt and the cleanup
-instead of processing the file again. Files are answered in groups: the commits and archive
-copies of a group are made durable together before any of its files leaves the inbox, so a
-power cut can only send the last group through again. One process at a time works on the
-inbox (a file lock, held per group), so `ingest`, `weekly` and `watch` can run side by side.
+Files are taken in groups (up to GROUP_FILES, or GROUP_SECONDS): one SQLite transaction per
+group, inside it one savepoint per file (SQLite's nested transaction: a file that fails is
+rolled back alone, nothing of it stays). The group's archive copies are fsynced, then its commit
+is; only then does any of its files get its receipt and leave the inbox. A crash before that
+commit leaves the group's files in the inbox and the ledger as it was (an orphan archive copy
+is harmless: it is content-addressed and rewritten next time). A crash after it leaves
+'recorded' journal rows: the next run finishes their receipts and cleanup instead of processing
+them again. One process at a time works on the inbox (a file lock, held per group), so
+`ingest`, `weekly` and `watch` can run side by side.
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ import multiprocessing
 import os
 import sys
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import chain
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterable, NamedTuple
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 from filelock import FileLock
 
@@ -151,8 +153,7 @@ def folder_unit(inbox: Path, real: Path, units: UnitDirectory, config: Config) -
 
 def _archive(ws: Workspace, data: bytes, sha: str, name: str, received: date) -> tuple[str, Path]:
     """Store the original bytes (never a re-saved copy): (path relative to data/archive, file).
-    Not fsynced here: `Ingestor._answer` syncs the archive copies of a group before any of its
-    files leaves the inbox."""
+    Fsynced in the background: the group's commit waits for it (`Ingestor._commit_group`)."""
     rel = Path(f"{received:%Y}") / f"{received:%m}" / f"{sha[:16]}_{safe_filename(name)}"
     dest = ws.archive / rel
     _keep_copy(dest, data, sha)
@@ -163,9 +164,13 @@ def _keep_copy(dest: Path, data: bytes, sha: str) -> None:
     """`dest` holds exactly `data` afterwards (written through a .part file and renamed)."""
     if dest.exists() and dest.stat().st_size == len(data) and hashlib.sha256(dest.read_bytes()).hexdigest() == sha:
         return  # content-addressed: the same bytes, from an earlier run
-    dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".part")
-    with open(tmp, "wb") as fh:
+    try:
+        fh = open(tmp, "wb")
+    except FileNotFoundError:  # the month's folder, once a month
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(tmp, "wb")
+    with fh:
         fh.write(data)
     os.replace(tmp, dest)
 
@@ -176,6 +181,30 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+_syncer: ThreadPoolExecutor | None = None
+
+
+def _fsync_soon(path: Path) -> Future:
+    """`_fsync` in a background thread: the disk writes the copy while the next files are
+    checked, and the group's commit only waits for what is left."""
+    global _syncer
+    if _syncer is None:
+        _syncer = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sancha-fsync")
+    return _syncer.submit(_fsync, path)
+
+
+def _wait_synced(pending: list[Future]) -> None:
+    """Every fsync done; the first failure (disk full, I/O error) raised once all have ended."""
+    failure = None
+    for future in pending:
+        try:
+            future.result()
+        except BaseException as e:
+            failure = failure or e
+    if failure is not None:
+        raise failure
 
 
 class _Recorded(NamedTuple):
@@ -206,7 +235,7 @@ class Ingestor:
         self.root = ws.root.resolve()  # resolved once, not for every file
         self.inbox = ws.inbox.resolve()
         self._recorded: list[_Recorded] = []  # recorded, not yet durable nor answered
-        self._copies: list[Path] = []  # archive copies written and not yet fsynced
+        self._copies: list[Future] = []  # fsyncs of the archive copies written, not yet waited for
 
     # -- public ---------------------------------------------------------------------------
     def ingest(self, path: Path, received: date | None = None,
@@ -220,28 +249,56 @@ class Ingestor:
                     received: date | None = None,
                     progress: Callable[[FileResult | None], None] | None = None) -> list[FileResult]:
         """Process files in order, answering them in groups (GROUP_FILES, GROUP_SECONDS): each
-        file is one transaction and gets its own verdict exactly as alone; the group shares the
-        fsyncs. `progress` is called once per file, with its result or None (not a submission,
+        file is all or nothing and gets its own verdict exactly as alone; the group shares one
+        commit and its fsyncs. `progress` is called once per file, with its result or None (not a submission,
         taken by another process)."""
         results: list[FileResult] = []
         files = iter(files)
         more = True
         while more:
             with self.lock:
-                opened = time.monotonic()
                 try:
-                    while len(self._recorded) < GROUP_FILES and time.monotonic() - opened < GROUP_SECONDS:
-                        entry = next(files, None)
-                        if entry is None:
-                            more = False
-                            break
-                        path, ahead = entry
-                        if not (is_candidate(path) and self._record(path, received or date.today(), ahead)):
-                            if progress:
-                                progress(None)
-                finally:  # even when a file failed (disk full): what is recorded gets answered
+                    more = self._record_group(files, received or date.today(), progress)
+                finally:  # even when a file failed (disk full): what is committed gets answered
                     results += self._answer(progress)
         return results
+
+    def _record_group(self, files: Iterator[tuple[Path, Callable[[], Parsed | None] | None]], received: date,
+                      progress: Callable[[FileResult | None], None] | None) -> bool:
+        """Record files until the group is full (GROUP_FILES, GROUP_SECONDS): one transaction, a
+        savepoint per file, then the archive copies fsynced and one durable commit. False when
+        `files` ran out. Should a file fail (disk full), it is rolled back alone, the files
+        recorded before it are committed, and the error goes on."""
+        opened = time.monotonic()
+        self.ledger.begin()
+        try:
+            while len(self._recorded) < GROUP_FILES and time.monotonic() - opened < GROUP_SECONDS:
+                entry = next(files, None)
+                if entry is None:
+                    return False
+                path, ahead = entry
+                if not (is_candidate(path) and self._record(path, received, ahead)):
+                    if progress:
+                        progress(None)
+            return True
+        finally:
+            self._commit_group()
+
+    def _commit_group(self) -> None:
+        """Archive copies first, then the journal: both durable before any file leaves the inbox.
+        Nothing committed (SQLite rolled back itself, or the commit failed): nothing to answer,
+        the files stay in the inbox for the next run."""
+        copies, self._copies = self._copies, []
+        try:
+            _wait_synced(copies)
+            if self.ledger.in_transaction:
+                self.ledger.commit()
+                return
+        except BaseException:
+            self.ledger.rollback()
+            self._recorded = []
+            raise
+        self._recorded = []
 
     def recover(self) -> list[FileResult]:
         """Finish files a crash left recorded but unanswered (receipt, cleanup)."""
@@ -251,11 +308,15 @@ class Ingestor:
                 data = _read_if_holds(source, record.sha256)
                 self._recorded.append(_Recorded(record, source if data is not None else None, 0.0, None))
                 self._keep_archived(record, data)
+            if self._recorded:  # their journal rows may not be durable yet (an older run's, another process's)
+                copies, self._copies = self._copies, []
+                _wait_synced(copies)
+                self.ledger.sync()
             return self._answer()
 
     # -- steps ----------------------------------------------------------------------------
     def _record(self, path: Path, received: date, ahead=None) -> bool:
-        """Read, check and journal one file (one transaction, not yet durable); False when
+        """Read, check and journal one file (its savepoint in the group's transaction); False when
         there is nothing to answer (the file is gone or cannot be read yet)."""
         started = time.perf_counter()
         try:
@@ -282,7 +343,7 @@ class Ingestor:
             return True
 
         archive, copy = _archive(self.ws, data, sha, path.name, received)
-        self._copies.append(copy)
+        self._copies.append(_fsync_soon(copy))
         parsed = ahead() if ahead else None
         if parsed is not None and (parsed.sha256, parsed.folder_unit, parsed.received) == (sha, unit, received):
             stream = SubmissionStream.of(parsed.submission)  # parsed from the very bytes read here, under the lock
@@ -301,7 +362,7 @@ class Ingestor:
 
     def _journal(self, stream: SubmissionStream, notes: list[Finding], *, sha: str, name: str, source_path: str,
                  received: date, archive: str) -> tuple[FileRecord, dict | None]:
-        """One transaction: the journal row, then the file's rows merged and stored a chunk at a
+        """One savepoint: the journal row, then the file's rows merged and stored a chunk at a
         time as they are read (a huge sheet is never whole in memory), then the journal row's
         outcome. An error, however late, rolls it all back: the file is then journalled rejected,
         nothing of it stored. Returns the journal row and the items written, for the receipt
@@ -312,7 +373,7 @@ class Ingestor:
             return self._journal_rejected(journal, stream.known.unit, [*stream.known.findings, *notes]), None
         year, at = received.year, now_iso()
         try:
-            with self.ledger.transaction(durable=False):
+            with self.ledger.savepoint():
                 record = self.ledger.record_file(**journal, unit=stream.unit, verdict="accepted", added=[],
                                                  updated=[], findings=[])
                 merger, written = None, {}
@@ -348,7 +409,7 @@ class Ingestor:
         return record, written
 
     def _journal_rejected(self, journal: dict, unit: str | None, findings: list[Finding]) -> FileRecord:
-        with self.ledger.transaction(durable=False):
+        with self.ledger.savepoint():
             return self.ledger.record_file(**journal, unit=unit, verdict="rejected", added=[], updated=[],
                                            findings=[f.as_dict() for f in findings])
 
@@ -375,7 +436,7 @@ class Ingestor:
             + ("（该文件当时已被退回）" if first.verdict == "rejected" else ""),
             "如需更新，请修改后重新报送" if first.verdict == "accepted" else "请按退回回执修改后重新报送",
         )
-        with self.ledger.transaction(durable=False):
+        with self.ledger.savepoint():
             record = self.ledger.record_file(
                 sha256=sha, name=path.name, source_path=source_path, unit=first.unit or unit, received_on=received,
                 verdict="duplicate", duplicate_of=first.id, archive_path=first.archive_path, added=[], updated=[],
@@ -390,18 +451,14 @@ class Ingestor:
             return
         copy = self.ws.archive / record.archive_path
         _keep_copy(copy, data, record.sha256)
-        self._copies.append(copy)
+        self._copies.append(_fsync_soon(copy))
 
     def _answer(self, progress: Callable[[FileResult | None], None] | None = None) -> list[FileResult]:
-        """Make the recorded files durable (archive copies, then the log), then for each: the
-        receipt, the inbox cleanup; then mark them all done in one commit."""
+        """For each recorded file, durable by now: the receipt, the inbox cleanup; then mark them
+        all done in one commit."""
         recorded, self._recorded = self._recorded, []
-        copies, self._copies = self._copies, []
         if not recorded:
             return []
-        for copy in copies:
-            _fsync(copy)
-        self.ledger.sync()
         results, done = [], []
         try:
             for entry in recorded:

@@ -260,6 +260,7 @@ class Ledger:
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=60000")
         conn.execute("PRAGMA cache_size=-32768")  # 32 MB of pages (default 2 MB): a batch re-reads the same index pages
+        conn.execute("PRAGMA temp_store=MEMORY")  # savepoints' journals (ingest: a file each) need no temp files
         conn.execute("PRAGMA wal_autocheckpoint=8192")  # pages; hot index pages are copied back once, not 8 times
         ledger = cls(conn, path)
         ledger._migrate()
@@ -301,19 +302,58 @@ class Ledger:
             try:
                 yield self.conn
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                self.rollback()
                 raise
             self.conn.execute("COMMIT")
         finally:
             if not durable:
                 self.conn.execute("PRAGMA synchronous=FULL")
 
+    # A group of changes, each all or nothing, committed together: `begin()`, a `savepoint()` for
+    # each, `commit()`. SQLite calls a savepoint a nested transaction; one that fails is rolled
+    # back to its start and the others stay. Used by ingest: a file per savepoint, a group of
+    # files per commit, so the pages they share are written to the log once, not once per file.
+    def begin(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        """Commit what `begin()` started, durably (the log is fsynced: synchronous=FULL)."""
+        self._note_synced()
+        self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        """Roll the open transaction back, if SQLite has not already (it does itself on some
+        errors, a full disk among them)."""
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.in_transaction
+
+    @contextmanager
+    def savepoint(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing inside the open transaction: released into it, or on any exception
+        rolled back to where it started (the transaction's earlier changes stay)."""
+        self.conn.execute("SAVEPOINT change")
+        try:
+            yield self.conn
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK TO change")
+                self.conn.execute("RELEASE change")
+            raise
+        self.conn.execute("RELEASE change")
+
     def sync(self) -> None:
         """Make every commit so far durable, this connection's and other processes' alike: one
         commit with synchronous=FULL fsyncs the write-ahead log, and with it every frame before."""
         with self.transaction():
-            self.conn.execute("INSERT INTO meta (key, value) VALUES ('synced_at', ?) "
-                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (now_iso(),))
+            self._note_synced()
+
+    def _note_synced(self) -> None:
+        self.conn.execute("INSERT INTO meta (key, value) VALUES ('synced_at', ?) "
+                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (now_iso(),))
 
     def integrity_problems(self) -> list[str]:
         """Empty when the database is sound (SQLite's own check plus the ledger's invariants)."""

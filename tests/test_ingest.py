@@ -253,6 +253,41 @@ def test_a_batch_larger_than_one_group_answers_every_file_once(workspace, cli, m
     assert len(list(workspace.outbox.rglob("回执_*.txt"))) == 9
 
 
+def test_a_file_failing_inside_a_group_is_rolled_back_alone_and_the_files_before_it_are_answered(
+        workspace, cli, monkeypatch):
+    import errno
+
+    from pipeline import ingest
+
+    files = [xlsx_bytes(submission_rows(data_row(1, problem=f"问题{n}：采购验收不及时"),
+                                        data_row(2, problem=f"问题{n}：台账不全"))) for n in range(4)]
+    for n, data in enumerate(files):
+        drop(workspace, f"f{n}.xlsx", data)
+        os.utime(workspace.inbox / f"f{n}.xlsx", (1_000_000 + n, 1_000_000 + n))  # f0 is the oldest
+    real, calls = Ledger.insert_items, []
+
+    def full_on_the_third_file(self, items):
+        calls.append(1)
+        if len(calls) == 3:  # f2's journal row is written, its items are not: a half-written file
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, items)
+
+    monkeypatch.setattr(Ledger, "insert_items", full_on_the_third_file)
+    with Ledger.open(workspace.db_path) as ledger, pytest.raises(OSError):
+        ingest.Ingestor(workspace, ledger).ingest_many((p, None) for p in ingest.waiting_files(workspace))
+    con = sqlite3.connect(workspace.db_path)
+    assert con.execute("SELECT name, state FROM files ORDER BY id").fetchall() == [("f0.xlsx", "done"),
+                                                                                 ("f1.xlsx", "done")]
+    assert con.execute("SELECT COUNT(*) FROM items").fetchone() == (4,)  # nothing of f2
+    assert sorted(p.name for p in workspace.inbox.iterdir()) == ["f2.xlsx", "f3.xlsx"]
+    assert len(list(workspace.outbox.rglob("回执_*.txt"))) == 2
+    monkeypatch.undo()
+    assert cli("ingest")[0] == 0
+    assert con.execute("SELECT COUNT(*), MIN(state) FROM files WHERE verdict = 'accepted'").fetchone() == (4, "done")
+    assert con.execute("SELECT COUNT(*) FROM items").fetchone() == (8,)
+    assert not list(workspace.inbox.iterdir())
+
+
 def test_office_actions_are_kept_in_history(workspace, cli):
     drop(workspace, "x.xlsx", xlsx_bytes(submission_rows(data_row(1), data_row(2))))
     cli("ingest", "--as-of", "2026-11-20")
