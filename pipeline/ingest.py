@@ -151,13 +151,40 @@ def folder_unit(inbox: Path, real: Path, units: UnitDirectory, config: Config) -
     return unit, folder
 
 
-def _archive(ws: Workspace, data: bytes, sha: str, name: str, received: date) -> tuple[str, Path]:
+def _archive(ws: Workspace, data: bytes, sha: str, name: str, received: date,
+             staged: Path | None = None) -> tuple[str, Path]:
     """Store the original bytes (never a re-saved copy): (path relative to data/archive, file).
+    `staged`: a copy of these very bytes a parse worker wrote beforehand, renamed into place.
     Fsynced in the background: the group's commit waits for it (`Ingestor._commit_group`)."""
     rel = Path(f"{received:%Y}") / f"{received:%m}" / f"{sha[:16]}_{safe_filename(name)}"
     dest = ws.archive / rel
-    _keep_copy(dest, data, sha)
+    if staged is None or not _adopt(staged, dest):
+        _keep_copy(dest, data, sha)
     return rel.as_posix(), dest
+
+
+def _adopt(staged: Path, dest: Path) -> bool:
+    """Rename a staged copy into place; False when it cannot be (gone: written again instead)."""
+    try:
+        try:
+            os.replace(staged, dest)
+        except FileNotFoundError:
+            if not staged.exists():
+                return False
+            dest.parent.mkdir(parents=True, exist_ok=True)  # the month's folder, once a month
+            os.replace(staged, dest)
+        return True
+    except OSError:
+        _discard(staged)
+        return False
+
+
+def _discard(staged: Path | None) -> None:
+    if staged is not None:
+        try:
+            staged.unlink()
+        except OSError:
+            pass
 
 
 def _keep_copy(dest: Path, data: bytes, sha: str) -> None:
@@ -321,31 +348,38 @@ class Ingestor:
         started = time.perf_counter()
         try:
             data = path.read_bytes()
-        except FileNotFoundError:
-            return False  # another process answered it already
         except OSError as e:
-            log.warning("暂时无法读取 %s：%s", path, e)
-            return False  # still being written or locked by its owner: try again later
+            parsed = ahead() if ahead else None
+            _discard(parsed.staged if parsed else None)
+            if not isinstance(e, FileNotFoundError):  # else another process answered it already
+                log.warning("暂时无法读取 %s：%s", path, e)  # still being written or locked by its owner: later
+            return False
         sha = hashlib.sha256(data).hexdigest()
         real = path.resolve()
         source_path = _relative(self.root, real)
+        unit, folder = folder_unit(self.inbox, real, self.units, self.config)
+        parsed = ahead() if ahead else None
+        if parsed is not None and (parsed.sha256, parsed.folder_unit, parsed.received) != (sha, unit, received):
+            _discard(parsed.staged)  # the file changed since the worker read it
+            parsed = None
+        staged = parsed.staged if parsed else None
 
         pending = self.ledger.pending_for(sha, source_path)
         if pending:  # recorded by a run that crashed before answering it
+            _discard(staged)
             self._keep_archived(pending, data)
             self._recorded.append(_Recorded(pending, path, started, None))
             return True
 
-        unit, folder = folder_unit(self.inbox, real, self.units, self.config)
         first = self.ledger.first_with_hash(sha)
         if first:
+            _discard(staged)
             self._record_duplicate(first, path, sha, source_path, unit, received, started)
             return True
 
-        archive, copy = _archive(self.ws, data, sha, path.name, received)
+        archive, copy = _archive(self.ws, data, sha, path.name, received, staged)
         self._copies.append(_fsync_soon(copy))
-        parsed = ahead() if ahead else None
-        if parsed is not None and (parsed.sha256, parsed.folder_unit, parsed.received) == (sha, unit, received):
+        if parsed is not None:
             stream = SubmissionStream.of(parsed.submission)  # parsed from the very bytes read here, under the lock
         else:
             stream = stream_submission(data, path.name, self.config, folder_unit=unit, received=received)
@@ -513,14 +547,17 @@ class Parsed(NamedTuple):
     folder_unit: str | None
     received: date
     submission: Submission
+    staged: Path | None = None  # a copy of the bytes, for the archive: the ingesting process renames it
+    #                      into place, or removes it when the file turns out a duplicate or changed
 
 
 _worker_config: Config | None = None
+_worker_staging: Path | None = None
 
 
-def _start_worker(config: Config) -> None:
-    global _worker_config
-    _worker_config = config
+def _start_worker(config: Config, staging: Path | None = None) -> None:
+    global _worker_config, _worker_staging
+    _worker_config, _worker_staging = config, staging
 
 
 def _parse_ahead(path: Path, unit: str | None, received: date) -> Parsed | None:
@@ -531,7 +568,31 @@ def _parse_ahead(path: Path, unit: str | None, received: date) -> Parsed | None:
     if streams(data):
         return None  # a huge sheet: the ingesting process streams it, never holding (or pickling) it whole
     sub = parse_submission(data, path.name, _worker_config, folder_unit=unit, received=received)
-    return Parsed(hashlib.sha256(data).hexdigest(), unit, received, sub)
+    sha = hashlib.sha256(data).hexdigest()
+    return Parsed(sha, unit, received, sub, _stage(data, sha))
+
+
+_staged_count = 0
+
+
+def _stage(data: bytes, sha: str) -> Path | None:
+    """The file's bytes written into the staging folder (the ingesting process only renames them
+    into the archive: writing a new file costs more than checking one); None when it cannot."""
+    global _staged_count
+    if _worker_staging is None:
+        return None
+    _staged_count += 1
+    staged = _worker_staging / f"{sha[:16]}.{os.getpid()}.{_staged_count}"
+    try:
+        try:
+            staged.write_bytes(data)
+        except FileNotFoundError:
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            staged.write_bytes(data)
+    except OSError:
+        _discard(staged)
+        return None
+    return staged
 
 
 def _parse_chunk(jobs: list[tuple[Path, str | None]], received: date) -> list[Parsed | None]:
@@ -561,8 +622,9 @@ class _Ahead:
         self.chunks = 0  # chunks in the window with a file not taken yet
         self.depth = 2 * workers + 1
         self.broken = False
+        self.staging = staging_folder(ws)
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(),
-                                        initializer=_start_worker, initargs=(ws.config,))
+                                        initializer=_start_worker, initargs=(ws.config, self.staging))
         self._fill()
 
     def _fill(self) -> None:
@@ -596,7 +658,35 @@ class _Ahead:
         return result
 
     def close(self) -> None:
+        """Stop the workers; copies staged for files not taken (an error stopped the batch) go."""
         self.pool.shutdown(wait=True, cancel_futures=True)
+        for future in {id(f): f for f, _ in self.window.values()}.values():
+            if future.done() and not future.cancelled() and future.exception() is None:
+                for parsed in future.result():
+                    _discard(parsed.staged if parsed else None)
+
+
+def staging_folder(ws: Workspace) -> Path:
+    """Where parse workers stage archive copies: inside the archive, so a rename moves them in."""
+    return ws.archive / ".staging"
+
+
+STALE_STAGED_SECONDS = 3600
+
+
+def clear_stale_staging(ws: Workspace) -> None:
+    """Staged copies a crash left behind (none is ever taken after an hour)."""
+    folder = staging_folder(ws)
+    now = time.time()
+    try:
+        for entry in os.scandir(folder):
+            try:
+                if now - entry.stat().st_mtime > STALE_STAGED_SECONDS:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
+    except OSError:
+        pass
 
 
 def ingest_paths(ws: Workspace, paths: Iterable[Path], received: date | None = None,
@@ -612,6 +702,7 @@ def ingest_paths(ws: Workspace, paths: Iterable[Path], received: date | None = N
     `if __name__ == "__main__":` (the sancha commands do), or pass workers=0 (parse here).
     """
     paths = [Path(p) for p in paths]
+    clear_stale_staging(ws)
     if workers is None:
         workers = min((os.cpu_count() or 1) - 1, 4) if len(paths) >= PARALLEL_MIN_FILES else 1
     ahead = _Ahead(ws, paths, received, workers) if workers > 0 and len(paths) >= PARALLEL_MIN_FILES else None

@@ -411,6 +411,44 @@ def test_a_file_that_changed_after_a_worker_parsed_it_is_parsed_again(workspace)
         assert [i.problem for i in ledger.items()] == ["新的问题"]
 
 
+def test_workers_stage_archive_copies_that_end_up_exactly_where_serial_ingest_puts_them(tmp_path):
+    from pipeline.ingest import PARALLEL_MIN_FILES, ingest_paths, staging_folder, waiting_files
+
+    files = {f"f{k:02d}.xlsx": xlsx_bytes(submission_rows(data_row(1, problem=f"问题{k}：验收不及时")))
+             for k in range(PARALLEL_MIN_FILES + 2)}
+    files["again.xlsx"] = files["f03.xlsx"]  # a duplicate: no archive copy of its own
+    files["bad.xlsx"] = xlsx_bytes(submission_rows(data_row(1, deadline="2026.13.01")))  # rejected: archived
+    archives = []
+    for workers in (0, 1):
+        ws = _workspace_at(tmp_path / f"ws{workers}")
+        for k, (name, data) in enumerate(files.items()):
+            os.utime(drop(ws, name, data), (1_700_000_000 + k, 1_700_000_000 + k))
+        ingest_paths(ws, waiting_files(ws), date(2026, 11, 20), workers=workers)
+        archives.append(sorted((p.relative_to(ws.archive).as_posix(), hashlib.sha256(p.read_bytes()).hexdigest())
+                               for p in ws.archive.rglob("*") if p.is_file()))
+        assert not list(staging_folder(ws).glob("*"))
+    assert archives[0] == archives[1]
+    assert len(archives[0]) == len(files) - 1 and not any("again" in name for name, _ in archives[0])
+
+
+def test_a_copy_staged_from_bytes_that_changed_since_is_dropped_and_the_new_bytes_archived(workspace):
+    from pipeline.ingest import Ingestor, Parsed, staging_folder
+    from pipeline.parse import parse_submission
+
+    day = date(2026, 11, 20)
+    old, new = (xlsx_bytes(submission_rows(data_row(1, problem=text))) for text in ("旧的问题", "新的问题"))
+    path = drop(workspace, "区财政局_三单.xlsx", new)
+    staged = staging_folder(workspace) / "old-copy"
+    staged.parent.mkdir(parents=True)
+    staged.write_bytes(old)
+    stale = Parsed(hashlib.sha256(old).hexdigest(), None, day,
+                   parse_submission(old, path.name, workspace.config, received=day), staged)
+    with Ledger.open(workspace.db_path) as ledger:
+        assert Ingestor(workspace, ledger).ingest(path, day, ahead=lambda: stale).verdict == "accepted"
+    assert not staged.exists()
+    assert [p.read_bytes() for p in workspace.archive.rglob("*") if p.is_file()] == [new]
+
+
 def test_the_workspace_option_goes_before_or_after_the_command(workspace, capsys):
     from pipeline.cli import main
 
