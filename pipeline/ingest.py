@@ -23,7 +23,7 @@ import multiprocessing
 import os
 import sys
 import time
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import chain
 from datetime import date
@@ -155,7 +155,7 @@ def _archive(ws: Workspace, data: bytes, sha: str, name: str, received: date,
              staged: Path | None = None) -> tuple[str, Path]:
     """Store the original bytes (never a re-saved copy): (path relative to data/archive, file).
     `staged`: a copy of these very bytes a parse worker wrote beforehand, renamed into place.
-    Fsynced in the background: the group's commit waits for it (`Ingestor._commit_group`)."""
+    Not fsynced here: the group's commit fsyncs its copies first (`Ingestor._commit_group`)."""
     rel = Path(f"{received:%Y}") / f"{received:%m}" / f"{sha[:16]}_{safe_filename(name)}"
     dest = ws.archive / rel
     if staged is None or not _adopt(staged, dest):
@@ -210,25 +210,13 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-_syncer: ThreadPoolExecutor | None = None
-
-
-def _fsync_soon(path: Path) -> Future:
-    """`_fsync` in a background thread: the disk writes the copy while the next files are
-    checked, and the group's commit only waits for what is left."""
-    global _syncer
-    if _syncer is None:
-        _syncer = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sancha-fsync")
-    return _syncer.submit(_fsync, path)
-
-
-def _wait_synced(pending: list[Future]) -> None:
-    """Every fsync done; the first failure (disk full, I/O error) raised once all have ended."""
+def _fsync_all(copies: list[Path]) -> None:
+    """Every copy on disk; the first failure (disk full, I/O error) raised once all were tried."""
     failure = None
-    for future in pending:
+    for copy in copies:
         try:
-            future.result()
-        except BaseException as e:
+            _fsync(copy)
+        except OSError as e:
             failure = failure or e
     if failure is not None:
         raise failure
@@ -262,7 +250,7 @@ class Ingestor:
         self.root = ws.root.resolve()  # resolved once, not for every file
         self.inbox = ws.inbox.resolve()
         self._recorded: list[_Recorded] = []  # recorded, not yet durable nor answered
-        self._copies: list[Future] = []  # fsyncs of the archive copies written, not yet waited for
+        self._copies: list[Path] = []  # archive copies written and not yet fsynced
 
     # -- public ---------------------------------------------------------------------------
     def ingest(self, path: Path, received: date | None = None,
@@ -317,7 +305,7 @@ class Ingestor:
         the files stay in the inbox for the next run."""
         copies, self._copies = self._copies, []
         try:
-            _wait_synced(copies)
+            _fsync_all(copies)
             if self.ledger.in_transaction:
                 self.ledger.commit()
                 return
@@ -337,7 +325,7 @@ class Ingestor:
                 self._keep_archived(record, data)
             if self._recorded:  # their journal rows may not be durable yet (an older run's, another process's)
                 copies, self._copies = self._copies, []
-                _wait_synced(copies)
+                _fsync_all(copies)
                 self.ledger.sync()
             return self._answer()
 
@@ -378,7 +366,7 @@ class Ingestor:
             return True
 
         archive, copy = _archive(self.ws, data, sha, path.name, received, staged)
-        self._copies.append(_fsync_soon(copy))
+        self._copies.append(copy)
         if parsed is not None:
             stream = SubmissionStream.of(parsed.submission)  # parsed from the very bytes read here, under the lock
         else:
@@ -485,7 +473,7 @@ class Ingestor:
             return
         copy = self.ws.archive / record.archive_path
         _keep_copy(copy, data, record.sha256)
-        self._copies.append(_fsync_soon(copy))
+        self._copies.append(copy)
 
     def _answer(self, progress: Callable[[FileResult | None], None] | None = None) -> list[FileResult]:
         """For each recorded file, durable by now: the receipt, the inbox cleanup; then mark them
