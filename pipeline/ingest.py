@@ -128,6 +128,26 @@ def _relative(root: Path, real: Path) -> str:
         return str(real)
 
 
+class _Resolver:
+    """`Path.resolve()` with the folders' resolutions kept (a file's own resolve costs a system
+    call for every part of its path): the file itself is checked for being a link each time."""
+
+    def __init__(self):
+        self._folders: dict[Path, Path] = {}
+
+    def __call__(self, path: Path) -> Path:
+        if path.is_symlink():
+            return path.resolve()
+        folder = self._folders.get(path.parent)
+        if folder is None:
+            folder = self._folders[path.parent] = path.parent.resolve()
+        return folder / path.name
+
+    def forget(self) -> None:
+        """Folders may have changed since (a long-running watcher)."""
+        self._folders.clear()
+
+
 def _in_inbox(inbox: Path, real: Path) -> bool:
     try:
         real.relative_to(inbox)
@@ -263,6 +283,7 @@ class Ingestor:
         self.lock = FileLock(str(ws.locks / "ingest.lock"))
         self.root = ws.root.resolve()  # resolved once, not for every file
         self.inbox = ws.inbox.resolve()
+        self.resolve = _Resolver()
         self._recorded: list[_Recorded] = []  # recorded, not yet durable nor answered
         self._copies: list[Path] = []  # archive copies written and not yet fsynced
 
@@ -299,6 +320,7 @@ class Ingestor:
         `files` ran out. Should a file fail (disk full), it is rolled back alone, the files
         recorded before it are committed, and the error goes on."""
         opened = time.monotonic()
+        self.resolve.forget()
         self.ledger.begin()
         try:
             while len(self._recorded) < GROUP_FILES and time.monotonic() - opened < GROUP_SECONDS:
@@ -357,7 +379,7 @@ class Ingestor:
                 log.warning("暂时无法读取 %s：%s", path, e)  # still being written or locked by its owner: later
             return False
         sha = hashlib.sha256(data).hexdigest()
-        real = path.resolve()
+        real = self.resolve(path)
         source_path = _relative(self.root, real)
         unit, folder = folder_unit(self.inbox, real, self.units, self.config)
         parsed = ahead() if ahead else None
@@ -500,7 +522,7 @@ class Ingestor:
             for entry in recorded:
                 result = self._finish(entry)
                 results.append(result)
-                done.append((result.file_id, _relative(self.root, result.receipt.resolve()) if result.receipt else None))
+                done.append((result.file_id, _relative(self.root, self.resolve(result.receipt)) if result.receipt else None))
                 if progress:
                     progress(result)
         finally:  # the receipts written so far count even if a later one fails
@@ -512,7 +534,7 @@ class Ingestor:
         """The receipt, then the file leaves the inbox."""
         record, path, started = entry.record, entry.path, entry.started
         receipt = receipts.write_receipt(self.ws, self.ledger, record, entry.items)
-        if path is not None and _in_inbox(self.inbox, path.resolve()):
+        if path is not None and _in_inbox(self.inbox, self.resolve(path)):
             try:
                 path.unlink()
             except FileNotFoundError:
@@ -621,6 +643,7 @@ class _Ahead:
 
     def __init__(self, ws: Workspace, paths: list[Path], received: date | None, workers: int):
         self.inbox, self.units, self.config = ws.inbox.resolve(), UnitDirectory(ws.config), ws.config
+        self.resolve = _Resolver()
         self.received = received or date.today()
         candidates = [p for p in paths if is_candidate(p)]
         self.todo = iter(candidates[min(HEAD_FILES, len(candidates) // 4):])  # the head: parsed by the caller
@@ -638,7 +661,7 @@ class _Ahead:
             paths = [p for p in (next(self.todo, None) for _ in range(CHUNK_FILES)) if p is not None]
             if not paths:
                 return
-            jobs = [(p, folder_unit(self.inbox, p.resolve(), self.units, self.config)[0]) for p in paths]
+            jobs = [(p, folder_unit(self.inbox, self.resolve(p), self.units, self.config)[0]) for p in paths]
             try:
                 future = self.pool.submit(_parse_chunk, jobs, self.received)
             except Exception:  # the pool broke (a worker died): the remaining files are parsed here
