@@ -321,7 +321,6 @@ class Ingestor:
         recorded before it are committed, and the error goes on."""
         opened = time.monotonic()
         self.resolve.forget()
-        self.ledger.begin()
         try:
             while len(self._recorded) < GROUP_FILES and time.monotonic() - opened < GROUP_SECONDS:
                 entry = next(files, None)
@@ -334,6 +333,12 @@ class Ingestor:
             return True
         finally:
             self._commit_group()
+
+    def _writing(self) -> None:
+        """The group's transaction, begun at its first write: until then (reading, hashing,
+        parsing the first file) other processes may still write to the ledger."""
+        if not self.ledger.in_transaction:
+            self.ledger.begin()
 
     def _commit_group(self) -> None:
         """Archive copies first, then the journal: both durable before any file leaves the inbox.
@@ -430,6 +435,7 @@ class Ingestor:
         if stream.known is not None and not stream.known.ok:  # parsed beforehand, rejected: nothing to merge
             return self._journal_rejected(journal, stream.known.unit, [*stream.known.findings, *notes]), None
         year, at = received.year, now_iso()
+        self._writing()
         try:
             with self.ledger.savepoint():
                 record = self.ledger.record_file(**journal, unit=stream.unit, verdict="accepted", added=[],
@@ -467,6 +473,7 @@ class Ingestor:
         return record, written
 
     def _journal_rejected(self, journal: dict, unit: str | None, findings: list[Finding]) -> FileRecord:
+        self._writing()
         with self.ledger.savepoint():
             return self.ledger.record_file(**journal, unit=unit, verdict="rejected", added=[], updated=[],
                                            findings=[f.as_dict() for f in findings])
@@ -494,6 +501,7 @@ class Ingestor:
             + ("（该文件当时已被退回）" if first.verdict == "rejected" else ""),
             "如需更新，请修改后重新报送" if first.verdict == "accepted" else "请按退回回执修改后重新报送",
         )
+        self._writing()
         with self.ledger.savepoint():
             record = self.ledger.record_file(
                 sha256=sha, name=path.name, source_path=source_path, unit=first.unit or unit, received_on=received,

@@ -277,6 +277,8 @@ class Ledger:
 
     # -- schema ---------------------------------------------------------------------------
     def _migrate(self) -> None:
+        if self._migrated():
+            return  # the usual case: opened without taking the write lock (an ingest may hold it)
         with self.transaction():
             self.conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
             done = {r[0] for r in self.conn.execute("SELECT name FROM migrations")}
@@ -287,6 +289,13 @@ class Ledger:
                     if statement.strip():
                         self.conn.execute(statement)
                 self.conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, now_iso()))
+
+    def _migrated(self) -> bool:
+        try:
+            done = {r[0] for r in self.conn.execute("SELECT name FROM migrations")}
+        except sqlite3.OperationalError:  # a new database: no migrations table yet
+            return False
+        return all(name in done for name, _ in MIGRATIONS)
 
     @contextmanager
     def transaction(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
