@@ -229,6 +229,18 @@ class Item:
     original_deadline: date | None = None  # before any approved extension (延期)
 
 
+_ITEM_SETTERS = tuple(getattr(Item, name).__set__ for name in Item.__slots__)  # the slots' own setters
+
+
+def new_item(*fields) -> Item:
+    """`Item(*fields)`, all twenty given in order, without the frozen dataclass's __init__ (an
+    object.__setattr__ call per field): merge makes one per new row."""
+    item = object.__new__(Item)
+    for set_slot, value in zip(_ITEM_SETTERS, fields, strict=True):
+        set_slot(item, value)
+    return item
+
+
 # Item states as of a date (issue: working days and states). Traffic lights: green / yellow / red.
 STATE_ON_TRACK = "正常推进"  # green
 STATE_DUE_SOON = "临期"  # yellow

@@ -51,6 +51,19 @@ def test_new_rows_get_running_ids_of_the_year():
     assert p.reported == ("2026-0007", "2026-0008")
 
 
+def test_a_new_item_holds_every_field_of_its_row_where_the_ledger_expects_it():
+    r = row("问题一", co_units=("区审计局",), owner="李华", progress="已部署", status="已完成", remark="备注",
+            source="巡察", done_on=None)
+    (new,) = plan(sub(r), next_seq=3).added
+    assert new == Item(
+        id="2026-0003", unit="区财政局", co_units=("区审计局",), source="巡察", problem="问题一", measures="督促上缴",
+        deadline=date(2026, 12, 31), deadline_text="2026-12-31", ongoing=False, owner="李华", progress="已部署",
+        status="已完成", done_on=RECEIVED, remark="备注", created_on=RECEIVED, updated_at="2026-11-20T10:00:00",
+        closed_on=None, last_report_on=RECEIVED, lookback_on=None, original_deadline=None,
+    )
+    assert hash(new) == hash(replace(new))
+
+
 def test_row_with_id_updates_that_item_and_records_changes():
     p = plan(sub(row(item_id="2026-0001", progress="已上缴80%", status="推进中")), [item()])
     assert not p.added
