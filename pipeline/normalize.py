@@ -63,6 +63,8 @@ def clean_text(value) -> str:
 
 
 def is_blank(value) -> bool:
+    if value.__class__ is str:  # most cells: clean_text inlined
+        return not value.strip(TRIM)
     return value is None or value == "" or (isinstance(value, str) and not clean_text(value))
 
 
