@@ -29,7 +29,7 @@ from .header import (
     FIELD_LABELS, FIELD_NAMES, REQUIRED_FIELDS, Header, Layout, MetaValue, cell_name, is_data_sheet, layout,
     read_meta, top_header,
 )
-from .model import ERROR, WARNING, Cells, Finding, Row, Submission
+from .model import ERROR, WARNING, Cells, Finding, Row, Submission, new_row
 from .normalize import (
     TRIM,
     Deadline,
@@ -401,24 +401,24 @@ class _Parser:
         if done_on is not None and "status" in fields.present and status != model.STATUS_DONE:
             self._warning("date-without-done", cells["status"], "填写了完成日期，但完成情况不是 已完成", "已完成的事项请把完成情况填为 已完成")
 
-        return Row(
-            sheet=self.sheet,
-            row=r + 1,
-            item_id=item_id,
-            source=text[at["source"]] or None,
-            problem=text[at["problem"]],
-            measures=text[at["measures"]],
-            deadline=deadline.date,
-            deadline_text=text[at["deadline"]],
-            ongoing=deadline.ongoing,
-            lead_unit=self._lead_unit(text[at["lead_unit"]], cells),
-            co_units=self._co_units(text[at["co_units"]], cells),
-            owner=text[at["owner"]] or None,
-            progress=text[at["progress"]] or None,
-            status=status,
-            done_on=done_on,
-            remark=text[at["remark"]] or None,
-            cells=cells,
+        return new_row(  # Row's fields in order
+            self.sheet,
+            r + 1,
+            item_id,
+            text[at["source"]] or None,
+            text[at["problem"]],
+            text[at["measures"]],
+            deadline.date,
+            text[at["deadline"]],
+            deadline.ongoing,
+            self._lead_unit(text[at["lead_unit"]], cells),
+            self._co_units(text[at["co_units"]], cells),
+            text[at["owner"]] or None,
+            text[at["progress"]] or None,
+            status,
+            done_on,
+            text[at["remark"]] or None,
+            cells,
         )
 
     def _report_empty_cells(self, batch: list[tuple[int, list]], header: Header) -> None:
