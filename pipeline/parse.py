@@ -153,7 +153,7 @@ class _Parser:
         self.submitter = _Submitter()
         self.letters: dict[str, str] = {}
         self.empty_required: list[tuple[str, str, object]] = []  # (cell, field, value) of required cells read as blank
-        self.first_seen: dict[bytes, int] = {}  # problem key (digest) → the row it was first listed in
+        self.first_seen: dict[bytes | str, int] = {}  # problem key (or its digest) → the row it was first listed in
         self.leads: list[str] = []  # the rows' registered lead units, in order met, when only they can name the submitter
         self._rows: tuple[Sheet, Layout, date] | None = None  # what the rows pass reads, if any
         self._data = b""
@@ -499,11 +499,14 @@ class _Parser:
 
     def _check_duplicates(self, rows: list[Row]) -> None:
         first_seen = self.first_seen
+        # A streamed sheet's keys are kept as 128-bit digests: its rows are let go chunk by chunk,
+        # and 200,000 digests take far less than the keys. A sheet read whole holds its rows, keys
+        # included, so the keys themselves cost nothing more (and no digest is computed).
+        digests = self._rows[0].streamed
         for row in rows:
             if not row.key:
                 continue
-            # the key's 128-bit digest, not the key: a sheet of 200,000 rows keeps 200,000 of them
-            key = hashlib.blake2b(row.key.encode(), digest_size=16).digest()
+            key = hashlib.blake2b(row.key.encode(), digest_size=16).digest() if digests else row.key
             if key in first_seen:
                 self._error(
                     "duplicate-problem", row.cells["problem"],
