@@ -144,16 +144,16 @@ class _Scan:
 
 
 def _container_problem(data: bytes, name: str, limits: Limits, scan: _Scan | None = None) -> Finding | None:
-    """Refuse encrypted files and zip bombs before calamine unpacks anything."""
+    """Refuse encrypted files and zip bombs before calamine unpacks anything. A zip is known by
+    its central directory, at the end, as calamine finds it too: not by its first bytes, which
+    a damaged first member or bytes put in front change while calamine still reads the file."""
     if data.startswith(_OLE_MAGIC):
         return _encrypted(name) if _is_encrypted(data) else None
-    if not data.startswith(_ZIP_MAGIC):
-        return None
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        return unreadable_file(name, "文件不完整（可能还没有复制完或已损坏）")
+        return unreadable_file(name, "文件不完整（可能还没有复制完或已损坏）") if data.startswith(_ZIP_MAGIC) else None
     with archive:
         return _entries_problem(archive, entries, name, limits, scan or _Scan(), data)
 
@@ -329,13 +329,10 @@ def _member_problem(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, data: byte
     With `scan` (a worksheet), also notes a formula or an error cell."""
     small = _small_member(data, entry)
     with io.BytesIO(small) if small is not None else archive.open(entry) as member:
-        tail, first = b"", True
+        # Every member is searched, whatever its first bytes: calamine's XML reader reads a sheet
+        # with anything in front of its first tag (an image is searched for nothing, cheaply).
+        tail = b""
         while chunk := member.read(_CHUNK):
-            if first and not chunk.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-                while member.read(_CHUNK):  # not XML (an image): only its CRC matters
-                    pass
-                break
-            first = False
             text = tail + chunk
             cut = text.rfind(b"<")  # an unfinished tag waits for the next chunk
             cut = len(text) if cut < 0 or text.find(b">", cut) >= 0 else cut
