@@ -1,8 +1,10 @@
 """Same bytes, same Submission: dump what parsing gives every file of a corpus, to diff two trees.
 
-    PYTHONPATH=OLD-TREE python -m benchmarks.parse_equivalence old.txt [--inbox DIR] [--stream 60]
-    PYTHONPATH=NEW-TREE python -m benchmarks.parse_equivalence new.txt [--inbox DIR] [--stream 60]
+    PYTHONPATH=OLD-TREE python benchmarks/parse_equivalence.py old.txt [--inbox DIR] [--stream 60]
+    PYTHONPATH=NEW-TREE python benchmarks/parse_equivalence.py new.txt [--inbox DIR] [--stream 60]
     diff old.txt new.txt
+
+(By its path, not with -m: -m would put the current directory, and its `pipeline`, first.)
 
 Parses, with whatever `pipeline` is first on sys.path, and writes one block per file: `repr()`
 of the `Submission` (rows and findings, in order), each row's problem key, and the sizes of the
