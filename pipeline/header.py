@@ -174,7 +174,12 @@ def layout(header: Header, rows: Iterable[list]) -> Layout:
             footer_at = r
             footer = [(r, row), *islice(below, FOOTER_AREA - 1)]
             break
-        filled = any(c < len(row) and not is_blank(row[c]) for c in others)
+        width = len(row)
+        filled = False
+        for c in others:
+            if c < width and not is_blank(row[c]):
+                filled = True
+                break
         if numbering is not None and numbering < len(row) and not is_blank(row[numbering]):
             numbers_seen = True
             if only_numbers:
@@ -245,10 +250,13 @@ def is_footer(row: list) -> bool:
     """A signature or meta line below the data: 填表人：… 审核人：… 联系电话：… 填报日期：…"""
     for v in row:
         if not is_blank(v):
-            return isinstance(v, str) and bool(
-                _FOOTER.match(_SPACE.sub("", nfkc(v))) or _META.match(v.strip())
-            )
+            return isinstance(v, str) and _footer_text(v)
     return False
+
+
+@lru_cache(maxsize=4096)  # a row's first cell is mostly its 序号: the same few texts in every file
+def _footer_text(text: str) -> bool:
+    return bool(_FOOTER.match(_SPACE.sub("", nfkc(text))) or _META.match(text.strip()))
 
 
 def read_meta(rows: Iterable[tuple[int, list]]) -> dict[str, MetaValue]:

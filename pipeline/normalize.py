@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from rapidfuzz import fuzz, process
 
@@ -62,6 +63,8 @@ def clean_text(value) -> str:
 
 
 def is_blank(value) -> bool:
+    if value.__class__ is str:  # most cells: clean_text inlined
+        return not value.strip(TRIM)
     return value is None or value == "" or (isinstance(value, str) and not clean_text(value))
 
 
@@ -127,20 +130,26 @@ def parse_deadline(value, submitted_on: date) -> Deadline:
     means, and its year completes forms without one (12月15日前, 年底前).
     """
     if isinstance(value, str):
-        return _deadline_from_text(value, submitted_on)
+        form = _deadline_form(value)
+        return form if form.__class__ is Deadline else form(submitted_on)
     return Deadline(_date_from_cell(value, DEADLINE_HINT))
 
 
-@lru_cache(maxsize=4096)
-def _deadline_from_text(text: str, submitted_on: date) -> Deadline:
+_ONGOING_DEADLINE = Deadline(None, ongoing=True)
+
+
+# Cached on the text alone (deadlines repeat from file to file, the days they were submitted on
+# do not): the Deadline when the text names it by itself, else how to get it from the day.
+@lru_cache(maxsize=8192)
+def _deadline_form(text: str) -> Deadline | Callable[[date], Deadline]:
     s = squeeze(_TIME_SUFFIX.sub("", text.strip()))
     if s in _IMMEDIATE:
-        return Deadline(submitted_on)
+        return _on_the_day
     if s in _ONGOING:
-        return Deadline(None, ongoing=True)
+        return _ONGOING_DEADLINE
     s = _BEFORE.sub("", s)
     if s in _YEAR_END:
-        return Deadline(date(submitted_on.year, 12, 31))
+        return _year_end
     if m := _YEAR_END_OF.fullmatch(s):
         return Deadline(date(int(m[1]), 12, 31))
     if m := _YEAR_MONTH_END.fullmatch(s):
@@ -149,13 +158,29 @@ def _deadline_from_text(text: str, submitted_on: date) -> Deadline:
             raise Unreadable(DEADLINE_HINT)
         if m[1]:
             return Deadline(_month_end(int(m[1]), month))
-        return Deadline(_forward(lambda y: _month_end(y, month), submitted_on))
+        return partial(_month_end_ahead, month)
     if m := _MD.fullmatch(s):
-        _make_date(submitted_on.year, m[1], m[2], DEADLINE_HINT)  # 2月30日 is unreadable in any year
-        return Deadline(_forward(lambda y: _make_date(y, m[1], m[2], DEADLINE_HINT), submitted_on))
+        return partial(_day_ahead, m[1], m[2])
     if re.fullmatch(r"(\d{4})年(\d{1,2})月", s):
         raise Unreadable("只写到月份无法确定时限，请写明日期，如 2026年12月31日 或 2026年12月底")
     return Deadline(_date_from_text(s, DEADLINE_HINT))
+
+
+def _on_the_day(submitted_on: date) -> Deadline:
+    return Deadline(submitted_on)
+
+
+def _year_end(submitted_on: date) -> Deadline:
+    return Deadline(date(submitted_on.year, 12, 31))
+
+
+def _month_end_ahead(month: int, submitted_on: date) -> Deadline:
+    return Deadline(_forward(lambda y: _month_end(y, month), submitted_on))
+
+
+def _day_ahead(month: str, day: str, submitted_on: date) -> Deadline:
+    _make_date(submitted_on.year, month, day, DEADLINE_HINT)  # 2月30日 is unreadable in any year
+    return Deadline(_forward(lambda y: _make_date(y, month, day, DEADLINE_HINT), submitted_on))
 
 
 # A deadline written without a year is taken in the first year that puts it no more than this
@@ -184,8 +209,13 @@ def parse_date(value) -> date | None:
     if is_blank(value):
         return None
     if isinstance(value, str):
-        return _date_from_text(squeeze(_TIME_SUFFIX.sub("", value.strip())), DATE_HINT)
+        return _date_of_text(value)
     return _date_from_cell(value, DATE_HINT)
+
+
+@lru_cache(maxsize=4096)  # written dates repeat from row to row and file to file
+def _date_of_text(text: str) -> date:
+    return _date_from_text(squeeze(_TIME_SUFFIX.sub("", text.strip())), DATE_HINT)
 
 
 def _date_from_cell(value, hint: str) -> date:
@@ -275,6 +305,22 @@ class UnitDirectory:
         self._office = {squeeze(label) for label in (config.office_name, *config.office_aliases)}
         self._groups = {key: phrase for phrase in config.groups for key in (phrase, squeeze(phrase))}
         self._labels = list(self._units)
+        self.co_units = lru_cache(maxsize=8192)(self._co_units)  # co-unit lists repeat from row to row
+
+    def _co_units(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """配合责任单位 text → (what it names: registered units, group phrases and, as written,
+        the parts that are neither, in order and once each; those unknown parts, in order, as
+        often as they occur)."""
+        names: list[str] = []
+        unknown: list[str] = []
+        for part in split_units(text):
+            name = self.group(part) or self.resolve(part)
+            if name is None:
+                unknown.append(part)
+                name = part
+            if name not in names:
+                names.append(name)
+        return tuple(names), tuple(unknown)
 
     def resolve(self, name: str) -> str | None:
         """Canonical name of a registered unit written by name or alias, else None."""

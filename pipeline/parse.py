@@ -29,7 +29,7 @@ from .header import (
     FIELD_LABELS, FIELD_NAMES, REQUIRED_FIELDS, Header, Layout, MetaValue, cell_name, is_data_sheet, layout,
     read_meta, top_header,
 )
-from .model import ERROR, WARNING, Cells, Finding, Row, Submission
+from .model import ERROR, WARNING, Cells, Finding, Row, Submission, new_row
 from .normalize import (
     TRIM,
     Deadline,
@@ -153,7 +153,7 @@ class _Parser:
         self.submitter = _Submitter()
         self.letters: dict[str, str] = {}
         self.empty_required: list[tuple[str, str, object]] = []  # (cell, field, value) of required cells read as blank
-        self.first_seen: dict[bytes, int] = {}  # problem key (digest) → the row it was first listed in
+        self.first_seen: dict[bytes | str, int] = {}  # problem key (or its digest) → the row it was first listed in
         self.leads: list[str] = []  # the rows' registered lead units, in order met, when only they can name the submitter
         self._rows: tuple[Sheet, Layout, date] | None = None  # what the rows pass reads, if any
         self._data = b""
@@ -214,6 +214,7 @@ class _Parser:
         header = table.header
         size = CHUNK_ROWS if sheet.streamed else max(len(table.data_rows), 1)
         fill = _MergedDown(sheet.merged, header.row) or None
+        fields = _Fields(header.columns)
         wanted = iter(table.data_rows)
         next_row = next(wanted, None)
         batch: list[tuple[int, list]] = []
@@ -226,14 +227,15 @@ class _Parser:
                 batch.append((r, raw))
                 next_row = next(wanted, None)
                 if len(batch) == size:
-                    yield self._checked(batch, header, submitted_on)
+                    yield self._checked(batch, header, fields, submitted_on)
                     batch = []
         if batch:
-            yield self._checked(batch, header, submitted_on)
+            yield self._checked(batch, header, fields, submitted_on)
         self._settle_submitter()
 
-    def _checked(self, batch: list[tuple[int, list]], header: Header, submitted_on: date) -> tuple[Row, ...]:
-        rows = [self._row(raw, r, header, submitted_on) for r, raw in batch]
+    def _checked(self, batch: list[tuple[int, list]], header: Header, fields: _Fields,
+                 submitted_on: date) -> tuple[Row, ...]:
+        rows = [self._row(raw, r, fields, submitted_on) for r, raw in batch]
         self._report_empty_cells(batch, header)
         self._check_duplicates(rows)
         self._check_lead_units(rows)
@@ -361,57 +363,62 @@ class _Parser:
 
     # ------------------------------------------------------------ one row
 
-    def _row(self, raw: list, r: int, header: Header, submitted_on: date) -> Row:
+    def _row(self, raw: list, r: int, fields: _Fields, submitted_on: date) -> Row:
         width = len(raw)
-        values = {f: (raw[c] if c < width else "") for f, c in header.columns.items()}
+        values = [raw[c] if c < width else "" for c in fields.columns]
+        values.append("")  # the value of every field the sheet has no column for
+        text = [v.strip(TRIM) if v.__class__ is str else clean_text(v) for v in values]  # clean_text, inlined
+        at = fields.at
         cells = Cells(self.letters, r + 1)
-        text = {f: v.strip(TRIM) if v.__class__ is str else clean_text(v) for f, v in values.items()}  # clean_text, inlined
 
-        for f in REQUIRED_FIELDS:
-            if f in header.columns and not text[f]:
-                self.empty_required.append((cells[f], f, values[f]))
+        for f, i in fields.required:
+            if not text[i]:
+                self.empty_required.append((cells[f], f, values[i]))
 
         item_id = None
-        if text.get("item_id"):
-            item_id = parse_item_id(text["item_id"])
+        if item_text := text[at["item_id"]]:
+            item_id = parse_item_id(item_text)
             if item_id is None:
                 self._error(
-                    "bad-item-id", cells["item_id"], f"编号 “{text['item_id']}” 不是台账编号（如 2026-0001）",
+                    "bad-item-id", cells["item_id"], f"编号 “{item_text}” 不是台账编号（如 2026-0001）",
                     "首次报送请留空；再次报送请照抄回执中的编号",
                 )
 
-        deadline = Deadline(None)
-        if text.get("deadline"):
+        deadline = _NO_DEADLINE
+        i = at["deadline"]
+        if text[i]:
             try:
-                deadline = parse_deadline(values["deadline"], submitted_on)
+                deadline = parse_deadline(values[i], submitted_on)
             except Unreadable as e:
-                self._error("bad-deadline", cells["deadline"], f"整改时限 “{text['deadline']}” 不是有效日期", e.hint)
+                self._error("bad-deadline", cells["deadline"], f"整改时限 “{text[i]}” 不是有效日期", e.hint)
 
-        status = self._parse_or_report(parse_status, values, text, cells, "status", "unknown-status", "无法识别")
-        done_on = self._parse_or_report(parse_date, values, text, cells, "done_on", "bad-date", "不是有效日期")
-        if status == model.STATUS_DONE and done_on is None and "done_on" in cells and not text["done_on"]:
+        i = at["status"]
+        status = self._parse_or_report(parse_status, values[i], text[i], cells, "status", "unknown-status", "无法识别")
+        i = at["done_on"]
+        done_on = self._parse_or_report(parse_date, values[i], text[i], cells, "done_on", "bad-date", "不是有效日期")
+        if status == model.STATUS_DONE and done_on is None and "done_on" in fields.present and not text[i]:
             self._warning("done-without-date", cells["done_on"], "完成情况为 已完成，但未填写完成日期", "请填写完成日期")
-        if done_on is not None and "status" in cells and status != model.STATUS_DONE:
+        if done_on is not None and "status" in fields.present and status != model.STATUS_DONE:
             self._warning("date-without-done", cells["status"], "填写了完成日期，但完成情况不是 已完成", "已完成的事项请把完成情况填为 已完成")
 
-        return Row(
-            sheet=self.sheet,
-            row=r + 1,
-            item_id=item_id,
-            source=text.get("source") or None,
-            problem=text.get("problem", ""),
-            measures=text.get("measures", ""),
-            deadline=deadline.date,
-            deadline_text=text.get("deadline", ""),
-            ongoing=deadline.ongoing,
-            lead_unit=self._lead_unit(text.get("lead_unit", ""), cells.get("lead_unit")),
-            co_units=self._co_units(text.get("co_units", ""), cells.get("co_units")),
-            owner=text.get("owner") or None,
-            progress=text.get("progress") or None,
-            status=status,
-            done_on=done_on,
-            remark=text.get("remark") or None,
-            cells=cells,
+        return new_row(  # Row's fields in order
+            self.sheet,
+            r + 1,
+            item_id,
+            text[at["source"]] or None,
+            text[at["problem"]],
+            text[at["measures"]],
+            deadline.date,
+            text[at["deadline"]],
+            deadline.ongoing,
+            self._lead_unit(text[at["lead_unit"]], cells),
+            self._co_units(text[at["co_units"]], cells),
+            text[at["owner"]] or None,
+            text[at["progress"]] or None,
+            status,
+            done_on,
+            text[at["remark"]] or None,
+            cells,
         )
 
     def _report_empty_cells(self, batch: list[tuple[int, list]], header: Header) -> None:
@@ -450,16 +457,16 @@ class _Parser:
             else:
                 self._error("empty-required", cell, f"{FIELD_NAMES[f]} 未填写", f"每个事项都要填写{FIELD_NAMES[f]}")
 
-    def _parse_or_report(self, parse, values, text, cells, field: str, code: str, complaint: str):
-        if not text.get(field):
+    def _parse_or_report(self, parse, value, text: str, cells: Cells, field: str, code: str, complaint: str):
+        if not text:
             return None
         try:
-            return parse(values[field])
+            return parse(value)
         except Unreadable as e:
-            self._error(code, cells[field], f"{FIELD_NAMES[field]} “{text[field]}” {complaint}", e.hint)
+            self._error(code, cells[field], f"{FIELD_NAMES[field]} “{text}” {complaint}", e.hint)
             return None
 
-    def _lead_unit(self, text: str, cell: str | None) -> str:
+    def _lead_unit(self, text: str, cells: Cells) -> str:
         """Canonical lead unit; unresolved text is kept as written (and reported)."""
         if not text:
             return ""
@@ -473,19 +480,16 @@ class _Parser:
             hint = "牵头责任单位应是一个具体单位，泛指的单位请填入配合责任单位"
         else:
             hint = self._did_you_mean(text)
-        self._error("unknown-unit", cell, f"牵头责任单位 “{text}” 不是已登记的单位", hint)
+        self._error("unknown-unit", cells["lead_unit"], f"牵头责任单位 “{text}” 不是已登记的单位", hint)
         return text
 
-    def _co_units(self, text: str, cell: str | None) -> tuple[str, ...]:
-        names: list[str] = []
-        for part in split_units(text):
-            name = self.units.group(part) or self.units.resolve(part)
-            if name is None:
-                self._error("unknown-unit", cell, f"配合责任单位 “{part}” 不是已登记的单位", self._did_you_mean(part))
-                name = part
-            if name not in names:
-                names.append(name)
-        return tuple(names)
+    def _co_units(self, text: str, cells: Cells) -> tuple[str, ...]:
+        if not text:
+            return ()
+        names, unknown = self.units.co_units(text)
+        for part in unknown:
+            self._error("unknown-unit", cells["co_units"], f"配合责任单位 “{part}” 不是已登记的单位", self._did_you_mean(part))
+        return names
 
     def _did_you_mean(self, name: str) -> str:
         suggestions = self.units.suggest(name)
@@ -495,11 +499,14 @@ class _Parser:
 
     def _check_duplicates(self, rows: list[Row]) -> None:
         first_seen = self.first_seen
+        # A streamed sheet's keys are kept as 128-bit digests: its rows are let go chunk by chunk,
+        # and 200,000 digests take far less than the keys. A sheet read whole holds its rows, keys
+        # included, so the keys themselves cost nothing more (and no digest is computed).
+        digests = self._rows[0].streamed
         for row in rows:
             if not row.key:
                 continue
-            # the key's 128-bit digest, not the key: a sheet of 200,000 rows keeps 200,000 of them
-            key = hashlib.blake2b(row.key.encode(), digest_size=16).digest()
+            key = hashlib.blake2b(row.key.encode(), digest_size=16).digest() if digests else row.key
             if key in first_seen:
                 self._error(
                     "duplicate-problem", row.cells["problem"],
@@ -521,6 +528,22 @@ class _Parser:
         where = f"{self.sheet}!{cell}" if cell else self.sheet
         self.findings.append(Finding(code, severity, self.sheet, cell, f"{where}：{message}", hint))
 
+
+
+_NO_DEADLINE = Deadline(None)
+
+
+class _Fields:
+    """Where a sheet's rows hold each field, decided once per sheet: `_row` lists a row's values
+    in the header's column order, then one '' more; `at[field]` is the field's place in that list
+    (the last, '', for a field the sheet has no column for)."""
+
+    def __init__(self, columns: dict[str, int]):
+        self.columns = tuple(columns.values())
+        place = {f: i for i, f in enumerate(columns)}
+        self.at = {f: place.get(f, len(place)) for f in FIELD_LABELS}
+        self.required = tuple((f, place[f]) for f in REQUIRED_FIELDS if f in place)
+        self.present = frozenset(place)
 
 
 class _Findings:

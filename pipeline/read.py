@@ -13,6 +13,7 @@ import io
 import logging
 import posixpath
 import re
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -143,22 +144,22 @@ class _Scan:
 
 
 def _container_problem(data: bytes, name: str, limits: Limits, scan: _Scan | None = None) -> Finding | None:
-    """Refuse encrypted files and zip bombs before calamine unpacks anything."""
+    """Refuse encrypted files and zip bombs before calamine unpacks anything. A zip is known by
+    its central directory, at the end, as calamine finds it too: not by its first bytes, which
+    a damaged first member or bytes put in front change while calamine still reads the file."""
     if data.startswith(_OLE_MAGIC):
         return _encrypted(name) if _is_encrypted(data) else None
-    if not data.startswith(_ZIP_MAGIC):
-        return None
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        return unreadable_file(name, "文件不完整（可能还没有复制完或已损坏）")
+        return unreadable_file(name, "文件不完整（可能还没有复制完或已损坏）") if data.startswith(_ZIP_MAGIC) else None
     with archive:
-        return _entries_problem(archive, entries, name, limits, scan or _Scan())
+        return _entries_problem(archive, entries, name, limits, scan or _Scan(), data)
 
 
 def _entries_problem(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], name: str, limits: Limits,
-                     scan: _Scan) -> Finding | None:
+                     scan: _Scan, data: bytes) -> Finding | None:
     unpacked = sum(e.file_size for e in entries)
     packed = sum(e.compress_size for e in entries)
     if unpacked > limits.max_uncompressed_mb * _MB or unpacked > limits.max_compression_ratio * max(packed, 1):
@@ -167,7 +168,7 @@ def _entries_problem(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], n
             f"{name}：文件解压后达 {unpacked / _MB:.0f} MB（压缩比 {unpacked / max(packed, 1):.0f} 倍），超出安全上限",
             "请只保留三单表的内容，另存为新文件后再报送",
         )
-    return _xml_problem(archive, entries, name, limits, scan)
+    return _xml_problem(archive, entries, name, limits, scan, data)
 
 
 # -- what the zip members really hold, before calamine allocates anything --------------------
@@ -258,15 +259,27 @@ _ANY_CELL = _cell_pattern(rb"<(?:[A-Za-z_][\w.-]*:)?c")
 _PREFIXED = re.compile(rb":c(?=[\s/>])")
 
 
+# Before that, one search: is every cell written <c r="A1"> … <c r="Z99999"> (a column of one
+# letter, a row of at most five digits, no prefixed cell)? Then the box A1:Z99999 is the bound,
+# with no cell placed one by one. Used only while the box fits in `max_sheet_cells`.
+_OUTSIDE_BOX = re.compile(rb'<c(?=[\s/>])(?! r="[A-Z]\d{1,5}")')
+_BOX_ROWS, _BOX_COLS = 99_999, 26
+
+
 class _Bound:
     """An upper bound of `_Extent`'s rows and columns for xlsx members."""
 
-    def __init__(self):
+    def __init__(self, limits: Limits):
         self.rows = self.cols = 0
         self.needs_exact = False  # a cell the bound cannot place: the member needs `_Extent`
+        self._box = _BOX_ROWS * _BOX_COLS <= limits.max_sheet_cells
 
     def feed(self, text: bytes, cut: int) -> None:
-        cells = set((_ANY_CELL if _PREFIXED.search(text, 0, cut) else _PLAIN_CELL).findall(text, 0, cut))
+        prefixed = _PREFIXED.search(text, 0, cut)
+        if self._box and not prefixed and not _OUTSIDE_BOX.search(text, 0, cut):
+            self.rows, self.cols = max(self.rows, _BOX_ROWS), max(self.cols, _BOX_COLS)
+            return
+        cells = set((_ANY_CELL if prefixed else _PLAIN_CELL).findall(text, 0, cut))
         if (b"", b"") in cells:
             self.needs_exact = True
         elif cells:
@@ -278,11 +291,16 @@ class _Bound:
 
 
 def _xml_problem(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], name: str, limits: Limits,
-                 scan: _Scan) -> Finding | None:
+                 scan: _Scan, data: bytes) -> Finding | None:
     """Read every member once, streaming: refuse DTDs (XML bombs: Excel and WPS never write
     one) and sheets whose extent would not fit in memory. Reading to the end also checks each
     member's CRC, so a member larger than its header says is caught here too. On the way,
-    `scan` learns whether a worksheet holds a formula or an error cell."""
+    `scan` learns whether a worksheet holds a formula or an error cell.
+
+    Members calamine never parses (docProps, the theme) are inflated and searched all the same:
+    a damaged one makes the file unreadable-file, as a damaged sheet does, and a DTD anywhere
+    refuses the file. Small members are inflated at once (`_small_member`): ≈ 14 µs each, so
+    skipping them would save ≈ 0.07 s on 600 files and change the verdict on damaged ones."""
     try:
         names = {e.filename for e in entries}
         ods = "content.xml" in names and "xl/workbook.xml" not in names
@@ -290,10 +308,11 @@ def _xml_problem(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], name:
             worksheet = not ods and _is_worksheet(entry.filename)
             if worksheet:
                 scan.largest_sheet = max(scan.largest_sheet, entry.file_size)
-            problem = _member_problem(archive, entry, _Extent(ods) if ods else _Bound(), limits, name,
+            problem = _member_problem(archive, entry, data, _Extent(ods) if ods else _Bound(limits), limits, name,
                                       scan if worksheet else None)
             if problem is _NEEDS_EXACT:  # over the limit by the bound, or an unusual cell: count
-                problem = _member_problem(archive, entry, _Extent(ods), limits, name, scan if worksheet else None)
+                problem = _member_problem(archive, entry, data, _Extent(ods), limits, name,
+                                          scan if worksheet else None)
             if problem:
                 return problem
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError):
@@ -304,18 +323,16 @@ def _xml_problem(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], name:
 _NEEDS_EXACT = object()
 
 
-def _member_problem(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, extent: _Extent | _Bound,
+def _member_problem(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, data: bytes, extent: _Extent | _Bound,
                     limits: Limits, name: str, scan: _Scan | None = None):
     """One member, streamed: a finding, None, or `_NEEDS_EXACT` when a `_Bound` cannot decide.
     With `scan` (a worksheet), also notes a formula or an error cell."""
-    with archive.open(entry) as member:
-        tail, first = b"", True
+    small = _small_member(data, entry)
+    with io.BytesIO(small) if small is not None else archive.open(entry) as member:
+        # Every member is searched, whatever its first bytes: calamine's XML reader reads a sheet
+        # with anything in front of its first tag (an image is searched for nothing, cheaply).
+        tail = b""
         while chunk := member.read(_CHUNK):
-            if first and not chunk.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-                while member.read(_CHUNK):  # not XML (an image): only its CRC matters
-                    pass
-                break
-            first = False
             text = tail + chunk
             cut = text.rfind(b"<")  # an unfinished tag waits for the next chunk
             cut = len(text) if cut < 0 or text.find(b">", cut) >= 0 else cut
@@ -330,6 +347,45 @@ def _member_problem(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, extent: _E
             if extent.cells() > limits.max_sheet_cells:
                 return _NEEDS_EXACT if isinstance(extent, _Bound) else _sheet_too_large(name, entry.filename, extent)
     return None
+
+
+_LOCAL_HEADER = struct.Struct("<4s2xH18xHH")  # signature, flags, name length, extra length
+_UNSUPPORTED_FLAGS = 0x1 | 0x20 | 0x40  # encrypted, patched data, strong encryption: zipfile decides
+
+
+def _small_member(data: bytes, entry: zipfile.ZipInfo) -> bytes | None:
+    """A member smaller than one `_CHUNK`, inflated at once from the file's bytes — what
+    `archive.open(entry).read(_CHUNK)` gives, without zipfile's layers of file objects. Only when
+    every check zipfile makes passes here too: the local header's signature and name, the
+    compressed data within the file, a deflate stream that ends, the declared size and CRC-32.
+    Anything else (None) goes through zipfile, which then fails or reads it as it always did."""
+    if (entry.file_size >= _CHUNK or entry.compress_size > _CHUNK or entry.flag_bits & _UNSUPPORTED_FLAGS
+            or entry.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)):
+        return None
+    at = entry.header_offset
+    try:
+        signature, flags, name_length, extra_length = _LOCAL_HEADER.unpack_from(data, at)
+        name = data[at + 30:at + 30 + name_length].decode("utf-8" if flags & 0x800 else "cp437")
+    except (struct.error, UnicodeDecodeError):
+        return None
+    start = at + 30 + name_length + extra_length
+    end = start + entry.compress_size
+    limit = getattr(entry, "_end_offset", None)  # newer zipfile refuses members that overlap the next
+    if signature != b"PK\x03\x04" or name != entry.orig_filename or end > len(data) or (limit is not None and end > limit):
+        return None
+    if entry.compress_type == zipfile.ZIP_STORED:
+        text = data[start:end] if entry.compress_size == entry.file_size else None
+    else:
+        inflate = zlib.decompressobj(-15)
+        try:
+            text = inflate.decompress(data[start:end], _CHUNK)
+        except zlib.error:
+            return None
+        if not inflate.eof:
+            return None
+    if text is None or len(text) != entry.file_size or zlib.crc32(text) != entry.CRC:
+        return None
+    return text
 
 
 def _xml_bomb(name: str) -> Finding:

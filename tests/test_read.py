@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from builders import HEADER, csv_bytes, data_row, encrypted_xlsx_bytes, xls_bytes, xlsx_bytes
 
+import hostile
 from pipeline.config import Limits
 from pipeline.read import read_workbook
 
@@ -154,3 +155,15 @@ def test_the_formula_and_error_cell_search_is_the_pattern_search():
     for _ in range(3000):
         text = b"".join(rnd.choices(pieces, k=rnd.randint(0, 5)))
         assert _holds_formula_or_error(text) == bool(pattern.search(text)), text
+
+
+@pytest.mark.parametrize("disguise", [
+    lambda data: bytes([data[0] ^ 1]) + data[1:],  # the first member's header damaged: no zip magic in front
+    lambda data: b"junk" * 100 + data,  # bytes put in front of the zip
+    lambda data: hostile._patch(data, "xl/worksheets/sheet1.xml", lambda xml: b"garbage" + xml),  # a sheet not starting with a tag
+])
+def test_a_disguised_sheet_bomb_is_still_scanned(disguise):
+    """calamine reads each of these as the sparse sheet bomb (and aborts the process asking for
+    512 GB), so the safety scan must look at them too."""
+    findings = read_workbook(disguise(hostile.sparse_sheet_bomb().data), "a.xlsx", LIMITS)[1]
+    assert [f.code for f in findings] in (["sheet-too-large"], ["unreadable-file"])
