@@ -24,6 +24,7 @@ import os
 import sys
 import time
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import chain
 from datetime import date
@@ -673,7 +674,8 @@ class _Ahead:
             try:
                 future = self.pool.submit(_parse_chunk, jobs, self.received)
             except Exception:  # the pool broke (a worker died): the remaining files are parsed here
-                log.warning("后台解析进程不可用，改为逐个解析", exc_info=True)
+                if not self.broken:
+                    log.warning("后台解析进程不可用，改为逐个解析", exc_info=True)
                 self.broken = True
                 return
             self.window.update((p, (future, n)) for n, p in enumerate(paths))
@@ -688,7 +690,12 @@ class _Ahead:
         def result() -> Parsed | None:
             try:
                 return future.result()[index] if future else None
-            except Exception:  # a worker died or could not send its result: parsed here instead
+            except BrokenProcessPool:  # a worker died: every file still in the window fails alike
+                if not self.broken:
+                    log.warning("后台解析进程意外退出，其余文件改为逐个解析", exc_info=True)
+                self.broken = True
+                return None
+            except Exception:  # a worker could not send its result: parsed here instead
                 log.warning("后台解析 %s 失败，改为直接解析", path, exc_info=True)
                 return None
 

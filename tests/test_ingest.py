@@ -449,6 +449,25 @@ def test_a_copy_staged_from_bytes_that_changed_since_is_dropped_and_the_new_byte
     assert [p.read_bytes() for p in workspace.archive.rglob("*") if p.is_file()] == [new]
 
 
+def _dying_worker(*args):  # a parse worker that dies as it starts (module level: workers import it)
+    os._exit(1)
+
+
+def test_a_pool_whose_workers_die_is_said_once_and_every_file_is_parsed_here(tmp_path, monkeypatch, caplog):
+    from pipeline import ingest
+
+    monkeypatch.setattr(ingest, "_start_worker", _dying_worker)
+    ws = _workspace_at(tmp_path / "ws")
+    count = ingest.PARALLEL_MIN_FILES + 12
+    for k in range(count):
+        drop(ws, f"f{k:02d}.xlsx", xlsx_bytes(submission_rows(data_row(1, problem=f"问题{k}：验收不及时"))))
+    with caplog.at_level("WARNING", logger="sancha.ingest"):
+        results = ingest.ingest_paths(ws, ingest.waiting_files(ws), date(2026, 11, 20), workers=1)
+    assert [r.verdict for r in results] == ["accepted"] * count
+    assert len([r for r in caplog.records if "后台解析" in r.getMessage()]) == 1
+    assert not list(ingest.staging_folder(ws).glob("*"))
+
+
 def test_the_workspace_option_goes_before_or_after_the_command(workspace, capsys):
     from pipeline.cli import main
 
