@@ -151,7 +151,7 @@ def _deadline_form(text: str) -> Deadline | Callable[[date], Deadline]:
     if s in _YEAR_END:
         return _year_end
     if m := _YEAR_END_OF.fullmatch(s):
-        return Deadline(date(int(m[1]), 12, 31))
+        return Deadline(_make_date(m[1], 12, 31, DEADLINE_HINT))  # 0000年底: no such year
     if m := _YEAR_MONTH_END.fullmatch(s):
         month = int(m[2])
         if not 1 <= month <= 12:
@@ -201,6 +201,8 @@ def _forward(make, submitted_on: date) -> date:
 
 
 def _month_end(year: int, month: int) -> date:
+    if not 1 <= year <= 9999:
+        raise Unreadable(DEADLINE_HINT)  # 0000年12月底
     return date(year, month, calendar.monthrange(year, month)[1])
 
 

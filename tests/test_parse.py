@@ -252,6 +252,12 @@ def test_empty_required():
     ]
 
 
+@pytest.mark.parametrize("deadline", ["0000年底", "0000年12月底", "0000年12月31日"])
+def test_a_deadline_in_year_zero_is_a_bad_deadline_of_its_cell_not_an_unreadable_file(deadline):
+    sub = parse_rows(submission_rows(data_row(deadline=deadline)))
+    assert found(sub) == [("bad-deadline", "Sheet1", "F4")]
+
+
 def test_bad_deadline_names_cell_and_value():
     sub = parse_rows(submission_rows(data_row(deadline="2026.13.01")))
     assert found(sub) == [("bad-deadline", "Sheet1", "F4")]
