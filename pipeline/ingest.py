@@ -646,6 +646,9 @@ CHUNK_FILES = 4  # files per task sent to a worker: fewer messages, results stil
 HEAD_FILES = 24
 
 
+STAGING_MIN_WORKERS = 2
+
+
 class _Ahead:
     """Worker processes parse the next few files while the caller merges, writes and answers
     the current one; a bounded window, so results do not pile up in memory."""
@@ -660,7 +663,11 @@ class _Ahead:
         self.chunks = 0  # chunks in the window with a file not taken yet
         self.depth = 2 * workers + 1
         self.broken = False
-        self.staging = staging_folder(ws)
+        # Archive copies are written by the side with time to spare. With one worker (two cores)
+        # the worker is the busier side: the ingesting process writes them (measured: staging
+        # them in the worker is no faster there). With more workers the ingesting process is the
+        # floor, so the workers stage them and it only renames each into place.
+        self.staging = staging_folder(ws) if workers >= STAGING_MIN_WORKERS else None
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(),
                                         initializer=_start_worker, initargs=(ws.config, self.staging))
         self._fill()

@@ -412,14 +412,14 @@ def test_a_file_that_changed_after_a_worker_parsed_it_is_parsed_again(workspace)
 
 
 def test_workers_stage_archive_copies_that_end_up_exactly_where_serial_ingest_puts_them(tmp_path):
-    from pipeline.ingest import PARALLEL_MIN_FILES, ingest_paths, staging_folder, waiting_files
+    from pipeline.ingest import PARALLEL_MIN_FILES, STAGING_MIN_WORKERS, ingest_paths, staging_folder, waiting_files
 
     files = {f"f{k:02d}.xlsx": xlsx_bytes(submission_rows(data_row(1, problem=f"问题{k}：验收不及时")))
              for k in range(PARALLEL_MIN_FILES + 2)}
     files["again.xlsx"] = files["f03.xlsx"]  # a duplicate: no archive copy of its own
     files["bad.xlsx"] = xlsx_bytes(submission_rows(data_row(1, deadline="2026.13.01")))  # rejected: archived
     archives = []
-    for workers in (0, 1):
+    for workers in (0, 1, STAGING_MIN_WORKERS):
         ws = _workspace_at(tmp_path / f"ws{workers}")
         for k, (name, data) in enumerate(files.items()):
             os.utime(drop(ws, name, data), (1_700_000_000 + k, 1_700_000_000 + k))
@@ -427,7 +427,8 @@ def test_workers_stage_archive_copies_that_end_up_exactly_where_serial_ingest_pu
         archives.append(sorted((p.relative_to(ws.archive).as_posix(), hashlib.sha256(p.read_bytes()).hexdigest())
                                for p in ws.archive.rglob("*") if p.is_file()))
         assert not list(staging_folder(ws).glob("*"))
-    assert archives[0] == archives[1]
+        assert staging_folder(ws).is_dir() == (workers >= STAGING_MIN_WORKERS)  # the workers staged copies
+    assert archives[0] == archives[1] == archives[2]
     assert len(archives[0]) == len(files) - 1 and not any("again" in name for name, _ in archives[0])
 
 
