@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def in_folder(path: Path, create: Callable[[], T]) -> T:
+    """`create()`, which makes `path`; when `path`'s folder does not exist (yet, or any more), the
+    folder is made and `create` tried once more. No check beforehand: the folder is there nearly
+    always."""
+    try:
+        return create()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return create()
 
 
 def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> Path:
@@ -16,11 +30,7 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> Path:
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        try:
-            _write(tmp, data)
-        except FileNotFoundError:  # the folder is new (or was removed meanwhile)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _write(tmp, data)
+        in_folder(tmp, lambda: _write(tmp, data))
         os.replace(tmp, path)
     except OSError:
         try:

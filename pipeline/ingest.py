@@ -35,6 +35,7 @@ from filelock import FileLock
 
 from . import receipts
 from .config import Config
+from .files import in_folder, write_atomic
 from .merge import MergePlan, Merger
 from .model import Finding, Submission
 from .normalize import UnitDirectory
@@ -187,13 +188,7 @@ def _archive(ws: Workspace, data: bytes, sha: str, name: str, received: date,
 def _adopt(staged: Path, dest: Path) -> bool:
     """Rename a staged copy into place; False when it cannot be (gone: written again instead)."""
     try:
-        try:
-            os.replace(staged, dest)
-        except FileNotFoundError:
-            if not staged.exists():
-                return False
-            dest.parent.mkdir(parents=True, exist_ok=True)  # the month's folder, once a month
-            os.replace(staged, dest)
+        in_folder(dest, lambda: os.replace(staged, dest))  # the month's folder, once a month
         return True
     except OSError:
         _discard(staged)
@@ -209,18 +204,10 @@ def _discard(staged: Path | None) -> None:
 
 
 def _keep_copy(dest: Path, data: bytes, sha: str) -> None:
-    """`dest` holds exactly `data` afterwards (written through a .part file and renamed)."""
+    """`dest` holds exactly `data` afterwards (written through a temporary file and renamed)."""
     if dest.exists() and dest.stat().st_size == len(data) and hashlib.sha256(dest.read_bytes()).hexdigest() == sha:
         return  # content-addressed: the same bytes, from an earlier run
-    tmp = dest.with_name(dest.name + ".part")
-    try:
-        fh = open(tmp, "wb")
-    except FileNotFoundError:  # the month's folder, once a month
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(tmp, "wb")
-    with fh:
-        fh.write(data)
-    os.replace(tmp, dest)
+    write_atomic(dest, data)
 
 
 def _fsync(path: Path) -> None:
@@ -617,11 +604,7 @@ def _stage(data: bytes, sha: str) -> Path | None:
     _staged_count += 1
     staged = _worker_staging / f"{sha[:16]}.{os.getpid()}.{_staged_count}"
     try:
-        try:
-            staged.write_bytes(data)
-        except FileNotFoundError:
-            staged.parent.mkdir(parents=True, exist_ok=True)
-            staged.write_bytes(data)
+        in_folder(staged, lambda: staged.write_bytes(data))
     except OSError:
         _discard(staged)
         return None
