@@ -232,6 +232,61 @@ def test_a_recorded_file_whose_archive_copy_was_lost_is_archived_again_before_it
     assert con.execute("SELECT verdict, state FROM files").fetchall() == [("accepted", "done")]
 
 
+def _while_answering(monkeypatch, action):
+    """Run `action` once, after the file is journalled and before it leaves the inbox."""
+    real = receipts.write_receipt
+    done = []
+
+    def write_receipt(*a, **k):
+        if not done:
+            done.append(action())
+        return real(*a, **k)
+
+    monkeypatch.setattr(receipts, "write_receipt", write_receipt)
+
+
+@pytest.mark.parametrize("how", ["saved again", "copied over in place"])
+def test_a_file_put_under_the_same_name_while_it_is_answered_stays_for_the_next_run(workspace, cli, monkeypatch, how):
+    # Nothing is lost: a unit that saves its corrected file again (a new file renamed over the
+    # name, as Excel and WPS save) or copies it over the old one in place, just as the old one is
+    # being answered, must not see the new one removed unread with the old.
+    first = xlsx_bytes(submission_rows(data_row(1)))
+    second = xlsx_bytes(submission_rows(data_row(1), data_row(2, problem="问题2：新增的整改问题")))
+    path = drop(workspace, "区财政局_三单.xlsx", first)
+
+    def put_second():
+        if how == "saved again":
+            tmp = path.with_name("~tmp_save.xlsx")
+            tmp.write_bytes(second)
+            os.replace(tmp, path)
+        else:
+            with open(path, "r+b") as fh:
+                fh.truncate(0)
+                fh.write(second)
+
+    _while_answering(monkeypatch, put_second)
+    (f,) = cli.json("ingest", "--json", "--as-of", "2026-11-20")["files"]
+    assert f["accepted"] and f["added"] == ["2026-0001"]
+    assert path.read_bytes() == second  # still waiting
+    monkeypatch.undo()
+    (f,) = cli.json("ingest", "--json", "--as-of", "2026-11-20")["files"]
+    assert f["accepted"] and not f["duplicate"] and f["added"] == ["2026-0002"]
+    assert not list(workspace.inbox.iterdir())
+    archived = sorted(p.read_bytes() for p in workspace.archive.rglob("*.xlsx"))
+    assert archived == sorted([first, second])
+    con = sqlite3.connect(workspace.db_path)
+    assert con.execute("SELECT verdict, state FROM files ORDER BY id").fetchall() == [("accepted", "done")] * 2
+
+
+def test_a_file_only_touched_while_it_is_answered_still_leaves_the_inbox(workspace, cli, monkeypatch):
+    # The same bytes with a new modification time (a backup tool, a sync client) are the file read.
+    path = drop(workspace, "区财政局_三单.xlsx", xlsx_bytes(submission_rows(data_row(1))))
+    _while_answering(monkeypatch, lambda: os.utime(path, (1_700_000_000, 1_700_000_000)))
+    (f,) = cli.json("ingest", "--json", "--as-of", "2026-11-20")["files"]
+    assert f["accepted"]
+    assert not list(workspace.inbox.iterdir())
+
+
 def test_a_batch_larger_than_one_group_answers_every_file_once(workspace, cli, monkeypatch):
     from pipeline import ingest
 
