@@ -459,8 +459,10 @@ class Ingestor:
                                                           (r.lead_unit for r in chunk),
                                                           keys=[(r.lead_unit, r.key) for r in chunk if not r.item_id])
                     added = merger.add(chunk, touched)
-                    self.ledger.insert_items((i, merger.added_keys[i.id]) for i in added)
-                    self.ledger.add_history((i.id, at, "add", None, None, None, record.id, None) for i in added)
+                    if added:
+                        since = self.ledger.last_item_rowid()
+                        self.ledger.insert_items((i, merger.added_keys[i.id]) for i in added)
+                        self.ledger.add_history_since(since, at, record.id)
                     if written is not None:
                         written.update((i.id, i) for i in added)
                         written = written if len(written) <= _RECEIPT_ITEMS_KEPT else None

@@ -432,6 +432,16 @@ class Ledger:
         sql = f"INSERT INTO items ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
         self.conn.executemany(sql, (item_values(i) + split_id(i.id) + (key,) for i, key in items))
 
+    def last_item_rowid(self) -> int:
+        """Where the next items inserted begin (rowids only grow): for `add_history_since`."""
+        return self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM items").fetchone()[0]
+
+    def add_history_since(self, rowid: int, at: str, file_id: int) -> None:
+        """The 'add' history entry of every item inserted after `rowid`, in the order inserted —
+        made by SQLite from the rows just stored, not bound value by value from Python."""
+        self.conn.execute("INSERT INTO history (item_id, at, action, file_id) "
+                          "SELECT id, ?, 'add', ? FROM items WHERE rowid > ? ORDER BY rowid", (at, file_id, rowid))
+
     def replace_items(self, items: Iterable[tuple[Item, str]]) -> None:
         """Write the new state of existing items; inside a transaction."""
         cols = ITEM_COLUMNS[1:] + ("problem_key",)
