@@ -2,8 +2,8 @@
 
     read bytes → hash → (recovery | duplicate | parse → merge) → archive → the file's own
     transaction, all or nothing (items + history + journal row 'recorded') → [the group's
-    durable commit] → receipt → remove from inbox (if its name still holds the file read) →
-    journal 'done'
+    durable commit] → receipt → remove from inbox (if its name still holds the bytes answered)
+    → journal 'done'
 
 Files are taken in groups (up to GROUP_FILES, or GROUP_SECONDS): one SQLite transaction per
 group, inside it one savepoint per file (SQLite's nested transaction: a file that fails is
@@ -113,35 +113,14 @@ class FileResult:
         }
 
 
-class _Seen(NamedTuple):
-    """Which file was read: its inode and, as it was then, its size and modification time. The
-    same name may hold another file by the time it is answered (saved again, copied over)."""
-
-    dev: int
-    ino: int
-    size: int
-    mtime_ns: int
-
-    @classmethod
-    def of(cls, st: os.stat_result) -> "_Seen":
-        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def _read_seen(path: Path) -> tuple[bytes, _Seen]:
-    """The file's bytes, and which file they were read from (OSError as `read_bytes`)."""
-    with open(path, "rb") as fh:
-        data = fh.read()
-        return data, _Seen.of(os.fstat(fh.fileno()))
-
-
-def _read_if_holds(path: Path, sha256: str) -> tuple[bytes, _Seen] | tuple[None, None]:
+def _read_if_holds(path: Path, sha256: str) -> bytes | None:
     """The bytes under `path` if they are still the journalled ones; a new file under the same
     name must stay."""
     try:
-        data, seen = _read_seen(path)
+        data = path.read_bytes()
     except OSError:
-        return None, None
-    return (data, seen) if hashlib.sha256(data).hexdigest() == sha256 else (None, None)
+        return None
+    return data if hashlib.sha256(data).hexdigest() == sha256 else None
 
 
 def _relative(root: Path, real: Path) -> str:
@@ -273,7 +252,6 @@ class _Recorded(NamedTuple):
     path: Path | None  # where it lies; None when it is gone or holds other bytes now
     started: float
     items: dict | None  # the items just written, for the receipt (else read back)
-    seen: _Seen | None = None  # the file read under `path`: only it leaves the inbox
 
 
 # Files answered together: their journal rows and archive copies are made durable by one
@@ -372,8 +350,8 @@ class Ingestor:
         with self.lock:
             for record in self.ledger.files(state="recorded"):
                 source = self.ws.root / record.source_path
-                data, seen = _read_if_holds(source, record.sha256)
-                self._recorded.append(_Recorded(record, source if data is not None else None, 0.0, None, seen))
+                data = _read_if_holds(source, record.sha256)
+                self._recorded.append(_Recorded(record, source if data is not None else None, 0.0, None))
                 self._keep_archived(record, data)
             if self._recorded:  # their journal rows may not be durable yet (an older run's, another process's)
                 copies, self._copies = self._copies, []
@@ -387,7 +365,7 @@ class Ingestor:
         there is nothing to answer (the file is gone or cannot be read yet)."""
         started = time.perf_counter()
         try:
-            data, seen = _read_seen(path)
+            data = path.read_bytes()
         except OSError as e:
             parsed = ahead() if ahead else None
             _discard(parsed.staged if parsed else None)
@@ -408,13 +386,13 @@ class Ingestor:
         if pending:  # recorded by a run that crashed before answering it
             _discard(staged)
             self._keep_archived(pending, data)
-            self._recorded.append(_Recorded(pending, path, started, None, seen))
+            self._recorded.append(_Recorded(pending, path, started, None))
             return True
 
         first = self.ledger.first_with_hash(sha)
         if first:
             _discard(staged)
-            self._record_duplicate(first, path, sha, source_path, unit, received, started, seen)
+            self._record_duplicate(first, path, sha, source_path, unit, received, started)
             return True
 
         archive, copy = _archive(self.ws, data, sha, path.name, received, staged)
@@ -431,7 +409,7 @@ class Ingestor:
             ))
         record, written = self._journal(stream, notes, sha=sha, name=path.name, source_path=source_path,
                                         received=received, archive=archive)
-        self._recorded.append(_Recorded(record, path, started, written, seen))
+        self._recorded.append(_Recorded(record, path, started, written))
         return True
 
     def _journal(self, stream: SubmissionStream, notes: list[Finding], *, sha: str, name: str, source_path: str,
@@ -507,7 +485,7 @@ class Ingestor:
         ))
 
     def _record_duplicate(self, first: FileRecord, path: Path, sha: str, source_path: str, unit: str | None,
-                          received: date, started: float, seen: _Seen) -> None:
+                          received: date, started: float) -> None:
         note = Finding(
             "duplicate-file", "warning", None, None,
             f"{path.name} 与 {first.received_on:%Y年%m月%d日} 收到的 {first.name} 内容完全相同，本次未作任何改动"
@@ -521,7 +499,7 @@ class Ingestor:
                 verdict="duplicate", duplicate_of=first.id, archive_path=first.archive_path, added=[], updated=[],
                 findings=[note.as_dict()],
             )
-        self._recorded.append(_Recorded(record, path, started, None, seen))
+        self._recorded.append(_Recorded(record, path, started, None))
 
     def _keep_archived(self, record: FileRecord, data: bytes | None) -> None:
         """A journal row may have reached the disk before its archive copy did (a power cut
@@ -569,20 +547,14 @@ class Ingestor:
 
 
 def _leave_inbox(path: Path, entry: _Recorded) -> None:
-    """The answered file leaves the inbox — only if it is still the one read. A file put under the
-    same name meanwhile (saved again, copied over) is a new submission: it stays for the next run."""
-    try:
-        now = _Seen.of(os.stat(path))
-    except FileNotFoundError:
-        return  # gone already (another process, the unit itself)
-    except OSError as e:
-        log.warning("无法检查 %s：%s；文件留在收件箱", path, e)
-        return
-    if now != entry.seen:
-        data, _ = _read_if_holds(path, entry.record.sha256)
-        if data is None:
+    """The answered file leaves the inbox — only if its name still holds the bytes answered. A
+    file put under the same name meanwhile (saved again, copied over, even at the same size and
+    within the same timestamp tick) is a new submission: it stays for the next run. The bytes
+    are read again for that: from the cache, ≈ 30 µs for an ordinary file."""
+    if _read_if_holds(path, entry.record.sha256) is None:
+        if path.exists():
             log.info("%s 在处理期间被替换为新内容，留在收件箱待下次处理", path)
-            return
+        return  # gone already (another process, the unit itself) or holding something else
     try:
         path.unlink()
     except FileNotFoundError:

@@ -278,6 +278,28 @@ def test_a_file_put_under_the_same_name_while_it_is_answered_stays_for_the_next_
     assert con.execute("SELECT verdict, state FROM files ORDER BY id").fetchall() == [("accepted", "done")] * 2
 
 
+def test_a_file_rewritten_in_place_at_the_same_size_and_time_while_it_is_answered_stays(workspace, cli, monkeypatch):
+    # Size, inode and modification time all unchanged: only the bytes tell it is another file.
+    first = xlsx_bytes(submission_rows(data_row(1)))
+    second = first[:-30] + bytes(b ^ 0xFF for b in first[-30:-22]) + first[-22:]  # as long, other bytes
+    path = drop(workspace, "区财政局_三单.xlsx", first)
+    st = os.stat(path)
+
+    def rewrite():
+        with open(path, "r+b") as fh:
+            fh.write(second)
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+    _while_answering(monkeypatch, rewrite)
+    (f,) = cli.json("ingest", "--json", "--as-of", "2026-11-20")["files"]
+    assert f["accepted"]
+    assert path.read_bytes() == second and os.stat(path).st_mtime_ns == st.st_mtime_ns
+    monkeypatch.undo()
+    (f,) = cli.json("ingest", "--json", "--as-of", "2026-11-20")["files"]
+    assert not f["duplicate"]  # answered as the new file it is
+    assert not list(workspace.inbox.iterdir())
+
+
 def test_a_file_only_touched_while_it_is_answered_still_leaves_the_inbox(workspace, cli, monkeypatch):
     # The same bytes with a new modification time (a backup tool, a sync client) are the file read.
     path = drop(workspace, "区财政局_三单.xlsx", xlsx_bytes(submission_rows(data_row(1))))
