@@ -66,7 +66,7 @@ def fresh_copy(root: Path, dest: Path) -> Path:
     return dest
 
 
-def _settle() -> None:
+def settle() -> None:
     """The fresh copy written out before timing: its 9 MB would otherwise be flushed by the
     kernel's writeback threads during sancha's run, on the same two cores, which the raw read
     and the pandas loop (they only read) never pay."""
@@ -192,7 +192,7 @@ def run_speed(args) -> dict:
             times["pandas"]["wall"].append(t.wall)
             times["pandas"]["cpu"].append(t.cpu)
         run = fresh_copy(root, args.workdir / "run")
-        _settle()
+        settle()
         with Timer() as t:
             info = sancha_ingest(run, generate.DEFAULT_AS_OF, args.workers)
         times["sancha"]["wall"].append(t.wall)
@@ -235,7 +235,7 @@ def _child_big(ws_src: str, dest: str) -> None:
 
     base = psutil.Process().memory_info().rss
     run = fresh_copy(Path(ws_src), Path(dest))
-    _settle()
+    settle()
     with Timer() as t, PeakRSS() as peak:
         info = sancha_ingest(run, generate.DEFAULT_AS_OF)
     shutil.rmtree(run)

@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from . import generate
-from .ingest import DEFAULT_WORKDIR, PeakRSS, Timer, _settle, fresh_copy
+from .ingest import DEFAULT_WORKDIR, PeakRSS, Timer, settle, fresh_copy
 
 AS_OF = date(2026, 11, 27)  # a Friday
 
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     for k in range(args.repeat):
         run = fresh_copy(root, args.workdir / "run-weekly")
-        _settle()
+        settle()
         out = subprocess.run([sys.executable, "-m", "benchmarks.weekly", "--_child", str(run)],
                              check=True, stdout=subprocess.PIPE, text=True)
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))

@@ -534,7 +534,7 @@ class Ingestor:
         record, path, started = entry.record, entry.path, entry.started
         receipt = receipts.write_receipt(self.ws, self.ledger, record, entry.items)
         if path is not None and _in_inbox(self.inbox, self.resolve(path)):
-            _leave_inbox(path, entry)
+            _leave_inbox(path, record.sha256)
         result = FileResult(
             path=record.source_path, name=record.name, unit=record.unit, verdict=record.verdict,
             added=record.added, updated=record.updated,
@@ -546,12 +546,12 @@ class Ingestor:
         return result
 
 
-def _leave_inbox(path: Path, entry: _Recorded) -> None:
+def _leave_inbox(path: Path, sha256: str) -> None:
     """The answered file leaves the inbox — only if its name still holds the bytes answered. A
     file put under the same name meanwhile (saved again, copied over, even at the same size and
     within the same timestamp tick) is a new submission: it stays for the next run. The bytes
     are read again for that: from the cache, ≈ 30 µs for an ordinary file."""
-    if _read_if_holds(path, entry.record.sha256) is None:
+    if _read_if_holds(path, sha256) is None:
         if path.exists():
             log.info("%s 在处理期间被替换为新内容，留在收件箱待下次处理", path)
         return  # gone already (another process, the unit itself) or holding something else
