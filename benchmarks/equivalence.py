@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="read every sheet whole, a huge one too (to diff the streamed reading against)")
     args = ap.parse_args(argv)
     if args.whole:
-        from pipeline import read
+        from pipeline.intake import read
 
         read.STREAM_MIN_BYTES = float("inf")
     root = pristine(args.workdir, args.units, args.files, args.rows, args.seed, big_rows=args.big_rows)

@@ -10,7 +10,7 @@ Each repeat measures, in turn (so background load hits all three alike):
   (a) raw read  — python-calamine, every cell of every sheet of every file (the floor);
   (b) pandas    — `pandas.read_excel(path, sheet_name=None, engine="openpyxl")` per file, what an
                   office script would do (every sheet, like the two others);
-  (c) sancha    — `pipeline.ingest.ingest_inbox` on a fresh copy of the workspace: hashing,
+  (c) sancha    — `pipeline.ledger.ingest.ingest_inbox` on a fresh copy of the workspace: hashing,
                   reading, checking, merging into the ledger, archive, receipts, inbox cleanup.
 Times are wall clock and CPU seconds (of all processes: sancha's parse workers count); medians over the repeats; targets: sancha ≤ 3×
 raw read and ≤ 1/4 of the pandas loop. Generated workspaces are cached under --workdir.
@@ -148,7 +148,7 @@ def pandas_loop(files: list[Path]) -> int:
 
 
 def sancha_ingest(ws_root: Path, as_of: date, workers: int | None = None) -> dict:
-    from pipeline.ingest import ingest_paths, waiting_files
+    from pipeline.ledger.ingest import ingest_paths, waiting_files
     from pipeline.workspace import Workspace
 
     ws = Workspace(ws_root)
@@ -175,8 +175,9 @@ def run_speed(args) -> dict:
     root = pristine(args.workdir, args.units, args.files, args.rows, args.seed)
     files = inbox_files(root)
     import pandas  # noqa: F401 - import cost is not part of the loop
-    import pipeline.ingest  # noqa: F401
     import python_calamine  # noqa: F401
+
+    import pipeline.ledger.ingest  # noqa: F401
 
     times: dict[str, dict[str, list[float]]] = {k: {"wall": [], "cpu": []} for k in ("raw", "pandas", "sancha")}
     info = {}
@@ -231,7 +232,7 @@ def _child_big(ws_src: str, dest: str) -> None:
     """Runs in a subprocess: ingest the big workspace, print JSON with peak RSS."""
     import psutil
 
-    import pipeline.ingest  # noqa: F401
+    import pipeline.ledger.ingest  # noqa: F401
 
     base = psutil.Process().memory_info().rss
     run = fresh_copy(Path(ws_src), Path(dest))
@@ -272,7 +273,7 @@ def run_profile(args) -> None:
 
     root = pristine(args.workdir, args.units, args.files, args.rows, args.seed)
     run = fresh_copy(root, args.workdir / "run-profile")
-    import pipeline.ingest  # noqa: F401
+    import pipeline.ledger.ingest  # noqa: F401
 
     profiler = Profiler(interval=0.001)
     profiler.start()

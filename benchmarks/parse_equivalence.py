@@ -154,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     import pipeline
-    from pipeline import parse, read, xlsx_stream
     from pipeline.config import parse_config
+    from pipeline.intake import parse, read, xlsx_stream
     from pipeline.workspace import Workspace
     sys.path.insert(0, str(REPO / "tests"))
     from builders import make_config

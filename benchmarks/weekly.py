@@ -3,8 +3,8 @@
     python -m benchmarks.weekly                    # build the ledger (cached), run `sancha weekly` 3 times
     python -m benchmarks.weekly --units 60 --items 3000 --repeat 1
 
-The ledger is built directly through `pipeline.store.Ledger.insert_items` (not by ingesting
-thousands of files). Each run is `pipeline.weekly.run_weekly` in a fresh subprocess, on a fresh
+The ledger is built directly through `pipeline.ledger.ledger.Ledger.insert_items` (not by ingesting
+thousands of files). Each run is `pipeline.service.weekly.run_weekly` in a fresh subprocess, on a fresh
 copy of the workspace, with a progress bar: total time, documents per second, peak memory of the
 batch process, of its largest worker and of all of them together (sampled every 50 ms). Target: under 60 s on a 2-core machine.
 """
@@ -23,16 +23,23 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from . import generate
-from .ingest import DEFAULT_WORKDIR, PeakRSS, Timer, settle, fresh_copy
+from .ingest import DEFAULT_WORKDIR, PeakRSS, Timer, fresh_copy, settle
 
 AS_OF = date(2026, 11, 27)  # a Friday
 
 
 def _items(units: list[generate.GenUnit], n: int, overdue_share: float, seed: int):
     """n ledger items spread over the units; `overdue_share` of the units have overdue items."""
-    from pipeline.model import STATUS_DONE, STATUS_IN_PROGRESS, STATUS_NEEDS_HELP, STATUS_NOT_STARTED, STATUS_ONGOING, Item
-    from pipeline.normalize import problem_key
-    from pipeline.store import format_id
+    from pipeline.intake.normalize import problem_key
+    from pipeline.ledger.ledger import format_id
+    from pipeline.model import (
+        STATUS_DONE,
+        STATUS_IN_PROGRESS,
+        STATUS_NEEDS_HELP,
+        STATUS_NOT_STARTED,
+        STATUS_ONGOING,
+        Item,
+    )
 
     rng = random.Random(f"weekly-{seed}")
     late_units = set(rng.sample(range(len(units)), round(len(units) * overdue_share)))
@@ -85,8 +92,8 @@ def _items(units: list[generate.GenUnit], n: int, overdue_share: float, seed: in
 
 def build(workdir: Path, units: int, items: int, overdue_share: float, seed: int) -> Path:
     """The city-scale workspace (config, templates, ledger), built once and then reused."""
-    from pipeline.documents.templates import write_default_templates
-    from pipeline.store import Ledger
+    from pipeline.ledger.ledger import Ledger
+    from pipeline.output.documents.templates import write_default_templates
     from pipeline.workspace import Workspace
 
     root = workdir / f"weekly-{units}u-{items}i-s{seed}"
@@ -119,7 +126,7 @@ def _child(ws_root: str) -> None:
     from rich.console import Console
     from rich.progress import Progress
 
-    from pipeline.weekly import run_weekly
+    from pipeline.service.weekly import run_weekly
     from pipeline.workspace import Workspace
 
     with Timer() as t, PeakRSS() as peak, Progress(console=Console(stderr=True), transient=True) as progress:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from .config import Config, ConfigError, parse_config
+from pipeline.config import Config, ConfigError, parse_config
 
 CONFIG_NAME = "sancha.toml"
 

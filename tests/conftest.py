@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from builders import CONFIG_TOML
+
 from pipeline.cli import main
 from pipeline.workspace import Workspace
 

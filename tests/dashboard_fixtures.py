@@ -5,10 +5,10 @@ from datetime import date
 from html.parser import HTMLParser
 
 from pipeline.config import Config, Unit
-from pipeline.dashboard import dashboard_context
+from pipeline.deadlines.states import compute_states
+from pipeline.deadlines.workdays import WorkCalendar
 from pipeline.model import STATUS_DONE, STATUS_IN_PROGRESS, STATUS_ONGOING, Item
-from pipeline.states import compute_states
-from pipeline.workdays import WorkCalendar
+from pipeline.output.dashboard import dashboard_context
 
 D = date
 AS_OF = D(2026, 11, 30)  # a Monday

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import date
 
 from pipeline.config import parse_config
-from pipeline.states import unit_summary
+from pipeline.deadlines.states import unit_summary
 from pipeline.model import (
     STATE_CLOSED,
     STATE_DONE,

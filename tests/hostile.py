@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from builders import HEADER, csv_bytes, data_row, encrypted_xlsx_bytes, submission_rows, xls_bytes, xlsx_bytes
-from pipeline.header import cell_name
-from pipeline.xlsx_text import xlsx_safe
+
+from pipeline.intake.header import cell_name
+from pipeline.output.xlsx_text import xlsx_safe
 
 # Text that every writer must carry verbatim (Word drops only what XML 1.0 cannot hold).
 TRICKY_PROBLEM = "A&B<二期> \"引号\" '单引号' 😀🏗️ 工地\t围挡\x0b破损\x01"

@@ -4,8 +4,8 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.cli.states import shorten
+from pipeline.ledger.ledger import Ledger
 from pipeline.model import STATUS_DONE, STATUS_IN_PROGRESS, Item
-from pipeline.store import Ledger
 
 TOML = """
 [office]

@@ -3,12 +3,23 @@
 import re
 from datetime import date
 
-from dashboard_fixtures import AS_OF, CONFIG, HOSTILE, HOSTILE_SOURCE, ITEMS, TREND, context, item, parse_html, row_cells
+from dashboard_fixtures import (
+    AS_OF,
+    CONFIG,
+    HOSTILE,
+    HOSTILE_SOURCE,
+    ITEMS,
+    TREND,
+    context,
+    item,
+    parse_html,
+    row_cells,
+)
 
 from pipeline.cli import main
-from pipeline.dashboard import DASHBOARD_NAME, rebuilt_trend, render_dashboard, write_dashboard
-from pipeline.store import Ledger
-from pipeline.workdays import WorkCalendar
+from pipeline.deadlines.workdays import WorkCalendar
+from pipeline.ledger.ledger import Ledger
+from pipeline.output.dashboard import DASHBOARD_NAME, rebuilt_trend, render_dashboard, write_dashboard
 from pipeline.workspace import Workspace
 
 D = date
@@ -224,7 +235,7 @@ def test_write_dashboard_reads_the_ledger_and_its_snapshots(tmp_path):
 
 
 def test_weeks_without_a_snapshot_are_rebuilt_from_item_history():
-    from pipeline.history import Change
+    from pipeline.ledger.history import Change
 
     done = item("2026-0009", "区财政局", "督查", date(2026, 12, 31), status="已完成",
                 created_on=date(2026, 11, 2), done_on=date(2026, 11, 20))

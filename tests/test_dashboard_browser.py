@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 from dashboard_fixtures import HOSTILE_SOURCE, context, parse_html, row_cells
 
-from pipeline.dashboard import render_dashboard
+from pipeline.output.dashboard import render_dashboard
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 TIMEOUT = 60  # seconds per Chromium run; one run takes about one second

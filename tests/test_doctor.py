@@ -11,11 +11,12 @@ import time
 from datetime import date
 
 import pytest
+from builders import CONFIG_TOML, data_row, submission_rows, xlsx_bytes
 from docx import Document
 
-from builders import CONFIG_TOML, data_row, submission_rows, xlsx_bytes
-from pipeline import doctor, receipts
-from pipeline.ingest import ingest_inbox
+from pipeline.ledger.ingest import ingest_inbox
+from pipeline.output import receipts
+from pipeline.service import doctor
 from pipeline.workspace import Workspace
 
 SPRING = date(2026, 5, 11)  # 2026 is in chinesecalendar; next year is not due yet
@@ -57,7 +58,7 @@ def test_units_that_would_share_an_outbox_folder(tmp_path):
 
 
 def test_templates_missing_broken_or_with_unknown_fields(healthy):
-    from pipeline.documents.templates import CIRCULAR, NOTICE, REPORT
+    from pipeline.output.documents.templates import CIRCULAR, NOTICE, REPORT
 
     (healthy.templates / CIRCULAR).unlink()
     (healthy.templates / NOTICE).write_bytes(b"not a docx")

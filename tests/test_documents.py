@@ -8,12 +8,12 @@ from datetime import date
 
 import jinja2
 import pytest
+from docfixtures import AS_OF, FORMULA, NASTY, config, ledger, with_problem
 from docx import Document
 
-from docfixtures import AS_OF, FORMULA, NASTY, config, ledger, with_problem
-from pipeline.documents import contexts, render
-from pipeline.documents.templates import CIRCULAR, NOTICE, REPORT, build_template
-from pipeline.states import unit_summary
+from pipeline.deadlines.states import unit_summary
+from pipeline.output.documents import contexts, render
+from pipeline.output.documents.templates import CIRCULAR, NOTICE, REPORT, build_template
 
 
 def text_of(data: bytes) -> tuple[list[str], list[list[str]]]:

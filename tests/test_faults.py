@@ -18,12 +18,12 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 import hostile
+import pytest
 from builders import CONFIG_TOML, data_row, submission_rows, xlsx_bytes
+
 from pipeline.cli import main
-from pipeline.store import Ledger
+from pipeline.ledger.ledger import Ledger
 from pipeline.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[1]

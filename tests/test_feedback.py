@@ -6,14 +6,14 @@ import io
 from datetime import date
 
 import openpyxl
-
 from builders import data_row, submission_rows, xlsx_bytes
 from docfixtures import AS_OF, FORMULA, NASTY, config, ledger, with_problem
-from pipeline.documents.feedback_xlsx import FORM_SHEET, HEADERS, feedback_workbook, open_items
-from pipeline.documents.templates import write_default_templates
+
+from pipeline.intake.parse import parse_submission
+from pipeline.ledger.ledger import Ledger
 from pipeline.model import STATUSES
-from pipeline.parse import parse_submission
-from pipeline.store import Ledger
+from pipeline.output.documents.feedback_xlsx import FORM_SHEET, HEADERS, feedback_workbook, open_items
+from pipeline.output.documents.templates import write_default_templates
 
 
 def form_for(unit: str) -> bytes:

@@ -3,8 +3,8 @@ from datetime import date
 from builders import FIELDS, data_row, sample_bytes, submission_rows
 
 from pipeline.config import Limits
-from pipeline.header import cell_name, find_header, header_text, is_footer, read_meta
-from pipeline.read import Sheet, read_workbook
+from pipeline.intake.header import cell_name, find_header, header_text, is_footer, read_meta
+from pipeline.intake.read import Sheet, read_workbook
 
 GROUPED = [
     ["菱湖街道重大决策部署落实“三查三单”清单"],

@@ -3,8 +3,9 @@
 from datetime import date
 
 from builders import data_row, submission_rows, xlsx_bytes
-from pipeline.history import items_as_of
-from pipeline.store import Ledger
+
+from pipeline.ledger.history import items_as_of
+from pipeline.ledger.ledger import Ledger
 
 
 def test_items_as_of_undo_later_changes_and_hide_later_items(workspace, cli):

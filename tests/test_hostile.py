@@ -15,14 +15,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import hostile
 import openpyxl
 import pytest
+from builders import data_row, make_config, submission_rows, xlsx_bytes
 from docx import Document
 from python_calamine import CalamineWorkbook
 
-import hostile
-from builders import data_row, make_config, submission_rows, xlsx_bytes
-from pipeline.store import Ledger
+from pipeline.ledger.ledger import Ledger
 from pipeline.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 from builders import data_row, sample_bytes, submission_rows, xlsx_bytes
-from pipeline import receipts
-from pipeline.store import Ledger
+
+from pipeline.ledger.ledger import Ledger
+from pipeline.output import receipts
 
 JSON_FILE_KEYS = {"path", "unit", "accepted", "duplicate", "added", "updated", "issues"}
 JSON_ISSUE_KEYS = {"code", "severity", "sheet", "cell", "message", "hint"}
@@ -193,7 +193,7 @@ def test_crash_after_commit_is_finished_once_on_the_next_run(workspace, cli, mon
 
     monkeypatch.setattr(receipts, "write_receipt", crash)
     with pytest.raises(SystemExit):
-        from pipeline.ingest import ingest_inbox
+        from pipeline.ledger.ingest import ingest_inbox
 
         ingest_inbox(workspace)
     assert list(workspace.inbox.iterdir())  # the file is still there, journalled as 'recorded'
@@ -219,7 +219,7 @@ def test_a_recorded_file_whose_archive_copy_was_lost_is_archived_again_before_it
 
     monkeypatch.setattr(receipts, "write_receipt", crash)
     with pytest.raises(SystemExit):
-        from pipeline.ingest import ingest_inbox
+        from pipeline.ledger.ingest import ingest_inbox
 
         ingest_inbox(workspace)
     monkeypatch.undo()
@@ -310,7 +310,7 @@ def test_a_file_only_touched_while_it_is_answered_still_leaves_the_inbox(workspa
 
 
 def test_a_batch_larger_than_one_group_answers_every_file_once(workspace, cli, monkeypatch):
-    from pipeline import ingest
+    from pipeline.ledger import ingest
 
     monkeypatch.setattr(ingest, "GROUP_FILES", 3)  # 8 files: groups of 3, 3 and 2
     files = [xlsx_bytes(submission_rows(data_row(1, problem=f"问题{n}：采购验收不及时"))) for n in range(8)]
@@ -334,7 +334,7 @@ def test_a_file_failing_inside_a_group_is_rolled_back_alone_and_the_files_before
         workspace, cli, monkeypatch):
     import errno
 
-    from pipeline import ingest
+    from pipeline.ledger import ingest
 
     files = [xlsx_bytes(submission_rows(data_row(1, problem=f"问题{n}：采购验收不及时"),
                                         data_row(2, problem=f"问题{n}：台账不全"))) for n in range(4)]
@@ -424,7 +424,7 @@ def test_usage_errors_from_the_command_line_parser_exit_2_without_a_traceback(cl
 
 
 def test_an_unexpected_error_is_one_line_and_the_traceback_goes_to_the_log(workspace, cli, monkeypatch):
-    from pipeline import export
+    from pipeline.output import export
 
     def boom(*a, **k):
         raise RuntimeError("意外")
@@ -438,6 +438,7 @@ def test_an_unexpected_error_is_one_line_and_the_traceback_goes_to_the_log(works
 
 def _workspace_at(root: Path):
     from builders import CONFIG_TOML
+
     from pipeline.workspace import Workspace
 
     ws = Workspace(root)
@@ -454,7 +455,7 @@ def _outcome(ws, results) -> list:
 
 
 def test_parsing_ahead_in_worker_processes_gives_the_serial_outcome(tmp_path):
-    from pipeline.ingest import PARALLEL_MIN_FILES, ingest_inbox, ingest_paths, waiting_files
+    from pipeline.ledger.ingest import PARALLEL_MIN_FILES, ingest_inbox, ingest_paths, waiting_files
 
     files = {f"区财政局_{k:02d}.xlsx": xlsx_bytes(submission_rows(data_row(1, problem=f"问题{k}：验收不及时"), data_row(2)))
              for k in range(PARALLEL_MIN_FILES + 4)}
@@ -475,8 +476,8 @@ def test_parsing_ahead_in_worker_processes_gives_the_serial_outcome(tmp_path):
 
 
 def test_a_file_that_changed_after_a_worker_parsed_it_is_parsed_again(workspace):
-    from pipeline.ingest import Ingestor, Parsed
-    from pipeline.parse import parse_submission
+    from pipeline.intake.parse import parse_submission
+    from pipeline.ledger.ingest import Ingestor, Parsed
 
     day = date(2026, 11, 20)
     old = xlsx_bytes(submission_rows(data_row(1, problem="旧的问题")))
@@ -489,7 +490,13 @@ def test_a_file_that_changed_after_a_worker_parsed_it_is_parsed_again(workspace)
 
 
 def test_workers_stage_archive_copies_that_end_up_exactly_where_serial_ingest_puts_them(tmp_path):
-    from pipeline.ingest import PARALLEL_MIN_FILES, STAGING_MIN_WORKERS, ingest_paths, staging_folder, waiting_files
+    from pipeline.ledger.ingest import (
+        PARALLEL_MIN_FILES,
+        STAGING_MIN_WORKERS,
+        ingest_paths,
+        staging_folder,
+        waiting_files,
+    )
 
     files = {f"f{k:02d}.xlsx": xlsx_bytes(submission_rows(data_row(1, problem=f"问题{k}：验收不及时")))
              for k in range(PARALLEL_MIN_FILES + 2)}
@@ -510,8 +517,8 @@ def test_workers_stage_archive_copies_that_end_up_exactly_where_serial_ingest_pu
 
 
 def test_a_copy_staged_from_bytes_that_changed_since_is_dropped_and_the_new_bytes_archived(workspace):
-    from pipeline.ingest import Ingestor, Parsed, staging_folder
-    from pipeline.parse import parse_submission
+    from pipeline.intake.parse import parse_submission
+    from pipeline.ledger.ingest import Ingestor, Parsed, staging_folder
 
     day = date(2026, 11, 20)
     old, new = (xlsx_bytes(submission_rows(data_row(1, problem=text))) for text in ("旧的问题", "新的问题"))
@@ -532,7 +539,7 @@ def _dying_worker(*args):  # a parse worker that dies as it starts (module level
 
 
 def test_a_pool_whose_workers_die_is_said_once_and_every_file_is_parsed_here(tmp_path, monkeypatch, caplog):
-    from pipeline import ingest
+    from pipeline.ledger import ingest
 
     monkeypatch.setattr(ingest, "_start_worker", _dying_worker)
     ws = _workspace_at(tmp_path / "ws")

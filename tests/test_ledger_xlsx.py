@@ -7,9 +7,9 @@ from datetime import datetime
 
 import openpyxl
 import pytest
-
 from docfixtures import AS_OF, FORMULA, NASTY, config, ledger, with_problem
-from pipeline.documents.ledger_xlsx import HEADERS, LEDGER_SHEET, SUMMARY_SHEET, ledger_workbook
+
+from pipeline.output.documents.ledger_xlsx import HEADERS, LEDGER_SHEET, SUMMARY_SHEET, ledger_workbook
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 from dataclasses import replace
 from datetime import date
 
-from pipeline.merge import plan_merge
+from pipeline.ledger.merge import plan_merge
 from pipeline.model import Item, Row, Submission
 
 RECEIVED = date(2026, 11, 20)

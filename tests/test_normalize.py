@@ -4,7 +4,7 @@ import pytest
 from builders import make_config
 
 from pipeline import model
-from pipeline.normalize import (
+from pipeline.intake.normalize import (
     Deadline,
     UnitDirectory,
     Unreadable,

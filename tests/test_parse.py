@@ -15,7 +15,7 @@ from builders import (
 )
 
 from pipeline import model
-from pipeline.parse import parse_submission
+from pipeline.intake.parse import parse_submission
 
 CONFIG = make_config()
 RECEIVED = date(2026, 11, 28)
@@ -356,7 +356,7 @@ def test_an_unexpected_error_becomes_unreadable_file(monkeypatch):
     def broken(sheet):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("pipeline.parse.top_header", broken)
+    monkeypatch.setattr("pipeline.intake.parse.top_header", broken)
     sub = parse(xlsx_bytes(submission_rows()))
     assert found(sub) == [("unreadable-file", None, None)]
 

@@ -4,12 +4,14 @@ from datetime import date
 import pytest
 
 from pipeline.config import Rules
+from pipeline.deadlines.states import compute_states, item_state, total_summary, unit_summary
+from pipeline.deadlines.workdays import WorkCalendar, provisional_holidays
 from pipeline.model import (
     STATE_CLOSED,
     STATE_DONE,
     STATE_DUE_SOON,
-    STATE_ONGOING,
     STATE_ON_TRACK,
+    STATE_ONGOING,
     STATE_OVERDUE,
     STATUS_DONE,
     STATUS_IN_PROGRESS,
@@ -17,8 +19,6 @@ from pipeline.model import (
     STATUS_ONGOING,
     Item,
 )
-from pipeline.states import compute_states, item_state, total_summary, unit_summary
-from pipeline.workdays import WorkCalendar, provisional_holidays
 
 D = date
 CAL = WorkCalendar()

@@ -15,6 +15,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import hostile
 import pytest
 from builders import (
     CONFIG_TOML,
@@ -29,16 +30,17 @@ from builders import (
 )
 from python_calamine import CalamineWorkbook
 
-import hostile
-from pipeline import ingest, parse, read, receipts, xlsx_stream
-from pipeline.header import cell_name
-from pipeline.ingest import ingest_paths
+from pipeline.intake import parse, read, xlsx_stream
+from pipeline.intake.header import cell_name
+from pipeline.intake.parse import parse_submission
+from pipeline.intake.read import empty_cell_causes, read_workbook
+from pipeline.intake.xlsx_stream import EmptyCell, NotStreamable, SlicedWorkbook
+from pipeline.ledger import ingest
+from pipeline.ledger.ingest import ingest_paths
+from pipeline.ledger.ledger import Ledger
 from pipeline.model import Item
-from pipeline.parse import parse_submission
-from pipeline.read import empty_cell_causes, read_workbook
-from pipeline.store import Ledger
+from pipeline.output import receipts
 from pipeline.workspace import Workspace
-from pipeline.xlsx_stream import EmptyCell, NotStreamable, SlicedWorkbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ is not an installed package
 from benchmarks import generate  # noqa: E402

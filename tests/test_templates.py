@@ -7,14 +7,21 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from docfixtures import AS_OF, config, ledger
 from docx import Document
 from docx.enum.text import WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from docfixtures import AS_OF, config, ledger
-from pipeline.documents import contexts, render
-from pipeline.documents.templates import BUILDERS, CIRCULAR, NOTICE, REPORT, build_template, write_default_templates
+from pipeline.output.documents import contexts, render
+from pipeline.output.documents.templates import (
+    BUILDERS,
+    CIRCULAR,
+    NOTICE,
+    REPORT,
+    build_template,
+    write_default_templates,
+)
 
 REPO_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -23,7 +30,7 @@ def sample_contexts() -> dict[str, dict]:
     cfg = config()
     items, states, summaries = ledger()
     audit = [i for i in items if i.source == "审计"]
-    from pipeline.states import unit_summary
+    from pipeline.deadlines.states import unit_summary
 
     return {
         CIRCULAR: contexts.circular_context(cfg, items, states, summaries, AS_OF, 12),

@@ -17,14 +17,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
 from builders import CONFIG_TOML, data_row, submission_rows, xlsx_bytes
-from pipeline import ingest as ingest_module
-from pipeline import watch as watch_module
+
 from pipeline.config import WatchSettings
-from pipeline.ingest import Ingestor, ingest_inbox
-from pipeline.store import Ledger
-from pipeline.watch import Watcher, looks_complete, watch
+from pipeline.ledger import ingest as ingest_module
+from pipeline.ledger.ingest import Ingestor, ingest_inbox
+from pipeline.ledger.ledger import Ledger
+from pipeline.service import watch as watch_module
+from pipeline.service.watch import Watcher, looks_complete, watch
 from pipeline.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[1]

@@ -6,13 +6,13 @@ import io
 from datetime import date
 
 import pytest
+from builders import data_row, submission_rows, xlsx_bytes
 from docx import Document
 from filelock import FileLock
 
-from builders import data_row, submission_rows, xlsx_bytes
-from pipeline.documents.templates import write_default_templates
-from pipeline.store import Ledger
-from pipeline.weekly import BatchRunning, run_weekly
+from pipeline.ledger.ledger import Ledger
+from pipeline.output.documents.templates import write_default_templates
+from pipeline.service.weekly import BatchRunning, run_weekly
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def test_one_batch_at_a_time(ready, cli):
 
 
 def test_pdf_is_optional(ready, cli, monkeypatch):
-    from pipeline.documents import render
+    from pipeline.output.documents import render
 
     monkeypatch.setattr(render, "soffice", lambda: None)
     code, out, _ = cli("weekly", "--as-of", "2026-11-30", "--pdf")

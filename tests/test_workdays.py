@@ -3,7 +3,7 @@ from datetime import date, timedelta
 import chinese_calendar
 import pytest
 
-from pipeline.workdays import (
+from pipeline.deadlines.workdays import (
     LUNAR_HOLIDAYS,
     SOURCE_CONFIG,
     SOURCE_PACKAGE,

@@ -13,8 +13,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from ..config import ConfigError
-from ..workspace import Workspace
+from pipeline.config import ConfigError
+from pipeline.workspace import Workspace
 
 app = typer.Typer(
     name="sancha",
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(encoding="utf-8", errors="replace")
         except (AttributeError, ValueError):
             pass
-    from . import commands  # noqa: F401 - registers every command on `app`
+    from pipeline.cli import commands  # noqa: F401 - registers every command on `app`
 
     try:
         args = _workspace_first(list(sys.argv[1:] if argv is None else argv))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from . import app, console, get_workspace, parse_day
+from pipeline.cli import app, console, get_workspace, parse_day
 
 
 @app.command("dashboard")
@@ -18,7 +18,7 @@ def dashboard_command(
     ),
 ) -> None:
     """看板：一个无需联网、双击即可打开和打印的网页，含总体情况、各单位排名、逐周走势和重点督查事项。"""
-    from ..dashboard import write_dashboard  # here: `sancha --help` need not load it
+    from pipeline.output.dashboard import write_dashboard  # here: `sancha --help` need not load it
 
     ws = get_workspace(ctx)
     path = write_dashboard(ws, parse_day(as_of), output)

@@ -8,8 +8,8 @@ import sys
 import typer
 from rich.table import Table
 
-from ..doctor import check_workspace
-from . import app, console
+from pipeline.cli import app, console
+from pipeline.service.doctor import check_workspace
 
 
 @app.command()

@@ -8,11 +8,11 @@ from typing import Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..states import compute_states, unit_summary
-from ..store import Ledger
-from ..workdays import WorkCalendar
-from ..workspace import safe_filename
-from . import UserError, app, console, err_console, get_workspace, parse_day
+from pipeline.cli import UserError, app, console, err_console, get_workspace, parse_day
+from pipeline.deadlines.states import compute_states, unit_summary
+from pipeline.deadlines.workdays import WorkCalendar
+from pipeline.ledger.ledger import Ledger
+from pipeline.workspace import safe_filename
 
 
 def _progress() -> Progress:
@@ -27,8 +27,8 @@ def weekly(
     pdf: bool = typer.Option(False, "--pdf", help="同时生成 PDF（需要安装 LibreOffice）"),
 ) -> None:
     """每周批处理：读取收件箱，计算状态，生成督查通报、督办通知单、三单工作台帐和各单位反馈表。"""
-    from ..documents import render  # the document stack loads only for commands that need it
-    from ..weekly import BatchRunning, run_weekly
+    from pipeline.output.documents import render  # the document stack loads only for commands that need it
+    from pipeline.service.weekly import BatchRunning, run_weekly
 
     ws = get_workspace(ctx)
     day = parse_day(as_of)
@@ -50,8 +50,8 @@ def report(
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="输出文件，默认 outbox/专题报告_<来源>_<日期>.docx"),
 ) -> None:
     """专题报告：某一问题来源（如 审计）全部整改事项的落实情况。"""
-    from ..documents import contexts, render
-    from ..documents.templates import REPORT
+    from pipeline.output.documents import contexts, render
+    from pipeline.output.documents.templates import REPORT
 
     ws = get_workspace(ctx)
     day = parse_day(as_of)
@@ -77,8 +77,8 @@ def templates(
     force: bool = typer.Option(False, "--force", help="覆盖工作区中已有（可能已修改）的模板"),
 ) -> None:
     """把默认的 Word 模板（督查通报、督办通知单、专题报告）写入工作区的 templates/ 目录。"""
-    from ..documents import render
-    from ..documents.templates import write_default_templates
+    from pipeline.output.documents import render
+    from pipeline.output.documents.templates import write_default_templates
 
     ws = get_workspace(ctx)
     written = write_default_templates(ws.templates, force=force)

@@ -12,11 +12,11 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from ..export import records, to_csv, to_json
-from ..model import Finding
-from ..store import Ledger, LedgerError
-from ..workspace import Workspace
-from . import UserError, app, console, err_console, get_workspace, parse_day
+from pipeline.cli import UserError, app, console, err_console, get_workspace, parse_day
+from pipeline.ledger.ledger import Ledger, LedgerError
+from pipeline.model import Finding
+from pipeline.output.export import records, to_csv, to_json
+from pipeline.workspace import Workspace
 
 VERDICT_WORDS = {"accepted": "已接收", "rejected": "退回", "duplicate": "重复"}
 
@@ -46,7 +46,7 @@ workdays = []
 
 
 def _files_from(paths: list[Path]) -> list[Path]:
-    from ..ingest import is_candidate
+    from pipeline.ledger.ingest import is_candidate
 
     out: list[Path] = []
     for p in paths:
@@ -99,7 +99,7 @@ def init(directory: Path = typer.Argument(..., help="新工作区的目录")) ->
     if not ws.config_path.exists():
         ws.config_path.write_text(STARTER_CONFIG, encoding="utf-8")
     try:
-        from ..documents.templates import write_default_templates
+        from pipeline.output.documents.templates import write_default_templates
     except ImportError:
         write_default_templates = None
     if write_default_templates:
@@ -116,7 +116,10 @@ def ingest(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="按此日期（YYYY-MM-DD）计收件日期，默认今天"),
 ) -> None:
     """读取、核对报送文件并合并进台帐；每个文件给出回执。退出码：0 全部接收或重复，1 有文件被退回，2 用法或配置错误。"""
-    from ..ingest import ingest_paths, waiting_files  # here, not at the top: `sancha --help` starts faster
+    from pipeline.ledger.ingest import (  # here, not at the top: `sancha --help` starts faster
+        ingest_paths,
+        waiting_files,
+    )
 
     ws = get_workspace(ctx)
     ws.ensure()
@@ -144,7 +147,7 @@ def check(
     unit: Optional[str] = typer.Option(None, "--unit", help="按此单位报送来检查（相当于放在 inbox/<单位>/）"),
 ) -> None:
     """只检查文件，不改动台帐——各单位报送前可先自查。退出码 1 表示有错误。"""
-    from ..parse import stream_submission
+    from pipeline.intake.parse import stream_submission
 
     ws = get_workspace(ctx)
     out, bad = [], False
@@ -168,8 +171,8 @@ def check(
 
 
 def _load_states(ws: Workspace, items, as_of: date):
-    from ..states import compute_states
-    from ..workdays import WorkCalendar
+    from pipeline.deadlines.states import compute_states
+    from pipeline.deadlines.workdays import WorkCalendar
 
     return compute_states(items, as_of, WorkCalendar.from_config(ws.config), ws.config.rules)
 
@@ -191,8 +194,8 @@ def export(
         items = ledger.items()
     states = _load_states(ws, items, day)
     if fmt == "xlsx":
-        from ..documents.ledger_xlsx import ledger_workbook
-        from ..states import unit_summary
+        from pipeline.deadlines.states import unit_summary
+        from pipeline.output.documents.ledger_xlsx import ledger_workbook
 
         data = ledger_workbook(ws.config, items, states, unit_summary(items, states), day)
         output = output or ws.outbox / f"三单工作台帐_{day:%Y%m%d}.xlsx"

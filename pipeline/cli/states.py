@@ -11,20 +11,20 @@ from datetime import date
 import typer
 from rich.table import Table
 
-from ..config import Config
-from ..model import STATE_OVERDUE, Item, ItemState
-from ..normalize import UnitDirectory
-from ..states import compute_states, total_summary, unit_summary
-from ..workdays import (
+from pipeline.cli import UserError, app, console, get_workspace, parse_day
+from pipeline.config import Config
+from pipeline.deadlines.states import compute_states, total_summary, unit_summary
+from pipeline.deadlines.workdays import (
     PACKAGE_YEARS,
     PROVISIONAL_MARK,
     SOURCE_CONFIG,
-    SOURCE_PROVISIONAL,
     SOURCE_PACKAGE,
+    SOURCE_PROVISIONAL,
     WorkCalendar,
     provisional_holidays,
 )
-from . import UserError, app, console, get_workspace, parse_day
+from pipeline.intake.normalize import UnitDirectory
+from pipeline.model import STATE_OVERDUE, Item, ItemState
 
 PROBLEM_WIDTH = 24  # characters of 整改问题 shown in the red list
 WARN_FROM_MONTH = 10  # new years reach chinesecalendar between late October and early December
@@ -65,7 +65,7 @@ def status_command(
     name = resolve_unit(ws.config, unit) if unit else None
     items: list[Item] = []
     if ws.db_path.exists():  # a fresh workspace has no ledger yet; don't create one to read it
-        from ..store import Ledger
+        from pipeline.ledger.ledger import Ledger
 
         with Ledger.open(ws.db_path) as ledger:
             items = ledger.items(name)

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from . import app, get_workspace
+from pipeline.cli import app, get_workspace
 
 
 @app.command("watch")
@@ -20,7 +20,7 @@ def watch_command(
     ),
 ) -> None:
     """监视收件箱：单位放入的文件写完后即入帐并生成回执，直到 Ctrl-C 或 SIGTERM 停止。"""
-    from ..watch import configure_logging, watch  # here: `sancha --help` need not load the watcher
+    from pipeline.service.watch import configure_logging, watch  # here: `sancha --help` need not load the watcher
 
     ws = get_workspace(ctx)
     remove_logging = configure_logging(ws)

@@ -17,9 +17,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from ..cndate import cn_date
-from ..config import Config, Rules
-from ..model import (
+from pipeline.config import Config, Rules
+from pipeline.deadlines.cndate import cn_date
+from pipeline.deadlines.states import total_summary
+from pipeline.deadlines.workdays import PROVISIONAL_MARK  # a date counted by the provisional calendar rule
+from pipeline.model import (
     STATE_CLOSED,
     STATE_DONE,
     STATE_ONGOING,
@@ -27,8 +29,6 @@ from ..model import (
     Item,
     ItemState,
 )
-from ..states import total_summary
-from ..workdays import PROVISIONAL_MARK  # a date counted by the provisional calendar rule
 
 NONE_TEXT = "无"
 # A circular lists at most this many 重点督查 / 回头看 items (most overdue first); the rest are

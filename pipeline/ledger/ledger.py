@@ -17,8 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .cndate import cn_date
-from .model import Item
+from pipeline.deadlines.cndate import cn_date
+from pipeline.model import Item
 
 SCHEMA_VERSION = 1
 
@@ -604,7 +604,7 @@ class Ledger:
 
     def changes(self) -> list:
         """Every item change with the day it took effect (for `history.items_as_of`)."""
-        from .history import Change
+        from pipeline.ledger.history import Change
 
         rows = self.conn.execute(
             "SELECT h.item_id, f.received_on, h.at, h.action, h.field, h.old, h.new FROM history h "

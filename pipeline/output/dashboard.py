@@ -16,24 +16,24 @@ from typing import Iterable
 import jinja2
 from markupsafe import Markup, escape
 
-from .cndate import cn_date
-from .config import Config
-from .files import write_atomic
-from .history import items_as_of, past_days
-from .model import (
+from pipeline.config import Config
+from pipeline.deadlines.cndate import cn_date
+from pipeline.deadlines.states import UnitSummary, compute_states, total_summary, unit_summary
+from pipeline.deadlines.workdays import PROVISIONAL_MARK, WorkCalendar
+from pipeline.files import write_atomic
+from pipeline.ledger.history import items_as_of, past_days
+from pipeline.ledger.ledger import Ledger
+from pipeline.model import (
     STATE_CLOSED,
     STATE_DONE,
     STATE_DUE_SOON,
-    STATE_ONGOING,
     STATE_ON_TRACK,
+    STATE_ONGOING,
     STATE_OVERDUE,
     Item,
     ItemState,
 )
-from .states import UnitSummary, compute_states, total_summary, unit_summary
-from .store import Ledger
-from .workdays import PROVISIONAL_MARK, WorkCalendar
-from .workspace import Workspace
+from pipeline.workspace import Workspace
 
 DASHBOARD_NAME = "看板.html"
 NO_SOURCE = "未填"

@@ -16,10 +16,10 @@ import time
 import uuid
 from datetime import date, timedelta
 
-from .config import Config, ConfigError
-from .model import ERROR, WARNING, Finding, Item
-from .workdays import SOURCE_PROVISIONAL, WorkCalendar
-from .workspace import Workspace, safe_filename
+from pipeline.config import Config, ConfigError
+from pipeline.deadlines.workdays import SOURCE_PROVISIONAL, WorkCalendar
+from pipeline.model import ERROR, WARNING, Finding, Item
+from pipeline.workspace import Workspace, safe_filename
 
 STUCK_AFTER_SECONDS = 3600  # a file this long in the inbox was not picked up
 _TEMP_SUFFIXES = (".part", ".tmp")
@@ -63,9 +63,9 @@ def check_units(config: Config) -> list[Finding]:
 
 def sample_contexts(config: Config, today: date) -> dict[str, dict]:
     """A context per shipped template, from one made-up item of the first unit."""
-    from .documents import contexts
-    from .documents.templates import CIRCULAR, NOTICE, REPORT
-    from .states import compute_states, unit_summary
+    from pipeline.deadlines.states import compute_states, unit_summary
+    from pipeline.output.documents import contexts
+    from pipeline.output.documents.templates import CIRCULAR, NOTICE, REPORT
 
     unit = config.unit_names[0] if config.units else config.office_name
     deadline = today - timedelta(days=30)
@@ -84,7 +84,7 @@ def sample_contexts(config: Config, today: date) -> dict[str, dict]:
 
 
 def check_templates(ws: Workspace, config: Config, today: date) -> list[Finding]:
-    from .documents import render
+    from pipeline.output.documents import render
 
     found = []
     for name, context in sample_contexts(config, today).items():
@@ -113,7 +113,7 @@ def check_templates(ws: Workspace, config: Config, today: date) -> list[Finding]
 def check_database(ws: Workspace) -> list[Finding]:
     if not ws.db_path.exists():
         return []
-    from .store import Ledger
+    from pipeline.ledger.ledger import Ledger
 
     try:
         with Ledger.open(ws.db_path) as ledger:
@@ -141,8 +141,8 @@ def check_calendar(config: Config, today: date) -> list[Finding]:
 
 
 def check_stuck_files(ws: Workspace, now: float) -> list[Finding]:
-    from .ingest import is_candidate, waiting_files
-    from .store import Ledger
+    from pipeline.ledger.ingest import is_candidate, waiting_files
+    from pipeline.ledger.ledger import Ledger
 
     found = []
     if ws.db_path.exists():

@@ -19,8 +19,8 @@ from pathlib import Path
 from docxtpl import DocxTemplate
 from jinja2.sandbox import SandboxedEnvironment
 
-from ..files import write_atomic as write_file
-from .templates import BUILDERS
+from pipeline.files import write_atomic as write_file
+from pipeline.output.documents.templates import BUILDERS
 
 
 class DocumentError(Exception):

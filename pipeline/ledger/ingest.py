@@ -27,23 +27,23 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from itertools import chain
 from datetime import date
+from itertools import chain
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, NamedTuple
 
 from filelock import FileLock
 
-from . import receipts
-from .config import Config
-from .files import in_folder, write_atomic
-from .merge import MergePlan, Merger
-from .model import Finding, Submission
-from .normalize import UnitDirectory
-from .parse import SubmissionStream, parse_submission, stream_submission
-from .read import streams
-from .store import FileRecord, Ledger, history_value, now_iso
-from .workspace import Workspace, safe_filename
+from pipeline.config import Config
+from pipeline.files import in_folder, write_atomic
+from pipeline.intake.normalize import UnitDirectory
+from pipeline.intake.parse import SubmissionStream, parse_submission, stream_submission
+from pipeline.intake.read import streams
+from pipeline.ledger.ledger import FileRecord, Ledger, history_value, now_iso
+from pipeline.ledger.merge import MergePlan, Merger
+from pipeline.model import Finding, Submission
+from pipeline.output import receipts
+from pipeline.workspace import Workspace, safe_filename
 
 log = logging.getLogger("sancha.ingest")
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
 
-from .model import nfkc
-from .normalize import clean_text, is_blank, is_row_number, parse_item_id
-from .read import Sheet
+from pipeline.intake.normalize import clean_text, is_blank, is_row_number, parse_item_id
+from pipeline.intake.read import Sheet
+from pipeline.model import nfkc
 
 REQUIRED_FIELDS = ("problem", "measures", "deadline", "lead_unit")
 

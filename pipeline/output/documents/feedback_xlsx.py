@@ -18,10 +18,10 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..config import Config
-from ..model import STATE_CLOSED, STATE_DONE, STATUSES, Item, ItemState
-from .contexts import cn_date
-from .xlsx_cells import DATE_FORMAT, HEADER_FILL, CellMaker, print_landscape
+from pipeline.config import Config
+from pipeline.model import STATE_CLOSED, STATE_DONE, STATUSES, Item, ItemState
+from pipeline.output.documents.contexts import cn_date
+from pipeline.output.documents.xlsx_cells import DATE_FORMAT, HEADER_FILL, CellMaker, print_landscape
 
 FORM_SHEET = "反馈表"
 HELP_SHEET = "填表说明"

@@ -24,16 +24,16 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from .dashboard import headline_figures, write_dashboard
-from .documents import contexts, render
-from .documents.feedback_xlsx import feedback_workbook, open_items
-from .documents.ledger_xlsx import ledger_workbook
-from .documents.templates import CIRCULAR, NOTICE
-from .ingest import FileResult, ingest_inbox, pool_context
-from .states import compute_states, unit_summary
-from .store import Ledger
-from .workdays import WorkCalendar
-from .workspace import Workspace, safe_filename
+from pipeline.deadlines.states import compute_states, unit_summary
+from pipeline.deadlines.workdays import WorkCalendar
+from pipeline.ledger.ingest import FileResult, ingest_inbox, pool_context
+from pipeline.ledger.ledger import Ledger
+from pipeline.output.dashboard import headline_figures, write_dashboard
+from pipeline.output.documents import contexts, render
+from pipeline.output.documents.feedback_xlsx import feedback_workbook, open_items
+from pipeline.output.documents.ledger_xlsx import ledger_workbook
+from pipeline.output.documents.templates import CIRCULAR, NOTICE
+from pipeline.workspace import Workspace, safe_filename
 
 CIRCULAR_WORD = "督查通报"
 LEDGER_WORD = "三单工作台帐"

@@ -15,8 +15,8 @@ from functools import lru_cache, partial
 
 from rapidfuzz import fuzz, process
 
-from .config import Config
-from .model import (
+from pipeline.config import Config
+from pipeline.model import (
     STATUS_DONE,
     STATUS_IN_PROGRESS,
     STATUS_NEEDS_HELP,

@@ -11,7 +11,7 @@ import io
 import json
 from datetime import date
 
-from .model import Item, ItemState
+from pipeline.model import Item, ItemState
 
 # Pinned keys of `sancha export --format json` (issue 2) and the state keys added (issue 3).
 ITEM_KEYS = ("id", "unit", "co_units", "source", "problem", "measures", "deadline", "deadline_text", "ongoing",

@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 
-from .model import ERROR, STATUS_DONE, WARNING, Finding, Item, Row, Submission, new_item
-from .normalize import problem_key
-from .store import format_id, split_id
+from pipeline.intake.normalize import problem_key
+from pipeline.ledger.ledger import format_id, split_id
+from pipeline.model import ERROR, STATUS_DONE, WARNING, Finding, Item, Row, Submission, new_item
 
 # Fields a unit's resubmission may change, in ledger order.
 UNIT_FIELDS = ("co_units", "source", "problem", "measures", "owner", "progress", "status", "done_on", "remark")

@@ -34,10 +34,10 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from .config import WatchSettings
-from .ingest import FileResult, Ingestor, is_candidate, waiting_files
-from .store import Ledger
-from .workspace import Workspace
+from pipeline.config import WatchSettings
+from pipeline.ledger.ingest import FileResult, Ingestor, is_candidate, waiting_files
+from pipeline.ledger.ledger import Ledger
+from pipeline.workspace import Workspace
 
 log = logging.getLogger("sancha.watch")
 

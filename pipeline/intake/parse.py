@@ -23,14 +23,22 @@ from functools import lru_cache
 from itertools import islice
 from pathlib import PurePath
 
-from . import model
-from .config import Config
-from .header import (
-    FIELD_LABELS, FIELD_NAMES, REQUIRED_FIELDS, Header, Layout, MetaValue, cell_name, is_data_sheet, layout,
-    read_meta, top_header,
+from pipeline import model
+from pipeline.config import Config
+from pipeline.intake.header import (
+    FIELD_LABELS,
+    FIELD_NAMES,
+    REQUIRED_FIELDS,
+    Header,
+    Layout,
+    MetaValue,
+    cell_name,
+    is_data_sheet,
+    layout,
+    read_meta,
+    top_header,
 )
-from .model import ERROR, WARNING, Cells, Finding, Row, Submission, new_row
-from .normalize import (
+from pipeline.intake.normalize import (
     TRIM,
     Deadline,
     UnitDirectory,
@@ -44,8 +52,9 @@ from .normalize import (
     split_units,
     squeeze,
 )
-from .read import FORMULA_WITHOUT_VALUE, Sheet, empty_cell_causes, read_workbook, unreadable_file
-from .xlsx_stream import EmptyCell, NotStreamable
+from pipeline.intake.read import FORMULA_WITHOUT_VALUE, Sheet, empty_cell_causes, read_workbook, unreadable_file
+from pipeline.intake.xlsx_stream import EmptyCell, NotStreamable
+from pipeline.model import ERROR, WARNING, Cells, Finding, Row, Submission, new_row
 
 log = logging.getLogger("sancha.parse")
 

@@ -40,19 +40,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 
-from .config import Rules
-from .model import (
+from pipeline.config import Rules
+from pipeline.deadlines.workdays import WorkCalendar
+from pipeline.model import (
     STATE_CLOSED,
     STATE_DONE,
     STATE_DUE_SOON,
-    STATE_ONGOING,
     STATE_ON_TRACK,
+    STATE_ONGOING,
     STATE_OVERDUE,
     STATUS_DONE,
     Item,
     ItemState,
 )
-from .workdays import WorkCalendar
 
 FINISHED_STATES = (STATE_DONE, STATE_CLOSED)
 

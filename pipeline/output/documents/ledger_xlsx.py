@@ -19,8 +19,8 @@ from datetime import date
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from ..config import Config
-from ..model import (
+from pipeline.config import Config
+from pipeline.model import (
     ITEM_STATES,
     STATE_CLOSED,
     STATE_DONE,
@@ -31,8 +31,18 @@ from ..model import (
     Item,
     ItemState,
 )
-from .contexts import cn_date
-from .xlsx_cells import BLUE, DATE_FORMAT, GREEN, GREY, HEADER_FILL, RED, YELLOW, CellMaker, print_landscape
+from pipeline.output.documents.contexts import cn_date
+from pipeline.output.documents.xlsx_cells import (
+    BLUE,
+    DATE_FORMAT,
+    GREEN,
+    GREY,
+    HEADER_FILL,
+    RED,
+    YELLOW,
+    CellMaker,
+    print_landscape,
+)
 
 LEDGER_SHEET = "三单工作台帐"
 SUMMARY_SHEET = "汇总"

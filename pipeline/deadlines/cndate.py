@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from .workdays import PROVISIONAL_MARK
+from pipeline.deadlines.workdays import PROVISIONAL_MARK
 
 
 def cn_date(d: date | None, provisional: bool = False) -> str:

@@ -24,9 +24,9 @@ import msoffcrypto
 from defusedxml import ElementTree as DefusedET
 from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
-from .config import Limits
-from .model import ERROR, Finding
-from .xlsx_stream import FORMULA_WITHOUT_VALUE, NotStreamable, SlicedWorkbook
+from pipeline.config import Limits
+from pipeline.intake.xlsx_stream import FORMULA_WITHOUT_VALUE, NotStreamable, SlicedWorkbook
+from pipeline.model import ERROR, Finding
 
 log = logging.getLogger("sancha.read")
 

@@ -14,7 +14,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from ..xlsx_text import put_text
+from pipeline.output.xlsx_text import put_text
 
 DATE_FORMAT = "yyyy-mm-dd"
 

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from .model import Item
+from pipeline.model import Item
 
 _DATE_FIELDS = {"deadline", "done_on", "closed_on", "lookback_on", "original_deadline"}
 

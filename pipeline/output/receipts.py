@@ -11,11 +11,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from itertools import chain
 from pathlib import Path
 
-from .cndate import cn_date
-from .files import write_atomic
-from .model import Finding, Item
-from .store import FileRecord, Ledger
-from .workspace import Workspace, safe_filename
+from pipeline.deadlines.cndate import cn_date
+from pipeline.files import write_atomic
+from pipeline.ledger.ledger import FileRecord, Ledger
+from pipeline.model import Finding, Item
+from pipeline.workspace import Workspace, safe_filename
 
 log = logging.getLogger("sancha.receipts")
 
