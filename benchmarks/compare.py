@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, rs in runs.items():
         print(f"{name:12}" + "".join(f"{statistics.median(r[f] for r in rs):11.3f}" for f in _FIGURES))
     old, new = runs[args.rev], runs["this tree"]
-    diffs = {f: [b[f] - a[f] for a, b in zip(old, new)] for f in _FIGURES}
+    diffs = {f: [b[f] - a[f] for a, b in zip(old, new, strict=False)] for f in _FIGURES}
     print(f"{'difference':12}" + "".join(f"{statistics.median(d):+11.3f}" for d in diffs.values()))
     faster = sum(d < 0 for d in diffs["wall"])
     print(f"this tree was faster in {faster} of {args.pairs} pairs "

@@ -32,7 +32,7 @@ def dump(root: Path) -> dict:
     for table, order in (("items", "id"), ("history", "id"), ("files", "id")):
         cur = conn.execute(f"SELECT * FROM {table} ORDER BY {order}")
         cols = [d[0] for d in cur.description]
-        out[table] = [{c: (None if c in _CLOCK_COLUMNS else v) for c, v in zip(cols, row)} for row in cur]
+        out[table] = [{c: (None if c in _CLOCK_COLUMNS else v) for c, v in zip(cols, row, strict=False)} for row in cur]
     conn.close()
     outbox = root / "outbox"
     out["outbox"] = {p.relative_to(outbox).as_posix(): (p.read_text(encoding="utf-8-sig") if p.suffix == ".txt"

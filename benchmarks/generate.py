@@ -447,7 +447,7 @@ def write_aliases(wb: Workbook, rng, units, unit, reported, rows, hist, title: s
     optional = [f for f in FIELDS if f not in ("problem", "measures", "deadline", "lead_unit", "seq", "item_id")]
     fields = ["problem", "measures", "deadline", "lead_unit"] + [f for f in optional if rng.random() < 0.8]
     rng.shuffle(fields)
-    fields = ["seq"] + fields
+    fields = ["seq", *fields]
     labels = [CANONICAL[f] if f not in ALIASES or rng.random() < 0.3 else rng.choice(ALIASES[f]) for f in fields]
     width = len(fields)
     ws.append(_meta_row(rng, cells, unit, reported, max(width, 5)))

@@ -111,7 +111,7 @@ class PeakRSS:
             if self._stop.wait(0.05):
                 return
 
-    def __enter__(self) -> "PeakRSS":
+    def __enter__(self) -> PeakRSS:
         self._thread.start()
         return self
 

@@ -95,7 +95,7 @@ def broken_copies(name: str, data: bytes, rng: random.Random) -> dict[str, bytes
         # the central directory says the member is smaller than it is (a lie the CRC/size check catches)
         out[f"{name}#size{k}"] = _shrunk(data, info)
     out[f"{name}#stored"] = _rezip(members, compression=zipfile.ZIP_STORED)
-    out[f"{name}#junk"] = _rezip(members + [(zipfile.ZipInfo("xl/media/junk.bin"), rng.randbytes(5000))])
+    out[f"{name}#junk"] = _rezip([*members, (zipfile.ZipInfo("xl/media/junk.bin"), rng.randbytes(5000))])
     sheet = next((i.filename for i, _ in members if i.filename.startswith("xl/worksheets/")), None)
     if sheet:
         variants = {
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         saved = read.STREAM_MIN_BYTES, xlsx_stream.SLICE_BYTES, parse.CHUNK_ROWS
         read.STREAM_MIN_BYTES, xlsx_stream.SLICE_BYTES, parse.CHUNK_ROWS = 0, 700, 2
         try:
-            blocks += ["-- streamed --"] + run("streamed")
+            blocks += ["-- streamed --", *run("streamed")]
         finally:
             read.STREAM_MIN_BYTES, xlsx_stream.SLICE_BYTES, parse.CHUNK_ROWS = saved
     args.out.write_text("\n".join(blocks) + "\n", encoding="utf-8")

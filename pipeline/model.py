@@ -53,8 +53,7 @@ class Finding:
 
 _NOT_WORD = re.compile(r"[\W_]+")
 # What NFKC does to the full-width punctuation of Chinese text, one character at a time.
-_FULL_WIDTH = tuple((chr(code), chr(code - 0xFEE0)) for code in (0xFF0C, 0xFF1A, 0xFF1B, 0xFF08, 0xFF09, 0xFF01,
-                                                                 0xFF1F, 0xFF05)) + (("\u3000", " "),)
+_FULL_WIDTH = (*tuple((chr(code), chr(code - 65248)) for code in (65292, 65306, 65307, 65288, 65289, 65281, 65311, 65285)), ("\u3000", " "))
 
 
 def nfkc(text: str) -> str:
@@ -148,7 +147,7 @@ def new_row(*fields) -> Row:
 
 def _restore_row(*values) -> Row:
     row = object.__new__(Row)
-    for set_slot, value in zip(_ROW_SETTERS, values):
+    for set_slot, value in zip(_ROW_SETTERS, values, strict=False):
         set_slot(row, value)
     return row
 

@@ -9,7 +9,7 @@ import pytest
 from pipeline.cli import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ is not an installed package
-from benchmarks import generate  # noqa: E402
+from benchmarks import generate
 
 
 @pytest.mark.parametrize("units, files, rows, seed", [(2, 3, 5, 1), (5, 12, 8, 7)])

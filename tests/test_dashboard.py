@@ -38,7 +38,7 @@ def figures(doc):
     out = {}
     for card in doc.find_all("div", class_="card"):
         value = card.find_all("dd", class_="value")[0].text().strip()
-        delta = [dd for dd in card.find_all("dd") if "delta" in dd.attrs.get("class", "")][0].text().strip()
+        delta = next(dd for dd in card.find_all("dd") if "delta" in dd.attrs.get("class", "")).text().strip()
         out[card.attrs["data-figure"]] = (value, delta)
     return out
 

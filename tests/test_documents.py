@@ -41,7 +41,7 @@ def test_circular_context_commends_and_criticises():
     assert "逾期超过10个工作日" in ctx["criticised"][0]["reason"] and "未报送" in ctx["criticised"][0]["reason"]
     assert [r["id"] for r in ctx["key_items"]] == ["2026-0003"]
     assert [r["id"] for r in ctx["lookback_items"]] == ["2026-0001"]
-    assert [u["unit"] for u in ctx["units"]][0] == "区财政局" and ctx["units"][0]["completion_rate"] == "100.0%"
+    assert next(u["unit"] for u in ctx["units"]) == "区财政局" and ctx["units"][0]["completion_rate"] == "100.0%"
     assert ctx["overview"]["total"] == 8 and ctx["overview"]["overdue"] == 2
     assert ctx["provisional"] and ctx["cc"] == "区纪委监委、区委办"
 
@@ -137,7 +137,7 @@ def test_pdf_is_optional(monkeypatch, tmp_path):
 
 
 def test_long_lists_are_capped_with_a_count():
-    items, states, summaries = ledger()
+    items, states, _summaries = ledger()
     many = {k: replace(s, key_supervision=True) for k, s in states.items()}
     ctx = contexts.circular_context(config(), items, many, unit_summary(items, many), AS_OF, 1, max_listed=3)
     assert len(ctx["key_items"]) == 3 and ctx["key_items_more"] == 5

@@ -23,7 +23,7 @@ def book():
 def rows_by_id(ws) -> dict[str, dict]:
     out = {}
     for row in ws.iter_rows(min_row=3):
-        values = {h: c for h, c in zip(HEADERS, row)}
+        values = {h: c for h, c in zip(HEADERS, row, strict=False)}
         out[values["编号"].value] = values
     return out
 

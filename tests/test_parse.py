@@ -370,7 +370,7 @@ def test_a_submission_crosses_processes_unchanged():
     assert sub.rows and any(r.deadline for r in sub.rows)
     back = pickle.loads(pickle.dumps(sub))
     assert back == sub
-    for a, b in zip(back.rows, sub.rows):
+    for a, b in zip(back.rows, sub.rows, strict=False):
         assert (a.key, dict(a.cells), a.deadline, a.done_on) == (b.key, dict(b.cells), b.deadline, b.done_on)
     done = model.Row("S", 5, None, None, "问题", "措施", None, "长期坚持", True, "区财政局", (), None, None,
                      model.STATUS_DONE, date(2026, 11, 2), None, {"problem": "B5"})

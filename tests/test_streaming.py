@@ -43,7 +43,7 @@ from pipeline.output import receipts
 from pipeline.workspace import Workspace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ is not an installed package
-from benchmarks import generate  # noqa: E402
+from benchmarks import generate
 
 CONFIG = make_config()
 RECEIVED = date(2026, 11, 28)
@@ -67,7 +67,7 @@ def many(n: int, **fields) -> list[list]:
 
 def _footer_dated(rows: list[list]) -> list[list]:
     """No 填报日期 above the table; it stands in the footer (立行立改 counts from it)."""
-    return submission_rows(*rows, report_date="") + [["填报日期：2026年11月18日"]]
+    return [*submission_rows(*rows, report_date=""), ["填报日期：2026年11月18日"]]
 
 
 def corpus() -> dict[str, bytes]:
@@ -208,7 +208,7 @@ def ledger_dump(ws: Workspace) -> dict:
     for table in ("items", "history", "files"):
         cur = conn.execute(f"SELECT * FROM {table} ORDER BY rowid")
         names = [d[0] for d in cur.description]
-        out[table] = [{k: v for k, v in zip(names, row) if k not in clock} for row in cur]
+        out[table] = [{k: v for k, v in zip(names, row, strict=False) if k not in clock} for row in cur]
     conn.close()
     out["receipts"] = {p.relative_to(ws.outbox).as_posix(): p.read_bytes()
                        for p in sorted(ws.outbox.rglob("回执_*.txt"))}

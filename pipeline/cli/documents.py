@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -23,7 +22,7 @@ def _progress() -> Progress:
 @app.command()
 def weekly(
     ctx: typer.Context,
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="统计截止日期 YYYY-MM-DD，默认今天"),
+    as_of: str | None = typer.Option(None, "--as-of", help="统计截止日期 YYYY-MM-DD，默认今天"),
     pdf: bool = typer.Option(False, "--pdf", help="同时生成 PDF（需要安装 LibreOffice）"),
 ) -> None:
     """每周批处理：读取收件箱，计算状态，生成督查通报、督办通知单、三单工作台帐和各单位反馈表。"""
@@ -46,8 +45,8 @@ def weekly(
 def report(
     ctx: typer.Context,
     source: str = typer.Option(..., "--source", help="问题来源，例如 审计、巡查、领导批示"),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="统计截止日期 YYYY-MM-DD，默认今天"),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="输出文件，默认 outbox/专题报告_<来源>_<日期>.docx"),
+    as_of: str | None = typer.Option(None, "--as-of", help="统计截止日期 YYYY-MM-DD，默认今天"),
+    output: Path | None = typer.Option(None, "-o", "--output", help="输出文件，默认 outbox/专题报告_<来源>_<日期>.docx"),
 ) -> None:
     """专题报告：某一问题来源（如 审计）全部整改事项的落实情况。"""
     from pipeline.output.documents import contexts, render

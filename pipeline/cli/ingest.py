@@ -6,7 +6,6 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.progress import Progress
@@ -111,9 +110,9 @@ def init(directory: Path = typer.Argument(..., help="新工作区的目录")) ->
 @app.command()
 def ingest(
     ctx: typer.Context,
-    paths: Optional[list[Path]] = typer.Argument(None, help="要处理的文件或目录；默认处理 inbox/ 中等待的全部文件"),
+    paths: list[Path] | None = typer.Argument(None, help="要处理的文件或目录；默认处理 inbox/ 中等待的全部文件"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出结果（供脚本使用）"),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="按此日期（YYYY-MM-DD）计收件日期，默认今天"),
+    as_of: str | None = typer.Option(None, "--as-of", help="按此日期（YYYY-MM-DD）计收件日期，默认今天"),
 ) -> None:
     """读取、核对报送文件并合并进台帐；每个文件给出回执。退出码：0 全部接收或重复，1 有文件被退回，2 用法或配置错误。"""
     from pipeline.ledger.ingest import (  # here, not at the top: `sancha --help` starts faster
@@ -144,7 +143,7 @@ def check(
     ctx: typer.Context,
     files: list[Path] = typer.Argument(..., help="要检查的文件"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
-    unit: Optional[str] = typer.Option(None, "--unit", help="按此单位报送来检查（相当于放在 inbox/<单位>/）"),
+    unit: str | None = typer.Option(None, "--unit", help="按此单位报送来检查（相当于放在 inbox/<单位>/）"),
 ) -> None:
     """只检查文件，不改动台帐——各单位报送前可先自查。退出码 1 表示有错误。"""
     from pipeline.intake.parse import stream_submission
@@ -181,8 +180,8 @@ def _load_states(ws: Workspace, items, as_of: date):
 def export(
     ctx: typer.Context,
     fmt: str = typer.Option("json", "--format", help="json、xlsx 或 csv"),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="输出文件；json/csv 默认输出到屏幕"),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="按此日期计算状态，默认今天"),
+    output: Path | None = typer.Option(None, "-o", "--output", help="输出文件；json/csv 默认输出到屏幕"),
+    as_of: str | None = typer.Option(None, "--as-of", help="按此日期计算状态，默认今天"),
 ) -> None:
     """导出台帐（含各事项截至某日的状态）。"""
     ws = get_workspace(ctx)
@@ -222,8 +221,8 @@ def _office_action(ctx: typer.Context, action) -> None:
 
 @app.command()
 def close(ctx: typer.Context, ids: list[str] = typer.Argument(..., help="事项编号"),
-          note: Optional[str] = typer.Option(None, "--note", help="销号说明"),
-          on: Optional[str] = typer.Option(None, "--on", help="销号日期，默认今天")) -> None:
+          note: str | None = typer.Option(None, "--note", help="销号说明"),
+          on: str | None = typer.Option(None, "--on", help="销号日期，默认今天")) -> None:
     """销号：督查室核实整改到位后关闭事项（记入事项历史）。"""
     day = parse_day(on, "--on")
     _office_action(ctx, lambda led: led.close_items(ids, day, note))
@@ -232,7 +231,7 @@ def close(ctx: typer.Context, ids: list[str] = typer.Argument(..., help="事项�
 
 @app.command()
 def reopen(ctx: typer.Context, item_id: str = typer.Argument(..., help="事项编号"),
-           note: Optional[str] = typer.Option(None, "--note", help="说明")) -> None:
+           note: str | None = typer.Option(None, "--note", help="说明")) -> None:
     """重新打开已销号的事项。"""
     _office_action(ctx, lambda led: led.reopen_item(item_id, date.today(), note))
     console.print(f"已重新打开：{item_id}")
@@ -240,8 +239,8 @@ def reopen(ctx: typer.Context, item_id: str = typer.Argument(..., help="事项�
 
 @app.command()
 def lookback(ctx: typer.Context, ids: list[str] = typer.Argument(..., help="事项编号"),
-             note: Optional[str] = typer.Option(None, "--note", help="回头看情况"),
-             on: Optional[str] = typer.Option(None, "--on", help="回头看日期，默认今天")) -> None:
+             note: str | None = typer.Option(None, "--note", help="回头看情况"),
+             on: str | None = typer.Option(None, "--on", help="回头看日期，默认今天")) -> None:
     """登记“回头看”。"""
     day = parse_day(on, "--on")
     _office_action(ctx, lambda led: led.record_lookbacks(ids, day, note))

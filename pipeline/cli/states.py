@@ -95,7 +95,7 @@ def calendar_lines(cal: WorkCalendar, today: date, year: int | None = None) -> l
     lines += _incomplete_config_lines(cal, years)
     nxt = today.year + 1
     if today.month >= WARN_FROM_MONTH and cal.is_provisional(date(nxt, 1, 1)):
-        lines += [""] + next_year_lines(cal, nxt)
+        lines += ["", *next_year_lines(cal, nxt)]
     return lines
 
 

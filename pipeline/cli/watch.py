@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from pipeline.cli import app, get_workspace
@@ -15,7 +13,7 @@ def watch_command(
     polling: bool = typer.Option(
         False, "--polling", help="轮询收件箱（共享盘 SMB/NFS 不发送文件事件时使用）；也可在 sancha.toml [watch] 中设置 polling = true",
     ),
-    interval: Optional[float] = typer.Option(
+    interval: float | None = typer.Option(
         None, "--interval", min=0.1, metavar="SECONDS", help="轮询和检查监视器的间隔秒数，默认取 sancha.toml [watch] interval",
     ),
 ) -> None:

@@ -241,7 +241,7 @@ def _map_columns(leaf: list[str], groups: list[str], own: list[str]) -> dict[str
             if is_canonical:
                 canonical.add(f)
     # Without groups, two 具体内容 columns follow the seed's order: the problem, then the measure.
-    for f, c in zip(("problem", "measures"), plain_contents):
+    for f, c in zip(("problem", "measures"), plain_contents, strict=False):
         columns.setdefault(f, c)
     return columns
 

@@ -272,7 +272,7 @@ class _Bound:
     def __init__(self, limits: Limits):
         self.rows = self.cols = 0
         self.needs_exact = False  # a cell the bound cannot place: the member needs `_Extent`
-        self._box = _BOX_ROWS * _BOX_COLS <= limits.max_sheet_cells
+        self._box = limits.max_sheet_cells >= _BOX_ROWS * _BOX_COLS
 
     def feed(self, text: bytes, cut: int) -> None:
         prefixed = _PREFIXED.search(text, 0, cut)

@@ -72,7 +72,7 @@ class EmptyCell(str):
     """'' as calamine reads a cell that has no value to show: a formula saved without its
     result, or an error value; `cause` is FORMULA_WITHOUT_VALUE or the error (`#REF!`, `#N/A`, …)."""
 
-    def __new__(cls, cause: str) -> "EmptyCell":
+    def __new__(cls, cause: str) -> EmptyCell:
         cell = super().__new__(cls, "")
         cell.cause = cause
         return cell
@@ -301,7 +301,7 @@ class _SharedStrings:
         self._cache: OrderedDict[int, list[bytes]] = OrderedDict()
 
     @classmethod
-    def read(cls, archive: zipfile.ZipFile) -> "_SharedStrings":
+    def read(cls, archive: zipfile.ZipFile) -> _SharedStrings:
         table = cls()
         with archive.open(_STRINGS_PART) as member:
             buffer = b""

@@ -24,13 +24,14 @@ import multiprocessing
 import os
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, NamedTuple
+from typing import NamedTuple
 
 from filelock import FileLock
 
@@ -58,9 +59,7 @@ def is_candidate(path: Path) -> bool:
     name = path.name
     if name.startswith(("~$", ".~", ".")) or name.lower().endswith(_TEMP_SUFFIXES):
         return False
-    if name.lower() in ("thumbs.db", "desktop.ini"):
-        return False
-    return True
+    return name.lower() not in ("thumbs.db", "desktop.ini")
 
 
 def waiting_files(ws: Workspace) -> list[Path]:
@@ -316,9 +315,8 @@ class Ingestor:
                 if entry is None:
                     return False
                 path, ahead = entry
-                if not (is_candidate(path) and self._record(path, received, ahead)):
-                    if progress:
-                        progress(None)
+                if not (is_candidate(path) and self._record(path, received, ahead)) and progress:
+                    progress(None)
             return True
         finally:
             self._commit_group()

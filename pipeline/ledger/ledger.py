@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from pipeline.deadlines.cndate import cn_date
 from pipeline.model import Item
@@ -251,7 +251,7 @@ class Ledger:
         self.path = path
 
     @classmethod
-    def open(cls, path: Path | str) -> "Ledger":
+    def open(cls, path: Path | str) -> Ledger:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
@@ -269,7 +269,7 @@ class Ledger:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "Ledger":
+    def __enter__(self) -> Ledger:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -428,7 +428,7 @@ class Ledger:
 
     def insert_items(self, items: Iterable[tuple[Item, str]]) -> None:
         """Insert new items with their problem keys; inside a transaction."""
-        cols = ITEM_COLUMNS + ("year", "seq", "problem_key")
+        cols = (*ITEM_COLUMNS, "year", "seq", "problem_key")
         sql = f"INSERT INTO items ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
         self.conn.executemany(sql, (item_values(i) + split_id(i.id) + (key,) for i, key in items))
 
@@ -444,9 +444,9 @@ class Ledger:
 
     def replace_items(self, items: Iterable[tuple[Item, str]]) -> None:
         """Write the new state of existing items; inside a transaction."""
-        cols = ITEM_COLUMNS[1:] + ("problem_key",)
+        cols = (*ITEM_COLUMNS[1:], "problem_key")
         sql = f"UPDATE items SET {', '.join(c + ' = ?' for c in cols)} WHERE id = ?"
-        self.conn.executemany(sql, (item_values(i)[1:] + (key, i.id) for i, key in items))
+        self.conn.executemany(sql, ((*item_values(i)[1:], key, i.id) for i, key in items))
 
     def add_history(self, entries: Iterable[tuple]) -> None:
         """Entries are (item_id, at, action, field, old, new, file_id, note)."""
@@ -611,7 +611,7 @@ class Ledger:
             "LEFT JOIN files f ON f.id = h.file_id ORDER BY h.id"
         )
         out = []
-        for item_id, received_on, at, action, field_, old, new in rows:
+        for item_id, received_on, at, _action, field_, old, new in rows:
             if received_on:
                 day = date.fromisoformat(received_on)
             elif field_ in ("closed_on", "lookback_on") and new:

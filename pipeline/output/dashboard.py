@@ -8,10 +8,10 @@ it opens by double-click on an offline intranet. `write_dashboard` is the thin s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Iterable
 
 import jinja2
 from markupsafe import Markup, escape

@@ -23,12 +23,12 @@ import sys
 import threading
 import time
 import zipfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import Callable, Iterator
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -91,7 +91,7 @@ class _Pending:
 class _Enqueue(FileSystemEventHandler):
     """Runs in the observer thread: only records the event and queues the path."""
 
-    def __init__(self, watcher: "Watcher"):
+    def __init__(self, watcher: Watcher):
         self.watcher = watcher
 
     def on_any_event(self, event: FileSystemEvent) -> None:

@@ -127,7 +127,7 @@ def feedback_workbook(config: Config, unit: str, items: Sequence[Item], as_of: d
     for r, values in enumerate(rows):
         blank_row = r >= len(items)
         cells = []
-        for c, ((_, _, locked, kind), value) in enumerate(zip(COLUMNS, values)):
+        for c, ((_, _, locked, kind), value) in enumerate(zip(COLUMNS, values, strict=False)):
             # 编号 stays locked even on blank rows: a new problem gets its number from the ledger.
             style = f"{kind}:{locked and (c == 0 or not blank_row)}"
             cells.append(cm.value(value, style) if isinstance(value, date) else cm.text(value, style))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from docx import Document
@@ -444,7 +444,7 @@ def _reproducible(data: bytes) -> bytes:
     return out.getvalue()
 
 
-@lru_cache(maxsize=None)
+@cache
 def build_template(name: str) -> bytes:
     doc = BUILDERS[name]()
     buf = io.BytesIO()
