@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 
 class ConfigError(Exception):
@@ -75,6 +76,26 @@ class Config:
 
     def is_office(self, name: str | None) -> bool:
         return bool(name) and (name == self.office_name or name in self.office_aliases)
+
+    @cached_property
+    def _unit_of(self) -> dict[str, str]:
+        return {label: u.name for u in self.units for label in (*u.aliases, u.name)}
+
+    def canonical_unit(self, name: str) -> str:
+        """The registered unit a stored unit name stands for now: the unit itself, or the unit
+        that lists the name among its aliases (a unit renamed in 机构改革 keeps its old name
+        there); the name as it is when no unit claims it."""
+        return self._unit_of.get(name, name)
+
+    def is_registered(self, name: str) -> bool:
+        return name in self._unit_of
+
+    def unit_spellings(self, unit: str) -> tuple[str, ...]:
+        """Every name items of `unit` may be stored under: its name and its aliases."""
+        for u in self.units:
+            if u.name == unit:
+                return (u.name, *u.aliases)
+        return (unit,)
 
 
 def _str_list(value, key: str) -> tuple[str, ...]:

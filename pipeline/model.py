@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -233,14 +233,34 @@ class Item:
     last_report_on: date | None = None  # latest receipt date of a submission touching the item
     lookback_on: date | None = None  # last recorded 回头看
     original_deadline: date | None = None  # before any approved extension (延期)
+    voided_on: date | None = None  # 作废: out of every count and document from that day
+    reopened_on: date | None = None  # last 重新打开 (a new cycle: new deadline, reports counted anew)
+    report_on: date | None = None  # first report of the cycle that counts for the deadline in effect
+    field_days: tuple[tuple[str, date], ...] = ()  # (field, day an event last set it), by field: stale values
 
 
 _ITEM_SETTERS = tuple(getattr(Item, name).__set__ for name in Item.__slots__)  # the slots' own setters
 
 
+def field_day(item: Item, name: str) -> date | None:
+    """The day an event last set the item's field `name` (None: as registered)."""
+    for field_name, day in item.field_days:
+        if field_name == name:
+            return day
+    return None
+
+
+def set_on(days: Iterable[tuple[str, date]], names: Iterable[str], day: date) -> tuple[tuple[str, date], ...]:
+    """`days` with each of `names` set on `day`."""
+    merged = dict(days)
+    merged.update(dict.fromkeys(names, day))
+    return tuple(sorted(merged.items()))
+ITEM_FIELDS = Item.__slots__
+
+
 def new_item(*fields) -> Item:
-    """`Item(*fields)`, all twenty given in order, without the frozen dataclass's __init__ (an
-    object.__setattr__ call per field): merge makes one per new row."""
+    """`Item(*fields)`, every field given in order, without the frozen dataclass's __init__ (an
+    object.__setattr__ call per field): merge makes one per new row, the timeline one per item."""
     item = object.__new__(Item)
     for set_slot, value in zip(_ITEM_SETTERS, fields, strict=True):
         set_slot(item, value)
@@ -271,3 +291,5 @@ class ItemState:
     lookback_due: bool  # 回头看
     provisional: bool  # a date above came from a provisional calendar year
     done_on_time: bool | None = None  # for done items: done on or before the deadline; else None
+    report_on: date | None = None  # the first report counting for the deadline in effect, if any by as_of
+    report_late: bool = False  # that report came after report_due (the lateness stays recorded)

@@ -60,10 +60,10 @@ def item(id: str, unit: str, problem: str, *, deadline=date(2026, 11, 1), status
 
 
 def state(item_id: str, st: str, *, overdue=0, missing=False, key=False, lookback=False, provisional=False,
-          on_time=None, report_due=date(2026, 11, 4)) -> ItemState:
+          on_time=None, report_due=date(2026, 11, 4), report_on=None) -> ItemState:
     return ItemState(item_id=item_id, as_of=AS_OF, state=st, report_due=report_due, overdue_workdays=overdue,
                      report_missing=missing, key_supervision=key, lookback_due=lookback, provisional=provisional,
-                     done_on_time=on_time)
+                     done_on_time=on_time, report_on=report_on)
 
 
 def ledger():
@@ -87,7 +87,8 @@ def ledger():
         "2026-0002": state("2026-0002", STATE_CLOSED, on_time=True),
         "2026-0003": state("2026-0003", STATE_OVERDUE, overdue=32, missing=True, key=True,
                            report_due=date(2026, 10, 20)),
-        "2026-0004": state("2026-0004", STATE_OVERDUE, overdue=6, report_due=date(2026, 11, 25)),
+        "2026-0004": state("2026-0004", STATE_OVERDUE, overdue=6, report_due=date(2026, 11, 25),
+                           report_on=date(2026, 11, 23)),
         "2026-0005": state("2026-0005", STATE_DUE_SOON, report_due=date(2026, 12, 7)),
         "2026-0006": state("2026-0006", STATE_ON_TRACK, report_due=date(2027, 1, 6), provisional=True),
         "2026-0007": state("2026-0007", STATE_ONGOING, report_due=None),

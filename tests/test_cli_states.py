@@ -127,7 +127,8 @@ def test_status_summary_and_red_list(ledger_ws, capsys):
     assert code == 0
     assert "截至 2026-12-02，全部单位共 4 项整改事项。" in out
     assert "各单位整改情况" in out and "红色清单" in out
-    assert "50.0%" in out and "25.0%" in out
+    # 完成率 = done ÷ (due or done) (issue 16): 区财政局 1/1 (2026-0002 is not due), all units 1/3.
+    assert "100.0%" in out and "33.3%" in out and "50.0%" not in out
     red = out[out.index("红色清单"):]
     assert red.index("2026-0003") < red.index("2026-0004")  # key supervision first
     assert "报告缺失" in red and "重点督查" in red

@@ -19,6 +19,8 @@ from dashboard_fixtures import (
 from pipeline.cli import main
 from pipeline.deadlines.workdays import WorkCalendar
 from pipeline.ledger.ledger import Ledger
+from pipeline.ledger.timeline import REGISTER_FIELDS, Event, register_data, replay
+from pipeline.ledger.view import items_on_days
 from pipeline.output.dashboard import DASHBOARD_NAME, rebuilt_trend, render_dashboard, write_dashboard
 from pipeline.workspace import Workspace
 
@@ -69,7 +71,8 @@ def test_headline_figures_with_change_since_last_week():
         "done_on_time": ("1", "较上周 ■ 持平"),
         "overdue": ("2", "较上周 ▲ +1"),
         "report_missing": ("1", "较上周 ▲ +1"),
-        "completion_rate": ("25.0%", "较上周 ▲ +10.7 个百分点"),
+        # 完成率 = done ÷ (due or done), issue 16: 2 of 0001, 0002, 0006, 0008 (it was 2 of all 8)
+        "completion_rate": ("50.0%", "较上周 ▲ +35.7 个百分点"),
     }
     # a rise in overdue items is bad news, a rise in the completion rate good news, more items neither
     tones = {card.attrs["data-figure"]: card.find_all("dd")[1].attrs["class"] for card in doc.find_all("div", class_="card")}
@@ -113,15 +116,16 @@ def test_trend_takes_the_latest_snapshot_of_each_earlier_week_only():
 def test_units_ranked_with_light_and_word():
     _, doc = page()
     rows = [row_cells(tr) for tr in doc.by_id("unit-table").body_rows()]
+    # The one ranking (issue 16): done ÷ (due or done); units with nothing due or done last, unranked.
     assert rows == [
-        ["1", "菱湖街道", "正常", "2", "1", "0", "0", "0", "0", "50.0%"],
+        ["1", "菱湖街道", "正常", "2", "1", "0", "0", "0", "0", "100.0%"],
         ["2", "区财政局", "逾期", "2", "1", "1", "1", "0", "1", "50.0%"],
-        ["3", "区住房城乡建设局", "临期", "2", "0", "0", "0", "1", "0", "0.0%"],
-        ["4", "区审计局", "正常", "1", "0", "0", "0", "0", "0", "0.0%"],
-        ["5", "区教育局", "逾期", "1", "0", "0", "1", "0", "0", "0.0%"],
+        ["3", "区教育局", "逾期", "1", "0", "0", "1", "0", "0", "0.0%"],
+        ["—", "区住房城乡建设局", "临期", "2", "0", "0", "0", "1", "0", "—"],
+        ["—", "区审计局", "正常", "1", "0", "0", "0", "0", "0", "—"],
     ]
     classes = [tr.find_all("span")[0].attrs["class"] for tr in doc.by_id("unit-table").body_rows()]
-    assert classes == ["light light-green", "light light-red", "light light-yellow", "light light-green", "light light-red"]
+    assert classes == ["light light-green", "light light-red", "light light-red", "light light-yellow", "light light-green"]
 
 
 def test_unit_chart_has_one_bar_per_unit_with_value_and_word():
@@ -129,14 +133,14 @@ def test_unit_chart_has_one_bar_per_unit_with_value_and_word():
     chart = doc.find_all("svg")[0]
     assert len(chart.find_all("rect")) == 5
     labels = [t.text() for t in chart.find_all("text", class_="value")]
-    assert labels == ["50.0% 正常", "50.0% 逾期", "0.0% 临期", "0.0% 正常", "0.0% 逾期"]
+    assert labels == ["100.0% 正常", "50.0% 逾期", "0.0% 逾期", "— 临期", "— 正常"]
 
 
 def test_trend_chart_plots_every_week():
     _, doc = page()
     chart = doc.find_all("svg")[1]
     assert len(chart.find_all("circle")) == 3
-    assert [t.text() for t in chart.find_all("text", class_="value")] == ["16.7%", "14.3%", "25.0%"]
+    assert [t.text() for t in chart.find_all("text", class_="value")] == ["16.7%", "14.3%", "50.0%"]
     assert len(chart.find_all("polyline")) == 1
 
 
@@ -164,7 +168,7 @@ def test_item_rows_carry_unit_source_state_for_the_filters():
         for sel in doc.by_id("filters").find_all("select")
     }
     assert options == {
-        "unit": ["菱湖街道", "区财政局", "区住房城乡建设局", "区审计局", "区教育局"],
+        "unit": ["菱湖街道", "区财政局", "区教育局", "区住房城乡建设局", "区审计局"],  # in ranking order
         "source": ["巡查", "督查", "审计", "领导批示", HOSTILE_SOURCE, "未填"],
         "state": ["逾期", "临期", "正常推进", "长期坚持", "已完成", "已销号"],
     }
@@ -229,20 +233,27 @@ def test_write_dashboard_reads_the_ledger_and_its_snapshots(tmp_path):
     assert path == ws.outbox / DASHBOARD_NAME
     html = path.read_text(encoding="utf-8")
     with Ledger.open(ws.db_path) as ledger:
-        trend = rebuilt_trend(ITEMS, ledger.changes(), TREND, AS_OF, WorkCalendar(), CONFIG.rules)
+        trend = rebuilt_trend(TREND, AS_OF, D(2026, 9, 1), lambda days: items_on_days(ledger, ws.config, days),
+                              WorkCalendar(), CONFIG.rules)
     assert html == render_dashboard(context(trend=trend))
     assert not list(ws.outbox.glob(".*tmp"))
 
 
-def test_weeks_without_a_snapshot_are_rebuilt_from_item_history():
-    from pipeline.ledger.history import Change
+def test_weeks_without_a_snapshot_are_rebuilt_from_the_items_events():
+    before = item("2026-0009", "区财政局", "督查", date(2026, 12, 31), created_on=date(2026, 11, 2))
+    events = [
+        Event("2026-0009", "register", D(2026, 11, 2), "2026-11-02T09:00:00", id=1,
+              data=register_data({f: getattr(before, f) for f in REGISTER_FIELDS})),
+        Event("2026-0009", "change", D(2026, 11, 20), "2026-11-20T09:00:00", field="status", old="推进中",
+              new="已完成", id=2),
+        Event("2026-0009", "change", D(2026, 11, 20), "2026-11-20T09:00:00", field="done_on", new=D(2026, 11, 20),
+              id=3),
+    ]
 
-    done = item("2026-0009", "区财政局", "督查", date(2026, 12, 31), status="已完成",
-                created_on=date(2026, 11, 2), done_on=date(2026, 11, 20))
-    changes = [Change("2026-0009", date(2026, 11, 2), None, None, reported=True),
-               Change("2026-0009", date(2026, 11, 20), "status", "推进中", reported=True),
-               Change("2026-0009", date(2026, 11, 20), "done_on", None, reported=True)]
-    trend = rebuilt_trend([done], changes, [], AS_OF, WorkCalendar(), CONFIG.rules, weeks=5)
+    def on_days(days):
+        return {day: [i for i in [replay(events, day)] if i is not None] for day in days}
+
+    trend = rebuilt_trend([], AS_OF, D(2026, 11, 2), on_days, WorkCalendar(), CONFIG.rules, weeks=5)
     by_day = {day: figs for _, day, figs in trend}
     assert sorted(by_day) == [date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16), date(2026, 11, 23)]
     assert by_day[date(2026, 11, 16)]["done"] == 0 and by_day[date(2026, 11, 23)]["done"] == 1

@@ -91,7 +91,8 @@ def test_notice_lists_red_items_and_reply_date():
     assert "区住房城乡建设局：" in body and "有2项整改问题需要督办" in body
     assert "请于2027年1月6日（暂定）前" in body and "0556-5502678" in body
     assert rows[1] == ["2026-0003", f"老旧小区改造{NASTY}", "2026年10月15日", "2026年10月20日", "32", "逾期未报送"]
-    assert rows[2] == ["2026-0004", FORMULA, "2026年11月20日", "2026年11月25日", "6", "已报送"]
+    # the report column names the day the report came (issue 16; it said 已报送 for anything not missing)
+    assert rows[2] == ["2026-0004", FORMULA, "2026年11月20日", "2026年11月25日", "6", "已报送（11月23日）"]
     assert contexts.red_units(items, states) == ["区住房城乡建设局"]
 
 

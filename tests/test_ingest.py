@@ -91,11 +91,11 @@ def test_same_bytes_under_another_name_is_a_duplicate(workspace, cli):
     assert not list(workspace.inbox.iterdir())
 
 
-def test_resubmission_with_ids_updates_and_keeps_history(workspace, cli):
+def test_resubmission_with_ids_updates_and_keeps_every_change_as_an_event(workspace, cli):
     drop(workspace, "first.xlsx", xlsx_bytes(submission_rows(data_row(1), data_row(2))))
     cli("ingest", "--as-of", "2026-11-20")
     update = submission_rows(data_row(1, item_id="2026-0001", progress="已验收12个项目", status="已完成",
-                                      done_on="2026-12-01"))
+                                      done_on="2026-12-01"), report_date="2026年12月2日")
     drop(workspace, "second.xlsx", xlsx_bytes(update))
     (f,) = cli.json("ingest", "--json", "--as-of", "2026-12-02")["files"]
     assert f["accepted"] and f["updated"] == ["2026-0001"] and f["added"] == []
@@ -103,9 +103,13 @@ def test_resubmission_with_ids_updates_and_keeps_history(workspace, cli):
     assert items["2026-0001"]["status"] == "已完成" and items["2026-0001"]["done_on"] == "2026-12-01"
     assert items["2026-0002"]["status"] == "推进中"
     with Ledger.open(workspace.db_path) as led:
-        hist = [(h.action, h.field, h.old, h.new, h.file_name) for h in led.history("2026-0001")]
-    assert ("update", "status", "推进中", "已完成", "second.xlsx") in hist
-    assert hist[0][0] == "add"
+        events = [(e.kind, e.field, e.old, e.new, e.source, e.on.isoformat()) for e in led.events("2026-0001")]
+    assert events[0] == ("register", None, None, None, "first.xlsx", "2026-11-20")
+    assert ("change", "status", "推进中", "已完成", "second.xlsx", "2026-12-02") in events
+    assert ("change", "done_on", None, date(2026, 12, 1), "second.xlsx", "2026-12-02") in events
+    assert events[-1] == ("report", None, None, None, "second.xlsx", "2026-12-02")
+    receipt = next(workspace.outbox.rglob("回执_20261202_second_*.txt")).read_text(encoding="utf-8-sig")
+    assert "完成情况：推进中 → 已完成" in receipt and "完成日期：（空） → 2026年12月1日" in receipt
 
 
 def test_row_without_id_updates_the_same_problem_instead_of_duplicating(workspace, cli):
@@ -343,11 +347,11 @@ def test_a_file_failing_inside_a_group_is_rolled_back_alone_and_the_files_before
         os.utime(workspace.inbox / f"f{n}.xlsx", (1_000_000 + n, 1_000_000 + n))  # f0 is the oldest
     real, calls = Ledger.insert_items, []
 
-    def full_on_the_third_file(self, items):
+    def full_on_the_third_file(self, items, **kw):
         calls.append(1)
         if len(calls) == 3:  # f2's journal row is written, its items are not: a half-written file
             raise OSError(errno.ENOSPC, "No space left on device")
-        return real(self, items)
+        return real(self, items, **kw)
 
     monkeypatch.setattr(Ledger, "insert_items", full_on_the_third_file)
     with Ledger.open(workspace.db_path) as ledger, pytest.raises(OSError):
@@ -365,24 +369,26 @@ def test_a_file_failing_inside_a_group_is_rolled_back_alone_and_the_files_before
     assert not list(workspace.inbox.iterdir())
 
 
-def test_office_actions_are_kept_in_history(workspace, cli):
+def test_office_actions_are_events_of_the_item(workspace, cli):
     drop(workspace, "x.xlsx", xlsx_bytes(submission_rows(data_row(1), data_row(2))))
     cli("ingest", "--as-of", "2026-11-20")
-    assert cli("extend", "2026-0001", "--to", "2027-01-29", "--note", "区政府批准")[0] == 0
-    assert cli("close", "2026-0002", "--note", "现场核实")[0] == 0
-    assert cli("lookback", "2026-0002", "--note", "未反弹")[0] == 0
+    assert cli("extend", "2026-0001", "--to", "2027-01-29", "--note", "区政府批准", "--on", "2026-11-25")[0] == 0
+    code, _, err = cli("close", "2026-0002", "--note", "现场核实", "--on", "2026-11-26")
+    assert code == 1 and "尚未报送完成" in err and "--force" in err  # closing needs a report of done
+    assert cli("close", "2026-0002", "--note", "现场核实", "--force", "--on", "2026-11-26")[0] == 0
+    assert cli("lookback", "2026-0002", "--result", "通过", "--note", "未反弹", "--on", "2026-11-27")[0] == 0
     code, _, err = cli("close", "2026-0099")
     assert code == 1 and "2026-0099" in err
-    assert cli("reopen", "2026-0002")[0] == 0
+    assert cli("reopen", "2026-0002", "--to", "2026-12-31", "--note", "复查未到位", "--on", "2026-11-30")[0] == 0
     with Ledger.open(workspace.db_path) as led:
         one, two = led.item("2026-0001"), led.item("2026-0002")
-        actions = [h.action for h in led.history("2026-0002")]
-        ext = [(h.field, h.old, h.new, h.note) for h in led.history("2026-0001") if h.action == "extend"]
+        kinds = [e.kind for e in led.events("2026-0002")]
+        ext = [(e.field, e.old, e.new, e.note, e.on) for e in led.events("2026-0001") if e.kind == "extend"]
     assert one.deadline.isoformat() == "2027-01-29" and one.original_deadline.isoformat() == "2026-12-31"
-    assert ("deadline", "2026-12-31", "2027-01-29", "区政府批准") in ext
-    assert two.closed_on is None and actions == ["add", "close", "lookback", "reopen"]
+    assert ext == [("deadline", date(2026, 12, 31), date(2027, 1, 29), "区政府批准", date(2026, 11, 25))]
+    assert two.closed_on is None and two.status == "推进中" and kinds == ["register", "close", "lookback", "reopen"]
     code, out, _ = cli("show", "2026-0001")
-    assert code == 0 and "extend" in out
+    assert code == 0 and "延期" in out
 
 
 def test_usage_and_configuration_errors_exit_2(workspace, cli):

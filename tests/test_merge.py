@@ -60,6 +60,7 @@ def test_a_new_item_holds_every_field_of_its_row_where_the_ledger_expects_it():
         deadline=date(2026, 12, 31), deadline_text="2026-12-31", ongoing=False, owner="李华", progress="已部署",
         status="已完成", done_on=RECEIVED, remark="备注", created_on=RECEIVED, updated_at="2026-11-20T10:00:00",
         closed_on=None, last_report_on=RECEIVED, lookback_on=None, original_deadline=None,
+        report_on=RECEIVED,  # reported done as it entered the ledger: that report counts (issue 16)
     )
     assert hash(new) == hash(replace(new))
 
@@ -69,7 +70,9 @@ def test_row_with_id_updates_that_item_and_records_changes():
     assert not p.added
     (new,) = p.updated
     assert (new.progress, new.status, new.last_report_on) == ("已上缴80%", "推进中", RECEIVED)
-    assert {(c.field, c.old, c.new) for c in p.changes} == {("progress", None, "已上缴80%"), ("status", None, "推进中")}
+    assert {(e.field, e.old, e.new) for e in p.events if e.kind == "change"} == {
+        ("progress", None, "已上缴80%"), ("status", None, "推进中")}
+    assert [e.kind for e in p.events if e.kind != "change"] == ["report"]
 
 
 def test_row_without_id_matches_same_problem_text_ignoring_spaces_and_punctuation():
@@ -80,7 +83,7 @@ def test_row_without_id_matches_same_problem_text_ignoring_spaces_and_punctuatio
 def test_blank_cell_never_erases_and_unchanged_row_is_still_a_report():
     old = item(progress="已建立台账", owner="张明")
     p = plan(sub(row(item_id="2026-0001", progress=None, owner=None)), [old])
-    assert not p.changes
+    assert [(e.kind, e.item_id, e.on) for e in p.events] == [("report", "2026-0001", RECEIVED)]
     assert p.updated[0].progress == "已建立台账" and p.updated[0].last_report_on == RECEIVED
     assert p.reported == ("2026-0001",)
 

@@ -95,9 +95,12 @@ def test_report_missing_after_report_due():
     assert state(item, D(2026, 12, 3)).report_missing is False  # report_due itself
     st = state(item, D(2026, 12, 4))
     assert st.report_missing and st.key_supervision
-    assert state(replace(item, last_report_on=D(2026, 11, 30)), D(2026, 12, 4)).report_missing
+    assert state(replace(item, last_report_on=D(2026, 11, 29)), D(2026, 12, 4)).report_missing
+    # A report received on the deadline day counts (issue 16: it used to have to come after it).
+    assert not state(replace(item, last_report_on=D(2026, 11, 30)), D(2026, 12, 4)).report_missing
     st = state(replace(item, last_report_on=D(2026, 12, 1)), D(2026, 12, 4))
     assert not st.report_missing and not st.key_supervision and st.state == STATE_OVERDUE
+    assert (st.report_on, st.report_late) == (D(2026, 12, 1), False)
 
 
 def test_key_supervision_when_overdue_more_than_m_workdays():
@@ -207,20 +210,22 @@ def test_compute_states_and_unit_summary():
         "C3": STATE_DUE_SOON,
     }
     summaries = unit_summary(items, states)
-    # 1/2 done for both: no overdue ranks before one overdue.
-    assert [(s.rank, s.unit) for s in summaries] == [(1, "区财政局"), (2, "区审计局"), (3, "菱湖街道")]
-    finance, audit, linghu = summaries
+    # 完成率 = done ÷ (due or done) (issue 16; it was done ÷ all items): 区财政局 1/1 and 菱湖街道 1/1
+    # (C3, due tomorrow, is not due yet) share the first place, 区审计局 1/2.
+    assert [(s.rank, s.unit) for s in summaries] == [(1, "区财政局"), (1, "菱湖街道"), (3, "区审计局")]
+    finance, linghu, audit = summaries
     assert (audit.items, audit.done, audit.done_on_time, audit.overdue, audit.report_missing) == (2, 1, 0, 1, 1)
     assert audit.key_supervision == 1 and audit.due == 2
     assert (finance.done, finance.done_on_time, finance.overdue, finance.due) == (1, 1, 0, 1)
     assert (linghu.done, linghu.closed, linghu.ongoing, linghu.due_soon, linghu.lookback_due) == (1, 1, 1, 1, 1)
-    assert linghu.completion_rate == pytest.approx(1 / 3)
-    assert finance.completion_percent == "50.0%"
+    assert linghu.completion_rate == 1.0 and audit.completion_rate == 0.5 and audit.on_time_rate == 0.0
+    assert finance.completion_percent == "100.0%"
     total = total_summary(summaries)
-    assert (total.items, total.done, total.overdue, total.completion_rate) == (7, 3, 1, pytest.approx(3 / 7))
+    assert (total.items, total.done, total.overdue, total.due_or_done) == (7, 3, 1, 4)
+    assert total.completion_rate == pytest.approx(3 / 4)
 
 
-def test_ranking_ties_fall_back_to_overdue_then_name():
+def test_ranking_ties_share_a_place_and_a_unit_with_nothing_due_or_done_is_last_unranked():
     items = [
         make_item("X1", "乙单位", deadline=D(2026, 11, 1)),
         make_item("X2", "乙单位", deadline=D(2026, 12, 31)),
@@ -229,6 +234,7 @@ def test_ranking_ties_fall_back_to_overdue_then_name():
         make_item("Z1", "丙单位", deadline=D(2026, 12, 31)),
     ]
     states = compute_states(items, D(2026, 12, 1), CAL, RULES)
-    assert [s.unit for s in unit_summary(items, states)] == ["丙单位", "乙单位", "甲单位"]
-    assert total_summary([]).completion_rate == 0.0
+    # 丙单位 has nothing due and nothing done: listed last, unranked (it ranked first before issue 16).
+    assert [(s.unit, s.rank) for s in unit_summary(items, states)] == [("乙单位", 1), ("甲单位", 1), ("丙单位", None)]
+    assert total_summary([]).completion_rate is None
 

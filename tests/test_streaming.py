@@ -201,11 +201,11 @@ def test_a_workbook_the_slices_cannot_read_exactly_is_read_whole(monkeypatch):
 
 
 def ledger_dump(ws: Workspace) -> dict:
-    """Items, history and the files journal without clock times, and every receipt's text."""
+    """Items, their events and the files journal without clock times, and every receipt's text."""
     clock = {"updated_at", "processed_at", "at"}
     conn = sqlite3.connect(ws.db_path)
     out = {}
-    for table in ("items", "history", "files"):
+    for table in ("items", "events", "files"):
         cur = conn.execute(f"SELECT * FROM {table} ORDER BY rowid")
         names = [d[0] for d in cur.description]
         out[table] = [{k: v for k, v in zip(names, row, strict=False) if k not in clock} for row in cur]
@@ -241,7 +241,8 @@ def test_a_streamed_file_enters_the_ledger_as_a_whole_one(tmp_path, monkeypatch)
     files = corpus()
     first = {"区财政局_长表.xlsx": files.pop("区财政局_长表.xlsx")}  # 2026-0001 … 2026-0012: 问题4 is 2026-0004
     update = many(12, progress="已完成验收", status="已完成", done_on=date(2026, 11, 15))
-    update[3] = data_row(4, item_id="2026-0004", problem="问题4：改写后的问题", progress="第二次")
+    # reworded with its 编号 (a text clearly another problem's would be an id-mismatch error)
+    update[3] = data_row(4, item_id="2026-0004", problem="问题4：政府采购项目验收不及时的问题", progress="第二次")
     update.append(data_row(13, problem="问题4：政府采购项目验收不及时", progress="第三次"))  # 2026-0004 again, by its old text
     update.append(data_row(14, item_id="2026-9999", problem="新问题"))  # unknown 编号: rejected, late
     third = {"区财政局_更新.xlsx": xlsx_bytes(submission_rows(*update[:13])),
@@ -251,12 +252,12 @@ def test_a_streamed_file_enters_the_ledger_as_a_whole_one(tmp_path, monkeypatch)
     whole = ingest_all(tmp_path / "whole", CONFIG_TOML, batches, DAY, monkeypatch, streaming=False)
     assert ingest_all(tmp_path / "streamed", CONFIG_TOML, batches, DAY, monkeypatch, streaming=True) == whole
     rejected = {f["id"] for f in whole["files"] if f["verdict"] == "rejected"}
-    assert not [h for h in whole["history"] if h["file_id"] in rejected]  # nothing of a rejected file, however late its error
+    assert not [e for e in whole["events"] if e["file_id"] in rejected]  # nothing of a rejected file, however late its error
     assert len(whole["items"]) == sum(len(json.loads(f["added"])) for f in whole["files"])
     verdicts = {f["name"]: f["verdict"] for f in whole["files"]}
     assert verdicts["2_区财政局_更新.xlsx"] == "accepted" and verdicts["2_区财政局_更新有错.xlsx"] == "rejected"
-    assert [h["new"] for h in whole["history"] if h["item_id"] == "2026-0004" and h["field"] == "problem"] == \
-        ["问题4：改写后的问题", "问题4：政府采购项目验收不及时"]
+    assert [json.loads(e["new"]) for e in whole["events"] if e["item_id"] == "2026-0004" and e["field"] == "problem"] \
+        == ["问题4：政府采购项目验收不及时的问题", "问题4：政府采购项目验收不及时"]
 
 
 def test_generated_files_enter_the_ledger_the_same_way(tmp_path, monkeypatch):

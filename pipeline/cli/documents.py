@@ -56,8 +56,10 @@ def report(
     day = parse_day(as_of)
     config = ws.config
     source = source.strip()
+    from pipeline.ledger.view import items_on
+
     with Ledger.open(ws.db_path) as ledger:
-        items = [i for i in ledger.items() if (i.source or "") == source]
+        items = [i for i in items_on(ledger, config, day) if (i.source or "") == source]
     if not items:
         raise UserError(f"台帐中没有问题来源为“{source}”的事项。", code=1)
     states = compute_states(items, day, WorkCalendar.from_config(config), config.rules)

@@ -169,29 +169,23 @@ def check(
         raise typer.Exit(1)
 
 
-def _load_states(ws: Workspace, items, as_of: date):
-    from pipeline.deadlines.states import compute_states
-    from pipeline.deadlines.workdays import WorkCalendar
-
-    return compute_states(items, as_of, WorkCalendar.from_config(ws.config), ws.config.rules)
-
-
 @app.command()
 def export(
     ctx: typer.Context,
     fmt: str = typer.Option("json", "--format", help="json、xlsx 或 csv"),
     output: Path | None = typer.Option(None, "-o", "--output", help="输出文件；json/csv 默认输出到屏幕"),
-    as_of: str | None = typer.Option(None, "--as-of", help="按此日期计算状态，默认今天"),
+    as_of: str | None = typer.Option(None, "--as-of", help="台帐截至哪一天（当日的事项、进展和状态），默认今天"),
 ) -> None:
-    """导出台帐（含各事项截至某日的状态）。"""
+    """导出台帐（各事项截至某日的情况和状态）。"""
+    from pipeline.ledger.view import states_on
+
     ws = get_workspace(ctx)
     fmt = fmt.lower()
     if fmt not in ("json", "xlsx", "csv"):
         raise UserError(f"--format 只能是 json、xlsx 或 csv，不是 “{fmt}”")
     day = parse_day(as_of)
     with Ledger.open(ws.db_path) as ledger:
-        items = ledger.items()
-    states = _load_states(ws, items, day)
+        items, states = states_on(ledger, ws.config, day)
     if fmt == "xlsx":
         from pipeline.deadlines.states import unit_summary
         from pipeline.output.documents.ledger_xlsx import ledger_workbook
@@ -211,66 +205,110 @@ def export(
 
 
 def _office_action(ctx: typer.Context, action) -> None:
+    import getpass
+
     ws = get_workspace(ctx)
     with Ledger.open(ws.db_path) as ledger:
         try:
-            action(ledger)
+            result = action(ledger, ws.config, getpass.getuser())
         except LedgerError as e:
             raise UserError(str(e), code=1) from None
+    console.print(result.text, markup=False)
 
 
 @app.command()
-def close(ctx: typer.Context, ids: list[str] = typer.Argument(..., help="事项编号"),
+def close(ctx: typer.Context, item_id: str = typer.Argument(..., help="事项编号"),
           note: str | None = typer.Option(None, "--note", help="销号说明"),
+          force: bool = typer.Option(False, "--force", help="尚未报送完成的事项也销号（记为强制销号）"),
           on: str | None = typer.Option(None, "--on", help="销号日期，默认今天")) -> None:
     """销号：督查室核实整改到位后关闭事项（记入事项历史）。"""
+    from pipeline.ledger import actions
+
     day = parse_day(on, "--on")
-    _office_action(ctx, lambda led: led.close_items(ids, day, note))
-    console.print(f"已销号：{'、'.join(ids)}")
+    _office_action(ctx, lambda led, cfg, who: actions.close(led, item_id, note=note, force=force, on=day,
+                                                            operator=who))
 
 
 @app.command()
 def reopen(ctx: typer.Context, item_id: str = typer.Argument(..., help="事项编号"),
-           note: str | None = typer.Option(None, "--note", help="说明")) -> None:
-    """重新打开已销号的事项。"""
-    _office_action(ctx, lambda led: led.reopen_item(item_id, date.today(), note))
-    console.print(f"已重新打开：{item_id}")
+           to: str = typer.Option(..., "--to", help="新的整改时限 YYYY-MM-DD"),
+           note: str = typer.Option(..., "--note", help="重新打开的理由"),
+           on: str | None = typer.Option(None, "--on", help="重新打开的日期，默认今天")) -> None:
+    """重新打开已完成或已销号的事项：恢复为推进中，按新的整改时限计算。"""
+    from pipeline.ledger import actions
+
+    day, new = parse_day(on, "--on"), parse_day(to, "--to")
+    _office_action(ctx, lambda led, cfg, who: actions.reopen(led, item_id, to=new, note=note, on=day, operator=who))
 
 
 @app.command()
-def lookback(ctx: typer.Context, ids: list[str] = typer.Argument(..., help="事项编号"),
+def lookback(ctx: typer.Context, item_id: str = typer.Argument(..., help="事项编号"),
+             result: str = typer.Option(..., "--result", help="回头看结果：通过 或 反弹"),
+             to: str | None = typer.Option(None, "--to", help="反弹时新的整改时限 YYYY-MM-DD"),
              note: str | None = typer.Option(None, "--note", help="回头看情况"),
              on: str | None = typer.Option(None, "--on", help="回头看日期，默认今天")) -> None:
-    """登记“回头看”。"""
+    """登记“回头看”：通过，或反弹（事项重新打开，按新的整改时限计算）。"""
+    from pipeline.ledger import actions
+
     day = parse_day(on, "--on")
-    _office_action(ctx, lambda led: led.record_lookbacks(ids, day, note))
-    console.print(f"已登记回头看：{'、'.join(ids)}")
+    new = parse_day(to, "--to") if to else None
+    _office_action(ctx, lambda led, cfg, who: actions.lookback(led, item_id, result=result.strip(), to=new,
+                                                               note=note, on=day, operator=who))
 
 
 @app.command()
 def extend(ctx: typer.Context, item_id: str = typer.Argument(..., help="事项编号"),
            to: str = typer.Option(..., "--to", help="批准后的新整改时限 YYYY-MM-DD"),
-           note: str = typer.Option(..., "--note", help="延期理由及批准情况")) -> None:
-    """登记经批准的延期：新时限生效，原时限保留在历史中。"""
-    new = parse_day(to, "--to")
-    _office_action(ctx, lambda led: led.extend_deadline(item_id, new, date.today(), note))
-    console.print(f"{item_id} 整改时限已延至 {new:%Y年%m月%d日}")
+           note: str = typer.Option(..., "--note", help="延期理由及批准情况"),
+           on: str | None = typer.Option(None, "--on", help="批准日期（自该日起生效），默认今天"),
+           late: bool = typer.Option(False, "--late", help="原时限已过后才批准的延期（登记为逾期后延期）")) -> None:
+    """登记经批准的延期：新时限自批准之日起生效，此前的逾期记录保留。"""
+    from pipeline.ledger import actions
+
+    day, new = parse_day(on, "--on"), parse_day(to, "--to")
+    _office_action(ctx, lambda led, cfg, who: actions.extend(led, item_id, to=new, note=note, on=day, late=late,
+                                                             operator=who))
+
+
+@app.command()
+def void(ctx: typer.Context, item_id: str = typer.Argument(..., help="事项编号"),
+         note: str = typer.Option(..., "--note", help="作废理由（如重复登记）"),
+         on: str | None = typer.Option(None, "--on", help="作废日期，默认今天")) -> None:
+    """作废事项（重复登记、误登记）：自该日起不计入任何统计和文书，事项历史仍可查看。"""
+    from pipeline.ledger import actions
+
+    day = parse_day(on, "--on")
+    _office_action(ctx, lambda led, cfg, who: actions.void(led, item_id, note=note, on=day, operator=who))
+
+
+@app.command()
+def reassign(ctx: typer.Context, item_id: str = typer.Argument(..., help="事项编号"),
+             to: str = typer.Option(..., "--to", help="接收的牵头责任单位"),
+             note: str = typer.Option(..., "--note", help="移交理由"),
+             on: str | None = typer.Option(None, "--on", help="移交日期，默认今天")) -> None:
+    """移交：事项自该日起由另一个单位牵头。"""
+    from pipeline.ledger import actions
+
+    day = parse_day(on, "--on")
+    _office_action(ctx, lambda led, cfg, who: actions.reassign(led, cfg, item_id, to=to, note=note, on=day,
+                                                               operator=who))
 
 
 @app.command()
 def show(ctx: typer.Context, item_id: str = typer.Argument(..., help="事项编号")) -> None:
-    """查看一个事项及其全部历史。"""
+    """查看一个事项及其全部经过。"""
     ws = get_workspace(ctx)
     with Ledger.open(ws.db_path) as ledger:
         item = ledger.item(item_id)
         if item is None:
             raise UserError(f"台帐中没有编号 {item_id}", code=1)
-        history = ledger.history(item_id)
+        events = ledger.events(item_id)
     for key, value in records([item])[0].items():
         console.print(f"{key}: {value}", markup=False)
-    table = Table(title="历史", title_justify="left")
-    for col in ("时间", "动作", "字段", "原值", "新值", "来源文件", "说明"):
+    table = Table(title="经过", title_justify="left")
+    for col in ("日期", "事件", "字段", "原值", "新值", "来源", "说明"):
         table.add_column(col, overflow="fold")
-    for h in history:
-        table.add_row(h.at, h.action, h.field or "", h.old or "", h.new or "", h.file_name or "", h.note or "")
+    for e in events:
+        table.add_row(e.on.isoformat(), e.kind, e.field or "", str(e.old or ""), str(e.new or ""),
+                      e.source or e.command or "", e.note or "")
     console.print(table)

@@ -66,9 +66,10 @@ def status_command(
     items: list[Item] = []
     if ws.db_path.exists():  # a fresh workspace has no ledger yet; don't create one to read it
         from pipeline.ledger.ledger import Ledger
+        from pipeline.ledger.view import items_on
 
         with Ledger.open(ws.db_path) as ledger:
-            items = ledger.items(name)
+            items = items_on(ledger, ws.config, day, unit=name)
     for renderable in status_report(items, day, ws.config, unit=name):
         console.print(renderable)
 
@@ -179,7 +180,7 @@ def _summary_table(summaries) -> Table:
     for header in ("排名", "单位", "事项", "已完成", "按时完成", "逾期", "报告缺失", "完成率"):
         table.add_column(header, justify="left" if header == "单位" else "right", no_wrap=header != "单位")
     for s in summaries:
-        table.add_row(*_summary_cells(str(s.rank), s))
+        table.add_row(*_summary_cells("—" if s.rank is None else str(s.rank), s))
     table.add_section()
     table.add_row(*_summary_cells("", total_summary(summaries)))
     return table

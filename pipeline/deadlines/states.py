@@ -1,42 +1,57 @@
-"""Each item's standing as of a date, and per-unit summaries — computed purely from the ledger.
+"""Each item's standing as of a day, the units' ranking, who is commended and who is
+criticised — computed purely from the items as they stood that day.
 
-`item_state` decides, in this order (the first that applies wins):
+The item given is the item at the end of the as-of day (`pipeline.ledger.view`, replayed from
+its events by `pipeline.ledger.timeline`): its status, deadline in effect, unit, closing and
+reports are that day's, so a past day shows what the ledger knew then. These are the rules —
+written here once; README repeats them for readers:
 
-1. 已销号 (closed): `closed_on` is set and on or before the as-of date.
-2. 已完成 (done): the unit reports 已完成 and its done date (`done_on`, else the receipt date
-   of its latest report `last_report_on`) is not after the as-of date; with neither date the
-   ledger's status is taken as it stands. Done after the deadline is still 已完成, with
-   `done_on_time` False.
-3. 长期坚持 (ongoing): no deadline. Nothing can be overdue or reported late.
-4. 逾期 (overdue): the as-of date is after the deadline. Whatever the unit reports —
-   未启动, 推进中, 需上级协调 (to be solved upward) — the deadline has passed.
-5. 临期 (due soon): the deadline is at most `rules.due_soon_workdays` working days after the
-   as-of date (the as-of date itself counts as 0: a deadline today is due soon).
-6. 正常推进 (on track).
-
-The deadline is taken as written even when it falls on a non-working day. Working-day counts:
-- `report_due` (整改时限届满后3个工作日内): the `rules.report_within_workdays`-th working day
-  strictly after the deadline; None without a deadline.
-- `overdue_workdays`: working days after the deadline up to and including the as-of date, for
-  逾期 items only; it is 0 on the non-working days right after a deadline (still 逾期).
-- `report_missing`: an open (not done, not closed) item whose report_due is before the as-of
-  date and which no submission touched after its deadline (`last_report_on` None or on or
-  before the deadline). A done or closed item owes no report.
-- `key_supervision` (重点督查): report missing, or more than `rules.key_overdue_workdays`
+- **Due.** An item is due when its deadline (the one in effect that day) is *before* the
+  as-of day. An item due today is not due yet: it never blocks a commendation on its
+  deadline day. Ongoing items (长期坚持) have no deadline and are never due.
+- **State**, the first that applies: 已销号 (closed on or before the as-of day); 已完成
+  (reported done, its 完成日期 not after the as-of day); 长期坚持 (no deadline); 逾期 (due);
+  临期 (the deadline at most `rules.due_soon_workdays` working days ahead — the deadline day
+  itself is 临期); 正常推进. Whatever an overdue item reports — 未启动, 推进中, 需上级协调 — the
+  deadline has passed. The deadline is taken as written even on a non-working day.
+- **report_due** (整改时限届满后3个工作日内): the `rules.report_within_workdays`-th working day
+  strictly after the deadline.
+- **A report counts** for an item if it was received on or after its deadline day, or if it
+  reported the item done (`Item.report_on`: the first such report since the item was
+  registered or last reopened; a report before an extension's new deadline does not count for
+  it). Items built without a timeline fall back to their latest report.
+- **report_missing**: an open item (not done, not closed), the as-of day after its report_due,
+  and no counting report received by that day. A report after report_due clears it from the
+  day it is received; the lateness stays recorded (`report_late`). Done and closed items owe
+  no report.
+- **overdue_workdays**: working days after the deadline up to and including the as-of day,
+  for 逾期 items (0 on the non-working days right after a deadline, still 逾期).
+- **key_supervision** (重点督查): report missing, or more than `rules.key_overdue_workdays`
   working days overdue.
-- `lookback_due` (回头看): a done or closed item whose done date is at least
-  `rules.lookback_days` calendar days before the as-of date, with no 回头看 recorded on or
-  after that done date (one recorded after the as-of date does not count yet).
-- `provisional`: the deadline, report_due or the as-of date (when it is counted against the
+- **done_on_time**: for done items, the 完成日期 (else the latest report) on or before the
+  deadline; for an item closed without being reported done, the closing day stands in; True
+  without a deadline; None when unknown or not finished.
+- **lookback_due** (回头看): a done or closed item finished (as above) at least
+  `rules.lookback_days` calendar days before the as-of day, with no 回头看 recorded since.
+- **provisional**: the deadline, report_due or the as-of day (when counted against the
   deadline) lies in, or a count runs through, a year the calendar only knows provisionally.
-- `done_on_time`: for done and closed items, done date on or before the deadline (True
-  without a deadline; for closed items the closing date stands in for a missing done date);
-  None when the date is unknown or the item is not finished.
+- **Ranking.** 完成率 = done ÷ (due or done): the items done (已完成 or 已销号) over the items
+  that are due or done. Ties by 按期完成率 (done on time over the same), then fewer overdue, then
+  fewer missing reports; units equal in all four share a rank (并列), listed by name. A unit
+  with nothing due and nothing done is listed last, unranked (rank None, shown “—”). The
+  circular, `status`, the dashboard and the ledger workbook all use this ranking.
+- **Commended** (表扬): a ranked unit with at least `rules.commend_min_due` items due, every one
+  of them done on time, and no report missing. **Criticised** (批评): a unit with a missing
+  report or an item overdue more than `rules.key_overdue_workdays` working days. A commended
+  unit's rates are 100 % with nothing overdue or missing, a criticised unit's are not, so a
+  commended unit never ranks below a criticised one.
+- **The report column** of notices and lists: 已报送（M月D日） (the counting report's day) /
+  待报送（M月D日前） (report_due not passed yet) / 逾期未报送 (report missing).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 
@@ -57,21 +72,35 @@ from pipeline.model import (
 FINISHED_STATES = (STATE_DONE, STATE_CLOSED)
 
 
+def is_due(item: Item, as_of: date) -> bool:
+    """Due: the deadline in effect is before the as-of day (an item due today is not)."""
+    return item.deadline is not None and item.deadline < as_of
+
+
+def counted_report(item: Item, as_of: date) -> date | None:
+    """The day of the first report that counts for the item's deadline, if one came by `as_of`."""
+    day = item.report_on
+    if day is None and item.last_report_on is not None and (item.deadline is None
+                                                            or item.last_report_on >= item.deadline):
+        day = item.last_report_on  # an item built without its timeline
+    return day if day is not None and day <= as_of else None
+
+
 def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> ItemState:
     closed = item.closed_on is not None and item.closed_on <= as_of
-    done_date = item.done_on or item.last_report_on
-    done = item.status == STATUS_DONE and (done_date is None or done_date <= as_of)
+    done = item.status == STATUS_DONE and (item.done_on is None or item.done_on <= as_of)
     deadline = item.deadline
 
     report_due = cal.add_workdays(deadline, rules.report_within_workdays) if deadline else None
+    report_on = counted_report(item, as_of)
     overdue_workdays = 0
     report_missing = False
     done_on_time = None
-    span = [deadline, report_due] if deadline else []
+    finished = (item.done_on or item.last_report_on) if done else item.closed_on if closed else None
+    span = [deadline, report_due] if deadline and report_due else []
 
     if closed or done:
         state = STATE_CLOSED if closed else STATE_DONE
-        finished = done_date if done else (done_date or item.closed_on)
         if deadline is None:
             done_on_time = True
         elif finished is not None:
@@ -87,12 +116,12 @@ def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> Item
             state = STATE_DUE_SOON
         else:
             state = STATE_ON_TRACK
-        report_missing = as_of > report_due and (item.last_report_on is None or item.last_report_on <= deadline)
+        report_missing = report_due is not None and as_of > report_due and report_on is None
 
     lookback_due = False
-    if (closed or done) and done_date is not None and done_date <= as_of - timedelta(days=rules.lookback_days):
+    if finished is not None and finished <= as_of - timedelta(days=rules.lookback_days):
         looked = item.lookback_on if item.lookback_on is not None and item.lookback_on <= as_of else None
-        lookback_due = looked is None or looked < done_date
+        lookback_due = looked is None or looked < finished
 
     return ItemState(
         item_id=item.id,
@@ -105,6 +134,8 @@ def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> Item
         lookback_due=lookback_due,
         provisional=bool(span) and cal.spans_provisional(min(span), max(span)),
         done_on_time=done_on_time,
+        report_on=report_on,
+        report_late=report_on is not None and report_due is not None and report_on > report_due,
     )
 
 
@@ -113,14 +144,28 @@ def compute_states(items: Iterable[Item], as_of: date, cal: WorkCalendar, rules:
     return {item.id: item_state(item, as_of, cal, rules) for item in items}
 
 
+def report_text(st: ItemState) -> str:
+    """The report column: 已报送（M月D日） / 待报送（M月D日前） / 逾期未报送 ('—' when no report is
+    owed: done, closed, ongoing)."""
+    if st.report_missing:
+        return "逾期未报送"
+    if st.report_on is not None:
+        return f"已报送（{st.report_on.month}月{st.report_on.day}日）"
+    if st.report_due is None or st.state in FINISHED_STATES:
+        return "—"
+    if st.report_due >= st.as_of:
+        return f"待报送（{st.report_due.month}月{st.report_due.day}日前）"
+    return "已报送"  # a state built by hand, without the report's day
+
+
 @dataclass(frozen=True)
 class UnitSummary:
     """One lead unit's (牵头责任单位) counts as of a date, as the circular and `sancha status` show them."""
 
-    rank: int  # 1-based position in the ranking (completion rate desc, overdue asc, name)
+    rank: int | None  # 1-based place in the ranking (equal figures share it); None: nothing due or done
     unit: str
     items: int  # all its items
-    due: int  # items whose deadline is on or before the as-of date (ongoing items excluded)
+    due: int  # items whose deadline is before the as-of day (ongoing items excluded)
     done: int  # 已完成 or 已销号
     done_on_time: int  # of those, done on or before the deadline
     closed: int  # 已销号
@@ -130,23 +175,32 @@ class UnitSummary:
     report_missing: int  # 报告缺失
     key_supervision: int  # 重点督查
     lookback_due: int  # 回头看
-    completion_rate: float  # done / items, 0.0–1.0
+    due_or_done: int  # items due or done: what the rates are of
+    completion_rate: float | None  # 完成率: done / due_or_done, 0.0–1.0; None when there is none
+    on_time_rate: float | None = None  # 按期完成率: done_on_time / due_or_done
 
     @property
     def completion_percent(self) -> str:
-        return f"{self.completion_rate * 100:.1f}%"
+        return "—" if self.completion_rate is None else f"{self.completion_rate * 100:.1f}%"
 
 
-def unit_summary(items: Iterable[Item], states: dict[str, ItemState]) -> list[UnitSummary]:
-    """Per-unit counts over `items` (by lead unit), ranked: completion rate desc, then overdue
-    asc, then unit name. Every item must have a state in `states`."""
+def _rates(c: Mapping[str, int]) -> tuple[float | None, float | None]:
+    n = c["due_or_done"]
+    return (c["done"] / n, c["done_on_time"] / n) if n else (None, None)
+
+
+def unit_summary(items: Iterable[Item], states: Mapping[str, ItemState]) -> list[UnitSummary]:
+    """Per-unit counts over `items` (by lead unit), in ranking order (see the module's rules).
+    Every item must have a state in `states`."""
     counts: dict[str, dict[str, int]] = {}
     for item in items:
         st = states[item.id]
         c = counts.setdefault(item.unit, dict.fromkeys(COUNT_FIELDS, 0))
         finished = st.state in FINISHED_STATES
+        due = is_due(item, st.as_of)
         c["items"] += 1
-        c["due"] += item.deadline is not None and item.deadline <= st.as_of
+        c["due"] += due
+        c["due_or_done"] += due or finished
         c["done"] += finished
         c["done_on_time"] += finished and st.done_on_time is True
         c["closed"] += st.state == STATE_CLOSED
@@ -156,21 +210,116 @@ def unit_summary(items: Iterable[Item], states: dict[str, ItemState]) -> list[Un
         c["report_missing"] += st.report_missing
         c["key_supervision"] += st.key_supervision
         c["lookback_due"] += st.lookback_due
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1]["done"] / kv[1]["items"], kv[1]["overdue"], kv[0]))
-    return [
-        UnitSummary(rank=i, unit=unit, completion_rate=c["done"] / c["items"], **c)
-        for i, (unit, c) in enumerate(ranked, 1)
-    ]
+
+    def order(kv: tuple[str, dict[str, int]]) -> tuple:
+        return _rank_key(kv[1]), kv[0]
+
+    out: list[UnitSummary] = []
+    previous, rank = None, 0
+    for n, (unit, c) in enumerate(sorted(counts.items(), key=order), 1):
+        rate, on_time = _rates(c)
+        if rate is not None and _rank_key(c) != previous:
+            previous, rank = _rank_key(c), n
+        out.append(UnitSummary(rank=rank if rate is not None else None, unit=unit, completion_rate=rate,
+                               on_time_rate=on_time, **c))
+    return out
+
+
+def _rank_key(c: Mapping[str, int]) -> tuple:
+    """Better first: the rates down, then overdue and missing reports up; unranked units last."""
+    rate, on_time = _rates(c)
+    if rate is None or on_time is None:
+        return (1,)
+    return 0, -rate, -on_time, c["overdue"], c["report_missing"]
 
 
 def total_summary(summaries: Iterable[UnitSummary], unit: str = "合计") -> UnitSummary:
-    """The totals row over unit summaries (rank 0; completion rate 0.0 when there are no items)."""
+    """The totals row over unit summaries (rank None; rates None when nothing is due or done)."""
     c = dict.fromkeys(COUNT_FIELDS, 0)
     for s in summaries:
         for key in COUNT_FIELDS:
             c[key] += getattr(s, key)
-    return UnitSummary(rank=0, unit=unit, completion_rate=c["done"] / c["items"] if c["items"] else 0.0, **c)
+    rate, on_time = _rates(c)
+    return UnitSummary(rank=None, unit=unit, completion_rate=rate, on_time_rate=on_time, **c)
 
 
-# The integer counts of a UnitSummary (everything but rank, unit and the rate).
-COUNT_FIELDS = tuple(f.name for f in fields(UnitSummary) if f.type == "int" and f.name != "rank")
+# The integer counts of a UnitSummary (everything but rank, unit and the rates).
+COUNT_FIELDS = tuple(f.name for f in fields(UnitSummary) if f.type == "int")
+
+
+# -- commended and criticised ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AppraisalRules:
+    """Who is commended (表扬) and who is criticised (批评); see the module's rules."""
+
+    commend_min_due: int = 1
+    criticise_overdue_workdays: int = 10
+    criticise_report_missing: bool = True
+
+    @classmethod
+    def from_rules(cls, rules: Rules) -> AppraisalRules:
+        return cls(commend_min_due=rules.commend_min_due, criticise_overdue_workdays=rules.key_overdue_workdays)
+
+
+@dataclass(frozen=True)
+class Criticism:
+    unit: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Standings:
+    """The ranking of one day with the units commended and criticised (in ranking order):
+    the figures of the circular and of `sancha status --json`."""
+
+    as_of: date
+    units: tuple[UnitSummary, ...]
+    commended: tuple[str, ...]
+    criticised: tuple[Criticism, ...]
+
+    def as_json(self) -> dict:
+        """The pinned shape of `sancha status --json`."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "units": [{"unit": s.unit, "rank": s.rank, "items": s.items, "due": s.due, "done": s.done,
+                       "done_on_time": s.done_on_time, "overdue": s.overdue, "report_missing": s.report_missing,
+                       "rate": None if s.completion_rate is None else round(s.completion_rate, 4)}
+                      for s in self.units],
+            "commended": list(self.commended),
+            "criticised": [{"unit": c.unit, "reasons": list(c.reasons)} for c in self.criticised],
+        }
+
+
+def appraise(items: Iterable[Item], states: Mapping[str, ItemState], summaries: Sequence[UnitSummary],
+             rules: AppraisalRules) -> tuple[list[str], list[Criticism]]:
+    """Units commended and units criticised (with their reasons), in ranking order."""
+    by_unit: dict[str, list[tuple[Item, ItemState]]] = {}
+    for item in items:
+        by_unit.setdefault(item.unit, []).append((item, states[item.id]))
+    commended: list[str] = []
+    criticised: list[Criticism] = []
+    for s in summaries:
+        pairs = by_unit.get(s.unit, [])
+        due = [st for i, st in pairs if is_due(i, st.as_of)]
+        missing = sum(1 for _, st in pairs if st.report_missing)
+        if (s.rank is not None and len(due) >= rules.commend_min_due and not missing
+                and all(st.state in FINISHED_STATES and st.done_on_time for st in due)):
+            commended.append(s.unit)
+        late = sum(1 for _, st in pairs if st.overdue_workdays > rules.criticise_overdue_workdays)
+        missing = missing if rules.criticise_report_missing else 0
+        reasons = []
+        if late:
+            reasons.append(f"{late}项整改问题逾期超过{rules.criticise_overdue_workdays}个工作日仍未完成")
+        if missing:
+            reasons.append(f"{missing}项整改问题逾期未报送整改情况")
+        if reasons:
+            criticised.append(Criticism(s.unit, tuple(reasons)))
+    return commended, criticised
+
+
+def standings(items: Sequence[Item], states: Mapping[str, ItemState], as_of: date, rules: Rules) -> Standings:
+    """The day's ranking with its commended and criticised units."""
+    summaries = unit_summary(items, states)
+    commended, criticised = appraise(items, states, summaries, AppraisalRules.from_rules(rules))
+    return Standings(as_of, tuple(summaries), tuple(commended), tuple(criticised))

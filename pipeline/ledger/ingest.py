@@ -1,7 +1,7 @@
 """One submitted file end to end, exactly once, whatever crashes in between.
 
     read bytes → hash → (recovery | duplicate | parse → merge) → archive → the file's own
-    transaction, all or nothing (items + history + journal row 'recorded') → [the group's
+    transaction, all or nothing (items + events + journal row 'recorded') → [the group's
     durable commit] → receipt → remove from inbox (if its name still holds the bytes answered)
     → journal 'done'
 
@@ -29,7 +29,6 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import chain
 from pathlib import Path
 from typing import NamedTuple
 
@@ -40,7 +39,7 @@ from pipeline.files import in_folder, write_atomic
 from pipeline.intake.normalize import UnitDirectory
 from pipeline.intake.parse import SubmissionStream, parse_submission, stream_submission
 from pipeline.intake.read import streams
-from pipeline.ledger.ledger import FileRecord, Ledger, history_value, now_iso
+from pipeline.ledger.ledger import FileRecord, Ledger, now_iso
 from pipeline.ledger.merge import MergePlan, Merger
 from pipeline.model import Finding, Submission
 from pipeline.output import receipts
@@ -427,18 +426,19 @@ class Ingestor:
             with self.ledger.savepoint():
                 record = self.ledger.record_file(**journal, unit=stream.unit, verdict="accepted", added=[],
                                                  updated=[], findings=[])
-                merger, written = None, {}
+                merger, written, problems = None, {}, None
                 for chunk in stream.chunks():
                     if merger is None:  # the unit is known once the first rows are read
-                        merger = self._merger(stream.unit, received, year)
+                        merger = self._merger(stream, received, year, at, record.id)
+                    keys = [(r.lead_unit, r.key) for r in chunk if not r.item_id]
                     touched = self.ledger.items_for_merge((r.item_id for r in chunk if r.item_id),
-                                                          (r.lead_unit for r in chunk),
-                                                          keys=[(r.lead_unit, r.key) for r in chunk if not r.item_id])
-                    added = merger.add(chunk, touched)
+                                                          (r.lead_unit for r in chunk), keys=keys,
+                                                          spellings=self.config.unit_spellings)
+                    if problems is None and keys and stream.unit:  # the unit's open items before the file
+                        problems = self.ledger.open_problems(self.config.unit_spellings(stream.unit))
+                    added = merger.add(chunk, touched, problems or ())
                     if added:
-                        since = self.ledger.last_item_rowid()
-                        self.ledger.insert_items((i, merger.added_keys[i.id]) for i in added)
-                        self.ledger.add_history_since(since, at, record.id)
+                        self.ledger.insert_items(((i, merger.added_keys[i.id]) for i in added), file_id=record.id)
                     if written is not None:
                         written.update((i.id, i) for i in added)
                         written = written if len(written) <= _RECEIPT_ITEMS_KEPT else None
@@ -446,12 +446,12 @@ class Ingestor:
                 findings = [*sub.findings, *notes]
                 if not sub.ok:
                     raise _Rejected(sub.unit, findings)
-                merger = merger or self._merger(sub.unit, received, year)
+                merger = merger or self._merger(stream, received, year, at, record.id)
                 plan = merger.plan()
                 findings += plan.findings
                 if not plan.ok:
                     raise _Rejected(sub.unit, findings)
-                self._apply(plan, merger, record.id, at)
+                self._apply(plan)
                 record = self.ledger.settle_file(record, unit=sub.unit, verdict="accepted", added=merger.added_ids(),
                                                  updated=[i.id for i in plan.updated],
                                                  findings=[f.as_dict() for f in findings])
@@ -467,20 +467,19 @@ class Ingestor:
             return self.ledger.record_file(**journal, unit=unit, verdict="rejected", added=[], updated=[],
                                            findings=[f.as_dict() for f in findings])
 
-    def _merger(self, unit: str | None, received: date, year: int) -> Merger:
-        return Merger(unit, received=received, now=now_iso(), year=year, next_seq=self.ledger.next_seq(year),
-                      by_office=self.config.is_office(unit))
+    def _merger(self, stream: SubmissionStream, received: date, year: int, at: str, file_id: int) -> Merger:
+        return Merger(stream.unit, received=received, now=at, year=year, next_seq=self.ledger.next_seq(year),
+                      by_office=self.config.is_office(stream.unit), report_date=stream.report_date,
+                      canonical=self.config.canonical_unit, file_id=file_id)
 
-    def _apply(self, plan: MergePlan, merger: Merger, file_id: int, at: str) -> None:
-        """What a file changes besides its new items (stored with their 'add' history as they came):
-        the items it updated, then their history. Streamed into SQLite, no second copy of them."""
+    def _apply(self, plan: MergePlan) -> None:
+        """What a file changes besides its new items (stored with their register events as they
+        came): the items it updated, then their events; the few whose deadline or unit the office
+        moved are projected again from their events."""
         self.ledger.replace_items((i, plan.keys[i.id]) for i in plan.updated)
-        changed = {c.item_id for c in plan.changes}
-        self.ledger.add_history(chain(
-            ((c.item_id, at, "update", c.field, history_value(c.old), history_value(c.new), file_id, None)
-             for c in plan.changes),
-            ((i, at, "report", None, None, None, file_id, None) for i in merger.reports() if i not in changed),
-        ))
+        self.ledger.append_events(plan.events)
+        if plan.replayed:
+            self.ledger.reproject(plan.replayed)
 
     def _record_duplicate(self, first: FileRecord, path: Path, sha: str, source_path: str, unit: str | None,
                           received: date, started: float) -> None:
@@ -519,7 +518,8 @@ class Ingestor:
             for entry in recorded:
                 result = self._finish(entry)
                 results.append(result)
-                done.append((result.file_id, _relative(self.root, self.resolve(result.receipt)) if result.receipt else None))
+                receipt = _relative(self.root, self.resolve(result.receipt)) if result.receipt else None
+                done.append((result.file_id, receipt))
                 if progress:
                     progress(result)
         finally:  # the receipts written so far count even if a later one fails

@@ -1,8 +1,10 @@
-"""The ledger (三单工作台帐) in SQLite: items, their history, the files journal, office
-actions and weekly runs. WAL mode; every change happens inside one transaction.
+"""The ledger (三单工作台帐) in SQLite: items and their events, the files journal, weekly
+circular numbers and snapshots. WAL mode; every change happens inside one transaction.
 
-The shell around the functional core: it loads plain `Item`s for the core and applies the
-plans the core returns.
+The shell around the functional core: it loads plain `Item`s and `Event`s for the core and
+stores what the core decides. Every change to an item is appended to `events`; the `items`
+table is their projection (`timeline.replay` of each item's events), written in the same
+transaction — by the caller from a plan (ingest), or by `reproject` from the events.
 """
 
 from __future__ import annotations
@@ -10,117 +12,20 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline.deadlines.cndate import cn_date
-from pipeline.model import Item
+from pipeline.ledger import timeline
+from pipeline.ledger.schema import MIGRATIONS
+from pipeline.ledger.timeline import Event
+from pipeline.model import ITEM_FIELDS, Item, new_item, problem_key
 
-SCHEMA_VERSION = 1
-
-# Named migrations, applied in order and recorded in `migrations`.
-MIGRATIONS: list[tuple[str, str]] = [
-    (
-        "0001_initial",
-        """
-        CREATE TABLE files (
-            id INTEGER PRIMARY KEY,
-            sha256 TEXT NOT NULL,
-            name TEXT NOT NULL,            -- original file name
-            source_path TEXT NOT NULL,     -- where it was found, relative to the workspace when inside it
-            unit TEXT,                     -- canonical submitting unit, if known
-            received_on TEXT NOT NULL,     -- the day the submission counts from
-            processed_at TEXT NOT NULL,
-            verdict TEXT NOT NULL CHECK (verdict IN ('accepted', 'rejected', 'duplicate')),
-            duplicate_of INTEGER REFERENCES files(id),
-            archive_path TEXT,             -- relative to data/archive
-            added TEXT NOT NULL DEFAULT '[]',
-            updated TEXT NOT NULL DEFAULT '[]',
-            findings TEXT NOT NULL DEFAULT '[]',
-            receipt_path TEXT,
-            state TEXT NOT NULL CHECK (state IN ('recorded', 'done'))  -- 'recorded': receipt/cleanup pending
-        );
-        CREATE INDEX files_sha ON files(sha256);
-        CREATE INDEX files_state ON files(state);
-
-        CREATE TABLE items (
-            id TEXT PRIMARY KEY,
-            year INTEGER NOT NULL,
-            seq INTEGER NOT NULL,
-            unit TEXT NOT NULL,
-            co_units TEXT NOT NULL DEFAULT '[]',
-            source TEXT,
-            problem TEXT NOT NULL,
-            problem_key TEXT NOT NULL,
-            measures TEXT NOT NULL,
-            deadline TEXT,
-            deadline_text TEXT NOT NULL DEFAULT '',
-            ongoing INTEGER NOT NULL DEFAULT 0,
-            owner TEXT,
-            progress TEXT,
-            status TEXT,
-            done_on TEXT,
-            remark TEXT,
-            created_on TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            closed_on TEXT,
-            last_report_on TEXT,
-            lookback_on TEXT,
-            original_deadline TEXT,
-            UNIQUE (year, seq)
-        );
-        CREATE INDEX items_unit_key ON items(unit, problem_key);
-
-        CREATE TABLE history (
-            id INTEGER PRIMARY KEY,
-            item_id TEXT NOT NULL REFERENCES items(id),
-            at TEXT NOT NULL,
-            action TEXT NOT NULL,          -- add / update / report / close / reopen / lookback / extend
-            field TEXT,
-            old TEXT,
-            new TEXT,
-            file_id INTEGER REFERENCES files(id),
-            note TEXT
-        );
-        CREATE INDEX history_item ON history(item_id);
-
-        CREATE TABLE circulars (
-            year INTEGER NOT NULL,
-            week_key TEXT NOT NULL,
-            number INTEGER NOT NULL,
-            created_at TEXT NOT NULL,
-            PRIMARY KEY (year, week_key),
-            UNIQUE (year, number)
-        );
-
-        CREATE TABLE snapshots (
-            week_key TEXT PRIMARY KEY,
-            as_of TEXT NOT NULL,
-            figures TEXT NOT NULL,
-            created_at TEXT NOT NULL
-        );
-        """,
-    ),
-    (
-        "0002_meta",
-        """
-        CREATE TABLE meta (
-            key TEXT PRIMARY KEY,
-            value TEXT NOT NULL
-        );
-        """,
-    ),
-]
-
-ITEM_COLUMNS = (
-    "id", "unit", "co_units", "source", "problem", "measures", "deadline", "deadline_text", "ongoing",
-    "owner", "progress", "status", "done_on", "remark", "created_on", "updated_at", "closed_on",
-    "last_report_on", "lookback_on", "original_deadline",
-)
+ITEM_COLUMNS = ITEM_FIELDS  # a column per field, in the same order
+_DATE_COLUMNS = frozenset(timeline.DATE_FIELDS)
 
 
 def now_iso() -> str:
@@ -135,18 +40,28 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _field_days_from(text: str) -> tuple[tuple[str, date], ...]:
+    if text == "{}":
+        return ()
+    return tuple(sorted((k, date.fromisoformat(v)) for k, v in json.loads(text).items()))
+
+
+def _field_days_text(days: tuple[tuple[str, date], ...]) -> str:
+    return _json_text({k: v.isoformat() for k, v in days}) if days else "{}"
+
+
+_CONVERT = tuple(
+    (lambda v: tuple(json.loads(v))) if name == "co_units"
+    else bool if name == "ongoing"
+    else _field_days_from if name == "field_days"
+    else _d if name in _DATE_COLUMNS
+    else None
+    for name in ITEM_COLUMNS
+)
+
+
 def item_from_row(r: sqlite3.Row | tuple) -> Item:
-    (id_, unit, co_units, source, problem, measures, deadline, deadline_text, ongoing, owner, progress,
-     status, done_on, remark, created_on, updated_at, closed_on, last_report_on, lookback_on,
-     original_deadline) = tuple(r)
-    return Item(
-        id=id_, unit=unit, co_units=tuple(json.loads(co_units)), source=source, problem=problem,
-        measures=measures, deadline=_d(deadline), deadline_text=deadline_text, ongoing=bool(ongoing),
-        owner=owner, progress=progress, status=status, done_on=_d(done_on), remark=remark,
-        created_on=_d(created_on), updated_at=updated_at, closed_on=_d(closed_on),
-        last_report_on=_d(last_report_on), lookback_on=_d(lookback_on),
-        original_deadline=_d(original_deadline),
-    )
+    return new_item(*(v if convert is None else convert(v) for convert, v in zip(_CONVERT, r, strict=True)))
 
 
 _json_text = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(…, ensure_ascii=False), one encoder
@@ -163,21 +78,43 @@ def item_values(item: Item) -> tuple:
         item.id, item.unit, _units_json(item.co_units), item.source, item.problem, item.measures,
         _iso(item.deadline), item.deadline_text, int(item.ongoing), item.owner, item.progress, item.status,
         _iso(item.done_on), item.remark, _iso(item.created_on), item.updated_at, _iso(item.closed_on),
-        _iso(item.last_report_on), _iso(item.lookback_on), _iso(item.original_deadline),
+        _iso(item.last_report_on), _iso(item.lookback_on), _iso(item.original_deadline), _iso(item.voided_on),
+        _iso(item.reopened_on), _iso(item.report_on), _field_days_text(item.field_days),
     )
 
 
-def history_value(value) -> str | None:
-    """How a field value is written into history (text; lists as JSON; dates ISO)."""
-    if value is None:
-        return None
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return json.dumps(list(value), ensure_ascii=False)
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    return str(value)
+def _register_json() -> str:
+    """SQL building a register event's data (timeline.REGISTER_FIELDS) from an items row."""
+    parts = []
+    for name in timeline.REGISTER_FIELDS:
+        if name == "co_units":
+            value = "json(co_units)"
+        elif name == "ongoing":
+            value = "json(CASE WHEN ongoing THEN 'true' ELSE 'false' END)"
+        else:
+            value = name
+        parts.append(f"'{name}', {value}")
+    return "json_object(" + ", ".join(parts) + ")"
+
+
+_REGISTER_SQL = (
+    "INSERT INTO events (item_id, kind, on_day, at, file_id, command, operator, data) "
+    f"SELECT id, 'register', created_on, updated_at, ?, ?, ?, {_register_json()} FROM items "
+    "WHERE rowid > ? ORDER BY rowid"
+)
+_EVENT_COLUMNS = "item_id, kind, on_day, at, file_id, command, operator, field, old, new, note, data"
+
+
+def event_values(e: Event) -> tuple:
+    return (e.item_id, e.kind, e.on.isoformat(), e.at, e.file_id, e.command, e.operator, e.field,
+            timeline.encode(e.old), timeline.encode(e.new), e.note, timeline.encode_data(e.data))
+
+
+def event_from_row(r: tuple) -> Event:
+    (id_, item_id, kind, on_day, at, file_id, command, operator, field, old, new, note, data, source) = r
+    return Event(item_id, kind, date.fromisoformat(on_day), at, file_id, command, operator, field,
+                 timeline.decode(field, old), timeline.decode(field, new), note, timeline.decode_data(data),
+                 id_, source)
 
 
 def _outcome(added: list[str], updated: list[str], findings: list[dict]) -> tuple[str, str, str]:
@@ -210,18 +147,6 @@ class FileRecord:
     findings: list[dict]
     receipt_path: str | None
     state: str
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    item_id: str
-    at: str
-    action: str
-    field: str | None
-    old: str | None
-    new: str | None
-    file_name: str | None
-    note: str | None
 
 
 class LedgerError(Exception):
@@ -282,12 +207,14 @@ class Ledger:
         with self.transaction():
             self.conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
             done = {r[0] for r in self.conn.execute("SELECT name FROM migrations")}
-            for name, sql in MIGRATIONS:
+            for name, sql, step in MIGRATIONS:
                 if name in done:
                     continue
                 for statement in sql.split(";"):
                     if statement.strip():
                         self.conn.execute(statement)
+                if step is not None:
+                    step(self)
                 self.conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, now_iso()))
 
     def _migrated(self) -> bool:
@@ -295,7 +222,7 @@ class Ledger:
             done = {r[0] for r in self.conn.execute("SELECT name FROM migrations")}
         except sqlite3.OperationalError:  # a new database: no migrations table yet
             return False
-        return all(name in done for name, _ in MIGRATIONS)
+        return all(name in done for name, _, _ in MIGRATIONS)
 
     @contextmanager
     def transaction(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
@@ -378,6 +305,7 @@ class Ledger:
     _SELECT = "SELECT " + ", ".join(ITEM_COLUMNS) + " FROM items"
 
     def items(self, unit: str | None = None) -> list[Item]:
+        """The projection: every item at the end of its timeline (voided ones too), by 编号."""
         if unit is None:
             rows = self.conn.execute(self._SELECT + " ORDER BY year, seq")
         else:
@@ -392,55 +320,61 @@ class Ledger:
         """The items with these ids (unknown ids are left out), in a few queries."""
         ids = sorted(set(ids))
         found: dict[str, Item] = {}
-        for chunk_start in range(0, len(ids), 500):
-            chunk = ids[chunk_start:chunk_start + 500]
+        for chunk in _chunks(ids):
             q = self._SELECT + f" WHERE id IN ({','.join('?' * len(chunk))})"
             found.update((i.id, i) for i in map(item_from_row, self.conn.execute(q, chunk)))
         return found
 
     def items_for_merge(self, ids: Iterable[str], units: Iterable[str],
-                        keys: Iterable[tuple[str, str]] | None = None) -> list[Item]:
+                        keys: Iterable[tuple[str, str]] | None = None,
+                        spellings: Callable[[str], Iterable[str]] | None = None) -> list[Item]:
         """The items a submission may touch: those it names by id and those of its lead units.
 
         With `keys` ((lead unit, problem key) of the rows without an id), only the lead units'
         items with those problem keys are loaded (through the (unit, problem_key) index): all
         that `merge.plan_merge` can match, without reading a unit's whole history per file.
+        `spellings(unit)`: every name the unit's items may be stored under (its old names,
+        now its aliases); default the name alone.
         """
+        names = spellings or (lambda unit: (unit,))
         found = self.items_by_id(ids)
         if keys is None:
             for unit in sorted(set(units)):
-                found.update((i.id, i) for i in self.items(unit))
+                for name in names(unit):
+                    found.update((i.id, i) for i in self.items(name))
             return list(found.values())
         by_unit: dict[str, set[str]] = {}
         for unit, key in keys:
             by_unit.setdefault(unit, set()).add(key)
         for unit, unit_keys in sorted(by_unit.items()):
-            wanted = sorted(unit_keys)
-            for chunk_start in range(0, len(wanted), 500):
-                chunk = wanted[chunk_start:chunk_start + 500]
-                q = self._SELECT + f" WHERE unit = ? AND problem_key IN ({','.join('?' * len(chunk))})"
-                found.update((i.id, i) for i in map(item_from_row, self.conn.execute(q, [unit, *chunk])))
+            stored = list(names(unit))
+            for chunk in _chunks(sorted(unit_keys)):
+                q = (self._SELECT + f" WHERE unit IN ({','.join('?' * len(stored))})"
+                     f" AND problem_key IN ({','.join('?' * len(chunk))})")
+                found.update((i.id, i) for i in map(item_from_row, self.conn.execute(q, [*stored, *chunk])))
         return list(found.values())
+
+    def open_problems(self, names: Iterable[str]) -> list[tuple[str, str, str]]:
+        """(id, problem key, problem) of the open items (not done, closed or voided) stored under
+        these unit names: what a new problem is compared with (similar-problem)."""
+        names = list(names)
+        q = (f"SELECT id, problem_key, problem FROM items WHERE unit IN ({','.join('?' * len(names))}) "
+             "AND closed_on IS NULL AND voided_on IS NULL AND COALESCE(status, '') != '已完成' ORDER BY year, seq")
+        return list(self.conn.execute(q, names))
 
     def next_seq(self, year: int) -> int:
         r = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM items WHERE year = ?", (year,)).fetchone()
         return r[0] + 1
 
-    def insert_items(self, items: Iterable[tuple[Item, str]]) -> None:
-        """Insert new items with their problem keys; inside a transaction."""
+    def insert_items(self, items: Iterable[tuple[Item, str]], *, file_id: int | None = None,
+                     command: str | None = None, operator: str | None = None) -> None:
+        """Insert new items with their problem keys, and their register events (made by SQLite
+        from the rows just stored, not bound value by value from Python); inside a transaction."""
+        since = self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM items").fetchone()[0]  # rowids only grow
         cols = (*ITEM_COLUMNS, "year", "seq", "problem_key")
         sql = f"INSERT INTO items ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
         self.conn.executemany(sql, (item_values(i) + split_id(i.id) + (key,) for i, key in items))
-
-    def last_item_rowid(self) -> int:
-        """Where the next items inserted begin (rowids only grow): for `add_history_since`."""
-        return self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM items").fetchone()[0]
-
-    def add_history_since(self, rowid: int, at: str, file_id: int) -> None:
-        """The 'add' history entry of every item inserted after `rowid`, in the order inserted —
-        made by SQLite from the rows just stored, not bound value by value from Python."""
-        self.conn.execute("INSERT INTO history (item_id, at, action, file_id) "
-                          "SELECT id, ?, 'add', ? FROM items WHERE rowid > ? ORDER BY rowid", (at, file_id, rowid))
+        self.conn.execute(_REGISTER_SQL, (file_id, command, operator, since))
 
     def replace_items(self, items: Iterable[tuple[Item, str]]) -> None:
         """Write the new state of existing items; inside a transaction."""
@@ -448,20 +382,54 @@ class Ledger:
         sql = f"UPDATE items SET {', '.join(c + ' = ?' for c in cols)} WHERE id = ?"
         self.conn.executemany(sql, ((*item_values(i)[1:], key, i.id) for i, key in items))
 
-    def add_history(self, entries: Iterable[tuple]) -> None:
-        """Entries are (item_id, at, action, field, old, new, file_id, note)."""
-        self.conn.executemany(
-            "INSERT INTO history (item_id, at, action, field, old, new, file_id, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            entries,
-        )
+    # -- events ---------------------------------------------------------------------------
+    _EVENTS = (f"SELECT e.id, {', '.join('e.' + c for c in _EVENT_COLUMNS.split(', '))}, f.name FROM events e "
+               "LEFT JOIN files f ON f.id = e.file_id")
 
-    def history(self, item_id: str) -> list[HistoryEntry]:
-        rows = self.conn.execute(
-            "SELECT h.item_id, h.at, h.action, h.field, h.old, h.new, f.name, h.note FROM history h "
-            "LEFT JOIN files f ON f.id = h.file_id WHERE h.item_id = ? ORDER BY h.id",
-            (item_id,),
-        )
-        return [HistoryEntry(*r) for r in rows]
+    def append_events(self, events: Iterable[Event]) -> None:
+        """Append events (in order); inside a transaction. The caller keeps the projection in step."""
+        self.conn.executemany(f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+                              map(event_values, events))
+
+    def events(self, item_id: str) -> list[Event]:
+        """One item's events in replay order (by day, then as recorded)."""
+        rows = self.conn.execute(self._EVENTS + " WHERE e.item_id = ? ORDER BY e.on_day, e.id", (item_id,))
+        return [event_from_row(r) for r in rows]
+
+    def events_of(self, ids: Iterable[str]) -> Iterator[Event]:
+        """The events of these items, by item and in replay order."""
+        for chunk in _chunks(sorted(set(ids))):
+            q = self._EVENTS + f" WHERE e.item_id IN ({','.join('?' * len(chunk))}) ORDER BY e.item_id, e.on_day, e.id"
+            yield from map(event_from_row, self.conn.execute(q, chunk))
+
+    def changed_after(self, day: date) -> set[str]:
+        """Items with an event taking effect after `day`: the ones the day must replay."""
+        return {r[0] for r in self.conn.execute("SELECT DISTINCT item_id FROM events WHERE on_day > ?",
+                                                (day.isoformat(),))}
+
+    def last_event_day(self) -> date | None:
+        r = self.conn.execute("SELECT MAX(on_day) FROM events").fetchone()
+        return _d(r[0])
+
+    def file_changes(self, file_id: int) -> dict[str, list[Event]]:
+        """The field changes a file made, by item, as recorded (for its receipt)."""
+        rows = self.conn.execute(self._EVENTS + " WHERE e.file_id = ? AND e.field IS NOT NULL ORDER BY e.id",
+                                 (file_id,))
+        out: dict[str, list[Event]] = {}
+        for event in map(event_from_row, rows):
+            out.setdefault(event.item_id, []).append(event)
+        return out
+
+    def reproject(self, ids: Iterable[str]) -> dict[str, Item]:
+        """Project these items from their events again and store them; inside a transaction.
+        Returns the items as stored (an item without events is left as it is)."""
+        out: dict[str, Item] = {}
+        for item_id, events in timeline.by_item(self.events_of(ids)):
+            item = timeline.replay(events)
+            if item is not None:
+                out[item_id] = item
+        self.replace_items((i, problem_key(i.problem)) for i in out.values())
+        return out
 
     # -- files journal --------------------------------------------------------------------
     _FILE_COLS = ("id, sha256, name, source_path, unit, received_on, processed_at, verdict, duplicate_of, "
@@ -507,6 +475,7 @@ class Ledger:
             (sha256, name, source_path, unit, received_on.isoformat(), processed_at, verdict, duplicate_of,
              archive_path, *_outcome(added, updated, findings)),
         )
+        assert cur.lastrowid is not None
         return FileRecord(cur.lastrowid, sha256, name, source_path, unit, received_on, processed_at, verdict,
                           duplicate_of, archive_path, list(added), list(updated), findings, None, "recorded")
 
@@ -534,7 +503,8 @@ class Ledger:
             ).fetchone()
             if r:
                 return r[0]
-            n = self.conn.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM circulars WHERE year = ?", (year,)).fetchone()[0]
+            n = self.conn.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM circulars WHERE year = ?",
+                                  (year,)).fetchone()[0]
             self.conn.execute("INSERT INTO circulars VALUES (?, ?, ?, ?)", (year, week_key, n, now_iso()))
             return n
 
@@ -550,73 +520,7 @@ class Ledger:
         rows = self.conn.execute("SELECT week_key, as_of, figures FROM snapshots ORDER BY as_of")
         return [(k, date.fromisoformat(a), json.loads(f)) for k, a, f in rows]
 
-    # -- office actions (销号, 重新打开, 回头看, 延期) ------------------------------------------
-    def _require(self, item_id: str) -> Item:
-        item = self.item(item_id)
-        if item is None:
-            raise LedgerError(f"台帐中没有编号 {item_id}")
-        return item
 
-    def _set(self, item: Item, action: str, on: date, note: str | None, **fields) -> None:
-        at = now_iso()
-        sets = ", ".join(f"{k} = ?" for k in fields)
-        values = [_iso(v) if isinstance(v, date) else v for v in fields.values()]
-        self.conn.execute(f"UPDATE items SET {sets}, updated_at = ? WHERE id = ?", (*values, at, item.id))
-        entries = [(item.id, at, action, k, history_value(getattr(item, k)), history_value(v), None, note)
-                   for k, v in fields.items()] or [(item.id, at, action, None, None, None, None, note)]
-        self.add_history(entries)
-
-    def close_items(self, ids: list[str], on: date, note: str | None = None) -> None:
-        """销号: the office confirms the fix; all or nothing."""
-        with self.transaction():
-            for item_id in ids:
-                item = self._require(item_id)
-                if item.closed_on:
-                    raise LedgerError(f"{item_id} 已于 {item.closed_on} 销号")
-                self._set(item, "close", on, note, closed_on=on)
-
-    def reopen_item(self, item_id: str, on: date, note: str | None = None) -> None:
-        with self.transaction():
-            item = self._require(item_id)
-            if not item.closed_on:
-                raise LedgerError(f"{item_id} 尚未销号，无需重新打开")
-            self._set(item, "reopen", on, note, closed_on=None)
-
-    def record_lookbacks(self, ids: list[str], on: date, note: str | None = None) -> None:
-        """回头看 recorded on these items; all or nothing."""
-        with self.transaction():
-            for item_id in ids:
-                self._set(self._require(item_id), "lookback", on, note, lookback_on=on)
-
-    def extend_deadline(self, item_id: str, to: date, on: date, note: str | None = None) -> Item:
-        """延期 approved by the office; the first deadline is kept in original_deadline."""
-        with self.transaction():
-            item = self._require(item_id)
-            if item.ongoing or item.deadline is None:
-                raise LedgerError(f"{item_id} 为长期坚持事项，没有整改时限可延")
-            if to <= item.deadline:
-                raise LedgerError(f"新时限 {to} 应晚于现时限 {item.deadline}")
-            fields = dict(deadline=to, deadline_text=f"{cn_date(to)}（延期）")
-            if item.original_deadline is None:
-                fields["original_deadline"] = item.deadline
-            self._set(item, "extend", on, note, **fields)
-        return self.item(item_id)
-
-    def changes(self) -> list:
-        """Every item change with the day it took effect (for `history.items_as_of`)."""
-        from pipeline.ledger.history import Change
-
-        rows = self.conn.execute(
-            "SELECT h.item_id, f.received_on, h.at, h.action, h.field, h.old, h.new FROM history h "
-            "LEFT JOIN files f ON f.id = h.file_id ORDER BY h.id"
-        )
-        out = []
-        for item_id, received_on, at, _action, field_, old, new in rows:
-            if received_on:
-                day = date.fromisoformat(received_on)
-            elif field_ in ("closed_on", "lookback_on") and new:
-                day = date.fromisoformat(new)  # 销号 / 回头看 dated by the office
-            else:
-                day = date.fromisoformat(at[:10])
-            out.append(Change(item_id, day, field_, old, reported=received_on is not None))
-        return out
+def _chunks(values: list, size: int = 500) -> Iterator[list]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]

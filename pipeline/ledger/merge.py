@@ -2,45 +2,73 @@
 
 Rules (what a supervision office expects):
 - a row with 编号 updates that item; the 编号 must exist and belong to the submitting unit
-  (the office itself may update anyone's item);
+  (the office itself may update anyone's item), and the row's problem text must be the
+  item's, more or less: a text that is clearly another problem's (`similarity` below
+  `ID_MISMATCH_BELOW`) is an `id-mismatch` error — a mistyped 编号 must not overwrite another
+  item;
 - a row without 编号 updates the unit's item with the same normalised problem text, else it is
-  a new item with the next id of the year (``2026-0001``);
+  a new item with the next id of the year (``2026-0001``); a new problem very close to an open
+  item of the unit (`SIMILAR_PROBLEM_FROM`) is a `similar-problem` warning naming it;
 - a blank cell never erases what was reported before;
+- stale values never overwrite newer ones: a file made on day M (sancha's own workbooks say
+  so; else its 填报日期; else the day received) does not change a field an event set after M
+  (`stale-value` warning naming the cell, with both values);
+- a unit's row that would turn a done (or closed) item back to not done is not applied
+  (`status-regression`: the office reopens instead);
+- a 完成日期 after the 填报日期 or the day received is an error (`done-in-future`);
 - a unit cannot move its own deadline: that is an extension (延期) the office approves with
-  ``sancha extend``; a changed 整改时限 from a unit is ignored with a warning;
-- every touched item records the day of the report (for "report missing" after the deadline);
-  every changed field becomes a history entry.
+  ``sancha extend``; a changed 整改时限 from a unit is ignored with a warning. The office's own
+  file may: a new deadline becomes an `extend` event (its 备注 the note), a new lead unit a
+  `reassign` event;
+- units are compared by identity: an item stored under a unit's old name (now one of its
+  aliases) is that unit's (`canonical`);
+- every item touched gets a `report` event on the day received, every changed field a
+  `change` event (old → new).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+from rapidfuzz import fuzz, process
+
 from pipeline.intake.normalize import problem_key
 from pipeline.ledger.ledger import format_id, split_id
-from pipeline.model import ERROR, STATUS_DONE, WARNING, Finding, Item, Row, Submission, new_item
+from pipeline.ledger.timeline import Event
+from pipeline.model import ERROR, STATUS_DONE, WARNING, Finding, Item, Row, Submission, field_day, new_item, set_on
 
 # Fields a unit's resubmission may change, in ledger order.
 UNIT_FIELDS = ("co_units", "source", "problem", "measures", "owner", "progress", "status", "done_on", "remark")
 # Only the office moves deadlines or reassigns the lead unit.
 OFFICE_FIELDS = ("unit", "deadline", "deadline_text", "ongoing")
 
+# Problem texts are compared after `problem_key` (no spaces or punctuation), by rapidfuzz on a
+# 0–100 scale. A row's text and its 编号's item's text: the better of the plain ratio (an edit)
+# and the partial ratio (one text inside the other: a problem worded shorter or longer); below
+# 50 the row is about another problem. A new problem and an open item of the unit: the plain
+# ratio from 85 on is the same problem reworded (…不到位 and …不到位的问题: 91).
+ID_MISMATCH_BELOW = 50
+SIMILAR_PROBLEM_FROM = 85
 
-@dataclass(frozen=True)
-class Change:
-    item_id: str
-    field: str
-    old: object
-    new: object
+FIELD_TITLES = {
+    "co_units": "配合责任单位", "source": "问题来源", "problem": "整改问题", "measures": "整改措施", "owner": "责任人",
+    "progress": "整改进展", "status": "完成情况", "done_on": "完成日期", "remark": "备注", "unit": "牵头责任单位",
+    "deadline": "整改时限", "deadline_text": "整改时限", "ongoing": "整改时限",
+}
+
+
+def similarity(a: str, b: str) -> float:
+    """How alike two problem keys are for `id-mismatch` (0–100)."""
+    return max(fuzz.ratio(a, b), fuzz.partial_ratio(a, b))
 
 
 @dataclass(frozen=True)
 class MergePlan:
     added: tuple[Item, ...]
     updated: tuple[Item, ...]  # the new state of items that changed
-    changes: tuple[Change, ...]
+    events: tuple[Event, ...]  # what happened to the items that were in the ledger before (their registers aside)
     reported: tuple[str, ...]  # every item id the submission touched (added, changed or unchanged)
     keys: dict[str, str]  # item id -> problem key, for added and updated items
     findings: tuple[Finding, ...]
@@ -49,145 +77,281 @@ class MergePlan:
     def ok(self) -> bool:
         return not any(f.severity == ERROR for f in self.findings)
 
+    @property
+    def replayed(self) -> list[str]:
+        """Items whose projection is replayed from their events after storing them: a new
+        deadline or unit from the office changes more than the fields written here (which
+        reports count, the first deadline kept)."""
+        return sorted({e.item_id for e in self.events if e.kind in ("extend", "reassign")})
+
 
 def _finding(code: str, severity: str, row: Row, field: str, message: str, hint: str | None = None) -> Finding:
     return Finding(code, severity, row.sheet, row.cells.get(field) or row.cells.get("problem"), message, hint)
 
 
+def _where(row: Row, field: str) -> str:
+    return f"{row.sheet}!{row.cells.get(field) or row.cells.get('problem', '')}"
+
+
+def _shown(field: str, value) -> str:
+    if value is None or value == "" or value == ():
+        return "（空）"
+    if isinstance(value, tuple):
+        return "、".join(value)
+    if isinstance(value, date):
+        return f"{value.year}年{value.month}月{value.day}日"
+    return str(value)
+
+
+def _counts(day: date, deadline: date | None, done: bool) -> bool:
+    """Whether a report on `day` counts for `deadline` (the states' rule)."""
+    return done or deadline is None or day >= deadline
+
+
 def _new_item(row: Row, item_id: str, received: date, now: str) -> Item:
     done_on = row.done_on or (received if row.status == STATUS_DONE else None)
+    report_on = received if _counts(received, row.deadline, row.status == STATUS_DONE) else None
     return new_item(  # Item(id=…, unit=…, …), every field in order
         item_id, row.lead_unit, row.co_units, row.source, row.problem, row.measures, row.deadline,
         row.deadline_text, row.ongoing, row.owner, row.progress, row.status, done_on, row.remark,
         received, now, None, received, None, None,  # created_on, updated_at, closed_on, last_report_on, …
+        None, None, report_on, (),  # voided_on, reopened_on, report_on, field_days
     )
 
 
-def _updated(item: Item, row: Row, *, by_office: bool, received: date) -> tuple[dict, list[Finding]]:
-    """Field changes a row brings to an existing item (blank never erases)."""
-    findings: list[Finding] = []
-    values = {f: getattr(row, f) for f in UNIT_FIELDS}
-    if values["status"] == STATUS_DONE and values["done_on"] is None and item.done_on is None:
-        values["done_on"] = received
-    changes = {}
-    for field, new in values.items():
-        if new in (None, "", ()):
-            continue
-        if new != getattr(item, field):
-            changes[field] = new
-    deadline_moved = (row.deadline, row.ongoing) != (item.deadline, item.ongoing)
-    if by_office:
-        if row.lead_unit != item.unit:
-            changes["unit"] = row.lead_unit
-        if deadline_moved:
-            changes.update(deadline=row.deadline, deadline_text=row.deadline_text, ongoing=row.ongoing)
-    elif deadline_moved and row.deadline_text:
-        findings.append(_finding(
-            "deadline-change-ignored", WARNING, row, "deadline",
-            f"{row.sheet}!{row.cells.get('deadline', '')}：编号 {item.id} 的整改时限由“{item.deadline_text}”改为"
-            f"“{row.deadline_text}”未被采纳，台帐仍按原时限计算",
-            "延期须在时限届满前书面申请，经督查室批准后由督查室登记（sancha extend）",
-        ))
-    return changes, findings
-
-
 def plan_merge(sub: Submission, existing: list[Item], *, received: date, now: str, year: int,
-               next_seq: int, by_office: bool) -> MergePlan:
+               next_seq: int, by_office: bool, made_on: date | None = None,
+               canonical: Callable[[str], str] | None = None,
+               open_problems: Sequence[tuple[str, str, str]] = ()) -> MergePlan:
     """What applying `sub` to the ledger would change. `existing` holds at least the items
-    named by the rows' 编号 and the items of the rows' lead units."""
-    merger = Merger(sub.unit, received=received, now=now, year=year, next_seq=next_seq, by_office=by_office)
-    added = merger.add(sub.rows, existing)
+    named by the rows' 编号 and the items of the rows' lead units with the rows' problem keys;
+    `open_problems` (id, key, text) the open items of the submitting unit."""
+    merger = Merger(sub.unit, received=received, now=now, year=year, next_seq=next_seq, by_office=by_office,
+                    made_on=made_on, report_date=sub.report_date, canonical=canonical)
+    added = merger.add(sub.rows, existing, open_problems)
     return merger.plan(added)
 
 
 class Merger:
     """`plan_merge` fed a chunk of rows at a time, for a file too big to hold whole: the new
     items of each chunk can be stored at once (`add` returns them), while what carries over —
-    the next id, the 编号 already seen, the items changed so far with their changes, every item
+    the next id, the 编号 already seen, the items changed so far with their events, every item
     reported — stays here until `plan`. Each chunk brings the ledger items its rows can touch,
     as the ledger stood before the file, plus the file's own new items of earlier chunks: the
     plan is the one `plan_merge` makes of all the rows at once."""
 
-    def __init__(self, unit: str | None, *, received: date, now: str, year: int, next_seq: int, by_office: bool):
+    def __init__(self, unit: str | None, *, received: date, now: str, year: int, next_seq: int, by_office: bool,
+                 made_on: date | None = None, report_date: date | None = None,
+                 canonical: Callable[[str], str] | None = None, file_id: int | None = None):
         self.unit, self.received, self.now, self.year, self.by_office = unit, received, now, year, by_office
+        # The day the file's values are from: what sancha wrote in its own workbook, else the
+        # 填报日期, never after the day received.
+        self.made_on = min(made_on or report_date or received, received)
+        self.done_limit = min(report_date or received, received)  # no 完成日期 after this
+        self.canonical = canonical or (lambda name: name)
+        self.file_id = file_id
         self.first_seq = self.seq = next_seq
         self.findings: list[Finding] = []
         self.updated: dict[str, Item] = {}
-        self.changes: list[Change] = []
+        self.events: list[Event] = []
         self.reported: dict[str, bool] = {}  # in order, once each: id → whether the file added it
         self.keys: dict[str, str] = {}  # item id -> problem key, of the items changed
         self.added_keys: dict[str, str] = {}  # of the chunk's new items, until stored
         self._seen_ids: dict[str, int] = {}  # 编号 -> the row it was first given in
 
-    def add(self, rows, existing: list[Item]) -> tuple[Item, ...]:
+    def add(self, rows, existing: list[Item], open_problems: Sequence[tuple[str, str, str]] = ()) -> tuple[Item, ...]:
         """Merge a chunk of rows; returns its new items (their problem keys in `added_keys`)."""
         by_id = {i.id: i for i in existing if not self.is_new(i.id)}  # 编号 name items as they were before the file
         by_key: dict[tuple[str, str], Item] = {}
-        for item in sorted(existing, key=lambda i: (i.closed_on is None, i.id)):  # open items win
-            by_key[(item.unit, problem_key(item.problem))] = item
+        for item in sorted(existing, key=lambda i: (i.voided_on is None, i.closed_on is None, i.id)):  # open items win
+            by_key[(self.canonical(item.unit), problem_key(item.problem))] = item
         added: list[Item] = []
         self.added_keys = {}
         for row in rows:
-            key = row.key
-            target: Item | None = None
-            if row.item_id:
-                target = by_id.get(row.item_id)
-                if row.item_id in self._seen_ids:
-                    self.findings.append(_finding(
-                        "duplicate-id", ERROR, row, "item_id",
-                        f"{row.sheet}!{row.cells.get('item_id', '')}：编号 {row.item_id} 在本表中出现两次"
-                        f"（另见第 {self._seen_ids[row.item_id]} 行）", "每个编号只填一行",
-                    ))
-                    continue
-                self._seen_ids[row.item_id] = row.row
-                if target is None:
-                    self.findings.append(_finding(
-                        "unknown-id", ERROR, row, "item_id",
-                        f"{row.sheet}!{row.cells.get('item_id', '')}：台帐中没有编号 {row.item_id}",
-                        "新问题请留空编号；已有问题请照抄反馈表中的编号",
-                    ))
-                    continue
-                if target.unit != self.unit and not self.by_office:
-                    self.findings.append(_finding(
-                        "foreign-id", ERROR, row, "item_id",
-                        f"{row.sheet}!{row.cells.get('item_id', '')}：编号 {row.item_id} 属于 {target.unit}，"
-                        f"不是 {self.unit} 的事项",
-                        "请核对编号；只能报送本单位牵头的事项",
-                    ))
-                    continue
-            else:
-                target = by_key.get((row.lead_unit, key))
-
+            if row.done_on is not None and row.done_on > self.done_limit:
+                self.findings.append(_finding(
+                    "done-in-future", ERROR, row, "done_on",
+                    f"{_where(row, 'done_on')}：完成日期 {_shown('done_on', row.done_on)} 晚于"
+                    + (f"填报日期 {_shown('done_on', self.done_limit)}" if self.done_limit != self.received
+                       else f"收到日期 {_shown('done_on', self.received)}"),
+                    "完成日期只能填写已经完成整改的日期；尚未完成的请将完成情况填写为推进中",
+                ))
+                continue
+            target = self._target(row, by_id, by_key)
+            if target is False or target is True:
+                continue
             if target is None:
                 item = _new_item(row, format_id(self.year, self.seq), self.received, self.now)
                 self.seq += 1
+                self._similar(row, item, open_problems)
                 added.append(item)
-                by_key[(item.unit, key)] = item
-                self.added_keys[item.id] = key
+                by_key[(item.unit, row.key)] = item
+                self.added_keys[item.id] = row.key
                 self.reported[item.id] = True
                 continue
-
-            current = self.updated.get(target.id, target)
-            field_changes, notes = _updated(current, row, by_office=self.by_office, received=self.received)
-            self.findings.extend(notes)
-            new = replace(current, last_report_on=max(filter(None, (current.last_report_on, self.received))))
-            if field_changes:
-                new = replace(new, updated_at=self.now, **field_changes)
-                self.changes.extend(Change(target.id, f, getattr(current, f), v) for f, v in field_changes.items())
-            if new != target:
-                self.updated[target.id] = new
-            if target.id in self.added_keys:  # a new item of this chunk, changed again by a later row
-                self.added_keys[target.id] = key if new.problem == row.problem else problem_key(new.problem)
-            else:
-                self.keys[target.id] = key if new.problem == row.problem else problem_key(new.problem)
-            self.reported.setdefault(target.id, False)
+            self._update(row, target)
         return tuple(added)
+
+    def _target(self, row: Row, by_id: dict[str, Item], by_key: dict[tuple[str, str], Item]) -> Item | bool | None:
+        """The item a row updates, None for a new item, False when the row is left out."""
+        if not row.item_id:
+            return by_key.get((row.lead_unit, row.key))
+        cell = _where(row, "item_id")
+        if row.item_id in self._seen_ids:
+            self.findings.append(_finding(
+                "duplicate-id", ERROR, row, "item_id",
+                f"{cell}：编号 {row.item_id} 在本表中出现两次（另见第 {self._seen_ids[row.item_id]} 行）",
+                "每个编号只填一行",
+            ))
+            return False
+        self._seen_ids[row.item_id] = row.row
+        target = by_id.get(row.item_id)
+        if target is None:
+            self.findings.append(_finding(
+                "unknown-id", ERROR, row, "item_id", f"{cell}：台帐中没有编号 {row.item_id}",
+                "新问题请留空编号；已有问题请照抄反馈表中的编号",
+            ))
+            return False
+        if target.voided_on is not None:
+            self.findings.append(_finding(
+                "voided-id", WARNING, row, "item_id",
+                f"{cell}：编号 {row.item_id} 已于 {_shown('', target.voided_on)} 作废，本行未录入台帐",
+                "该事项已由督查室作废，今后无需报送",
+            ))
+            return False
+        owner = self.canonical(target.unit)
+        if owner != self.unit and not self.by_office:
+            moved = field_day(target, "unit")
+            if moved is not None and moved > self.made_on:  # a form made before the item was moved on
+                self.findings.append(_finding(
+                    "stale-value", WARNING, row, "lead_unit",
+                    f"{_where(row, 'lead_unit')}：牵头责任单位 本表为 {self.unit}，台帐中 {row.item_id} 已于 "
+                    f"{_shown('', moved)} 移交 {owner}（晚于本表的 {_shown('', self.made_on)}），本行未录入台帐",
+                    "请使用最新的反馈表报送；该事项今后由接收单位报送",
+                ))
+                return False
+            self.findings.append(_finding(
+                "foreign-id", ERROR, row, "item_id",
+                f"{cell}：编号 {row.item_id} 属于 {owner}，不是 {self.unit} 的事项",
+                "请核对编号；只能报送本单位牵头的事项",
+            ))
+            return False
+        current = self.updated.get(target.id, target)
+        key = problem_key(current.problem)
+        if row.key != key and similarity(row.key, key) < ID_MISMATCH_BELOW:
+            self.findings.append(_finding(
+                "id-mismatch", ERROR, row, "problem",
+                f"{_where(row, 'problem')}：编号 {row.item_id} 在台帐中是另一个问题，"
+                f"与本行的整改问题“{row.problem}”不符",
+                f"{row.item_id} 的整改问题是“{current.problem}”；请核对编号，新问题请留空编号",
+            ))
+            return False
+        return target
+
+    def _similar(self, row: Row, item: Item, open_problems: Sequence[tuple[str, str, str]]) -> None:
+        if not open_problems:
+            return
+        found = process.extractOne(row.key, [key for _, key, _ in open_problems], scorer=fuzz.ratio,
+                                   score_cutoff=SIMILAR_PROBLEM_FROM)
+        if found is None:
+            return
+        other_id, _, other_text = open_problems[found[2]]
+        self.findings.append(_finding(
+            "similar-problem", WARNING, row, "problem",
+            f"{_where(row, 'problem')}：新问题“{row.problem}”与本单位未完成的 {other_id}“{other_text}”十分相近，"
+            f"已作为新事项 {item.id} 登记",
+            f"如是同一问题，请在编号栏填写 {other_id} 后重新报送，并告知督查室作废 {item.id}",
+        ))
+
+    def _update(self, row: Row, target: Item) -> None:
+        current = self.updated.get(target.id, target)
+        changes, events = self._changes(current, row)
+        self.events.extend(events)
+        new = current
+        if changes:
+            new = replace(new, updated_at=self.now, field_days=set_on(new.field_days, changes, self.received),
+                          **changes)
+        last = max(filter(None, (new.last_report_on, self.received)))
+        counts = _counts(self.received, new.deadline, new.status == STATUS_DONE)
+        report_on = min(new.report_on, self.received) if counts and new.report_on else (
+            new.report_on or (self.received if counts else None))
+        new = replace(new, last_report_on=last, report_on=report_on)
+        if not self.is_new(target.id):
+            self.events.append(Event(target.id, "report", self.received, self.now, self.file_id))
+        if new != target:
+            self.updated[target.id] = new
+        key = row.key if new.problem == row.problem else problem_key(new.problem)
+        if target.id in self.added_keys:  # a new item of this chunk, changed again by a later row
+            self.added_keys[target.id] = key
+        else:
+            self.keys[target.id] = key
+        self.reported.setdefault(target.id, False)
+
+    def _changes(self, item: Item, row: Row) -> tuple[dict, list[Event]]:
+        """Field changes a row brings to an item (blank never erases, stale never overwrites),
+        and the events recording them."""
+        values = {f: getattr(row, f) for f in UNIT_FIELDS}
+        changes = {}
+        for field, new in values.items():
+            if new in (None, "", ()) or new == getattr(item, field):
+                continue
+            changed_on = field_day(item, field)
+            if changed_on is not None and changed_on > self.made_on:
+                self.findings.append(_finding(
+                    "stale-value", WARNING, row, field,
+                    f"{_where(row, field)}：{FIELD_TITLES[field]} 本表为“{_shown(field, new)}”，台帐中已于 "
+                    f"{_shown('', changed_on)} 更新为“{_shown(field, getattr(item, field))}”，晚于本表的 "
+                    f"{_shown('', self.made_on)}，未采用本表的旧值",
+                    "请使用最新的反馈表报送（每周的反馈表会附上台帐中的最新情况）",
+                ))
+                continue
+            changes[field] = new
+        if changes.get("status") == STATUS_DONE and "done_on" not in changes and item.done_on is None:
+            changes["done_on"] = self.received  # reported done without a date: done the day received
+        done = item.status == STATUS_DONE or item.closed_on is not None
+        if done and changes.get("status") not in (None, STATUS_DONE):
+            self.findings.append(_finding(
+                "status-regression", WARNING, row, "status",
+                f"{_where(row, 'status')}：{item.id} 已{'销号' if item.closed_on else '报送完成'}，本行的完成情况"
+                f"“{changes['status']}”未被采纳，本行其他内容也未录入",
+                "已完成的事项如出现反弹，请联系督查室重新打开（sancha reopen）后再报送",
+            ))
+            return {}, []
+        events = [Event(item.id, "change", self.received, self.now, self.file_id, field=f, old=getattr(item, f), new=v)
+                  for f, v in changes.items()]
+        deadline_moved = (row.deadline, row.ongoing) != (item.deadline, item.ongoing)
+        if self.by_office:
+            note = row.remark or None
+            if row.lead_unit != self.canonical(item.unit):
+                changes["unit"] = row.lead_unit
+                events.append(Event(item.id, "reassign", self.received, self.now, self.file_id, field="unit",
+                                    old=item.unit, new=row.lead_unit, note=note))
+            if deadline_moved and row.deadline is not None:
+                late = item.deadline is not None and item.deadline < self.received
+                changes.update(deadline=row.deadline, deadline_text=row.deadline_text, ongoing=False)
+                events.append(Event(item.id, "extend", self.received, self.now, self.file_id, field="deadline",
+                                    old=item.deadline, new=row.deadline, note=note,
+                                    data={"deadline_text": row.deadline_text, **({"late": True} if late else {})}))
+            elif deadline_moved:  # the office made it ongoing (长期坚持)
+                for field, value in (("deadline", None), ("deadline_text", row.deadline_text), ("ongoing", True)):
+                    if getattr(item, field) != value:
+                        changes[field] = value
+                        events.append(Event(item.id, "change", self.received, self.now, self.file_id, field=field,
+                                            old=getattr(item, field), new=value, note=note))
+        elif deadline_moved and row.deadline_text:
+            self.findings.append(_finding(
+                "deadline-change-ignored", WARNING, row, "deadline",
+                f"{_where(row, 'deadline')}：编号 {item.id} 的整改时限由“{item.deadline_text}”改为"
+                f"“{row.deadline_text}”未被采纳，台帐仍按原时限计算",
+                "延期须在时限届满前书面申请，经督查室批准后由督查室登记（sancha extend）",
+            ))
+        return changes, events
 
     def plan(self, added: tuple[Item, ...] = ()) -> MergePlan:
         """Everything merged so far (`added`: the new items, when the caller kept them)."""
         keys = {**{i.id: self.added_keys.get(i.id, "") for i in added}, **self.keys}
         return MergePlan(
-            added=added, updated=tuple(self.updated.values()), changes=tuple(self.changes),
+            added=added, updated=tuple(self.updated.values()), events=tuple(self.events),
             reported=tuple(self.reported), keys=keys, findings=tuple(self.findings),
         )
 

@@ -8,7 +8,7 @@ it opens by double-click on an offline intranet. `write_dashboard` is the thin s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,8 +21,8 @@ from pipeline.deadlines.cndate import cn_date
 from pipeline.deadlines.states import UnitSummary, compute_states, total_summary, unit_summary
 from pipeline.deadlines.workdays import PROVISIONAL_MARK, WorkCalendar
 from pipeline.files import write_atomic
-from pipeline.ledger.history import items_as_of, past_days
 from pipeline.ledger.ledger import Ledger
+from pipeline.ledger.view import items_on, items_on_days
 from pipeline.model import (
     STATE_CLOSED,
     STATE_DONE,
@@ -224,7 +224,7 @@ def dashboard_context(config: Config, items: list[Item], states: dict[str, ItemS
     for s in summaries:
         light, word = _unit_light(s)
         units.append({
-            "rank": s.rank,
+            "rank": "—" if s.rank is None else s.rank,  # nothing due or done: unranked
             "unit": s.unit,
             **{key: getattr(s, key) for key in COUNT_KEYS},
             "due_soon": s.due_soon,
@@ -349,17 +349,21 @@ def render_dashboard(ctx: dict) -> str:
 
 # -- shell --------------------------------------------------------------------------------------
 
-def rebuilt_trend(items: list[Item], changes: list, snapshots: list[tuple[str, date, dict]], as_of: date,
-                  cal: WorkCalendar, rules, weeks: int = TREND_WEEKS) -> list[tuple[str, date, dict]]:
+def past_days(as_of: date, weeks: int, since: date | None) -> list[date]:
+    """The same weekday in each of the `weeks` weeks before `as_of`, oldest first, not before `since`."""
+    days = [as_of - timedelta(weeks=k) for k in range(weeks, 0, -1)]
+    return [d for d in days if since is None or d >= since]
+
+
+def rebuilt_trend(snapshots: list[tuple[str, date, dict]], as_of: date, since: date | None,
+                  items_on_days: Callable[[list[date]], dict[date, list[Item]]], cal: WorkCalendar, rules,
+                  weeks: int = TREND_WEEKS) -> list[tuple[str, date, dict]]:
     """The weekly snapshots, plus, for each of the past `weeks` weeks that has none, the figures
-    of the ledger as it stood that day (rebuilt from item history)."""
+    of the ledger as it stood that day (`items_on_days`: the items of each day, from their events)."""
     have = {_iso_week(day) for _, day, _ in snapshots}
-    first = min((i.created_on for i in items), default=None)
+    missing = [day for day in past_days(as_of, weeks, since) if _iso_week(day) not in have]
     out = list(snapshots)
-    for day in past_days(as_of, weeks, first):
-        if _iso_week(day) in have:
-            continue
-        past = items_as_of(items, changes, day)
+    for day, past in items_on_days(missing).items() if missing else ():
         figures = headline_figures(unit_summary(past, compute_states(past, day, cal, rules)))
         out.append((f"{day:%G-W%V}", day, figures))
     return sorted(out, key=lambda t: t[1])
@@ -370,8 +374,10 @@ def write_dashboard(ws: Workspace, as_of: date, path: Path | None = None) -> Pat
     config = ws.config
     cal = WorkCalendar.from_config(config)
     with Ledger.open(ws.db_path) as ledger:
-        items = ledger.items()
-        trend = rebuilt_trend(items, ledger.changes(), ledger.snapshots(), as_of, cal, config.rules)
+        items = items_on(ledger, config, as_of)
+        since = min((i.created_on for i in items), default=None)
+        trend = rebuilt_trend(ledger.snapshots(), as_of, since, lambda days: items_on_days(ledger, config, days),
+                              cal, config.rules)
     states = compute_states(items, as_of, cal, config.rules)
     page = render_dashboard(dashboard_context(config, items, states, as_of, trend))
     return write_atomic(Path(path) if path else ws.outbox / DASHBOARD_NAME, page.encode("utf-8"))

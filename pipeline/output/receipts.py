@@ -8,18 +8,23 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import date
 from itertools import chain
 from pathlib import Path
 
 from pipeline.deadlines.cndate import cn_date
 from pipeline.files import write_atomic
 from pipeline.ledger.ledger import FileRecord, Ledger
+from pipeline.ledger.merge import FIELD_TITLES
+from pipeline.ledger.timeline import Event
 from pipeline.model import Finding, Item
 from pipeline.workspace import Workspace, safe_filename
 
 log = logging.getLogger("sancha.receipts")
 
 UNKNOWN_UNIT_FOLDER = "未识别单位"
+CHANGES_LISTED = 5000  # a file updating more items lists them without their changes (sancha show has them)
+_HIDDEN_CHANGES = {"deadline_text", "ongoing"}  # shown as the 整改时限 change itself
 VERDICT_WORDS = {"accepted": "已接收", "rejected": "退回（未入台帐）", "duplicate": "重复报送（未作改动）"}
 
 
@@ -35,13 +40,38 @@ def _finding_line(n: int, f: Finding) -> str:
     return line
 
 
-def receipt_text(office: str, record: FileRecord, items: Mapping[str, Item]) -> str:
-    """The receipt a unit reads: verdict, what entered the ledger with ids, or every finding."""
-    return "\r\n".join(receipt_lines(office, record, items))  # Notepad on older Windows wants CRLF
+def receipt_text(office: str, record: FileRecord, items: Mapping[str, Item],
+                 changes: Mapping[str, list[Event]] | None = None) -> str:
+    """The receipt a unit reads: verdict, what entered the ledger with ids (and each field an
+    update changed, old → new), or every finding."""
+    return "\r\n".join(receipt_lines(office, record, items, changes))  # Notepad on older Windows wants CRLF
 
 
-def receipt_lines(office: str, record: FileRecord, items: Mapping[str, Item]) -> Iterator[str]:
-    """The receipt's lines, one at a time (`items.get` is asked for the listed ids in order)."""
+def _due(item: Item) -> str:
+    return "长期坚持" if item.ongoing else cn_date(item.deadline) if item.deadline else item.deadline_text
+
+
+def _change_line(event: Event) -> str:
+    title = FIELD_TITLES.get(event.field or "", event.field or "")
+    return f"      {title}：{_value(event.old)} → {_value(event.new)}"
+
+
+def _value(value) -> str:
+    if value is None or value == "" or value == ():
+        return "（空）"
+    if isinstance(value, tuple):
+        return "、".join(value)
+    if isinstance(value, date):
+        return cn_date(value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return _short(str(value), 60)
+
+
+def receipt_lines(office: str, record: FileRecord, items: Mapping[str, Item],
+                  changes: Mapping[str, list[Event]] | None = None) -> Iterator[str]:
+    """The receipt's lines, one at a time (`items.get` is asked for the listed ids in order;
+    `changes`: the field changes of the updated items, by item)."""
     findings = [Finding(**f) for f in record.findings]
     errors = [f for f in findings if f.severity == "error"]
     warnings = [f for f in findings if f.severity != "error"]
@@ -65,8 +95,10 @@ def receipt_lines(office: str, record: FileRecord, items: Mapping[str, Item]) ->
                     if item is None:
                         yield f"  {item_id}"
                         continue
-                    due = "长期坚持" if item.ongoing else (cn_date(item.deadline) if item.deadline else item.deadline_text)
-                    yield f"  {item_id}  {_short(item.problem)}（整改时限：{due}）"
+                    yield f"  {item_id}  {_short(item.problem)}（整改时限：{_due(item)}）"
+                    for event in (changes or {}).get(item_id, ()) if title == "更新事项" else ():
+                        if event.field not in _HIDDEN_CHANGES:
+                            yield _change_line(event)
     elif record.verdict == "rejected":
         yield from ("", f"发现 {len(errors)} 处错误，整个文件未录入台帐。请全部修改后重新报送：")
         yield from (_finding_line(n, f) for n, f in enumerate(errors, 1))
@@ -131,9 +163,9 @@ def write_receipt(ws: Workspace, ledger: Ledger, record: FileRecord, items: dict
     folder = unit_folder(ws, record.unit)
     stem = safe_filename(Path(record.name).stem)
     path = folder / f"回执_{record.received_on:%Y%m%d}_{stem}_{record.id}.txt"
-    if items is None:
-        items = _ItemsInOrder(ledger, record.added + record.updated)
-    pieces = _encoded(receipt_lines(ws.config.office_name, record, items))
+    listed: Mapping[str, Item] = items if items is not None else _ItemsInOrder(ledger, record.added + record.updated)
+    changes = ledger.file_changes(record.id) if record.updated and len(record.updated) <= CHANGES_LISTED else None
+    pieces = _encoded(receipt_lines(ws.config.office_name, record, listed, changes))
     first, second = next(pieces), next(pieces, None)  # an ordinary receipt is written as one piece
     write_atomic(path, first if second is None else chain((first, second), pieces))
     if record.verdict == "rejected" and record.archive_path:

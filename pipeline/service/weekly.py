@@ -28,6 +28,7 @@ from pipeline.deadlines.states import compute_states, unit_summary
 from pipeline.deadlines.workdays import WorkCalendar
 from pipeline.ledger.ingest import FileResult, ingest_inbox, pool_context
 from pipeline.ledger.ledger import Ledger
+from pipeline.ledger.view import items_on
 from pipeline.output.dashboard import headline_figures, write_dashboard
 from pipeline.output.documents import contexts, render
 from pipeline.output.documents.feedback_xlsx import feedback_workbook, open_items
@@ -190,7 +191,7 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
     ingested = ingest_inbox(ws, received=as_of)
 
     with Ledger.open(ws.db_path) as ledger:
-        items = ledger.items()
+        items = items_on(ledger, config, as_of)  # the ledger as it stood that day: a past week comes out as issued
         number = ledger.assign_circular_number(as_of.year, week)
         cal = WorkCalendar.from_config(config)
         states = compute_states(items, as_of, cal, config.rules)

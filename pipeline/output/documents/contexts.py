@@ -14,17 +14,14 @@ Three documents:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 
-from pipeline.config import Config, Rules
+from pipeline.config import Config
 from pipeline.deadlines.cndate import cn_date
-from pipeline.deadlines.states import total_summary
+from pipeline.deadlines.states import AppraisalRules, report_text, total_summary, unit_summary
+from pipeline.deadlines.states import appraise as states_appraise
 from pipeline.deadlines.workdays import PROVISIONAL_MARK  # a date counted by the provisional calendar rule
 from pipeline.model import (
-    STATE_CLOSED,
-    STATE_DONE,
-    STATE_ONGOING,
     STATE_OVERDUE,
     Item,
     ItemState,
@@ -54,24 +51,6 @@ def percent(rate: float | None) -> str:
     return f"{rate * 100:.1f}%"
 
 
-@dataclass(frozen=True)
-class AppraisalRules:
-    """Who is commended (表扬) and who is criticised (批评) in the circular.
-
-    Defaults: commend a unit whose every item due so far was done on time (it needs at least
-    `commend_min_due` items due); criticise a unit with a missing report or an item overdue
-    more than `criticise_overdue_workdays` working days.
-    """
-
-    commend_min_due: int = 1
-    criticise_overdue_workdays: int = 10
-    criticise_report_missing: bool = True
-
-    @classmethod
-    def from_rules(cls, rules: Rules) -> AppraisalRules:
-        return cls(commend_min_due=rules.commend_min_due, criticise_overdue_workdays=rules.key_overdue_workdays)
-
-
 # -- pieces shared by the documents ---------------------------------------------------------
 
 
@@ -88,7 +67,7 @@ def _overdue_text(st: ItemState) -> str:
 
 
 def _report_text(st: ItemState) -> str:
-    return "逾期未报送" if st.report_missing else "已报送"
+    return report_text(st)
 
 
 def _item_row(item: Item, st: ItemState) -> dict:
@@ -113,9 +92,9 @@ def _is_red(st: ItemState) -> bool:
     return st.state == STATE_OVERDUE or st.report_missing
 
 
-def _summary_row(rank: int, s) -> dict:
+def _summary_row(s) -> dict:
     return {
-        "rank": rank,
+        "rank": "—" if s.rank is None else s.rank,  # nothing due or done: unranked
         "unit": s.unit,
         "total": s.items,  # not "items": a template's u.items would find dict.items
         "done": s.done,
@@ -145,38 +124,11 @@ def _overview(summaries: Sequence) -> dict:
 
 
 def appraise(
-    items: Iterable[Item], states: Mapping[str, ItemState], as_of: date, rules: AppraisalRules
+    items: Sequence[Item], states: Mapping[str, ItemState], as_of: date, rules: AppraisalRules
 ) -> tuple[list[str], list[dict]]:
-    """Units commended and units criticised (with the reasons), each in ledger unit order."""
-    by_unit: dict[str, list[tuple[Item, ItemState]]] = {}
-    for item in items:
-        by_unit.setdefault(item.unit, []).append((item, states[item.id]))
-    commended: list[str] = []
-    criticised: list[dict] = []
-    for unit, pairs in by_unit.items():
-        due = [(i, s) for i, s in pairs if i.deadline is not None and i.deadline <= as_of and s.state != STATE_ONGOING]
-        if len(due) >= rules.commend_min_due and all(_done_on_time(i, s) for i, s in due) and not any(
-            s.report_missing for _, s in pairs
-        ):
-            commended.append(unit)
-        late = sum(1 for _, s in pairs if s.overdue_workdays > rules.criticise_overdue_workdays)
-        missing = sum(1 for _, s in pairs if s.report_missing) if rules.criticise_report_missing else 0
-        reasons = []
-        if late:
-            reasons.append(f"{late}项整改问题逾期超过{rules.criticise_overdue_workdays}个工作日仍未完成")
-        if missing:
-            reasons.append(f"{missing}项整改问题逾期未报送整改情况")
-        if reasons:
-            criticised.append({"unit": unit, "reason": "，".join(reasons)})
-    return commended, criticised
-
-
-def _done_on_time(item: Item, st: ItemState) -> bool:
-    if st.state not in (STATE_DONE, STATE_CLOSED):
-        return False
-    if st.done_on_time is not None:
-        return st.done_on_time
-    return item.done_on is not None and item.deadline is not None and item.done_on <= item.deadline
+    """Units commended and units criticised (with the reasons), in ranking order (states.appraise)."""
+    commended, criticised = states_appraise(items, states, unit_summary(items, states), rules)
+    return commended, [{"unit": c.unit, "reason": "，".join(c.reasons)} for c in criticised]
 
 
 def _ordered(config: Config, items: Iterable[Item]) -> list[Item]:
@@ -219,7 +171,8 @@ def circular_context(
     """
     rules = rules or AppraisalRules.from_rules(config.rules)
     year, week, _ = as_of.isocalendar()
-    commended, criticised = appraise(items, states, as_of, rules)
+    commended, criticisms = states_appraise(items, states, summaries, rules)
+    criticised = [{"unit": c.unit, "reason": "，".join(c.reasons)} for c in criticisms]
     key = [i for i in items if states[i.id].key_supervision]
     if len(key) > max_listed:
         key = sorted(key, key=lambda i: -states[i.id].overdue_workdays)[:max_listed]
@@ -238,7 +191,7 @@ def circular_context(
         "title": f"关于{year}年第{week}周“三查三单”整改落实情况的通报",
         "addressee": "各乡镇、街道，区直各单位：",
         "overview": overview,
-        "units": [_summary_row(n, s) for n, s in enumerate(summaries, 1)],
+        "units": [_summary_row(s) for s in summaries],
         "commended": "、".join(commended) if commended else NONE_TEXT,
         "criticised": criticised,
         "key_items": key_items,
@@ -278,7 +231,7 @@ def notice_context(
         "count": len(red),
         "items": red,
         "overdue_count": sum(1 for r in red if r["overdue_workdays"] != "—"),
-        "missing_count": sum(1 for r in red if r["report"] != "已报送"),
+        "missing_count": sum(1 for r in red if r["report"] == "逾期未报送"),
         "reply_by": cn_date(reply_by, reply_by_provisional),
         "reply_workdays": config.rules.notice_reply_workdays,
     }
@@ -313,7 +266,7 @@ def report_context(
         "source": source,
         "title": f"关于{source}发现问题整改落实情况的专题报告",
         "overview": _overview(summaries),
-        "units": [_summary_row(n, s) for n, s in enumerate(summaries, 1)],
+        "units": [_summary_row(s) for s in summaries],
         "items": [_item_row(i, states[i.id]) for i in ordered],
         "key_items": [_item_row(i, states[i.id]) for i in ordered if states[i.id].key_supervision],
     }

@@ -1,0 +1,220 @@
+"""The office's actions on one item — 延期, 销号, 回头看, 重新打开, 作废, 移交 — as library
+functions: the command line, the web desk and the Excel action sheet all call these.
+
+Each action is checked against the item as it stood on the action's day (`on`, default
+today): a day in the future, or before the item was registered, is refused, and so is any
+action on a voided item. It then appends one event (its command, operator and note), projects
+the item again from its events, all in one transaction, and returns what changed, in Chinese.
+A refused action raises `ActionError` with the reason; nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from pipeline.config import Config
+from pipeline.deadlines.cndate import cn_date
+from pipeline.ledger import timeline
+from pipeline.ledger.ledger import Ledger, LedgerError, now_iso
+from pipeline.ledger.timeline import LOOKBACK_FAILED, LOOKBACK_RESULTS, Event
+from pipeline.model import STATUS_DONE, Item
+
+# What `describe` reports of an action, with the titles a clerk reads.
+SHOWN_FIELDS = {"unit": "牵头责任单位", "deadline": "整改时限", "status": "完成情况", "done_on": "完成日期",
+                "closed_on": "销号日期", "lookback_on": "回头看日期", "voided_on": "作废日期"}
+
+
+class ActionError(LedgerError):
+    """The action cannot be done as asked; the message says why (Chinese)."""
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    event: Event  # the event recorded
+    before: Item  # the item as it stood on the action's day, before it
+    after: Item  # and after it
+    item: Item  # the item now, at the end of its timeline
+    lines: tuple[str, ...]  # what changed, for the clerk
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def _shown(value) -> str:
+    if value is None or value == "":
+        return "无"
+    if isinstance(value, date):
+        return cn_date(value)
+    return str(value)
+
+
+def _short(text: str, n: int = 30) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def describe(event: Event, before: Item, after: Item) -> tuple[str, ...]:
+    """What an action did, in Chinese: the item, then each field it changed (old → new)."""
+    label = timeline.kind_label(event.kind)
+    lines = [f"{before.id}（{_short(before.problem)}）已{label}，自{cn_date(event.on)}起生效。"]
+    for field, title in SHOWN_FIELDS.items():
+        old, new = getattr(before, field), getattr(after, field)
+        if old != new:
+            lines.append(f"  {title}：{_shown(old)} → {_shown(new)}")
+    extras = []
+    if event.data.get("late"):
+        extras.append("原整改时限届满后批准，记为逾期后延期")
+    if event.data.get("forced"):
+        extras.append("该事项尚未报送完成，记为强制销号")
+    if event.data.get("result"):
+        extras.append(f"回头看结果：{event.data['result']}")
+    if event.note:
+        extras.append(f"说明：{event.note}")
+    lines += [f"  {text}" for text in extras]
+    return tuple(lines)
+
+
+def _act(ledger: Ledger, item_id: str, on: date | None, today: date | None, kind: str,
+         make: Callable[[Item, date], Event]) -> ActionResult:
+    today = today or date.today()
+    on = on or today
+    with ledger.transaction():
+        events = ledger.events(item_id)
+        if not events:
+            raise ActionError(f"台帐中没有编号 {item_id}")
+        if on > today:
+            raise ActionError(f"{cn_date(on)} 是将来的日期；只能登记今天或以前发生的事")
+        before = timeline.replay(events, on)
+        if before is None:
+            created = events[0].on
+            raise ActionError(f"{item_id} 于 {cn_date(created)} 才登记进台帐，不能登记在 {cn_date(on)}")
+        now = timeline.replay(events)
+        voided = before.voided_on or (now.voided_on if now else None)
+        if voided is not None:
+            raise ActionError(f"{item_id} 已于 {cn_date(voided)} 作废，不能再{timeline.kind_label(kind)}")
+        event = make(before, on)
+        ledger.append_events([event])
+        item = ledger.reproject([item_id])[item_id]
+        after = timeline.replay(ledger.events(item_id), on)
+    assert after is not None
+    return ActionResult(event, before, after, item, describe(event, before, after))
+
+
+def _event(kind: str, item: Item, on: date, operator: str | None, note: str | None, **kw) -> Event:
+    return Event(item.id, kind, on, now_iso(), command=kind, operator=operator, note=note or None, **kw)
+
+
+def _done(item: Item) -> bool:
+    return item.status == STATUS_DONE or item.closed_on is not None
+
+
+def _need_note(note: str | None, what: str) -> None:
+    if not (note or "").strip():
+        raise ActionError(f"{what}须写明理由（--note）")
+
+
+def extend(ledger: Ledger, item_id: str, *, to: date, note: str, on: date | None = None, late: bool = False,
+           operator: str | None = None, today: date | None = None) -> ActionResult:
+    """延期 approved on `on`: the new deadline `to` holds from that day; the days before keep
+    the old one. Approved after the deadline had passed: only with `late` (recorded so)."""
+    _need_note(note, "延期")
+
+    def make(item: Item, day: date) -> Event:
+        if item.ongoing or item.deadline is None:
+            raise ActionError(f"{item.id} 为长期坚持事项，没有整改时限可延")
+        if _done(item):
+            raise ActionError(f"{item.id} 已完成，无需延期")
+        if to <= item.deadline:
+            raise ActionError(f"新时限 {cn_date(to)} 应晚于现时限 {cn_date(item.deadline)}")
+        if to < day:
+            raise ActionError(f"新时限 {cn_date(to)} 早于批准日期 {cn_date(day)}")
+        passed = item.deadline < day
+        if passed and not late:
+            raise ActionError(f"{item.id} 的整改时限 {cn_date(item.deadline)} 已过；延期应在时限届满前批准。"
+                              "确属逾期后批准的，请加 --late，登记为逾期后延期（此前的逾期记录保留）")
+        return _event("extend", item, day, operator, note, field="deadline", old=item.deadline, new=to,
+                      data={"late": True} if passed else {})
+
+    return _act(ledger, item_id, on, today, "extend", make)
+
+
+def close(ledger: Ledger, item_id: str, *, note: str | None = None, force: bool = False, on: date | None = None,
+          operator: str | None = None, today: date | None = None) -> ActionResult:
+    """销号: only an item reported done, unless `force` (recorded as a forced closing)."""
+    def make(item: Item, day: date) -> Event:
+        if item.closed_on is not None:
+            raise ActionError(f"{item.id} 已于 {cn_date(item.closed_on)} 销号")
+        forced = item.status != STATUS_DONE
+        if forced and not force:
+            raise ActionError(f"{item.id} 尚未报送完成（完成情况：{item.status or '未填'}），不能销号；"
+                              "确需销号的请加 --force，登记为强制销号")
+        return _event("close", item, day, operator, note, data={"forced": True} if forced else {})
+
+    return _act(ledger, item_id, on, today, "close", make)
+
+
+def lookback(ledger: Ledger, item_id: str, *, result: str, to: date | None = None, note: str | None = None,
+             on: date | None = None, operator: str | None = None, today: date | None = None) -> ActionResult:
+    """回头看 on a done or closed item; 反弹 reopens it with the new deadline `to`."""
+    if result not in LOOKBACK_RESULTS:
+        raise ActionError(f"回头看结果只能是 {'、'.join(LOOKBACK_RESULTS)}，不是“{result}”")
+    if result == LOOKBACK_FAILED and to is None:
+        raise ActionError("回头看反弹须给出新的整改时限（--to）")
+    if result != LOOKBACK_FAILED and to is not None:
+        raise ActionError("回头看通过的事项无需新的整改时限（--to 只用于反弹）")
+
+    def make(item: Item, day: date) -> Event:
+        if not _done(item):
+            raise ActionError(f"{item.id} 尚未完成，回头看只针对已完成或已销号的事项")
+        if to is not None and to < day:
+            raise ActionError(f"新时限 {cn_date(to)} 早于回头看日期 {cn_date(day)}")
+        kw = {"field": "deadline", "old": item.deadline, "new": to} if to is not None else {}
+        return _event("lookback", item, day, operator, note, data={"result": result}, **kw)
+
+    return _act(ledger, item_id, on, today, "lookback", make)
+
+
+def reopen(ledger: Ledger, item_id: str, *, to: date, note: str, on: date | None = None,
+           operator: str | None = None, today: date | None = None) -> ActionResult:
+    """重新打开: back to 推进中 with the new deadline `to`, not done from `on`, back in the
+    unit's 反馈表; its reports count anew."""
+    _need_note(note, "重新打开")
+
+    def make(item: Item, day: date) -> Event:
+        if not _done(item):
+            raise ActionError(f"{item.id} 尚未完成，无需重新打开")
+        if to < day:
+            raise ActionError(f"新时限 {cn_date(to)} 早于重新打开的日期 {cn_date(day)}")
+        return _event("reopen", item, day, operator, note, field="deadline", old=item.deadline, new=to)
+
+    return _act(ledger, item_id, on, today, "reopen", make)
+
+
+def void(ledger: Ledger, item_id: str, *, note: str, on: date | None = None, operator: str | None = None,
+         today: date | None = None) -> ActionResult:
+    """作废 (an item entered twice, or in error): out of every count and document from `on`."""
+    _need_note(note, "作废")
+    return _act(ledger, item_id, on, today, "void",
+                     lambda item, day: _event("void", item, day, operator, note))
+
+
+def reassign(ledger: Ledger, config: Config, item_id: str, *, to: str, note: str, on: date | None = None,
+             operator: str | None = None, today: date | None = None) -> ActionResult:
+    """移交: the item belongs to the registered unit `to` (name or alias) from `on`."""
+    _need_note(note, "移交")
+    unit = config.canonical_unit(to.strip())
+    if not config.is_registered(unit):
+        from pipeline.intake.normalize import UnitDirectory
+
+        hint = "、".join(UnitDirectory(config).suggest(to))
+        raise ActionError(f"“{to}” 不是登记的单位" + (f"，是否应为 {hint}？" if hint else ""))
+
+    def make(item: Item, day: date) -> Event:
+        if config.canonical_unit(item.unit) == unit:
+            raise ActionError(f"{item.id} 已是 {unit} 的事项")
+        return _event("reassign", item, day, operator, note, field="unit", old=item.unit, new=unit)
+
+    return _act(ledger, item_id, on, today, "reassign", make)

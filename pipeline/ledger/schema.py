@@ -1,0 +1,228 @@
+"""The ledger's schema: named migrations, applied in order and recorded in `migrations`.
+
+A migration is SQL, and may have a Python step run after it in the same transaction (one that
+needs the rows it moves, as 0003 does: the history table into events).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING
+
+from pipeline.ledger import timeline
+from pipeline.ledger.timeline import Event
+
+if TYPE_CHECKING:
+    from pipeline.ledger.ledger import Ledger
+
+# Named migrations, applied in order and recorded in `migrations`.
+SQL_MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_initial",
+        """
+        CREATE TABLE files (
+            id INTEGER PRIMARY KEY,
+            sha256 TEXT NOT NULL,
+            name TEXT NOT NULL,            -- original file name
+            source_path TEXT NOT NULL,     -- where it was found, relative to the workspace when inside it
+            unit TEXT,                     -- canonical submitting unit, if known
+            received_on TEXT NOT NULL,     -- the day the submission counts from
+            processed_at TEXT NOT NULL,
+            verdict TEXT NOT NULL CHECK (verdict IN ('accepted', 'rejected', 'duplicate')),
+            duplicate_of INTEGER REFERENCES files(id),
+            archive_path TEXT,             -- relative to data/archive
+            added TEXT NOT NULL DEFAULT '[]',
+            updated TEXT NOT NULL DEFAULT '[]',
+            findings TEXT NOT NULL DEFAULT '[]',
+            receipt_path TEXT,
+            state TEXT NOT NULL CHECK (state IN ('recorded', 'done'))  -- 'recorded': receipt/cleanup pending
+        );
+        CREATE INDEX files_sha ON files(sha256);
+        CREATE INDEX files_state ON files(state);
+
+        CREATE TABLE items (
+            id TEXT PRIMARY KEY,
+            year INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            unit TEXT NOT NULL,
+            co_units TEXT NOT NULL DEFAULT '[]',
+            source TEXT,
+            problem TEXT NOT NULL,
+            problem_key TEXT NOT NULL,
+            measures TEXT NOT NULL,
+            deadline TEXT,
+            deadline_text TEXT NOT NULL DEFAULT '',
+            ongoing INTEGER NOT NULL DEFAULT 0,
+            owner TEXT,
+            progress TEXT,
+            status TEXT,
+            done_on TEXT,
+            remark TEXT,
+            created_on TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            closed_on TEXT,
+            last_report_on TEXT,
+            lookback_on TEXT,
+            original_deadline TEXT,
+            UNIQUE (year, seq)
+        );
+        CREATE INDEX items_unit_key ON items(unit, problem_key);
+
+        CREATE TABLE history (
+            id INTEGER PRIMARY KEY,
+            item_id TEXT NOT NULL REFERENCES items(id),
+            at TEXT NOT NULL,
+            action TEXT NOT NULL,          -- add / update / report / close / reopen / lookback / extend
+            field TEXT,
+            old TEXT,
+            new TEXT,
+            file_id INTEGER REFERENCES files(id),
+            note TEXT
+        );
+        CREATE INDEX history_item ON history(item_id);
+
+        CREATE TABLE circulars (
+            year INTEGER NOT NULL,
+            week_key TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (year, week_key),
+            UNIQUE (year, number)
+        );
+
+        CREATE TABLE snapshots (
+            week_key TEXT PRIMARY KEY,
+            as_of TEXT NOT NULL,
+            figures TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """,
+    ),
+    (
+        "0002_meta",
+        """
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """,
+    ),
+]
+
+
+EVENTS_SQL = """
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,        -- recording order
+    item_id TEXT NOT NULL REFERENCES items(id),
+    kind TEXT NOT NULL,            -- a kind declared in timeline.KINDS (register, report, change, extend, …)
+    on_day TEXT NOT NULL,          -- the day it takes effect ("on")
+    at TEXT NOT NULL,              -- when it was recorded
+    file_id INTEGER REFERENCES files(id),  -- how: the file it came from,
+    command TEXT,                  -- or the command that recorded it,
+    operator TEXT,                 -- and who ran that command
+    field TEXT,                    -- a change of one field:
+    old TEXT,                      -- its value before (JSON)
+    new TEXT,                      -- and after (JSON)
+    note TEXT,
+    data TEXT                      -- JSON: what the kind carries besides
+);
+CREATE INDEX events_item ON events(item_id, on_day);
+CREATE INDEX events_on ON events(on_day);
+CREATE INDEX events_file ON events(file_id) WHERE file_id IS NOT NULL;
+ALTER TABLE items ADD COLUMN voided_on TEXT;
+ALTER TABLE items ADD COLUMN reopened_on TEXT;
+ALTER TABLE items ADD COLUMN report_on TEXT;
+ALTER TABLE items ADD COLUMN field_days TEXT NOT NULL DEFAULT '{}'
+"""
+
+# history.action → event kind, for the entries recorded before events (0003).
+_HISTORY_KINDS = {"update": "change", "report": "report", "close": "close", "reopen": "reopen",
+                  "lookback": "lookback", "extend": "extend"}
+
+
+def history_into_events(ledger: Ledger) -> None:
+    """0003: every history entry becomes an event (its id kept in `data.history_id`), every
+    item gets its register, then every item is projected from its events again. The history
+    table stays as it was, no longer written."""
+    conn = ledger.conn
+    received = {file_id: date.fromisoformat(day) for file_id, day in conn.execute("SELECT id, received_on FROM files")}
+    entries: dict[str, list[tuple]] = {}
+    for row in conn.execute("SELECT id, item_id, at, action, field, old, new, file_id, note FROM history ORDER BY id"):
+        entries.setdefault(row[1], []).append(row)
+    items = ledger.items()
+    ledger.append_events(e for item in items for e in _migrated(item, entries.get(item.id, []), received))
+    ledger.reproject([i.id for i in items])
+
+
+def _history_value(field: str | None, text: str | None):
+    """A value as history wrote it (dates ISO, co_units JSON, booleans "1"/"0", else text)."""
+    if text is None:
+        return () if field == "co_units" else None
+    if field == "co_units":
+        return tuple(json.loads(text))
+    if field == "ongoing":
+        return text == "1"
+    return timeline.typed(field, text) if field in timeline.DATE_FIELDS else text
+
+
+def _migrated(item, rows: list[tuple], received: dict[int, date]) -> list[Event]:
+    """The events of one item from its history entries (in the order recorded)."""
+    first = {name: getattr(item, name) for name in timeline.REGISTER_FIELDS}
+    for _, _, _, _, field, old, _, _, _ in reversed(rows):  # undo every change, newest first
+        if field in first:
+            first[field] = _history_value(field, old)
+    add = next((r for r in rows if r[3] == "add"), None)
+    if add is not None and add[7] is not None:
+        first["last_report_on"] = item.created_on  # a file's new row: that file reported it
+    events = [Event(item.id, "register", item.created_on, add[2] if add else item.updated_at,
+                    file_id=add[7] if add else None,
+                    data={**timeline.register_data(first), **({"history_id": add[0]} if add else {})})]
+    last_on: dict[str | None, date] = {}
+    rest = [r for r in rows if r[3] != "add"]
+    i = 0
+    while i < len(rest):
+        hid, _, at, action, field, old, new, file_id, note = rest[i]
+        group = [rest[i]]
+        if action == "extend":  # one extension was recorded as several fields at the same time
+            while i + len(group) < len(rest) and rest[i + len(group)][3] == "extend" and rest[i + len(group)][2] == at:
+                group.append(rest[i + len(group)])
+        i += len(group)
+        if file_id is not None and file_id in received:
+            day = received[file_id]
+        elif action in ("close", "lookback") and new:
+            day = date.fromisoformat(new)
+        else:
+            day = date.fromisoformat(at[:10])
+        day = max(day, item.created_on, last_on.get(field, item.created_on))  # a field's changes stay in order
+        last_on[field] = day
+        kind = _HISTORY_KINDS.get(action, "change")
+        data: dict = {"history_id": hid}
+        if kind == "extend":
+            by_field = {r[4]: r for r in group}
+            deadline = by_field.get("deadline", group[0])
+            field, old, new = "deadline", deadline[5], deadline[6]
+            if "deadline_text" in by_field:
+                data["deadline_text"] = by_field["deadline_text"][6]
+            data["history_ids"] = [r[0] for r in group]
+        elif kind in ("reopen", "lookback"):
+            data["legacy"] = True
+        if kind in ("change", "extend"):
+            events.append(Event(item.id, kind, day, at, file_id=file_id, field=field, old=_history_value(field, old),
+                                new=_history_value(field, new), note=note, data=data))
+        else:
+            events.append(Event(item.id, kind, day, at, file_id=file_id, note=note, data=data))
+        following = rest[i] if i < len(rest) else None
+        if action == "update" and file_id is not None and (following is None or following[7] != file_id):
+            # history wrote a 'report' only for a file that changed nothing: one that changed
+            # fields reported the item too
+            events.append(Event(item.id, "report", day, at, file_id=file_id, data={"implied": True}))
+    return events
+
+
+# (name, SQL, a Python step run after the SQL in the same transaction, or None)
+MIGRATIONS: list[tuple[str, str, Callable[[Ledger], None] | None]] = [
+    *((name, sql, None) for name, sql in SQL_MIGRATIONS),
+    ("0003_events", EVENTS_SQL, history_into_events),
+]
