@@ -17,10 +17,11 @@ from dashboard_fixtures import (
 )
 
 from pipeline.cli import main
+from pipeline.deadlines.states import compute_states
 from pipeline.deadlines.workdays import WorkCalendar
 from pipeline.ledger.ledger import Ledger
 from pipeline.ledger.timeline import REGISTER_FIELDS, Event, register_data, replay
-from pipeline.ledger.view import items_on_days
+from pipeline.ledger.view import standing_on
 from pipeline.output.dashboard import DASHBOARD_NAME, rebuilt_trend, render_dashboard, write_dashboard
 from pipeline.workspace import Workspace
 
@@ -233,8 +234,7 @@ def test_write_dashboard_reads_the_ledger_and_its_snapshots(tmp_path):
     assert path == ws.outbox / DASHBOARD_NAME
     html = path.read_text(encoding="utf-8")
     with Ledger.open(ws.db_path) as ledger:
-        trend = rebuilt_trend(TREND, AS_OF, D(2026, 9, 1), lambda days: items_on_days(ledger, ws.config, days),
-                              WorkCalendar(), CONFIG.rules)
+        trend = rebuilt_trend(TREND, AS_OF, D(2026, 9, 1), lambda day: standing_on(ledger, ws.config, day))
     assert html == render_dashboard(context(trend=trend))
     assert not list(ws.outbox.glob(".*tmp"))
 
@@ -250,10 +250,11 @@ def test_weeks_without_a_snapshot_are_rebuilt_from_the_items_events():
               id=3),
     ]
 
-    def on_days(days):
-        return {day: [i for i in [replay(events, day)] if i is not None] for day in days}
+    def standing(day):
+        items = [i for i in [replay(events, day)] if i is not None]
+        return items, compute_states(items, day, WorkCalendar(), CONFIG.rules)
 
-    trend = rebuilt_trend([], AS_OF, D(2026, 11, 2), on_days, WorkCalendar(), CONFIG.rules, weeks=5)
+    trend = rebuilt_trend([], AS_OF, D(2026, 11, 2), standing, weeks=5)
     by_day = {day: figs for _, day, figs in trend}
     assert sorted(by_day) == [date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16), date(2026, 11, 23)]
     assert by_day[date(2026, 11, 16)]["done"] == 0 and by_day[date(2026, 11, 23)]["done"] == 1

@@ -115,7 +115,7 @@ def _new_item(row: Row, item_id: str, received: date, now: str) -> Item:
         item_id, row.lead_unit, row.co_units, row.source, row.problem, row.measures, row.deadline,
         row.deadline_text, row.ongoing, row.owner, row.progress, row.status, done_on, row.remark,
         received, now, None, received, None, None,  # created_on, updated_at, closed_on, last_report_on, …
-        None, None, report_on, (),  # voided_on, reopened_on, report_on, field_days
+        None, None, report_on, "{}",  # voided_on, reopened_on, report_on, field_days
     )
 
 

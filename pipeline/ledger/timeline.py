@@ -46,7 +46,7 @@ from datetime import date
 from types import MappingProxyType
 
 from pipeline.deadlines.cndate import cn_date
-from pipeline.model import ITEM_FIELDS, STATUS_DONE, STATUS_IN_PROGRESS, Item, new_item
+from pipeline.model import ITEM_FIELDS, STATUS_DONE, STATUS_IN_PROGRESS, Item, new_item, slot_maker
 
 # Item fields holding dates (stored as ISO text, JSON strings in events).
 DATE_FIELDS = frozenset({"deadline", "done_on", "created_on", "closed_on", "last_report_on", "lookback_on",
@@ -55,6 +55,8 @@ DATE_FIELDS = frozenset({"deadline", "done_on", "created_on", "closed_on", "last
 # (`id`, `created_on` = on, `updated_at` = at, `report_on`, `field_days`).
 REGISTER_FIELDS = tuple(f for f in ITEM_FIELDS if f not in ("id", "created_on", "updated_at", "report_on",
                                                                "field_days"))
+
+_REGISTER_DATES = tuple(f for f in REGISTER_FIELDS if f in DATE_FIELDS)
 
 LOOKBACK_PASSED = "通过"
 LOOKBACK_FAILED = "反弹"
@@ -79,6 +81,9 @@ class Event:
     data: Mapping = dataclasses.field(default_factory=dict)
     id: int = 0  # recording order; 0 before it is stored
     source: str | None = None  # the file's name, when read back from the ledger
+
+
+new_event = slot_maker(Event)  # Event(*every field), fast
 
 
 # -- values in events: JSON text ----------------------------------------------------------------
@@ -152,8 +157,12 @@ class Draft:
     @classmethod
     def register(cls, event: Event) -> Draft:
         data = event.data
-        values = {name: typed(name, data.get(name)) for name in REGISTER_FIELDS}
-        values.update(id=event.item_id, created_on=event.on, updated_at=event.at, ongoing=bool(values["ongoing"]))
+        values = {name: data.get(name) for name in REGISTER_FIELDS}
+        for name in _REGISTER_DATES:
+            if values[name] is not None:
+                values[name] = date.fromisoformat(values[name])
+        values.update(id=event.item_id, created_on=event.on, updated_at=event.at, ongoing=bool(values["ongoing"]),
+                      co_units=tuple(values["co_units"] or ()))
         draft = cls(values)
         if values["last_report_on"] is not None:  # a new row of a file: the file reported it
             draft.reports.append((values["last_report_on"], values["status"] == STATUS_DONE))
@@ -192,8 +201,10 @@ class Draft:
         deadline = values["deadline"]
         values["report_on"] = next((day for day, done in self.reports
                                     if done or deadline is None or day >= deadline), None)
-        values["field_days"] = tuple(sorted(self.field_days.items()))
-        return new_item(*(values[name] for name in ITEM_FIELDS))
+        days = self.field_days
+        values["field_days"] = ("{" + ", ".join(f'"{k}": "{days[k].isoformat()}"' for k in sorted(days)) + "}"
+                                if days else "{}")  # as model.field_days_text writes it (names ASCII, days ISO)
+        return new_item(*map(values.__getitem__, ITEM_FIELDS))
 
 
 # -- the kinds ------------------------------------------------------------------------------------
@@ -311,16 +322,47 @@ def replay(events: Iterable[Event], day: date | None = None) -> Item | None:
     for event in events:
         if day is not None and event.on > day:
             break
-        if event.id in undone:
+        if undone and event.id in undone:
             continue
         if draft is None:
             if event.kind == "register":
                 draft = Draft.register(event)
             continue  # nothing happens to an item before it is registered
-        KINDS.get(event.kind, EventKind(event.kind, event.kind, _unknown)).apply(draft, event)
-        if KINDS[event.kind].changes:
+        kind = KINDS.get(event.kind) or EventKind(event.kind, event.kind, _unknown)
+        kind.apply(draft, event)
+        if kind.changes:
             draft.values["updated_at"] = event.at
     return draft.item() if draft else None
+
+
+# Item fields no state depends on (see pipeline.deadlines.states): a replay for states alone
+# leaves out the changes of these.
+TEXT_FIELDS = ("co_units", "source", "problem", "measures", "owner", "progress", "remark")
+
+
+def replay_rows(rows: Iterable[tuple], day: date | None = None) -> Iterator[Item]:
+    """`replay` of many items at once, from event rows (item_id, id, kind, on, at, field, new,
+    data) as the ledger stores them (dates ISO, values and data JSON), sorted by item and then
+    in replay order. The fast path of the ledger's readers: `old`, notes and sources are not
+    read."""
+    batch: list[Event] = []
+    current = None
+    for item_id, id_, kind, on, at, field, new, data in rows:
+        if item_id != current:
+            if batch:
+                item = replay(batch, day)
+                if item is not None:
+                    yield item
+            current, batch = item_id, []
+        batch.append(new_event(item_id, kind, date.fromisoformat(on), at, None, None, None, field, None,
+                               decode(field, new), None, json.loads(data) if data else _NO_DATA, id_, None))
+    if batch:
+        item = replay(batch, day)
+        if item is not None:
+            yield item
+
+
+_NO_DATA: Mapping = MappingProxyType({})
 
 
 def by_item(events: Iterable[Event]) -> Iterator[tuple[str, list[Event]]]:

@@ -3,8 +3,8 @@ and every document read.
 
 - Items with no event taking effect after the day are their projection (the `items` table):
   reading today's figures replays nothing.
-- Items with one are replayed from their events up to the day (`timeline.replay`); only
-  those are loaded.
+- Items with one are replayed from their events up to the day (`timeline.replay_rows`); only
+  those are read, and for figures alone (`standing_on`) only the events a state depends on.
 - Items registered after the day did not exist yet; items voided on or before it are out of
   every count and document (`show` still has them).
 - Each item's unit is the registered unit it stands for now (`Config.canonical_unit`): a unit
@@ -27,28 +27,51 @@ from pipeline.model import Item, ItemState
 
 def items_on(ledger: Ledger, config: Config, day: date, *, unit: str | None = None,
              voided: bool = False) -> list[Item]:
-    """The items as they stood at the end of `day`, by 编号 (`unit`: only that unit's;
-    `voided`: keep voided items)."""
-    return items_on_days(ledger, config, [day], unit=unit, voided=voided)[day]
-
-
-def items_on_days(ledger: Ledger, config: Config, days: Iterable[date], *, unit: str | None = None,
-                  voided: bool = False) -> dict[date, list[Item]]:
-    """`items_on` for several days, the ledger read once (the dashboard's past weeks)."""
-    days = sorted(set(days))
-    projection = ledger.items()
+    """The items, every field, as they stood at the end of `day`, by 编号 (`unit`: only that
+    unit's; `voided`: keep voided items)."""
+    items = ledger.items()
     last = ledger.last_event_day()
-    timelines: dict[str, list] = {}
-    if days and last is not None and last > days[0]:
-        timelines = dict(timeline.by_item(ledger.events_of(ledger.changed_after(days[0]))))
-    out = {}
-    for day in days:
-        items: Iterable[Item | None] = projection
-        if timelines and last is not None and last > day:
-            later = {item_id for item_id, events in timelines.items() if events[-1].on > day}
-            items = (timeline.replay(timelines[i.id], day) if i.id in later else i for i in projection)
-        out[day] = _standing(items, config, day, unit, voided)
-    return out
+    if last is not None and last > day:
+        past = {i.id: i for i in timeline.replay_rows(ledger.replay_rows(day), day)}
+        changed = ledger.changed_after(day)
+        items = [past.get(i.id) if i.id in changed else i for i in items]  # type: ignore[misc]
+    return _standing(items, config, day, unit, voided)
+
+
+def items_by_id_on(ledger: Ledger, config: Config, ids: Iterable[str], day: date) -> dict[str, Item]:
+    """Some items, every field, as they stood at the end of `day` (for the few a document lists)."""
+    ids = set(ids)
+    stored = ledger.items_by_id(ids)
+    later = {i for i in ledger.changed_after(day) if i in ids}
+    past = {i.id: i for i in timeline.replay_rows(ledger.replay_rows(day, ids=later), day)} if later else {}
+    items = [past.get(i) if i in later else stored[i] for i in sorted(stored)]
+    return {i.id: i for i in _standing(items, config, day, None, True)}
+
+
+def item_on(ledger: Ledger, config: Config, item_id: str, day: date) -> Item | None:
+    """One item as it stood at the end of `day` (voided or not); None before it existed."""
+    return items_by_id_on(ledger, config, [item_id], day).get(item_id)
+
+
+def standing_on(ledger: Ledger, config: Config, day: date, *, unit: str | None = None
+                ) -> tuple[list[Item], dict[str, ItemState]]:
+    """The figures of a day, fast: the items with the fields their states read (no texts:
+    `Ledger.standing`), and their states as of `day`. 50,000 items in well under two seconds;
+    for documents, read `items_on`."""
+    items: Iterable[Item | None] = ledger.standing(day)
+    last = ledger.last_event_day()
+    if last is not None and last > day:
+        past = {i.id: i for i in timeline.replay_rows(ledger.replay_rows(day, states_only=True), day)}
+        items = [past.get(i.id, i) for i in items]  # type: ignore[union-attr]
+    standing = _standing(items, config, day, unit, False)
+    return standing, compute_states(standing, day, WorkCalendar.from_config(config), config.rules)
+
+
+def states_on(ledger: Ledger, config: Config, day: date, *, unit: str | None = None
+              ) -> tuple[list[Item], dict[str, ItemState]]:
+    """The items, every field, as they stood on `day` and their states as of that day."""
+    items = items_on(ledger, config, day, unit=unit)
+    return items, compute_states(items, day, WorkCalendar.from_config(config), config.rules)
 
 
 def _standing(items: Iterable[Item | None], config: Config, day: date, unit: str | None, voided: bool) -> list[Item]:
@@ -63,21 +86,3 @@ def _standing(items: Iterable[Item | None], config: Config, day: date, unit: str
         if unit is None or item.unit == unit:
             out.append(item)
     return out
-
-
-def item_on(ledger: Ledger, config: Config, item_id: str, day: date) -> Item | None:
-    """One item as it stood at the end of `day` (voided or not); None before it existed."""
-    item = timeline.replay(ledger.events(item_id), day)
-    if item is None:
-        stored = ledger.item(item_id)  # an item stored without events (tests build such ledgers)
-        item = stored if stored is not None and stored.created_on <= day else None
-    if item is not None and config.canonical_unit(item.unit) != item.unit:
-        item = replace(item, unit=config.canonical_unit(item.unit))
-    return item
-
-
-def states_on(ledger: Ledger, config: Config, day: date, *, unit: str | None = None
-              ) -> tuple[list[Item], dict[str, ItemState]]:
-    """The items as they stood on `day` and their states as of that day."""
-    items = items_on(ledger, config, day, unit=unit)
-    return items, compute_states(items, day, WorkCalendar.from_config(config), config.rules)

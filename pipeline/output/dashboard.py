@@ -22,7 +22,7 @@ from pipeline.deadlines.states import UnitSummary, compute_states, total_summary
 from pipeline.deadlines.workdays import PROVISIONAL_MARK, WorkCalendar
 from pipeline.files import write_atomic
 from pipeline.ledger.ledger import Ledger
-from pipeline.ledger.view import items_on, items_on_days
+from pipeline.ledger.view import items_on, standing_on
 from pipeline.model import (
     STATE_CLOSED,
     STATE_DONE,
@@ -356,16 +356,17 @@ def past_days(as_of: date, weeks: int, since: date | None) -> list[date]:
 
 
 def rebuilt_trend(snapshots: list[tuple[str, date, dict]], as_of: date, since: date | None,
-                  items_on_days: Callable[[list[date]], dict[date, list[Item]]], cal: WorkCalendar, rules,
+                  standing: Callable[[date], tuple[list[Item], dict[str, ItemState]]],
                   weeks: int = TREND_WEEKS) -> list[tuple[str, date, dict]]:
     """The weekly snapshots, plus, for each of the past `weeks` weeks that has none, the figures
-    of the ledger as it stood that day (`items_on_days`: the items of each day, from their events)."""
+    of the ledger as it stood that day (`standing(day)`: the items and their states of the day,
+    from their events)."""
     have = {_iso_week(day) for _, day, _ in snapshots}
-    missing = [day for day in past_days(as_of, weeks, since) if _iso_week(day) not in have]
     out = list(snapshots)
-    for day, past in items_on_days(missing).items() if missing else ():
-        figures = headline_figures(unit_summary(past, compute_states(past, day, cal, rules)))
-        out.append((f"{day:%G-W%V}", day, figures))
+    for day in past_days(as_of, weeks, since):
+        if _iso_week(day) not in have:
+            items, states = standing(day)
+            out.append((f"{day:%G-W%V}", day, headline_figures(unit_summary(items, states))))
     return sorted(out, key=lambda t: t[1])
 
 
@@ -376,8 +377,7 @@ def write_dashboard(ws: Workspace, as_of: date, path: Path | None = None) -> Pat
     with Ledger.open(ws.db_path) as ledger:
         items = items_on(ledger, config, as_of)
         since = min((i.created_on for i in items), default=None)
-        trend = rebuilt_trend(ledger.snapshots(), as_of, since, lambda days: items_on_days(ledger, config, days),
-                              cal, config.rules)
+        trend = rebuilt_trend(ledger.snapshots(), as_of, since, lambda day: standing_on(ledger, config, day))
     states = compute_states(items, as_of, cal, config.rules)
     page = render_dashboard(dashboard_context(config, items, states, as_of, trend))
     return write_atomic(Path(path) if path else ws.outbox / DASHBOARD_NAME, page.encode("utf-8"))
