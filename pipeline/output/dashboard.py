@@ -77,6 +77,18 @@ COUNT_KEYS = tuple(f.key for f in FIGURES if f.key != "completion_rate")
 
 TREND_WEEKS = 8  # weeks of history on the trend chart when no weekly snapshot exists for them
 
+# The page stays small whatever the ledger's size (issue 19: 50,000 items under 2 MB, open in
+# under 2 s): every item is listed only up to FULL_LIST_MAX items; above that the red list
+# (重点督查) alone, its first KEY_LIMIT rows, and the whole ledger is in the web desk and the
+# 三单工作台帐 workbook.
+FULL_LIST_MAX = 500
+KEY_LIMIT = 200
+
+# Severity bands of a unit with overdue items, by the share of its items overdue: with 300
+# units most have some red, and the band (colour and word) still tells them apart.
+# (upper bound of the share, band number, word); band 0 is a unit with nothing overdue.
+SEVERITY_BANDS = ((0.10, 1, "逾期·轻"), (0.25, 2, "逾期·中"), (0.50, 3, "逾期·重"), (1.0, 4, "逾期·严重"))
+
 
 def headline_figures(summaries: Iterable[UnitSummary]) -> dict:
     """The office-wide figures from per-unit summaries, keyed as a weekly snapshot stores them
@@ -141,14 +153,17 @@ def _trend_points(trend, as_of: date, figures: dict) -> list[dict]:
     return points
 
 
-def _unit_light(summary: UnitSummary) -> tuple[str, str]:
+def _unit_light(summary: UnitSummary) -> tuple[str, str, int]:
+    """(light, word, severity band 0–4) of a unit."""
     if summary.overdue:
-        return "red", "逾期"
+        share = summary.overdue / summary.items
+        band, word = next((b, w) for limit, b, w in SEVERITY_BANDS if share <= limit)
+        return "red", word, band
     if summary.report_missing:
-        return "red", "缺报"
+        return "red", "缺报", 1
     if summary.due_soon:
-        return "yellow", "临期"
-    return "green", "正常"
+        return "yellow", "临期", 0
+    return "green", "正常", 0
 
 
 def _source_key(source: str) -> tuple:
@@ -192,8 +207,10 @@ def _key_reason(row: dict, key_overdue_workdays: int) -> str:
 
 
 def dashboard_context(config: Config, items: list[Item], states: dict[str, ItemState], as_of: date,
-                      trend: list[tuple[str, date, dict]] | None = None) -> dict:
-    """Everything the page shows, as plain data. `trend` is `Ledger.snapshots()` (may be empty)."""
+                      trend: list[tuple[str, date, dict]] | None = None, *, key_limit: int = KEY_LIMIT,
+                      desk_url: str | None = None) -> dict:
+    """Everything the page shows, as plain data. `trend` is `Ledger.snapshots()` (may be empty);
+    `desk_url` the address of a running web desk (`sancha serve`), linked from the page."""
     summaries = unit_summary(items, states)
     figures = headline_figures(summaries)
     points = _trend_points(trend, as_of, figures)
@@ -216,13 +233,14 @@ def dashboard_context(config: Config, items: list[Item], states: dict[str, ItemS
             "delta": delta,
         })
 
+    full_list = len(items) <= FULL_LIST_MAX
     rows = sorted(
         (_item_row(item, states[item.id]) for item in items),
         key=lambda r: (STATE_ORDER.index(r["state"]), -r["overdue_workdays"], r["unit"], r["id"]),
-    )
+    ) if full_list else []
     units = []
     for s in summaries:
-        light, word = _unit_light(s)
+        light, word, band = _unit_light(s)
         units.append({
             "rank": s.rank,
             "unit": s.unit,
@@ -232,14 +250,17 @@ def dashboard_context(config: Config, items: list[Item], states: dict[str, ItemS
             "rate_display": format_rate(s.completion_rate),
             "light": light,
             "light_word": word,
+            "band": band,
         })
 
     key_rows = [
         {**r, "reason": _key_reason(r, config.rules.key_overdue_workdays)}
-        for r in rows
-        if states[r["id"]].key_supervision
+        for r in (_item_row(item, states[item.id]) for item in items if states[item.id].key_supervision)
     ]
     key_rows.sort(key=lambda r: (-r["overdue_workdays"], r["unit"], r["id"]))
+    key_total = len(key_rows)
+    key_rows = key_rows[:key_limit]
+    listed = rows if full_list else key_rows
 
     return {
         "title": "三查三单整改看板",
@@ -251,15 +272,19 @@ def dashboard_context(config: Config, items: list[Item], states: dict[str, ItemS
         "headline": headline,
         "units": units,
         "key_supervision": key_rows,
+        "key_total": key_total,
         "key_overdue_workdays": config.rules.key_overdue_workdays,
         "items": rows,
+        "items_total": len(items),
+        "full_list": full_list,
+        "desk_url": desk_url,
         "trend": points,
         "filters": {
             "unit": [u["unit"] for u in units],
-            "source": sorted({r["source"] for r in rows}, key=_source_key),
-            "state": [s for s in STATE_ORDER if any(r["state"] == s for r in rows)],
+            "source": sorted({r["source"] for r in listed}, key=_source_key),
+            "state": [s for s in STATE_ORDER if any(r["state"] == s for r in listed)],
         },
-        "provisional": any(r["provisional"] for r in rows),
+        "provisional": any(r["provisional"] for r in listed),
         "provisional_mark": PROVISIONAL_MARK,
     }
 
@@ -288,7 +313,7 @@ def unit_rate_chart(units: list[dict]) -> Markup:
         y = top + i * row_h
         rate = u["completion_rate"] or 0
         parts.append(_svg_text(label_w - 8, y + row_h * 0.62, u["unit"], "label", "end"))
-        parts.append(f'<rect class="bar light-{u["light"]}" x="{label_w}" y="{y + 4}" '
+        parts.append(f'<rect class="bar light-{u["light"]} band-{u["band"]}" x="{label_w}" y="{y + 4}" '
                      f'width="{max(bar_w * rate, 1.5):.1f}" height="{row_h - 8}"/>')
         parts.append(_svg_text(label_w + bar_w * rate + 6, y + row_h * 0.62,
                                f'{u["rate_display"]} {u["light_word"]}', "value"))
@@ -365,6 +390,20 @@ def rebuilt_trend(items: list[Item], changes: list, snapshots: list[tuple[str, d
     return sorted(out, key=lambda t: t[1])
 
 
+def running_desk_url(ws: Workspace) -> str | None:
+    """The address of the web desk serving this workspace, if one is running (data/serve.json,
+    written by `sancha serve` while it runs)."""
+    import json
+
+    try:
+        return json.loads((ws.data / SERVE_MARKER).read_text(encoding="utf-8")).get("url")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+SERVE_MARKER = "serve.json"
+
+
 def write_dashboard(ws: Workspace, as_of: date, path: Path | None = None) -> Path:
     """Read the ledger, compute states as of `as_of` and write the page (default outbox/看板.html)."""
     config = ws.config
@@ -373,5 +412,5 @@ def write_dashboard(ws: Workspace, as_of: date, path: Path | None = None) -> Pat
         items = ledger.items()
         trend = rebuilt_trend(items, ledger.changes(), ledger.snapshots(), as_of, cal, config.rules)
     states = compute_states(items, as_of, cal, config.rules)
-    page = render_dashboard(dashboard_context(config, items, states, as_of, trend))
+    page = render_dashboard(dashboard_context(config, items, states, as_of, trend, desk_url=running_desk_url(ws)))
     return write_atomic(Path(path) if path else ws.outbox / DASHBOARD_NAME, page.encode("utf-8"))
