@@ -91,7 +91,7 @@ def user_list(ctx: typer.Context) -> None:
         console.print("尚无账号。只在本机（127.0.0.1）使用督查台帐网页时不需要账号。", markup=False)
         return
     for a in sorted(accounts.values(), key=lambda a: a.name):
-        console.print(f"{a.name}\t{a.role}\t{a.created_at.replace('T', ' ')}", markup=False)
+        console.print(f"{a.name}  {a.role}  {a.created_at.replace('T', ' ')}", markup=False)
 
 
 @user_app.command("remove")
