@@ -5,6 +5,7 @@ opened for the request; nothing here holds SQL."""
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import secrets
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from datetime import date
 from functools import cached_property
 from pathlib import Path
 
-from flask import Flask, g, render_template
+from flask import Flask, g, render_template, request
 
 from pipeline.deadlines.cndate import cn_date
 from pipeline.deadlines.workdays import WorkCalendar
@@ -23,6 +24,8 @@ from pipeline.service.web.batch import BatchRunner
 from pipeline.service.web.security import AccountBook, DeskSecurity, LoginLimiter, install
 from pipeline.service.web.states_cache import StateCache
 from pipeline.workspace import Workspace
+
+log = logging.getLogger("sancha.web")
 
 SECRET_FILE = "web-secret.key"
 HERE = Path(__file__).parent
@@ -105,6 +108,13 @@ def create_app(ws: Workspace, *, local: bool = True, today: Callable[[], date] =
     @app.errorhandler(429)
     def _error(e):
         return render_template("error.html", code=e.code, message=_message(e)), e.code
+
+    @app.errorhandler(500)
+    def _internal(e):
+        original = getattr(e, "original_exception", e)
+        log.error("网页出错：%s %s", request.method, request.path, exc_info=original)
+        message = "内部错误，详细信息已写入 data/logs/sancha.log，请交给系统管理员。"
+        return render_template("error.html", code=500, message=message), 500
 
     from pipeline.service.web.views import register
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import threading
 import webbrowser
 from collections.abc import Callable
@@ -54,6 +55,17 @@ def url_of(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
+def _stop_on_sigterm() -> None:
+    """A service manager's stop (SIGTERM) ends the desk as Ctrl+C does: the marker is removed."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
+        return
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def serve(ws: Workspace, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, open_browser: bool = False,
           ready: Callable[[Served], None] | None = None) -> None:
     """Run the desk until interrupted (Ctrl+C)."""
@@ -77,6 +89,7 @@ def serve(ws: Workspace, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, 
         ready(served)
     if open_browser:
         threading.Timer(0.5, webbrowser.open, args=(served.url,)).start()
+    _stop_on_sigterm()
     try:
         server.run()
     finally:

@@ -51,7 +51,7 @@ def states_of(items: list[Item], as_of: date) -> dict[str, ItemState]:
 
 
 def page_args(**changes) -> dict:
-    """The current query arguments with some changed (for paging and sorting links)."""
-    args: dict = request.args.to_dict(flat=False)
+    """The current page's arguments (path and query) with some changed, for paging links."""
+    args: dict = {**request.args.to_dict(flat=False), **(request.view_args or {})}
     args.update(changes)
     return {k: v for k, v in args.items() if v not in (None, "", [], [""])}
