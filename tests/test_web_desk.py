@@ -145,6 +145,7 @@ def test_overview_shows_the_dashboard_figures_and_the_ranking(client):
     p = page(client, "/")
     assert "整改事项" in p.plain and "完成率" in p.plain and "各单位排名" in p.plain
     assert "区财政局" in p.plain and "区住房城乡建设局" in p.plain
+    assert "逾期25%" in p.text and "逾期50%" in p.text  # 1 of 4 and 1 of 2 items overdue
     assert "2026-0001" in p.text  # overdue since 2026-11-10 with no report since: 重点督查
 
 

@@ -8,6 +8,7 @@ it opens by double-click on an offline intranet. `write_dashboard` is the thin s
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -84,10 +85,11 @@ TREND_WEEKS = 8  # weeks of history on the trend chart when no weekly snapshot e
 FULL_LIST_MAX = 500
 KEY_LIMIT = 200
 
-# Severity bands of a unit with overdue items, by the share of its items overdue: with 300
-# units most have some red, and the band (colour and word) still tells them apart.
-# (upper bound of the share, band number, word); band 0 is a unit with nothing overdue.
-SEVERITY_BANDS = ((0.10, 1, "逾期·轻"), (0.25, 2, "逾期·中"), (0.50, 3, "逾期·重"), (1.0, 4, "逾期·严重"))
+# Severity bands of the units with overdue items (1–4; 0 for a unit with none): by the unit's
+# share of items overdue, ranked among this page's red units — the worst tenth band 4, the next
+# fifth band 3, the next three tenths band 2, the rest band 1 — so that with 300 units, most of
+# them red, the colour still tells them apart. The word says the share itself (逾期23%).
+BAND_FLOORS = ((0.9, 4), (0.7, 3), (0.4, 2))
 
 
 def headline_figures(summaries: Iterable[UnitSummary]) -> dict:
@@ -153,17 +155,32 @@ def _trend_points(trend, as_of: date, figures: dict) -> list[dict]:
     return points
 
 
-def _unit_light(summary: UnitSummary) -> tuple[str, str, int]:
-    """(light, word, severity band 0–4) of a unit."""
+def overdue_share(summary: UnitSummary) -> float:
+    return summary.overdue / summary.items if summary.items else 0.0
+
+
+def severity_bands(summaries: Iterable[UnitSummary]) -> dict[str, int]:
+    """unit -> band 1–4 for the units with overdue items (see BAND_FLOORS); units with the same
+    share get the same band."""
+    shares = sorted(overdue_share(s) for s in summaries if s.overdue)
+    bands = {}
+    for s in summaries:
+        if s.overdue:
+            below = bisect.bisect_left(shares, overdue_share(s))  # red units with a smaller share
+            rank = below / (len(shares) - 1) if len(shares) > 1 else 1.0
+            bands[s.unit] = next((band for floor, band in BAND_FLOORS if rank >= floor), 1)
+    return bands
+
+
+def _unit_light(summary: UnitSummary, band: int) -> tuple[str, str]:
+    """(light, word) of a unit."""
     if summary.overdue:
-        share = summary.overdue / summary.items
-        band, word = next((b, w) for limit, b, w in SEVERITY_BANDS if share <= limit)
-        return "red", word, band
+        return "red", f"逾期{max(1, round(overdue_share(summary) * 100))}%"
     if summary.report_missing:
-        return "red", "缺报", 1
+        return "red", "缺报"
     if summary.due_soon:
-        return "yellow", "临期", 0
-    return "green", "正常", 0
+        return "yellow", "临期"
+    return "green", "正常"
 
 
 def _source_key(source: str) -> tuple:
@@ -239,8 +256,10 @@ def dashboard_context(config: Config, items: list[Item], states: dict[str, ItemS
         key=lambda r: (STATE_ORDER.index(r["state"]), -r["overdue_workdays"], r["unit"], r["id"]),
     ) if full_list else []
     units = []
+    bands = severity_bands(summaries)
     for s in summaries:
-        light, word, band = _unit_light(s)
+        band = bands.get(s.unit, 1 if s.report_missing else 0)
+        light, word = _unit_light(s, band)
         units.append({
             "rank": s.rank,
             "unit": s.unit,

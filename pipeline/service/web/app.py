@@ -14,6 +14,7 @@ from datetime import date
 from functools import cached_property
 from pathlib import Path
 
+import jinja2
 from flask import Flask, g, render_template, request
 
 from pipeline.deadlines.cndate import cn_date
@@ -89,6 +90,7 @@ def create_app(ws: Workspace, *, local: bool = True, today: Callable[[], date] =
     app.extensions["sancha"] = desk
     install(app, security, session_secret(ws))
     app.jinja_env.autoescape = True
+    app.jinja_env.undefined = jinja2.StrictUndefined  # a misspelt name is an error, not an empty cell
     app.jinja_env.filters["cn_date"] = lambda d: cn_date(d) if d else "—"
     app.jinja_env.filters["iso"] = lambda d: d.isoformat() if d else "—"
     app.jinja_env.globals["office_name"] = ws.config.office_name

@@ -150,6 +150,7 @@ def login_required(sec: DeskSecurity) -> bool:
 
 def _gate() -> BaseResponse | None:
     sec: DeskSecurity = g.security
+    g.operator = g.role = g.account = None
     if sec.local and _host_name(request.host) not in LOCAL_HOSTS:
         abort(403, "本机模式只接受 127.0.0.1 或 localhost 的访问。")
     if request.method not in ("GET", "HEAD", "OPTIONS") and not _csrf_ok():
@@ -158,7 +159,6 @@ def _gate() -> BaseResponse | None:
     if login_required(sec):
         if account is None:
             if request.endpoint in OPEN_ENDPOINTS:
-                g.operator, g.role = None, None
                 return None
             if request.method == "GET":
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
