@@ -87,6 +87,9 @@ def serve(ws: Workspace, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, 
     log.info("督查台帐网页已启动：%s（%s）", served.url, "本机" if local else "需登录")
     if ready:
         ready(served)
+    desk = app.extensions["sancha"]
+    # every item's state, computed before the first page asks for it (about 1 s at 50,000 items)
+    threading.Thread(target=lambda: desk.states.snapshot(desk.today()), name="sancha-warm", daemon=True).start()
     if open_browser:
         threading.Timer(0.5, webbrowser.open, args=(served.url,)).start()
     _stop_on_sigterm()
@@ -94,7 +97,7 @@ def serve(ws: Workspace, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, 
         server.run()
     finally:
         server.close()
-        app.extensions["sancha"].states.close()
+        desk.states.close()
         try:
             if json.loads(marker.read_text(encoding="utf-8")).get("pid") == os.getpid():
                 marker.unlink()
