@@ -101,7 +101,8 @@ pause
 exit /b 1
 """
 
-SERVE_BAT = r"""@echo off
+# The start of the two .bat files that need the installation: the code page, the folder, a check.
+INSTALLED_BAT = r"""@echo off
 setlocal
 chcp 65001 >nul
 cd /d "%~dp0"
@@ -110,21 +111,14 @@ if not exist "venv\Scripts\sancha.exe" (
   pause
   exit /b 1
 )
-echo 正在启动督查台帐网页，浏览器会自动打开；关闭本窗口即停止。
+"""
+
+SERVE_BAT = INSTALLED_BAT + r"""echo 正在启动督查台帐网页，浏览器会自动打开；关闭本窗口即停止。
 venv\Scripts\sancha.exe -C workspace serve --open
 pause
 """
 
-WEEKLY_BAT = r"""@echo off
-setlocal
-chcp 65001 >nul
-cd /d "%~dp0"
-if not exist "venv\Scripts\sancha.exe" (
-  echo 尚未安装，请先双击 安装.bat 。
-  pause
-  exit /b 1
-)
-venv\Scripts\sancha.exe -C workspace weekly %*
+WEEKLY_BAT = INSTALLED_BAT + r"""venv\Scripts\sancha.exe -C workspace weekly %*
 echo.
 echo 生成的文件在 %~dp0workspace\outbox 。
 pause
