@@ -123,3 +123,111 @@ def test_open_item_wins_over_closed_one_with_same_text():
     open_ = replace(item("2026-0005"), closed_on=None)
     p = plan(sub(row(progress="新进展")), [closed, open_])
     assert p.updated[0].id == "2026-0005"
+
+
+# -- issue 16: stale values, regressions, mistyped ids, reworded problems, the office's changes ----
+
+def plan_from(s, existing=(), *, made_on=None, canonical=None, open_problems=(), by_office=False):
+    return plan_merge(s, list(existing), received=RECEIVED, now="2026-11-20T10:00:00", year=2026, next_seq=9,
+                      by_office=by_office, made_on=made_on, canonical=canonical, open_problems=open_problems)
+
+
+def days(**fields) -> str:
+    from pipeline.model import field_days_text
+
+    return field_days_text(fields)
+
+
+def test_a_value_from_a_file_made_before_a_later_change_does_not_overwrite_it():
+    newer = item(progress="已上缴90%", status="推进中", field_days=days(progress=date(2026, 11, 15)))
+    p = plan_from(sub(row(item_id="2026-0001", progress="已上缴50%", owner="李华",
+                          cells={"item_id": "B4", "problem": "D4", "progress": "J4", "owner": "I4"})),
+                  [newer], made_on=date(2026, 11, 10))
+    assert codes(p) == [("stale-value", "三单", "J4")]
+    assert "已上缴50%" in p.findings[0].message and "已上缴90%" in p.findings[0].message  # both values
+    (new,) = p.updated
+    assert (new.progress, new.owner) == ("已上缴90%", "李华")  # the field changed since stays, the others apply
+    same_day = plan_from(sub(row(item_id="2026-0001", progress="已上缴95%")), [newer], made_on=date(2026, 11, 15))
+    assert not same_day.findings and same_day.updated[0].progress == "已上缴95%"
+
+
+def test_the_fill_in_date_stands_for_the_day_a_file_was_made_and_never_after_the_day_received():
+    newer = item(progress="新", field_days=days(progress=date(2026, 11, 15)))
+    old_form = Submission("x.xlsx", "三单", "区财政局", "A2", date(2026, 11, 12), None,
+                          (row(item_id="2026-0001", progress="旧"),), ())
+    assert [f.code for f in plan_from(old_form, [newer]).findings] == ["stale-value"]
+
+
+def test_a_unit_cannot_turn_a_done_item_back_to_not_done():
+    done = item(status="已完成", done_on=date(2026, 11, 10), progress="已完成")
+    p = plan_from(sub(row(item_id="2026-0001", status="推进中", progress="继续推进",
+                          cells={"item_id": "B4", "problem": "D4", "status": "K4"})), [done])
+    assert codes(p) == [("status-regression", "三单", "K4")]
+    assert p.ok and p.updated[0].status == "已完成" and p.updated[0].progress == "已完成"  # the row not applied
+    assert [e.kind for e in p.events] == ["report"]
+    closed = item(status="已完成", closed_on=date(2026, 11, 12))
+    assert [f.code for f in plan_from(sub(row(item_id="2026-0001", status="未启动")), [closed]).findings] == [
+        "status-regression"]
+
+
+def test_a_mistyped_id_pointing_at_another_problem_is_an_error_naming_the_items_text():
+    other = item("2026-0002", problem="政务服务热线工单办结率偏低")
+    p = plan_from(sub(row("背街小巷环境卫生整治不彻底", item_id="2026-0002", status="已完成")), [other])
+    assert codes(p) == [("id-mismatch", "三单", "D4")] and not p.ok
+    assert "政务服务热线工单办结率偏低" in p.findings[0].hint
+    reworded = plan_from(sub(row("政务服务热线工单办结率偏低的问题", item_id="2026-0002")), [other])
+    assert reworded.ok and reworded.updated[0].problem == "政务服务热线工单办结率偏低的问题"
+
+
+def test_a_new_problem_very_close_to_an_open_item_of_the_unit_is_a_warning_naming_it():
+    open_ = [("2026-0003", "建筑工地扬尘管控措施落实不到位", "建筑工地扬尘管控措施落实不到位")]
+    p = plan_from(sub(row("建筑工地扬尘管控措施落实不到位的问题")), open_problems=open_)
+    assert codes(p) == [("similar-problem", "三单", "D4")] and p.ok
+    assert "2026-0003" in p.findings[0].message and p.added[0].id == "2026-0009"
+    assert not plan_from(sub(row("政府采购项目验收不及时")), open_problems=open_).findings
+
+
+def test_a_done_date_after_the_fill_in_date_or_the_day_received_is_an_error():
+    p = plan_from(sub(row("问题一", status="已完成", done_on=date(2026, 11, 21),
+                          cells={"problem": "D4", "done_on": "L4"})))
+    assert codes(p) == [("done-in-future", "三单", "L4")] and not p.ok
+    filled = Submission("x.xlsx", "三单", "区财政局", "A2", date(2026, 11, 18), None,
+                        (row("问题一", status="已完成", done_on=date(2026, 11, 19)),), ())
+    assert [f.code for f in plan_from(filled).findings] == ["done-in-future"]
+
+
+def test_a_voided_item_takes_no_more_reports():
+    voided = item(voided_on=date(2026, 11, 15))
+    p = plan_from(sub(row(item_id="2026-0001", progress="新进展")), [voided])
+    assert [f.code for f in p.findings] == ["voided-id"] and p.ok and not p.updated and not p.events
+
+
+def test_an_office_file_records_a_new_deadline_as_an_extension_and_a_new_lead_unit_as_a_reassignment():
+    other = item("2026-0002", unit="区住房城乡建设局", deadline=date(2026, 11, 10))
+    r = row(item_id="2026-0002", unit="区审计局", deadline=date(2027, 1, 31), deadline_text="2027年1月31日",
+            remark="经区政府同意")
+    p = plan_from(sub(r, unit="大观区人民政府办公室"), [other], by_office=True)
+    kinds = {e.kind: e for e in p.events}
+    assert kinds["extend"].note == "经区政府同意" and kinds["extend"].data["late"] is True
+    assert (kinds["extend"].old, kinds["extend"].new) == (date(2026, 11, 10), date(2027, 1, 31))
+    assert (kinds["reassign"].old, kinds["reassign"].new) == ("区住房城乡建设局", "区审计局")
+    assert p.replayed == ["2026-0002"]
+
+
+def test_an_item_stored_under_a_units_old_name_is_the_renamed_units():
+    renamed = item(unit="区发展改革委")  # the old name, now an alias of 区发展和改革委员会
+    canonical = {"区发展改革委": "区发展和改革委员会"}.get
+    p = plan_from(sub(row(item_id="2026-0001", unit="区发展和改革委员会", progress="已推进"),
+                      unit="区发展和改革委员会"), [renamed], canonical=lambda n: canonical(n) or n)
+    assert p.ok and p.updated[0].progress == "已推进" and p.updated[0].unit == "区发展改革委"  # stored as it was
+    by_text = plan_from(sub(row(unit="区发展和改革委员会", progress="按文本"), unit="区发展和改革委员会"), [renamed],
+                        canonical=lambda n: canonical(n) or n)
+    assert not by_text.added and by_text.updated[0].id == "2026-0001"
+
+
+def test_a_form_made_before_an_item_moved_to_another_unit_is_a_stale_value_not_an_error():
+    moved = item(unit="区审计局", field_days=days(unit=date(2026, 11, 15)))
+    p = plan_from(sub(row(item_id="2026-0001", progress="旧表")), [moved], made_on=date(2026, 11, 10))
+    assert [f.code for f in p.findings] == ["stale-value"] and p.ok and not p.updated
+    after = plan_from(sub(row(item_id="2026-0001", progress="新表")), [moved], made_on=date(2026, 11, 16))
+    assert [f.code for f in after.findings] == ["foreign-id"]

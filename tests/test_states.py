@@ -1,10 +1,19 @@
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from pipeline.config import Rules
-from pipeline.deadlines.states import compute_states, item_state, total_summary, unit_summary
+from pipeline.deadlines.states import (
+    AppraisalRules,
+    appraise,
+    compute_states,
+    item_state,
+    report_text,
+    standings,
+    total_summary,
+    unit_summary,
+)
 from pipeline.deadlines.workdays import WorkCalendar, provisional_holidays
 from pipeline.model import (
     STATE_CLOSED,
@@ -238,3 +247,125 @@ def test_ranking_ties_share_a_place_and_a_unit_with_nothing_due_or_done_is_last_
     assert [(s.unit, s.rank) for s in unit_summary(items, states)] == [("乙单位", 1), ("甲单位", 1), ("丙单位", None)]
     assert total_summary([]).completion_rate is None
 
+
+
+# -- issue 16: the rules written once in states.py ------------------------------------------------
+
+@pytest.mark.parametrize(("last_report", "report_on", "as_of", "missing", "late", "text"), [
+    (None, None, D(2026, 12, 3), False, False, "待报送（12月3日前）"),  # report_due itself: not missing yet
+    (None, None, D(2026, 12, 4), True, False, "逾期未报送"),
+    (D(2026, 11, 29), None, D(2026, 12, 4), True, False, "逾期未报送"),  # before the deadline: does not count
+    (D(2026, 11, 30), D(2026, 11, 30), D(2026, 12, 4), False, False, "已报送（11月30日）"),  # on the deadline day
+    (D(2026, 12, 8), D(2026, 12, 8), D(2026, 12, 7), True, False, "逾期未报送"),  # late report, not yet received
+    (D(2026, 12, 8), D(2026, 12, 8), D(2026, 12, 8), False, True, "已报送（12月8日）"),  # from that day on, late
+])
+def test_a_report_counts_from_the_deadline_day_and_a_late_one_clears_missing_from_its_day(
+        last_report, report_on, as_of, missing, late, text):
+    st = state(make_item(last_report_on=last_report, report_on=report_on), as_of)
+    assert (st.report_missing, st.report_late, report_text(st)) == (missing, late, text)
+
+
+def test_report_text_for_items_that_owe_no_report():
+    assert report_text(state(make_item(deadline=None, status=STATUS_ONGOING), D(2026, 12, 4))) == "—"
+    assert report_text(state(make_item(status=STATUS_DONE, done_on=D(2026, 11, 20)), D(2026, 12, 4))) == "—"
+    done = make_item(status=STATUS_DONE, done_on=D(2026, 11, 20), report_on=D(2026, 11, 20))
+    assert report_text(state(done, D(2026, 12, 4))) == "已报送（11月20日）"
+
+
+def test_an_item_closed_without_being_reported_done_counts_its_closing_day_not_its_registration():
+    closed = make_item(status="未启动", closed_on=D(2026, 12, 5), last_report_on=D(2026, 9, 1))
+    st = state(closed, D(2026, 12, 10))
+    assert (st.state, st.done_on_time) == (STATE_CLOSED, False)  # it used to count "done on time"
+
+
+def test_an_item_due_today_does_not_block_commendation_on_its_deadline_day():
+    items = [make_item("A1", "甲单位", deadline=D(2026, 11, 20), status=STATUS_DONE, done_on=D(2026, 11, 18)),
+             make_item("A2", "甲单位", deadline=D(2026, 11, 30))]
+    on_the_day = standings(items, compute_states(items, D(2026, 11, 30), CAL, RULES), D(2026, 11, 30), RULES)
+    assert on_the_day.commended == ("甲单位",)
+    day_after = standings(items, compute_states(items, D(2026, 12, 1), CAL, RULES), D(2026, 12, 1), RULES)
+    assert day_after.commended == ()
+
+
+def test_status_json_shape_in_ranking_order_with_unranked_units_last():
+    items = [make_item("A1", "甲单位", deadline=D(2026, 11, 20), status=STATUS_DONE, done_on=D(2026, 11, 18)),
+             make_item("B1", "乙单位", deadline=D(2026, 11, 2)),
+             make_item("C1", "丙单位", deadline=D(2027, 1, 31))]
+    day = D(2026, 12, 1)
+    out = standings(items, compute_states(items, day, CAL, RULES), day, RULES).as_json()
+    assert out == {
+        "as_of": "2026-12-01",
+        "units": [
+            {"unit": "甲单位", "rank": 1, "items": 1, "due": 1, "done": 1, "done_on_time": 1, "overdue": 0,
+             "report_missing": 0, "rate": 1.0},
+            {"unit": "乙单位", "rank": 2, "items": 1, "due": 1, "done": 0, "done_on_time": 0, "overdue": 1,
+             "report_missing": 1, "rate": 0.0},
+            {"unit": "丙单位", "rank": None, "items": 1, "due": 0, "done": 0, "done_on_time": 0, "overdue": 0,
+             "report_missing": 0, "rate": None},
+        ],
+        "commended": ["甲单位"],
+        "criticised": [{"unit": "乙单位", "reasons": ["1项整改问题逾期超过10个工作日仍未完成",
+                                                    "1项整改问题逾期未报送整改情况"]}],
+    }
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    # 完成率 first; then 按期完成率; then fewer overdue; then fewer missing reports
+    ({"done": 2, "due": 2}, {"done": 1, "due": 2}),
+    ({"done": 2, "due": 2, "late": 0}, {"done": 2, "due": 2, "late": 1}),
+    ({"done": 1, "due": 2, "overdue_reported": 1}, {"done": 1, "due": 2, "overdue_silent": 1}),
+])
+def test_ranking_order(a, b):
+    def unit_items(name, spec):
+        out, n = [], 0
+        for _ in range(spec.get("done", 0) - spec.get("late", 0)):
+            n += 1
+            out.append(make_item(f"{name}{n}", name, deadline=D(2026, 11, 2), status=STATUS_DONE, done_on=D(2026, 11, 1)))
+        for _ in range(spec.get("late", 0)):
+            n += 1
+            out.append(make_item(f"{name}{n}", name, deadline=D(2026, 11, 2), status=STATUS_DONE, done_on=D(2026, 11, 9)))
+        for _ in range(spec.get("overdue_reported", 0)):
+            n += 1
+            out.append(make_item(f"{name}{n}", name, deadline=D(2026, 11, 2), last_report_on=D(2026, 11, 3)))
+        for _ in range(spec.get("overdue_silent", 0)):
+            n += 1
+            out.append(make_item(f"{name}{n}", name, deadline=D(2026, 11, 2)))
+        for _ in range(spec["due"] - n):
+            n += 1
+            out.append(make_item(f"{name}{n}", name, deadline=D(2026, 11, 2)))
+        return out
+
+    items = unit_items("乙", a) + unit_items("甲", b)  # 甲 sorts first by name: only the figures put 乙 first
+    summaries = unit_summary(items, compute_states(items, D(2026, 11, 10), CAL, RULES))
+    assert [(s.unit, s.rank) for s in summaries] == [("乙", 1), ("甲", 2)]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_commended_unit_never_ranks_below_a_criticised_one(seed):
+    import random
+
+    rng = random.Random(seed)
+    items = []
+    for u in range(8):
+        for k in range(rng.randint(1, 5)):
+            deadline = D(2026, 10, 1) + timedelta(days=rng.randint(0, 90))
+            roll = rng.random()
+            status = STATUS_DONE if roll < 0.5 else STATUS_IN_PROGRESS
+            done_on = deadline + timedelta(days=rng.randint(-20, 5)) if status == STATUS_DONE else None
+            report = deadline + timedelta(days=rng.randint(-5, 10)) if rng.random() < 0.5 else None
+            items.append(make_item(f"U{u}-{k}", f"单位{u}", deadline=deadline, status=status,
+                                   done_on=min(done_on, D(2026, 11, 30)) if done_on else None, last_report_on=report))
+    day = D(2026, 11, 30)
+    result = standings(items, compute_states(items, day, CAL, RULES), day, RULES)
+    ranks = {s.unit: s.rank for s in result.units}
+    criticised = [ranks[c.unit] for c in result.criticised]
+    for unit in result.commended:
+        assert ranks[unit] is not None and all(ranks[unit] < r for r in criticised if r is not None)
+
+
+def test_appraisal_rules_keep_a_missing_report_out_of_commendation():
+    items = [make_item("A1", "甲单位", deadline=D(2026, 11, 2), status=STATUS_DONE, done_on=D(2026, 11, 1)),
+             make_item("A2", "甲单位", deadline=D(2026, 11, 5), status=STATUS_DONE, done_on=D(2026, 11, 4))]
+    states = compute_states(items, D(2026, 11, 30), CAL, RULES)
+    commended, _ = appraise(items, states, unit_summary(items, states), AppraisalRules(commend_min_due=3))
+    assert commended == []  # two items due, three needed
