@@ -127,3 +127,17 @@ def test_an_outbox_that_cannot_be_written(healthy, monkeypatch):
 def test_the_command_prints_what_to_fix(workspace, cli):
     code, out, _ = cli("doctor")
     assert code == 1 and "template-missing" in out and "templates" in out
+
+
+def test_items_of_a_unit_renamed_without_its_old_name_among_the_aliases(healthy):
+    """机构改革: 区财政局 becomes 区财政和国资委 in sancha.toml; its items stay under the old name."""
+    renamed = CONFIG_TOML.replace('name = "区财政局"\naliases = ["财政局", "区财政"]',
+                                  'name = "区财政和国资委"\naliases = ["财政局", "区财政"]')
+    healthy.config_path.write_text(renamed, encoding="utf-8")
+    found = [f for f in doctor.check_workspace(Workspace(healthy.root), SPRING) if f.code == "ledger-unit-unregistered"]
+    (problem,) = found
+    assert "区财政局" in problem.message and "2026-0001" in problem.message
+    assert 'aliases = ["区财政局"]' in problem.hint and "区财政和国资委" in problem.hint
+    fixed = renamed.replace('aliases = ["财政局", "区财政"]', 'aliases = ["财政局", "区财政", "区财政局"]')
+    healthy.config_path.write_text(fixed, encoding="utf-8")
+    assert "ledger-unit-unregistered" not in codes(Workspace(healthy.root))

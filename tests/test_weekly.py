@@ -120,3 +120,16 @@ def test_special_report_command(ready, cli):
     assert '=HYPERLINK("x") 采购 A&B<二期>' in cells
     code, _, err = cli("report", "--source", "政协提案", "--as-of", "2026-11-30")
     assert code == 1 and "政协提案" in err
+
+
+def test_each_item_a_notice_names_gets_a_notice_event_once_per_week(ready, cli):
+    assert cli("weekly", "--as-of", "2026-11-30")[0] == 0
+    assert cli("weekly", "--as-of", "2026-11-30")[0] == 0  # the same week again: nothing new
+    with Ledger.open(ready.db_path) as led:
+        notices = [(e.item_id, e.on, e.data["week"], e.data["document"]) for i in led.items()
+                   for e in led.events(i.id) if e.kind == "notice"]
+        before = {i.id: i for i in led.items()}
+    assert sorted(notices) == [("2026-0001", date(2026, 11, 30), "2026-W49", "2026-W49_督办通知单.docx"),
+                               ("2026-0003", date(2026, 11, 30), "2026-W49", "2026-W49_督办通知单.docx")]
+    with Ledger.open(ready.db_path) as led:
+        assert {i.id: i for i in led.items()} == before  # a notice changes nothing of the item

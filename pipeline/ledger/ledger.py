@@ -442,6 +442,18 @@ class Ledger:
                 for (id_, unit, deadline, ongoing, status, done_on, created_on, closed_on, last_report_on, lookback_on,
                      voided_on, report_on) in self.conn.execute(self._STANDING, (day.isoformat(),))]
 
+    def record_notices(self, named: Iterable[tuple[str, str]], on: date, week: str) -> int:
+        """A `notice` event for each (item, document) a 督办通知单 of `week` named, unless the
+        week's notice of that item is recorded already (a batch run again); how many were new."""
+        with self.transaction():
+            known = {r[0] for r in self.conn.execute(
+                "SELECT item_id FROM events WHERE kind = 'notice' AND json_extract(data, '$.week') = ?", (week,))}
+            at = now_iso()
+            new = [Event(item_id, "notice", on, at, command="weekly", data={"week": week, "document": document})
+                   for item_id, document in named if item_id not in known]
+            self.append_events(new)  # a notice changes nothing of the item: its projection stays
+        return len(new)
+
     def changed_after(self, day: date) -> set[str]:
         """Items with an event taking effect after `day`: the ones the day must replay."""
         return {r[0] for r in self.conn.execute("SELECT DISTINCT item_id FROM events WHERE on_day > ?",

@@ -4,8 +4,8 @@ Each check returns findings (`model.Finding` with no sheet or cell; `hint` says 
 never raises: a workspace broken in one way is still checked in every other.
 
     config-invalid, unit-folder-clash, template-missing, template-broken, template-unknown-variable,
-    database-unreadable, database-integrity, calendar-provisional, stuck-recorded, stuck-inbox,
-    leftover-temp, folder-not-writable
+    database-unreadable, database-integrity, ledger-unit-unregistered, calendar-provisional,
+    stuck-recorded, stuck-inbox, leftover-temp, folder-not-writable
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def check_workspace(ws: Workspace, today: date | None = None, now: float | None 
         *check_units(config),
         *check_templates(ws, config, today),
         *check_database(ws),
+        *check_ledger_units(ws, config),
         *check_calendar(config, today),
         *check_stuck_files(ws, now if now is not None else time.time()),
         *check_writable(ws),
@@ -123,6 +124,39 @@ def check_database(ws: Workspace) -> list[Finding]:
                          "请停止所有 sancha 进程，从备份恢复 data/ledger.sqlite")]
     return [_problem("database-integrity", f"台帐数据库检查未通过：{p}",
                      "请停止所有 sancha 进程，备份 data/ 后联系系统管理员") for p in problems]
+
+
+def check_ledger_units(ws: Workspace, config: Config) -> list[Finding]:
+    """Items whose lead unit is no registered unit, by name or alias: a unit renamed in
+    sancha.toml without its old name among the new name's aliases (机构改革) leaves its items
+    orphaned — criticised under the old name, no notice, its updates refused."""
+    if not ws.db_path.exists():
+        return []
+    from pipeline.intake.normalize import UnitDirectory
+    from pipeline.ledger.ledger import Ledger
+
+    try:
+        with Ledger.open(ws.db_path) as ledger:
+            rows = ledger.conn.execute("SELECT unit, COUNT(*), MIN(id) FROM items WHERE voided_on IS NULL "
+                                       "GROUP BY unit ORDER BY unit").fetchall()
+    except sqlite3.DatabaseError:
+        return []  # reported by check_database
+    units = UnitDirectory(config)
+    found = []
+    for name, count, first in rows:
+        if config.is_registered(name):
+            continue
+        close = units.suggest(name)
+        new_name = f"新名称（{close[0]}）" if close else "新名称"
+        renamed = f"如该单位已更名（机构改革），请在 sancha.toml {new_name}的 [[units]] 中加上 aliases = [\"{name}\"]，"
+        found.append(_problem(
+            "ledger-unit-unregistered",
+            f"台帐中 {count} 个事项（如 {first}）的牵头责任单位 “{name}” 不是 sancha.toml 登记的单位，"
+            "这些事项不会出现在任何单位的反馈表和督办通知单中",
+            renamed + f"它的事项即归新名称；仍是独立单位的，请登记 [[units]] name = \"{name}\"；"
+                      "事项改由其他单位牵头的，请用 sancha reassign 编号 --to 单位 --note 理由 移交",
+        ))
+    return found
 
 
 def check_calendar(config: Config, today: date) -> list[Finding]:

@@ -141,8 +141,10 @@ def _summary_text(result_bits: dict) -> str:
         f"台帐：{o['units']} 个单位 {o['total']} 项；已完成 {o['done']}（按期 {o['done_on_time']}），完成率 "
         f"{o['completion_rate']}；逾期 {o['overdue']}；未按时报送 {o['report_missing']}；临期 {o['due_soon']}；"
         f"重点督查 {o['key_supervision']}；回头看 {o['lookback']}",
-        f"督查通报：{b['doc_number']}，表扬 {b['commended']}；批评 {'、'.join(c['unit'] for c in b['criticised']) or '无'}",
-        f"督办通知单：{len(b['notice_units'])} 个单位" + (f"（{'、'.join(b['notice_units'])}）" if b["notice_units"] else ""),
+        f"督查通报：{b['doc_number']}，表扬 {b['commended']}；"
+        f"批评 {'、'.join(c['unit'] for c in b['criticised']) or '无'}",
+        f"督办通知单：{len(b['notice_units'])} 个单位"
+        + (f"（{'、'.join(b['notice_units'])}）" if b["notice_units"] else ""),
         f"反馈表：{b['feedback_count']} 个单位",
         f"回复期限：{b['reply_by']}",
     ]
@@ -217,22 +219,26 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         ("docx", str(circular_path), str(ws.templates), CIRCULAR, circ),
     ]
     small: list[tuple] = []
-    notices, forms = [], []
+    notices, forms, named = [], [], []
     for unit in red:
         out = ws.unit_outbox(unit) / f"{week}_{NOTICE_WORD}.docx"
         ctx = contexts.notice_context(config, unit, by_unit[unit], states, as_of, reply_by,
                                       reply_by_provisional=reply_provisional)
         small.append(("docx", str(out), str(ws.templates), NOTICE, ctx))
         notices.append(out)
+        named += [(row["id"], out.name) for row in ctx["items"]]
     for unit in config.unit_names:
         out = ws.unit_outbox(unit) / f"{week}_{FEEDBACK_WORD}.xlsx"
         small.append(("feedback", str(out), config, unit, open_items(unit, by_unit.get(unit, []), states), as_of))
         forms.append(out)
 
     if progress:
-        progress.update(task, description="生成督查通报、督办通知单、反馈表和台帐", total=len(big) + len(small), completed=0)
+        progress.update(task, description="生成督查通报、督办通知单、反馈表和台帐", total=len(big) + len(small),
+                        completed=0)
     advance = (lambda n: progress.advance(task, n)) if progress else (lambda n: None)
     _run_jobs(big, small, workers, advance)
+    with Ledger.open(ws.db_path) as ledger:  # each item a notice named: a `notice` event, once per week
+        ledger.record_notices(named, as_of, week)
 
     write_dashboard(ws, as_of)  # outbox/看板.html, the leaders' page (issue 8)
 

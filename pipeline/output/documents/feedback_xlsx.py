@@ -21,7 +21,14 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from pipeline.config import Config
 from pipeline.model import STATE_CLOSED, STATE_DONE, STATUSES, Item, ItemState
 from pipeline.output.documents.contexts import cn_date
-from pipeline.output.documents.xlsx_cells import DATE_FORMAT, HEADER_FILL, CellMaker, print_landscape
+from pipeline.output.documents.xlsx_cells import (
+    DATE_FORMAT,
+    HEADER_FILL,
+    MADE_ON_LABEL,
+    CellMaker,
+    mark_made_on,
+    print_landscape,
+)
 
 FORM_SHEET = "反馈表"
 HELP_SHEET = "填表说明"
@@ -110,18 +117,22 @@ def feedback_workbook(config: Config, unit: str, items: Sequence[Item], as_of: d
 
     status_col = get_column_letter(HEADERS.index("完成情况") + 1)
     dv = DataValidation(type="list", formula1='"' + ",".join(STATUSES) + '"', allow_blank=True,
-                        showErrorMessage=True, errorTitle="完成情况", error="请从下拉列表中选择：" + "、".join(STATUSES))
+                        showErrorMessage=True, errorTitle="完成情况",
+                        error="请从下拉列表中选择：" + "、".join(STATUSES))
     dv.add(f"{status_col}{first}:{status_col}{last_row}")
     ws.data_validations.append(dv)
     for name, style in (("整改时限", "information"), ("完成日期", "warning")):  # 长期坚持 is fine as 整改时限
         col = get_column_letter(HEADERS.index(name) + 1)
         dates = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
-                               showErrorMessage=True, errorStyle=style, errorTitle=name, error="请填写日期，例如 2026-12-31")
+                               showErrorMessage=True, errorStyle=style, errorTitle=name,
+                               error="请填写日期，例如 2026-12-31")
         dates.add(f"{col}{first}:{col}{last_row}")
         ws.data_validations.append(dates)
 
     ws.append([cm.text(f"{unit}“三查三单”整改落实情况反馈表（截至{cn_date(as_of)}）", "title")])
-    ws.append([cm.text(f"填报单位：{unit}", "meta")])
+    made = [None] * (HEADERS.index("整改进展") - 1)
+    ws.append([cm.text(f"填报单位：{unit}", "meta"), *made,
+               cm.text(f"{MADE_ON_LABEL}：{cn_date(as_of)}（表中内容为台帐截至该日的情况）", "meta")])
     ws.append([cm.text(h, "header") for h in HEADERS])
     rows = [_values(i) for i in items] + [[None] * len(COLUMNS)] * BLANK_ROWS
     for r, values in enumerate(rows):
@@ -142,6 +153,7 @@ def feedback_workbook(config: Config, unit: str, items: Sequence[Item], as_of: d
     for line in HELP_TEXT:
         help_ws.append([hm.text(line, "line")])
 
+    mark_made_on(wb, as_of)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from pipeline.config import Config
+from pipeline.deadlines.states import report_text
 from pipeline.model import (
     ITEM_STATES,
     STATE_CLOSED,
@@ -38,9 +39,11 @@ from pipeline.output.documents.xlsx_cells import (
     GREEN,
     GREY,
     HEADER_FILL,
+    MADE_ON_LABEL,
     RED,
     YELLOW,
     CellMaker,
+    mark_made_on,
     print_landscape,
 )
 
@@ -102,7 +105,7 @@ def ledger_rows(config: Config, items: Sequence[Item], states: Mapping[str, Item
             "state": st.state,
             "overdue_workdays": st.overdue_workdays or None,
             "report_due": st.report_due,
-            "report": "逾期未报送" if st.report_missing else "",
+            "report": report_text(st),  # 已报送（M月D日） / 待报送（M月D日前） / 逾期未报送
             "key_supervision": "是" if st.key_supervision else "",
             "lookback": "是" if st.lookback_due else "",
             "calendar": "暂定" if st.provisional else "",
@@ -131,7 +134,8 @@ def _ledger_sheet(wb: Workbook, config: Config, rows: list[dict], as_of: date) -
     print_landscape(ws, "1:2")
     ws.merged_cells.add(f"A1:{last_col}1")
 
-    ws.append([cm.text(f"{config.office_name}“三查三单”工作台帐（截至{cn_date(as_of)}）", "title")])
+    ws.append([cm.text(f"{config.office_name}“三查三单”工作台帐（截至{cn_date(as_of)}）　"
+                       f"{MADE_ON_LABEL}：{cn_date(as_of)}", "title")])
     ws.append([cm.text(h, "header") for h in HEADERS])
     for row in rows:
         cells = []
@@ -160,9 +164,11 @@ def _summary_sheet(wb: Workbook, config: Config, summaries: Sequence, rows: list
         ws.column_dimensions[get_column_letter(n)].width = width
     print_landscape(ws, "2:2")
     ws.append([cm.text(f"各单位整改落实情况（截至{cn_date(as_of)}）", "title")])
-    ws.append([cm.text(h, "header") for h in ("排名", "单位", "问题数", "已完成", "按期完成", "逾期", "未按时报送", "完成率")])
-    for n, s in enumerate(summaries, 1):
-        ws.append([cm.value(n, "int"), cm.text(s.unit, "text"), cm.value(s.items, "int"), cm.value(s.done, "int"),
+    ws.append([cm.text(h, "header")
+               for h in ("排名", "单位", "问题数", "已完成", "按期完成", "逾期", "未按时报送", "完成率")])
+    for s in summaries:  # the one ranking (states.unit_summary); nothing due or done: unranked, —
+        rank = cm.value(s.rank, "int") if s.rank is not None else cm.text("—", "text")
+        ws.append([rank, cm.text(s.unit, "text"), cm.value(s.items, "int"), cm.value(s.done, "int"),
                    cm.value(s.done_on_time, "int"), cm.value(s.overdue, "int"), cm.value(s.report_missing, "int"),
                    cm.value(s.completion_rate, "rate")])
     ws.append([])
@@ -181,6 +187,7 @@ def ledger_workbook(
     wb = Workbook(write_only=True)
     _ledger_sheet(wb, config, rows, as_of)
     _summary_sheet(wb, config, summaries, rows, as_of)
+    mark_made_on(wb, as_of)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

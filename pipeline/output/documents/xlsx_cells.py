@@ -18,6 +18,19 @@ from pipeline.output.xlsx_text import put_text
 
 DATE_FORMAT = "yyyy-mm-dd"
 
+# The day a workbook sancha writes was made (its figures as of that day): a document property
+# the reader of a file sent back looks for, and a visible line with this label. A value in such
+# a file never overwrites a change the ledger recorded after that day (merge: stale-value).
+MADE_ON_PROPERTY = "sancha_made_on"
+MADE_ON_LABEL = "制表日期"
+
+
+def mark_made_on(wb, day: date) -> None:
+    """Record in the workbook's custom properties the day it was made."""
+    from openpyxl.packaging.custom import StringProperty
+
+    wb.custom_doc_props.append(StringProperty(name=MADE_ON_PROPERTY, value=day.isoformat()))
+
 THIN = Side(style="thin", color="808080")
 GRID = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
