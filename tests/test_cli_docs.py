@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer.main
 
-from pipeline.cli import app, commands  # noqa: F401 - registers the commands
+from pipeline.cli import app
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 

@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 
 from pipeline.cli import main
-from pipeline.cli.states import shorten
+from pipeline.cli.ledger import shorten
 from pipeline.ledger.ledger import Ledger
 from pipeline.model import STATUS_DONE, STATUS_IN_PROGRESS, Item
 

@@ -430,7 +430,7 @@ def test_an_unexpected_error_is_one_line_and_the_traceback_goes_to_the_log(works
         raise RuntimeError("意外")
 
     monkeypatch.setattr(export, "records", boom)
-    monkeypatch.setattr("pipeline.cli.ingest.records", boom)
+    monkeypatch.setattr("pipeline.cli.ledger.records", boom)
     code, _out, err = cli("export")
     assert code == 3 and "Traceback" not in err and "内部错误" in err
     assert "RuntimeError: 意外" in (workspace.logs / "sancha-errors.log").read_text(encoding="utf-8")

@@ -2,70 +2,26 @@
 prints. User-facing errors (`UserError`, `ConfigError`) become a Chinese message and an exit
 code here, never a traceback: 0 fine, 1 a file was rejected / a check failed, 2 usage or
 configuration error.
+
+One module per group of commands, all registered on `app` (cli/app.py):
+workspace (init, templates, doctor, calendar), intake (ingest, check), ledger (export, status,
+show), actions (close, reopen, lookback, extend), documents (weekly, report, dashboard), watch.
 """
 
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
-import typer
-from rich.console import Console
-
+# Registers the commands, in the order `sancha --help` lists them.
+# isort: off
+from pipeline.cli import workspace, intake, ledger, actions, documents, watch  # noqa: F401
+# isort: on
+from pipeline.cli.app import UserError, app, err_console
 from pipeline.config import ConfigError
-from pipeline.workspace import Workspace
 
-app = typer.Typer(
-    name="sancha",
-    help="三查三单台帐：读取各单位报送的三单表，核对、合并进台帐，按工作日计算时限，生成回执、督办通知单和督查通报。",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-)
-
-console = Console(highlight=False, soft_wrap=True, markup=False)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
-
-
-class UserError(Exception):
-    """A problem the user can fix; shown as a message with `code` as exit status."""
-
-    def __init__(self, message: str, code: int = 2):
-        super().__init__(message)
-        self.code = code
-
-
-WORKSPACE_HELP = "工作区目录（含 sancha.toml），默认当前目录"
-_workspace_root = Path(".").resolve()  # where an internal error's traceback is logged
-
-
-@app.callback()
-def _root(
-    ctx: typer.Context,
-    workspace: Path = typer.Option(Path("."), "-C", "--workspace", help=WORKSPACE_HELP, show_default=False),
-) -> None:
-    global _workspace_root
-    _workspace_root = workspace.resolve()
-    ctx.obj = Workspace(_workspace_root)
-
-
-def get_workspace(ctx: typer.Context) -> Workspace:
-    """The workspace of this invocation, with its configuration loaded (or a clear error)."""
-    ws: Workspace = ctx.find_root().obj
-    ws.config  # noqa: B018 - load now so a bad sancha.toml fails before any work
-    return ws
-
-
-def parse_day(value: str | None, option: str = "--as-of") -> date:
-    """A YYYY-MM-DD option value, or today."""
-    if value is None:
-        return date.today()
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise UserError(f"{option} 的值 “{value}” 不是日期，请写成 2026-11-30") from None
+__all__ = ["app", "main", "run"]
 
 
 def _os_error_text(e: OSError) -> str:
@@ -80,12 +36,12 @@ def _os_error_text(e: OSError) -> str:
     return f"{reason}（{e.filename}）" if e.filename else reason
 
 
-def _internal_error_log(error: BaseException) -> Path:
+def _internal_error_log(error: BaseException, root: Path) -> Path:
     """Write the traceback of an unexpected error to the workspace's log (else a temp file)."""
     import tempfile
     import traceback
 
-    logs = _workspace_root / "data" / "logs" if (_workspace_root / "sancha.toml").exists() else Path(tempfile.gettempdir())
+    logs = root / "data" / "logs" if (root / "sancha.toml").exists() else Path(tempfile.gettempdir())
     path = logs / "sancha-errors.log"
     try:
         logs.mkdir(parents=True, exist_ok=True)
@@ -97,35 +53,36 @@ def _internal_error_log(error: BaseException) -> Path:
     return path
 
 
-def _workspace_first(argv: list[str]) -> list[str]:
+def _workspace_first(argv: list[str]) -> tuple[list[str], Path]:
     """`-C DIR` / `--workspace DIR` may be given after the command too (`sancha ingest -C DIR`):
-    move it in front, where the group option is parsed."""
-    rest, front, i = [], [], 0
+    move it in front, where the group option is parsed. Also returns the workspace's root."""
+    rest: list[str] = []
+    front: list[str] = []
+    root = Path(".")
+    i = 0
     while i < len(argv):
         arg = argv[i]
         if arg in ("-C", "--workspace") and i + 1 < len(argv):
-            front = [arg, argv[i + 1]]
+            front, root = [arg, argv[i + 1]], Path(argv[i + 1])
             i += 2
             continue
         if arg.startswith("--workspace="):
-            front = [arg]
+            front, root = [arg], Path(arg.partition("=")[2])
         else:
             rest.append(arg)
         i += 1
-    return front + rest
+    return front + rest, root.resolve()
 
 
 def main(argv: list[str] | None = None) -> int:
     # Windows consoles default to a legacy code page; our output is Chinese.
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.reconfigure(encoding="utf-8", errors="replace")
+            stream.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
         except (AttributeError, ValueError):
             pass
-    from pipeline.cli import commands  # noqa: F401 - registers every command on `app`
-
+    args, root = _workspace_first(list(sys.argv[1:] if argv is None else argv))
     try:
-        args = _workspace_first(list(sys.argv[1:] if argv is None else argv))
         rv = app(args=args, prog_name="sancha", standalone_mode=False)
     except UserError as e:
         err_console.print(f"错误：{e}", markup=False)
@@ -150,10 +107,11 @@ def main(argv: list[str] | None = None) -> int:
         if kind == "Abort":
             err_console.print("已中断。")
             return 130
-        if callable(getattr(e, "show", None)) and isinstance(getattr(e, "exit_code", None), int):
-            e.show()
-            return e.exit_code
-        log = _internal_error_log(e)
+        show, exit_code = getattr(e, "show", None), getattr(e, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            return exit_code
+        log = _internal_error_log(e, root)
         err_console.print(f"内部错误：{type(e).__name__}: {e}。详细信息已写入 {log}，请交给系统管理员。")
         return 3
     return rv if isinstance(rv, int) else 0

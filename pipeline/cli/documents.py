@@ -1,4 +1,4 @@
-"""Commands that write documents: weekly, report, templates."""
+"""Commands that write documents: weekly (the batch), report (专题报告), dashboard (看板)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pipeline.cli import UserError, app, console, err_console, get_workspace, parse_day
+from pipeline.cli.app import UserError, app, console, err_console, get_workspace, parse_day
 from pipeline.deadlines.states import compute_states, unit_summary
 from pipeline.deadlines.workdays import WorkCalendar
 from pipeline.ledger.ledger import Ledger
@@ -70,19 +70,17 @@ def report(
     console.print(f"已生成专题报告：{out}（{len(items)} 项）", markup=False)
 
 
-@app.command()
-def templates(
+@app.command("dashboard")
+def dashboard_command(
     ctx: typer.Context,
-    force: bool = typer.Option(False, "--force", help="覆盖工作区中已有（可能已修改）的模板"),
+    as_of: str | None = typer.Option(None, "--as-of", help="按哪一天计算，YYYY-MM-DD，默认今天", show_default=False),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="写到哪个文件，默认 outbox/看板.html", show_default=False, dir_okay=False
+    ),
 ) -> None:
-    """把默认的 Word 模板（督查通报、督办通知单、专题报告）写入工作区的 templates/ 目录。"""
-    from pipeline.output.documents import render
-    from pipeline.output.documents.templates import write_default_templates
+    """看板：一个无需联网、双击即可打开和打印的网页，含总体情况、各单位排名、逐周走势和重点督查事项。"""
+    from pipeline.output.dashboard import write_dashboard  # here: `sancha --help` need not load it
 
     ws = get_workspace(ctx)
-    written = write_default_templates(ws.templates, force=force)
-    for path in written:
-        console.print(f"已写入 {path}", markup=False)
-    kept = [n for n in render.template_names() if (ws.templates / n) not in written]
-    if kept:
-        console.print(f"已保留现有模板：{'、'.join(kept)}（用 --force 覆盖）", markup=False)
+    path = write_dashboard(ws, parse_day(as_of), output)
+    console.print(f"已生成看板：{path}", markup=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pipeline.cli import app, get_workspace
+from pipeline.cli.app import app, get_workspace
 
 
 @app.command("watch")

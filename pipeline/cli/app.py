@@ -1,0 +1,60 @@
+"""The typer app every command module registers on, the consoles, and the workspace of an
+invocation. Command modules import from here; `pipeline.cli` (main) imports them all."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from pipeline.workspace import Workspace
+
+app = typer.Typer(
+    name="sancha",
+    help="三查三单台帐：读取各单位报送的三单表，核对、合并进台帐，按工作日计算时限，生成回执、督办通知单和督查通报。",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+console = Console(highlight=False, soft_wrap=True, markup=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+
+
+class UserError(Exception):
+    """A problem the user can fix; shown as a message with `code` as exit status."""
+
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.code = code
+
+
+WORKSPACE_HELP = "工作区目录（含 sancha.toml），默认当前目录"
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    workspace: Path = typer.Option(Path("."), "-C", "--workspace", help=WORKSPACE_HELP, show_default=False),
+) -> None:
+    ctx.obj = Workspace(workspace.resolve())
+
+
+def get_workspace(ctx: typer.Context) -> Workspace:
+    """The workspace of this invocation, with its configuration loaded (or a clear error)."""
+    ws: Workspace = ctx.find_root().obj
+    ws.config  # noqa: B018 - load now so a bad sancha.toml fails before any work
+    return ws
+
+
+def parse_day(value: str | None, option: str = "--as-of") -> date:
+    """A YYYY-MM-DD option value, or today."""
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise UserError(f"{option} 的值 “{value}” 不是日期，请写成 2026-11-30") from None
