@@ -10,9 +10,14 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 
+from pipeline.errors import SanchaError
 
-class ConfigError(Exception):
+
+class ConfigError(SanchaError):
     """sancha.toml is missing or wrong; the message says what to fix (Chinese)."""
+
+    exit_code = 2
+    label = "配置错误"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """The command line: thin. Each command opens the workspace, calls one library function and
-prints. User-facing errors (`UserError`, `ConfigError`) become a Chinese message and an exit
-code here, never a traceback: 0 fine, 1 a file was rejected / a check failed, 2 usage or
-configuration error.
+prints. This module's `main` is the one place where errors meet the user: a `SanchaError`
+(pipeline/errors.py) becomes `label：message` on stderr and its `exit_code`; a mistake on the
+command line, a Chinese usage message and 2; a full disk, a message and 1; anything else, one
+line and 3 with the traceback in the log. 0 fine, 1 a file was rejected / a check failed /
+an action refused, 2 usage or configuration error.
 
 One module per group of commands, all registered on `app` (cli/app.py):
 workspace (init, templates, doctor, calendar), intake (ingest, check), ledger (export, status,
@@ -10,16 +12,20 @@ show), actions (close, reopen, lookback, extend), documents (weekly, report, das
 
 from __future__ import annotations
 
+import difflib
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+import typer.main
 
 # Registers the commands, in the order `sancha --help` lists them.
 # isort: off
 from pipeline.cli import workspace, intake, ledger, actions, documents, watch  # noqa: F401
 # isort: on
-from pipeline.cli.app import UserError, app, err_console
-from pipeline.config import ConfigError
+from pipeline.cli.app import app, err_console
+from pipeline.errors import SanchaError
 
 __all__ = ["app", "main", "run"]
 
@@ -53,9 +59,10 @@ def _internal_error_log(error: BaseException, root: Path) -> Path:
     return path
 
 
-def _workspace_first(argv: list[str]) -> tuple[list[str], Path]:
+def _workspace_first(argv: list[str]) -> tuple[list[str], list[str], Path]:
     """`-C DIR` / `--workspace DIR` may be given after the command too (`sancha ingest -C DIR`):
-    move it in front, where the group option is parsed. Also returns the workspace's root."""
+    it is taken out, to be put in front where the group option is parsed. Returns it, the other
+    arguments and the workspace's root."""
     rest: list[str] = []
     front: list[str] = []
     root = Path(".")
@@ -71,7 +78,33 @@ def _workspace_first(argv: list[str]) -> tuple[list[str], Path]:
         else:
             rest.append(arg)
         i += 1
-    return front + rest, root.resolve()
+    return front, rest, root.resolve()
+
+
+def _usage_message(e: Any, known: dict, command: str | None) -> str:
+    """A command-line parsing error (click's, inside typer) in Chinese. Recognised by the
+    classes' names: typer ships its own copy of click in newer releases."""
+    kinds = {c.__name__ for c in type(e).__mro__}
+    param = getattr(e, "param", None)
+    if "MissingParameter" in kinds and param is not None:
+        if param.param_type_name == "option":
+            return f"缺少选项 {max(param.opts, key=len)}"
+        return f"缺少参数：{getattr(param, 'help', None) or param.human_readable_name}"
+    if "NoSuchOption" in kinds:
+        near = sorted(getattr(e, "possibilities", None) or ())
+        return f"没有选项 {e.option_name}" + (f"，是否应为 {' 或 '.join(near)}？" if near else "")
+    if "BadOptionUsage" in kinds:
+        return f"选项 {e.option_name} " + ("不带值" if "does not take" in e.message else "后面缺少值")
+    if "BadParameter" in kinds:
+        name = max(param.opts, key=len) if param is not None and param.param_type_name == "option" else \
+            getattr(param, "help", None) or getattr(param, "name", "")
+        return f"{name} 的值无效：{e.message}"
+    if command is None or command not in known:
+        near = difflib.get_close_matches(command or "", list(known), n=1)
+        return f"没有命令 “{command}”" + (f"，是否应为 sancha {near[0]}？" if near else "")
+    if e.message.startswith("Got unexpected extra argument"):
+        return "多余的参数：" + e.message.rpartition("(")[2].rstrip(")")
+    return f"命令行有误：{e.format_message()}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,15 +114,13 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
         except (AttributeError, ValueError):
             pass
-    args, root = _workspace_first(list(sys.argv[1:] if argv is None else argv))
+    front, rest, root = _workspace_first(list(sys.argv[1:] if argv is None else argv))
     try:
-        rv = app(args=args, prog_name="sancha", standalone_mode=False)
-    except UserError as e:
-        err_console.print(f"错误：{e}", markup=False)
-        return e.code
-    except ConfigError as e:
-        err_console.print(f"配置错误：{e}", markup=False)
-        return 2
+        rv = app(args=front + rest, prog_name="sancha", standalone_mode=False)
+    except SanchaError as e:
+        if str(e):
+            err_console.print(f"{e.label}：{e}", markup=False)
+        return e.exit_code
     except KeyboardInterrupt:
         err_console.print("已中断。", markup=False)
         return 130
@@ -99,17 +130,21 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as e:
         return int(e.code or 0)
     except Exception as e:
-        # Command-line parsing errors. typer ships its own copy of click in newer releases, so
-        # they are recognised by shape rather than by class.
         kind = type(e).__name__
-        if kind == "Exit":
+        if kind == "Exit":  # --help, or a command that ends early
             return int(getattr(e, "exit_code", 0) or 0)
         if kind == "Abort":
             err_console.print("已中断。")
             return 130
-        show, exit_code = getattr(e, "show", None), getattr(e, "exit_code", None)
-        if callable(show) and isinstance(exit_code, int):
-            show()
+        exit_code = getattr(e, "exit_code", None)
+        if kind == "NoArgsIsHelpError" and callable(getattr(e, "show", None)):
+            e.show()  # type: ignore[attr-defined]  # `sancha` alone: the list of commands
+            return int(exit_code or 2)
+        if isinstance(exit_code, int) and callable(getattr(e, "format_message", None)):
+            known = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+            command = next((a for a in rest if not a.startswith("-")), None)
+            where = f"sancha {command}" if command in known else "sancha"
+            err_console.print(f"错误：{_usage_message(e, known, command)}\n用法：{where} --help", markup=False)
             return exit_code
         log = _internal_error_log(e, root)
         err_console.print(f"内部错误：{type(e).__name__}: {e}。详细信息已写入 {log}，请交给系统管理员。")

@@ -6,17 +6,14 @@ from datetime import date
 
 import typer
 
-from pipeline.cli.app import UserError, app, console, get_workspace, parse_day
-from pipeline.ledger.ledger import Ledger, LedgerError
+from pipeline.cli.app import app, console, get_workspace, parse_day
+from pipeline.ledger.ledger import Ledger
 
 
 def _office_action(ctx: typer.Context, action) -> None:
     ws = get_workspace(ctx)
     with Ledger.open(ws.db_path) as ledger:
-        try:
-            action(ledger)
-        except LedgerError as e:
-            raise UserError(str(e), code=1) from None
+        action(ledger)
 
 
 @app.command()

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from pipeline.errors import UsageError
 from pipeline.workspace import Workspace
 
 app = typer.Typer(
@@ -22,14 +23,6 @@ app = typer.Typer(
 
 console = Console(highlight=False, soft_wrap=True, markup=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
-
-
-class UserError(Exception):
-    """A problem the user can fix; shown as a message with `code` as exit status."""
-
-    def __init__(self, message: str, code: int = 2):
-        super().__init__(message)
-        self.code = code
 
 
 WORKSPACE_HELP = "工作区目录（含 sancha.toml），默认当前目录"
@@ -57,4 +50,4 @@ def parse_day(value: str | None, option: str = "--as-of") -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise UserError(f"{option} 的值 “{value}” 不是日期，请写成 2026-11-30") from None
+        raise UsageError(f"{option} 的值 “{value}” 不是日期，请写成 2026-11-30") from None

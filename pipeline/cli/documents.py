@@ -7,9 +7,10 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pipeline.cli.app import UserError, app, console, err_console, get_workspace, parse_day
+from pipeline.cli.app import app, console, err_console, get_workspace, parse_day
 from pipeline.deadlines.states import compute_states, unit_summary
 from pipeline.deadlines.workdays import WorkCalendar
+from pipeline.errors import Refused
 from pipeline.ledger.ledger import Ledger
 from pipeline.workspace import safe_filename
 
@@ -26,18 +27,12 @@ def weekly(
     pdf: bool = typer.Option(False, "--pdf", help="同时生成 PDF（需要安装 LibreOffice）"),
 ) -> None:
     """每周批处理：读取收件箱，计算状态，生成督查通报、督办通知单、三单工作台帐和各单位反馈表。"""
-    from pipeline.output.documents import render  # the document stack loads only for commands that need it
-    from pipeline.service.weekly import BatchRunning, run_weekly
+    from pipeline.service.weekly import run_weekly  # the document stack loads only for commands that need it
 
     ws = get_workspace(ctx)
     day = parse_day(as_of)
-    try:
-        with _progress() as progress:
-            result = run_weekly(ws, day, pdf=pdf, progress=progress)
-    except BatchRunning as e:
-        raise UserError(str(e), code=1) from None
-    except render.DocumentError as e:  # a missing template is set-up (2); a refused write is not (1)
-        raise UserError(str(e), code=1 if isinstance(e, render.DocumentWriteError) else 2) from None
+    with _progress() as progress:
+        result = run_weekly(ws, day, pdf=pdf, progress=progress)
     console.print(result.summary_text, markup=False, end="")
 
 
@@ -59,14 +54,11 @@ def report(
     with Ledger.open(ws.db_path) as ledger:
         items = [i for i in ledger.items() if (i.source or "") == source]
     if not items:
-        raise UserError(f"台帐中没有问题来源为“{source}”的事项。", code=1)
+        raise Refused(f"台帐中没有问题来源为“{source}”的事项。")
     states = compute_states(items, day, WorkCalendar.from_config(config), config.rules)
     context = contexts.report_context(config, source, items, states, unit_summary(items, states), day)
     out = output or ws.outbox / safe_filename(f"专题报告_{source}_{day.isoformat()}.docx")
-    try:
-        render.render_to(ws.templates, REPORT, context, out)
-    except render.DocumentError as e:  # a missing template is set-up (2); a refused write is not (1)
-        raise UserError(str(e), code=1 if isinstance(e, render.DocumentWriteError) else 2) from None
+    render.render_to(ws.templates, REPORT, context, out)
     console.print(f"已生成专题报告：{out}（{len(items)} 项）", markup=False)
 
 

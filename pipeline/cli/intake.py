@@ -11,7 +11,8 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from pipeline.cli.app import UserError, app, console, err_console, get_workspace, parse_day
+from pipeline.cli.app import app, console, err_console, get_workspace, parse_day
+from pipeline.errors import Rejected, UsageError
 from pipeline.model import Finding
 
 VERDICT_WORDS = {"accepted": "已接收", "rejected": "退回", "duplicate": "重复"}
@@ -27,7 +28,7 @@ def _files_from(paths: list[Path]) -> list[Path]:
         elif p.exists():
             out.append(p)
         else:
-            raise UserError(f"找不到文件或目录：{p}")
+            raise UsageError(f"找不到文件或目录：{p}")
     return out
 
 
@@ -91,7 +92,7 @@ def ingest(
     else:
         _print_results(results)
     if any(r.verdict == "rejected" for r in results):
-        raise typer.Exit(1)
+        raise Rejected()
 
 
 @app.command()
@@ -122,4 +123,4 @@ def check(
             console.print(f"{path.name}：{sub.unit or '单位未识别'}，{rows} 行，{verdict}")
             _print_findings(list(sub.findings), f"{path.name} 的问题")
     if bad:
-        raise typer.Exit(1)
+        raise Rejected()

@@ -13,10 +13,11 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from pipeline.cli.app import UserError, app, console, get_workspace, parse_day
+from pipeline.cli.app import app, console, get_workspace, parse_day
 from pipeline.config import Config
 from pipeline.deadlines.states import compute_states, total_summary, unit_summary
 from pipeline.deadlines.workdays import PROVISIONAL_MARK, WorkCalendar
+from pipeline.errors import Refused, UsageError
 from pipeline.intake.normalize import UnitDirectory
 from pipeline.ledger.ledger import Ledger
 from pipeline.model import STATE_OVERDUE, Item, ItemState
@@ -45,7 +46,7 @@ def export(
     ws = get_workspace(ctx)
     fmt = fmt.lower()
     if fmt not in ("json", "xlsx", "csv"):
-        raise UserError(f"--format 只能是 json、xlsx 或 csv，不是 “{fmt}”")
+        raise UsageError(f"--format 只能是 json、xlsx 或 csv，不是 “{fmt}”")
     day = parse_day(as_of)
     with Ledger.open(ws.db_path) as ledger:
         items = ledger.items()
@@ -93,7 +94,7 @@ def show(ctx: typer.Context, item_id: str = typer.Argument(..., help="事项编�
     with Ledger.open(ws.db_path) as ledger:
         item = ledger.item(item_id)
         if item is None:
-            raise UserError(f"台帐中没有编号 {item_id}", code=1)
+            raise Refused(f"台帐中没有编号 {item_id}")
         history = ledger.history(item_id)
     for key, value in records([item])[0].items():
         console.print(f"{key}: {value}", markup=False)
@@ -111,7 +112,7 @@ def resolve_unit(config: Config, text: str) -> str:
     if name:
         return name
     hint = "、".join(units.suggest(text))
-    raise UserError(f"--unit “{text}” 不是登记的单位" + (f"，是否应为 {hint}？" if hint else "；单位见 sancha.toml [[units]]"))
+    raise UsageError(f"--unit “{text}” 不是登记的单位" + (f"，是否应为 {hint}？" if hint else "；单位见 sancha.toml [[units]]"))
 
 
 # -- sancha status ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from pipeline.cli.app import UserError, app, console, get_workspace, parse_day
+from pipeline.cli.app import app, console, get_workspace, parse_day
 from pipeline.deadlines.workdays import (
     PACKAGE_YEARS,
     PROVISIONAL_MARK,
@@ -21,6 +21,7 @@ from pipeline.deadlines.workdays import (
     WorkCalendar,
     provisional_holidays,
 )
+from pipeline.errors import Rejected, UsageError
 from pipeline.service.doctor import check_workspace
 from pipeline.workspace import Workspace
 
@@ -115,7 +116,7 @@ def doctor(
             table.add_row(p.code, "错误" if p.severity == "error" else "提示", p.message, p.hint or "")
         console.print(table)
     if problems:
-        raise typer.Exit(1)
+        raise Rejected()
 
 
 @app.command("calendar")
@@ -127,7 +128,7 @@ def calendar_command(
     """工作日历：哪些年份已收录（内置 / sancha.toml / 暂定），以及下一年是否需要补充放假安排。"""
     config = get_workspace(ctx).config
     if year is not None and not 1900 <= year <= 2200:
-        raise UserError(f"年份 {year} 超出范围，请写成 2027 这样的四位年份")
+        raise UsageError(f"年份 {year} 超出范围，请写成 2027 这样的四位年份")
     lines = calendar_lines(WorkCalendar.from_config(config), parse_day(as_of), year)
     console.print("\n".join(lines), markup=False)
 

@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.deadlines.cndate import cn_date
+from pipeline.errors import Refused
 from pipeline.model import Item
 
 SCHEMA_VERSION = 1
@@ -224,7 +225,7 @@ class HistoryEntry:
     note: str | None
 
 
-class LedgerError(Exception):
+class LedgerError(Refused):
     """A ledger operation the user asked for cannot be done (unknown id, wrong state)."""
 
 

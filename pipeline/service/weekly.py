@@ -26,6 +26,7 @@ from filelock import FileLock, Timeout
 
 from pipeline.deadlines.states import compute_states, unit_summary
 from pipeline.deadlines.workdays import WorkCalendar
+from pipeline.errors import Refused
 from pipeline.ledger.ingest import FileResult, ingest_inbox, pool_context
 from pipeline.ledger.ledger import Ledger
 from pipeline.output.dashboard import headline_figures, write_dashboard
@@ -46,7 +47,7 @@ POOL_THRESHOLD = 40  # per-unit documents below this are rendered in this proces
 CHUNK = 8  # documents per task sent to a worker
 
 
-class BatchRunning(Exception):
+class BatchRunning(Refused):
     """Another weekly batch holds the lock."""
 
 
