@@ -38,7 +38,7 @@ def _os_error_text(e: OSError) -> str:
         errno.EROFS: "磁盘或共享目录为只读",
         errno.EACCES: "没有写入权限",
         errno.EPERM: "没有写入权限",
-    }.get(e.errno, e.strerror or type(e).__name__)
+    }.get(e.errno or 0, e.strerror or type(e).__name__)
     return f"{reason}（{e.filename}）" if e.filename else reason
 
 

@@ -3,13 +3,11 @@ invocation. Command modules import from here; `pipeline.cli` (main) imports them
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
-from pipeline.errors import UsageError
 from pipeline.workspace import Workspace
 
 app = typer.Typer(
@@ -41,13 +39,3 @@ def get_workspace(ctx: typer.Context) -> Workspace:
     ws: Workspace = ctx.find_root().obj
     ws.config  # noqa: B018 - load now so a bad sancha.toml fails before any work
     return ws
-
-
-def parse_day(value: str | None, option: str = "--as-of") -> date:
-    """A YYYY-MM-DD option value, or today."""
-    if value is None:
-        return date.today()
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise UsageError(f"{option} 的值 “{value}” 不是日期，请写成 2026-11-30") from None

@@ -6,29 +6,27 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from pipeline.cli.app import app, console, err_console, get_workspace, parse_day
-from pipeline.errors import Rejected, UsageError
+from pipeline.cli.app import app, console, err_console, get_workspace
+from pipeline.cli.params import as_of_option, existing_path
+from pipeline.errors import Rejected
 from pipeline.model import Finding
 
 VERDICT_WORDS = {"accepted": "已接收", "rejected": "退回", "duplicate": "重复"}
 
 
 def _files_from(paths: list[Path]) -> list[Path]:
+    """The files named, and the candidate files inside the folders named."""
     from pipeline.ledger.ingest import is_candidate
 
     out: list[Path] = []
     for p in paths:
-        if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file() and is_candidate(f))
-        elif p.exists():
-            out.append(p)
-        else:
-            raise UsageError(f"找不到文件或目录：{p}")
+        out += sorted(f for f in p.rglob("*") if f.is_file() and is_candidate(f)) if p.is_dir() else [p]
     return out
 
 
@@ -60,16 +58,19 @@ def _print_results(results: list) -> None:
             _print_findings(r.findings, f"{r.name}（{VERDICT_WORDS[r.verdict]}）")
     accepted = sum(r.accepted for r in results)
     rejected = sum(r.verdict == "rejected" for r in results)
-    console.print(f"共 {len(results)} 个文件：接收 {accepted}，退回 {rejected}，重复 {len(results) - accepted - rejected}。"
+    duplicates = len(results) - accepted - rejected
+    console.print(f"共 {len(results)} 个文件：接收 {accepted}，退回 {rejected}，重复 {duplicates}。"
                   "回执已写入 outbox/<单位>/。")
 
 
 @app.command()
 def ingest(
     ctx: typer.Context,
-    paths: list[Path] | None = typer.Argument(None, help="要处理的文件或目录；默认处理 inbox/ 中等待的全部文件"),
-    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出结果（供脚本使用）"),
-    as_of: str | None = typer.Option(None, "--as-of", help="按此日期（YYYY-MM-DD）计收件日期，默认今天"),
+    received: Annotated[date, as_of_option("按此日期（YYYY-MM-DD）计收件日期，默认今天")],
+    paths: Annotated[list[Path] | None, typer.Argument(
+        parser=existing_path, metavar="PATH", show_default=False,
+        help="要处理的文件或目录；默认处理 inbox/ 中等待的全部文件")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果（供脚本使用）")] = False,
 ) -> None:
     """读取、核对报送文件并合并进台帐；每个文件给出回执。退出码：0 全部接收或重复，1 有文件被退回，2 用法或配置错误。"""
     from pipeline.ledger.ingest import (  # here, not at the top: `sancha --help` starts faster
@@ -79,7 +80,6 @@ def ingest(
 
     ws = get_workspace(ctx)
     ws.ensure()
-    received = parse_day(as_of)
     files = _files_from(paths) if paths else waiting_files(ws)
     if as_json or len(files) < 10:
         results = ingest_paths(ws, files, received)
@@ -98,9 +98,11 @@ def ingest(
 @app.command()
 def check(
     ctx: typer.Context,
-    files: list[Path] = typer.Argument(..., help="要检查的文件"),
-    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
-    unit: str | None = typer.Option(None, "--unit", help="按此单位报送来检查（相当于放在 inbox/<单位>/）"),
+    files: Annotated[list[Path], typer.Argument(
+        parser=existing_path, metavar="FILE", help="要检查的文件", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
+    unit: Annotated[str | None, typer.Option(
+        "--unit", help="按此单位报送来检查（相当于放在 inbox/<单位>/）", show_default=False)] = None,
 ) -> None:
     """只检查文件，不改动台帐——各单位报送前可先自查。退出码 1 表示有错误。"""
     from pipeline.intake.parse import stream_submission

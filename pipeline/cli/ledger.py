@@ -9,11 +9,13 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from pipeline.cli.app import app, console, get_workspace, parse_day
+from pipeline.cli.app import app, console, get_workspace
+from pipeline.cli.params import ItemIdArgument, as_of_option, export_format
 from pipeline.config import Config
 from pipeline.deadlines.states import compute_states, total_summary, unit_summary
 from pipeline.deadlines.workdays import PROVISIONAL_MARK, WorkCalendar
@@ -25,7 +27,6 @@ from pipeline.output.export import records, to_csv, to_json
 from pipeline.workspace import Workspace
 
 PROBLEM_WIDTH = 24  # characters of 整改问题 shown in the red list
-AS_OF_HELP = "按哪一天计算，YYYY-MM-DD，默认今天"
 
 
 def _load_states(ws: Workspace, items, as_of: date):
@@ -38,16 +39,14 @@ def _load_states(ws: Workspace, items, as_of: date):
 @app.command()
 def export(
     ctx: typer.Context,
-    fmt: str = typer.Option("json", "--format", help="json、xlsx 或 csv"),
-    output: Path | None = typer.Option(None, "-o", "--output", help="输出文件；json/csv 默认输出到屏幕"),
-    as_of: str | None = typer.Option(None, "--as-of", help="按此日期计算状态，默认今天"),
+    day: Annotated[date, as_of_option("按此日期计算状态，默认今天")],
+    fmt: Annotated[str, typer.Option(
+        "--format", parser=export_format, metavar="json|xlsx|csv", help="json、xlsx 或 csv")] = "json",
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="输出文件；json/csv 默认输出到屏幕", show_default=False)] = None,
 ) -> None:
     """导出台帐（含各事项截至某日的状态）。"""
     ws = get_workspace(ctx)
-    fmt = fmt.lower()
-    if fmt not in ("json", "xlsx", "csv"):
-        raise UsageError(f"--format 只能是 json、xlsx 或 csv，不是 “{fmt}”")
-    day = parse_day(as_of)
     with Ledger.open(ws.db_path) as ledger:
         items = ledger.items()
     states = _load_states(ws, items, day)
@@ -72,12 +71,11 @@ def export(
 @app.command("status")
 def status_command(
     ctx: typer.Context,
-    as_of: str | None = typer.Option(None, "--as-of", help=AS_OF_HELP, show_default=False),
-    unit: str | None = typer.Option(None, "--unit", help="只看一个单位（名称或简称）", show_default=False),
+    day: Annotated[date, as_of_option()],
+    unit: Annotated[str | None, typer.Option("--unit", help="只看一个单位（名称或简称）", show_default=False)] = None,
 ) -> None:
     """各单位整改情况汇总（事项、完成、按时、逾期、报告缺失、完成率）和红色清单。"""
     ws = get_workspace(ctx)
-    day = parse_day(as_of)
     name = resolve_unit(ws.config, unit) if unit else None
     items: list[Item] = []
     if ws.db_path.exists():  # a fresh workspace has no ledger yet; don't create one to read it
@@ -88,7 +86,7 @@ def status_command(
 
 
 @app.command()
-def show(ctx: typer.Context, item_id: str = typer.Argument(..., help="事项编号")) -> None:
+def show(ctx: typer.Context, item_id: ItemIdArgument) -> None:
     """查看一个事项及其全部历史。"""
     ws = get_workspace(ctx)
     with Ledger.open(ws.db_path) as ledger:
@@ -112,7 +110,8 @@ def resolve_unit(config: Config, text: str) -> str:
     if name:
         return name
     hint = "、".join(units.suggest(text))
-    raise UsageError(f"--unit “{text}” 不是登记的单位" + (f"，是否应为 {hint}？" if hint else "；单位见 sancha.toml [[units]]"))
+    where = f"，是否应为 {hint}？" if hint else "；单位见 sancha.toml [[units]]"
+    raise UsageError(f"--unit “{text}” 不是登记的单位{where}")
 
 
 # -- sancha status ---------------------------------------------------------------------------

@@ -7,11 +7,13 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from pipeline.cli.app import app, console, get_workspace, parse_day
+from pipeline.cli.app import app, console, get_workspace
+from pipeline.cli.params import as_of_option, year
 from pipeline.deadlines.workdays import (
     PACKAGE_YEARS,
     PROVISIONAL_MARK,
@@ -21,7 +23,7 @@ from pipeline.deadlines.workdays import (
     WorkCalendar,
     provisional_holidays,
 )
-from pipeline.errors import Rejected, UsageError
+from pipeline.errors import Rejected
 from pipeline.service.doctor import check_workspace
 from pipeline.workspace import Workspace
 
@@ -58,11 +60,9 @@ SOURCE_LABELS = {
 PROVISIONAL_LABEL = "暂定：周末及法定节假日（含补假）推算，不含调休"
 WEEKDAYS = "一二三四五六日"
 
-AS_OF_HELP = "按哪一天计算，YYYY-MM-DD，默认今天"
-
 
 @app.command()
-def init(directory: Path = typer.Argument(..., help="新工作区的目录")) -> None:
+def init(directory: Annotated[Path, typer.Argument(help="新工作区的目录", show_default=False)]) -> None:
     """新建工作区：sancha.toml、inbox/、outbox/、templates/ 和 data/（台帐数据库与归档）。"""
     ws = Workspace(directory.resolve())
     ws.ensure()
@@ -81,7 +81,7 @@ def init(directory: Path = typer.Argument(..., help="新工作区的目录")) ->
 @app.command()
 def templates(
     ctx: typer.Context,
-    force: bool = typer.Option(False, "--force", help="覆盖工作区中已有（可能已修改）的模板"),
+    force: Annotated[bool, typer.Option("--force", help="覆盖工作区中已有（可能已修改）的模板")] = False,
 ) -> None:
     """把默认的 Word 模板（督查通报、督办通知单、专题报告）写入工作区的 templates/ 目录。"""
     from pipeline.output.documents import render
@@ -99,7 +99,7 @@ def templates(
 @app.command()
 def doctor(
     ctx: typer.Context,
-    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
 ) -> None:
     """检查工作区：配置、单位名称、模板、台帐数据库、工作日历、卡住的文件、文件夹写权限。退出码 1 表示发现问题。"""
     ws = ctx.find_root().obj  # not get_workspace: a broken sancha.toml is one of the findings
@@ -122,14 +122,13 @@ def doctor(
 @app.command("calendar")
 def calendar_command(
     ctx: typer.Context,
-    year: int | None = typer.Argument(None, help="列出该年的放假日和调休上班日", show_default=False),
-    as_of: str | None = typer.Option(None, "--as-of", help=AS_OF_HELP, show_default=False),
+    as_of: Annotated[date, as_of_option()],
+    of_year: Annotated[int | None, typer.Argument(
+        metavar="YEAR", parser=year, help="列出该年的放假日和调休上班日", show_default=False)] = None,
 ) -> None:
     """工作日历：哪些年份已收录（内置 / sancha.toml / 暂定），以及下一年是否需要补充放假安排。"""
     config = get_workspace(ctx).config
-    if year is not None and not 1900 <= year <= 2200:
-        raise UsageError(f"年份 {year} 超出范围，请写成 2027 这样的四位年份")
-    lines = calendar_lines(WorkCalendar.from_config(config), parse_day(as_of), year)
+    lines = calendar_lines(WorkCalendar.from_config(config), as_of, of_year)
     console.print("\n".join(lines), markup=False)
 
 

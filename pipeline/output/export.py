@@ -13,6 +13,8 @@ from datetime import date
 
 from pipeline.model import Item, ItemState
 
+FORMATS = ("json", "xlsx", "csv")  # sancha export --format
+
 # Pinned keys of `sancha export --format json` (issue 2) and the state keys added (issue 3).
 ITEM_KEYS = ("id", "unit", "co_units", "source", "problem", "measures", "deadline", "deadline_text", "ongoing",
              "owner", "progress", "status", "done_on", "remark", "updated_at")
