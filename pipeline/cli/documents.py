@@ -11,11 +11,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from pipeline.cli.app import app, console, err_console, get_workspace
 from pipeline.cli.params import as_of_option
-from pipeline.deadlines.states import compute_states, unit_summary
-from pipeline.deadlines.workdays import WorkCalendar
-from pipeline.errors import Refused
-from pipeline.ledger.ledger import Ledger
-from pipeline.workspace import safe_filename
 
 UP_TO_HELP = "统计截止日期 YYYY-MM-DD，默认今天"
 
@@ -49,21 +44,10 @@ def report(
         "-o", "--output", help="输出文件，默认 outbox/专题报告_<来源>_<日期>.docx", show_default=False)] = None,
 ) -> None:
     """专题报告：某一问题来源（如 审计）全部整改事项的落实情况。"""
-    from pipeline.output.documents import contexts, render
-    from pipeline.output.documents.templates import REPORT
+    from pipeline.service.report import write_special_report  # the document stack loads only when needed
 
-    ws = get_workspace(ctx)
-    config = ws.config
-    source = source.strip()
-    with Ledger.open(ws.db_path) as ledger:
-        items = [i for i in ledger.items() if (i.source or "") == source]
-    if not items:
-        raise Refused(f"台帐中没有问题来源为“{source}”的事项。")
-    states = compute_states(items, day, WorkCalendar.from_config(config), config.rules)
-    context = contexts.report_context(config, source, items, states, unit_summary(items, states), day)
-    out = output or ws.outbox / safe_filename(f"专题报告_{source}_{day.isoformat()}.docx")
-    render.render_to(ws.templates, REPORT, context, out)
-    console.print(f"已生成专题报告：{out}（{len(items)} 项）", markup=False)
+    report = write_special_report(get_workspace(ctx), source, day, output)
+    console.print(f"已生成专题报告：{report.path}（{report.items} 项）", markup=False)
 
 
 @app.command("dashboard")

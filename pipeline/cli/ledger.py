@@ -17,23 +17,16 @@ from rich.table import Table
 from pipeline.cli.app import app, console, get_workspace
 from pipeline.cli.params import ItemIdArgument, as_of_option, export_format
 from pipeline.config import Config
-from pipeline.deadlines.states import compute_states, total_summary, unit_summary
-from pipeline.deadlines.workdays import PROVISIONAL_MARK, WorkCalendar
+from pipeline.deadlines.states import Standing, total_summary
+from pipeline.deadlines.workdays import PROVISIONAL_MARK
 from pipeline.errors import Refused, UsageError
 from pipeline.intake.normalize import UnitDirectory
 from pipeline.ledger.ledger import Ledger
+from pipeline.ledger.standing import load_standing
 from pipeline.model import STATE_OVERDUE, Item, ItemState
-from pipeline.output.export import records, to_csv, to_json
-from pipeline.workspace import Workspace
+from pipeline.output.export import export_ledger, records
 
 PROBLEM_WIDTH = 24  # characters of 整改问题 shown in the red list
-
-
-def _load_states(ws: Workspace, items, as_of: date):
-    from pipeline.deadlines.states import compute_states
-    from pipeline.deadlines.workdays import WorkCalendar
-
-    return compute_states(items, as_of, WorkCalendar.from_config(ws.config), ws.config.rules)
 
 
 @app.command()
@@ -47,25 +40,17 @@ def export(
 ) -> None:
     """导出台帐（含各事项截至某日的状态）。"""
     ws = get_workspace(ctx)
-    with Ledger.open(ws.db_path) as ledger:
-        items = ledger.items()
-    states = _load_states(ws, items, day)
+    now = load_standing(ws, day)
+    data = export_ledger(now, ws.config, fmt)
     if fmt == "xlsx":
-        from pipeline.deadlines.states import unit_summary
-        from pipeline.output.documents.ledger_xlsx import ledger_workbook
-
-        data = ledger_workbook(ws.config, items, states, unit_summary(items, states), day)
         output = output or ws.outbox / f"三单工作台帐_{day:%Y%m%d}.xlsx"
-    else:
-        recs = records(items, states)
-        data = to_json(recs) if fmt == "json" else to_csv(recs)
     if output is None:
         sys.stdout.buffer.write(data) if fmt == "json" else sys.stdout.write(data.decode("utf-8-sig"))
         sys.stdout.flush()
         return
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(data)
-    console.print(f"已导出 {len(items)} 项到 {output}")
+    console.print(f"已导出 {len(now.items)} 项到 {output}")
 
 
 @app.command("status")
@@ -77,11 +62,7 @@ def status_command(
     """各单位整改情况汇总（事项、完成、按时、逾期、报告缺失、完成率）和红色清单。"""
     ws = get_workspace(ctx)
     name = resolve_unit(ws.config, unit) if unit else None
-    items: list[Item] = []
-    if ws.db_path.exists():  # a fresh workspace has no ledger yet; don't create one to read it
-        with Ledger.open(ws.db_path) as ledger:
-            items = ledger.items(name)
-    for renderable in status_report(items, day, ws.config, unit=name):
+    for renderable in status_report(load_standing(ws, day, unit=name), unit=name):
         console.print(renderable)
 
 
@@ -117,15 +98,13 @@ def resolve_unit(config: Config, text: str) -> str:
 # -- sancha status ---------------------------------------------------------------------------
 
 
-def status_report(items: Sequence[Item], as_of: date, config: Config, unit: str | None = None) -> list:
+def status_report(now: Standing, unit: str | None = None) -> list:
     """What `sancha status` prints: a heading, the per-unit table, the red list (rich renderables)."""
     scope = unit or "全部单位"
+    items, states, as_of = now.items, now.states, now.as_of
     if not items:
         return [f"截至 {as_of.isoformat()}，{scope}在台帐中没有事项。"]
-    cal = WorkCalendar.from_config(config)
-    states = compute_states(items, as_of, cal, config.rules)
-    summaries = unit_summary(items, states)
-    out: list = [f"截至 {as_of.isoformat()}，{scope}共 {len(items)} 项整改事项。", _summary_table(summaries)]
+    out: list = [f"截至 {as_of.isoformat()}，{scope}共 {len(items)} 项整改事项。", _summary_table(now.summaries)]
     red = sorted(
         (i for i in items if states[i.id].state == STATE_OVERDUE or states[i.id].key_supervision),
         key=lambda i: (not states[i.id].key_supervision, -states[i.id].overdue_workdays, i.unit, i.id),

@@ -25,31 +25,7 @@ from pipeline.deadlines.workdays import (
 )
 from pipeline.errors import Rejected
 from pipeline.service.doctor import check_workspace
-from pipeline.workspace import Workspace
-
-STARTER_CONFIG = """\
-# sancha 工作区配置。改完保存即可，下次运行生效。
-[office]
-name = "某某区人民政府办公室"
-doc_prefix = "某政办"          # 发文字号：某政办〔2026〕12号
-cc = ["区纪委监委"]            # 抄送
-aliases = ["督查室"]           # 督查室代各单位报送时“填报单位”可写的名称
-contact = "区委区政府督查室，联系电话："
-
-# 配合责任单位中可以出现的泛指（不是具体单位）
-[groups]
-phrases = ["各乡镇街道", "各预算单位", "区直各部门"]
-
-# 每个单位一段：name 为规范名称，aliases 为各单位表格里常见的写法
-[[units]]
-name = "区财政局"
-aliases = ["财政局", "区财政"]
-
-[calendar]
-# chinesecalendar 尚未收录的年份：国务院公布放假安排后在此补充（优先于内置日历）
-holidays = []
-workdays = []
-"""
+from pipeline.workspace import init_workspace
 
 WARN_FROM_MONTH = 10  # new years reach chinesecalendar between late October and early December
 
@@ -64,16 +40,7 @@ WEEKDAYS = "一二三四五六日"
 @app.command()
 def init(directory: Annotated[Path, typer.Argument(help="新工作区的目录", show_default=False)]) -> None:
     """新建工作区：sancha.toml、inbox/、outbox/、templates/ 和 data/（台帐数据库与归档）。"""
-    ws = Workspace(directory.resolve())
-    ws.ensure()
-    if not ws.config_path.exists():
-        ws.config_path.write_text(STARTER_CONFIG, encoding="utf-8")
-    try:
-        from pipeline.output.documents.templates import write_default_templates
-    except ImportError:
-        write_default_templates = None
-    if write_default_templates:
-        write_default_templates(ws.templates)
+    ws = init_workspace(directory)
     console.print(f"工作区已就绪：{ws.root}")
     console.print(f"下一步：在 {ws.config_path.name} 中登记各单位，然后把报送文件放进 inbox/，运行 sancha ingest。")
 
