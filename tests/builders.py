@@ -15,6 +15,7 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -240,7 +241,7 @@ def excel_like(data: bytes, date_format: int = 31) -> bytes:
     return _package(parts)
 
 
-def xlsx_package(sheet_data: str, *, styles: str = "", shared: list[str] = (), merged: tuple[str, ...] = (),
+def xlsx_package(sheet_data: str, *, styles: str = "", shared: Sequence[str] = (), merged: tuple[str, ...] = (),
                  date1904: bool = False, sheet: str = "三单") -> bytes:
     """A minimal xlsx written by hand: `sheet_data` is the inner XML of <sheetData> (rows with
     r= and cells as Excel writes them), `styles` the inner XML of <styleSheet>, `shared` the

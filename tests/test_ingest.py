@@ -235,7 +235,7 @@ def test_a_recorded_file_whose_archive_copy_was_lost_is_archived_again_before_it
 def _while_answering(monkeypatch, action):
     """Run `action` once, after the file is journalled and before it leaves the inbox."""
     real = receipts.write_receipt
-    done = []
+    done: list = []
 
     def write_receipt(*a, **k):
         if not done:
@@ -317,7 +317,7 @@ def test_a_batch_larger_than_one_group_answers_every_file_once(workspace, cli, m
     for n, data in enumerate(files):
         drop(workspace, f"f{n}.xlsx", data)
     drop(workspace, "again.xlsx", files[0])  # the same bytes under another name
-    ticks = []
+    ticks: list = []
     with Ledger.open(workspace.db_path) as ledger:
         results = ingest.Ingestor(workspace, ledger).ingest_many(
             ((p, None) for p in ingest.waiting_files(workspace)), progress=ticks.append)

@@ -82,7 +82,7 @@ def test_write_special_report_writes_the_document_of_one_source(ingested):
     write_default_templates(ingested.templates)
     report = write_special_report(ingested, " 审计 ", AS_OF)
     assert report.path == ingested.outbox / "专题报告_审计_2026-11-30.docx" and report.items == 1
-    cells = [c.text for t in Document(report.path).tables for r in t.rows for c in r.cells]
+    cells = [c.text for t in Document(str(report.path)).tables for r in t.rows for c in r.cells]
     assert "采购验收不及时" in cells and "非税收入缴库不及时" not in cells
 
 

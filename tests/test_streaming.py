@@ -56,8 +56,14 @@ def streamed(monkeypatch) -> list:
     monkeypatch.setattr(read, "STREAM_MIN_BYTES", 0)
     monkeypatch.setattr(xlsx_stream, "SLICE_BYTES", 700)
     monkeypatch.setattr(parse, "CHUNK_ROWS", 2)
-    slices, read_slice = [], SlicedWorkbook._read_slice
-    monkeypatch.setattr(SlicedWorkbook, "_read_slice", lambda book, *a: slices.append(1) or read_slice(book, *a))
+    slices: list[int] = []
+    read_slice = SlicedWorkbook._read_slice
+
+    def counted(book, *a):
+        slices.append(1)
+        return read_slice(book, *a)
+
+    monkeypatch.setattr(SlicedWorkbook, "_read_slice", counted)
     return slices
 
 
@@ -204,7 +210,7 @@ def ledger_dump(ws: Workspace) -> dict:
     """Items, history and the files journal without clock times, and every receipt's text."""
     clock = {"updated_at", "processed_at", "at"}
     conn = sqlite3.connect(ws.db_path)
-    out = {}
+    out: dict[str, object] = {}
     for table in ("items", "history", "files"):
         cur = conn.execute(f"SELECT * FROM {table} ORDER BY rowid")
         names = [d[0] for d in cur.description]

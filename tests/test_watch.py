@@ -76,7 +76,7 @@ def done(ws: Workspace, n: int):
 def watching(ws: Workspace, **kwargs):
     """`watch()` in a thread; stopping it must take no more than a few seconds."""
     stop = threading.Event()
-    results = []
+    results: list = []
     thread = threading.Thread(target=watch, args=(ws,), daemon=True,
                               kwargs={"stop_event": stop, "on_result": results.append, **kwargs})
     thread.start()
@@ -175,8 +175,11 @@ def test_a_crashing_process_never_stops_the_watcher_and_the_file_is_retried(tmp_
 
 def test_a_copy_that_never_completes_is_handed_over_after_the_grace_period(tmp_path):
     calls: list[float] = []
-    with stub_watcher(tmp_path, lambda path: calls.append(time.monotonic()) or path.unlink(),
-                      give_up_seconds=1.0) as (ws, _):
+    def hand_over(path):
+        calls.append(time.monotonic())
+        path.unlink()
+
+    with stub_watcher(tmp_path, hand_over, give_up_seconds=1.0) as (ws, _):
         t0 = time.monotonic()
         (ws.inbox / "aborted.xlsx").write_bytes(submission(1)[:2000])  # an aborted copy: never a whole zip
         wait_for(lambda: calls, what="the hand-over")
@@ -426,7 +429,7 @@ def test_kill_9_mid_burst_then_restart_processes_every_file_exactly_once(tmp_pat
         for f in files:
             os.replace(f, ws.inbox / f.name)
         for kill_after in (1, 8):  # kill twice, somewhere inside the burst
-            wait_for(lambda: len(journal(ws)) >= kill_after, timeout=15, what=f"{kill_after} journal rows")
+            wait_for(lambda n=kill_after: len(journal(ws)) >= n, timeout=15, what=f"{kill_after} journal rows")
             proc.kill()
             proc.wait(timeout=5)
             waiting_at_kill.append(len(list(ws.inbox.iterdir())))
