@@ -23,6 +23,11 @@ console = Console(highlight=False, soft_wrap=True, markup=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
+def severity_word(severity: str) -> str:
+    """How the tables of findings name a finding's severity."""
+    return "错误" if severity == "error" else "提示"
+
+
 WORKSPACE_HELP = "工作区目录（含 sancha.toml），默认当前目录"
 
 

@@ -12,7 +12,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from pipeline.cli.app import app, console, err_console, get_workspace
+from pipeline.cli.app import app, console, err_console, get_workspace, severity_word
 from pipeline.cli.params import as_of_option, existing_path
 from pipeline.errors import Rejected
 from pipeline.model import Finding
@@ -37,7 +37,7 @@ def _print_findings(findings: list[Finding], title: str) -> None:
     for col in ("位置", "代码", "级别", "说明", "建议"):
         table.add_column(col, overflow="fold")
     for f in findings:
-        table.add_row(f.where or "-", f.code, "错误" if f.severity == "error" else "提示", f.message, f.hint or "")
+        table.add_row(f.where or "-", f.code, severity_word(f.severity), f.message, f.hint or "")
     console.print(table)
 
 

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pipeline.cli.app import app, console, get_workspace
+from pipeline.cli.app import app, console, get_workspace, severity_word
 from pipeline.cli.params import as_of_option, year
 from pipeline.deadlines.workdays import (
     PACKAGE_YEARS,
@@ -80,7 +80,7 @@ def doctor(
         for col in ("代码", "级别", "问题", "处理办法"):
             table.add_column(col, overflow="fold")
         for p in problems:
-            table.add_row(p.code, "错误" if p.severity == "error" else "提示", p.message, p.hint or "")
+            table.add_row(p.code, severity_word(p.severity), p.message, p.hint or "")
         console.print(table)
     if problems:
         raise Rejected()
