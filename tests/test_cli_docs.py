@@ -35,7 +35,8 @@ def test_every_command_has_chinese_help_and_is_in_the_readme_table():
     for path, cmd in found:
         name = " ".join(path)
         assert CJK.search(cmd.help or ""), f"{name} has no Chinese help text"
-        assert name in table, f"{name} is not in the README's table of commands"
+        documented = name in table or (hasattr(cmd, "commands") and any(t.startswith(name + " ") for t in table))
+        assert documented, f"{name} is not in the README's table of commands"
 
 
 def test_every_option_and_argument_is_explained_in_chinese():

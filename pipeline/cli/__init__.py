@@ -7,7 +7,8 @@ an action refused, 2 usage or configuration error.
 
 One module per group of commands, all registered on `app` (cli/app.py):
 workspace (init, templates, doctor, calendar), intake (ingest, check), ledger (export, status,
-show), actions (close, reopen, lookback, extend), documents (weekly, report, dashboard), watch.
+show), actions (close, reopen, lookback, extend), documents (weekly, report, dashboard), watch,
+serve (serve, user add|list|remove).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import typer.main
 
 # Registers the commands, in the order `sancha --help` lists them.
 # isort: off
-from pipeline.cli import workspace, intake, ledger, actions, documents, watch  # noqa: F401
+from pipeline.cli import workspace, intake, ledger, actions, documents, watch, serve  # noqa: F401
 # isort: on
 from pipeline.cli.app import app, err_console
 from pipeline.errors import SanchaError
