@@ -43,7 +43,8 @@ def _events(item, rng: random.Random) -> list:
     span = max((AS_OF - item.created_on).days, 1)
     days = sorted(item.created_on + timedelta(days=rng.randint(1, span)) for _ in range(EVENTS_PER_ITEM - 1))
     at = f"{AS_OF.isoformat()}T09:00:00"
-    out, deadline, done, closed = [], item.deadline, False, False
+    out: list[Event] = []
+    deadline, done, closed = item.deadline, False, False
     for n, day in enumerate(days):
         left = EVENTS_PER_ITEM - 1 - len(out)
         if left <= 0:
@@ -70,7 +71,8 @@ def _events(item, rng: random.Random) -> list:
             out.append(Event(item.id, "report", day, at))
             done = True
         elif left >= 2:  # a file reporting progress
-            out.append(Event(item.id, "change", day, at, field="progress", old=None, new=f"第{n + 1}次报送：按计划推进"))
+            progress = f"第{n + 1}次报送：按计划推进"
+            out.append(Event(item.id, "change", day, at, field="progress", old=None, new=progress))
             out.append(Event(item.id, "report", day, at))
         else:
             out.append(Event(item.id, "report", day, at))
@@ -125,10 +127,9 @@ def _child(ws_root: str, day: str) -> None:
 
     ws = Workspace(Path(ws_root))
     config = ws.config
-    with Timer() as t:
-        with Ledger.open(ws.db_path) as ledger:
-            replayed = len(ledger.changed_after(date.fromisoformat(day)))
-            items, states = standing_on(ledger, config, date.fromisoformat(day))
+    with Timer() as t, Ledger.open(ws.db_path) as ledger:
+        replayed = len(ledger.changed_after(date.fromisoformat(day)))
+        items, _states = standing_on(ledger, config, date.fromisoformat(day))
     print(json.dumps({"wall": t.wall, "cpu": t.main_cpu, "items": len(items), "replayed": replayed}))
 
 

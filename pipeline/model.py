@@ -240,6 +240,16 @@ class Item:
     field_days: str = "{}"  # JSON field -> the day an event last set it (stale values); read by field_day()
 
 
+# What a clerk reads for each field of an item (receipts, show, the messages of actions).
+FIELD_TITLES = {
+    "id": "编号", "unit": "牵头责任单位", "co_units": "配合责任单位", "source": "问题来源", "problem": "整改问题",
+    "measures": "整改措施", "deadline": "整改时限", "deadline_text": "整改时限（原文）", "ongoing": "长期坚持",
+    "owner": "责任人", "progress": "整改进展", "status": "完成情况", "done_on": "完成日期", "remark": "备注",
+    "created_on": "登记日期", "updated_at": "最近更新", "closed_on": "销号日期", "last_report_on": "最近报送日期",
+    "lookback_on": "回头看日期", "original_deadline": "原整改时限（延期前）", "voided_on": "作废日期",
+    "reopened_on": "重新打开日期", "report_on": "报送日期（时限届满后）",
+}
+
 _ITEM_SETTERS = tuple(getattr(Item, name).__set__ for name in Item.__slots__)  # the slots' own setters
 
 

@@ -76,7 +76,8 @@ def test_the_items_are_what_they_were_and_what_their_events_replay_to(migrated):
     assert now == [{c: old[c] for c in OLD_COLUMNS} for old in EXPECTED["tables"]["items"]]
     with Ledger.open(migrated) as ledger:
         for item in ledger.items():
-            assert item_values(timeline.replay(ledger.events(item.id))) == item_values(item)
+            replayed = timeline.replay(ledger.events(item.id))
+            assert replayed is not None and item_values(replayed) == item_values(item)
 
 
 @pytest.mark.parametrize("day", EXPECTED["items_as_of"])

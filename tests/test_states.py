@@ -2,15 +2,16 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
+from builders import make_item
 
 from pipeline.config import Rules
 from pipeline.deadlines.states import (
     AppraisalRules,
+    Standing,
     appraise,
     compute_states,
     item_state,
     report_text,
-    standings,
     total_summary,
     unit_summary,
 )
@@ -26,35 +27,11 @@ from pipeline.model import (
     STATUS_IN_PROGRESS,
     STATUS_NEEDS_HELP,
     STATUS_ONGOING,
-    Item,
 )
 
 D = date
 CAL = WorkCalendar()
 RULES = Rules()
-
-
-def make_item(item_id="2026-0001", unit="区财政局", deadline=D(2026, 11, 30), status=STATUS_IN_PROGRESS, **kw):
-    fields = dict(
-        id=item_id,
-        unit=unit,
-        co_units=(),
-        source="巡查",
-        problem="问题",
-        measures="措施",
-        deadline=deadline,
-        deadline_text=deadline.isoformat() if deadline else "长期坚持",
-        ongoing=deadline is None,
-        owner=None,
-        progress=None,
-        status=status,
-        done_on=None,
-        remark=None,
-        created_on=D(2026, 9, 1),
-        updated_at="2026-09-01T09:00:00",
-    )
-    fields.update(kw)
-    return Item(**fields)
 
 
 def state(item, as_of, cal=CAL, rules=RULES):
@@ -281,10 +258,10 @@ def test_an_item_closed_without_being_reported_done_counts_its_closing_day_not_i
 def test_an_item_due_today_does_not_block_commendation_on_its_deadline_day():
     items = [make_item("A1", "甲单位", deadline=D(2026, 11, 20), status=STATUS_DONE, done_on=D(2026, 11, 18)),
              make_item("A2", "甲单位", deadline=D(2026, 11, 30))]
-    on_the_day = standings(items, compute_states(items, D(2026, 11, 30), CAL, RULES), D(2026, 11, 30), RULES)
-    assert on_the_day.commended == ("甲单位",)
-    day_after = standings(items, compute_states(items, D(2026, 12, 1), CAL, RULES), D(2026, 12, 1), RULES)
-    assert day_after.commended == ()
+    on_the_day = Standing(D(2026, 11, 30), items, compute_states(items, D(2026, 11, 30), CAL, RULES), CAL, RULES)
+    assert on_the_day.commended == ["甲单位"]
+    day_after = Standing(D(2026, 12, 1), items, compute_states(items, D(2026, 12, 1), CAL, RULES), CAL, RULES)
+    assert day_after.commended == []
 
 
 def test_status_json_shape_in_ranking_order_with_unranked_units_last():
@@ -292,7 +269,7 @@ def test_status_json_shape_in_ranking_order_with_unranked_units_last():
              make_item("B1", "乙单位", deadline=D(2026, 11, 2)),
              make_item("C1", "丙单位", deadline=D(2027, 1, 31))]
     day = D(2026, 12, 1)
-    out = standings(items, compute_states(items, day, CAL, RULES), day, RULES).as_json()
+    out = Standing(day, items, compute_states(items, day, CAL, RULES), CAL, RULES).as_json()
     assert out == {
         "as_of": "2026-12-01",
         "units": [
@@ -356,11 +333,12 @@ def test_a_commended_unit_never_ranks_below_a_criticised_one(seed):
             items.append(make_item(f"U{u}-{k}", f"单位{u}", deadline=deadline, status=status,
                                    done_on=min(done_on, D(2026, 11, 30)) if done_on else None, last_report_on=report))
     day = D(2026, 11, 30)
-    result = standings(items, compute_states(items, day, CAL, RULES), day, RULES)
-    ranks = {s.unit: s.rank for s in result.units}
+    result = Standing(day, items, compute_states(items, day, CAL, RULES), CAL, RULES)
+    ranks = {s.unit: s.rank for s in result.summaries}
     criticised = [ranks[c.unit] for c in result.criticised]
     for unit in result.commended:
-        assert ranks[unit] is not None and all(ranks[unit] < r for r in criticised if r is not None)
+        rank = ranks[unit]
+        assert rank is not None and all(rank < r for r in criticised if r is not None)
 
 
 def test_appraisal_rules_keep_a_missing_report_out_of_commendation():

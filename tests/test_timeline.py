@@ -40,6 +40,12 @@ def life(*events: Event) -> list[Event]:
     return timeline.ordered(numbered)
 
 
+def at(events: list[Event], day: date | None = None) -> Item:
+    item = replay(events, day)
+    assert item is not None
+    return item
+
+
 DONE = (ev("change", D(2026, 11, 20), "status", STATUS_IN_PROGRESS, STATUS_DONE),
         ev("change", D(2026, 11, 20), "done_on", None, D(2026, 11, 19)), ev("report", D(2026, 11, 20)))
 
@@ -104,22 +110,23 @@ def test_events_apply_by_their_day_whatever_the_order_they_were_recorded_in():
     late_close = life(registered(), *DONE, ev("change", D(2026, 12, 5), "progress", None, "已验收"),
                       ev("close", D(2026, 11, 25)))  # recorded last, effective before the progress change
     assert [e.kind for e in late_close][-2:] == ["close", "change"]
-    assert replay(late_close, D(2026, 11, 30)).closed_on == D(2026, 11, 25)
-    assert replay(late_close, D(2026, 11, 30)).progress is None
-    assert replay(late_close).progress == "已验收"
+    assert at(late_close, D(2026, 11, 30)).closed_on == D(2026, 11, 25)
+    assert at(late_close, D(2026, 11, 30)).progress is None
+    assert at(late_close).progress == "已验收"
 
 
 def test_an_undo_takes_an_event_back_from_its_own_day():
     events = life(registered(), ev("close", D(2026, 11, 25)))
     close_id = events[-1].id
     undone = [*events, Event(ID, "undo", D(2026, 11, 27), "2026-11-27T10:00:00", data={"event": close_id}, id=9)]
-    assert replay(undone, D(2026, 11, 26)).closed_on == D(2026, 11, 25)  # what the ledger said that day
-    assert replay(undone).closed_on is None
-    assert timeline.last_event(undone).kind == "undo"
+    assert at(undone, D(2026, 11, 26)).closed_on == D(2026, 11, 25)  # what the ledger said that day
+    assert at(undone).closed_on is None
+    last = timeline.last_event(undone)
+    assert last is not None and last.kind == "undo"
 
 
 def test_every_field_an_event_sets_keeps_its_day_for_stale_values():
-    item = replay(life(registered(), *DONE, ev("extend", D(2026, 11, 25), "deadline", D(2026, 11, 30), D(2026, 12, 31))))
+    item = at(life(registered(), *DONE, ev("extend", D(2026, 11, 25), "deadline", D(2026, 11, 30), D(2026, 12, 31))))
     assert field_day(item, "status") == D(2026, 11, 20) and field_day(item, "deadline") == D(2026, 11, 25)
     assert field_day(item, "progress") is None
 
@@ -201,7 +208,7 @@ def test_the_projection_the_day_view_and_the_fast_standing_all_agree_with_the_re
     with Ledger.open(tmp_path / "l.sqlite") as ledger:
         random_ledger(ledger, seed)
         for item in ledger.items():
-            assert item_values(replay(ledger.events(item.id))) == item_values(item)
+            assert item_values(at(ledger.events(item.id))) == item_values(item)
         for day in (D(2026, 8, 31), D(2026, 9, 15), D(2026, 10, 1), D(2026, 10, 20), D(2026, 11, 11),
                     D(2026, 12, 3), D(2027, 3, 1)):
             expected = [i for i in (replay(ledger.events(i.id), day) for i in ledger.items())

@@ -52,10 +52,11 @@ written here once; README repeats them for readers:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
+from functools import cached_property
 
-from pipeline.config import Rules
+from pipeline.config import Config, Rules
 from pipeline.deadlines.workdays import WorkCalendar
 from pipeline.model import (
     STATE_CLOSED,
@@ -181,7 +182,12 @@ class UnitSummary:
 
     @property
     def completion_percent(self) -> str:
-        return "—" if self.completion_rate is None else f"{self.completion_rate * 100:.1f}%"
+        return percent(self.completion_rate)
+
+
+def percent(rate: float | None) -> str:
+    """A rate (fraction 0..1) as 85.7%; a dash when there is none (nothing due or done)."""
+    return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
 def _rates(c: Mapping[str, int]) -> tuple[float | None, float | None]:
@@ -268,29 +274,6 @@ class Criticism:
     reasons: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Standings:
-    """The ranking of one day with the units commended and criticised (in ranking order):
-    the figures of the circular and of `sancha status --json`."""
-
-    as_of: date
-    units: tuple[UnitSummary, ...]
-    commended: tuple[str, ...]
-    criticised: tuple[Criticism, ...]
-
-    def as_json(self) -> dict:
-        """The pinned shape of `sancha status --json`."""
-        return {
-            "as_of": self.as_of.isoformat(),
-            "units": [{"unit": s.unit, "rank": s.rank, "items": s.items, "due": s.due, "done": s.done,
-                       "done_on_time": s.done_on_time, "overdue": s.overdue, "report_missing": s.report_missing,
-                       "rate": None if s.completion_rate is None else round(s.completion_rate, 4)}
-                      for s in self.units],
-            "commended": list(self.commended),
-            "criticised": [{"unit": c.unit, "reasons": list(c.reasons)} for c in self.criticised],
-        }
-
-
 def appraise(items: Iterable[Item], states: Mapping[str, ItemState], summaries: Sequence[UnitSummary],
              rules: AppraisalRules) -> tuple[list[str], list[Criticism]]:
     """Units commended and units criticised (with their reasons), in ranking order."""
@@ -318,8 +301,51 @@ def appraise(items: Iterable[Item], states: Mapping[str, ItemState], summaries: 
     return commended, criticised
 
 
-def standings(items: Sequence[Item], states: Mapping[str, ItemState], as_of: date, rules: Rules) -> Standings:
-    """The day's ranking with its commended and criticised units."""
-    summaries = unit_summary(items, states)
-    commended, criticised = appraise(items, states, summaries, AppraisalRules.from_rules(rules))
-    return Standings(as_of, tuple(summaries), tuple(commended), tuple(criticised))
+@dataclass(frozen=True)
+class Standing:
+    """The ledger's items as of one day: each item's state, the calendar they were counted on,
+    and (on first use) the per-unit summaries in ranking order and the units commended and
+    criticised: the figures of the circular and of `sancha status --json`."""
+
+    as_of: date
+    items: list[Item]
+    states: dict[str, ItemState]
+    calendar: WorkCalendar
+    rules: Rules = field(default_factory=Rules)
+
+    @cached_property
+    def summaries(self) -> list[UnitSummary]:
+        return unit_summary(self.items, self.states)
+
+    @cached_property
+    def appraisal(self) -> tuple[list[str], list[Criticism]]:
+        """(units commended, units criticised with their reasons), in ranking order."""
+        return appraise(self.items, self.states, self.summaries, AppraisalRules.from_rules(self.rules))
+
+    @property
+    def commended(self) -> list[str]:
+        return self.appraisal[0]
+
+    @property
+    def criticised(self) -> list[Criticism]:
+        return self.appraisal[1]
+
+    def as_json(self) -> dict:
+        """The pinned shape of `sancha status --json`."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "units": [{"unit": s.unit, "rank": s.rank, "items": s.items, "due": s.due, "done": s.done,
+                       "done_on_time": s.done_on_time, "overdue": s.overdue, "report_missing": s.report_missing,
+                       "rate": None if s.completion_rate is None else round(s.completion_rate, 4)}
+                      for s in self.summaries],
+            "commended": list(self.commended),
+            "criticised": [{"unit": c.unit, "reasons": list(c.reasons)} for c in self.criticised],
+        }
+
+
+def standing(config: Config, items: list[Item], as_of: date, states: dict[str, ItemState] | None = None) -> Standing:
+    """The items' states as of `as_of`, on the workspace's working-day calendar and rules
+    (`states`: computed already)."""
+    cal = WorkCalendar.from_config(config)
+    return Standing(as_of, items, states if states is not None else compute_states(items, as_of, cal, config.rules),
+                    cal, config.rules)

@@ -19,11 +19,10 @@ from pipeline.deadlines.cndate import cn_date
 from pipeline.ledger import timeline
 from pipeline.ledger.ledger import Ledger, LedgerError, now_iso
 from pipeline.ledger.timeline import LOOKBACK_FAILED, LOOKBACK_RESULTS, Event
-from pipeline.model import STATUS_DONE, Item
+from pipeline.model import FIELD_TITLES, STATUS_DONE, Item
 
 # What `describe` reports of an action, with the titles a clerk reads.
-SHOWN_FIELDS = {"unit": "牵头责任单位", "deadline": "整改时限", "status": "完成情况", "done_on": "完成日期",
-                "closed_on": "销号日期", "lookback_on": "回头看日期", "voided_on": "作废日期"}
+SHOWN_FIELDS = ("unit", "deadline", "status", "done_on", "closed_on", "lookback_on", "voided_on")
 
 
 class ActionError(LedgerError):
@@ -60,10 +59,10 @@ def describe(event: Event, before: Item, after: Item) -> tuple[str, ...]:
     """What an action did, in Chinese: the item, then each field it changed (old → new)."""
     label = timeline.kind_label(event.kind)
     lines = [f"{before.id}（{_short(before.problem)}）已{label}，自{cn_date(event.on)}起生效。"]
-    for field, title in SHOWN_FIELDS.items():
+    for field in SHOWN_FIELDS:
         old, new = getattr(before, field), getattr(after, field)
         if old != new:
-            lines.append(f"  {title}：{_shown(old)} → {_shown(new)}")
+            lines.append(f"  {FIELD_TITLES[field]}：{_shown(old)} → {_shown(new)}")
     extras = []
     if event.data.get("late"):
         extras.append("原整改时限届满后批准，记为逾期后延期")

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
+from pipeline.errors import Refused
 from pipeline.ledger import timeline
 from pipeline.ledger.schema import MIGRATIONS
 from pipeline.ledger.timeline import Event
@@ -146,7 +147,7 @@ class FileRecord:
     state: str
 
 
-class LedgerError(Exception):
+class LedgerError(Refused):
     """A ledger operation the user asked for cannot be done (unknown id, wrong state)."""
 
 

@@ -37,7 +37,19 @@ from rapidfuzz import fuzz, process
 from pipeline.intake.normalize import problem_key
 from pipeline.ledger.ledger import format_id, split_id
 from pipeline.ledger.timeline import Event
-from pipeline.model import ERROR, STATUS_DONE, WARNING, Finding, Item, Row, Submission, field_day, new_item, set_on
+from pipeline.model import (
+    ERROR,
+    FIELD_TITLES,
+    STATUS_DONE,
+    WARNING,
+    Finding,
+    Item,
+    Row,
+    Submission,
+    field_day,
+    new_item,
+    set_on,
+)
 
 # Fields a unit's resubmission may change, in ledger order.
 UNIT_FIELDS = ("co_units", "source", "problem", "measures", "owner", "progress", "status", "done_on", "remark")
@@ -52,11 +64,6 @@ OFFICE_FIELDS = ("unit", "deadline", "deadline_text", "ongoing")
 ID_MISMATCH_BELOW = 50
 SIMILAR_PROBLEM_FROM = 85
 
-FIELD_TITLES = {
-    "co_units": "配合责任单位", "source": "问题来源", "problem": "整改问题", "measures": "整改措施", "owner": "责任人",
-    "progress": "整改进展", "status": "完成情况", "done_on": "完成日期", "remark": "备注", "unit": "牵头责任单位",
-    "deadline": "整改时限", "deadline_text": "整改时限", "ongoing": "整改时限",
-}
 
 
 def similarity(a: str, b: str) -> float:

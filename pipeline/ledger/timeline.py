@@ -159,8 +159,9 @@ class Draft:
         data = event.data
         values = {name: data.get(name) for name in REGISTER_FIELDS}
         for name in _REGISTER_DATES:
-            if values[name] is not None:
-                values[name] = date.fromisoformat(values[name])
+            day = values[name]
+            if day is not None:
+                values[name] = date.fromisoformat(day)
         values.update(id=event.item_id, created_on=event.on, updated_at=event.at, ongoing=bool(values["ongoing"]),
                       co_units=tuple(values["co_units"] or ()))
         draft = cls(values)

@@ -15,9 +15,8 @@ from pathlib import Path
 from pipeline.deadlines.cndate import cn_date
 from pipeline.files import write_atomic
 from pipeline.ledger.ledger import FileRecord, Ledger
-from pipeline.ledger.merge import FIELD_TITLES
 from pipeline.ledger.timeline import Event
-from pipeline.model import Finding, Item
+from pipeline.model import FIELD_TITLES, Finding, Item
 from pipeline.workspace import Workspace, safe_filename
 
 log = logging.getLogger("sancha.receipts")
@@ -155,7 +154,7 @@ def unit_folder(ws: Workspace, unit: str | None) -> Path:
     return ws.outbox / UNKNOWN_UNIT_FOLDER
 
 
-def write_receipt(ws: Workspace, ledger: Ledger, record: FileRecord, items: dict[str, Item] | None = None) -> Path:
+def write_receipt(ws: Workspace, ledger: Ledger, record: FileRecord, items: Mapping[str, Item] | None = None) -> Path:
     """Write (or rewrite, identically) the receipt of a journalled file; returns its path.
 
     `items`: the added and updated items as just written, if the caller has them (else read back).
@@ -182,8 +181,11 @@ def marked_workbook(original: Path, name: str, findings: list[Finding]) -> bytes
     """
     if not name.lower().endswith((".xlsx", ".xlsm")):
         return None
-    located = [f for f in findings if f.sheet and f.cell]
-    if not located:
+    notes: dict[tuple[str, str], list[str]] = {}
+    for f in findings:
+        if f.sheet and f.cell:
+            notes.setdefault((f.sheet, f.cell), []).append(f.message + (f"（建议：{f.hint}）" if f.hint else ""))
+    if not notes:
         return None
     try:
         from openpyxl import load_workbook
@@ -192,9 +194,6 @@ def marked_workbook(original: Path, name: str, findings: list[Finding]) -> bytes
 
         wb = load_workbook(original, rich_text=False)
         red = PatternFill("solid", fgColor="FFFF9999")
-        notes: dict[tuple[str, str], list[str]] = {}
-        for f in located:
-            notes.setdefault((f.sheet, f.cell), []).append(f.message + (f"（建议：{f.hint}）" if f.hint else ""))
         for (sheet, cell), messages in notes.items():
             if sheet not in wb.sheetnames:
                 continue

@@ -99,7 +99,7 @@ def build(ws: Path) -> None:
 def dump(ws: Path, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with Ledger.open(ws / "data" / "ledger.sqlite") as ledger:
-        items, changes = ledger.items(), ledger.changes()
+        items, changes = ledger.items(), ledger.changes()  # type: ignore[attr-defined]  # the old code's
         ledger.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         conn = ledger.conn
         tables = {}

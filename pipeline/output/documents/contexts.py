@@ -18,7 +18,7 @@ from datetime import date
 
 from pipeline.config import Config
 from pipeline.deadlines.cndate import cn_date
-from pipeline.deadlines.states import AppraisalRules, report_text, total_summary, unit_summary
+from pipeline.deadlines.states import AppraisalRules, percent, report_text, total_summary, unit_summary
 from pipeline.deadlines.states import appraise as states_appraise
 from pipeline.deadlines.workdays import PROVISIONAL_MARK  # a date counted by the provisional calendar rule
 from pipeline.model import (
@@ -44,11 +44,6 @@ def week_key(d: date) -> str:
     return f"{y}-W{w:02d}"
 
 
-def percent(rate: float | None) -> str:
-    """A completion rate (fraction 0..1) as 85.7%; a dash when nothing is due."""
-    if rate is None:
-        return "—"
-    return f"{rate * 100:.1f}%"
 
 
 # -- pieces shared by the documents ---------------------------------------------------------

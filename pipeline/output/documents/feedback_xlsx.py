@@ -116,9 +116,8 @@ def feedback_workbook(config: Config, unit: str, items: Sequence[Item], as_of: d
 
 
     status_col = get_column_letter(HEADERS.index("完成情况") + 1)
-    dv = DataValidation(type="list", formula1='"' + ",".join(STATUSES) + '"', allow_blank=True,
-                        showErrorMessage=True, errorTitle="完成情况",
-                        error="请从下拉列表中选择：" + "、".join(STATUSES))
+    dv = DataValidation(type="list", formula1='"' + ",".join(STATUSES) + '"', allow_blank=True, showErrorMessage=True,
+                        errorTitle="完成情况", error="请从下拉列表中选择：" + "、".join(STATUSES))
     dv.add(f"{status_col}{first}:{status_col}{last_row}")
     ws.data_validations.append(dv)
     for name, style in (("整改时限", "information"), ("完成日期", "warning")):  # 长期坚持 is fine as 整改时限

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 
 from pipeline.deadlines.states import item_state
+from pipeline.ledger.search import SORTS, STATE_SORTS, ItemQuery, files_touching, search_items, sources
 from pipeline.ledger.timeline import kind_label
 from pipeline.ledger.view import item_on
-from pipeline.ledger.search import SORTS, STATE_SORTS, ItemQuery, files_touching, search_items, sources
 from pipeline.model import ITEM_STATES
 from pipeline.service.web.views.common import day_arg, desk, int_arg, ledger, page_args, states_of
 

@@ -1,0 +1,63 @@
+"""The ledger's items and their states as of a day, for commands and scripts:
+
+    standing = load_standing(Workspace(root), date(2026, 11, 30))
+    standing.items, standing.states["2026-0001"].state, standing.summaries, standing.as_json()
+    shown = load_item(Workspace(root), "2026-0001", date(2026, 11, 30))
+
+The items are the ledger as it stood at the end of that day (`ledger.view`): a past day shows
+what the ledger knew then; voided items are left out, units are the registered units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from pipeline.deadlines.states import Standing, item_state, standing
+from pipeline.deadlines.workdays import WorkCalendar
+from pipeline.errors import Refused
+from pipeline.ledger.ledger import Ledger
+from pipeline.ledger.timeline import Event
+from pipeline.ledger.view import item_on, items_on
+from pipeline.model import Item, ItemState
+from pipeline.workspace import Workspace
+
+
+def load_standing(ws: Workspace, as_of: date, *, unit: str | None = None, source: str | None = None) -> Standing:
+    """All items, or one lead unit's, or those of one source (问题来源), with their states as of
+    `as_of`. A workspace without a ledger yet has no items; none is created to find that out."""
+    items: list[Item] = []
+    if ws.db_path.exists():
+        with Ledger.open(ws.db_path) as ledger:
+            items = items_on(ledger, ws.config, as_of, unit=unit)
+    if source is not None:
+        items = [i for i in items if (i.source or "") == source]
+    return standing(ws.config, items, as_of)
+
+
+@dataclass(frozen=True)
+class ItemShown:
+    """One item for `sancha show`: as it stood on `as_of` with its state then (None before it
+    was registered), as it is now, and every event of its life in replay order."""
+
+    item_id: str
+    as_of: date
+    now: Item
+    then: Item | None
+    state: ItemState | None
+    events: list[Event]
+
+
+def load_item(ws: Workspace, item_id: str, as_of: date) -> ItemShown:
+    """The item `item_id` for `sancha show`; Refused when the ledger has no such item."""
+    found = None
+    if ws.db_path.exists():
+        with Ledger.open(ws.db_path) as ledger:
+            now = ledger.item(item_id)
+            if now is not None:
+                then = item_on(ledger, ws.config, item_id, as_of)
+                state = item_state(then, as_of, WorkCalendar.from_config(ws.config), ws.config.rules) if then else None
+                found = ItemShown(item_id, as_of, now, then, state, ledger.events(item_id))
+    if found is None:
+        raise Refused(f"台帐中没有编号 {item_id}")
+    return found
