@@ -235,6 +235,17 @@ class Item:
     original_deadline: date | None = None  # before any approved extension (延期)
 
 
+def format_id(year: int, seq: int) -> str:
+    """A ledger id: the year and the item's number in it, ``2026-0001``."""
+    return f"{year}-{seq:04d}"
+
+
+def split_id(item_id: str) -> tuple[int, int]:
+    """``2026-0001`` → (2026, 1)."""
+    year, seq = item_id.split("-", 1)
+    return int(year), int(seq)
+
+
 _ITEM_SETTERS = tuple(getattr(Item, name).__set__ for name in Item.__slots__)  # the slots' own setters
 
 

@@ -345,7 +345,7 @@ def _member_problem(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, data: byte
             if extent.needs_exact:
                 return _NEEDS_EXACT
             if extent.cells() > limits.max_sheet_cells:
-                return _NEEDS_EXACT if isinstance(extent, _Bound) else _sheet_too_large(name, entry.filename, extent)
+                return _NEEDS_EXACT if isinstance(extent, _Bound) else _sheet_too_large(name, extent)
     return None
 
 
@@ -396,7 +396,7 @@ def _xml_bomb(name: str) -> Finding:
     )
 
 
-def _sheet_too_large(name: str, member: str, extent: _Extent) -> Finding:
+def _sheet_too_large(name: str, extent: _Extent) -> Finding:
     return _file_finding(
         "sheet-too-large",
         f"{name}：工作表的使用范围达 {extent.rows} 行 × {extent.cols} 列，超出安全上限",

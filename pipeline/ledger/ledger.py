@@ -18,9 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.deadlines.cndate import cn_date
-from pipeline.model import Item
-
-SCHEMA_VERSION = 1
+from pipeline.model import Item, split_id
 
 # Named migrations, applied in order and recorded in `migrations`.
 MIGRATIONS: list[tuple[str, str]] = [
@@ -182,15 +180,6 @@ def history_value(value) -> str | None:
 
 def _outcome(added: list[str], updated: list[str], findings: list[dict]) -> tuple[str, str, str]:
     return json.dumps(added), json.dumps(updated), json.dumps(findings, ensure_ascii=False)
-
-
-def split_id(item_id: str) -> tuple[int, int]:
-    year, seq = item_id.split("-", 1)
-    return int(year), int(seq)
-
-
-def format_id(year: int, seq: int) -> str:
-    return f"{year}-{seq:04d}"
 
 
 @dataclass(frozen=True)
@@ -557,7 +546,7 @@ class Ledger:
             raise LedgerError(f"台帐中没有编号 {item_id}")
         return item
 
-    def _set(self, item: Item, action: str, on: date, note: str | None, **fields) -> None:
+    def _set(self, item: Item, action: str, note: str | None, **fields) -> None:
         at = now_iso()
         sets = ", ".join(f"{k} = ?" for k in fields)
         values = [_iso(v) if isinstance(v, date) else v for v in fields.values()]
@@ -573,20 +562,20 @@ class Ledger:
                 item = self._require(item_id)
                 if item.closed_on:
                     raise LedgerError(f"{item_id} 已于 {item.closed_on} 销号")
-                self._set(item, "close", on, note, closed_on=on)
+                self._set(item, "close", note, closed_on=on)
 
     def reopen_item(self, item_id: str, on: date, note: str | None = None) -> None:
         with self.transaction():
             item = self._require(item_id)
             if not item.closed_on:
                 raise LedgerError(f"{item_id} 尚未销号，无需重新打开")
-            self._set(item, "reopen", on, note, closed_on=None)
+            self._set(item, "reopen", note, closed_on=None)
 
     def record_lookbacks(self, ids: list[str], on: date, note: str | None = None) -> None:
         """回头看 recorded on these items; all or nothing."""
         with self.transaction():
             for item_id in ids:
-                self._set(self._require(item_id), "lookback", on, note, lookback_on=on)
+                self._set(self._require(item_id), "lookback", note, lookback_on=on)
 
     def extend_deadline(self, item_id: str, to: date, on: date, note: str | None = None) -> Item:
         """延期 approved by the office; the first deadline is kept in original_deadline."""
@@ -599,7 +588,7 @@ class Ledger:
             fields = dict(deadline=to, deadline_text=f"{cn_date(to)}（延期）")
             if item.original_deadline is None:
                 fields["original_deadline"] = item.deadline
-            self._set(item, "extend", on, note, **fields)
+            self._set(item, "extend", note, **fields)
         return self.item(item_id)
 
     def changes(self) -> list:

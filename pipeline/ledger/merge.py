@@ -18,14 +18,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 
-from pipeline.intake.normalize import problem_key
-from pipeline.ledger.ledger import format_id, split_id
-from pipeline.model import ERROR, STATUS_DONE, WARNING, Finding, Item, Row, Submission, new_item
+from pipeline.model import (
+    ERROR,
+    STATUS_DONE,
+    WARNING,
+    Finding,
+    Item,
+    Row,
+    Submission,
+    format_id,
+    new_item,
+    problem_key,
+    split_id,
+)
 
 # Fields a unit's resubmission may change, in ledger order.
 UNIT_FIELDS = ("co_units", "source", "problem", "measures", "owner", "progress", "status", "done_on", "remark")
-# Only the office moves deadlines or reassigns the lead unit.
-OFFICE_FIELDS = ("unit", "deadline", "deadline_text", "ongoing")
 
 
 @dataclass(frozen=True)

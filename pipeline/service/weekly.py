@@ -65,7 +65,6 @@ class WeeklyResult:
     feedback_forms: list[Path] = field(default_factory=list)
     pdfs: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)  # that week's earlier files no longer due
-    pdf_unavailable: bool = False
 
     @property
     def files(self) -> list[Path]:
@@ -266,5 +265,4 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         as_of=as_of, week_key=week, number=number, doc_number=circ["doc_number"], ingested=ingested,
         circular=circular_path, ledger=ledger_path, summary=summary_path, summary_text=text,
         notices=notices, feedback_forms=forms, pdfs=pdfs, removed=removed,
-        pdf_unavailable=pdf and not render.soffice(),
     )

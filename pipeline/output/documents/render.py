@@ -90,7 +90,6 @@ def write_atomic(path: Path, data: bytes) -> Path:
         return write_file(path, data)
     except OSError as e:
         raise DocumentWriteError(write_failure(Path(path), e)) from None
-    return path
 
 
 def write_failure(path: Path, error: OSError) -> str:
