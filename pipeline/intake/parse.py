@@ -25,6 +25,7 @@ from pathlib import PurePath
 
 from pipeline import model
 from pipeline.config import Config
+from pipeline.intake import findings
 from pipeline.intake.header import (
     FIELD_LABELS,
     FIELD_NAMES,
@@ -52,9 +53,9 @@ from pipeline.intake.normalize import (
     split_units,
     squeeze,
 )
-from pipeline.intake.read import FORMULA_WITHOUT_VALUE, Sheet, empty_cell_causes, read_workbook, unreadable_file
+from pipeline.intake.read import FORMULA_WITHOUT_VALUE, Sheet, empty_cell_causes, read_workbook
 from pipeline.intake.xlsx_stream import EmptyCell, NotStreamable
-from pipeline.model import ERROR, WARNING, Cells, Finding, Row, Submission, new_row
+from pipeline.model import ERROR, Cells, Finding, Row, Submission, new_row
 
 log = logging.getLogger("sancha.parse")
 
@@ -88,7 +89,7 @@ def stream_submission(
 
 
 def _unreadable(filename: str) -> Submission:
-    finding = unreadable_file(PurePath(filename).name, "无法读取该文件")
+    finding = findings.UNREADABLE_FILE.at(file=PurePath(filename).name)
     return Submission(filename, None, None, None, None, None, (), (finding,))
 
 
@@ -182,7 +183,7 @@ class _Parser:
         self.sheet = sheet.name
         top = list(islice(sheet.rows, header.row + 1))  # the meta lines and the header
         for f in header.missing:
-            self._error("missing-column", _header_cell(top, header), f"表头缺少 “{FIELD_NAMES[f]}” 列", _column_hint(f))
+            self._missing_column(_header_cell(top, header), f)
 
         rows = iter(sheet.rows)
         table = layout(header, rows)
@@ -198,13 +199,10 @@ class _Parser:
         self.submitter = self._submitter(meta.get("unit"))
 
         if not table.data_rows:
-            self._error("no-rows", _header_cell(top, header), "表头下没有任何事项", "请在表头下逐行填写整改事项")
+            self._report(findings.NO_ROWS, _header_cell(top, header))
         limit = self.config.limits.max_rows
         if len(table.data_rows) > limit:  # no cell: the rejected copy is not marked up, which would take minutes
-            self._error(
-                "too-many-rows", None, f"表头下有 {len(table.data_rows)} 行事项，超过每个文件 {limit} 行的上限",
-                "请核对表格下方是否误填了内容；事项确实很多时请分成几个文件报送",
-            )
+            self._report(findings.TOO_MANY_ROWS, None, rows=len(table.data_rows), limit=limit)
             return SubmissionStream(self)
         self.letters = {f: cell_name(0, c)[:-1] for f, c in header.columns.items()}  # field → column letters
         self._rows = (sheet, table, self.report_date or self.received)
@@ -269,20 +267,13 @@ class _Parser:
         if not found:
             names = "、".join(FIELD_NAMES[f] for f in REQUIRED_FIELDS)
             first = next((s.name for s in sheets if s.visible), sheets[0].name)
-            self.findings.append(Finding(
-                "no-header", ERROR, first, None,
-                f"{PurePath(self.filename).name}：找不到三单表的表头",
-                f"表头应包含 {names} 等列，请使用统一模板",
-            ))
+            self.findings.append(findings.NO_HEADER.at(first, file=PurePath(self.filename).name, fields=names))
             return None, None
         header, sheet = max(found, key=lambda hs: (hs[1].visible, hs[0].score))
         for other, other_sheet in found:
             if other_sheet is not sheet and other_sheet.visible:
-                self.findings.append(Finding(
-                    "ignored-sheet", WARNING, other_sheet.name, cell_name(other.row, 0),
-                    f"工作表 “{other_sheet.name}” 也有三单表表头，但只读取了 “{sheet.name}”",
-                    "请把全部事项填在同一张工作表中",
-                ))
+                self.findings.append(findings.IGNORED_SHEET.at(
+                    other_sheet.name, cell_name(other.row, 0), other=other_sheet.name, chosen=sheet.name))
         return header, sheet
 
     def _report_date(self, meta: MetaValue | None) -> date | None:
@@ -291,7 +282,7 @@ class _Parser:
         try:
             return parse_date(meta.value)
         except Unreadable as e:
-            self._warning("bad-report-date", meta.cell, f"填报日期 “{clean_text(meta.value)}” 不是有效日期，按收到日期计算", e.hint)
+            self._report(findings.BAD_REPORT_DATE, meta.cell, text=clean_text(meta.value), hint=e.hint)
             return None
 
     # ------------------------------------------------------------ who submits
@@ -302,21 +293,14 @@ class _Parser:
             text = clean_text(meta.value)
             unit = self._canonical(text)
             if unit is None:
-                self._error("unknown-submitter", meta.cell, f"填报单位 “{text}” 不是已登记的单位", self._did_you_mean(text))
+                self._report(findings.UNKNOWN_SUBMITTER, meta.cell, text=text, hint=self._did_you_mean(text))
             elif folder and folder != self.config.office_name and unit != folder:
-                self._error(
-                    "submitter-mismatch", meta.cell,
-                    f"填报单位 “{text}” 与报送文件夹 “{self.folder_unit}” 不一致",
-                    f"请放入 {unit} 的文件夹，或把填报单位改为 {folder}",
-                )
+                self._report(findings.SUBMITTER_MISMATCH, meta.cell, text=text, folder=self.folder_unit, unit=unit,
+                             folder_unit=folder)
             return _Submitter(unit, meta.cell, settled=True)
         if self.folder_unit:
             if folder is None:
-                self.findings.append(Finding(
-                    "unknown-submitter", ERROR, None, None,
-                    f"报送文件夹 “{self.folder_unit}” 不是已登记的单位",
-                    "请把文件放入以本单位登记名称命名的文件夹",
-                ))
+                self.findings.append(findings.UNKNOWN_SUBMITTER.at(form="folder", folder=self.folder_unit))
             return _Submitter(folder, None, settled=True)
         return _Submitter(self._unit_in_filename())
 
@@ -352,11 +336,8 @@ class _Parser:
                 if not submitter.settled and row.lead_unit not in self.leads:
                     self.leads.append(row.lead_unit)
             elif submitter.unit != self.config.office_name and row.lead_unit != submitter.unit:  # the office may submit for any unit
-                self._error(
-                    "lead-unit-mismatch", row.cells["lead_unit"],
-                    f"牵头责任单位 “{row.lead_unit}” 不是填报单位 {submitter.unit}",
-                    "各单位只报送本单位牵头的事项，其他单位牵头的事项由该单位报送",
-                )
+                self._report(findings.LEAD_UNIT_MISMATCH, row.cells["lead_unit"], unit=row.lead_unit,
+                             submitter=submitter.unit)
 
     def _settle_submitter(self) -> None:
         """After the last row: a submitter named by nothing but the rows is their one lead unit."""
@@ -365,10 +346,7 @@ class _Parser:
             if len(self.leads) == 1:
                 submitter.unit = self.leads[0]
             else:
-                self.findings.append(Finding(
-                    "unknown-submitter", ERROR, self.sheet, None, "无法确定填报单位",
-                    "请在表头上方加一行 “填报单位：本单位名称”，或放入 inbox/本单位名称/ 文件夹",
-                ))
+                self.findings.append(findings.UNKNOWN_SUBMITTER.at(self.sheet, form="undetermined"))
 
     # ------------------------------------------------------------ one row
 
@@ -388,10 +366,7 @@ class _Parser:
         if item_text := text[at["item_id"]]:
             item_id = parse_item_id(item_text)
             if item_id is None:
-                self._error(
-                    "bad-item-id", cells["item_id"], f"编号 “{item_text}” 不是台账编号（如 2026-0001）",
-                    "首次报送请留空；再次报送请照抄回执中的编号",
-                )
+                self._report(findings.BAD_ITEM_ID, cells["item_id"], text=item_text)
 
         deadline = _NO_DEADLINE
         i = at["deadline"]
@@ -399,16 +374,16 @@ class _Parser:
             try:
                 deadline = parse_deadline(values[i], submitted_on)
             except Unreadable as e:
-                self._error("bad-deadline", cells["deadline"], f"整改时限 “{text[i]}” 不是有效日期", e.hint)
+                self._report(findings.BAD_DEADLINE, cells["deadline"], text=text[i], hint=e.hint)
 
         i = at["status"]
-        status = self._parse_or_report(parse_status, values[i], text[i], cells, "status", "unknown-status", "无法识别")
+        status = self._parse_or_report(parse_status, values[i], text[i], cells, "status", findings.UNKNOWN_STATUS)
         i = at["done_on"]
-        done_on = self._parse_or_report(parse_date, values[i], text[i], cells, "done_on", "bad-date", "不是有效日期")
+        done_on = self._parse_or_report(parse_date, values[i], text[i], cells, "done_on", findings.BAD_DATE)
         if status == model.STATUS_DONE and done_on is None and "done_on" in fields.present and not text[i]:
-            self._warning("done-without-date", cells["done_on"], "完成情况为 已完成，但未填写完成日期", "请填写完成日期")
+            self._report(findings.DONE_WITHOUT_DATE, cells["done_on"])
         if done_on is not None and "status" in fields.present and status != model.STATUS_DONE:
-            self._warning("date-without-done", cells["status"], "填写了完成日期，但完成情况不是 已完成", "已完成的事项请把完成情况填为 已完成")
+            self._report(findings.DATE_WITHOUT_DONE, cells["status"])
 
         return new_row(  # Row's fields in order
             self.sheet,
@@ -454,25 +429,19 @@ class _Parser:
         for cell, f in [*((c, f) for c, f, _ in required), *((c, f) for c, (f, _) in optional.items() if c in causes)]:
             cause = causes.get(cell)
             if cause == FORMULA_WITHOUT_VALUE:
-                self._error(
-                    "formula-no-value", cell, f"{FIELD_NAMES[f]} 是公式，但文件中没有保存公式的计算结果",
-                    "请用 Excel 或 WPS 打开文件，确认显示无误后保存，再重新报送（其他软件生成的表格可能不含公式结果）",
-                )
+                self._report(findings.FORMULA_NO_VALUE, cell, field=FIELD_NAMES[f])
             elif cause:
-                self._error(
-                    "error-cell", cell, f"{FIELD_NAMES[f]} 是错误值 {cause}",
-                    "公式出错（如 #REF! 表示引用的单元格已被删除），请改正公式或直接填写内容",
-                )
+                self._report(findings.ERROR_CELL, cell, field=FIELD_NAMES[f], error=cause)
             else:
-                self._error("empty-required", cell, f"{FIELD_NAMES[f]} 未填写", f"每个事项都要填写{FIELD_NAMES[f]}")
+                self._report(findings.EMPTY_REQUIRED, cell, field=FIELD_NAMES[f])
 
-    def _parse_or_report(self, parse, value, text: str, cells: Cells, field: str, code: str, complaint: str):
+    def _parse_or_report(self, parse, value, text: str, cells: Cells, field: str, code: findings.Code):
         if not text:
             return None
         try:
             return parse(value)
         except Unreadable as e:
-            self._error(code, cells[field], f"{FIELD_NAMES[field]} “{text}” {complaint}", e.hint)
+            self._report(code, cells[field], field=FIELD_NAMES[field], text=text, hint=e.hint)
             return None
 
     def _lead_unit(self, text: str, cells: Cells) -> str:
@@ -489,7 +458,7 @@ class _Parser:
             hint = "牵头责任单位应是一个具体单位，泛指的单位请填入配合责任单位"
         else:
             hint = self._did_you_mean(text)
-        self._error("unknown-unit", cells["lead_unit"], f"牵头责任单位 “{text}” 不是已登记的单位", hint)
+        self._report(findings.UNKNOWN_UNIT, cells["lead_unit"], field=FIELD_NAMES["lead_unit"], text=text, hint=hint)
         return text
 
     def _co_units(self, text: str, cells: Cells) -> tuple[str, ...]:
@@ -497,7 +466,8 @@ class _Parser:
             return ()
         names, unknown = self.units.co_units(text)
         for part in unknown:
-            self._error("unknown-unit", cells["co_units"], f"配合责任单位 “{part}” 不是已登记的单位", self._did_you_mean(part))
+            self._report(findings.UNKNOWN_UNIT, cells["co_units"], field=FIELD_NAMES["co_units"], text=part,
+                         hint=self._did_you_mean(part))
         return names
 
     def _did_you_mean(self, name: str) -> str:
@@ -517,25 +487,22 @@ class _Parser:
                 continue
             key = hashlib.blake2b(row.key.encode(), digest_size=16).digest() if digests else row.key
             if key in first_seen:
-                self._error(
-                    "duplicate-problem", row.cells["problem"],
-                    f"整改问题与 {self.sheet}!{self.letters['problem']}{first_seen[key]} 重复",
-                    "同一问题只填一行；多项措施请写在同一行的整改措施中",
-                )
+                self._report(findings.DUPLICATE_PROBLEM, row.cells["problem"],
+                             first=f"{self.sheet}!{self.letters['problem']}{first_seen[key]}")
             else:
                 first_seen[key] = row.row
 
     # ------------------------------------------------------------ findings
 
-    def _error(self, code: str, cell: str | None, message: str, hint: str | None) -> None:
-        self._add(code, ERROR, cell, message, hint)
+    def _report(self, code: findings.Code, cell: str | None, **values) -> None:
+        self.findings.append(code.at(self.sheet, cell, **values))
 
-    def _warning(self, code: str, cell: str | None, message: str, hint: str | None) -> None:
-        self._add(code, WARNING, cell, message, hint)
-
-    def _add(self, code: str, severity: str, cell: str | None, message: str, hint: str | None) -> None:
-        where = f"{self.sheet}!{cell}" if cell else self.sheet
-        self.findings.append(Finding(code, severity, self.sheet, cell, f"{where}：{message}", hint))
+    def _missing_column(self, cell: str, field: str) -> None:
+        aliases = FIELD_LABELS[field][1:]
+        if aliases:
+            self._report(findings.MISSING_COLUMN, cell, field=FIELD_NAMES[field], aliases="、".join(aliases))
+        else:
+            self._report(findings.MISSING_COLUMN, cell, form="no-alias", field=FIELD_NAMES[field])
 
 
 
@@ -589,12 +556,11 @@ class _Findings:
         if self._count <= limit:
             return tuple(ordered)
         hidden = self._errors - sum(f.severity == ERROR for f in ordered)
-        more = Finding(
-            "too-many-findings", ERROR if hidden else WARNING, sheet, None,
-            f"问题过多：只列出前 {limit} 条，另有 {self._count - limit} 条未列出"
-            + (f"（其中 {hidden} 处错误，整个文件未录入台帐）" if hidden else ""),
-            "请先改正已列出的问题，再重新报送检查",
-        )
+        if hidden:
+            more = findings.TOO_MANY_FINDINGS.at(sheet, form="errors-left-out", limit=limit, more=self._count - limit,
+                                                 hidden=hidden)
+        else:
+            more = findings.TOO_MANY_FINDINGS.at(sheet, limit=limit, more=self._count - limit)
         return (*ordered, more)
 
 
@@ -645,9 +611,3 @@ def _header_cell(top: list[list], header: Header) -> str:
     row = top[header.row]
     first = next((c for c, v in enumerate(row) if not is_blank(v)), 0)
     return cell_name(header.row, first)
-
-
-def _column_hint(field: str) -> str:
-    aliases = FIELD_LABELS[field][1:]
-    also = f"（也可写作 {'、'.join(aliases)}）" if aliases else ""
-    return f"请在表头中加入 “{FIELD_NAMES[field]}” 列{also}"

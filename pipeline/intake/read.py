@@ -25,8 +25,9 @@ from defusedxml import ElementTree as DefusedET
 from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
 from pipeline.config import Limits
+from pipeline.intake import findings
 from pipeline.intake.xlsx_stream import FORMULA_WITHOUT_VALUE, NotStreamable, SlicedWorkbook
-from pipeline.model import ERROR, Finding
+from pipeline.model import Finding
 
 log = logging.getLogger("sancha.read")
 
@@ -70,19 +71,11 @@ def read_workbook(data: bytes, filename: str, limits: Limits, *, whole: bool = F
     name = PurePath(filename).name
     suffix = PurePath(filename).suffix.lower()
     if suffix not in SPREADSHEET_SUFFIXES:
-        return [], [_file_finding(
-            "unsupported-format",
-            f"{name}：不是电子表格文件（扩展名 “{suffix or '无'}”）",
-            "请报送 Excel/WPS 表格（.xlsx、.xls、.et）或 CSV 文件",
-        )]
+        return [], [findings.UNSUPPORTED_FORMAT.at(file=name, suffix=suffix or "无")]
     if len(data) > limits.max_file_mb * _MB:
-        return [], [_file_finding(
-            "file-too-large",
-            f"{name}：文件大小 {len(data) / _MB:.1f} MB，超过上限 {limits.max_file_mb:g} MB",
-            "请删去图片和多余的工作表后再报送",
-        )]
+        return [], [findings.FILE_TOO_LARGE.at(file=name, size_mb=len(data) / _MB, limit_mb=limits.max_file_mb)]
     if not data:
-        return [], [unreadable_file(name, "文件为空，可能还没有复制完")]
+        return [], [findings.UNREADABLE_FILE.at(form="empty", file=name)]
     if suffix == ".csv":
         sheets = [Sheet(PurePath(filename).stem, _csv_rows(data))]
         filled = any(_has_value(s.rows) for s in sheets)
@@ -94,11 +87,11 @@ def read_workbook(data: bytes, filename: str, limits: Limits, *, whole: bool = F
         try:
             sheets, filled = _spreadsheet(data, scan, whole)
         except PasswordError:
-            return [], [_encrypted(name)]
+            return [], [findings.ENCRYPTED_FILE.at(file=name)]
         except Exception:  # calamine's other errors carry no reason a unit could act on
-            return [], [unreadable_file(name, "无法读取，文件可能已损坏、未复制完整，或不是表格文件")]
+            return [], [findings.UNREADABLE_FILE.at(form="damaged", file=name)]
     if not filled:
-        return [], [_file_finding("empty-workbook", f"{name}：表格中没有任何内容", "请填写三单表后再报送")]
+        return [], [findings.EMPTY_WORKBOOK.at(file=name)]
     return sheets, []
 
 
@@ -148,12 +141,12 @@ def _container_problem(data: bytes, name: str, limits: Limits, scan: _Scan | Non
     its central directory, at the end, as calamine finds it too: not by its first bytes, which
     a damaged first member or bytes put in front change while calamine still reads the file."""
     if data.startswith(_OLE_MAGIC):
-        return _encrypted(name) if _is_encrypted(data) else None
+        return findings.ENCRYPTED_FILE.at(file=name) if _is_encrypted(data) else None
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        return unreadable_file(name, "文件不完整（可能还没有复制完或已损坏）") if data.startswith(_ZIP_MAGIC) else None
+        return findings.UNREADABLE_FILE.at(form="truncated", file=name) if data.startswith(_ZIP_MAGIC) else None
     with archive:
         return _entries_problem(archive, entries, name, limits, scan or _Scan(), data)
 
@@ -163,11 +156,7 @@ def _entries_problem(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], n
     unpacked = sum(e.file_size for e in entries)
     packed = sum(e.compress_size for e in entries)
     if unpacked > limits.max_uncompressed_mb * _MB or unpacked > limits.max_compression_ratio * max(packed, 1):
-        return _file_finding(
-            "zip-bomb",
-            f"{name}：文件解压后达 {unpacked / _MB:.0f} MB（压缩比 {unpacked / max(packed, 1):.0f} 倍），超出安全上限",
-            "请只保留三单表的内容，另存为新文件后再报送",
-        )
+        return findings.ZIP_BOMB.at(file=name, unpacked_mb=unpacked / _MB, ratio=unpacked / max(packed, 1))
     return _xml_problem(archive, entries, name, limits, scan, data)
 
 
@@ -316,7 +305,7 @@ def _xml_problem(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], name:
             if problem:
                 return problem
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError):
-        return unreadable_file(name, "文件不完整或已损坏（可能还没有复制完）")
+        return findings.UNREADABLE_FILE.at(form="corrupt", file=name)
     return None
 
 
@@ -337,7 +326,7 @@ def _member_problem(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, data: byte
             cut = text.rfind(b"<")  # an unfinished tag waits for the next chunk
             cut = len(text) if cut < 0 or text.find(b">", cut) >= 0 else cut
             if _DTD.search(text, 0, len(text)):
-                return _xml_bomb(name)
+                return findings.XML_BOMB.at(file=name)
             extent.feed(text, cut)
             if scan is not None and not scan.hides_values and _holds_formula_or_error(text):
                 scan.hides_values = True
@@ -345,7 +334,7 @@ def _member_problem(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, data: byte
             if extent.needs_exact:
                 return _NEEDS_EXACT
             if extent.cells() > limits.max_sheet_cells:
-                return _NEEDS_EXACT if isinstance(extent, _Bound) else _sheet_too_large(name, extent)
+                return _NEEDS_EXACT if isinstance(extent, _Bound) else findings.SHEET_TOO_LARGE.at(file=name, rows=extent.rows, cols=extent.cols)
     return None
 
 
@@ -386,22 +375,6 @@ def _small_member(data: bytes, entry: zipfile.ZipInfo) -> bytes | None:
     if text is None or len(text) != entry.file_size or zlib.crc32(text) != entry.CRC:
         return None
     return text
-
-
-def _xml_bomb(name: str) -> Finding:
-    return _file_finding(
-        "xml-bomb",
-        f"{name}：文件中含有 XML 实体声明（DOCTYPE/ENTITY），Excel 和 WPS 不会生成这样的文件，已拒绝读取",
-        "请用 Excel 或 WPS 打开后另存为新的 .xlsx 文件再报送",
-    )
-
-
-def _sheet_too_large(name: str, extent: _Extent) -> Finding:
-    return _file_finding(
-        "sheet-too-large",
-        f"{name}：工作表的使用范围达 {extent.rows} 行 × {extent.cols} 列，超出安全上限",
-        "表格末尾或右侧可能有误填的内容（包括空格），请删除多余的行和列，另存后再报送",
-    )
 
 
 # -- why a cell calamine returned as '' is empty -------------------------------------------
@@ -487,14 +460,6 @@ def _is_encrypted(data: bytes) -> bool:
         return False
 
 
-def _encrypted(name: str) -> Finding:
-    return _file_finding(
-        "encrypted-file",
-        f"{name}：文件设置了打开密码，无法读取",
-        "请在 Excel/WPS 中取消密码（文件 → 信息/文档加密）后重新报送",
-    )
-
-
 def _calamine_sheets(data: bytes, may_hide_values: bool = False) -> list[Sheet]:
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     sheets = []
@@ -541,16 +506,3 @@ def _decode(data: bytes) -> str:
 
 def _has_value(rows: Iterable[list]) -> bool:
     return any(v != "" and not (isinstance(v, str) and v.isspace()) for row in rows for v in row)
-
-
-def unreadable_file(name: str, reason: str) -> Finding:
-    """The finding for a file that is not a readable spreadsheet; `reason` says what was seen."""
-    return _file_finding(
-        "unreadable-file",
-        f"{name}：{reason}",
-        "请用 Excel 或 WPS 打开确认无误，另存为 .xlsx 后重新报送",
-    )
-
-
-def _file_finding(code: str, message: str, hint: str) -> Finding:
-    return Finding(code, ERROR, None, None, message, hint)

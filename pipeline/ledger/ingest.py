@@ -37,6 +37,7 @@ from filelock import FileLock
 
 from pipeline.config import Config
 from pipeline.files import in_folder, write_atomic
+from pipeline.intake.findings import DUPLICATE_FILE, UNKNOWN_FOLDER
 from pipeline.intake.normalize import UnitDirectory
 from pipeline.intake.parse import SubmissionStream, parse_submission, stream_submission
 from pipeline.intake.read import streams
@@ -401,10 +402,7 @@ class Ingestor:
             stream = stream_submission(data, path.name, self.config, folder_unit=unit, received=received)
         notes = []
         if folder and unit is None:
-            notes.append(Finding(
-                "unknown-folder", "warning", None, None,
-                f"文件所在文件夹 “{folder}” 不是登记的单位名称", "请把文件放进 inbox/<单位名称>/ 或直接放进 inbox/",
-            ))
+            notes.append(UNKNOWN_FOLDER.at(folder=folder))
         record, written = self._journal(stream, notes, sha=sha, name=path.name, source_path=source_path,
                                         received=received, archive=archive)
         self._recorded.append(_Recorded(record, path, started, written))
@@ -484,12 +482,8 @@ class Ingestor:
 
     def _record_duplicate(self, first: FileRecord, path: Path, sha: str, source_path: str, unit: str | None,
                           received: date, started: float) -> None:
-        note = Finding(
-            "duplicate-file", "warning", None, None,
-            f"{path.name} 与 {first.received_on:%Y年%m月%d日} 收到的 {first.name} 内容完全相同，本次未作任何改动"
-            + ("（该文件当时已被退回）" if first.verdict == "rejected" else ""),
-            "如需更新，请修改后重新报送" if first.verdict == "accepted" else "请按退回回执修改后重新报送",
-        )
+        note = DUPLICATE_FILE.at(form="rejected" if first.verdict == "rejected" else "", file=path.name,
+                                 received=first.received_on, first=first.name)
         self._writing()
         with self.ledger.savepoint():
             record = self.ledger.record_file(
