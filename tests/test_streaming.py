@@ -31,10 +31,10 @@ from builders import (
 from python_calamine import CalamineWorkbook
 
 from pipeline.intake import parse, read, xlsx_stream
-from pipeline.intake.header import cell_name
+from pipeline.intake.cells import EmptyCell, cell_name, empty_cell_causes
 from pipeline.intake.parse import parse_submission
-from pipeline.intake.read import empty_cell_causes, read_workbook
-from pipeline.intake.xlsx_stream import EmptyCell, NotStreamable, SlicedWorkbook
+from pipeline.intake.read import read_workbook
+from pipeline.intake.xlsx_stream import NotStreamable, SlicedWorkbook
 from pipeline.ledger import ingest
 from pipeline.ledger.ingest import ingest_paths
 from pipeline.ledger.ledger import Ledger

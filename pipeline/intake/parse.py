@@ -26,6 +26,14 @@ from pathlib import PurePath
 from pipeline import model
 from pipeline.config import Config
 from pipeline.intake import findings
+from pipeline.intake.cells import (
+    FORMULA_WITHOUT_VALUE,
+    EmptyCell,
+    cell_name,
+    column_letters,
+    column_number,
+    empty_cell_causes,
+)
 from pipeline.intake.header import (
     FIELD_LABELS,
     FIELD_NAMES,
@@ -33,7 +41,6 @@ from pipeline.intake.header import (
     Header,
     Layout,
     MetaValue,
-    cell_name,
     is_data_sheet,
     layout,
     read_meta,
@@ -53,8 +60,8 @@ from pipeline.intake.normalize import (
     split_units,
     squeeze,
 )
-from pipeline.intake.read import FORMULA_WITHOUT_VALUE, Sheet, empty_cell_causes, read_workbook
-from pipeline.intake.xlsx_stream import EmptyCell, NotStreamable
+from pipeline.intake.read import Sheet, read_workbook
+from pipeline.intake.xlsx_stream import NotStreamable
 from pipeline.model import ERROR, Cells, Finding, Row, Submission, new_row
 
 log = logging.getLogger("sancha.parse")
@@ -204,7 +211,7 @@ class _Parser:
         if len(table.data_rows) > limit:  # no cell: the rejected copy is not marked up, which would take minutes
             self._report(findings.TOO_MANY_ROWS, None, rows=len(table.data_rows), limit=limit)
             return SubmissionStream(self)
-        self.letters = {f: cell_name(0, c)[:-1] for f, c in header.columns.items()}  # field → column letters
+        self.letters = {f: column_letters(c) for f, c in header.columns.items()}  # field → column letters
         self._rows = (sheet, table, self.report_date or self.received)
         self._data = data
         return SubmissionStream(self)
@@ -568,10 +575,7 @@ def _position(finding: Finding) -> tuple[int, int]:
     m = _A1.fullmatch(finding.cell or "")
     if not m:
         return (0, 0)
-    column = 0
-    for ch in m[1]:
-        column = column * 26 + ord(ch) - 64
-    return (int(m[2]), column)
+    return (int(m[2]), column_number(m[1]))
 
 
 class _MergedDown:
