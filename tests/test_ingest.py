@@ -400,6 +400,13 @@ def test_a_folder_that_is_no_unit_is_a_warning_and_the_fill_in_line_decides(work
     assert [(i["code"], i["severity"]) for i in f["issues"]] == [("unknown-folder", "warning")]
 
 
+def test_the_offices_folder_is_the_office_written_with_spaces_too(workspace, cli):
+    """The same rule as the 填报单位 line (督　查　室 is 督查室): the office submits for any unit."""
+    drop(workspace, "x.xlsx", xlsx_bytes(submission_rows(data_row(1))), folder="督　查　室")
+    (f,) = cli.json("ingest", "--json")["files"]
+    assert f["accepted"] and f["unit"] == "区财政局" and f["issues"] == []
+
+
 def test_a_full_disk_while_answering_is_a_clear_error_and_the_next_run_finishes(workspace, cli, monkeypatch):
     import errno
 

@@ -23,7 +23,7 @@ from pipeline.deadlines.workdays import (
     WorkCalendar,
     provisional_holidays,
 )
-from pipeline.intake.normalize import UnitDirectory
+from pipeline.intake.units import UnitDirectory
 from pipeline.model import STATE_OVERDUE, Item, ItemState
 
 PROBLEM_WIDTH = 24  # characters of 整改问题 shown in the red list

@@ -19,7 +19,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from itertools import islice
 from pathlib import PurePath
 
@@ -49,7 +48,6 @@ from pipeline.intake.header import (
 from pipeline.intake.normalize import (
     TRIM,
     Deadline,
-    UnitDirectory,
     Unreadable,
     clean_text,
     is_blank,
@@ -57,10 +55,10 @@ from pipeline.intake.normalize import (
     parse_deadline,
     parse_item_id,
     parse_status,
-    split_units,
     squeeze,
 )
 from pipeline.intake.read import Sheet, read_workbook
+from pipeline.intake.units import directory, split_units
 from pipeline.intake.xlsx_stream import NotStreamable
 from pipeline.model import ERROR, Cells, Finding, Row, Submission, new_row
 
@@ -143,11 +141,6 @@ class SubmissionStream:
         return self._failed or self._parser.submission(rows)
 
 
-@lru_cache(maxsize=8)
-def _directory(config: Config) -> UnitDirectory:
-    return UnitDirectory(config)
-
-
 @dataclass
 class _Submitter:
     unit: str | None = None
@@ -158,7 +151,7 @@ class _Submitter:
 class _Parser:
     def __init__(self, config: Config, filename: str, folder_unit: str | None, received: date, whole: bool = False):
         self.config = config
-        self.units = _directory(config)
+        self.units = directory(config)
         self.filename = filename
         self.folder_unit = folder_unit
         self.received = received
@@ -295,12 +288,12 @@ class _Parser:
     # ------------------------------------------------------------ who submits
 
     def _submitter(self, meta: MetaValue | None) -> _Submitter:
-        folder = self._canonical(self.folder_unit) if self.folder_unit else None
+        folder = self.units.canonical(self.folder_unit) if self.folder_unit else None
         if meta is not None:
             text = clean_text(meta.value)
-            unit = self._canonical(text)
+            unit = self.units.canonical(text)
             if unit is None:
-                self._report(findings.UNKNOWN_SUBMITTER, meta.cell, text=text, hint=self._did_you_mean(text))
+                self._report(findings.UNKNOWN_SUBMITTER, meta.cell, text=text, hint=self.units.did_you_mean(text))
             elif folder and folder != self.config.office_name and unit != folder:
                 self._report(findings.SUBMITTER_MISMATCH, meta.cell, text=text, folder=self.folder_unit, unit=unit,
                              folder_unit=folder)
@@ -315,21 +308,15 @@ class _Parser:
         """Who sent a file whose content cannot be read: its folder, else its file name, so that
         the receipt saying why reaches the unit's outbox."""
         if self.folder_unit:
-            return self._canonical(self.folder_unit)
+            return self.units.canonical(self.folder_unit)
         return self._unit_in_filename()
-
-    def _canonical(self, name: str) -> str | None:
-        """The office's name or a registered unit's canonical name."""
-        if self.units.is_office(name):
-            return self.config.office_name
-        return self.units.resolve(name)
 
     def _unit_in_filename(self) -> str | None:
         """区财政局_三单.xlsx → 区财政局: a unit name or alias at the start of the file name."""
         stem = squeeze(PurePath(self.filename).stem)
         for label in self.units.labels():
             if stem.startswith(label):
-                return self._canonical(label)
+                return self.units.canonical(label)
         return None
 
     def _check_lead_units(self, rows: list[Row]) -> None:
@@ -464,7 +451,7 @@ class _Parser:
         elif self.units.group(text):
             hint = "牵头责任单位应是一个具体单位，泛指的单位请填入配合责任单位"
         else:
-            hint = self._did_you_mean(text)
+            hint = self.units.did_you_mean(text)
         self._report(findings.UNKNOWN_UNIT, cells["lead_unit"], field=FIELD_NAMES["lead_unit"], text=text, hint=hint)
         return text
 
@@ -474,14 +461,8 @@ class _Parser:
         names, unknown = self.units.co_units(text)
         for part in unknown:
             self._report(findings.UNKNOWN_UNIT, cells["co_units"], field=FIELD_NAMES["co_units"], text=part,
-                         hint=self._did_you_mean(part))
+                         hint=self.units.did_you_mean(part))
         return names
-
-    def _did_you_mean(self, name: str) -> str:
-        suggestions = self.units.suggest(name)
-        if suggestions:
-            return f"是否应为 {' 或 '.join(suggestions)}？"
-        return "请按督查室公布的单位名单填写规范名称（如 区财政局）"
 
     def _check_duplicates(self, rows: list[Row]) -> None:
         first_seen = self.first_seen

@@ -38,9 +38,9 @@ from filelock import FileLock
 from pipeline.config import Config
 from pipeline.files import in_folder, write_atomic
 from pipeline.intake.findings import DUPLICATE_FILE, UNKNOWN_FOLDER
-from pipeline.intake.normalize import UnitDirectory
 from pipeline.intake.parse import SubmissionStream, parse_submission, stream_submission
 from pipeline.intake.read import streams
+from pipeline.intake.units import UnitDirectory, directory
 from pipeline.ledger.ledger import FileRecord, Ledger, history_value, now_iso
 from pipeline.ledger.merge import MergePlan, Merger
 from pipeline.model import Finding, Submission
@@ -159,8 +159,9 @@ def _in_inbox(inbox: Path, real: Path) -> bool:
         return False
 
 
-def folder_unit(inbox: Path, real: Path, units: UnitDirectory, config: Config) -> tuple[str | None, str | None]:
+def folder_unit(inbox: Path, real: Path, units: UnitDirectory) -> tuple[str | None, str | None]:
     """(canonical unit, raw folder name) for a file in inbox/<unit>/…; (None, None) elsewhere.
+    The office's own folder (any of its names) is the office's: it may submit for anyone.
     `inbox` and `real` are resolved paths."""
     if not _in_inbox(inbox, real):
         return None, None
@@ -168,10 +169,7 @@ def folder_unit(inbox: Path, real: Path, units: UnitDirectory, config: Config) -
     if len(rel.parts) < 2:
         return None, None
     folder = rel.parts[0]
-    unit = units.resolve(folder)
-    if unit is None and config.is_office(folder):
-        unit = config.office_name  # the office's own folder: it may submit for anyone
-    return unit, folder
+    return units.canonical(folder), folder
 
 
 def _archive(ws: Workspace, data: bytes, sha: str, name: str, received: date,
@@ -268,7 +266,7 @@ class Ingestor:
         self.ws = ws
         self.ledger = ledger
         self.config = ws.config
-        self.units = UnitDirectory(self.config)
+        self.units = directory(self.config)
         self.lock = FileLock(str(ws.locks / "ingest.lock"))
         self.root = ws.root.resolve()  # resolved once, not for every file
         self.inbox = ws.inbox.resolve()
@@ -374,7 +372,7 @@ class Ingestor:
         sha = hashlib.sha256(data).hexdigest()
         real = self.resolve(path)
         source_path = _relative(self.root, real)
-        unit, folder = folder_unit(self.inbox, real, self.units, self.config)
+        unit, folder = folder_unit(self.inbox, real, self.units)
         parsed = ahead() if ahead else None
         if parsed is not None and (parsed.sha256, parsed.folder_unit, parsed.received) != (sha, unit, received):
             _discard(parsed.staged)  # the file changed since the worker read it
@@ -646,7 +644,7 @@ class _Ahead:
     the current one; a bounded window, so results do not pile up in memory."""
 
     def __init__(self, ws: Workspace, paths: list[Path], received: date | None, workers: int):
-        self.inbox, self.units, self.config = ws.inbox.resolve(), UnitDirectory(ws.config), ws.config
+        self.inbox, self.units, self.config = ws.inbox.resolve(), directory(ws.config), ws.config
         self.resolve = _Resolver()
         self.received = received or date.today()
         candidates = [p for p in paths if is_candidate(p)]
@@ -669,7 +667,7 @@ class _Ahead:
             paths = [p for p in (next(self.todo, None) for _ in range(CHUNK_FILES)) if p is not None]
             if not paths:
                 return
-            jobs = [(p, folder_unit(self.inbox, self.resolve(p), self.units, self.config)[0]) for p in paths]
+            jobs = [(p, folder_unit(self.inbox, self.resolve(p), self.units)[0]) for p in paths]
             try:
                 future = self.pool.submit(_parse_chunk, jobs, self.received)
             except Exception:  # the pool broke (a worker died): the remaining files are parsed here
