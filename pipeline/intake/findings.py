@@ -195,8 +195,12 @@ BAD_ITEM_ID = _declare(
 BAD_DEADLINE = _declare("bad-deadline", ERROR, "整改时限无效", "{where}：整改时限 “{text}” 不是有效日期", "{hint}")
 BAD_DATE = _declare("bad-date", ERROR, "完成日期无效", "{where}：{field} “{text}” 不是有效日期", "{hint}")
 UNKNOWN_STATUS = _declare("unknown-status", ERROR, "完成情况无法识别", "{where}：{field} “{text}” 无法识别", "{hint}")
+_UNKNOWN_UNIT = "{where}：{field} “{text}” 不是已登记的单位"
 UNKNOWN_UNIT = _declare(
-    "unknown-unit", ERROR, "单位未登记", "{where}：{field} “{text}” 不是已登记的单位", "{hint}")
+    "unknown-unit", ERROR, "单位未登记", _UNKNOWN_UNIT, "{hint}", forms={
+        "several": Form(_UNKNOWN_UNIT, "牵头责任单位只填一个单位，其余单位请填入配合责任单位"),
+        "group": Form(_UNKNOWN_UNIT, "牵头责任单位应是一个具体单位，泛指的单位请填入配合责任单位"),
+    })
 DONE_WITHOUT_DATE = _declare(
     "done-without-date", WARNING, "缺少完成日期", "{where}：完成情况为 已完成，但未填写完成日期", "请填写完成日期")
 DATE_WITHOUT_DONE = _declare(

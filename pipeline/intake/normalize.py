@@ -128,7 +128,7 @@ def parse_deadline(value, submitted_on: date) -> Deadline:
     """
     if isinstance(value, str):
         form = _deadline_form(value)
-        return form if form.__class__ is Deadline else form(submitted_on)
+        return form if isinstance(form, Deadline) else form(submitted_on)
     return Deadline(_date_from_cell(value, DEADLINE_HINT))
 
 

@@ -170,10 +170,10 @@ class SlicedWorkbook:
                     yield "tail", bytes(buffer[end + len(_SHEET_DATA_END):]) + b"".join(chunks)
                     return
                 searched = max(0, len(buffer) - len(_SHEET_DATA_END) + 1)
-                chunk = next(chunks, None)
-                if chunk is None:
+                more = next(chunks, None)
+                if more is None:
                     raise NotStreamable("no </sheetData>")
-                buffer += chunk
+                buffer += more
 
     def _read_slice(self, name: str, root: bytes, xml: bytes) -> tuple[int | None, list[list]]:
         """The rows of one slice through calamine: (index of the first, the rows)."""
