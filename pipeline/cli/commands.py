@@ -5,6 +5,7 @@ from pipeline.cli import (
     doctor,  # noqa: F401
     documents,  # noqa: F401
     ingest,  # noqa: F401
+    serve,  # noqa: F401
     states,  # noqa: F401
     watch,  # noqa: F401
 )
