@@ -45,7 +45,7 @@ workdays = []
 
 
 def _files_from(paths: list[Path]) -> list[Path]:
-    from pipeline.ledger.ingest import is_candidate
+    from pipeline.ledger.inbox import is_candidate
 
     out: list[Path] = []
     for p in paths:
@@ -115,10 +115,8 @@ def ingest(
     as_of: str | None = typer.Option(None, "--as-of", help="按此日期（YYYY-MM-DD）计收件日期，默认今天"),
 ) -> None:
     """读取、核对报送文件并合并进台帐；每个文件给出回执。退出码：0 全部接收或重复，1 有文件被退回，2 用法或配置错误。"""
-    from pipeline.ledger.ingest import (  # here, not at the top: `sancha --help` starts faster
-        ingest_paths,
-        waiting_files,
-    )
+    from pipeline.ledger.inbox import waiting_files  # here, not at the top: `sancha --help` starts faster
+    from pipeline.ledger.ingest import ingest_paths
 
     ws = get_workspace(ctx)
     ws.ensure()

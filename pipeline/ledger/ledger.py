@@ -15,7 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
+from typing import Protocol
 
 from pipeline.deadlines.cndate import cn_date
 from pipeline.model import Item, split_id
@@ -141,7 +143,7 @@ def item_from_row(r: sqlite3.Row | tuple) -> Item:
         id=id_, unit=unit, co_units=tuple(json.loads(co_units)), source=source, problem=problem,
         measures=measures, deadline=_d(deadline), deadline_text=deadline_text, ongoing=bool(ongoing),
         owner=owner, progress=progress, status=status, done_on=_d(done_on), remark=remark,
-        created_on=_d(created_on), updated_at=updated_at, closed_on=_d(closed_on),
+        created_on=date.fromisoformat(created_on), updated_at=updated_at, closed_on=_d(closed_on),
         last_report_on=_d(last_report_on), lookback_on=_d(lookback_on),
         original_deadline=_d(original_deadline),
     )
@@ -211,6 +213,19 @@ class HistoryEntry:
     new: str | None
     file_name: str | None
     note: str | None
+
+
+class FieldChange(Protocol):
+    """A field of an item changed by a file (`merge.Change`)."""
+
+    @property
+    def item_id(self) -> str: ...
+    @property
+    def field(self) -> str: ...
+    @property
+    def old(self) -> object: ...
+    @property
+    def new(self) -> object: ...
 
 
 class LedgerError(Exception):
@@ -431,6 +446,26 @@ class Ledger:
         self.conn.execute("INSERT INTO history (item_id, at, action, file_id) "
                           "SELECT id, ?, 'add', ? FROM items WHERE rowid > ? ORDER BY rowid", (at, file_id, rowid))
 
+    def add_items(self, items: Iterable[tuple[Item, str]], at: str, file_id: int) -> None:
+        """New items from a file, with their problem keys, and each one's 'add' history entry."""
+        since = self.last_item_rowid()
+        self.insert_items(items)
+        self.add_history_since(since, at, file_id)
+
+    def update_items(self, items: Iterable[tuple[Item, str]], changes: Iterable[FieldChange],
+                     reported: Iterable[str], at: str, file_id: int) -> None:
+        """What a file changed in existing items: their new state (with problem keys), an
+        'update' history entry per changed field, a 'report' entry for each item reported and
+        not changed. Streamed into SQLite, no second copy of them."""
+        self.replace_items(items)
+        changes = list(changes)
+        changed = {c.item_id for c in changes}
+        self.add_history(chain(
+            ((c.item_id, at, "update", c.field, history_value(c.old), history_value(c.new), file_id, None)
+             for c in changes),
+            ((i, at, "report", None, None, None, file_id, None) for i in reported if i not in changed),
+        ))
+
     def replace_items(self, items: Iterable[tuple[Item, str]]) -> None:
         """Write the new state of existing items; inside a transaction."""
         cols = (*ITEM_COLUMNS[1:], "problem_key")
@@ -496,6 +531,7 @@ class Ledger:
             (sha256, name, source_path, unit, received_on.isoformat(), processed_at, verdict, duplicate_of,
              archive_path, *_outcome(added, updated, findings)),
         )
+        assert cur.lastrowid is not None  # an INSERT's
         return FileRecord(cur.lastrowid, sha256, name, source_path, unit, received_on, processed_at, verdict,
                           duplicate_of, archive_path, list(added), list(updated), findings, None, "recorded")
 
@@ -523,7 +559,8 @@ class Ledger:
             ).fetchone()
             if r:
                 return r[0]
-            n = self.conn.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM circulars WHERE year = ?", (year,)).fetchone()[0]
+            n = self.conn.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM circulars WHERE year = ?",
+                                  (year,)).fetchone()[0]
             self.conn.execute("INSERT INTO circulars VALUES (?, ?, ?, ?)", (year, week_key, n, now_iso()))
             return n
 
@@ -551,8 +588,8 @@ class Ledger:
         sets = ", ".join(f"{k} = ?" for k in fields)
         values = [_iso(v) if isinstance(v, date) else v for v in fields.values()]
         self.conn.execute(f"UPDATE items SET {sets}, updated_at = ? WHERE id = ?", (*values, at, item.id))
-        entries = [(item.id, at, action, k, history_value(getattr(item, k)), history_value(v), None, note)
-                   for k, v in fields.items()] or [(item.id, at, action, None, None, None, None, note)]
+        entries: list[tuple] = [(item.id, at, action, k, history_value(getattr(item, k)), history_value(v), None, note)
+                                for k, v in fields.items()] or [(item.id, at, action, None, None, None, None, note)]
         self.add_history(entries)
 
     def close_items(self, ids: list[str], on: date, note: str | None = None) -> None:
@@ -589,7 +626,7 @@ class Ledger:
             if item.original_deadline is None:
                 fields["original_deadline"] = item.deadline
             self._set(item, "extend", note, **fields)
-        return self.item(item_id)
+        return self._require(item_id)
 
     def changes(self) -> list:
         """Every item change with the day it took effect (for `history.items_as_of`)."""

@@ -116,7 +116,7 @@ def check_calendar(config: Config, today: date) -> list[Finding]:
 
 
 def check_stuck_files(ws: Workspace, now: float) -> list[Finding]:
-    from pipeline.ledger.ingest import is_candidate, waiting_files
+    from pipeline.ledger.inbox import is_candidate, waiting_files
     from pipeline.ledger.ledger import Ledger
 
     found = []

@@ -35,7 +35,8 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from pipeline.config import WatchSettings
-from pipeline.ledger.ingest import FileResult, Ingestor, is_candidate, waiting_files
+from pipeline.ledger.inbox import is_candidate, waiting_files
+from pipeline.ledger.ingest import FileResult, Ingestor
 from pipeline.ledger.ledger import Ledger
 from pipeline.workspace import Workspace
 
@@ -472,5 +473,6 @@ def watch(ws: Workspace, *, polling: bool | None = None, interval: float | None 
     with stop_on_signals(watcher.stop_event):
         watcher.run()
     if watcher.stopped_cleanly:  # else the worker still holds the connection; exiting rolls it back
+        ingestor.close()
         ledger.close()
     return watcher

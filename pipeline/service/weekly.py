@@ -26,7 +26,8 @@ from filelock import FileLock, Timeout
 
 from pipeline.deadlines.states import compute_states, unit_summary
 from pipeline.deadlines.workdays import WorkCalendar
-from pipeline.ledger.ingest import FileResult, ingest_inbox, pool_context
+from pipeline.ledger.ahead import pool_context
+from pipeline.ledger.ingest import FileResult, ingest_inbox
 from pipeline.ledger.ledger import Ledger
 from pipeline.output.dashboard import headline_figures, write_dashboard
 from pipeline.output.documents import contexts, render
