@@ -27,7 +27,6 @@ from pipeline.model import (
     Row,
     Submission,
     format_id,
-    new_item,
     problem_key,
     split_id,
 )
@@ -66,10 +65,11 @@ def _finding(code: Code, row: Row, field: str, **values) -> Finding:
 
 def _new_item(row: Row, item_id: str, received: date, now: str) -> Item:
     done_on = row.done_on or (received if row.status == STATUS_DONE else None)
-    return new_item(  # Item(id=…, unit=…, …), every field in order
-        item_id, row.lead_unit, row.co_units, row.source, row.problem, row.measures, row.deadline,
-        row.deadline_text, row.ongoing, row.owner, row.progress, row.status, done_on, row.remark,
-        received, now, None, received, None, None,  # created_on, updated_at, closed_on, last_report_on, …
+    return Item(
+        id=item_id, unit=row.lead_unit, co_units=row.co_units, source=row.source, problem=row.problem,
+        measures=row.measures, deadline=row.deadline, deadline_text=row.deadline_text, ongoing=row.ongoing,
+        owner=row.owner, progress=row.progress, status=row.status, done_on=done_on, remark=row.remark,
+        created_on=received, updated_at=now, last_report_on=received,
     )
 
 
