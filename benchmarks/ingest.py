@@ -12,8 +12,9 @@ Each repeat measures, in turn (so background load hits all three alike):
                   office script would do (every sheet, like the two others);
   (c) sancha    — `pipeline.ledger.ingest.ingest_inbox` on a fresh copy of the workspace: hashing,
                   reading, checking, merging into the ledger, archive, receipts, inbox cleanup.
-Times are wall clock and CPU seconds (of all processes: sancha's parse workers count); medians over the repeats; targets: sancha ≤ 3×
-raw read and ≤ 1/4 of the pandas loop. Generated workspaces are cached under --workdir.
+Times are wall clock and CPU seconds (of all processes: sancha's parse workers count); medians over the
+repeats; targets: sancha ≤ 3× the raw read and ≤ 1/4 of the pandas loop. Generated workspaces are cached
+under --workdir.
 """
 
 from __future__ import annotations
@@ -223,7 +224,8 @@ def run_speed(args) -> dict:
     print()
     for name, (value, target, _) in ratios.items():
         print(f"{name:22} {value:6.2f}   target ≤ {target:g}   {'OK' if value <= target else 'MISSED'}")
-    return {"files": len(files), "rows": args.rows, "cells": cells, "info": info, "times": times, "sancha_main_cpu": main_cpu,
+    return {"files": len(files), "rows": args.rows, "cells": cells, "info": info, "times": times,
+            "sancha_main_cpu": main_cpu,
             "median": med, "ratios": {k: v[0] for k, v in ratios.items()}}
 
 

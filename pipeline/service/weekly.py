@@ -118,7 +118,7 @@ def _run_jobs(big: list[tuple], small: list[tuple], workers: int | None, advance
 
 def _week_files(ws: Workspace, week: str) -> set[Path]:
     """This week's earlier weekly files in outbox/ and outbox/<unit>/ (receipts are not ours)."""
-    found = set()
+    found: set[Path] = set()
     if not ws.outbox.is_dir():
         return found
     for folder in (ws.outbox, *(p for p in ws.outbox.iterdir() if p.is_dir())):
@@ -140,8 +140,10 @@ def _summary_text(result_bits: dict) -> str:
         f"台帐：{o['units']} 个单位 {o['total']} 项；已完成 {o['done']}（按期 {o['done_on_time']}），完成率 "
         f"{o['completion_rate']}；逾期 {o['overdue']}；未按时报送 {o['report_missing']}；临期 {o['due_soon']}；"
         f"重点督查 {o['key_supervision']}；回头看 {o['lookback']}",
-        f"督查通报：{b['doc_number']}，表扬 {b['commended']}；批评 {'、'.join(c['unit'] for c in b['criticised']) or '无'}",
-        f"督办通知单：{len(b['notice_units'])} 个单位" + (f"（{'、'.join(b['notice_units'])}）" if b["notice_units"] else ""),
+        f"督查通报：{b['doc_number']}，表扬 {b['commended']}；"
+        f"批评 {'、'.join(c['unit'] for c in b['criticised']) or '无'}",
+        f"督办通知单：{len(b['notice_units'])} 个单位"
+        + (f"（{'、'.join(b['notice_units'])}）" if b["notice_units"] else ""),
         f"反馈表：{b['feedback_count']} 个单位",
         f"回复期限：{b['reply_by']}",
     ]
@@ -229,7 +231,8 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         forms.append(out)
 
     if progress:
-        progress.update(task, description="生成督查通报、督办通知单、反馈表和台帐", total=len(big) + len(small), completed=0)
+        progress.update(task, description="生成督查通报、督办通知单、反馈表和台帐", total=len(big) + len(small),
+                        completed=0)
     advance = (lambda n: progress.advance(task, n)) if progress else (lambda n: None)
     _run_jobs(big, small, workers, advance)
 
