@@ -131,7 +131,7 @@ class SubmissionStream:
 class _Parser:
     """One file read in three steps: `start` up to the rows, `chunks` the rows, `submission`
     the outcome. It holds what carries over between them: the file's findings so far, who
-    submits, the table of the rows and the problems seen."""
+    submits, and the table of its rows."""
 
     def __init__(self, config: Config, filename: str, folder_unit: str | None, received: date, whole: bool = False):
         self.config = config

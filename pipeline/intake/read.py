@@ -1,9 +1,10 @@
 """Bytes of a submitted file → sheets of cell values, or file-level findings.
 
 Pure: nothing here touches the filesystem. Spreadsheets are read with python-calamine,
-which sniffs the content (so an .et file from WPS, really xls or xlsx inside, reads too);
-CSV is decoded here (UTF-8 with or without BOM, UTF-16 from Excel's "Unicode text", else
-GB18030, the superset of GBK that WPS on Chinese Windows writes).
+which sniffs the content (so an .et file from WPS, really xls or xlsx inside, reads too),
+once the safety scan (safety.py) has found nothing to refuse; a huge xlsx worksheet is
+streamed (xlsx_stream.py). CSV is decoded here (UTF-8 with or without BOM, UTF-16 from
+Excel's "Unicode text", else GB18030, the superset of GBK that WPS on Chinese Windows writes).
 """
 
 from __future__ import annotations
