@@ -52,8 +52,7 @@ results = ingest_paths(ws, paths, date.fromisoformat(sys.argv[5]), workers=None 
 wall, r1 = time.perf_counter() - before, resource.getrusage(resource.RUSAGE_SELF)
 user, system = r1.ru_utime - r0.ru_utime, r1.ru_stime - r0.ru_stime
 print(json.dumps({"wall": wall, "cpu": user + system + cpu.descendants_cpu() - o0, "main_user": user,
-                  "main_sys": system,
-                  "files": len(results)}))
+                  "main_sys": system, "files": len(results)}))
 shutil.rmtree(dest)
 """
 

@@ -36,6 +36,7 @@ def chromium_driver(width: int = 1280, height: int = 900):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
+    assert CHROMIUM is not None  # the browser tests are skipped without it
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     profile = tempfile.mkdtemp(prefix="sancha-chromium-")
@@ -46,7 +47,7 @@ def chromium_driver(width: int = 1280, height: int = 900):
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(60)
-    driver._sancha_profile = profile  # removed by quit()
+    driver._sancha_profile = profile  # type: ignore[attr-defined]  # removed by quit_driver()
     return driver
 
 

@@ -6,6 +6,7 @@ from datetime import date
 from dashboard_fixtures import (
     AS_OF,
     CONFIG,
+    CONFIG_TOML,
     HOSTILE,
     HOSTILE_SOURCE,
     ITEMS,
@@ -214,10 +215,7 @@ def test_empty_ledger_still_renders():
 
 
 def workspace_with_ledger(tmp_path) -> Workspace:
-    toml = '[office]\nname = "大观区人民政府办公室"\n' + "".join(
-        f'[[units]]\nname = "{u.name}"\n' for u in CONFIG.units
-    )
-    (tmp_path / "sancha.toml").write_text(toml, encoding="utf-8")
+    (tmp_path / "sancha.toml").write_text(CONFIG_TOML, encoding="utf-8")
     ws = Workspace(tmp_path)
     with Ledger.open(ws.db_path) as ledger:
         with ledger.transaction():

@@ -8,7 +8,8 @@ from datetime import date
 
 import jinja2
 import pytest
-from docfixtures import AS_OF, FORMULA, NASTY, config, ledger, with_problem
+from builders import make_config
+from docfixtures import AS_OF, FORMULA, NASTY, ledger, with_problem
 from docx import Document
 
 from pipeline.deadlines.states import unit_summary
@@ -34,7 +35,7 @@ def test_chinese_dates_and_numbers():
 
 def test_circular_context_commends_and_criticises():
     items, states, summaries = ledger()
-    ctx = contexts.circular_context(config(), items, states, summaries, AS_OF, 12)
+    ctx = contexts.circular_context(make_config(), items, states, summaries, AS_OF, 12)
     assert ctx["doc_number"] == "观政办〔2026〕12号"
     assert ctx["commended"] == "区财政局"
     assert [c["unit"] for c in ctx["criticised"]] == ["区住房城乡建设局"]
@@ -58,7 +59,7 @@ def test_appraisal_rules_are_configurable():
 
 def test_circular_renders_figures_names_and_user_text_verbatim():
     items, states, summaries = ledger()
-    ctx = contexts.circular_context(config(), items, states, summaries, AS_OF, 12)
+    ctx = contexts.circular_context(make_config(), items, states, summaries, AS_OF, 12)
     paragraphs, rows = text_of(render.render_docx(build_template(CIRCULAR), ctx))
     body = "\n".join(paragraphs)
     for expected in ("大观区人民政府办公室文件", "观政办〔2026〕12号", "关于2026年第49周“三查三单”整改落实情况的通报",
@@ -75,7 +76,7 @@ def test_empty_lists_say_none():
     items, states, summaries = ledger()
     calm = {k: replace(s, key_supervision=False, lookback_due=False, report_missing=False, overdue_workdays=0)
             for k, s in states.items()}
-    ctx = contexts.circular_context(config(), items, calm, summaries, AS_OF, 1)
+    ctx = contexts.circular_context(make_config(), items, calm, summaries, AS_OF, 1)
     paragraphs, rows = text_of(render.render_docx(build_template(CIRCULAR), ctx))
     assert paragraphs.count("无。") == 3  # criticised, 重点督查, 回头看
     assert not any(r[0].startswith("2026-") for r in rows)
@@ -84,7 +85,7 @@ def test_empty_lists_say_none():
 def test_notice_lists_red_items_and_reply_date():
     items, states, _ = ledger()
     items = with_problem(items, "2026-0004", FORMULA)
-    ctx = contexts.notice_context(config(), "区住房城乡建设局", items, states, AS_OF, date(2027, 1, 6),
+    ctx = contexts.notice_context(make_config(), "区住房城乡建设局", items, states, AS_OF, date(2027, 1, 6),
                                   reply_by_provisional=True)
     paragraphs, rows = text_of(render.render_docx(build_template(NOTICE), ctx))
     body = "\n".join(paragraphs)
@@ -98,7 +99,7 @@ def test_notice_lists_red_items_and_reply_date():
 def test_special_report_on_one_source():
     items, states, _ = ledger()
     audit = [i for i in items if i.source == "审计"]
-    ctx = contexts.report_context(config(), "审计", audit, states, unit_summary(audit, states), AS_OF)
+    ctx = contexts.report_context(make_config(), "审计", audit, states, unit_summary(audit, states), AS_OF)
     paragraphs, rows = text_of(render.render_docx(build_template(REPORT), ctx))
     assert "关于审计发现问题整改落实情况的专题报告" in paragraphs
     ids = [r[0] for r in rows if r[0].startswith("2026-")]
@@ -109,7 +110,7 @@ def test_special_report_on_one_source():
 def test_control_characters_do_not_break_the_document():
     items, states, _ = ledger()
     items = with_problem(items, "2026-0003", "换\x0b行\x01问题")
-    ctx = contexts.notice_context(config(), "区住房城乡建设局", items, states, AS_OF, date(2026, 12, 3))
+    ctx = contexts.notice_context(make_config(), "区住房城乡建设局", items, states, AS_OF, date(2026, 12, 3))
     _, rows = text_of(render.render_docx(build_template(NOTICE), ctx))
     assert rows[1][1] == "换行问题"
 
@@ -139,7 +140,7 @@ def test_pdf_is_optional(monkeypatch, tmp_path):
 def test_long_lists_are_capped_with_a_count():
     items, states, _summaries = ledger()
     many = {k: replace(s, key_supervision=True) for k, s in states.items()}
-    ctx = contexts.circular_context(config(), items, many, unit_summary(items, many), AS_OF, 1, max_listed=3)
+    ctx = contexts.circular_context(make_config(), items, many, unit_summary(items, many), AS_OF, 1, max_listed=3)
     assert len(ctx["key_items"]) == 3 and ctx["key_items_more"] == 5
     assert {"2026-0003", "2026-0004"} <= {r["id"] for r in ctx["key_items"]}  # the most overdue are listed
     paragraphs, _ = text_of(render.render_docx(build_template(CIRCULAR), ctx))

@@ -80,7 +80,8 @@ def test_findings_are_made_only_through_the_catalogue():
                     made_elsewhere.append(f"{rel}:{node.lineno}")
                 if name in ("_declare", "Code") and rel != "intake/findings.py":
                     made_elsewhere.append(f"{rel}:{node.lineno}")
-                literal = node.args[0].value if node.args and isinstance(node.args[0], ast.Constant) else None
+                first = node.args[0] if node.args else None
+                literal = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
                 if name == "make" and literal is not None and literal not in CATALOGUE:
                     unknown.append(f"{rel}:{node.lineno} {literal}")
             if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "findings"

@@ -7,7 +7,8 @@ from datetime import datetime
 
 import openpyxl
 import pytest
-from docfixtures import AS_OF, FORMULA, NASTY, config, ledger, with_problem
+from builders import make_config
+from docfixtures import AS_OF, FORMULA, NASTY, ledger, with_problem
 
 from pipeline.output.documents.ledger_xlsx import HEADERS, LEDGER_SHEET, SUMMARY_SHEET, ledger_workbook
 
@@ -17,7 +18,7 @@ def book():
     items, states, summaries = ledger()
     items = with_problem(items, "2026-0005", "竖\x0b线\x01与\t制表")
     items = with_problem(items, "2026-0006", "-负号开头")
-    return openpyxl.load_workbook(io.BytesIO(ledger_workbook(config(), items, states, summaries, AS_OF)))
+    return openpyxl.load_workbook(io.BytesIO(ledger_workbook(make_config(), items, states, summaries, AS_OF)))
 
 
 def rows_by_id(ws) -> dict[str, dict]:

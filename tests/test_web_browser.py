@@ -209,7 +209,8 @@ def test_no_get_on_the_running_server_changes_anything(served):
     c = Http(url)
     assert c.log_in("zhang") == 303
     before = state_dump(ws)
-    seen, todo = set(), ["/", "/todo", "/items", "/units", "/files", "/documents", "/batch", "/batch/status.json"]
+    seen: set[str] = set()
+    todo = ["/", "/todo", "/items", "/units", "/files", "/documents", "/batch", "/batch/status.json"]
     while todo and len(seen) < 150:
         path = todo.pop(0)
         if path in seen:

@@ -1,17 +1,18 @@
-"""Commands that write documents: weekly, report, templates."""
+"""Commands that write documents: weekly (the batch), report (专题报告), dashboard (看板)."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pipeline.cli import UserError, app, console, err_console, get_workspace, parse_day
-from pipeline.deadlines.states import compute_states, unit_summary
-from pipeline.deadlines.workdays import WorkCalendar
-from pipeline.ledger.ledger import Ledger
-from pipeline.workspace import safe_filename
+from pipeline.cli.app import app, console, err_console, get_workspace
+from pipeline.cli.params import as_of_option
+
+UP_TO_HELP = "统计截止日期 YYYY-MM-DD，默认今天"
 
 
 def _progress() -> Progress:
@@ -22,67 +23,43 @@ def _progress() -> Progress:
 @app.command()
 def weekly(
     ctx: typer.Context,
-    as_of: str | None = typer.Option(None, "--as-of", help="统计截止日期 YYYY-MM-DD，默认今天"),
-    pdf: bool = typer.Option(False, "--pdf", help="同时生成 PDF（需要安装 LibreOffice）"),
+    day: Annotated[date, as_of_option(UP_TO_HELP)],
+    pdf: Annotated[bool, typer.Option("--pdf", help="同时生成 PDF（需要安装 LibreOffice）")] = False,
 ) -> None:
     """每周批处理：读取收件箱，计算状态，生成督查通报、督办通知单、三单工作台帐和各单位反馈表。"""
-    from pipeline.output.documents import render  # the document stack loads only for commands that need it
-    from pipeline.service.weekly import BatchRunning, run_weekly
+    from pipeline.service.weekly import run_weekly  # the document stack loads only for commands that need it
 
     ws = get_workspace(ctx)
-    day = parse_day(as_of)
-    try:
-        with _progress() as progress:
-            result = run_weekly(ws, day, pdf=pdf, progress=progress)
-    except BatchRunning as e:
-        raise UserError(str(e), code=1) from None
-    except render.DocumentError as e:  # a missing template is set-up (2); a refused write is not (1)
-        raise UserError(str(e), code=1 if isinstance(e, render.DocumentWriteError) else 2) from None
+    with _progress() as progress:
+        result = run_weekly(ws, day, pdf=pdf, progress=progress)
     console.print(result.summary_text, markup=False, end="")
 
 
 @app.command()
 def report(
     ctx: typer.Context,
-    source: str = typer.Option(..., "--source", help="问题来源，例如 审计、巡查、领导批示"),
-    as_of: str | None = typer.Option(None, "--as-of", help="统计截止日期 YYYY-MM-DD，默认今天"),
-    output: Path | None = typer.Option(None, "-o", "--output", help="输出文件，默认 outbox/专题报告_<来源>_<日期>.docx"),
+    source: Annotated[str, typer.Option("--source", help="问题来源，例如 审计、巡查、领导批示", show_default=False)],
+    day: Annotated[date, as_of_option(UP_TO_HELP)],
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="输出文件，默认 outbox/专题报告_<来源>_<日期>.docx", show_default=False)] = None,
 ) -> None:
     """专题报告：某一问题来源（如 审计）全部整改事项的落实情况。"""
-    from pipeline.output.documents import contexts, render
-    from pipeline.output.documents.templates import REPORT
+    from pipeline.service.report import write_special_report  # the document stack loads only when needed
 
-    ws = get_workspace(ctx)
-    day = parse_day(as_of)
-    config = ws.config
-    source = source.strip()
-    with Ledger.open(ws.db_path) as ledger:
-        items = [i for i in ledger.items() if (i.source or "") == source]
-    if not items:
-        raise UserError(f"台帐中没有问题来源为“{source}”的事项。", code=1)
-    states = compute_states(items, day, WorkCalendar.from_config(config), config.rules)
-    context = contexts.report_context(config, source, items, states, unit_summary(items, states), day)
-    out = output or ws.outbox / safe_filename(f"专题报告_{source}_{day.isoformat()}.docx")
-    try:
-        render.render_to(ws.templates, REPORT, context, out)
-    except render.DocumentError as e:  # a missing template is set-up (2); a refused write is not (1)
-        raise UserError(str(e), code=1 if isinstance(e, render.DocumentWriteError) else 2) from None
-    console.print(f"已生成专题报告：{out}（{len(items)} 项）", markup=False)
+    report = write_special_report(get_workspace(ctx), source, day, output)
+    console.print(f"已生成专题报告：{report.path}（{report.items} 项）", markup=False)
 
 
-@app.command()
-def templates(
+@app.command("dashboard")
+def dashboard_command(
     ctx: typer.Context,
-    force: bool = typer.Option(False, "--force", help="覆盖工作区中已有（可能已修改）的模板"),
+    day: Annotated[date, as_of_option()],
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="写到哪个文件，默认 outbox/看板.html", show_default=False, dir_okay=False)] = None,
 ) -> None:
-    """把默认的 Word 模板（督查通报、督办通知单、专题报告）写入工作区的 templates/ 目录。"""
-    from pipeline.output.documents import render
-    from pipeline.output.documents.templates import write_default_templates
+    """看板：一个无需联网、双击即可打开和打印的网页，含总体情况、各单位排名、逐周走势和重点督查事项。"""
+    from pipeline.output.dashboard import write_dashboard  # here: `sancha --help` need not load it
 
     ws = get_workspace(ctx)
-    written = write_default_templates(ws.templates, force=force)
-    for path in written:
-        console.print(f"已写入 {path}", markup=False)
-    kept = [n for n in render.template_names() if (ws.templates / n) not in written]
-    if kept:
-        console.print(f"已保留现有模板：{'、'.join(kept)}（用 --force 覆盖）", markup=False)
+    path = write_dashboard(ws, day, output)
+    console.print(f"已生成看板：{path}", markup=False)

@@ -8,7 +8,8 @@ import sys
 
 import typer
 
-from pipeline.cli import UserError, app, console, err_console, get_workspace
+from pipeline.cli.app import app, console, err_console, get_workspace
+from pipeline.errors import Refused, UsageError
 
 user_app = typer.Typer(name="user", help="督查台帐网页的账号：添加、列出、删除。", no_args_is_help=True,
                        add_completion=False, rich_markup_mode=None)
@@ -25,7 +26,7 @@ def serve_command(
 ) -> None:
     """督查台帐网页：在浏览器中查看总览、待办、台帐、事项、单位、文件、文书，运行每周批处理。按 Ctrl+C 停止。"""
     from pipeline.service.watch import configure_logging
-    from pipeline.service.web.server import ServeRefused, serve
+    from pipeline.service.web.server import serve
 
     ws = get_workspace(ctx)
     remove_logging = configure_logging(ws, stderr=False)
@@ -37,8 +38,6 @@ def serve_command(
 
     try:
         serve(ws, host, port, open_browser=open_browser, ready=ready)
-    except ServeRefused as e:
-        raise UserError(str(e)) from None
     finally:
         remove_logging()
 
@@ -48,12 +47,12 @@ def _read_password() -> str:
     if not sys.stdin.isatty():
         line = sys.stdin.readline()
         if not line:
-            raise UserError("没有读到密码：请在终端中运行，或从标准输入给出一行密码")
+            raise UsageError("没有读到密码：请在终端中运行，或从标准输入给出一行密码")
         return line.rstrip("\r\n")
     first = getpass.getpass("密码：")
     second = getpass.getpass("再输入一次：")
     if first != second:
-        raise UserError("两次输入的密码不一致，未添加。", code=1)
+        raise Refused("两次输入的密码不一致，未添加。")
     return first
 
 
@@ -64,29 +63,22 @@ def user_add(
     role: str = typer.Option(..., "--role", help="角色：督查室（可运行批处理和办理）或 领导（只读）"),
 ) -> None:
     """添加账号（已有同名账号则改密码和角色）。密码输入两次，不显示。"""
-    from pipeline.service.web.accounts import AccountError, add_account, check_name, check_new_password
+    from pipeline.service.web.accounts import add_account, check_name, check_new_password
 
     ws = get_workspace(ctx)
-    try:
-        check_name(name)
-        password = _read_password()
-        check_new_password(password)
-        account = add_account(ws, name, role.strip(), password)
-    except AccountError as e:
-        raise UserError(str(e)) from None
+    check_name(name)
+    password = _read_password()
+    check_new_password(password)
+    account = add_account(ws, name, role.strip(), password)
     console.print(f"已添加账号 {account.name}（{account.role}）。", markup=False)
 
 
 @user_app.command("list")
 def user_list(ctx: typer.Context) -> None:
     """列出账号（用户名、角色、添加时间）。"""
-    from pipeline.service.web.accounts import AccountError, load_accounts
+    from pipeline.service.web.accounts import load_accounts
 
-    ws = get_workspace(ctx)
-    try:
-        accounts = load_accounts(ws)
-    except AccountError as e:
-        raise UserError(str(e)) from None
+    accounts = load_accounts(get_workspace(ctx))
     if not accounts:
         console.print("尚无账号。只在本机（127.0.0.1）使用督查台帐网页时不需要账号。", markup=False)
         return
@@ -97,11 +89,7 @@ def user_list(ctx: typer.Context) -> None:
 @user_app.command("remove")
 def user_remove(ctx: typer.Context, name: str = typer.Argument(..., help="要删除的用户名")) -> None:
     """删除账号；该账号已登录的网页随即失效。"""
-    from pipeline.service.web.accounts import AccountError, remove_account
+    from pipeline.service.web.accounts import remove_account
 
-    ws = get_workspace(ctx)
-    try:
-        remove_account(ws, name.strip())
-    except AccountError as e:
-        raise UserError(str(e), code=1) from None
+    remove_account(get_workspace(ctx), name.strip())
     err_console.print(f"已删除账号 {name.strip()}。", markup=False)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from pipeline.deadlines.cndate import cn_date
+from pipeline.errors import Refused
 from pipeline.model import Item, split_id
 
 # Named migrations, applied in order and recorded in `migrations`.
@@ -228,7 +229,7 @@ class FieldChange(Protocol):
     def new(self) -> object: ...
 
 
-class LedgerError(Exception):
+class LedgerError(Refused):
     """A ledger operation the user asked for cannot be done (unknown id, wrong state)."""
 
 

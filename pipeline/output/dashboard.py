@@ -19,7 +19,14 @@ from markupsafe import Markup, escape
 
 from pipeline.config import Config
 from pipeline.deadlines.cndate import cn_date
-from pipeline.deadlines.states import UnitSummary, compute_states, total_summary, unit_summary
+from pipeline.deadlines.states import (
+    UnitSummary,
+    compute_states,
+    percent,
+    standing,
+    total_summary,
+    unit_summary,
+)
 from pipeline.deadlines.workdays import PROVISIONAL_MARK, WorkCalendar
 from pipeline.files import write_atomic
 from pipeline.ledger.history import items_as_of, past_days
@@ -101,10 +108,6 @@ def headline_figures(summaries: Iterable[UnitSummary]) -> dict:
     return figures
 
 
-def format_rate(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.1f}%"
-
-
 def _iso_week(d: date) -> tuple[int, int]:
     return d.isocalendar()[:2]
 
@@ -151,7 +154,7 @@ def _trend_points(trend, as_of: date, figures: dict) -> list[dict]:
         points.append(point)
     points.append({**figures, "week": "本周", "as_of": as_of.isoformat(), "current": True})
     for p in points:
-        p["rate_display"] = format_rate(p["completion_rate"])
+        p["rate_display"] = percent(p["completion_rate"])
     return points
 
 
@@ -246,7 +249,7 @@ def dashboard_context(config: Config, items: list[Item], states: dict[str, ItemS
             "key": f.key,
             "label": f.label,
             "value": value,
-            "display": format_rate(value) if f.key == "completion_rate" else str(value),
+            "display": percent(value) if f.key == "completion_rate" else str(value),
             "delta": delta,
         })
 
@@ -266,7 +269,7 @@ def dashboard_context(config: Config, items: list[Item], states: dict[str, ItemS
             **{key: getattr(s, key) for key in COUNT_KEYS},
             "due_soon": s.due_soon,
             "completion_rate": s.completion_rate,
-            "rate_display": format_rate(s.completion_rate),
+            "rate_display": percent(s.completion_rate),
             "light": light,
             "light_word": word,
             "band": band,
@@ -426,10 +429,9 @@ SERVE_MARKER = "serve.json"
 def write_dashboard(ws: Workspace, as_of: date, path: Path | None = None) -> Path:
     """Read the ledger, compute states as of `as_of` and write the page (default outbox/看板.html)."""
     config = ws.config
-    cal = WorkCalendar.from_config(config)
     with Ledger.open(ws.db_path) as ledger:
-        items = ledger.items()
-        trend = rebuilt_trend(items, ledger.changes(), ledger.snapshots(), as_of, cal, config.rules)
-    states = compute_states(items, as_of, cal, config.rules)
-    page = render_dashboard(dashboard_context(config, items, states, as_of, trend, desk_url=running_desk_url(ws)))
+        now = standing(config, ledger.items(), as_of)
+        trend = rebuilt_trend(now.items, ledger.changes(), ledger.snapshots(), as_of, now.calendar, config.rules)
+    context = dashboard_context(config, now.items, now.states, as_of, trend, desk_url=running_desk_url(ws))
+    page = render_dashboard(context)
     return write_atomic(Path(path) if path else ws.outbox / DASHBOARD_NAME, page.encode("utf-8"))

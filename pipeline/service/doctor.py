@@ -54,7 +54,7 @@ def check_units(config: Config) -> list[Finding]:
 
 def sample_contexts(config: Config, today: date) -> dict[str, dict]:
     """A context per shipped template, from one made-up item of the first unit."""
-    from pipeline.deadlines.states import compute_states, unit_summary
+    from pipeline.deadlines.states import standing
     from pipeline.output.documents import contexts
     from pipeline.output.documents.templates import CIRCULAR, NOTICE, REPORT
 
@@ -64,13 +64,11 @@ def sample_contexts(config: Config, today: date) -> dict[str, dict]:
                 measures="示例措施", deadline=deadline, deadline_text=deadline.isoformat(), ongoing=False,
                 owner="张三", progress=None, status="推进中", done_on=None, remark=None,
                 created_on=deadline - timedelta(days=30), updated_at=f"{deadline.isoformat()}T00:00:00")
-    cal = WorkCalendar.from_config(config)
-    states = compute_states([item], today, cal, config.rules)
-    summaries = unit_summary([item], states)
+    now = standing(config, [item], today)
     return {
-        CIRCULAR: contexts.circular_context(config, [item], states, summaries, today, 1),
-        NOTICE: contexts.notice_context(config, unit, [item], states, today, cal.add_workdays(today, 3)),
-        REPORT: contexts.report_context(config, "督查", [item], states, summaries, today),
+        CIRCULAR: contexts.circular_context(config, [item], now.states, now.summaries, today, 1),
+        NOTICE: contexts.notice_context(config, unit, [item], now.states, today, now.calendar.add_workdays(today, 3)),
+        REPORT: contexts.report_context(config, "督查", [item], now.states, now.summaries, today),
     }
 
 

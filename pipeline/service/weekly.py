@@ -24,8 +24,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from pipeline.deadlines.states import compute_states, unit_summary
-from pipeline.deadlines.workdays import WorkCalendar
+from pipeline.deadlines.states import standing
+from pipeline.errors import Refused
 from pipeline.ledger.ahead import pool_context
 from pipeline.ledger.ingest import FileResult, ingest_inbox
 from pipeline.ledger.ledger import Ledger
@@ -47,7 +47,7 @@ POOL_THRESHOLD = 40  # per-unit documents below this are rendered in this proces
 CHUNK = 8  # documents per task sent to a worker
 
 
-class BatchRunning(Exception):
+class BatchRunning(Refused):
     """Another weekly batch holds the lock."""
 
 
@@ -192,12 +192,10 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
     ingested = ingest_inbox(ws, received=as_of)
 
     with Ledger.open(ws.db_path) as ledger:
-        items = ledger.items()
+        now = standing(config, ledger.items(), as_of)
         number = ledger.assign_circular_number(as_of.year, week)
-        cal = WorkCalendar.from_config(config)
-        states = compute_states(items, as_of, cal, config.rules)
-        summaries = unit_summary(items, states)
-        ledger.save_snapshot(week, as_of, headline_figures(summaries))
+        ledger.save_snapshot(week, as_of, headline_figures(now.summaries))
+    items, states, summaries, cal = now.items, now.states, now.summaries, now.calendar
 
     reply_by = cal.add_workdays(as_of, config.rules.notice_reply_workdays)
     reply_provisional = cal.spans_provisional(as_of, reply_by)

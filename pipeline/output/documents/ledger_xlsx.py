@@ -160,7 +160,8 @@ def _summary_sheet(wb: Workbook, config: Config, summaries: Sequence, rows: list
         ws.column_dimensions[get_column_letter(n)].width = width
     print_landscape(ws, "2:2")
     ws.append([cm.text(f"各单位整改落实情况（截至{cn_date(as_of)}）", "title")])
-    ws.append([cm.text(h, "header") for h in ("排名", "单位", "问题数", "已完成", "按期完成", "逾期", "未按时报送", "完成率")])
+    headers = ("排名", "单位", "问题数", "已完成", "按期完成", "逾期", "未按时报送", "完成率")
+    ws.append([cm.text(h, "header") for h in headers])
     for n, s in enumerate(summaries, 1):
         ws.append([cm.value(n, "int"), cm.text(s.unit, "text"), cm.value(s.items, "int"), cm.value(s.done, "int"),
                    cm.value(s.done_on_time, "int"), cm.value(s.overdue, "int"), cm.value(s.report_missing, "int"),

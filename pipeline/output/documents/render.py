@@ -19,16 +19,22 @@ from pathlib import Path
 from docxtpl import DocxTemplate
 from jinja2.sandbox import SandboxedEnvironment
 
+from pipeline.errors import SanchaError
 from pipeline.files import write_atomic as write_file
 from pipeline.output.documents.templates import BUILDERS
 
 
-class DocumentError(Exception):
-    """A document could not be made; the message says what to do (Chinese)."""
+class DocumentError(SanchaError):
+    """A document could not be made: a template is missing or broken (set-up, exit 2). The
+    message says what to do (Chinese)."""
+
+    exit_code = 2
 
 
 class DocumentWriteError(DocumentError):
     """The disk refused a document (full, read-only, no permission); the ledger is intact."""
+
+    exit_code = 1
 
 
 # XML 1.0 forbids these; Word refuses a file that holds one.

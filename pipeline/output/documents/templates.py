@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -222,7 +222,7 @@ def _blank(doc, n: int = 1) -> None:
         doc.add_paragraph(style="主送")
 
 
-def _table(doc, columns: list[tuple[str, str, float]], loop: str) -> None:
+def _table(doc, columns: Sequence[tuple[str, str, float]], loop: str) -> None:
     """A table with a repeating header row and one `{%tr for %}` data row.
 
     columns: (header, cell expression, width in mm); loop: e.g. "u in units".

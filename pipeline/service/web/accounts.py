@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from pipeline.errors import Refused, UsageError
 from pipeline.files import write_atomic
 from pipeline.workspace import Workspace
 
@@ -33,8 +34,14 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 _MAXMEM = 64 * 2**20
 
 
-class AccountError(Exception):
-    """A user command that cannot be done (message in Chinese)."""
+class AccountError(UsageError):
+    """A user command that cannot be done as given (message in Chinese)."""
+
+
+class NoSuchAccount(AccountError, Refused):
+    """The account to remove does not exist."""
+
+    exit_code = 1
 
 
 @dataclass(frozen=True)
@@ -137,7 +144,7 @@ def remove_account(ws: Workspace, name: str) -> None:
     accounts = load_accounts(ws)
     if name not in accounts:
         known = "、".join(sorted(accounts)) or "（尚无账号）"
-        raise AccountError(f"没有用户 “{name}”。现有用户：{known}")
+        raise NoSuchAccount(f"没有用户 “{name}”。现有用户：{known}")
     del accounts[name]
     _save(ws, accounts)
 

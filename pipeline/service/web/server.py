@@ -13,6 +13,7 @@ import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pipeline.errors import UsageError
 from pipeline.files import write_atomic
 from pipeline.output.dashboard import SERVE_MARKER
 from pipeline.service.web.accounts import load_accounts
@@ -26,8 +27,8 @@ DEFAULT_PORT = 8765
 THREADS = 6
 
 
-class ServeRefused(Exception):
-    """The desk will not start (message in Chinese)."""
+class ServeRefused(UsageError):
+    """The desk will not start on that address (message in Chinese)."""
 
 
 @dataclass(frozen=True)
