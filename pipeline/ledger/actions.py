@@ -206,7 +206,7 @@ def reassign(ledger: Ledger, config: Config, item_id: str, *, to: str, note: str
     _need_note(note, "移交")
     unit = config.canonical_unit(to.strip())
     if not config.is_registered(unit):
-        from pipeline.intake.normalize import UnitDirectory
+        from pipeline.intake.units import UnitDirectory
 
         hint = "、".join(UnitDirectory(config).suggest(to))
         raise ActionError(f"“{to}” 不是登记的单位" + (f"，是否应为 {hint}？" if hint else ""))

@@ -23,7 +23,7 @@ from pipeline.errors import Refused
 from pipeline.ledger import timeline
 from pipeline.ledger.schema import MIGRATIONS
 from pipeline.ledger.timeline import Event
-from pipeline.model import ITEM_FIELDS, Item, new_item, problem_key
+from pipeline.model import ITEM_FIELDS, Item, new_item, problem_key, split_id
 
 ITEM_COLUMNS = ITEM_FIELDS  # a column per field, in the same order
 _DATE_COLUMNS = frozenset(timeline.DATE_FIELDS)
@@ -117,15 +117,6 @@ def event_from_row(r: tuple) -> Event:
 
 def _outcome(added: list[str], updated: list[str], findings: list[dict]) -> tuple[str, str, str]:
     return json.dumps(added), json.dumps(updated), json.dumps(findings, ensure_ascii=False)
-
-
-def split_id(item_id: str) -> tuple[int, int]:
-    year, seq = item_id.split("-", 1)
-    return int(year), int(seq)
-
-
-def format_id(year: int, seq: int) -> str:
-    return f"{year}-{seq:04d}"
 
 
 @dataclass(frozen=True)
@@ -373,6 +364,21 @@ class Ledger:
         sql = f"INSERT INTO items ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
         self.conn.executemany(sql, (item_values(i) + split_id(i.id) + (key,) for i, key in items))
         self.conn.execute(_REGISTER_SQL, (file_id, command, operator, since))
+
+    def add_items(self, items: Iterable[tuple[Item, str]], file_id: int) -> None:
+        """New items from a file, with their problem keys, and each one's register event."""
+        self.insert_items(items, file_id=file_id)
+
+    def update_items(self, items: Iterable[tuple[Item, str]], events: Iterable[Event],
+                     replayed: Iterable[str] = ()) -> None:
+        """What a file changed in existing items: their new state (with problem keys), then its
+        events; `replayed` items are projected again from their events afterwards (the office
+        moved their deadline or unit). Streamed into SQLite, no second copy of them."""
+        self.replace_items(items)
+        self.append_events(events)
+        replayed = list(replayed)
+        if replayed:
+            self.reproject(replayed)
 
     def replace_items(self, items: Iterable[tuple[Item, str]]) -> None:
         """Write the new state of existing items; inside a transaction."""

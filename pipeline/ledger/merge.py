@@ -34,21 +34,33 @@ from datetime import date
 
 from rapidfuzz import fuzz, process
 
-from pipeline.intake.normalize import problem_key
-from pipeline.ledger.ledger import format_id, split_id
+from pipeline.intake.findings import (
+    DEADLINE_CHANGE_IGNORED,
+    DONE_IN_FUTURE,
+    DUPLICATE_ID,
+    FOREIGN_ID,
+    ID_MISMATCH,
+    SIMILAR_PROBLEM,
+    STALE_VALUE,
+    STATUS_REGRESSION,
+    UNKNOWN_ID,
+    VOIDED_ID,
+    Code,
+)
 from pipeline.ledger.timeline import Event
 from pipeline.model import (
     ERROR,
     FIELD_TITLES,
     STATUS_DONE,
-    WARNING,
     Finding,
     Item,
     Row,
     Submission,
     field_day,
-    new_item,
+    format_id,
+    problem_key,
     set_on,
+    split_id,
 )
 
 # Fields a unit's resubmission may change, in ledger order.
@@ -92,12 +104,10 @@ class MergePlan:
         return sorted({e.item_id for e in self.events if e.kind in ("extend", "reassign")})
 
 
-def _finding(code: str, severity: str, row: Row, field: str, message: str, hint: str | None = None) -> Finding:
-    return Finding(code, severity, row.sheet, row.cells.get(field) or row.cells.get("problem"), message, hint)
-
-
-def _where(row: Row, field: str) -> str:
-    return f"{row.sheet}!{row.cells.get(field) or row.cells.get('problem', '')}"
+def _finding(code: Code, row: Row, field: str, *, form: str = "", **values) -> Finding:
+    """At the row's `field` cell (its problem cell without one), the message led by `Sheet!F5：`."""
+    cell = row.cells.get(field) or row.cells.get("problem")
+    return code.at(row.sheet, cell, form=form, where=f"{row.sheet}!{row.cells.get(field, '')}", **values)
 
 
 def _shown(field: str, value) -> str:
@@ -117,12 +127,12 @@ def _counts(day: date, deadline: date | None, done: bool) -> bool:
 
 def _new_item(row: Row, item_id: str, received: date, now: str) -> Item:
     done_on = row.done_on or (received if row.status == STATUS_DONE else None)
-    report_on = received if _counts(received, row.deadline, row.status == STATUS_DONE) else None
-    return new_item(  # Item(id=…, unit=…, …), every field in order
-        item_id, row.lead_unit, row.co_units, row.source, row.problem, row.measures, row.deadline,
-        row.deadline_text, row.ongoing, row.owner, row.progress, row.status, done_on, row.remark,
-        received, now, None, received, None, None,  # created_on, updated_at, closed_on, last_report_on, …
-        None, None, report_on, "{}",  # voided_on, reopened_on, report_on, field_days
+    return Item(
+        id=item_id, unit=row.lead_unit, co_units=row.co_units, source=row.source, problem=row.problem,
+        measures=row.measures, deadline=row.deadline, deadline_text=row.deadline_text, ongoing=row.ongoing,
+        owner=row.owner, progress=row.progress, status=row.status, done_on=done_on, remark=row.remark,
+        created_on=received, updated_at=now, last_report_on=received,
+        report_on=received if _counts(received, row.deadline, row.status == STATUS_DONE) else None,
     )
 
 
@@ -176,13 +186,10 @@ class Merger:
         self.added_keys = {}
         for row in rows:
             if row.done_on is not None and row.done_on > self.done_limit:
-                self.findings.append(_finding(
-                    "done-in-future", ERROR, row, "done_on",
-                    f"{_where(row, 'done_on')}：完成日期 {_shown('done_on', row.done_on)} 晚于"
-                    + (f"填报日期 {_shown('done_on', self.done_limit)}" if self.done_limit != self.received
-                       else f"收到日期 {_shown('done_on', self.received)}"),
-                    "完成日期只能填写已经完成整改的日期；尚未完成的请将完成情况填写为推进中",
-                ))
+                limit = (f"填报日期 {_shown('done_on', self.done_limit)}" if self.done_limit != self.received
+                         else f"收到日期 {_shown('done_on', self.received)}")
+                self.findings.append(_finding(DONE_IN_FUTURE, row, "done_on", done_on=_shown("done_on", row.done_on),
+                                              limit=limit))
                 continue
             target = self._target(row, by_id, by_key)
             if target is False or target is True:
@@ -203,55 +210,35 @@ class Merger:
         """The item a row updates, None for a new item, False when the row is left out."""
         if not row.item_id:
             return by_key.get((row.lead_unit, row.key))
-        cell = _where(row, "item_id")
         if row.item_id in self._seen_ids:
-            self.findings.append(_finding(
-                "duplicate-id", ERROR, row, "item_id",
-                f"{cell}：编号 {row.item_id} 在本表中出现两次（另见第 {self._seen_ids[row.item_id]} 行）",
-                "每个编号只填一行",
-            ))
+            self.findings.append(_finding(DUPLICATE_ID, row, "item_id", item_id=row.item_id,
+                                          first_row=self._seen_ids[row.item_id]))
             return False
         self._seen_ids[row.item_id] = row.row
         target = by_id.get(row.item_id)
         if target is None:
-            self.findings.append(_finding(
-                "unknown-id", ERROR, row, "item_id", f"{cell}：台帐中没有编号 {row.item_id}",
-                "新问题请留空编号；已有问题请照抄反馈表中的编号",
-            ))
+            self.findings.append(_finding(UNKNOWN_ID, row, "item_id", item_id=row.item_id))
             return False
         if target.voided_on is not None:
-            self.findings.append(_finding(
-                "voided-id", WARNING, row, "item_id",
-                f"{cell}：编号 {row.item_id} 已于 {_shown('', target.voided_on)} 作废，本行未录入台帐",
-                "该事项已由督查室作废，今后无需报送",
-            ))
+            self.findings.append(_finding(VOIDED_ID, row, "item_id", item_id=row.item_id,
+                                          voided_on=_shown("", target.voided_on)))
             return False
         owner = self.canonical(target.unit)
         if owner != self.unit and not self.by_office:
             moved = field_day(target, "unit")
             if moved is not None and moved > self.made_on:  # a form made before the item was moved on
-                self.findings.append(_finding(
-                    "stale-value", WARNING, row, "lead_unit",
-                    f"{_where(row, 'lead_unit')}：牵头责任单位 本表为 {self.unit}，台帐中 {row.item_id} 已于 "
-                    f"{_shown('', moved)} 移交 {owner}（晚于本表的 {_shown('', self.made_on)}），本行未录入台帐",
-                    "请使用最新的反馈表报送；该事项今后由接收单位报送",
-                ))
+                self.findings.append(_finding(STALE_VALUE, row, "lead_unit", form="moved", unit=self.unit,
+                                              item_id=row.item_id, changed_on=_shown("", moved), owner=owner,
+                                              made_on=_shown("", self.made_on)))
                 return False
-            self.findings.append(_finding(
-                "foreign-id", ERROR, row, "item_id",
-                f"{cell}：编号 {row.item_id} 属于 {owner}，不是 {self.unit} 的事项",
-                "请核对编号；只能报送本单位牵头的事项",
-            ))
+            self.findings.append(_finding(FOREIGN_ID, row, "item_id", item_id=row.item_id, owner=owner,
+                                          unit=self.unit))
             return False
         current = self.updated.get(target.id, target)
         key = problem_key(current.problem)
         if row.key != key and similarity(row.key, key) < ID_MISMATCH_BELOW:
-            self.findings.append(_finding(
-                "id-mismatch", ERROR, row, "problem",
-                f"{_where(row, 'problem')}：编号 {row.item_id} 在台帐中是另一个问题，"
-                f"与本行的整改问题“{row.problem}”不符",
-                f"{row.item_id} 的整改问题是“{current.problem}”；请核对编号，新问题请留空编号",
-            ))
+            self.findings.append(_finding(ID_MISMATCH, row, "problem", item_id=row.item_id, problem=row.problem,
+                                          item_problem=current.problem))
             return False
         return target
 
@@ -263,12 +250,8 @@ class Merger:
         if found is None:
             return
         other_id, _, other_text = open_problems[found[2]]
-        self.findings.append(_finding(
-            "similar-problem", WARNING, row, "problem",
-            f"{_where(row, 'problem')}：新问题“{row.problem}”与本单位未完成的 {other_id}“{other_text}”十分相近，"
-            f"已作为新事项 {item.id} 登记",
-            f"如是同一问题，请在编号栏填写 {other_id} 后重新报送，并告知督查室作废 {item.id}",
-        ))
+        self.findings.append(_finding(SIMILAR_PROBLEM, row, "problem", problem=row.problem, other_id=other_id,
+                                      other=other_text, item_id=item.id))
 
     def _update(self, row: Row, target: Item) -> None:
         current = self.updated.get(target.id, target)
@@ -304,25 +287,18 @@ class Merger:
                 continue
             changed_on = field_day(item, field)
             if changed_on is not None and changed_on > self.made_on:
-                self.findings.append(_finding(
-                    "stale-value", WARNING, row, field,
-                    f"{_where(row, field)}：{FIELD_TITLES[field]} 本表为“{_shown(field, new)}”，台帐中已于 "
-                    f"{_shown('', changed_on)} 更新为“{_shown(field, getattr(item, field))}”，晚于本表的 "
-                    f"{_shown('', self.made_on)}，未采用本表的旧值",
-                    "请使用最新的反馈表报送（每周的反馈表会附上台帐中的最新情况）",
-                ))
+                self.findings.append(_finding(STALE_VALUE, row, field, title=FIELD_TITLES[field],
+                                              new=_shown(field, new), changed_on=_shown("", changed_on),
+                                              current=_shown(field, getattr(item, field)),
+                                              made_on=_shown("", self.made_on)))
                 continue
             changes[field] = new
         if changes.get("status") == STATUS_DONE and "done_on" not in changes and item.done_on is None:
             changes["done_on"] = self.received  # reported done without a date: done the day received
         done = item.status == STATUS_DONE or item.closed_on is not None
         if done and changes.get("status") not in (None, STATUS_DONE):
-            self.findings.append(_finding(
-                "status-regression", WARNING, row, "status",
-                f"{_where(row, 'status')}：{item.id} 已{'销号' if item.closed_on else '报送完成'}，本行的完成情况"
-                f"“{changes['status']}”未被采纳，本行其他内容也未录入",
-                "已完成的事项如出现反弹，请联系督查室重新打开（sancha reopen）后再报送",
-            ))
+            self.findings.append(_finding(STATUS_REGRESSION, row, "status", item_id=item.id,
+                                          done="销号" if item.closed_on else "报送完成", status=changes["status"]))
             return {}, []
         events = [Event(item.id, "change", self.received, self.now, self.file_id, field=f, old=getattr(item, f), new=v)
                   for f, v in changes.items()]
@@ -346,12 +322,8 @@ class Merger:
                         events.append(Event(item.id, "change", self.received, self.now, self.file_id, field=field,
                                             old=getattr(item, field), new=value, note=note))
         elif deadline_moved and row.deadline_text:
-            self.findings.append(_finding(
-                "deadline-change-ignored", WARNING, row, "deadline",
-                f"{_where(row, 'deadline')}：编号 {item.id} 的整改时限由“{item.deadline_text}”改为"
-                f"“{row.deadline_text}”未被采纳，台帐仍按原时限计算",
-                "延期须在时限届满前书面申请，经督查室批准后由督查室登记（sancha extend）",
-            ))
+            self.findings.append(_finding(DEADLINE_CHANGE_IGNORED, row, "deadline", item_id=item.id,
+                                          old=item.deadline_text, new=row.deadline_text))
         return changes, events
 
     def plan(self, added: tuple[Item, ...] = ()) -> MergePlan:

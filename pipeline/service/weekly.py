@@ -26,7 +26,8 @@ from filelock import FileLock, Timeout
 
 from pipeline.deadlines.states import standing
 from pipeline.errors import Refused
-from pipeline.ledger.ingest import FileResult, ingest_inbox, pool_context
+from pipeline.ledger.ahead import pool_context
+from pipeline.ledger.ingest import FileResult, ingest_inbox
 from pipeline.ledger.ledger import Ledger
 from pipeline.ledger.view import items_on
 from pipeline.output.dashboard import headline_figures, write_dashboard
@@ -66,7 +67,6 @@ class WeeklyResult:
     feedback_forms: list[Path] = field(default_factory=list)
     pdfs: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)  # that week's earlier files no longer due
-    pdf_unavailable: bool = False
 
     @property
     def files(self) -> list[Path]:
@@ -119,7 +119,7 @@ def _run_jobs(big: list[tuple], small: list[tuple], workers: int | None, advance
 
 def _week_files(ws: Workspace, week: str) -> set[Path]:
     """This week's earlier weekly files in outbox/ and outbox/<unit>/ (receipts are not ours)."""
-    found = set()
+    found: set[Path] = set()
     if not ws.outbox.is_dir():
         return found
     for folder in (ws.outbox, *(p for p in ws.outbox.iterdir() if p.is_dir())):
@@ -271,5 +271,4 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         as_of=as_of, week_key=week, number=number, doc_number=circ["doc_number"], ingested=ingested,
         circular=circular_path, ledger=ledger_path, summary=summary_path, summary_text=text,
         notices=notices, feedback_forms=forms, pdfs=pdfs, removed=removed,
-        pdf_unavailable=pdf and not render.soffice(),
     )
