@@ -21,6 +21,12 @@ STATUS_ONGOING = "长期坚持"
 STATUS_NEEDS_HELP = "需上级协调"
 STATUSES = (STATUS_NOT_STARTED, STATUS_IN_PROGRESS, STATUS_DONE, STATUS_ONGOING, STATUS_NEEDS_HELP)
 
+# A workbook sancha writes (反馈表, 三单工作台帐) says the day it was made: in a document property
+# and in a visible line with this label. A value from such a file sent back never overwrites a
+# change the ledger recorded after that day (merge: stale-value).
+MADE_ON_PROPERTY = "sancha_made_on"
+MADE_ON_LABEL = "制表日期"
+
 ERROR = "error"
 WARNING = "warning"
 
@@ -166,6 +172,7 @@ class Submission:
     inspection: str | None  # 检查名称
     rows: tuple[Row, ...]
     findings: tuple[Finding, ...]
+    made_on: date | None = None  # the day sancha made the workbook (a 反馈表, the ledger), if it did
 
     @property
     def ok(self) -> bool:
@@ -180,9 +187,10 @@ class Submission:
         letters = first._letters if isinstance(first, Cells) else None
         if letters is None or not all(isinstance(r.cells, Cells) and r.cells._letters is letters for r in self.rows):
             return _restore_submission, (self.filename, self.sheet, self.unit, self.unit_cell, self.report_date,
-                                         self.inspection, self.rows, self.findings, None)
+                                         self.inspection, self.rows, self.findings, None, self.made_on)
         return _restore_submission, (self.filename, self.sheet, self.unit, self.unit_cell, self.report_date,
-                                     self.inspection, [_flat_row(r) for r in self.rows], self.findings, letters)
+                                     self.inspection, [_flat_row(r) for r in self.rows], self.findings, letters,
+                                     self.made_on)
 
 
 def _flat_row(row: Row) -> tuple:
@@ -192,10 +200,11 @@ def _flat_row(row: Row) -> tuple:
             row.remark, row.cells._row, row.key)  # type: ignore[attr-defined]  # Cells, checked by the caller
 
 
-def _restore_submission(filename, sheet, unit, unit_cell, report_date, inspection, rows, findings, letters):
+def _restore_submission(filename, sheet, unit, unit_cell, report_date, inspection, rows, findings, letters,
+                        made_on=None):
     if letters is not None:
         rows = tuple(_row_from_flat(flat, letters) for flat in rows)
-    return Submission(filename, sheet, unit, unit_cell, report_date, inspection, rows, findings)
+    return Submission(filename, sheet, unit, unit_cell, report_date, inspection, rows, findings, made_on)
 
 
 def _row_from_flat(flat: tuple, letters: Mapping[str, str]) -> Row:

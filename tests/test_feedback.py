@@ -97,3 +97,55 @@ def test_round_trip_through_the_inbox(workspace, cli):
     ws = openpyxl.load_workbook(workspace.unit_outbox("区财政局") / "2026-W50_反馈表.xlsx")[FORM_SHEET]
     ids = [ws.cell(r, 1).value for r in range(4, 7)]
     assert first_id not in ids and new.id in ids
+
+
+def test_a_form_sent_again_after_the_ledger_moved_on_does_not_bring_its_old_values_back(workspace, cli):
+    """Week 1's form (made 11-23) is filled and sent; in week 2 the unit sends its week-1 form
+    again with other words: what changed since the form was made stays, the rest applies."""
+    from pipeline.output.documents.feedback_xlsx import feedback_workbook
+
+    (workspace.inbox / "a.xlsx").write_bytes(xlsx_bytes(submission_rows(data_row(1), report_date="2026年11月20日")))
+    assert cli("ingest", "--as-of", "2026-11-20")[0] == 0
+    with Ledger.open(workspace.db_path) as ledger:
+        week1 = feedback_workbook(workspace.config, "区财政局", ledger.items(), date(2026, 11, 23))
+    wb = openpyxl.load_workbook(io.BytesIO(week1))
+    ws = wb[FORM_SHEET]
+    col = {h: n + 1 for n, h in enumerate(HEADERS)}
+    ws.cell(4, col["整改进展"]).value = "第一周：已完成验收8个"
+    filled = io.BytesIO()
+    wb.save(filled)
+    (workspace.inbox / "区财政局" ).mkdir(exist_ok=True)
+    (workspace.inbox / "区财政局" / "反馈表.xlsx").write_bytes(filled.getvalue())
+    assert cli("ingest", "--as-of", "2026-11-24")[0] == 0
+    (workspace.inbox / "b.xlsx").write_bytes(xlsx_bytes(submission_rows(
+        data_row(1, item_id="2026-0001", progress="第二周：已全部验收", status="已完成", done_on="2026-11-30"),
+        report_date="2026年11月30日")))
+    assert cli("ingest", "--as-of", "2026-11-30")[0] == 0
+    ws.cell(4, col["整改进展"]).value = "第一周：已完成验收8个（再次报送）"
+    ws.cell(4, col["责任人"]).value = "李华"
+    again = io.BytesIO()
+    wb.save(again)
+    (workspace.inbox / "区财政局" / "反馈表（再次）.xlsx").write_bytes(again.getvalue())
+    (f,) = cli.json("ingest", "--json", "--as-of", "2026-12-01")["files"]
+    assert f["accepted"] and [i["code"] for i in f["issues"]] == ["stale-value", "stale-value"]
+    assert "第二周：已全部验收" in f["issues"][0]["message"]  # both values named
+    (item,) = cli.json("export", "--as-of", "2026-12-01")
+    assert (item["progress"], item["status"], item["owner"]) == ("第二周：已全部验收", "已完成", "李华")
+
+
+def test_the_day_a_form_was_made_is_read_from_its_property_else_from_its_line():
+    import zipfile
+
+    from pipeline.intake.parse import parse_submission
+
+    data = feedback_workbook(make_config(), "区财政局", [], date(2026, 11, 23))
+    assert parse_submission(data, "反馈表.xlsx", make_config(), received=date(2026, 12, 1)).made_on == date(2026, 11, 23)
+    stripped = io.BytesIO()  # a program that drops custom properties: the 制表日期 line still says it
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(stripped, "w") as dst:
+        for info in src.infolist():
+            if info.filename != "docProps/custom.xml":
+                dst.writestr(info, src.read(info).replace(b'<Override PartName="/docProps/custom.xml"', b'<Override x'))
+    sub = parse_submission(stripped.getvalue(), "反馈表.xlsx", make_config(), received=date(2026, 12, 1))
+    assert sub.made_on == date(2026, 11, 23)
+    plain = parse_submission(xlsx_bytes(submission_rows(data_row(1))), "a.xlsx", make_config(), received=date(2026, 12, 1))
+    assert plain.made_on is None

@@ -63,6 +63,7 @@ _META_LABELS = {
     "unit": ("填报单位", "报送单位", "填报部门", "单位名称", "填报单位(盖章)", "单位(盖章)"),
     "report_date": ("填报日期", "报送日期", "填表日期", "填报时间"),
     "inspection": ("检查名称", "督查名称", "巡查名称", "检查事项"),
+    "made_on": ("制表日期",),  # the visible line of a workbook sancha made (反馈表, 三单工作台帐)
 }
 _META_KIND = {label: kind for kind, labels in _META_LABELS.items() for label in labels}
 # Labels may be padded with spaces (填 报 单 位：) and written with half- or full-width colons.
@@ -263,7 +264,7 @@ def _footer_text(text: str) -> bool:
 def read_meta(rows: Iterable[tuple[int, list]]) -> dict[str, MetaValue]:
     """填报单位 / 填报日期 / 检查名称 in these (0-based index, row) pairs: one cell or spread over cells.
 
-    Keys are "unit", "report_date" and "inspection"; the first occurrence of each counts.
+    Keys are "unit", "report_date", "inspection" and "made_on"; the first occurrence of each counts.
     """
     found: dict[str, MetaValue] = {}
     for r, row in rows:

@@ -38,7 +38,7 @@ from pipeline.intake.header import (
     top_header,
 )
 from pipeline.intake.normalize import Unreadable, clean_text, is_blank, parse_date
-from pipeline.intake.read import Sheet, read_workbook
+from pipeline.intake.read import Sheet, made_on, read_workbook
 from pipeline.intake.rows import Duplicates, Fields, MergedDown, Table, read_chunk
 from pipeline.intake.submitter import Submitter
 from pipeline.intake.units import directory
@@ -84,7 +84,7 @@ def _unreadable(filename: str) -> Submission:
 class SubmissionStream:
     """A file read and checked a chunk of rows at a time.
 
-    Known before the rows: `filename`, `sheet`, `report_date`, `inspection`, and `unit`, the
+    Known before the rows: `filename`, `sheet`, `report_date`, `made_on`, `inspection`, and `unit`, the
     submitting unit — final, except when only the rows' lead units can name it: then it is the
     first lead unit met, which is the file's unit whenever the file passes. `chunks()` gives the
     checked rows, once; after them `result(rows)` is the Submission with every finding (and the
@@ -97,6 +97,7 @@ class SubmissionStream:
         self._failed: Submission | None = None
         self.filename, self.sheet = source.filename, source.sheet
         self.report_date, self.inspection = source.report_date, source.inspection
+        self.made_on = source.made_on
 
     @classmethod
     def of(cls, submission: Submission) -> SubmissionStream:
@@ -142,6 +143,7 @@ class _Parser:
         self.findings = _Findings(config.limits.max_findings)
         self.sheet: str | None = None
         self.report_date: date | None = None
+        self.made_on: date | None = None  # sancha made the workbook (its property, else its 制表日期 line)
         self.inspection: str | None = None
         self.submitter = Submitter(self.units, filename, folder_unit)
         self._rows: tuple[Sheet, Table, Sequence[int], int] | None = None  # what the rows pass reads, if any
@@ -171,6 +173,7 @@ class _Parser:
         meta = read_meta((r, top[r]) for r in range(header.first_row))
         meta = {**read_meta(table.footer), **meta}
         self.report_date = _report_date(meta.get("report_date"), sheet.name, self.findings)
+        self.made_on = made_on(data) or _made_on_line(meta.get("made_on"))
         self.inspection = clean_text(meta["inspection"].value) if "inspection" in meta else None
         self.findings.extend(self.submitter.named(meta.get("unit"), sheet.name))
 
@@ -240,6 +243,7 @@ class _Parser:
             inspection=self.inspection,
             rows=rows,
             findings=self.findings.capped(self.sheet),
+            made_on=self.made_on,
         )
 
 
@@ -281,6 +285,23 @@ def _report_date(meta: MetaValue | None, sheet: str, found: _Findings) -> date |
     except Unreadable as e:
         found.append(findings.BAD_REPORT_DATE.at(sheet, meta.cell, text=clean_text(meta.value), hint=e.hint))
         return None
+
+
+def _made_on_line(meta: MetaValue | None) -> date | None:
+    """The 制表日期 line of a workbook sancha made; nothing to report when it cannot be read."""
+    if meta is None:
+        return None
+    value = meta.value
+    if isinstance(value, str):  # 2026年11月23日（表中内容为台帐截至该日的情况）: the date leads
+        m = _LEADING_DATE.match(value.strip())
+        value = m[0] if m else value
+    try:
+        return parse_date(value)
+    except Unreadable:
+        return None
+
+
+_LEADING_DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|\d{4}-\d{1,2}-\d{1,2}")
 
 
 def _header_cell(top: list[list], header: Header) -> str:

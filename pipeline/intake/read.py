@@ -12,9 +12,11 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import PurePath
 
 from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
@@ -22,7 +24,7 @@ from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, Shee
 from pipeline.config import Limits
 from pipeline.intake import findings, safety
 from pipeline.intake.xlsx_stream import NotStreamable, SlicedWorkbook
-from pipeline.model import Finding
+from pipeline.model import MADE_ON_PROPERTY, Finding
 
 log = logging.getLogger("sancha.read")
 
@@ -86,6 +88,31 @@ def read_workbook(data: bytes, filename: str, limits: Limits, *,
     if not filled:
         return [], [findings.EMPTY_WORKBOOK.at(file=name)]
     return sheets, []
+
+
+_MADE_ON = re.compile(rb'<(?:\w+:)?property[^>]*name="' + MADE_ON_PROPERTY.encode()
+                      + rb'"[^>]*>\s*<(?:\w+:)?lpwstr[^>]*>(\d{4}-\d{2}-\d{2})</(?:\w+:)?lpwstr>')
+
+
+def made_on(data: bytes) -> date | None:
+    """The day sancha made this workbook (its document property `sancha_made_on`), if it did.
+    Read from docProps/custom.xml by pattern, no XML parser: a small part, its text checked."""
+    if not data.startswith(b"PK"):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            info = z.getinfo("docProps/custom.xml")
+            if info.file_size > 64 * 1024:
+                return None
+            m = _MADE_ON.search(z.read(info))
+    except (KeyError, zipfile.BadZipFile, OSError, RuntimeError, ValueError):
+        return None
+    if not m:
+        return None
+    try:
+        return date.fromisoformat(m[1].decode())
+    except ValueError:
+        return None
 
 
 def streams(data: bytes) -> bool:

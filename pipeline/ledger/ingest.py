@@ -343,6 +343,7 @@ class Ingestor:
     def _merger(self, stream: SubmissionStream, received: date, year: int, at: str, file_id: int) -> Merger:
         return Merger(stream.unit, received=received, now=at, year=year, next_seq=self.ledger.next_seq(year),
                       by_office=self.config.is_office(stream.unit), report_date=stream.report_date,
+                      made_on=stream.made_on,
                       canonical=self.config.canonical_unit, file_id=file_id)
 
     def _record_duplicate(self, first: FileRecord, path: Path, sha: str, source_path: str, unit: str | None,

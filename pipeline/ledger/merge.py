@@ -144,7 +144,7 @@ def plan_merge(sub: Submission, existing: list[Item], *, received: date, now: st
     named by the rows' 编号 and the items of the rows' lead units with the rows' problem keys;
     `open_problems` (id, key, text) the open items of the submitting unit."""
     merger = Merger(sub.unit, received=received, now=now, year=year, next_seq=next_seq, by_office=by_office,
-                    made_on=made_on, report_date=sub.report_date, canonical=canonical)
+                    made_on=made_on or sub.made_on, report_date=sub.report_date, canonical=canonical)
     added = merger.add(sub.rows, existing, open_problems)
     return merger.plan(added)
 

@@ -19,12 +19,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from pipeline.config import Config
-from pipeline.model import STATE_CLOSED, STATE_DONE, STATUSES, Item, ItemState
+from pipeline.model import MADE_ON_LABEL, STATE_CLOSED, STATE_DONE, STATUSES, Item, ItemState
 from pipeline.output.documents.contexts import cn_date
 from pipeline.output.documents.xlsx_cells import (
     DATE_FORMAT,
     HEADER_FILL,
-    MADE_ON_LABEL,
     CellMaker,
     mark_made_on,
     print_landscape,

@@ -23,6 +23,7 @@ from pipeline.config import Config
 from pipeline.deadlines.states import report_text
 from pipeline.model import (
     ITEM_STATES,
+    MADE_ON_LABEL,
     STATE_CLOSED,
     STATE_DONE,
     STATE_DUE_SOON,
@@ -39,7 +40,6 @@ from pipeline.output.documents.xlsx_cells import (
     GREEN,
     GREY,
     HEADER_FILL,
-    MADE_ON_LABEL,
     RED,
     YELLOW,
     CellMaker,

@@ -14,6 +14,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.worksheet.properties import PageSetupProperties
 
+from pipeline.model import MADE_ON_PROPERTY
 from pipeline.output.xlsx_text import put_text
 
 DATE_FORMAT = "yyyy-mm-dd"
@@ -21,8 +22,6 @@ DATE_FORMAT = "yyyy-mm-dd"
 # The day a workbook sancha writes was made (its figures as of that day): a document property
 # the reader of a file sent back looks for, and a visible line with this label. A value in such
 # a file never overwrites a change the ledger recorded after that day (merge: stale-value).
-MADE_ON_PROPERTY = "sancha_made_on"
-MADE_ON_LABEL = "制表日期"
 
 
 def mark_made_on(wb, day: date) -> None:
