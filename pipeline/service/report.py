@@ -1,0 +1,100 @@
+"""专题报告 (sancha report --source 审计): a report to 区人民政府 on one source, and a 反馈 to each unit.
+
+    outbox/专题报告_<来源>_<日期>.docx                   the report, numbered in the office's 发文字号 series
+    outbox/<单位>/专题报告反馈_<来源>_<日期>.docx         each registered unit with items of that source
+
+As the seed asks (向区政府报告…同时向相关单位反馈): the 反馈 holds that unit's items only. A
+re-run for the same source and day keeps the number; documents are put in place as the weekly
+batch's are (service/publish): one sent out or edited is kept and the new one goes beside it.
+A future `as_of` takes no number (a preview).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from pipeline.deadlines.states import compute_states, unit_summary
+from pipeline.deadlines.workdays import WorkCalendar
+from pipeline.ledger import issued
+from pipeline.ledger.ledger import Ledger
+from pipeline.output.documents import contexts, render
+from pipeline.output.documents.templates import REPORT, REPORT_FEEDBACK
+from pipeline.service import publish
+from pipeline.service.publish import Document
+from pipeline.workspace import Workspace, safe_filename
+
+REPORT_WORD = "专题报告"
+FEEDBACK_WORD = "专题报告反馈"
+
+
+class NothingToReport(Exception):
+    """No item of the ledger has that source (Chinese message)."""
+
+
+@dataclass
+class ReportResult:
+    report: Path | None
+    doc_number: str
+    items: int
+    feedback: list[Path] = field(default_factory=list)
+    kept: list[tuple[Path, Path]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # documents not written: exit 1
+
+
+def write_report(ws: Workspace, source: str, as_of: date, *, output: Path | None = None, replace: bool = False,
+                 today: date | None = None) -> ReportResult:
+    """Render the 专题报告 on `source` and its 反馈 copies (see the module docstring)."""
+    config = ws.config
+    source = source.strip()
+    preview = as_of > (today or publish.today())
+    with Ledger.open(ws.db_path) as ledger:
+        items = [i for i in ledger.items() if (i.source or "") == source]
+        if not items:
+            raise NothingToReport(f"台帐中没有问题来源为“{source}”的事项。")
+        key = f"report {source} {as_of.isoformat()}"
+        number = None if preview else issued.take_number(ledger, issued.SERIES_DOC, as_of.year, key)
+    cal = WorkCalendar.from_config(config)
+    states = compute_states(items, as_of, cal, config.rules)
+    context = contexts.report_context(config, source, items, states, unit_summary(items, states), as_of, number=number)
+    reply_by = cal.add_workdays(as_of, config.rules.notice_reply_workdays)
+    reply_text = contexts.cn_date(reply_by, cal.spans_provisional(as_of, reply_by))
+
+    mark = "（预览）" if preview else ""
+    stem = safe_filename(f"{source}_{as_of.isoformat()}{mark}")
+    out = Path(output) if output else ws.outbox / f"{REPORT_WORD}_{stem}.docx"
+    doc_number = "" if preview else context["doc_number"]
+    jobs = [(Document(out, "report", key, doc_number, issued=True), REPORT, context)]
+    units = [u for u in config.unit_names if any(i.unit == u for i in items)]
+    for unit in units:
+        ctx = contexts.report_feedback_context(context, unit, items, states, reply_text)
+        jobs.append((Document(ws.unit_outbox(unit) / f"{FEEDBACK_WORD}_{stem}.docx", "report-feedback",
+                              f"{key} {unit}", doc_number, issued=True), REPORT_FEEDBACK, ctx))
+
+    problems: list[str] = []
+    staged: list[Document] = []
+    try:
+        for doc, template, ctx in jobs:
+            try:
+                data = render.render_docx(render.template_bytes(ws.templates, template), ctx, name=template,
+                                          fonts=config.fonts)
+            except render.TemplateError as e:
+                if str(e) not in problems:
+                    problems.append(str(e))
+                continue
+            publish.stage(doc, data)
+            staged.append(doc)
+    except OSError as e:
+        publish.discard(staged)
+        raise render.DocumentWriteError(render.write_failure(out, e)) from None
+
+    with Ledger.open(ws.db_path) as ledger:
+        placed = publish.place(ledger, ws.root, staged, as_of=as_of, replace=replace,
+                               reissue_hours=config.rules.reissue_hours)
+    problems += [message for _, message in placed.blocked]
+    return ReportResult(
+        report=placed.path_of(out), doc_number=context["doc_number"], items=len(items),
+        feedback=[p.path for p in placed.placed if p.doc.kind == "report-feedback"],
+        kept=[(p.kept, p.path) for p in placed.placed if p.kept], problems=problems,
+    )
