@@ -105,7 +105,7 @@ def test_circular_renders_figures_names_and_user_text_verbatim():
     assert key_row[1:] == ["区住房城乡建设局", f"老旧小区改造{NASTY}", "10月15日\n逾期32个工作日\n逾期未报送"]
     # 附件 come after the signature, the 版记 last of all
     assert body.index("\t2026年11月30日") < body.index("附件1\n") < body.index("附件3\n") < body.index("抄送")
-    assert paragraphs[-1].endswith("印发")
+    assert [p for p in paragraphs if p][-1].endswith("印发")
 
 
 def test_many_criticised_units_are_named_in_one_sentence_and_listed_in_the_ranking():

@@ -237,7 +237,9 @@ def test_the_imprint_is_a_box_at_the_foot_of_the_last_page_as_wide_as_the_text(b
     assert '<wp:positionV relativeFrom="margin"><wp:align>bottom</wp:align>' in box
     assert f'cx="{156 * 36000}"' in box and "<wp:wrapTopAndBottom/>" in box
     assert "抄送：{{ cc }}。" in box and "印发" in box
-    assert box.count('w:sz="8"') == 2 and box.count('w:sz="6"') == 1  # thick first and last rules, thin between
+    # thick first and last rules, thin between (without 抄送, 印发 between two thick ones)
+    assert box.count('w:sz="8"') == 3 and box.count('w:sz="6"') == 1
+    assert "{%p if has_cc %}" in box and "{%p else %}" in box
     assert xml.index("<wp:anchor") > xml.rindex("附件{{ annex.lookback }}")
 
 

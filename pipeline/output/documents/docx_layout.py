@@ -522,34 +522,40 @@ _EMU_PER_MM = 36000
 THICK_RULE, THIN_RULE = 8, 6  # eighths of a point: 0.35 mm and 0.25 mm (§7.4.1)
 
 
-def _imprint_paragraph(text: str, *, top: int = 0, bottom: int = 0, tab: bool = False) -> str:
-    """One 版记 line: 4号, one character in from each side, a rule above and/or below."""
-    rules = "".join(f'<w:{side} w:val="single" w:sz="{size}" w:space="1" w:color="000000"/>'
-                    for side, size in (("top", top), ("bottom", bottom)) if size)
-    tabs = (f'<w:tabs><w:tab w:val="right" w:pos="{round((TEXT_WIDTH_MM / 25.4) * 1440 - SMALL_PT * 20)}"/></w:tabs>'
+def _imprint_rule(eighths: int) -> str:
+    """A rule across the box (an empty paragraph one point tall with a border: a paragraph's
+    border spans its indents, so the text lines, indented one character, carry none)."""
+    return (f'<w:p><w:pPr><w:pStyle w:val="{IMPRINT}"/><w:keepNext/><w:pBdr><w:bottom w:val="single" '
+            f'w:sz="{eighths}" w:space="0" w:color="000000"/></w:pBdr><w:spacing w:before="0" w:after="0" '
+            'w:line="20" w:lineRule="exact"/><w:ind w:left="0" w:right="0"/></w:pPr></w:p>')
+
+
+def _imprint_text(text: str, tab: bool) -> str:
+    """One 版记 line in 4号, one character in from each side; 抄送 wraps under the first name."""
+    indent = (f'<w:ind w:left="{SMALL_PT * 20}" w:right="{SMALL_PT * 20}"/>' if tab else
+              f'<w:ind w:left="{SMALL_PT * 4 * 20}" w:right="{SMALL_PT * 20}" w:hanging="{SMALL_PT * 3 * 20}"/>')
+    tabs = (f'<w:tabs><w:tab w:val="right" w:pos="{round(TEXT_WIDTH_MM / 25.4 * 1440) - SMALL_PT * 20}"/></w:tabs>'
             if tab else "")
-    borders = f"<w:pBdr>{rules}</w:pBdr>" if rules else ""
-    return (f'<w:p><w:pPr><w:pStyle w:val="{IMPRINT}"/><w:keepNext/>{borders}{tabs}'
-            f'<w:spacing w:before="0" w:after="0" w:line="{round(LINE_PITCH.pt * 20)}" w:lineRule="exact"/>'
-            f'<w:ind w:left="{SMALL_PT * 20}" w:hanging="0"/></w:pPr>'
+    return (f'<w:p><w:pPr><w:pStyle w:val="{IMPRINT}"/><w:keepNext/>{tabs}<w:spacing w:before="0" w:after="0" '
+            f'w:line="{round(LINE_PITCH.pt * 20)}" w:lineRule="exact"/>{indent}</w:pPr>'
             f'<w:r><w:t xml:space="preserve">{escape(text)}</w:t></w:r></w:p>')
 
 
-def imprint(doc, lines: list[tuple[str, str]], height_lines: int = 3) -> None:
-    """版记: a text box bottom-aligned in the text block, full width, wrapping top and bottom.
+def _tag(text: str) -> str:
+    return f'<w:p><w:pPr><w:pStyle w:val="{IMPRINT}"/></w:pPr><w:r><w:t>{escape(text)}</w:t></w:r></w:p>'
 
-    `lines` are (kind, text): kind "cc" (a rule above), "issued" (rules above and below, the
-    印发 date at a right tab), or "tag" (a docxtpl {%p %} line without rules). The box is
-    `height_lines` body lines tall and grows with its text."""
-    body = []
-    for n, (kind, text) in enumerate(lines):
-        if kind == "tag":
-            body.append(f'<w:p><w:pPr><w:pStyle w:val="{IMPRINT}"/></w:pPr><w:r><w:t>{escape(text)}</w:t></w:r></w:p>')
-        elif kind == "cc":
-            body.append(_imprint_paragraph(text, top=THICK_RULE))
-        else:
-            top = THIN_RULE if n else THICK_RULE
-            body.append(_imprint_paragraph(text, top=top, bottom=THICK_RULE, tab=True))
+
+def imprint(doc, issued: str, cc: str | None = None, cc_if: str = "", height_lines: int = 3) -> None:
+    """版记: a text box bottom-aligned in the text block, full width, wrapping top and bottom:
+    a thick rule, the 抄送 line (`cc`, shown only when the context's `cc_if` is true), a thin rule,
+    the `issued` line (印发机关 and the date at a right tab), a thick rule; without 抄送 the 印发
+    line sits between two thick rules. The box is `height_lines` body lines tall and grows with
+    its text."""
+    parts = [_imprint_rule(THICK_RULE)]
+    if cc:
+        parts = [_tag(f"{{%p if {cc_if} %}}"), _imprint_rule(THICK_RULE), _imprint_text(cc, tab=False),
+                 _imprint_rule(THIN_RULE), _tag("{%p else %}"), _imprint_rule(THICK_RULE), _tag("{%p endif %}")]
+    body = [*parts, _imprint_text(issued, tab=True), _imprint_rule(THICK_RULE)]
     cx = TEXT_WIDTH_MM * _EMU_PER_MM
     cy = round(height_lines * LINE_PITCH.pt / 72 * 25.4 * _EMU_PER_MM)
     xml = (

@@ -213,8 +213,7 @@ def build_circular(fonts: Fonts):
     _annex_note_line(doc, "（已办结满{{ lookback_days }}日、尚未“回头看”的问题，共{{ overview.lookback }}个）")
     _optional(doc, "lookback_items", lambda: _item_table(
         doc, [ID, UNIT, PROBLEM, Column("完成日期", "r.done_on", DATE_EMS)], "r in lookback_items"))
-    L.imprint(doc, [("tag", "{%p if has_cc %}"), ("cc", "抄送：{{ cc }}。"), ("tag", "{%p endif %}"),
-                    ("issued", "{{ office_name }}\t{{ issued_on }}印发")])
+    L.imprint(doc, "{{ office_name }}\t{{ issued_on }}印发", cc="抄送：{{ cc }}。", cc_if="has_cc")
     return doc
 
 
@@ -304,7 +303,7 @@ def build_report(fonts: Fonts):
     _annex_note(doc)
     _signed(doc)
     _report_tables(doc, {"ranking": "1", "key_items": "2", "items": "3"})
-    L.imprint(doc, [("issued", "{{ office_name }}\t{{ issued_on }}印发")])
+    L.imprint(doc, "{{ office_name }}\t{{ issued_on }}印发")
     return doc
 
 
