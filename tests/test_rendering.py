@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -208,3 +209,28 @@ def test_long_names_and_titles_stay_whole(rendered):
         for n in range(1, pdf.pages + 1):
             for header in ("问题数", "按期完成", "未报送", "逾期工作日", "整改问题"):
                 assert not any(line in (header[:k], header[k:]) for line in pdf.lines(n) for k in range(1, len(header)))
+
+
+def test_pdf_warns_about_each_face_this_machine_lacks(workspace, cli, monkeypatch):
+    from builders import data_row, submission_rows, xlsx_bytes
+
+    from pipeline.config import Fonts
+    from pipeline.output.documents import fonts
+    from pipeline.output.documents.templates import write_default_templates
+    from pipeline.service import publish
+
+    monkeypatch.setattr(publish, "today", lambda: date(2026, 12, 31))
+    write_default_templates(workspace.templates)
+    rows = submission_rows(data_row(1, deadline="2026-10-15"))
+    (workspace.inbox / "a.xlsx").write_bytes(xlsx_bytes(rows))
+    missing = fonts.missing_faces(Fonts())
+    code, out, _ = cli("weekly", "--as-of", "2026-11-30", "--pdf")
+    assert code == 0 and list(workspace.outbox.glob("2026-W49_督查通报*.pdf"))
+    if missing:  # the official faces are not installed here (they are not free to install)
+        assert f"本机未安装字体 {'、'.join(missing)}" in out
+    installed = sorted(fonts.installed_faces() or ())
+    noto = next((f for f in installed if "CJK SC" in f), None)
+    if noto:
+        assert fonts.missing_faces(Fonts(body=noto, title=noto, heiti=noto, kaiti=noto)) in ([], ["宋体"])
+        conf = fonts.stand_in_config(Fonts())
+        assert conf is None or ("<string>仿宋_GB2312</string>" in conf) == ("仿宋_GB2312" in missing)
