@@ -47,8 +47,8 @@ before, r0, o0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF), 
 results = ingest_paths(ws, paths, date.fromisoformat(sys.argv[5]), workers=None if workers == "auto" else int(workers))
 wall, r1 = time.perf_counter() - before, resource.getrusage(resource.RUSAGE_SELF)
 user, system = r1.ru_utime - r0.ru_utime, r1.ru_stime - r0.ru_stime
-print(json.dumps({"wall": wall, "cpu": user + system + cpu.descendants_cpu() - o0, "main_user": user, "main_sys": system,
-                  "files": len(results)}))
+print(json.dumps({"wall": wall, "cpu": user + system + cpu.descendants_cpu() - o0, "main_user": user,
+                  "main_sys": system, "files": len(results)}))
 shutil.rmtree(dest)
 """
 

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.whole:
         from pipeline.intake import read
 
-        read.STREAM_MIN_BYTES = float("inf")
+        read.STREAM_MIN_BYTES = sys.maxsize  # no sheet is that large: every one is read whole
     root = pristine(args.workdir, args.units, args.files, args.rows, args.seed, big_rows=args.big_rows)
     run = fresh_copy(root, args.workdir / "run-equivalence")
     info = sancha_ingest(run, generate.DEFAULT_AS_OF, args.workers)

@@ -525,6 +525,7 @@ def plan_files(units: list[GenUnit], files: int, rows: int, seed: int) -> list[F
         u = i % len(units) if i < len(units) else rng.randrange(len(units))
         layout = rng.choices(("standard", "aliases", "grouped", "grouped_meta"), weights=(40, 30, 15, 15))[0]
         unit = units[u]
+        folder: str | None
         if layout == "grouped":  # no 填报单位 line: the unit's folder says who it is
             folder = rng.choice((unit.name, *unit.aliases))
         else:

@@ -12,8 +12,9 @@ Each repeat measures, in turn (so background load hits all three alike):
                   office script would do (every sheet, like the two others);
   (c) sancha    — `pipeline.ledger.ingest.ingest_inbox` on a fresh copy of the workspace: hashing,
                   reading, checking, merging into the ledger, archive, receipts, inbox cleanup.
-Times are wall clock and CPU seconds (of all processes: sancha's parse workers count); medians over the repeats; targets: sancha ≤ 3×
-raw read and ≤ 1/4 of the pandas loop. Generated workspaces are cached under --workdir.
+Times are wall clock and CPU seconds (of all processes: sancha's parse workers count); medians over
+the repeats; targets: sancha ≤ 3× raw read and ≤ 1/4 of the pandas loop. Generated workspaces are
+cached under --workdir.
 """
 
 from __future__ import annotations
@@ -208,10 +209,10 @@ def run_speed(args) -> dict:
     print(f"\n{len(files)} files × {args.rows} rows ({cells} non-empty cells), {args.units} units; "
           f"sancha: {info['verdicts']}, {info['added']} items added, {info['updated']} updated")
     print(f"{'':8} {'median wall':>12} {'median cpu':>11}   {'ms/file':>8}   runs (wall s)")
-    for k in ("raw", "pandas", "sancha"):
-        if times[k]["wall"]:
-            print(f"{k:8} {med[k]['wall']:10.2f} s {med[k]['cpu']:9.2f} s   {med[k]['wall'] / len(files) * 1000:8.1f}"
-                  f"   {_fmt(times[k]['wall'])}")
+    for name in ("raw", "pandas", "sancha"):
+        if times[name]["wall"]:
+            print(f"{name:8} {med[name]['wall']:10.2f} s {med[name]['cpu']:9.2f} s   "
+                  f"{med[name]['wall'] / len(files) * 1000:8.1f}   {_fmt(times[name]['wall'])}")
     print(f"(cpu: all processes, sancha's parse workers included; sancha's own process alone: "
           f"{_median(main_cpu):.2f} s)")
     ratios = {}
@@ -222,8 +223,8 @@ def run_speed(args) -> dict:
     print()
     for name, (value, target, _) in ratios.items():
         print(f"{name:22} {value:6.2f}   target ≤ {target:g}   {'OK' if value <= target else 'MISSED'}")
-    return {"files": len(files), "rows": args.rows, "cells": cells, "info": info, "times": times, "sancha_main_cpu": main_cpu,
-            "median": med, "ratios": {k: v[0] for k, v in ratios.items()}}
+    return {"files": len(files), "rows": args.rows, "cells": cells, "info": info, "times": times,
+            "sancha_main_cpu": main_cpu, "median": med, "ratios": {k: v[0] for k, v in ratios.items()}}
 
 
 # ---------------------------------------------------------------------------------- memory

@@ -104,10 +104,11 @@ def broken_copies(name: str, data: bytes, rng: random.Random) -> dict[str, bytes
             "rlate": lambda b: re.sub(rb'<c r="([A-Z]+\d+)"( [^>]*?)?(/?)>', rb'<c\2 r="\1"\3>', b, count=4),
             "lower": lambda b: b.replace(b'r="A', b'r="a', 2),
             "far": lambda b: b.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"/></row></sheetData>'),
-            "farv": lambda b: b.replace(b"</sheetData>",
-                                        b'<row r="400000"><c r="Z400000" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'),
+            "farv": lambda b: b.replace(b"</sheetData>", b'<row r="400000"><c r="Z400000" t="inlineStr">'
+                                        b"<is><t>x</t></is></c></row></sheetData>"),
             "prefix": lambda b: b.replace(b"<c ", b"<x:c ").replace(b"</c>", b"</x:c>"),
-            "formula": lambda b: b.replace(b"</sheetData>", b'<row r="999"><c r="B999"><f>1+1</f></c></row></sheetData>'),
+            "formula": lambda b: b.replace(
+                b"</sheetData>", b'<row r="999"><c r="B999"><f>1+1</f></c></row></sheetData>'),
             "bom": lambda b: b"\xef\xbb\xbf" + b,
             "notxml": lambda b: b"garbage" + b,
         }
@@ -165,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     bench = [(p, p.read_bytes()) for p in sorted(args.inbox.rglob("*.xlsx"))] if args.inbox.is_dir() else []
     bench_config = Workspace(args.inbox.parent).config if bench else None
     small = small_corpus()
-    configs = {"tests": make_config(), "repo": parse_config((REPO / "sancha.toml").read_text(encoding="utf-8")), "tight": make_config(max_findings=5)}
+    configs = {"tests": make_config(), "repo": parse_config((REPO / "sancha.toml").read_text(encoding="utf-8")),
+               "tight": make_config(max_findings=5)}
     broken: dict[str, bytes] = {}
     for name, data in [*((f"bench/{p.name}", d) for p, d in bench[:args.broken]), *small.items()]:
         if data.startswith(b"PK\x03\x04"):

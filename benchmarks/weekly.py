@@ -6,7 +6,8 @@
 The ledger is built directly through `pipeline.ledger.ledger.Ledger.insert_items` (not by ingesting
 thousands of files). Each run is `pipeline.service.weekly.run_weekly` in a fresh subprocess, on a fresh
 copy of the workspace, with a progress bar: total time, documents per second, peak memory of the
-batch process, of its largest worker and of all of them together (sampled every 50 ms). Target: under 60 s on a 2-core machine.
+batch process, of its largest worker and of all of them together (sampled every 50 ms). Target: under
+60 s on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ def _items(units: list[generate.GenUnit], n: int, overdue_share: float, seed: in
             text = f"{deadline.year}年{deadline.month}月{deadline.day}日"
         done_on = None
         if status == STATUS_DONE:
+            assert deadline is not None  # done items are drawn with a deadline
             done_on = min(AS_OF - timedelta(days=1), deadline + timedelta(days=rng.randint(-40, 10)))
             done_on = max(done_on, created)
         last_report = None if (deadline and deadline < AS_OF and rng.random() < 0.3) else \
@@ -82,9 +84,11 @@ def _items(units: list[generate.GenUnit], n: int, overdue_share: float, seed: in
         item = Item(
             id=format_id(2026, seq), unit=unit.name, co_units=tuple(others), source=rng.choice(generate._SOURCES),
             problem=problem, measures=generate.measures_text(rng, units), deadline=deadline, deadline_text=text,
-            ongoing=ongoing, owner=generate.person(rng), progress=generate._fill(rng, rng.choice(generate._PROGRESS), units) or None,
+            ongoing=ongoing, owner=generate.person(rng),
+            progress=generate._fill(rng, rng.choice(generate._PROGRESS), units) or None,
             status=status, done_on=done_on, remark=None, created_on=created, updated_at=now,
-            closed_on=done_on + timedelta(days=7) if done_on and rng.random() < 0.3 and done_on + timedelta(days=7) <= AS_OF else None,
+            closed_on=done_on + timedelta(days=7)
+            if done_on and rng.random() < 0.3 and done_on + timedelta(days=7) <= AS_OF else None,
             last_report_on=last_report,
         )
         yield item, key
@@ -169,10 +173,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"run {k + 1}/{args.repeat}: {r['wall']:.1f} s, {r['documents']} documents, "
               f"peak RSS {r['peak_rss_all_mb']:.0f} MB (all processes)", file=sys.stderr, flush=True)
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-    print(f"\nweekly batch: {args.units} units, {args.items} items, {args.overdue_share:.0%} of units with overdue items")
+    print(f"\nweekly batch: {args.units} units, {args.items} items, "
+          f"{args.overdue_share:.0%} of units with overdue items")
     print(f"documents: {runs[0]['documents']} ({runs[0]['notices']} notices, {runs[0]['feedback_forms']} feedback "
           f"forms, circular, ledger)")
-    print(f"time (median of {len(runs)}): {med['wall']:.1f} s   target < 60 s   {'OK' if med['wall'] < 60 else 'MISSED'}"
+    verdict = "OK" if med["wall"] < 60 else "MISSED"
+    print(f"time (median of {len(runs)}): {med['wall']:.1f} s   target < 60 s   {verdict}"
           f"   runs: {' '.join(format(r['wall'], '.1f') for r in runs)}")
     print(f"documents per second: {med['documents'] / med['wall']:.1f}")
     print(f"peak RSS: batch process {med['peak_rss_main_mb']:.0f} MB, largest worker "

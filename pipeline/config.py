@@ -6,13 +6,19 @@ with a Chinese message. Every key except the units has a default.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 
+from pipeline.errors import SanchaError
 
-class ConfigError(Exception):
+
+class ConfigError(SanchaError):
     """sancha.toml is missing or wrong; the message says what to fix (Chinese)."""
+
+    exit_code = 2
+    label = "配置错误"
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,8 @@ def _str_list(value, key: str) -> tuple[str, ...]:
 
 
 def _date_list(value, key: str) -> tuple[date, ...]:
+    if value is not None and not isinstance(value, list):
+        raise ConfigError(f"sancha.toml: {key} 应是日期列表，例如 {key.split()[-1]} = [\"2027-01-01\"]")
     out = []
     for v in value or []:
         if isinstance(v, date):
@@ -118,10 +126,15 @@ def _date_list(value, key: str) -> tuple[date, ...]:
     return tuple(sorted(set(out)))
 
 
-def _section(data: dict, name: str, cls):
+def _table(data: dict, name: str) -> dict:
     raw = data.get(name) or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"sancha.toml: [{name}] 应是一个表")
+    return raw
+
+
+def _section(data: dict, name: str, cls):
+    raw = _table(data, name)
     known = cls.__dataclass_fields__
     unknown = sorted(set(raw) - set(known))
     if unknown:
@@ -138,6 +151,14 @@ def _section(data: dict, name: str, cls):
     return cls(**values)
 
 
+def _syntax_error(detail: str) -> str:
+    """tomllib's message (English, ending in its position) with the position in Chinese first."""
+    m = re.search(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$", detail)
+    where = "" if m is None else f"（第 {m[1]} 行第 {m[2]} 列）" if m[1] else "（文件末尾）"
+    return (f"sancha.toml 格式有误{where}：{detail[:m.start()] if m else detail}。"
+            "常见原因：文字没有加英文双引号、括号或引号不成对、同一个键写了两次")
+
+
 def _type_name(t) -> str:
     return {int: "整数", float: "数字", bool: "true 或 false", str: "字符串"}.get(t, str(t))
 
@@ -146,9 +167,9 @@ def parse_config(text: str) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"sancha.toml 格式有误：{e}") from None
+        raise ConfigError(_syntax_error(str(e))) from None
 
-    office = data.get("office") or {}
+    office = _table(data, "office")
     name = str(office.get("name") or "").strip()
     if not name:
         raise ConfigError("sancha.toml: [office] 缺少 name（办公室全称，例如 “大观区人民政府办公室”）")
@@ -159,7 +180,9 @@ def parse_config(text: str) -> Config:
     units: list[Unit] = []
     seen: dict[str, str] = {}
     for i, u in enumerate(units_raw, 1):
-        uname = str((u or {}).get("name") or "").strip()
+        if not isinstance(u, dict):
+            raise ConfigError(f"sancha.toml: 第 {i} 个单位应是 [[units]] 表，写成 [[units]] 下一行 name = \"区财政局\"")
+        uname = str(u.get("name") or "").strip()
         if not uname:
             raise ConfigError(f"sancha.toml: 第 {i} 个 [[units]] 缺少 name")
         aliases = _str_list(u.get("aliases"), f"[[units]] {uname} aliases")
@@ -179,7 +202,7 @@ def parse_config(text: str) -> Config:
     groups_raw = data.get("groups") or {}
     groups = _str_list(groups_raw.get("phrases") if isinstance(groups_raw, dict) else groups_raw, "[groups] phrases")
 
-    cal = data.get("calendar") or {}
+    cal = _table(data, "calendar")
     return Config(
         office_name=name,
         doc_prefix=str(office.get("doc_prefix") or "").strip(),

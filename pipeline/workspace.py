@@ -21,6 +21,31 @@ from pipeline.config import Config, ConfigError, parse_config
 
 CONFIG_NAME = "sancha.toml"
 
+# What `sancha init` writes: a commented sancha.toml an admin fills in.
+STARTER_CONFIG = """\
+# sancha 工作区配置。改完保存即可，下次运行生效。
+[office]
+name = "某某区人民政府办公室"
+doc_prefix = "某政办"          # 发文字号：某政办〔2026〕12号
+cc = ["区纪委监委"]            # 抄送
+aliases = ["督查室"]           # 督查室代各单位报送时“填报单位”可写的名称
+contact = "区委区政府督查室，联系电话："
+
+# 配合责任单位中可以出现的泛指（不是具体单位）
+[groups]
+phrases = ["各乡镇街道", "各预算单位", "区直各部门"]
+
+# 每个单位一段：name 为规范名称，aliases 为各单位表格里常见的写法
+[[units]]
+name = "区财政局"
+aliases = ["财政局", "区财政"]
+
+[calendar]
+# chinesecalendar 尚未收录的年份：国务院公布放假安排后在此补充（优先于内置日历）
+holidays = []
+workdays = []
+"""
+
 # Characters Windows forbids in file names, plus control characters.
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 
@@ -88,3 +113,16 @@ class Workspace:
     def ensure(self) -> None:
         for d in (self.inbox, self.outbox, self.templates, self.data, self.archive, self.logs, self.locks):
             d.mkdir(parents=True, exist_ok=True)
+
+
+def init_workspace(path: Path) -> Workspace:
+    """A new workspace at `path` (or an existing one completed): its folders, a starter
+    sancha.toml unless there is one, and the default Word templates where they are missing."""
+    from pipeline.output.documents.templates import write_default_templates  # python-docx: only here
+
+    ws = Workspace(Path(path).resolve())
+    ws.ensure()
+    if not ws.config_path.exists():
+        ws.config_path.write_text(STARTER_CONFIG, encoding="utf-8")
+    write_default_templates(ws.templates)
+    return ws

@@ -1,4 +1,5 @@
-"""Fixture submissions built in code: workbooks and CSV files as bytes, and a fixed test config.
+"""Fixtures built in code: submissions (workbooks and CSV files as bytes), the test
+configuration (`sancha_toml`, `make_config`) and ledger items (`make_item`).
 
     xlsx_bytes(rows, sheet="Sheet1", merged=("A2:B2",), extra_sheets={"填表说明": [["…"]]})
     csv_bytes(rows, "gbk")
@@ -14,6 +15,7 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -21,6 +23,8 @@ import openpyxl
 from msoffcrypto.format.ooxml import OOXMLFile
 
 from pipeline.config import Config, parse_config
+from pipeline.model import STATUS_IN_PROGRESS, Item
+from pipeline.workspace import Workspace
 
 DATA = Path(__file__).parent / "data"
 SAMPLES = DATA / "samples"
@@ -29,60 +33,74 @@ SAMPLES = DATA / "samples"
 HEADER = ["序号", "编号", "问题来源", "整改问题", "整改措施", "整改时限", "牵头责任单位", "配合责任单位", "责任人", "整改进展", "完成情况", "完成日期", "备注"]
 FIELDS = ["seq", "item_id", "source", "problem", "measures", "deadline", "lead_unit", "co_units", "owner", "progress", "status", "done_on", "remark"]
 
-CONFIG_TOML = """
-[office]
-name = "大观区人民政府办公室"
-doc_prefix = "观政办"
-cc = ["区纪委监委"]
-aliases = ["区委区政府督查室", "督查室"]
+# The test workspace's units, as (name, aliases), in sancha.toml's order.
+UNITS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("区财政局", ("财政局", "区财政")),
+    ("区住房城乡建设局", ("区住建局", "住建局")),
+    ("菱湖街道", ("菱湖街道办事处",)),
+    ("区审计局", ("审计局",)),
+    ("区发展改革委", ("区发改委",)),
+    ("区生态环境分局", ()),
+    ("区民政局", ()),
+    ("区城管局", ()),
+    ("区政府办公室", ()),
+    ("海口镇", ()),
+)
 
-[groups]
-phrases = ["各乡镇街道", "各预算单位", "区直各部门"]
 
-[[units]]
-name = "区财政局"
-aliases = ["财政局", "区财政"]
+def sancha_toml(units=UNITS, *, holidays=("2027-01-01",)) -> str:
+    """The one test configuration: 大观区's office and `units`; [calendar] holidays as given
+    (none: no [calendar] at all). Tests add sections by appending to it."""
+    lines = [
+        "[office]",
+        'name = "大观区人民政府办公室"',
+        'doc_prefix = "观政办"',
+        'cc = ["区纪委监委", "区委办"]',
+        'aliases = ["区委区政府督查室", "督查室"]',
+        'contact = "区委区政府督查室，联系电话：0556-5502678"',
+        "",
+        "[groups]",
+        'phrases = ["各乡镇街道", "各预算单位", "区直各部门"]',
+    ]
+    for name, aliases in units:
+        lines += ["", "[[units]]", f'name = "{name}"']
+        if aliases:
+            lines.append("aliases = [" + ", ".join(f'"{a}"' for a in aliases) + "]")
+    if holidays:
+        lines += ["", "[calendar]", "holidays = [" + ", ".join(f'"{d}"' for d in holidays) + "]"]
+    return "\n".join(lines) + "\n"
 
-[[units]]
-name = "区住房城乡建设局"
-aliases = ["区住建局", "住建局"]
 
-[[units]]
-name = "菱湖街道"
-aliases = ["菱湖街道办事处"]
-
-[[units]]
-name = "区审计局"
-aliases = ["审计局"]
-
-[[units]]
-name = "区发展改革委"
-aliases = ["区发改委"]
-
-[[units]]
-name = "区生态环境分局"
-
-[[units]]
-name = "区民政局"
-
-[[units]]
-name = "区城管局"
-
-[[units]]
-name = "区政府办公室"
-
-[[units]]
-name = "海口镇"
-
-[calendar]
-holidays = ["2027-01-01"]
-"""
+CONFIG_TOML = sancha_toml()
 
 
 def make_config(**limits) -> Config:
-    """The fixed units above; keyword arguments override [limits] (max_findings=5, …)."""
+    """The test configuration; keyword arguments override [limits] (max_findings=5, …)."""
     extra = "".join(f"{k} = {v!r}\n" for k, v in limits.items())
     return parse_config(CONFIG_TOML + (f"\n[limits]\n{extra}" if extra else ""))
+
+
+def make_workspace(root: Path, toml: str = CONFIG_TOML) -> Workspace:
+    """A workspace at `root` (created) with `toml` as its sancha.toml and its folders made."""
+    root.mkdir(parents=True, exist_ok=True)
+    ws = Workspace(root)
+    ws.config_path.write_text(toml, encoding="utf-8")
+    ws.ensure()
+    return ws
+
+
+def make_item(item_id="2026-0001", unit="区财政局", deadline: date | None = date(2026, 11, 30),
+              status: str | None = STATUS_IN_PROGRESS, **fields) -> Item:
+    """One ledger item, every field settable by keyword; `deadline_text` and `ongoing` follow
+    the deadline unless given (no deadline: 长期坚持)."""
+    values: dict = dict(
+        id=item_id, unit=unit, co_units=(), source="巡查", problem="问题", measures="措施",
+        deadline=deadline, deadline_text=deadline.isoformat() if deadline else "长期坚持", ongoing=deadline is None,
+        owner=None, progress=None, status=status, done_on=None, remark=None,
+        created_on=date(2026, 9, 1), updated_at="2026-09-01T09:00:00",
+    )
+    values.update(fields)
+    return Item(**values)
 
 
 def data_row(seq=1, **fields) -> list:
@@ -223,7 +241,7 @@ def excel_like(data: bytes, date_format: int = 31) -> bytes:
     return _package(parts)
 
 
-def xlsx_package(sheet_data: str, *, styles: str = "", shared: list[str] = (), merged: tuple[str, ...] = (),
+def xlsx_package(sheet_data: str, *, styles: str = "", shared: Sequence[str] = (), merged: tuple[str, ...] = (),
                  date1904: bool = False, sheet: str = "三单") -> bytes:
     """A minimal xlsx written by hand: `sheet_data` is the inner XML of <sheetData> (rows with
     r= and cells as Excel writes them), `styles` the inner XML of <styleSheet>, `shared` the

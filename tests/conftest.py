@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from builders import CONFIG_TOML
+from builders import make_workspace
 
 from pipeline.cli import main
 from pipeline.workspace import Workspace
@@ -14,11 +14,7 @@ from pipeline.workspace import Workspace
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Workspace:
-    ws = Workspace(tmp_path / "ws")
-    ws.root.mkdir()
-    ws.config_path.write_text(CONFIG_TOML, encoding="utf-8")
-    ws.ensure()
-    return ws
+    return make_workspace(tmp_path / "ws")
 
 
 class Cli:

@@ -4,9 +4,10 @@ hostile text, and two earlier weekly snapshots."""
 from datetime import date
 from html.parser import HTMLParser
 
-from pipeline.config import Config, Unit
-from pipeline.deadlines.states import compute_states
-from pipeline.deadlines.workdays import WorkCalendar
+from builders import UNITS, make_item, sancha_toml
+
+from pipeline.config import parse_config
+from pipeline.deadlines.states import standing
 from pipeline.model import STATUS_DONE, STATUS_IN_PROGRESS, STATUS_ONGOING, Item
 from pipeline.output.dashboard import dashboard_context
 
@@ -15,23 +16,12 @@ AS_OF = D(2026, 11, 30)  # a Monday
 HOSTILE = 'A&B<二期>"引号"\'单\'<script>alert(1)</script>'
 HOSTILE_SOURCE = "A&B<二期>"
 
-CONFIG = Config(
-    office_name="大观区人民政府办公室",
-    doc_prefix="观政办",
-    cc=("区纪委监委",),
-    units=tuple(Unit(n) for n in ("区财政局", "区住房城乡建设局", "菱湖街道", "区审计局", "区教育局")),
-)
+CONFIG_TOML = sancha_toml((*UNITS, ("区教育局", ())))  # the test units and one more
+CONFIG = parse_config(CONFIG_TOML)
 
 
 def item(item_id, unit, source, deadline, status=STATUS_IN_PROGRESS, problem="问题", **kw) -> Item:
-    fields = dict(
-        id=item_id, unit=unit, co_units=(), source=source, problem=problem, measures="措施",
-        deadline=deadline, deadline_text=deadline.isoformat() if deadline else "长期坚持",
-        ongoing=deadline is None, owner="张三", progress=None, status=status, done_on=None, remark=None,
-        created_on=D(2026, 9, 1), updated_at="2026-09-01T09:00:00",
-    )
-    fields.update(kw)
-    return Item(**fields)
+    return make_item(item_id, unit, deadline, status, source=source, problem=problem, owner="张三", **kw)
 
 
 ITEMS = [
@@ -57,8 +47,7 @@ TREND = [
 
 
 def context(items=ITEMS, trend=TREND, as_of=AS_OF) -> dict:
-    states = compute_states(items, as_of, WorkCalendar(), CONFIG.rules)
-    return dashboard_context(CONFIG, items, states, as_of, trend)
+    return dashboard_context(CONFIG, items, standing(CONFIG, items, as_of).states, as_of, trend)
 
 
 # -- a tiny DOM from html.parser, enough to read the page back -------------------------------

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from pipeline.config import parse_config
+from builders import make_item
+
 from pipeline.deadlines.states import unit_summary
 from pipeline.model import (
     STATE_CLOSED,
@@ -22,41 +23,11 @@ AS_OF = date(2026, 11, 30)
 NASTY = "A&B<二期> \"引号\" '单引号' ＆（全角）：；“”"
 FORMULA = '=HYPERLINK("x")'
 
-CONFIG_TOML = """
-[office]
-name = "大观区人民政府办公室"
-doc_prefix = "观政办"
-cc = ["区纪委监委", "区委办"]
-contact = "区委区政府督查室，联系电话：0556-5502678"
-
-[[units]]
-name = "区财政局"
-aliases = ["财政局"]
-
-[[units]]
-name = "区住房城乡建设局"
-aliases = ["区住建局"]
-
-[[units]]
-name = "菱湖街道"
-
-[[units]]
-name = "区审计局"
-"""
-
-
-def config():
-    return parse_config(CONFIG_TOML)
-
-
-def item(id: str, unit: str, problem: str, *, deadline=date(2026, 11, 1), status="推进中", source="巡查",
-         done_on=None, co_units=(), progress=None, ongoing=False, deadline_text=None) -> Item:
-    return Item(
-        id=id, unit=unit, co_units=tuple(co_units), source=source, problem=problem, measures=f"措施：{problem}",
-        deadline=deadline, deadline_text=deadline_text or (deadline.isoformat() if deadline else "长期坚持"),
-        ongoing=ongoing, owner="张三", progress=progress, status=status, done_on=done_on, remark=None,
-        created_on=date(2026, 10, 1), updated_at="2026-10-01T09:00:00",
-    )
+def item(item_id: str, unit: str, problem: str, *, deadline=date(2026, 11, 1), status="推进中", ongoing=False,
+         co_units=(), **fields) -> Item:
+    return make_item(item_id, unit, deadline, status, problem=problem, measures=f"措施：{problem}", ongoing=ongoing,
+                     co_units=tuple(co_units), owner="张三", created_on=date(2026, 10, 1),
+                     updated_at="2026-10-01T09:00:00", **fields)
 
 
 def state(item_id: str, st: str, *, overdue=0, missing=False, key=False, lookback=False, provisional=False,

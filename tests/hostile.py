@@ -136,11 +136,11 @@ def encrypted_workbook() -> Case:
 def zip_bomb() -> Case:
     """A 200 MB member of zeros in a few hundred KB: over the size and the ratio limits."""
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
-            block = b"\0" * (1 << 20)
-            for _ in range(200):
-                member.write(block)
+    with (zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z,
+          z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member):
+        block = b"\0" * (1 << 20)
+        for _ in range(200):
+            member.write(block)
     return Case("zip_bomb", "区财政局_炸弹.xlsx", out.getvalue(), "zip-bomb")
 
 

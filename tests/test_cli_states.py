@@ -1,26 +1,15 @@
 from datetime import date
 
 import pytest
+from builders import make_item, sancha_toml
 
 from pipeline.cli import main
-from pipeline.cli.states import shorten
+from pipeline.cli.ledger import shorten
 from pipeline.ledger.ledger import Ledger
 from pipeline.model import STATUS_DONE, STATUS_IN_PROGRESS, Item
 
-TOML = """
-[office]
-name = "大观区人民政府办公室"
-
-[[units]]
-name = "区财政局"
-aliases = ["财政局"]
-
-[[units]]
-name = "区审计局"
-
-[[units]]
-name = "菱湖街道"
-"""
+# Three units, 区财政局 known as 财政局 only; no [calendar] (2027 is not in sancha.toml).
+TOML = sancha_toml((("区财政局", ("财政局",)), ("区审计局", ()), ("菱湖街道", ())), holidays=())
 
 
 def workspace(tmp_path, calendar: str = "") -> str:
@@ -99,13 +88,8 @@ def test_calendar_rejects_a_bad_date(tmp_path, capsys):
     assert code == 2 and "--as-of" in err
 
 
-def item(item_id, unit, deadline, status=STATUS_IN_PROGRESS, **kw) -> Item:
-    return Item(
-        id=item_id, unit=unit, co_units=(), source="巡查", problem=kw.pop("problem", "老旧小区雨污分流改造进度滞后"),
-        measures="措施", deadline=deadline, deadline_text=str(deadline), ongoing=False, owner=None,
-        progress=None, status=status, done_on=kw.pop("done_on", None), remark=None,
-        created_on=date(2026, 9, 1), updated_at="2026-09-01T09:00:00", **kw,
-    )
+def item(item_id, unit, deadline, status=STATUS_IN_PROGRESS, problem="老旧小区雨污分流改造进度滞后", **kw) -> Item:
+    return make_item(item_id, unit, deadline, status, problem=problem, **kw)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from datetime import date
 from dashboard_fixtures import (
     AS_OF,
     CONFIG,
+    CONFIG_TOML,
     HOSTILE,
     HOSTILE_SOURCE,
     ITEMS,
@@ -111,17 +112,21 @@ def test_trend_takes_the_latest_snapshot_of_each_earlier_week_only():
 
 
 def test_units_ranked_with_light_and_word():
+    # issue 19: a red unit's word says its share of items overdue, its band (colour) how it ranks
+    # among the red units
     _, doc = page()
     rows = [row_cells(tr) for tr in doc.by_id("unit-table").body_rows()]
     assert rows == [
         ["1", "菱湖街道", "正常", "2", "1", "0", "0", "0", "0", "50.0%"],
-        ["2", "区财政局", "逾期", "2", "1", "1", "1", "0", "1", "50.0%"],
+        ["2", "区财政局", "逾期50%", "2", "1", "1", "1", "0", "1", "50.0%"],
         ["3", "区住房城乡建设局", "临期", "2", "0", "0", "0", "1", "0", "0.0%"],
         ["4", "区审计局", "正常", "1", "0", "0", "0", "0", "0", "0.0%"],
-        ["5", "区教育局", "逾期", "1", "0", "0", "1", "0", "0", "0.0%"],
+        ["5", "区教育局", "逾期100%", "1", "0", "0", "1", "0", "0", "0.0%"],
     ]
-    classes = [tr.find_all("span")[0].attrs["class"] for tr in doc.by_id("unit-table").body_rows()]
+    body = doc.by_id("unit-table").body_rows()
+    classes = [tr.find_all("span")[0].attrs["class"] for tr in body]
     assert classes == ["light light-green", "light light-red", "light light-yellow", "light light-green", "light light-red"]
+    assert [tr.attrs["data-band"] for tr in body] == ["0", "1", "0", "0", "4"]
 
 
 def test_unit_chart_has_one_bar_per_unit_with_value_and_word():
@@ -129,7 +134,7 @@ def test_unit_chart_has_one_bar_per_unit_with_value_and_word():
     chart = doc.find_all("svg")[0]
     assert len(chart.find_all("rect")) == 5
     labels = [t.text() for t in chart.find_all("text", class_="value")]
-    assert labels == ["50.0% 正常", "50.0% 逾期", "0.0% 临期", "0.0% 正常", "0.0% 逾期"]
+    assert labels == ["50.0% 正常", "50.0% 逾期50%", "0.0% 临期", "0.0% 正常", "0.0% 逾期100%"]
 
 
 def test_trend_chart_plots_every_week():
@@ -210,10 +215,7 @@ def test_empty_ledger_still_renders():
 
 
 def workspace_with_ledger(tmp_path) -> Workspace:
-    toml = '[office]\nname = "大观区人民政府办公室"\n' + "".join(
-        f'[[units]]\nname = "{u.name}"\n' for u in CONFIG.units
-    )
-    (tmp_path / "sancha.toml").write_text(toml, encoding="utf-8")
+    (tmp_path / "sancha.toml").write_text(CONFIG_TOML, encoding="utf-8")
     ws = Workspace(tmp_path)
     with Ledger.open(ws.db_path) as ledger:
         with ledger.transaction():

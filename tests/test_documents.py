@@ -9,7 +9,8 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from docfixtures import AS_OF, FORMULA, NASTY, config, ledger, with_problem
+from builders import make_config, sancha_toml
+from docfixtures import AS_OF, FORMULA, NASTY, ledger, with_problem
 from docx import Document
 from docx.oxml.ns import qn
 
@@ -41,7 +42,7 @@ def text_of(data: bytes) -> tuple[list[str], list[list[str]]]:
 def circular(items=None, states=None, number=12, **kw) -> dict:
     base_items, base_states, _ = ledger()
     items, states = items or base_items, states or base_states
-    return contexts.circular_context(config(), items, states, unit_summary(items, states), AS_OF, number, **kw)
+    return contexts.circular_context(make_config(), items, states, unit_summary(items, states), AS_OF, number, **kw)
 
 
 def test_chinese_dates_and_numbers():
@@ -165,37 +166,19 @@ def test_notice_is_numbered_copied_to_the_leader_and_has_a_receipt():
 
 def test_a_notice_without_a_leader_has_no_copy_line():
     items, states, _ = ledger()
-    ctx = contexts.notice_context(config(), "区住房城乡建设局", items, states, AS_OF, date(2026, 12, 3))
+    ctx = contexts.notice_context(make_config(), "区住房城乡建设局", items, states, AS_OF, date(2026, 12, 3))
     paragraphs, _ = text_of(render.render_docx(build_template(NOTICE), ctx))
     assert not any(p.startswith("抄送") for p in paragraphs) and ctx["leader"] == ""
 
 
-CONFIG_WITH_LEADER = """
-[office]
-name = "大观区人民政府办公室"
-doc_prefix = "观政办"
-contact = "区委区政府督查室，联系电话：0556-5502678"
-leaders_title = "区政府"
-
-[[units]]
-name = "区财政局"
-
-[[units]]
-name = "区住房城乡建设局"
-leader = "张三副区长"
-
-[[units]]
-name = "菱湖街道"
-
-[[units]]
-name = "区审计局"
-"""
+CONFIG_WITH_LEADER = sancha_toml().replace('name = "区住房城乡建设局"', 'name = "区住房城乡建设局"\nleader = "张三副区长"') \
+    .replace('doc_prefix = "观政办"', 'doc_prefix = "观政办"\nleaders_title = "区政府"')
 
 
 def test_special_report_to_the_government_with_its_tables_in_annexes():
     items, states, _ = ledger()
     audit = [i for i in items if i.source == "审计"]
-    ctx = contexts.report_context(config(), "审计", audit, states, unit_summary(audit, states), AS_OF, number=3)
+    ctx = contexts.report_context(make_config(), "审计", audit, states, unit_summary(audit, states), AS_OF, number=3)
     assert ctx["doc_number"] == "观政办〔2026〕3号" and ctx["addressee"] == "区人民政府："
     paragraphs, rows = text_of(render.render_docx(build_template(REPORT), ctx))
     body = "\n".join(paragraphs)
@@ -213,7 +196,7 @@ def test_special_report_to_the_government_with_its_tables_in_annexes():
 def test_report_feedback_holds_that_units_items_only():
     items, states, _ = ledger()
     audit = [i for i in items if i.source == "审计"]
-    report = contexts.report_context(config(), "审计", audit, states, unit_summary(audit, states), AS_OF, number=3)
+    report = contexts.report_context(make_config(), "审计", audit, states, unit_summary(audit, states), AS_OF, number=3)
     ctx = contexts.report_feedback_context(report, "区住房城乡建设局", audit, states, "2026年12月3日")
     assert [r["id"] for r in ctx["items"]] == ["2026-0004"] and ctx["red_count"] == 1
     paragraphs, rows = text_of(render.render_docx(build_template(REPORT_FEEDBACK), ctx))
@@ -225,7 +208,7 @@ def test_report_feedback_holds_that_units_items_only():
 def test_control_characters_do_not_break_the_document():
     items, states, _ = ledger()
     items = with_problem(items, "2026-0003", "换\x0b行\x01问题")
-    ctx = contexts.notice_context(config(), "区住房城乡建设局", items, states, AS_OF, date(2026, 12, 3))
+    ctx = contexts.notice_context(make_config(), "区住房城乡建设局", items, states, AS_OF, date(2026, 12, 3))
     _, rows = text_of(render.render_docx(build_template(NOTICE), ctx))
     assert rows[1][1] == "换行问题"
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import hostile
 import pytest
-from builders import CONFIG_TOML, data_row, submission_rows, xlsx_bytes
+from builders import CONFIG_TOML, data_row, make_workspace, submission_rows, xlsx_bytes
 
 from pipeline.cli import main
 from pipeline.ledger.ledger import Ledger
@@ -33,12 +33,8 @@ ROUNDS = 8
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 
-def make_workspace(root: Path) -> Workspace:
-    root.mkdir(parents=True)
-    fast = "\n[watch]\nsettle_seconds = 0.1\ninterval = 0.1\nrescan_seconds = 1\n"
-    (root / "sancha.toml").write_text(CONFIG_TOML + fast, encoding="utf-8")
-    ws = Workspace(root)
-    ws.ensure()
+def fast_workspace(root: Path) -> Workspace:
+    ws = make_workspace(root, CONFIG_TOML + "\n[watch]\nsettle_seconds = 0.1\ninterval = 0.1\nrescan_seconds = 1\n")
     assert main(["-C", str(root), "templates"]) == 0
     return ws
 
@@ -105,7 +101,7 @@ def run(ws: Workspace, *args: str, timeout: float = 60) -> subprocess.CompletedP
 
 
 def test_kill_9_at_random_moments_then_every_file_counts_once(tmp_path):
-    ws = make_workspace(tmp_path / "ws")
+    ws = fast_workspace(tmp_path / "ws")
     corpus = Corpus(ws)
     corpus.hostile()
     rnd = random.Random(SEED)
@@ -130,7 +126,7 @@ def test_kill_9_at_random_moments_then_every_file_counts_once(tmp_path):
 
 
 def test_two_ingest_processes_on_one_inbox(tmp_path):
-    ws = make_workspace(tmp_path / "ws")
+    ws = fast_workspace(tmp_path / "ws")
     corpus = Corpus(ws)
     corpus.valid(0, 20)
     corpus.hostile()
@@ -142,7 +138,7 @@ def test_two_ingest_processes_on_one_inbox(tmp_path):
 
 
 def test_weekly_while_watch_runs(tmp_path):
-    ws = make_workspace(tmp_path / "ws")
+    ws = fast_workspace(tmp_path / "ws")
     corpus = Corpus(ws)
     watcher = start(ws, "watch", "--polling", "--interval", "0.1")
     try:
@@ -164,7 +160,7 @@ def test_weekly_while_watch_runs(tmp_path):
 @pytest.fixture
 def ready(tmp_path):
     """A workspace with templates and a few accepted files, in this process."""
-    ws = make_workspace(tmp_path / "ws")
+    ws = fast_workspace(tmp_path / "ws")
     corpus = Corpus(ws)
     corpus.valid(0, 3)
     assert main(["-C", str(ws.root), "ingest", "--as-of", "2026-11-20"]) == 0

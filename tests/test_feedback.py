@@ -6,8 +6,8 @@ import io
 from datetime import date
 
 import openpyxl
-from builders import data_row, submission_rows, xlsx_bytes
-from docfixtures import AS_OF, FORMULA, NASTY, config, ledger, with_problem
+from builders import data_row, make_config, submission_rows, xlsx_bytes
+from docfixtures import AS_OF, FORMULA, NASTY, ledger, with_problem
 
 from pipeline.intake.parse import parse_submission
 from pipeline.ledger.ledger import Ledger
@@ -18,7 +18,7 @@ from pipeline.output.documents.templates import write_default_templates
 
 def form_for(unit: str) -> bytes:
     items, states, _ = ledger()
-    return feedback_workbook(config(), unit, open_items(unit, items, states), AS_OF)
+    return feedback_workbook(make_config(), unit, open_items(unit, items, states), AS_OF)
 
 
 def test_form_layout():
@@ -44,13 +44,13 @@ def test_only_open_items_and_text_stays_text():
     ws = openpyxl.load_workbook(io.BytesIO(form_for("菱湖街道")))[FORM_SHEET]
     assert ws["D6"].value == "长期坚持"
     items = with_problem(items, "2026-0005", FORMULA)
-    data = feedback_workbook(config(), "菱湖街道", open_items("菱湖街道", items, states), AS_OF)
+    data = feedback_workbook(make_config(), "菱湖街道", open_items("菱湖街道", items, states), AS_OF)
     cell = openpyxl.load_workbook(io.BytesIO(data))[FORM_SHEET]["B4"]
     assert cell.value == FORMULA and cell.data_type == "s" and cell.quotePrefix
 
 
 def test_unfilled_form_parses_as_the_units_update():
-    sub = parse_submission(form_for("区住房城乡建设局"), "反馈表.xlsx", config(), received=AS_OF)
+    sub = parse_submission(form_for("区住房城乡建设局"), "反馈表.xlsx", make_config(), received=AS_OF)
     assert sub.ok, sub.findings
     assert sub.unit == "区住房城乡建设局"
     assert [r.item_id for r in sub.rows] == ["2026-0003", "2026-0004"]

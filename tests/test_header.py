@@ -60,7 +60,7 @@ def test_canonical_name_wins_over_alias_for_the_same_field():
 
 
 def test_numbering_column_holding_row_numbers_is_seq():
-    rows = [["编号", "整改问题", "整改措施", "整改时限", "牵头责任单位"], [1.0, "a", "b", "年底前", "区财政局"], ["2", "c", "d", "年底前", "区财政局"]]
+    rows: list[list] = [["编号", "整改问题", "整改措施", "整改时限", "牵头责任单位"], [1.0, "a", "b", "年底前", "区财政局"], ["2", "c", "d", "年底前", "区财政局"]]
     assert find_header(Sheet("Sheet1", rows)).columns["seq"] == 0
     rows[1][0] = "2026-0001"
     assert find_header(Sheet("Sheet1", rows)).columns["item_id"] == 0

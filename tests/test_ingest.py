@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from builders import data_row, sample_bytes, submission_rows, xlsx_bytes
+from builders import data_row, make_workspace, sample_bytes, submission_rows, xlsx_bytes
 
 from pipeline.ledger.ledger import Ledger
 from pipeline.output import receipts
@@ -235,7 +235,7 @@ def test_a_recorded_file_whose_archive_copy_was_lost_is_archived_again_before_it
 def _while_answering(monkeypatch, action):
     """Run `action` once, after the file is journalled and before it leaves the inbox."""
     real = receipts.write_receipt
-    done = []
+    done: list = []
 
     def write_receipt(*a, **k):
         if not done:
@@ -317,7 +317,7 @@ def test_a_batch_larger_than_one_group_answers_every_file_once(workspace, cli, m
     for n, data in enumerate(files):
         drop(workspace, f"f{n}.xlsx", data)
     drop(workspace, "again.xlsx", files[0])  # the same bytes under another name
-    ticks = []
+    ticks: list = []
     with Ledger.open(workspace.db_path) as ledger:
         results = ingest.Ingestor(workspace, ledger).ingest_many(
             ((p, None) for p in ingest.waiting_files(workspace)), progress=ticks.append)
@@ -430,22 +430,10 @@ def test_an_unexpected_error_is_one_line_and_the_traceback_goes_to_the_log(works
         raise RuntimeError("意外")
 
     monkeypatch.setattr(export, "records", boom)
-    monkeypatch.setattr("pipeline.cli.ingest.records", boom)
+    monkeypatch.setattr("pipeline.cli.ledger.records", boom)
     code, _out, err = cli("export")
     assert code == 3 and "Traceback" not in err and "内部错误" in err
     assert "RuntimeError: 意外" in (workspace.logs / "sancha-errors.log").read_text(encoding="utf-8")
-
-
-def _workspace_at(root: Path):
-    from builders import CONFIG_TOML
-
-    from pipeline.workspace import Workspace
-
-    ws = Workspace(root)
-    root.mkdir()
-    ws.config_path.write_text(CONFIG_TOML, encoding="utf-8")
-    ws.ensure()
-    return ws
 
 
 def _outcome(ws, results) -> list:
@@ -463,7 +451,7 @@ def test_parsing_ahead_in_worker_processes_gives_the_serial_outcome(tmp_path):
     files["区财政局_重复.xlsx"] = files["区财政局_03.xlsx"]
     outcomes = []
     for workers in (0, 1):
-        ws = _workspace_at(tmp_path / f"ws{workers}")
+        ws = make_workspace(tmp_path / f"ws{workers}")
         for k, (name, data) in enumerate(files.items()):
             path = drop(ws, name, data, "区财政局" if k % 2 else None)
             os.utime(path, (1_700_000_000 + k, 1_700_000_000 + k))  # the same order in both
@@ -504,7 +492,7 @@ def test_workers_stage_archive_copies_that_end_up_exactly_where_serial_ingest_pu
     files["bad.xlsx"] = xlsx_bytes(submission_rows(data_row(1, deadline="2026.13.01")))  # rejected: archived
     archives = []
     for workers in (0, 1, STAGING_MIN_WORKERS):
-        ws = _workspace_at(tmp_path / f"ws{workers}")
+        ws = make_workspace(tmp_path / f"ws{workers}")
         for k, (name, data) in enumerate(files.items()):
             os.utime(drop(ws, name, data), (1_700_000_000 + k, 1_700_000_000 + k))
         ingest_paths(ws, waiting_files(ws), date(2026, 11, 20), workers=workers)
@@ -542,7 +530,7 @@ def test_a_pool_whose_workers_die_is_said_once_and_every_file_is_parsed_here(tmp
     from pipeline.ledger import ingest
 
     monkeypatch.setattr(ingest, "_start_worker", _dying_worker)
-    ws = _workspace_at(tmp_path / "ws")
+    ws = make_workspace(tmp_path / "ws")
     count = ingest.PARALLEL_MIN_FILES + 12
     for k in range(count):
         drop(ws, f"f{k:02d}.xlsx", xlsx_bytes(submission_rows(data_row(1, problem=f"问题{k}：验收不及时"))))

@@ -7,7 +7,8 @@ from datetime import datetime
 
 import openpyxl
 import pytest
-from docfixtures import AS_OF, FORMULA, NASTY, config, ledger, with_problem
+from builders import make_config
+from docfixtures import AS_OF, FORMULA, NASTY, ledger, with_problem
 from openpyxl.utils import get_column_letter
 
 from pipeline.output.documents.ledger_xlsx import (
@@ -25,7 +26,7 @@ def book():
     items, states, summaries = ledger()
     items = with_problem(items, "2026-0005", "竖\x0b线\x01与\t制表")
     items = with_problem(items, "2026-0006", "-负号开头")
-    return openpyxl.load_workbook(io.BytesIO(ledger_workbook(config(), items, states, summaries, AS_OF)))
+    return openpyxl.load_workbook(io.BytesIO(ledger_workbook(make_config(), items, states, summaries, AS_OF)))
 
 
 def rows_by_id(ws) -> dict[str, dict]:
@@ -95,7 +96,7 @@ def test_fitted_to_the_a3_width_the_text_prints_at_9_pt_or_more(book):
 def test_rows_with_wrapped_text_are_as_tall_as_their_longest_cell():
     items, states, summaries = ledger()
     items = with_problem(items, "2026-0003", "整改问题的描述很长，" * 12)
-    ws = openpyxl.load_workbook(io.BytesIO(ledger_workbook(config(), items, states, summaries, AS_OF)))[LEDGER_SHEET]
+    ws = openpyxl.load_workbook(io.BytesIO(ledger_workbook(make_config(), items, states, summaries, AS_OF)))[LEDGER_SHEET]
     heights = {row[0].value: ws.row_dimensions[row[0].row].height for row in ws.iter_rows(min_row=3)}
     assert heights["2026-0003"] >= 120 / 16 * 14.3  # 120 characters in a column of about 16 a line
     assert heights["2026-0007"] is None  # one line: the default height

@@ -3,6 +3,8 @@
 from dataclasses import replace
 from datetime import date
 
+from builders import make_item
+
 from pipeline.ledger.merge import plan_merge
 from pipeline.model import Item, Row, Submission
 
@@ -25,14 +27,12 @@ def sub(*rows, unit="区财政局") -> Submission:
 
 
 def item(item_id="2026-0001", problem="非税收入收缴不及时", unit="区财政局", **kw) -> Item:
-    values = dict(
-        id=item_id, unit=unit, co_units=(), source="督查", problem=problem, measures="督促上缴",
-        deadline=date(2026, 12, 31), deadline_text="2026-12-31", ongoing=False, owner="张明", progress=None,
-        status=None, done_on=None, remark=None, created_on=date(2026, 11, 1), updated_at="2026-11-01T09:00:00",
-        last_report_on=date(2026, 11, 1),
-    )
+    """An item as a row like `row()` made it on 1 November."""
+    values = dict(source="督查", problem=problem, measures="督促上缴", deadline=date(2026, 12, 31), owner="张明",
+                  status=None, created_on=date(2026, 11, 1), updated_at="2026-11-01T09:00:00",
+                  last_report_on=date(2026, 11, 1))
     values.update(kw)
-    return Item(**values)
+    return make_item(item_id, unit, **values)
 
 
 def plan(s, existing=(), by_office=False, next_seq=1):

@@ -91,7 +91,7 @@ def test_legacy_xls_grouped_header():
 
 
 def test_built_grouped_header_with_meta_in_one_cell_and_numbering_column():
-    rows = [
+    rows: list[list] = [
         ["海口镇“三查三单”清单"],
         ["填报单位：海口镇　填报日期：2026年11月18日　检查名称：第四季度督查"],
         ["整改问题", "", "整改措施", "", "", "整改责任", "", "", "备注"],
@@ -342,10 +342,10 @@ def test_no_exception_for_any_bytes():
     good = xlsx_bytes(submission_rows(data_row()))
     rng = random.Random(7)
     for _ in range(30):
-        data = bytearray(good)
+        noisy = bytearray(good)
         for _ in range(20):
-            data[rng.randrange(len(data))] = rng.randrange(256)
-        sub = parse(bytes(data))
+            noisy[rng.randrange(len(noisy))] = rng.randrange(256)
+        sub = parse(bytes(noisy))
         assert isinstance(sub, model.Submission)
     for data in (b"", good[:100], bytes(range(256)) * 10, "填报单位：区财政局".encode("utf-16")):
         for name in ("a.xlsx", "a.xls", "a.csv", "a.ods"):

@@ -73,7 +73,9 @@ class Pdf:
 
 def read_pdf(path: Path) -> Pdf:
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
-    pages = int(re.search(r"Pages:\s+(\d+)", info)[1])
+    found = re.search(r"Pages:\s+(\d+)", info)
+    assert found, info
+    pages = int(found[1])
     xml = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True).stdout
     words, page = [], 0
     for line in xml.splitlines():
@@ -81,7 +83,8 @@ def read_pdf(path: Path) -> Pdf:
             page += 1
         m = re.search(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*)</word>', line)
         if m:
-            words.append(Word(page, *map(float, m.groups()[:4]), m[5]))
+            x0, y0, x1, y1 = map(float, m.groups()[:4])
+            words.append(Word(page, x0, y0, x1, y1, m[5]))
     return Pdf(path, pages, words)
 
 

@@ -2,6 +2,7 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from builders import make_item
 
 from pipeline.config import Rules
 from pipeline.deadlines.states import compute_states, item_state, total_summary, unit_summary
@@ -14,38 +15,13 @@ from pipeline.model import (
     STATE_ONGOING,
     STATE_OVERDUE,
     STATUS_DONE,
-    STATUS_IN_PROGRESS,
     STATUS_NEEDS_HELP,
     STATUS_ONGOING,
-    Item,
 )
 
 D = date
 CAL = WorkCalendar()
 RULES = Rules()
-
-
-def make_item(item_id="2026-0001", unit="区财政局", deadline=D(2026, 11, 30), status=STATUS_IN_PROGRESS, **kw):
-    fields = dict(
-        id=item_id,
-        unit=unit,
-        co_units=(),
-        source="巡查",
-        problem="问题",
-        measures="措施",
-        deadline=deadline,
-        deadline_text=deadline.isoformat() if deadline else "长期坚持",
-        ongoing=deadline is None,
-        owner=None,
-        progress=None,
-        status=status,
-        done_on=None,
-        remark=None,
-        created_on=D(2026, 9, 1),
-        updated_at="2026-09-01T09:00:00",
-    )
-    fields.update(kw)
-    return Item(**fields)
 
 
 def state(item, as_of, cal=CAL, rules=RULES):

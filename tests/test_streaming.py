@@ -23,6 +23,7 @@ from builders import (
     data_row,
     excel_like,
     make_config,
+    make_item,
     sample_bytes,
     submission_rows,
     xlsx_bytes,
@@ -38,7 +39,6 @@ from pipeline.intake.xlsx_stream import EmptyCell, NotStreamable, SlicedWorkbook
 from pipeline.ledger import ingest
 from pipeline.ledger.ingest import ingest_paths
 from pipeline.ledger.ledger import Ledger
-from pipeline.model import Item
 from pipeline.output import receipts
 from pipeline.workspace import Workspace
 
@@ -56,8 +56,14 @@ def streamed(monkeypatch) -> list:
     monkeypatch.setattr(read, "STREAM_MIN_BYTES", 0)
     monkeypatch.setattr(xlsx_stream, "SLICE_BYTES", 700)
     monkeypatch.setattr(parse, "CHUNK_ROWS", 2)
-    slices, read_slice = [], SlicedWorkbook._read_slice
-    monkeypatch.setattr(SlicedWorkbook, "_read_slice", lambda book, *a: slices.append(1) or read_slice(book, *a))
+    slices: list[int] = []
+    read_slice = SlicedWorkbook._read_slice
+
+    def counted(book, *a):
+        slices.append(1)
+        return read_slice(book, *a)
+
+    monkeypatch.setattr(SlicedWorkbook, "_read_slice", counted)
     return slices
 
 
@@ -204,7 +210,7 @@ def ledger_dump(ws: Workspace) -> dict:
     """Items, history and the files journal without clock times, and every receipt's text."""
     clock = {"updated_at", "processed_at", "at"}
     conn = sqlite3.connect(ws.db_path)
-    out = {}
+    out: dict[str, object] = {}
     for table in ("items", "history", "files"):
         cur = conn.execute(f"SELECT * FROM {table} ORDER BY rowid")
         names = [d[0] for d in cur.description]
@@ -283,10 +289,9 @@ def test_a_parse_worker_leaves_a_huge_file_to_the_ingesting_process(tmp_path, mo
 def test_a_long_receipt_is_written_in_pieces_with_its_items_read_back_in_batches(workspace):
     """A receipt of thousands of items (a huge accepted file) reads them back from the ledger a
     batch at a time and is written a piece at a time: the same bytes as the receipt text."""
-    items = [Item(id=f"2026-{n:04d}", unit="区财政局", co_units=(), source=None, problem=f"问题{n}：" + "长" * (n % 50),
-                  measures="措施", deadline=date(2026, 12, 31) if n % 3 else None, deadline_text="年底前",
-                  ongoing=n % 3 == 0, owner=None, progress=None, status=None, done_on=None, remark=None,
-                  created_on=DAY, updated_at="2026-11-20T09:00:00") for n in range(1, 2601)]
+    items = [make_item(f"2026-{n:04d}", "区财政局", date(2026, 12, 31) if n % 3 else None, None, source=None,
+                       problem=f"问题{n}：" + "长" * (n % 50), deadline_text="年底前", created_on=DAY,
+                       updated_at="2026-11-20T09:00:00") for n in range(1, 2601)]
     with Ledger.open(workspace.db_path) as ledger:
         with ledger.transaction():
             ledger.insert_items((i, f"k{i.id}") for i in items)

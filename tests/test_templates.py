@@ -9,7 +9,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from docfixtures import AS_OF, config, ledger
+from builders import make_config
+from docfixtures import AS_OF, ledger
 from docx import Document
 from docx.enum.text import WD_LINE_SPACING
 from docx.oxml.ns import qn
@@ -32,7 +33,7 @@ REPO_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def sample_contexts() -> dict[str, dict]:
-    cfg = config()
+    cfg = make_config()
     items, states, summaries = ledger()
     audit = [i for i in items if i.source == "审计"]
     from pipeline.deadlines.states import unit_summary

@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from builders import CONFIG_TOML, data_row, submission_rows, xlsx_bytes
+from builders import CONFIG_TOML, data_row, make_workspace, submission_rows, xlsx_bytes
 
 from pipeline.config import WatchSettings
 from pipeline.ledger import ingest as ingest_module
@@ -31,14 +31,10 @@ REPO = Path(__file__).resolve().parents[1]
 FAST = {"settle_seconds": 0.3, "interval": 0.2, "rescan_seconds": 2}
 
 
-def make_workspace(root: Path, **watch_settings) -> Workspace:
+def fast_workspace(root: Path, **watch_settings) -> Workspace:
     settings = {**FAST, **watch_settings}
     lines = "".join(f"{k} = {str(v).lower() if isinstance(v, bool) else v}\n" for k, v in settings.items())
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "sancha.toml").write_text(CONFIG_TOML + "\n[watch]\n" + lines, encoding="utf-8")
-    ws = Workspace(root)
-    ws.ensure()
-    return ws
+    return make_workspace(root, CONFIG_TOML + "\n[watch]\n" + lines)
 
 
 def submission(n: int, rows: int = 2) -> bytes:
@@ -80,7 +76,7 @@ def done(ws: Workspace, n: int):
 def watching(ws: Workspace, **kwargs):
     """`watch()` in a thread; stopping it must take no more than a few seconds."""
     stop = threading.Event()
-    results = []
+    results: list = []
     thread = threading.Thread(target=watch, args=(ws,), daemon=True,
                               kwargs={"stop_event": stop, "on_result": results.append, **kwargs})
     thread.start()
@@ -179,8 +175,11 @@ def test_a_crashing_process_never_stops_the_watcher_and_the_file_is_retried(tmp_
 
 def test_a_copy_that_never_completes_is_handed_over_after_the_grace_period(tmp_path):
     calls: list[float] = []
-    with stub_watcher(tmp_path, lambda path: calls.append(time.monotonic()) or path.unlink(),
-                      give_up_seconds=1.0) as (ws, _):
+    def hand_over(path):
+        calls.append(time.monotonic())
+        path.unlink()
+
+    with stub_watcher(tmp_path, hand_over, give_up_seconds=1.0) as (ws, _):
         t0 = time.monotonic()
         (ws.inbox / "aborted.xlsx").write_bytes(submission(1)[:2000])  # an aborted copy: never a whole zip
         wait_for(lambda: calls, what="the hand-over")
@@ -238,7 +237,7 @@ def test_an_observer_that_goes_silent_is_rebuilt(tmp_path, monkeypatch):
 
 # -- the real thing: watch() + Ingestor + ledger ---------------------------------------------
 def test_a_file_written_in_chunks_is_processed_once_after_the_copy_completes(tmp_path):
-    ws = make_workspace(tmp_path)
+    ws = fast_workspace(tmp_path)
     data = submission(1, rows=3)
     with watching(ws) as results:
         # pauses longer than the settle time: only the incomplete zip says the copy goes on
@@ -254,7 +253,7 @@ def test_a_file_written_in_chunks_is_processed_once_after_the_copy_completes(tmp
 
 
 def test_thirty_files_at_once(tmp_path):
-    ws = make_workspace(tmp_path)
+    ws = fast_workspace(tmp_path)
     files = staged(tmp_path, 30, prefix="单位文件")
     with watching(ws):
         for f in files:
@@ -264,7 +263,7 @@ def test_thirty_files_at_once(tmp_path):
 
 
 def test_owner_temp_and_hidden_files_are_ignored(tmp_path):
-    ws = make_workspace(tmp_path, rescan_seconds=0.3)
+    ws = fast_workspace(tmp_path, rescan_seconds=0.3)
     ignored = ["~$区财政局_三单.xlsx", ".~区财政局_三单.xlsx", "下载中.xlsx.crdownload", ".hidden.xlsx", "abc.tmp"]
     with watching(ws):
         for name in ignored:
@@ -278,7 +277,7 @@ def test_owner_temp_and_hidden_files_are_ignored(tmp_path):
 
 
 def test_files_moved_in_from_elsewhere_and_saved_through_a_temp_file(tmp_path):
-    ws = make_workspace(tmp_path)
+    ws = fast_workspace(tmp_path)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "a.xlsx").write_bytes(submission(1))
@@ -297,7 +296,7 @@ def test_files_moved_in_from_elsewhere_and_saved_through_a_temp_file(tmp_path):
 
 
 def test_a_unit_folder_moved_in_with_files_inside(tmp_path):
-    ws = make_workspace(tmp_path, rescan_seconds=60)
+    ws = fast_workspace(tmp_path, rescan_seconds=60)
     folder = tmp_path / "区财政局"
     folder.mkdir()
     (folder / "a.xlsx").write_bytes(submission(1))
@@ -308,7 +307,7 @@ def test_a_unit_folder_moved_in_with_files_inside(tmp_path):
 
 @pytest.mark.parametrize("polling", [False, True], ids=["native", "polling"])
 def test_an_inbox_that_vanishes_and_comes_back_is_watched_again(tmp_path, polling):
-    ws = make_workspace(tmp_path, rescan_seconds=60, polling=polling)  # only a rebuilt observer helps
+    ws = fast_workspace(tmp_path, rescan_seconds=60, polling=polling)  # only a rebuilt observer helps
     with watching(ws) as results:
         (ws.inbox / "a.xlsx").write_bytes(submission(1))
         wait_for(done(ws, 1), what="the first file")
@@ -325,7 +324,7 @@ def power_cut(*args):
 
 
 def test_a_file_a_crash_left_half_answered_is_finished_at_start(tmp_path, monkeypatch):
-    ws = make_workspace(tmp_path)
+    ws = fast_workspace(tmp_path)
     (ws.inbox / "a.xlsx").write_bytes(submission(1))
     with monkeypatch.context() as m:
         m.setattr(ingest_module.receipts, "write_receipt", power_cut)
@@ -340,7 +339,7 @@ def test_a_file_a_crash_left_half_answered_is_finished_at_start(tmp_path, monkey
 
 
 def test_a_corrected_file_under_the_name_of_a_half_answered_one_is_not_lost(tmp_path, monkeypatch):
-    ws = make_workspace(tmp_path)
+    ws = fast_workspace(tmp_path)
     path = ws.inbox / "区财政局_三单.xlsx"
     path.write_bytes(submission(1))
     with monkeypatch.context() as m:
@@ -354,7 +353,7 @@ def test_a_corrected_file_under_the_name_of_a_half_answered_one_is_not_lost(tmp_
 
 
 def test_polling_mode_processes_files_and_files_waiting_at_start(tmp_path):
-    ws = make_workspace(tmp_path, polling=True)
+    ws = fast_workspace(tmp_path, polling=True)
     (ws.inbox / "early.xlsx").write_bytes(submission(1))
     with watching(ws) as results:
         wait_for(done(ws, 1), what="the file waiting at start")
@@ -365,7 +364,7 @@ def test_polling_mode_processes_files_and_files_waiting_at_start(tmp_path):
 
 
 def test_a_file_that_is_not_a_workbook_is_rejected_with_a_receipt(tmp_path):
-    ws = make_workspace(tmp_path)
+    ws = fast_workspace(tmp_path)
     with watching(ws) as results:
         (ws.inbox / "区财政局_三单.xlsx").write_text("这不是表格", encoding="utf-8")
         wait_for(done(ws, 1), what="the verdict")
@@ -374,7 +373,7 @@ def test_a_file_that_is_not_a_workbook_is_rejected_with_a_receipt(tmp_path):
 
 
 def test_the_same_content_twice_is_a_duplicate_with_a_receipt(tmp_path):
-    ws = make_workspace(tmp_path)
+    ws = fast_workspace(tmp_path)
     data = submission(1)
     with watching(ws):
         (ws.inbox / "a.xlsx").write_bytes(data)
@@ -386,7 +385,7 @@ def test_the_same_content_twice_is_a_duplicate_with_a_receipt(tmp_path):
 
 
 def test_sancha_ingest_beside_the_watcher_never_doubles_a_file(tmp_path):
-    ws = make_workspace(tmp_path, settle_seconds=0.1, interval=0.1)
+    ws = fast_workspace(tmp_path, settle_seconds=0.1, interval=0.1)
     with watching(ws):
         for f in staged(tmp_path, 20):
             os.replace(f, ws.inbox / f.name)
@@ -405,7 +404,7 @@ def start_cli(ws: Workspace, *args: str) -> subprocess.Popen:
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_the_command_stops_cleanly_on_a_signal(tmp_path, signum):
-    ws = make_workspace(tmp_path)
+    ws = fast_workspace(tmp_path)
     proc = start_cli(ws, "--polling", "--interval", "0.2")
     try:
         (ws.inbox / "a.xlsx").write_bytes(submission(1))
@@ -422,7 +421,7 @@ def test_the_command_stops_cleanly_on_a_signal(tmp_path, signum):
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 def test_kill_9_mid_burst_then_restart_processes_every_file_exactly_once(tmp_path):
-    ws = make_workspace(tmp_path, settle_seconds=0.1, interval=0.1)
+    ws = fast_workspace(tmp_path, settle_seconds=0.1, interval=0.1)
     files = staged(tmp_path, 30)
     proc = start_cli(ws)
     waiting_at_kill = []
@@ -430,7 +429,7 @@ def test_kill_9_mid_burst_then_restart_processes_every_file_exactly_once(tmp_pat
         for f in files:
             os.replace(f, ws.inbox / f.name)
         for kill_after in (1, 8):  # kill twice, somewhere inside the burst
-            wait_for(lambda: len(journal(ws)) >= kill_after, timeout=15, what=f"{kill_after} journal rows")
+            wait_for(lambda n=kill_after: len(journal(ws)) >= n, timeout=15, what=f"{kill_after} journal rows")
             proc.kill()
             proc.wait(timeout=5)
             waiting_at_kill.append(len(list(ws.inbox.iterdir())))

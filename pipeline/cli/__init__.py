@@ -1,71 +1,34 @@
 """The command line: thin. Each command opens the workspace, calls one library function and
-prints. User-facing errors (`UserError`, `ConfigError`) become a Chinese message and an exit
-code here, never a traceback: 0 fine, 1 a file was rejected / a check failed, 2 usage or
-configuration error.
+prints. This module's `main` is the one place where errors meet the user: a `SanchaError`
+(pipeline/errors.py) becomes `label：message` on stderr and its `exit_code`; a mistake on the
+command line, a Chinese usage message and 2; a full disk, a message and 1; anything else, one
+line and 3 with the traceback in the log. 0 fine, 1 a file was rejected / a check failed /
+an action refused, 2 usage or configuration error.
+
+One module per group of commands, all registered on `app` (cli/app.py):
+workspace (init, templates, doctor, calendar), intake (ingest, check), ledger (export, status,
+show), actions (close, reopen, lookback, extend), documents (weekly, report, dashboard), watch,
+serve (serve, user add|list|remove).
 """
 
 from __future__ import annotations
 
+import difflib
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-import typer
-from rich.console import Console
+import typer.main
 
-from pipeline.config import ConfigError
-from pipeline.workspace import Workspace
+# Registers the commands, in the order `sancha --help` lists them.
+# isort: off
+from pipeline.cli import workspace, intake, ledger, actions, documents, watch, serve  # noqa: F401
+# isort: on
+from pipeline.cli.app import app, err_console
+from pipeline.errors import SanchaError
 
-app = typer.Typer(
-    name="sancha",
-    help="三查三单台帐：读取各单位报送的三单表，核对、合并进台帐，按工作日计算时限，生成回执、督办通知单和督查通报。",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-)
-
-console = Console(highlight=False, soft_wrap=True, markup=False)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
-
-
-class UserError(Exception):
-    """A problem the user can fix; shown as a message with `code` as exit status."""
-
-    def __init__(self, message: str, code: int = 2):
-        super().__init__(message)
-        self.code = code
-
-
-WORKSPACE_HELP = "工作区目录（含 sancha.toml），默认当前目录"
-_workspace_root = Path(".").resolve()  # where an internal error's traceback is logged
-
-
-@app.callback()
-def _root(
-    ctx: typer.Context,
-    workspace: Path = typer.Option(Path("."), "-C", "--workspace", help=WORKSPACE_HELP, show_default=False),
-) -> None:
-    global _workspace_root
-    _workspace_root = workspace.resolve()
-    ctx.obj = Workspace(_workspace_root)
-
-
-def get_workspace(ctx: typer.Context) -> Workspace:
-    """The workspace of this invocation, with its configuration loaded (or a clear error)."""
-    ws: Workspace = ctx.find_root().obj
-    ws.config  # noqa: B018 - load now so a bad sancha.toml fails before any work
-    return ws
-
-
-def parse_day(value: str | None, option: str = "--as-of") -> date:
-    """A YYYY-MM-DD option value, or today."""
-    if value is None:
-        return date.today()
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise UserError(f"{option} 的值 “{value}” 不是日期，请写成 2026-11-30") from None
+__all__ = ["app", "main", "run"]
 
 
 def _os_error_text(e: OSError) -> str:
@@ -76,16 +39,16 @@ def _os_error_text(e: OSError) -> str:
         errno.EROFS: "磁盘或共享目录为只读",
         errno.EACCES: "没有写入权限",
         errno.EPERM: "没有写入权限",
-    }.get(e.errno, e.strerror or type(e).__name__)
+    }.get(e.errno or 0, e.strerror or type(e).__name__)
     return f"{reason}（{e.filename}）" if e.filename else reason
 
 
-def _internal_error_log(error: BaseException) -> Path:
+def _internal_error_log(error: BaseException, root: Path) -> Path:
     """Write the traceback of an unexpected error to the workspace's log (else a temp file)."""
     import tempfile
     import traceback
 
-    logs = _workspace_root / "data" / "logs" if (_workspace_root / "sancha.toml").exists() else Path(tempfile.gettempdir())
+    logs = root / "data" / "logs" if (root / "sancha.toml").exists() else Path(tempfile.gettempdir())
     path = logs / "sancha-errors.log"
     try:
         logs.mkdir(parents=True, exist_ok=True)
@@ -97,42 +60,68 @@ def _internal_error_log(error: BaseException) -> Path:
     return path
 
 
-def _workspace_first(argv: list[str]) -> list[str]:
+def _workspace_first(argv: list[str]) -> tuple[list[str], list[str], Path]:
     """`-C DIR` / `--workspace DIR` may be given after the command too (`sancha ingest -C DIR`):
-    move it in front, where the group option is parsed."""
-    rest, front, i = [], [], 0
+    it is taken out, to be put in front where the group option is parsed. Returns it, the other
+    arguments and the workspace's root."""
+    rest: list[str] = []
+    front: list[str] = []
+    root = Path(".")
+    i = 0
     while i < len(argv):
         arg = argv[i]
         if arg in ("-C", "--workspace") and i + 1 < len(argv):
-            front = [arg, argv[i + 1]]
+            front, root = [arg, argv[i + 1]], Path(argv[i + 1])
             i += 2
             continue
         if arg.startswith("--workspace="):
-            front = [arg]
+            front, root = [arg], Path(arg.partition("=")[2])
         else:
             rest.append(arg)
         i += 1
-    return front + rest
+    return front, rest, root.resolve()
+
+
+def _usage_message(e: Any, known: dict, command: str | None) -> str:
+    """A command-line parsing error (click's, inside typer) in Chinese. Recognised by the
+    classes' names: typer ships its own copy of click in newer releases."""
+    kinds = {c.__name__ for c in type(e).__mro__}
+    param = getattr(e, "param", None)
+    if "MissingParameter" in kinds and param is not None:
+        if param.param_type_name == "option":
+            return f"缺少选项 {max(param.opts, key=len)}"
+        return f"缺少参数：{getattr(param, 'help', None) or param.human_readable_name}"
+    if "NoSuchOption" in kinds:
+        near = sorted(getattr(e, "possibilities", None) or ())
+        return f"没有选项 {e.option_name}" + (f"，是否应为 {' 或 '.join(near)}？" if near else "")
+    if "BadOptionUsage" in kinds:
+        return f"选项 {e.option_name} " + ("不带值" if "does not take" in e.message else "后面缺少值")
+    if "BadParameter" in kinds:
+        name = max(param.opts, key=len) if param is not None and param.param_type_name == "option" else \
+            getattr(param, "help", None) or getattr(param, "name", "")
+        return f"{name} 的值无效：{e.message}"
+    if command is None or command not in known:
+        near = difflib.get_close_matches(command or "", list(known), n=1)
+        return f"没有命令 “{command}”" + (f"，是否应为 sancha {near[0]}？" if near else "")
+    if e.message.startswith("Got unexpected extra argument"):
+        return "多余的参数：" + e.message.rpartition("(")[2].rstrip(")")
+    return f"命令行有误：{e.format_message()}"
 
 
 def main(argv: list[str] | None = None) -> int:
     # Windows consoles default to a legacy code page; our output is Chinese.
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.reconfigure(encoding="utf-8", errors="replace")
+            stream.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
         except (AttributeError, ValueError):
             pass
-    from pipeline.cli import commands  # noqa: F401 - registers every command on `app`
-
+    front, rest, root = _workspace_first(list(sys.argv[1:] if argv is None else argv))
     try:
-        args = _workspace_first(list(sys.argv[1:] if argv is None else argv))
-        rv = app(args=args, prog_name="sancha", standalone_mode=False)
-    except UserError as e:
-        err_console.print(f"错误：{e}", markup=False)
-        return e.code
-    except ConfigError as e:
-        err_console.print(f"配置错误：{e}", markup=False)
-        return 2
+        rv = app(args=front + rest, prog_name="sancha", standalone_mode=False)
+    except SanchaError as e:
+        if str(e):
+            err_console.print(f"{e.label}：{e}", markup=False)
+        return e.exit_code
     except KeyboardInterrupt:
         err_console.print("已中断。", markup=False)
         return 130
@@ -142,18 +131,23 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as e:
         return int(e.code or 0)
     except Exception as e:
-        # Command-line parsing errors. typer ships its own copy of click in newer releases, so
-        # they are recognised by shape rather than by class.
         kind = type(e).__name__
-        if kind == "Exit":
+        if kind == "Exit":  # --help, or a command that ends early
             return int(getattr(e, "exit_code", 0) or 0)
         if kind == "Abort":
             err_console.print("已中断。")
             return 130
-        if callable(getattr(e, "show", None)) and isinstance(getattr(e, "exit_code", None), int):
-            e.show()
-            return e.exit_code
-        log = _internal_error_log(e)
+        exit_code = getattr(e, "exit_code", None)
+        if kind == "NoArgsIsHelpError" and callable(getattr(e, "show", None)):
+            e.show()  # type: ignore[attr-defined]  # `sancha` alone: the list of commands
+            return int(exit_code or 2)
+        if isinstance(exit_code, int) and callable(getattr(e, "format_message", None)):
+            known = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+            command = next((a for a in rest if not a.startswith("-")), None)
+            where = f"sancha {command}" if command in known else "sancha"
+            err_console.print(f"错误：{_usage_message(e, known, command)}\n用法：{where} --help", markup=False)
+            return exit_code
+        log = _internal_error_log(e, root)
         err_console.print(f"内部错误：{type(e).__name__}: {e}。详细信息已写入 {log}，请交给系统管理员。")
         return 3
     return rv if isinstance(rv, int) else 0

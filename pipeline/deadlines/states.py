@@ -39,8 +39,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
+from functools import cached_property
 
-from pipeline.config import Rules
+from pipeline.config import Config, Rules
 from pipeline.deadlines.workdays import WorkCalendar
 from pipeline.model import (
     STATE_CLOSED,
@@ -134,7 +135,12 @@ class UnitSummary:
 
     @property
     def completion_percent(self) -> str:
-        return f"{self.completion_rate * 100:.1f}%"
+        return percent(self.completion_rate)
+
+
+def percent(rate: float | None) -> str:
+    """A rate (fraction 0..1) as 85.7%; a dash when there is none (nothing due)."""
+    return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
 def unit_summary(items: Iterable[Item], states: dict[str, ItemState]) -> list[UnitSummary]:
@@ -174,3 +180,24 @@ def total_summary(summaries: Iterable[UnitSummary], unit: str = "合计") -> Uni
 
 # The integer counts of a UnitSummary (everything but rank, unit and the rate).
 COUNT_FIELDS = tuple(f.name for f in fields(UnitSummary) if f.type == "int" and f.name != "rank")
+
+
+@dataclass(frozen=True)
+class Standing:
+    """The ledger's items as of one day: each item's state, the calendar they were counted on,
+    and (on first use) the per-unit summaries."""
+
+    as_of: date
+    items: list[Item]
+    states: dict[str, ItemState]
+    calendar: WorkCalendar
+
+    @cached_property
+    def summaries(self) -> list[UnitSummary]:
+        return unit_summary(self.items, self.states)
+
+
+def standing(config: Config, items: list[Item], as_of: date) -> Standing:
+    """The items' states as of `as_of`, on the workspace's working-day calendar and rules."""
+    cal = WorkCalendar.from_config(config)
+    return Standing(as_of, items, compute_states(items, as_of, cal, config.rules), cal)

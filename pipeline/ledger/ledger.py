@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.deadlines.cndate import cn_date
+from pipeline.errors import Refused
 from pipeline.model import Item
 
 SCHEMA_VERSION = 1
@@ -124,7 +125,7 @@ MIGRATIONS: list[tuple[str, str]] = [
             series TEXT NOT NULL,          -- doc 发文字号 / issue 通报期数 / notice 督办 number
             year INTEGER NOT NULL,
             number INTEGER NOT NULL,
-            key TEXT NOT NULL,             -- what holds it: circular 2026-W49, notice 2026-W49 区财政局, report 审计 2026-11-30
+            key TEXT NOT NULL,             -- its holder: circular 2026-W49, notice 2026-W49 <unit>, …
             taken_at TEXT NOT NULL,
             PRIMARY KEY (series, year, key),
             UNIQUE (series, year, number)
@@ -254,7 +255,7 @@ class HistoryEntry:
     note: str | None
 
 
-class LedgerError(Exception):
+class LedgerError(Refused):
     """A ledger operation the user asked for cannot be done (unknown id, wrong state)."""
 
 

@@ -8,6 +8,7 @@ it opens by double-click on an offline intranet. `write_dashboard` is the thin s
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -18,7 +19,14 @@ from markupsafe import Markup, escape
 
 from pipeline.config import Config
 from pipeline.deadlines.cndate import cn_date
-from pipeline.deadlines.states import UnitSummary, compute_states, total_summary, unit_summary
+from pipeline.deadlines.states import (
+    UnitSummary,
+    compute_states,
+    percent,
+    standing,
+    total_summary,
+    unit_summary,
+)
 from pipeline.deadlines.workdays import PROVISIONAL_MARK, WorkCalendar
 from pipeline.files import write_atomic
 from pipeline.ledger.history import items_as_of, past_days
@@ -77,6 +85,19 @@ COUNT_KEYS = tuple(f.key for f in FIGURES if f.key != "completion_rate")
 
 TREND_WEEKS = 8  # weeks of history on the trend chart when no weekly snapshot exists for them
 
+# The page stays small whatever the ledger's size (issue 19: 50,000 items under 2 MB, open in
+# under 2 s): every item is listed only up to FULL_LIST_MAX items; above that the red list
+# (重点督查) alone, its first KEY_LIMIT rows, and the whole ledger is in the web desk and the
+# 三单工作台帐 workbook.
+FULL_LIST_MAX = 500
+KEY_LIMIT = 200
+
+# Severity bands of the units with overdue items (1–4; 0 for a unit with none): by the unit's
+# share of items overdue, ranked among this page's red units — the worst tenth band 4, the next
+# fifth band 3, the next three tenths band 2, the rest band 1 — so that with 300 units, most of
+# them red, the colour still tells them apart. The word says the share itself (逾期23%).
+BAND_FLOORS = ((0.9, 4), (0.7, 3), (0.4, 2))
+
 
 def headline_figures(summaries: Iterable[UnitSummary]) -> dict:
     """The office-wide figures from per-unit summaries, keyed as a weekly snapshot stores them
@@ -85,10 +106,6 @@ def headline_figures(summaries: Iterable[UnitSummary]) -> dict:
     figures = {key: getattr(total, key) for key in COUNT_KEYS}
     figures["completion_rate"] = total.completion_rate if total.items else None
     return figures
-
-
-def format_rate(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
 def _iso_week(d: date) -> tuple[int, int]:
@@ -137,13 +154,31 @@ def _trend_points(trend, as_of: date, figures: dict) -> list[dict]:
         points.append(point)
     points.append({**figures, "week": "本周", "as_of": as_of.isoformat(), "current": True})
     for p in points:
-        p["rate_display"] = format_rate(p["completion_rate"])
+        p["rate_display"] = percent(p["completion_rate"])
     return points
 
 
-def _unit_light(summary: UnitSummary) -> tuple[str, str]:
+def overdue_share(summary: UnitSummary) -> float:
+    return summary.overdue / summary.items if summary.items else 0.0
+
+
+def severity_bands(summaries: Iterable[UnitSummary]) -> dict[str, int]:
+    """unit -> band 1–4 for the units with overdue items (see BAND_FLOORS); units with the same
+    share get the same band."""
+    shares = sorted(overdue_share(s) for s in summaries if s.overdue)
+    bands = {}
+    for s in summaries:
+        if s.overdue:
+            below = bisect.bisect_left(shares, overdue_share(s))  # red units with a smaller share
+            rank = below / (len(shares) - 1) if len(shares) > 1 else 1.0
+            bands[s.unit] = next((band for floor, band in BAND_FLOORS if rank >= floor), 1)
+    return bands
+
+
+def _unit_light(summary: UnitSummary, band: int) -> tuple[str, str]:
+    """(light, word) of a unit."""
     if summary.overdue:
-        return "red", "逾期"
+        return "red", f"逾期{max(1, round(overdue_share(summary) * 100))}%"
     if summary.report_missing:
         return "red", "缺报"
     if summary.due_soon:
@@ -192,8 +227,10 @@ def _key_reason(row: dict, key_overdue_workdays: int) -> str:
 
 
 def dashboard_context(config: Config, items: list[Item], states: dict[str, ItemState], as_of: date,
-                      trend: list[tuple[str, date, dict]] | None = None) -> dict:
-    """Everything the page shows, as plain data. `trend` is `Ledger.snapshots()` (may be empty)."""
+                      trend: list[tuple[str, date, dict]] | None = None, *, key_limit: int = KEY_LIMIT,
+                      desk_url: str | None = None) -> dict:
+    """Everything the page shows, as plain data. `trend` is `Ledger.snapshots()` (may be empty);
+    `desk_url` the address of a running web desk (`sancha serve`), linked from the page."""
     summaries = unit_summary(items, states)
     figures = headline_figures(summaries)
     points = _trend_points(trend, as_of, figures)
@@ -212,34 +249,40 @@ def dashboard_context(config: Config, items: list[Item], states: dict[str, ItemS
             "key": f.key,
             "label": f.label,
             "value": value,
-            "display": format_rate(value) if f.key == "completion_rate" else str(value),
+            "display": percent(value) if f.key == "completion_rate" else str(value),
             "delta": delta,
         })
 
+    full_list = len(items) <= FULL_LIST_MAX
     rows = sorted(
         (_item_row(item, states[item.id]) for item in items),
         key=lambda r: (STATE_ORDER.index(r["state"]), -r["overdue_workdays"], r["unit"], r["id"]),
-    )
+    ) if full_list else []
     units = []
+    bands = severity_bands(summaries)
     for s in summaries:
-        light, word = _unit_light(s)
+        band = bands.get(s.unit, 1 if s.report_missing else 0)
+        light, word = _unit_light(s, band)
         units.append({
             "rank": s.rank,
             "unit": s.unit,
             **{key: getattr(s, key) for key in COUNT_KEYS},
             "due_soon": s.due_soon,
             "completion_rate": s.completion_rate,
-            "rate_display": format_rate(s.completion_rate),
+            "rate_display": percent(s.completion_rate),
             "light": light,
             "light_word": word,
+            "band": band,
         })
 
     key_rows = [
         {**r, "reason": _key_reason(r, config.rules.key_overdue_workdays)}
-        for r in rows
-        if states[r["id"]].key_supervision
+        for r in (_item_row(item, states[item.id]) for item in items if states[item.id].key_supervision)
     ]
     key_rows.sort(key=lambda r: (-r["overdue_workdays"], r["unit"], r["id"]))
+    key_total = len(key_rows)
+    key_rows = key_rows[:key_limit]
+    listed = rows if full_list else key_rows
 
     return {
         "title": "三查三单整改看板",
@@ -251,15 +294,19 @@ def dashboard_context(config: Config, items: list[Item], states: dict[str, ItemS
         "headline": headline,
         "units": units,
         "key_supervision": key_rows,
+        "key_total": key_total,
         "key_overdue_workdays": config.rules.key_overdue_workdays,
         "items": rows,
+        "items_total": len(items),
+        "full_list": full_list,
+        "desk_url": desk_url,
         "trend": points,
         "filters": {
             "unit": [u["unit"] for u in units],
-            "source": sorted({r["source"] for r in rows}, key=_source_key),
-            "state": [s for s in STATE_ORDER if any(r["state"] == s for r in rows)],
+            "source": sorted({r["source"] for r in listed}, key=_source_key),
+            "state": [s for s in STATE_ORDER if any(r["state"] == s for r in listed)],
         },
-        "provisional": any(r["provisional"] for r in rows),
+        "provisional": any(r["provisional"] for r in listed),
         "provisional_mark": PROVISIONAL_MARK,
     }
 
@@ -288,7 +335,7 @@ def unit_rate_chart(units: list[dict]) -> Markup:
         y = top + i * row_h
         rate = u["completion_rate"] or 0
         parts.append(_svg_text(label_w - 8, y + row_h * 0.62, u["unit"], "label", "end"))
-        parts.append(f'<rect class="bar light-{u["light"]}" x="{label_w}" y="{y + 4}" '
+        parts.append(f'<rect class="bar light-{u["light"]} band-{u["band"]}" x="{label_w}" y="{y + 4}" '
                      f'width="{max(bar_w * rate, 1.5):.1f}" height="{row_h - 8}"/>')
         parts.append(_svg_text(label_w + bar_w * rate + 6, y + row_h * 0.62,
                                f'{u["rate_display"]} {u["light_word"]}', "value"))
@@ -365,13 +412,26 @@ def rebuilt_trend(items: list[Item], changes: list, snapshots: list[tuple[str, d
     return sorted(out, key=lambda t: t[1])
 
 
+def running_desk_url(ws: Workspace) -> str | None:
+    """The address of the web desk serving this workspace, if one is running (data/serve.json,
+    written by `sancha serve` while it runs)."""
+    import json
+
+    try:
+        return json.loads((ws.data / SERVE_MARKER).read_text(encoding="utf-8")).get("url")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+SERVE_MARKER = "serve.json"
+
+
 def write_dashboard(ws: Workspace, as_of: date, path: Path | None = None) -> Path:
     """Read the ledger, compute states as of `as_of` and write the page (default outbox/看板.html)."""
     config = ws.config
-    cal = WorkCalendar.from_config(config)
     with Ledger.open(ws.db_path) as ledger:
-        items = ledger.items()
-        trend = rebuilt_trend(items, ledger.changes(), ledger.snapshots(), as_of, cal, config.rules)
-    states = compute_states(items, as_of, cal, config.rules)
-    page = render_dashboard(dashboard_context(config, items, states, as_of, trend))
+        now = standing(config, ledger.items(), as_of)
+        trend = rebuilt_trend(now.items, ledger.changes(), ledger.snapshots(), as_of, now.calendar, config.rules)
+    context = dashboard_context(config, now.items, now.states, as_of, trend, desk_url=running_desk_url(ws))
+    page = render_dashboard(context)
     return write_atomic(Path(path) if path else ws.outbox / DASHBOARD_NAME, page.encode("utf-8"))

@@ -1,7 +1,10 @@
-"""The ledger as data for scripts and people: JSON, CSV and a clean xlsx sheet.
+"""The ledger as data for scripts and people: JSON, CSV and the 三单工作台帐 workbook.
 
 `item_record` is the pinned JSON shape of one item; state fields (as of a date) are added by
-`with_state`. Writers at the bottom turn records into bytes.
+`with_state`. Writers at the bottom turn records into bytes; `export_ledger` is
+`sancha export`:
+
+    export_ledger(load_standing(ws, date(2026, 11, 30)), ws.config, "csv")
 """
 
 from __future__ import annotations
@@ -11,25 +14,15 @@ import io
 import json
 from datetime import date
 
+from pipeline.config import Config
+from pipeline.deadlines.states import Standing
 from pipeline.model import Item, ItemState
 
-# Pinned keys of `sancha export --format json` (issue 2) and the state keys added (issue 3).
+FORMATS = ("json", "xlsx", "csv")  # sancha export --format
+
+# Pinned keys of `sancha export --format json` (issue 2); `with_state` adds the states' (issue 3).
 ITEM_KEYS = ("id", "unit", "co_units", "source", "problem", "measures", "deadline", "deadline_text", "ongoing",
              "owner", "progress", "status", "done_on", "remark", "updated_at")
-STATE_KEYS = ("state", "report_due", "overdue_workdays", "report_missing", "key_supervision", "lookback_due",
-              "provisional")
-
-# Column titles people read, for CSV and xlsx.
-TITLES = {
-    "id": "编号", "unit": "牵头责任单位", "co_units": "配合责任单位", "source": "问题来源", "problem": "整改问题",
-    "measures": "整改措施", "deadline": "整改时限", "deadline_text": "整改时限（原文）", "ongoing": "长期坚持",
-    "owner": "责任人", "progress": "整改进展", "status": "完成情况", "done_on": "完成日期", "remark": "备注",
-    "updated_at": "更新时间", "state": "状态", "report_due": "报送截止日", "overdue_workdays": "逾期工作日",
-    "report_missing": "未按时报送", "key_supervision": "重点督查", "lookback_due": "待回头看",
-    "provisional": "日期暂定",
-}
-
-
 def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
@@ -83,3 +76,16 @@ def to_csv(recs: list[dict]) -> bytes:
     for r in recs:
         writer.writerow([_cell_text(r.get(k)) for k in keys])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def export_ledger(standing: Standing, config: Config, fmt: str) -> bytes:
+    """The items with their states as `fmt`: json, csv (UTF-8 with BOM) or xlsx (the 三单工作台帐
+    workbook, as the weekly batch writes it)."""
+    if fmt == "xlsx":
+        from pipeline.output.documents.ledger_xlsx import ledger_workbook  # the xlsx writer: only here
+
+        return ledger_workbook(config, standing.items, standing.states, standing.summaries, standing.as_of)
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; one of {FORMATS}")
+    recs = records(standing.items, standing.states)
+    return to_json(recs) if fmt == "json" else to_csv(recs)

@@ -65,7 +65,8 @@ def receipt_lines(office: str, record: FileRecord, items: Mapping[str, Item]) ->
                     if item is None:
                         yield f"  {item_id}"
                         continue
-                    due = "长期坚持" if item.ongoing else (cn_date(item.deadline) if item.deadline else item.deadline_text)
+                    dated = cn_date(item.deadline) if item.deadline else item.deadline_text
+                    due = "长期坚持" if item.ongoing else dated
                     yield f"  {item_id}  {_short(item.problem)}（整改时限：{due}）"
     elif record.verdict == "rejected":
         yield from ("", f"发现 {len(errors)} 处错误，整个文件未录入台帐。请全部修改后重新报送：")
@@ -123,7 +124,7 @@ def unit_folder(ws: Workspace, unit: str | None) -> Path:
     return ws.outbox / UNKNOWN_UNIT_FOLDER
 
 
-def write_receipt(ws: Workspace, ledger: Ledger, record: FileRecord, items: dict[str, Item] | None = None) -> Path:
+def write_receipt(ws: Workspace, ledger: Ledger, record: FileRecord, items: Mapping[str, Item] | None = None) -> Path:
     """Write (or rewrite, identically) the receipt of a journalled file; returns its path.
 
     `items`: the added and updated items as just written, if the caller has them (else read back).
@@ -150,8 +151,11 @@ def marked_workbook(original: Path, name: str, findings: list[Finding]) -> bytes
     """
     if not name.lower().endswith((".xlsx", ".xlsm")):
         return None
-    located = [f for f in findings if f.sheet and f.cell]
-    if not located:
+    notes: dict[tuple[str, str], list[str]] = {}
+    for f in findings:
+        if f.sheet and f.cell:
+            notes.setdefault((f.sheet, f.cell), []).append(f.message + (f"（建议：{f.hint}）" if f.hint else ""))
+    if not notes:
         return None
     try:
         from openpyxl import load_workbook
@@ -160,9 +164,6 @@ def marked_workbook(original: Path, name: str, findings: list[Finding]) -> bytes
 
         wb = load_workbook(original, rich_text=False)
         red = PatternFill("solid", fgColor="FFFF9999")
-        notes: dict[tuple[str, str], list[str]] = {}
-        for f in located:
-            notes.setdefault((f.sheet, f.cell), []).append(f.message + (f"（建议：{f.hint}）" if f.hint else ""))
         for (sheet, cell), messages in notes.items():
             if sheet not in wb.sheetnames:
                 continue

@@ -1,4 +1,7 @@
-"""专题报告 (sancha report --source 审计): a report to 区人民政府 on one source, and a 反馈 to each unit.
+"""专题报告 (sancha report --source 审计): a report to 区人民政府 on how every item of one source
+(审计, 巡查, a leader's instruction…) stands as of a day, and a 反馈 to each unit concerned.
+
+    write_special_report(ws, "审计", date(2026, 11, 30))
 
     outbox/专题报告_<来源>_<日期>.docx                   the report, numbered in the office's 发文字号 series
     outbox/<单位>/专题报告反馈_<来源>_<日期>.docx         each registered unit with items of that source
@@ -15,55 +18,65 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from pipeline.deadlines.states import compute_states, unit_summary
-from pipeline.deadlines.workdays import WorkCalendar
+from pipeline.errors import Refused
 from pipeline.ledger import issued
 from pipeline.ledger.ledger import Ledger
-from pipeline.output.documents import contexts, render
-from pipeline.output.documents.templates import REPORT, REPORT_FEEDBACK
+from pipeline.ledger.standing import load_standing
 from pipeline.service import publish
 from pipeline.service.publish import Document
 from pipeline.workspace import Workspace, safe_filename
 
 REPORT_WORD = "专题报告"
 FEEDBACK_WORD = "专题报告反馈"
+PREVIEW_WORD = "（预览）"
 
 
-class NothingToReport(Exception):
-    """No item of the ledger has that source (Chinese message)."""
+class NothingToReport(Refused):
+    """The ledger holds no item of that source."""
 
 
-@dataclass
-class ReportResult:
-    report: Path | None
-    doc_number: str
-    items: int
-    feedback: list[Path] = field(default_factory=list)
-    kept: list[tuple[Path, Path]] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # documents not written: exit 1
+@dataclass(frozen=True)
+class SpecialReport:
+    path: Path | None  # where the report went (beside the earlier one when that was kept); None if not written
+    items: int  # how many items it covers
+    doc_number: str = ""
+    feedback: list[Path] = field(default_factory=list)  # the 专题报告反馈 written, one per unit
+    kept: list[tuple[Path, Path]] = field(default_factory=list)  # (earlier version kept, new one beside it)
+    problems: list[str] = field(default_factory=list)  # documents not written (template, held open): exit 1
 
 
-def write_report(ws: Workspace, source: str, as_of: date, *, output: Path | None = None, replace: bool = False,
-                 today: date | None = None) -> ReportResult:
-    """Render the 专题报告 on `source` and its 反馈 copies (see the module docstring)."""
+def report_path(ws: Workspace, source: str, as_of: date, preview: bool = False) -> Path:
+    mark = PREVIEW_WORD if preview else ""
+    return ws.outbox / safe_filename(f"{REPORT_WORD}_{source}_{as_of.isoformat()}{mark}.docx")
+
+
+def write_special_report(ws: Workspace, source: str, as_of: date, output: Path | None = None, *,
+                         replace: bool = False, today: date | None = None) -> SpecialReport:
+    """Render the report on `source` (trimmed) as of `as_of` into `output` (default outbox/), and its
+    反馈 copies (see the module docstring). Raises NothingToReport when no item has that source,
+    DocumentError when a template is missing, DocumentWriteError when the disk refuses; a template
+    that fails or a file held open is in `problems`."""
+    from pipeline.output.documents import contexts, render  # the document stack: only here
+    from pipeline.output.documents.templates import REPORT, REPORT_FEEDBACK
+
     config = ws.config
     source = source.strip()
     preview = as_of > (today or publish.today())
-    with Ledger.open(ws.db_path) as ledger:
-        items = [i for i in ledger.items() if (i.source or "") == source]
-        if not items:
-            raise NothingToReport(f"台帐中没有问题来源为“{source}”的事项。")
-        key = f"report {source} {as_of.isoformat()}"
-        number = None if preview else issued.take_number(ledger, issued.SERIES_DOC, as_of.year, key)
-    cal = WorkCalendar.from_config(config)
-    states = compute_states(items, as_of, cal, config.rules)
-    context = contexts.report_context(config, source, items, states, unit_summary(items, states), as_of, number=number)
+    now = load_standing(ws, as_of, source=source)
+    items, states, cal = now.items, now.states, now.calendar
+    if not items:
+        raise NothingToReport(f"台帐中没有问题来源为“{source}”的事项。")
+    key = f"report {source} {as_of.isoformat()}"
+    number = None
+    if not preview:
+        with Ledger.open(ws.db_path) as ledger:
+            number = issued.take_number(ledger, issued.SERIES_DOC, as_of.year, key)
+    context = contexts.report_context(config, source, items, states, now.summaries, as_of, number=number)
     reply_by = cal.add_workdays(as_of, config.rules.notice_reply_workdays)
     reply_text = contexts.cn_date(reply_by, cal.spans_provisional(as_of, reply_by))
 
-    mark = "（预览）" if preview else ""
-    stem = safe_filename(f"{source}_{as_of.isoformat()}{mark}")
-    out = Path(output) if output else ws.outbox / f"{REPORT_WORD}_{stem}.docx"
+    stem = safe_filename(f"{source}_{as_of.isoformat()}{PREVIEW_WORD if preview else ''}")
+    out = Path(output) if output else report_path(ws, source, as_of, preview)
     doc_number = "" if preview else context["doc_number"]
     jobs = [(Document(out, "report", key, doc_number, issued=True), REPORT, context)]
     units = [u for u in config.unit_names if any(i.unit == u for i in items)]
@@ -93,8 +106,8 @@ def write_report(ws: Workspace, source: str, as_of: date, *, output: Path | None
         placed = publish.place(ledger, ws.root, staged, as_of=as_of, replace=replace,
                                reissue_hours=config.rules.reissue_hours)
     problems += [message for _, message in placed.blocked]
-    return ReportResult(
-        report=placed.path_of(out), doc_number=context["doc_number"], items=len(items),
+    return SpecialReport(
+        path=placed.path_of(out), doc_number=context["doc_number"], items=len(items),
         feedback=[p.path for p in placed.placed if p.doc.kind == "report-feedback"],
         kept=[(p.kept, p.path) for p in placed.placed if p.kept], problems=problems,
     )

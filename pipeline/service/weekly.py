@@ -33,8 +33,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from pipeline.deadlines.states import compute_states, unit_summary
-from pipeline.deadlines.workdays import WorkCalendar
+from pipeline.deadlines.states import standing
+from pipeline.errors import Refused
 from pipeline.ledger import issued
 from pipeline.ledger.ingest import FileResult, ingest_inbox, pool_context
 from pipeline.ledger.ledger import Ledger
@@ -60,7 +60,7 @@ POOL_THRESHOLD = 40  # per-unit documents below this are rendered in this proces
 CHUNK = 8  # documents per task sent to a worker
 
 
-class BatchRunning(Exception):
+class BatchRunning(Refused):
     """Another weekly batch holds the lock."""
 
 
@@ -231,11 +231,9 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
     task = progress.add_task("读取收件箱", total=None) if progress else None
     ingested = ingest_inbox(ws, received=as_of)
 
-    cal = WorkCalendar.from_config(config)
     with Ledger.open(ws.db_path) as ledger:
-        items = ledger.items()
-        states = compute_states(items, as_of, cal, config.rules)
-        summaries = unit_summary(items, states)
+        now = standing(config, ledger.items(), as_of)
+        items, states, summaries, cal = now.items, now.states, now.summaries, now.calendar
         registered = set(config.unit_names)
         red = [u for u in contexts.red_units(items, states) if u in registered]
         if preview:

@@ -22,7 +22,7 @@ from datetime import date
 
 from pipeline.config import Config, Rules
 from pipeline.deadlines.cndate import cn_date
-from pipeline.deadlines.states import total_summary, unit_summary
+from pipeline.deadlines.states import percent, total_summary, unit_summary
 from pipeline.deadlines.workdays import PROVISIONAL_MARK  # a date counted by the provisional calendar rule
 from pipeline.model import (
     STATE_CLOSED,
@@ -60,13 +60,6 @@ def week_key(d: date) -> str:
     """ISO year-week of a date, e.g. 2026-W48: one weekly batch per key."""
     y, w, _ = d.isocalendar()
     return f"{y}-W{w:02d}"
-
-
-def percent(rate: float | None) -> str:
-    """A completion rate (fraction 0..1) as 85.7%; a dash when nothing is due."""
-    if rate is None:
-        return "—"
-    return f"{rate * 100:.1f}%"
 
 
 @dataclass(frozen=True)

@@ -109,14 +109,15 @@ def feedback_workbook(config: Config, unit: str, items: Sequence[Item], as_of: d
 
 
     status_col = get_column_letter(HEADERS.index("完成情况") + 1)
-    dv = DataValidation(type="list", formula1='"' + ",".join(STATUSES) + '"', allow_blank=True,
-                        showErrorMessage=True, errorTitle="完成情况", error="请从下拉列表中选择：" + "、".join(STATUSES))
+    dv = DataValidation(type="list", formula1='"' + ",".join(STATUSES) + '"', allow_blank=True, showErrorMessage=True,
+                        errorTitle="完成情况", error="请从下拉列表中选择：" + "、".join(STATUSES))
     dv.add(f"{status_col}{first}:{status_col}{last_row}")
     ws.data_validations.append(dv)
     for name, style in (("整改时限", "information"), ("完成日期", "warning")):  # 长期坚持 is fine as 整改时限
         col = get_column_letter(HEADERS.index(name) + 1)
         dates = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
-                               showErrorMessage=True, errorStyle=style, errorTitle=name, error="请填写日期，例如 2026-12-31")
+                               showErrorMessage=True, errorStyle=style, errorTitle=name,
+                               error="请填写日期，例如 2026-12-31")
         dates.add(f"{col}{first}:{col}{last_row}")
         ws.data_validations.append(dates)
 

@@ -29,21 +29,30 @@ from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import missing as _missing
 
 from pipeline.config import Fonts
+from pipeline.errors import SanchaError
 from pipeline.files import write_atomic as write_file
 from pipeline.output.documents import fonts as faces
 from pipeline.output.documents.templates import BUILDERS
 
 
-class DocumentError(Exception):
-    """A document could not be made; the message says what to do (Chinese)."""
+class DocumentError(SanchaError):
+    """A document could not be made: a template is missing or broken (set-up, exit 2). The
+    message says what to do (Chinese)."""
+
+    exit_code = 2
 
 
 class DocumentWriteError(DocumentError):
     """The disk refused a document (full, read-only, no permission); the ledger is intact."""
 
+    exit_code = 1
+
 
 class TemplateError(DocumentError):
-    """A template names something the context lacks, or does not parse (Chinese message)."""
+    """A template names something the context lacks, or does not parse (Chinese message). The
+    batch writes every other document and exits 1."""
+
+    exit_code = 1
 
 
 class UnknownField(TemplateError):

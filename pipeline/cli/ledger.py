@@ -1,0 +1,161 @@
+"""Commands that read the ledger: export (JSON, CSV, xlsx), status (the per-unit summary and
+the red list as of a date) and show (one item and its history). The status text is built by
+pure functions here so tests can read it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from pipeline.cli.app import app, console, get_workspace
+from pipeline.cli.params import ItemIdArgument, as_of_option, export_format
+from pipeline.config import Config
+from pipeline.deadlines.states import Standing, total_summary
+from pipeline.deadlines.workdays import PROVISIONAL_MARK
+from pipeline.errors import Refused, UsageError
+from pipeline.intake.normalize import UnitDirectory
+from pipeline.ledger.ledger import Ledger
+from pipeline.ledger.standing import load_standing
+from pipeline.model import STATE_OVERDUE, Item, ItemState
+from pipeline.output.export import export_ledger, records
+
+PROBLEM_WIDTH = 24  # characters of 整改问题 shown in the red list
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    day: Annotated[date, as_of_option("按此日期计算状态，默认今天")],
+    fmt: Annotated[str, typer.Option(
+        "--format", parser=export_format, metavar="json|xlsx|csv", help="json、xlsx 或 csv")] = "json",
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="输出文件；json/csv 默认输出到屏幕", show_default=False)] = None,
+) -> None:
+    """导出台帐（含各事项截至某日的状态）。"""
+    ws = get_workspace(ctx)
+    now = load_standing(ws, day)
+    data = export_ledger(now, ws.config, fmt)
+    if fmt == "xlsx":
+        output = output or ws.outbox / f"三单工作台帐_{day:%Y%m%d}.xlsx"
+    if output is None:
+        sys.stdout.buffer.write(data) if fmt == "json" else sys.stdout.write(data.decode("utf-8-sig"))
+        sys.stdout.flush()
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(data)
+    console.print(f"已导出 {len(now.items)} 项到 {output}")
+
+
+@app.command("status")
+def status_command(
+    ctx: typer.Context,
+    day: Annotated[date, as_of_option()],
+    unit: Annotated[str | None, typer.Option("--unit", help="只看一个单位（名称或简称）", show_default=False)] = None,
+) -> None:
+    """各单位整改情况汇总（事项、完成、按时、逾期、报告缺失、完成率）和红色清单。"""
+    ws = get_workspace(ctx)
+    name = resolve_unit(ws.config, unit) if unit else None
+    for renderable in status_report(load_standing(ws, day, unit=name), unit=name):
+        console.print(renderable)
+
+
+@app.command()
+def show(ctx: typer.Context, item_id: ItemIdArgument) -> None:
+    """查看一个事项及其全部历史。"""
+    ws = get_workspace(ctx)
+    with Ledger.open(ws.db_path) as ledger:
+        item = ledger.item(item_id)
+        if item is None:
+            raise Refused(f"台帐中没有编号 {item_id}")
+        history = ledger.history(item_id)
+    for key, value in records([item])[0].items():
+        console.print(f"{key}: {value}", markup=False)
+    table = Table(title="历史", title_justify="left")
+    for col in ("时间", "动作", "字段", "原值", "新值", "来源文件", "说明"):
+        table.add_column(col, overflow="fold")
+    for h in history:
+        table.add_row(h.at, h.action, h.field or "", h.old or "", h.new or "", h.file_name or "", h.note or "")
+    console.print(table)
+
+
+def resolve_unit(config: Config, text: str) -> str:
+    units = UnitDirectory(config)
+    name = units.resolve(text.strip())
+    if name:
+        return name
+    hint = "、".join(units.suggest(text))
+    where = f"，是否应为 {hint}？" if hint else "；单位见 sancha.toml [[units]]"
+    raise UsageError(f"--unit “{text}” 不是登记的单位{where}")
+
+
+# -- sancha status ---------------------------------------------------------------------------
+
+
+def status_report(now: Standing, unit: str | None = None) -> list:
+    """What `sancha status` prints: a heading, the per-unit table, the red list (rich renderables)."""
+    scope = unit or "全部单位"
+    items, states, as_of = now.items, now.states, now.as_of
+    if not items:
+        return [f"截至 {as_of.isoformat()}，{scope}在台帐中没有事项。"]
+    out: list = [f"截至 {as_of.isoformat()}，{scope}共 {len(items)} 项整改事项。", _summary_table(now.summaries)]
+    red = sorted(
+        (i for i in items if states[i.id].state == STATE_OVERDUE or states[i.id].key_supervision),
+        key=lambda i: (not states[i.id].key_supervision, -states[i.id].overdue_workdays, i.unit, i.id),
+    )
+    if red:
+        out.append(_red_table(red, states))
+    else:
+        out.append("没有逾期事项。")
+    if any(states[i.id].provisional for i in red):
+        out.append(f"标“{PROVISIONAL_MARK}”的天数按暂定日历计算（尚未收录的年份），见 sancha calendar。")
+    return out
+
+
+def _summary_table(summaries) -> Table:
+    table = Table(title="各单位整改情况", title_justify="left")
+    for header in ("排名", "单位", "事项", "已完成", "按时完成", "逾期", "报告缺失", "完成率"):
+        table.add_column(header, justify="left" if header == "单位" else "right", no_wrap=header != "单位")
+    for s in summaries:
+        table.add_row(*_summary_cells(str(s.rank), s))
+    table.add_section()
+    table.add_row(*_summary_cells("", total_summary(summaries)))
+    return table
+
+
+def _summary_cells(rank: str, s) -> tuple[str, ...]:
+    return (rank, s.unit, str(s.items), str(s.done), str(s.done_on_time), str(s.overdue),
+            str(s.report_missing), s.completion_percent)
+
+
+def _red_table(items: Sequence[Item], states: dict[str, ItemState]) -> Table:
+    table = Table(title="红色清单（逾期、重点督查）", title_justify="left")
+    table.add_column("编号", no_wrap=True)
+    table.add_column("单位", no_wrap=True)
+    table.add_column("整改问题", min_width=8, ratio=1, overflow="fold")
+    table.add_column("整改时限", no_wrap=True)
+    table.add_column("逾期工作日", justify="right", no_wrap=True)
+    table.add_column("督查标记", no_wrap=True)
+    for item in items:
+        st = states[item.id]
+        flags = [label for label, on in (("重点督查", st.key_supervision), ("报告缺失", st.report_missing)) if on]
+        table.add_row(
+            item.id,
+            item.unit,
+            shorten(item.problem, PROBLEM_WIDTH),
+            item.deadline.isoformat() if item.deadline else "",
+            f"{st.overdue_workdays}{PROVISIONAL_MARK if st.provisional else ''}",
+            "\n".join(flags),
+        )
+    return table
+
+
+def shorten(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,99 @@
+"""Parameter types: what a value on the command line must look like, checked before the
+command runs, with a Chinese message naming the option (a `UsageError`, exit 2).
+
+Each is a typer `parser` (a function from the text typed to the value); the `*_option`
+helpers give the option as commands declare it, `Annotated[date, as_of_option()]`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from pipeline.errors import UsageError
+from pipeline.intake.normalize import parse_item_id
+from pipeline.output.export import FORMATS
+
+DATE_METAVAR = "YYYY-MM-DD"
+AS_OF_HELP = "按哪一天计算，YYYY-MM-DD，默认今天"
+
+
+def day(option: str) -> Callable[[Any], date]:
+    """A date written YYYY-MM-DD (a default that is already a date passes through)."""
+
+    def parse(value: Any) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise UsageError(f"{option} 的值 “{value}” 不是日期，请写成 2026-11-30") from None
+
+    return parse
+
+
+def day_option(option: str, help: str, *, today: bool = True) -> Any:
+    """A date option; without a value, today (or required when `today` is False)."""
+    extra: dict[str, Any] = {"default_factory": date.today} if today else {}
+    return typer.Option(option, parser=day(option), metavar=DATE_METAVAR, show_default=False, help=help, **extra)
+
+
+def as_of_option(help: str = AS_OF_HELP) -> Any:
+    return day_option("--as-of", help)
+
+
+def item_id(value: str) -> str:
+    """A ledger id such as 2026-0001 (full-width digits and dashes are read too)."""
+    parsed = parse_item_id(value)
+    if parsed is None:
+        raise UsageError(f"“{value}” 不是事项编号；编号写成 2026-0001（年份-序号）")
+    return parsed
+
+
+_ITEM_ID_ARGUMENT = typer.Argument(parser=item_id, metavar="ID", help="事项编号", show_default=False)
+ItemIdArgument = Annotated[str, _ITEM_ID_ARGUMENT]
+ItemIdsArgument = Annotated[list[str], _ITEM_ID_ARGUMENT]
+
+
+def export_format(value: str) -> str:
+    fmt = value.strip().lower()
+    if fmt not in FORMATS:
+        raise UsageError(f"--format 只能是 {'、'.join(FORMATS[:-1])} 或 {FORMATS[-1]}，不是 “{fmt}”")
+    return fmt
+
+
+def year(value: str) -> int:
+    """A four-digit year the calendar can be asked about."""
+    try:
+        y = int(str(value).strip())
+    except ValueError:
+        raise UsageError(f"“{value}” 不是年份，请写成 2027 这样的四位年份") from None
+    if not 1900 <= y <= 2200:
+        raise UsageError(f"年份 {y} 超出范围，请写成 2027 这样的四位年份")
+    return y
+
+
+def existing_path(value: str) -> Path:
+    path = Path(value)
+    if not path.exists():
+        raise UsageError(f"找不到文件或目录：{path}")
+    return path
+
+
+def seconds(option: str, minimum: float) -> Callable[[Any], float]:
+    """A number of seconds, at least `minimum`."""
+
+    def parse(value: Any) -> float:
+        try:
+            n = float(value)
+        except ValueError:
+            n = None
+        if n is None or not n >= minimum:
+            raise UsageError(f"{option} 的值 “{value}” 应是不小于 {minimum:g} 的秒数")
+        return n
+
+    return parse

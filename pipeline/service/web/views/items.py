@@ -1,0 +1,80 @@
+"""台帐 (every item: search, filters, sorting, paging) and 事项 (one item)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+
+from pipeline.deadlines.states import item_state
+from pipeline.ledger.history import items_as_of
+from pipeline.ledger.search import SORTS, STATE_SORTS, ItemQuery, files_touching, search_items, sources
+from pipeline.model import ITEM_STATES
+from pipeline.service.web.views.common import day_arg, desk, int_arg, ledger, page_args, states_of
+
+bp = Blueprint("items", __name__)
+
+SORT_LABELS = {"id": "编号", "unit": "牵头单位", "deadline": "整改时限", "updated": "最近更新", "created": "登记日期",
+               "overdue": "逾期工作日"}
+assert set(SORT_LABELS) == set(SORTS) | set(STATE_SORTS)
+
+
+def query_from_args() -> ItemQuery:
+    a = request.args
+    sort = a.get("sort", "id")
+    return ItemQuery(
+        text=a.get("q", "").strip()[:200],
+        unit=a.get("unit") or None,
+        source=a.get("source") or None,
+        states=frozenset(s for s in a.getlist("state") if s in ITEM_STATES),
+        overdue=a.get("overdue") == "1",
+        report_missing=a.get("missing") == "1",
+        key_supervision=a.get("key") == "1",
+        awaiting_close=a.get("awaiting") == "1",
+        sort=sort if sort in SORT_LABELS else "id",
+        descending=a.get("desc") == "1",
+        page=int_arg("page"),
+    )
+
+
+@bp.get("/items")
+def index():
+    d = desk()
+    today = d.today()
+    q = query_from_args()
+    page = search_items(ledger(), q, lambda: d.states.snapshot(today).states)
+    return render_template(
+        "items.html", q=q, result=page, states=states_of(page.items, today), today=today,
+        units=d.ws.config.unit_names, sources=sources(ledger()), item_states=ITEM_STATES, sort_labels=SORT_LABELS,
+        page_args=page_args, page="items")
+
+
+FIELD_LABELS = (
+    ("id", "编号"), ("unit", "牵头责任单位"), ("co_units", "配合责任单位"), ("source", "问题来源"),
+    ("problem", "整改问题"), ("measures", "整改措施"), ("deadline", "整改时限"),
+    ("deadline_text", "整改时限（原文）"), ("original_deadline", "原整改时限（延期前）"), ("ongoing", "长期坚持"),
+    ("owner", "责任人"), ("progress", "整改进展"), ("status", "完成情况"), ("done_on", "完成日期"), ("remark", "备注"),
+    ("created_on", "登记日期"), ("last_report_on", "最近报送日期"), ("closed_on", "销号日期"),
+    ("lookback_on", "回头看日期"), ("updated_at", "最近更新"),
+)
+ACTION_LABELS = {"add": "登记", "update": "更新", "report": "报送", "close": "销号", "reopen": "重新打开",
+                 "lookback": "回头看", "extend": "延期"}
+
+
+@bp.get("/items/<item_id>")
+def detail(item_id: str):
+    d = desk()
+    item = ledger().item(item_id)
+    if item is None:
+        abort(404, f"台帐中没有编号 {item_id}。")
+    today = d.today()
+    as_of = day_arg("as_of", today)
+    state = None
+    if as_of >= item.created_on:
+        changes = [c for c in ledger().changes() if c.item_id == item_id]
+        past = items_as_of([item], changes, as_of)
+        if past:
+            state = item_state(past[0], as_of, d.calendar, d.ws.config.rules)
+    return render_template(
+        "item.html", item=item, fields=FIELD_LABELS, state=state, as_of=as_of, today=today,
+        history=ledger().history(item_id), action_labels=ACTION_LABELS, field_names=dict(FIELD_LABELS),
+        files=files_touching(ledger(), item_id),
+        page="items")
