@@ -59,29 +59,35 @@ UNIT = Column("责任单位", "r.unit", 5)
 PROBLEM = Column("整改问题", "r.problem", flex=1)
 
 
-def _deadline_cell(table, col: int, report_if_missing: bool) -> None:
-    """整改时限, then 逾期N个工作日 when overdue, then the report's standing (only when missing, in
-    the 重点督查 list) — one cell, so the problem column keeps the width."""
+REPORT_ALWAYS, REPORT_IF_MISSING, REPORT_APART = "always", "missing", "apart"
+
+
+def _deadline_cell(table, col: int, report: str) -> None:
+    """整改时限, then 逾期N个工作日 when overdue, then the report's standing — always, or only when
+    missing (the 重点督查 list), or not here (a 报送情况 column of its own) — one cell, so the
+    problem column keeps the width."""
     cell = table.rows[2].cells[col]
     first = cell.paragraphs[0]
     lines = ["{%p if r.late_workdays %}", "逾期{{ r.overdue_workdays }}个工作日", "{%p endif %}"]
-    report = ["{{ r.report }}"]
-    lines += ["{%p if r.report_missing %}", *report, "{%p endif %}"] if report_if_missing else report
+    if report == REPORT_ALWAYS:
+        lines += ["{{ r.report }}"]
+    elif report == REPORT_IF_MISSING:
+        lines += ["{%p if r.report_missing %}", "{{ r.report }}", "{%p endif %}"]
     for text in lines:
         p = cell.add_paragraph(text, style=first.style)
         p.alignment = first.alignment
 
 
 def _item_table(doc, columns: list[Column], loop: str, *, deadline_col: int | None = None,
-                report_if_missing: bool = False) -> None:
+                report: str = REPORT_ALWAYS) -> None:
     L.table(doc, columns, loop, left_align=("r.problem",))
     if deadline_col is not None:
-        _deadline_cell(doc.tables[-1], deadline_col, report_if_missing)
+        _deadline_cell(doc.tables[-1], deadline_col, report)
 
 
 def _key_table(doc, loop: str = "r in key_items") -> None:
     _item_table(doc, [ID, UNIT, PROBLEM, Column("整改时限", "r.deadline", OVERDUE_EMS)], loop, deadline_col=3,
-                report_if_missing=True)
+                report=REPORT_IF_MISSING)
 
 
 def _optional(doc, key: str, build: Callable[[], None], none_text: str = "无。") -> None:
@@ -229,7 +235,8 @@ def build_notice(fonts: Fonts):
         "（逾期未完成{{ overdue_count }}个，逾期未报送整改情况{{ missing_count }}个），具体如下："
     ))
     _item_table(doc, [ID, PROBLEM, Column("整改时限", "r.deadline", OVERDUE_EMS),
-                      Column("报送期限", "r.report_due", DATE_EMS)], "r in items", deadline_col=2)
+                      Column("报送期限", "r.report_due", DATE_EMS), Column("报送情况", "r.report", 5)],
+                "r in items", deadline_col=2, report=REPORT_APART)
     L.para(doc, "办理要求", L.HEADING1)
     L.para(doc, "1.请于{{ reply_by }}前，以单位名义将上述问题的整改进展、逾期原因和下一步措施书面报送督查室，"
                 "并加盖单位公章。")
