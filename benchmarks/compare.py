@@ -30,7 +30,11 @@ from datetime import date
 from pathlib import Path
 tree, source, dest, workers = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
 sys.path.insert(0, tree)
-from pipeline.ledger.ingest import ingest_paths, waiting_files
+from pipeline.ledger.ingest import ingest_paths
+try:
+    from pipeline.ledger.inbox import waiting_files
+except ImportError:  # a tree from before the inbox had a module of its own
+    from pipeline.ledger.ingest import waiting_files
 from pipeline.workspace import Workspace
 spec = importlib.util.spec_from_file_location("_sancha_bench_cpu", sys.argv[6])
 cpu = importlib.util.module_from_spec(spec)

@@ -149,7 +149,8 @@ def pandas_loop(files: list[Path]) -> int:
 
 
 def sancha_ingest(ws_root: Path, as_of: date, workers: int | None = None) -> dict:
-    from pipeline.ledger.ingest import ingest_paths, waiting_files
+    from pipeline.ledger.inbox import waiting_files
+    from pipeline.ledger.ingest import ingest_paths
     from pipeline.workspace import Workspace
 
     ws = Workspace(ws_root)

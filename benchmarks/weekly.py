@@ -31,8 +31,6 @@ AS_OF = date(2026, 11, 27)  # a Friday
 
 def _items(units: list[generate.GenUnit], n: int, overdue_share: float, seed: int):
     """n ledger items spread over the units; `overdue_share` of the units have overdue items."""
-    from pipeline.intake.normalize import problem_key
-    from pipeline.ledger.ledger import format_id
     from pipeline.model import (
         STATUS_DONE,
         STATUS_IN_PROGRESS,
@@ -40,6 +38,8 @@ def _items(units: list[generate.GenUnit], n: int, overdue_share: float, seed: in
         STATUS_NOT_STARTED,
         STATUS_ONGOING,
         Item,
+        format_id,
+        problem_key,
     )
 
     rng = random.Random(f"weekly-{seed}")

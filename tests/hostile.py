@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape
 
 from builders import HEADER, csv_bytes, data_row, encrypted_xlsx_bytes, submission_rows, xls_bytes, xlsx_bytes
 
-from pipeline.intake.header import cell_name
+from pipeline.intake.cells import cell_name
 from pipeline.output.xlsx_text import xlsx_safe
 
 # Text that every writer must carry verbatim (Word drops only what XML 1.0 cannot hold).

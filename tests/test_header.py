@@ -3,7 +3,8 @@ from datetime import date
 from builders import FIELDS, data_row, sample_bytes, submission_rows
 
 from pipeline.config import Limits
-from pipeline.intake.header import cell_name, find_header, header_text, is_footer, read_meta
+from pipeline.intake.cells import cell_name
+from pipeline.intake.header import find_header, header_text, is_footer, read_meta
 from pipeline.intake.read import Sheet, read_workbook
 
 GROUPED = [

@@ -310,7 +310,7 @@ def test_a_file_only_touched_while_it_is_answered_still_leaves_the_inbox(workspa
 
 
 def test_a_batch_larger_than_one_group_answers_every_file_once(workspace, cli, monkeypatch):
-    from pipeline.ledger import ingest
+    from pipeline.ledger import inbox, ingest
 
     monkeypatch.setattr(ingest, "GROUP_FILES", 3)  # 8 files: groups of 3, 3 and 2
     files = [xlsx_bytes(submission_rows(data_row(1, problem=f"问题{n}：采购验收不及时"))) for n in range(8)]
@@ -320,7 +320,7 @@ def test_a_batch_larger_than_one_group_answers_every_file_once(workspace, cli, m
     ticks: list = []
     with Ledger.open(workspace.db_path) as ledger:
         results = ingest.Ingestor(workspace, ledger).ingest_many(
-            ((p, None) for p in ingest.waiting_files(workspace)), progress=ticks.append)
+            ((p, None) for p in inbox.waiting_files(workspace)), progress=ticks.append)
     assert len(ticks) == len(results) == 9
     assert [r.verdict for r in results].count("duplicate") == 1
     con = sqlite3.connect(workspace.db_path)
@@ -334,7 +334,7 @@ def test_a_file_failing_inside_a_group_is_rolled_back_alone_and_the_files_before
         workspace, cli, monkeypatch):
     import errno
 
-    from pipeline.ledger import ingest
+    from pipeline.ledger import inbox, ingest
 
     files = [xlsx_bytes(submission_rows(data_row(1, problem=f"问题{n}：采购验收不及时"),
                                         data_row(2, problem=f"问题{n}：台账不全"))) for n in range(4)]
@@ -351,7 +351,7 @@ def test_a_file_failing_inside_a_group_is_rolled_back_alone_and_the_files_before
 
     monkeypatch.setattr(Ledger, "insert_items", full_on_the_third_file)
     with Ledger.open(workspace.db_path) as ledger, pytest.raises(OSError):
-        ingest.Ingestor(workspace, ledger).ingest_many((p, None) for p in ingest.waiting_files(workspace))
+        ingest.Ingestor(workspace, ledger).ingest_many((p, None) for p in inbox.waiting_files(workspace))
     con = sqlite3.connect(workspace.db_path)
     assert con.execute("SELECT name, state FROM files ORDER BY id").fetchall() == [("f0.xlsx", "done"),
                                                                                  ("f1.xlsx", "done")]
@@ -400,6 +400,13 @@ def test_a_folder_that_is_no_unit_is_a_warning_and_the_fill_in_line_decides(work
     assert [(i["code"], i["severity"]) for i in f["issues"]] == [("unknown-folder", "warning")]
 
 
+def test_the_offices_folder_is_the_office_written_with_spaces_too(workspace, cli):
+    """The same rule as the 填报单位 line (督　查　室 is 督查室): the office submits for any unit."""
+    drop(workspace, "x.xlsx", xlsx_bytes(submission_rows(data_row(1))), folder="督　查　室")
+    (f,) = cli.json("ingest", "--json")["files"]
+    assert f["accepted"] and f["unit"] == "区财政局" and f["issues"] == []
+
+
 def test_a_full_disk_while_answering_is_a_clear_error_and_the_next_run_finishes(workspace, cli, monkeypatch):
     import errno
 
@@ -443,7 +450,9 @@ def _outcome(ws, results) -> list:
 
 
 def test_parsing_ahead_in_worker_processes_gives_the_serial_outcome(tmp_path):
-    from pipeline.ledger.ingest import PARALLEL_MIN_FILES, ingest_inbox, ingest_paths, waiting_files
+    from pipeline.ledger.ahead import PARALLEL_MIN_FILES
+    from pipeline.ledger.inbox import waiting_files
+    from pipeline.ledger.ingest import ingest_inbox, ingest_paths
 
     files = {f"区财政局_{k:02d}.xlsx": xlsx_bytes(submission_rows(data_row(1, problem=f"问题{k}：验收不及时"), data_row(2)))
              for k in range(PARALLEL_MIN_FILES + 4)}
@@ -465,7 +474,8 @@ def test_parsing_ahead_in_worker_processes_gives_the_serial_outcome(tmp_path):
 
 def test_a_file_that_changed_after_a_worker_parsed_it_is_parsed_again(workspace):
     from pipeline.intake.parse import parse_submission
-    from pipeline.ledger.ingest import Ingestor, Parsed
+    from pipeline.ledger.ahead import Parsed
+    from pipeline.ledger.ingest import Ingestor
 
     day = date(2026, 11, 20)
     old = xlsx_bytes(submission_rows(data_row(1, problem="旧的问题")))
@@ -478,13 +488,10 @@ def test_a_file_that_changed_after_a_worker_parsed_it_is_parsed_again(workspace)
 
 
 def test_workers_stage_archive_copies_that_end_up_exactly_where_serial_ingest_puts_them(tmp_path):
-    from pipeline.ledger.ingest import (
-        PARALLEL_MIN_FILES,
-        STAGING_MIN_WORKERS,
-        ingest_paths,
-        staging_folder,
-        waiting_files,
-    )
+    from pipeline.ledger.ahead import PARALLEL_MIN_FILES, STAGING_MIN_WORKERS
+    from pipeline.ledger.archive import staging_folder
+    from pipeline.ledger.inbox import waiting_files
+    from pipeline.ledger.ingest import ingest_paths
 
     files = {f"f{k:02d}.xlsx": xlsx_bytes(submission_rows(data_row(1, problem=f"问题{k}：验收不及时")))
              for k in range(PARALLEL_MIN_FILES + 2)}
@@ -506,7 +513,9 @@ def test_workers_stage_archive_copies_that_end_up_exactly_where_serial_ingest_pu
 
 def test_a_copy_staged_from_bytes_that_changed_since_is_dropped_and_the_new_bytes_archived(workspace):
     from pipeline.intake.parse import parse_submission
-    from pipeline.ledger.ingest import Ingestor, Parsed, staging_folder
+    from pipeline.ledger.ahead import Parsed
+    from pipeline.ledger.archive import staging_folder
+    from pipeline.ledger.ingest import Ingestor
 
     day = date(2026, 11, 20)
     old, new = (xlsx_bytes(submission_rows(data_row(1, problem=text))) for text in ("旧的问题", "新的问题"))
@@ -527,18 +536,18 @@ def _dying_worker(*args):  # a parse worker that dies as it starts (module level
 
 
 def test_a_pool_whose_workers_die_is_said_once_and_every_file_is_parsed_here(tmp_path, monkeypatch, caplog):
-    from pipeline.ledger import ingest
+    from pipeline.ledger import ahead, archive, inbox, ingest
 
-    monkeypatch.setattr(ingest, "_start_worker", _dying_worker)
+    monkeypatch.setattr(ahead, "_start_worker", _dying_worker)
     ws = make_workspace(tmp_path / "ws")
-    count = ingest.PARALLEL_MIN_FILES + 12
+    count = ahead.PARALLEL_MIN_FILES + 12
     for k in range(count):
         drop(ws, f"f{k:02d}.xlsx", xlsx_bytes(submission_rows(data_row(1, problem=f"问题{k}：验收不及时"))))
     with caplog.at_level("WARNING", logger="sancha.ingest"):
-        results = ingest.ingest_paths(ws, ingest.waiting_files(ws), date(2026, 11, 20), workers=1)
+        results = ingest.ingest_paths(ws, inbox.waiting_files(ws), date(2026, 11, 20), workers=1)
     assert [r.verdict for r in results] == ["accepted"] * count
     assert len([r for r in caplog.records if "后台解析" in r.getMessage()]) == 1
-    assert not list(ingest.staging_folder(ws).glob("*"))
+    assert not list(archive.staging_folder(ws).glob("*"))
 
 
 def test_the_workspace_option_goes_before_or_after_the_command(workspace, capsys):

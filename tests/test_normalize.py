@@ -6,16 +6,15 @@ from builders import make_config
 from pipeline import model
 from pipeline.intake.normalize import (
     Deadline,
-    UnitDirectory,
     Unreadable,
     clean_text,
     parse_date,
     parse_deadline,
     parse_item_id,
     parse_status,
-    problem_key,
-    split_units,
 )
+from pipeline.intake.units import UnitDirectory, split_units
+from pipeline.model import problem_key
 
 REPORTED = date(2026, 11, 20)
 
@@ -142,6 +141,8 @@ def test_unit_directory():
     assert units.resolve(" 区 财政局 ") == "区财政局"
     assert units.resolve("区财政厅") is None
     assert units.resolve("督查室") is None and units.is_office("督查室")
+    assert units.canonical("督　查　室") == units.canonical("督查室") == "大观区人民政府办公室"
+    assert units.canonical(" 财政局") == "区财政局" and units.canonical("区财政厅") is None
     assert units.group(" 各预算单位") == "各预算单位"
     assert units.suggest("区财正局")[0] == "区财政局"
     assert units.suggest("完全无关的名字") == []

@@ -145,7 +145,7 @@ def test_the_formula_and_error_cell_search_is_the_pattern_search():
     import random
     import re
 
-    from pipeline.intake.read import _holds_formula_or_error
+    from pipeline.intake.safety import _holds_formula_or_error
 
     pattern = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?f[\s>/]|\st="e"')
     pieces = [b'<c r="A1" t="s"><v>0</v></c>', b'<c r="B1"><f>SUM(A1:A2)</f><v>3</v></c>', b'<x:f>A1</x:f>',

@@ -32,11 +32,11 @@ from builders import (
 from python_calamine import CalamineWorkbook
 
 from pipeline.intake import parse, read, xlsx_stream
-from pipeline.intake.header import cell_name
+from pipeline.intake.cells import EmptyCell, cell_name, empty_cell_causes
 from pipeline.intake.parse import parse_submission
-from pipeline.intake.read import empty_cell_causes, read_workbook
-from pipeline.intake.xlsx_stream import EmptyCell, NotStreamable, SlicedWorkbook
-from pipeline.ledger import ingest
+from pipeline.intake.read import read_workbook
+from pipeline.intake.xlsx_stream import NotStreamable, SlicedWorkbook
+from pipeline.ledger import ahead
 from pipeline.ledger.ingest import ingest_paths
 from pipeline.ledger.ledger import Ledger
 from pipeline.output import receipts
@@ -280,10 +280,10 @@ def test_generated_files_enter_the_ledger_the_same_way(tmp_path, monkeypatch):
 def test_a_parse_worker_leaves_a_huge_file_to_the_ingesting_process(tmp_path, monkeypatch):
     path = tmp_path / "x.xlsx"
     path.write_bytes(xlsx_bytes(submission_rows(*many(3))))
-    monkeypatch.setattr(ingest, "_worker_config", CONFIG)
-    assert ingest._parse_ahead(path, None, DAY) is not None
+    monkeypatch.setattr(ahead, "_worker", ahead._Worker(CONFIG, None))  # as a worker's initializer sets it
+    assert ahead._parse_ahead(path, None, DAY) is not None
     monkeypatch.setattr(read, "STREAM_MIN_BYTES", 0)
-    assert ingest._parse_ahead(path, None, DAY) is None
+    assert ahead._parse_ahead(path, None, DAY) is None
 
 
 def test_a_long_receipt_is_written_in_pieces_with_its_items_read_back_in_batches(workspace):

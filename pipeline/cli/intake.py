@@ -22,7 +22,7 @@ VERDICT_WORDS = {"accepted": "已接收", "rejected": "退回", "duplicate": "�
 
 def _files_from(paths: list[Path]) -> list[Path]:
     """The files named, and the candidate files inside the folders named."""
-    from pipeline.ledger.ingest import is_candidate
+    from pipeline.ledger.inbox import is_candidate
 
     out: list[Path] = []
     for p in paths:
@@ -73,10 +73,8 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果（供脚本使用）")] = False,
 ) -> None:
     """读取、核对报送文件并合并进台帐；每个文件给出回执。退出码：0 全部接收或重复，1 有文件被退回，2 用法或配置错误。"""
-    from pipeline.ledger.ingest import (  # here, not at the top: `sancha --help` starts faster
-        ingest_paths,
-        waiting_files,
-    )
+    from pipeline.ledger.inbox import waiting_files  # here, not at the top: `sancha --help` starts faster
+    from pipeline.ledger.ingest import ingest_paths
 
     ws = get_workspace(ctx)
     ws.ensure()

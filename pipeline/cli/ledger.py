@@ -20,7 +20,7 @@ from pipeline.config import Config
 from pipeline.deadlines.states import Standing, total_summary
 from pipeline.deadlines.workdays import PROVISIONAL_MARK
 from pipeline.errors import Refused, UsageError
-from pipeline.intake.normalize import UnitDirectory
+from pipeline.intake.units import UnitDirectory
 from pipeline.ledger.ledger import Ledger
 from pipeline.ledger.standing import load_standing
 from pipeline.model import STATE_OVERDUE, Item, ItemState

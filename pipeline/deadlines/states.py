@@ -68,7 +68,7 @@ def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> Item
     overdue_workdays = 0
     report_missing = False
     done_on_time = None
-    span = [deadline, report_due] if deadline else []
+    span: list[date] = [deadline, report_due] if deadline and report_due else []
 
     if closed or done:
         state = STATE_CLOSED if closed else STATE_DONE
@@ -80,6 +80,7 @@ def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> Item
     elif deadline is None:
         state = STATE_ONGOING
     else:
+        assert report_due is not None  # made with the deadline
         span.append(as_of)
         if as_of > deadline:
             state = STATE_OVERDUE

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
 
+from pipeline.intake.cells import cell_name
 from pipeline.intake.normalize import clean_text, is_blank, is_row_number, parse_item_id
 from pipeline.intake.read import Sheet
 from pipeline.model import nfkc
@@ -286,13 +287,3 @@ def read_meta(rows: Iterable[tuple[int, list]]) -> dict[str, MetaValue]:
                 if value != "" and kind not in found:
                     found[kind] = MetaValue(value, cell)
     return found
-
-
-def cell_name(r: int, c: int) -> str:
-    """A1-style name of 0-based (row, column)."""
-    letters = ""
-    c += 1
-    while c:
-        c, rem = divmod(c - 1, 26)
-        letters = chr(65 + rem) + letters
-    return f"{letters}{r + 1}"

@@ -1,7 +1,8 @@
-"""Turn what units type into canonical values: dates, statuses, unit names, text.
+"""Turn what units type into canonical values: dates, statuses, ledger ids, text.
 
 Pure functions over cell values as python-calamine gives them. A value that cannot be
 read raises `Unreadable` (with a hint for the unit); `parse.py` turns it into a finding.
+Unit names are `units.py`'s.
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache, partial
 
-from rapidfuzz import fuzz, process
-
-from pipeline.config import Config
 from pipeline.model import (
     STATUS_DONE,
     STATUS_IN_PROGRESS,
@@ -24,7 +22,6 @@ from pipeline.model import (
     STATUS_ONGOING,
     STATUSES,
     nfkc,
-    problem_key,  # noqa: F401 - part of this module's interface; defined with the Row that carries it
 )
 
 
@@ -131,7 +128,7 @@ def parse_deadline(value, submitted_on: date) -> Deadline:
     """
     if isinstance(value, str):
         form = _deadline_form(value)
-        return form if form.__class__ is Deadline else form(submitted_on)
+        return form if isinstance(form, Deadline) else form(submitted_on)
     return Deadline(_date_from_cell(value, DEADLINE_HINT))
 
 
@@ -282,70 +279,3 @@ def parse_status(value) -> str | None:
 @lru_cache(maxsize=1024)
 def _status_of(text: str) -> str | None:
     return _STATUS_OF.get(squeeze(text))
-
-
-# ---------------------------------------------------------------- units
-
-_CO_UNIT_SEPARATORS = re.compile(r"[、，,；;/／\s\u3000]+")
-
-
-def split_units(text: str) -> list[str]:
-    """配合责任单位 cell → names, split on 、，,；;/ and spaces (full and half width)."""
-    return [part for part in _CO_UNIT_SEPARATORS.split(text) if part]
-
-
-class UnitDirectory:
-    """The registered units, their aliases, the office's own names and the group phrases."""
-
-    def __init__(self, config: Config):
-        self.office_name = config.office_name
-        self._units: dict[str, str] = {}
-        for unit in config.units:
-            for label in (unit.name, *unit.aliases):
-                self._units[label] = unit.name
-                self._units[squeeze(label)] = unit.name
-        self._office = {squeeze(label) for label in (config.office_name, *config.office_aliases)}
-        self._groups = {key: phrase for phrase in config.groups for key in (phrase, squeeze(phrase))}
-        self._labels = list(self._units)
-        self.co_units = lru_cache(maxsize=8192)(self._co_units)  # co-unit lists repeat from row to row
-
-    def _co_units(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """配合责任单位 text → (what it names: registered units, group phrases and, as written,
-        the parts that are neither, in order and once each; those unknown parts, in order, as
-        often as they occur)."""
-        names: list[str] = []
-        unknown: list[str] = []
-        for part in split_units(text):
-            name = self.group(part) or self.resolve(part)
-            if name is None:
-                unknown.append(part)
-                name = part
-            if name not in names:
-                names.append(name)
-        return tuple(names), tuple(unknown)
-
-    def resolve(self, name: str) -> str | None:
-        """Canonical name of a registered unit written by name or alias, else None."""
-        return self._units.get(name) or self._units.get(squeeze(name))
-
-    def is_office(self, name: str) -> bool:
-        return squeeze(name) in self._office
-
-    def group(self, phrase: str) -> str | None:
-        """The configured group phrase (各乡镇街道 …) this text is, else None."""
-        return self._groups.get(phrase) or self._groups.get(squeeze(phrase))
-
-    def labels(self) -> list[str]:
-        """Every name and alias, canonical units and the office, longest first."""
-        office = [self.office_name, *self._office]
-        return sorted({*self._labels, *office}, key=len, reverse=True)
-
-    def suggest(self, name: str, limit: int = 3) -> list[str]:
-        """Registered unit names closest to `name`, best first, for "是否应为 区财政局？"."""
-        matches = process.extract(squeeze(name), self._labels, scorer=fuzz.WRatio, limit=limit * 4, score_cutoff=50)
-        names: list[str] = []
-        for label, _score, _index in matches:
-            unit = self._units[label]
-            if unit not in names:
-                names.append(unit)
-        return names[:limit]

@@ -1,5 +1,8 @@
 """One submitted file → `model.Submission`: every row read, normalised and checked, without the ledger.
 
+    read_workbook (read.py) → the header (header.py) → who submits (submitter.py) → the rows
+    (rows.py) → a Submission with every finding (the catalogue: findings.py)
+
 Every finding is collected (never only the first), each naming its sheet and cell. Checks that
 need the ledger (an 编号 it does not know, another unit's 编号) belong to merge.py.
 
@@ -12,49 +15,35 @@ chunk to chunk. `parse_submission` is the stream with every row kept.
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import logging
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
-from functools import lru_cache
 from itertools import islice
 from pathlib import PurePath
 
-from pipeline import model
 from pipeline.config import Config
+from pipeline.intake import findings
+from pipeline.intake.cells import cell_name, column_letters, column_number
 from pipeline.intake.header import (
     FIELD_LABELS,
     FIELD_NAMES,
     REQUIRED_FIELDS,
     Header,
-    Layout,
     MetaValue,
-    cell_name,
     is_data_sheet,
     layout,
     read_meta,
     top_header,
 )
-from pipeline.intake.normalize import (
-    TRIM,
-    Deadline,
-    UnitDirectory,
-    Unreadable,
-    clean_text,
-    is_blank,
-    parse_date,
-    parse_deadline,
-    parse_item_id,
-    parse_status,
-    split_units,
-    squeeze,
-)
-from pipeline.intake.read import FORMULA_WITHOUT_VALUE, Sheet, empty_cell_causes, read_workbook, unreadable_file
-from pipeline.intake.xlsx_stream import EmptyCell, NotStreamable
-from pipeline.model import ERROR, WARNING, Cells, Finding, Row, Submission, new_row
+from pipeline.intake.normalize import Unreadable, clean_text, is_blank, parse_date
+from pipeline.intake.read import Sheet, read_workbook
+from pipeline.intake.rows import Duplicates, Fields, MergedDown, Table, read_chunk
+from pipeline.intake.submitter import Submitter
+from pipeline.intake.units import directory
+from pipeline.intake.xlsx_stream import NotStreamable
+from pipeline.model import ERROR, Finding, Row, Submission
 
 log = logging.getLogger("sancha.parse")
 
@@ -88,7 +77,7 @@ def stream_submission(
 
 
 def _unreadable(filename: str) -> Submission:
-    finding = unreadable_file(PurePath(filename).name, "无法读取该文件")
+    finding = findings.UNREADABLE_FILE.at(file=PurePath(filename).name)
     return Submission(filename, None, None, None, None, None, (), (finding,))
 
 
@@ -102,21 +91,21 @@ class SubmissionStream:
     rows given, which a caller that stored each chunk leaves out). `known` is the Submission when
     it was complete from the start (a file parsed beforehand), else None."""
 
-    def __init__(self, parser: _Parser | None, known: Submission | None = None):
-        self._parser, self.known = parser, known
+    def __init__(self, source: _Parser | Submission):
+        self._parser = source if isinstance(source, _Parser) else None
+        self.known = source if isinstance(source, Submission) else None
         self._failed: Submission | None = None
-        source = known or parser
         self.filename, self.sheet = source.filename, source.sheet
         self.report_date, self.inspection = source.report_date, source.inspection
 
     @classmethod
     def of(cls, submission: Submission) -> SubmissionStream:
         """A file read and checked whole already: its rows in one chunk."""
-        return cls(None, submission)
+        return cls(submission)
 
     @property
     def unit(self) -> str | None:
-        return self.known.unit if self.known else self._parser.unit
+        return self.known.unit if self.known is not None else self._reading().unit
 
     def chunks(self) -> Iterator[tuple[Row, ...]]:
         if self.known is not None:
@@ -124,7 +113,7 @@ class SubmissionStream:
                 yield self.known.rows
             return
         try:
-            yield from self._parser.chunks()
+            yield from self._reading().chunks()
         except Exception:  # as in parse_submission: the file gets a receipt saying it cannot be read
             log.exception("读取 %s 时出错", self.filename)
             self._failed = _unreadable(self.filename)
@@ -132,57 +121,45 @@ class SubmissionStream:
     def result(self, rows: tuple[Row, ...] = ()) -> Submission:
         if self.known is not None:
             return self.known
-        return self._failed or self._parser.submission(rows)
+        return self._failed or self._reading().submission(rows)
 
-
-@lru_cache(maxsize=8)
-def _directory(config: Config) -> UnitDirectory:
-    return UnitDirectory(config)
-
-
-@dataclass
-class _Submitter:
-    unit: str | None = None
-    cell: str | None = None
-    settled: bool = False  # a source named the submitter (rightly or not): no later fallback
+    def _reading(self) -> _Parser:
+        assert self._parser is not None  # a stream is either known or being read
+        return self._parser
 
 
 class _Parser:
+    """One file read in three steps: `start` up to the rows, `chunks` the rows, `submission`
+    the outcome. It holds what carries over between them: the file's findings so far, who
+    submits, and the table of its rows."""
+
     def __init__(self, config: Config, filename: str, folder_unit: str | None, received: date, whole: bool = False):
         self.config = config
-        self.units = _directory(config)
+        self.units = directory(config)
         self.filename = filename
-        self.folder_unit = folder_unit
         self.received = received
         self.whole = whole  # read every sheet whole, even a huge one
         self.findings = _Findings(config.limits.max_findings)
         self.sheet: str | None = None
         self.report_date: date | None = None
         self.inspection: str | None = None
-        self.submitter = _Submitter()
-        self.letters: dict[str, str] = {}
-        self.empty_required: list[tuple[str, str, object]] = []  # (cell, field, value) of required cells read as blank
-        self.first_seen: dict[bytes | str, int] = {}  # problem key (or its digest) → the row it was first listed in
-        self.leads: list[str] = []  # the rows' registered lead units, in order met, when only they can name the submitter
-        self._rows: tuple[Sheet, Layout, date] | None = None  # what the rows pass reads, if any
+        self.submitter = Submitter(self.units, filename, folder_unit)
+        self._rows: tuple[Sheet, Table, Sequence[int], int] | None = None  # what the rows pass reads, if any
         self._data = b""
 
     def start(self, data: bytes) -> SubmissionStream:
         """Everything before the rows: the workbook read, the header and its layout found (one pass
         over the rows), meta lines, who submits, the file-level checks."""
-        sheets, file_findings = read_workbook(data, self.filename, self.config.limits, whole=self.whole)
-        if file_findings:
-            self.findings.extend(file_findings)
-            self.submitter = _Submitter(self._unit_unread(), settled=True)
+        sheets, problems = read_workbook(data, self.filename, self.config.limits, whole=self.whole)
+        self.findings.extend(problems)
+        chosen = _choose_header(sheets, self.filename, self.findings) if not problems else None
+        if chosen is None:
+            self.submitter.unread()
             return SubmissionStream(self)
-        header, sheet = self._choose_header(sheets)
-        if header is None:
-            self.submitter = _Submitter(self._unit_unread(), settled=True)
-            return SubmissionStream(self)
+        header, sheet = chosen
         self.sheet = sheet.name
         top = list(islice(sheet.rows, header.row + 1))  # the meta lines and the header
-        for f in header.missing:
-            self._error("missing-column", _header_cell(top, header), f"表头缺少 “{FIELD_NAMES[f]}” 列", _column_hint(f))
+        self.findings.extend(_missing_columns(top, header, sheet.name))
 
         rows = iter(sheet.rows)
         table = layout(header, rows)
@@ -193,41 +170,45 @@ class _Parser:
         header = table.header
         meta = read_meta((r, top[r]) for r in range(header.first_row))
         meta = {**read_meta(table.footer), **meta}
-        self.report_date = self._report_date(meta.get("report_date"))
+        self.report_date = _report_date(meta.get("report_date"), sheet.name, self.findings)
         self.inspection = clean_text(meta["inspection"].value) if "inspection" in meta else None
-        self.submitter = self._submitter(meta.get("unit"))
+        self.findings.extend(self.submitter.named(meta.get("unit"), sheet.name))
 
         if not table.data_rows:
-            self._error("no-rows", _header_cell(top, header), "表头下没有任何事项", "请在表头下逐行填写整改事项")
+            self.findings.append(findings.NO_ROWS.at(sheet.name, _header_cell(top, header)))
         limit = self.config.limits.max_rows
         if len(table.data_rows) > limit:  # no cell: the rejected copy is not marked up, which would take minutes
-            self._error(
-                "too-many-rows", None, f"表头下有 {len(table.data_rows)} 行事项，超过每个文件 {limit} 行的上限",
-                "请核对表格下方是否误填了内容；事项确实很多时请分成几个文件报送",
-            )
+            self.findings.append(findings.TOO_MANY_ROWS.at(sheet.name, None, rows=len(table.data_rows), limit=limit))
             return SubmissionStream(self)
-        self.letters = {f: cell_name(0, c)[:-1] for f, c in header.columns.items()}  # field → column letters
-        self._rows = (sheet, table, self.report_date or self.received)
+        self._rows = (sheet, Table(
+            sheet=sheet.name,
+            columns=header.columns,
+            letters={f: column_letters(c) for f, c in header.columns.items()},
+            fields=Fields(header.columns),
+            units=self.units,
+            submitted_on=self.report_date or self.received,
+            may_hide_values=sheet.may_hide_values,
+            streamed=sheet.streamed,
+        ), table.data_rows, header.row)
         self._data = data
         return SubmissionStream(self)
 
     @property
     def unit(self) -> str | None:
-        return self.submitter.unit or (self.leads[0] if self.leads else None)
+        return self.submitter.current
 
     def chunks(self) -> Iterator[tuple[Row, ...]]:
         """The second pass: the data rows, merged cells filled down, checked a chunk at a time."""
         if self._rows is None:
             return
-        sheet, table, submitted_on = self._rows
-        header = table.header
-        size = CHUNK_ROWS if sheet.streamed else max(len(table.data_rows), 1)
-        fill = _MergedDown(sheet.merged, header.row) or None
-        fields = _Fields(header.columns)
-        wanted = iter(table.data_rows)
+        sheet, table, data_rows, header_row = self._rows
+        size = CHUNK_ROWS if sheet.streamed else max(len(data_rows), 1)
+        fill = MergedDown(sheet.merged, header_row) or None
+        duplicates = Duplicates(table)
+        wanted = iter(data_rows)
         next_row = next(wanted, None)
         batch: list[tuple[int, list]] = []
-        for r, raw in islice(enumerate(sheet.rows), header.row + 1, None):
+        for r, raw in islice(enumerate(sheet.rows), header_row + 1, None):
             if next_row is None:
                 break
             if fill:
@@ -236,18 +217,17 @@ class _Parser:
                 batch.append((r, raw))
                 next_row = next(wanted, None)
                 if len(batch) == size:
-                    yield self._checked(batch, header, fields, submitted_on)
+                    yield self._checked(batch, table, duplicates)
                     batch = []
         if batch:
-            yield self._checked(batch, header, fields, submitted_on)
-        self._settle_submitter()
+            yield self._checked(batch, table, duplicates)
+        self.findings.extend(self.submitter.settle(self.sheet))
 
-    def _checked(self, batch: list[tuple[int, list]], header: Header, fields: _Fields,
-                 submitted_on: date) -> tuple[Row, ...]:
-        rows = [self._row(raw, r, fields, submitted_on) for r, raw in batch]
-        self._report_empty_cells(batch, header)
-        self._check_duplicates(rows)
-        self._check_lead_units(rows)
+    def _checked(self, batch: list[tuple[int, list]], table: Table, duplicates: Duplicates) -> tuple[Row, ...]:
+        rows, found = read_chunk(batch, table, self._data)
+        self.findings.extend(found)
+        self.findings.extend(duplicates.check(rows))
+        self.findings.extend(self.submitter.check_rows(rows))
         return tuple(rows)
 
     def submission(self, rows: tuple[Row, ...]) -> Submission:
@@ -262,298 +242,54 @@ class _Parser:
             findings=self.findings.capped(self.sheet),
         )
 
-    # ------------------------------------------------------------ the sheet and its header
 
-    def _choose_header(self, sheets: list[Sheet]) -> tuple[Header | None, Sheet | None]:
-        found = [(h, s) for s in sheets if is_data_sheet(s) for h in [top_header(s)] if h]
-        if not found:
-            names = "、".join(FIELD_NAMES[f] for f in REQUIRED_FIELDS)
-            first = next((s.name for s in sheets if s.visible), sheets[0].name)
-            self.findings.append(Finding(
-                "no-header", ERROR, first, None,
-                f"{PurePath(self.filename).name}：找不到三单表的表头",
-                f"表头应包含 {names} 等列，请使用统一模板",
-            ))
-            return None, None
-        header, sheet = max(found, key=lambda hs: (hs[1].visible, hs[0].score))
-        for other, other_sheet in found:
-            if other_sheet is not sheet and other_sheet.visible:
-                self.findings.append(Finding(
-                    "ignored-sheet", WARNING, other_sheet.name, cell_name(other.row, 0),
-                    f"工作表 “{other_sheet.name}” 也有三单表表头，但只读取了 “{sheet.name}”",
-                    "请把全部事项填在同一张工作表中",
-                ))
-        return header, sheet
+# -- the sheet and its header -------------------------------------------------------------------
 
-    def _report_date(self, meta: MetaValue | None) -> date | None:
-        if meta is None or (isinstance(meta.value, str) and not any(ch.isdigit() for ch in meta.value)):
-            return None  # absent, or the template's blank 年 月 日
-        try:
-            return parse_date(meta.value)
-        except Unreadable as e:
-            self._warning("bad-report-date", meta.cell, f"填报日期 “{clean_text(meta.value)}” 不是有效日期，按收到日期计算", e.hint)
-            return None
+def _choose_header(sheets: list[Sheet], filename: str, found: _Findings) -> tuple[Header, Sheet] | None:
+    """The sheet whose header reads best (a visible one first); the other visible sheets with a
+    header are reported as ignored, and none at all as no-header."""
+    candidates = [(h, s) for s in sheets if is_data_sheet(s) for h in [top_header(s)] if h]
+    if not candidates:
+        names = "、".join(FIELD_NAMES[f] for f in REQUIRED_FIELDS)
+        first = next((s.name for s in sheets if s.visible), sheets[0].name)
+        found.append(findings.NO_HEADER.at(first, file=PurePath(filename).name, fields=names))
+        return None
+    header, sheet = max(candidates, key=lambda hs: (hs[1].visible, hs[0].score))
+    for other, other_sheet in candidates:
+        if other_sheet is not sheet and other_sheet.visible:
+            found.append(findings.IGNORED_SHEET.at(other_sheet.name, cell_name(other.row, 0), other=other_sheet.name,
+                                                   chosen=sheet.name))
+    return header, sheet
 
-    # ------------------------------------------------------------ who submits
 
-    def _submitter(self, meta: MetaValue | None) -> _Submitter:
-        folder = self._canonical(self.folder_unit) if self.folder_unit else None
-        if meta is not None:
-            text = clean_text(meta.value)
-            unit = self._canonical(text)
-            if unit is None:
-                self._error("unknown-submitter", meta.cell, f"填报单位 “{text}” 不是已登记的单位", self._did_you_mean(text))
-            elif folder and folder != self.config.office_name and unit != folder:
-                self._error(
-                    "submitter-mismatch", meta.cell,
-                    f"填报单位 “{text}” 与报送文件夹 “{self.folder_unit}” 不一致",
-                    f"请放入 {unit} 的文件夹，或把填报单位改为 {folder}",
-                )
-            return _Submitter(unit, meta.cell, settled=True)
-        if self.folder_unit:
-            if folder is None:
-                self.findings.append(Finding(
-                    "unknown-submitter", ERROR, None, None,
-                    f"报送文件夹 “{self.folder_unit}” 不是已登记的单位",
-                    "请把文件放入以本单位登记名称命名的文件夹",
-                ))
-            return _Submitter(folder, None, settled=True)
-        return _Submitter(self._unit_in_filename())
+def _missing_columns(top: list[list], header: Header, sheet: str) -> list[Finding]:
+    cell = _header_cell(top, header)
+    found = []
+    for f in header.missing:
+        if aliases := FIELD_LABELS[f][1:]:
+            found.append(findings.MISSING_COLUMN.at(sheet, cell, field=FIELD_NAMES[f], aliases="、".join(aliases)))
+        else:
+            found.append(findings.MISSING_COLUMN.at(sheet, cell, form="no-alias", field=FIELD_NAMES[f]))
+    return found
 
-    def _unit_unread(self) -> str | None:
-        """Who sent a file whose content cannot be read: its folder, else its file name, so that
-        the receipt saying why reaches the unit's outbox."""
-        if self.folder_unit:
-            return self._canonical(self.folder_unit)
-        return self._unit_in_filename()
 
-    def _canonical(self, name: str) -> str | None:
-        """The office's name or a registered unit's canonical name."""
-        if self.units.is_office(name):
-            return self.config.office_name
-        return self.units.resolve(name)
-
-    def _unit_in_filename(self) -> str | None:
-        """区财政局_三单.xlsx → 区财政局: a unit name or alias at the start of the file name."""
-        stem = squeeze(PurePath(self.filename).stem)
-        for label in self.units.labels():
-            if stem.startswith(label):
-                return self._canonical(label)
+def _report_date(meta: MetaValue | None, sheet: str, found: _Findings) -> date | None:
+    if meta is None or (isinstance(meta.value, str) and not any(ch.isdigit() for ch in meta.value)):
+        return None  # absent, or the template's blank 年 月 日
+    try:
+        return parse_date(meta.value)
+    except Unreadable as e:
+        found.append(findings.BAD_REPORT_DATE.at(sheet, meta.cell, text=clean_text(meta.value), hint=e.hint))
         return None
 
-    def _check_lead_units(self, rows: list[Row]) -> None:
-        """Each row's registered lead unit against the submitter; when nothing else names the
-        submitter, the lead units are kept to name it (`_settle_submitter`)."""
-        submitter = self.submitter
-        for row in rows:
-            if self.units.resolve(row.lead_unit) != row.lead_unit:
-                continue  # not registered: reported as unknown-unit already
-            if submitter.unit is None:
-                if not submitter.settled and row.lead_unit not in self.leads:
-                    self.leads.append(row.lead_unit)
-            elif submitter.unit != self.config.office_name and row.lead_unit != submitter.unit:  # the office may submit for any unit
-                self._error(
-                    "lead-unit-mismatch", row.cells["lead_unit"],
-                    f"牵头责任单位 “{row.lead_unit}” 不是填报单位 {submitter.unit}",
-                    "各单位只报送本单位牵头的事项，其他单位牵头的事项由该单位报送",
-                )
 
-    def _settle_submitter(self) -> None:
-        """After the last row: a submitter named by nothing but the rows is their one lead unit."""
-        submitter = self.submitter
-        if submitter.unit is None and not submitter.settled:
-            if len(self.leads) == 1:
-                submitter.unit = self.leads[0]
-            else:
-                self.findings.append(Finding(
-                    "unknown-submitter", ERROR, self.sheet, None, "无法确定填报单位",
-                    "请在表头上方加一行 “填报单位：本单位名称”，或放入 inbox/本单位名称/ 文件夹",
-                ))
-
-    # ------------------------------------------------------------ one row
-
-    def _row(self, raw: list, r: int, fields: _Fields, submitted_on: date) -> Row:
-        width = len(raw)
-        values = [raw[c] if c < width else "" for c in fields.columns]
-        values.append("")  # the value of every field the sheet has no column for
-        text = [v.strip(TRIM) if v.__class__ is str else clean_text(v) for v in values]  # clean_text, inlined
-        at = fields.at
-        cells = Cells(self.letters, r + 1)
-
-        for f, i in fields.required:
-            if not text[i]:
-                self.empty_required.append((cells[f], f, values[i]))
-
-        item_id = None
-        if item_text := text[at["item_id"]]:
-            item_id = parse_item_id(item_text)
-            if item_id is None:
-                self._error(
-                    "bad-item-id", cells["item_id"], f"编号 “{item_text}” 不是台账编号（如 2026-0001）",
-                    "首次报送请留空；再次报送请照抄回执中的编号",
-                )
-
-        deadline = _NO_DEADLINE
-        i = at["deadline"]
-        if text[i]:
-            try:
-                deadline = parse_deadline(values[i], submitted_on)
-            except Unreadable as e:
-                self._error("bad-deadline", cells["deadline"], f"整改时限 “{text[i]}” 不是有效日期", e.hint)
-
-        i = at["status"]
-        status = self._parse_or_report(parse_status, values[i], text[i], cells, "status", "unknown-status", "无法识别")
-        i = at["done_on"]
-        done_on = self._parse_or_report(parse_date, values[i], text[i], cells, "done_on", "bad-date", "不是有效日期")
-        if status == model.STATUS_DONE and done_on is None and "done_on" in fields.present and not text[i]:
-            self._warning("done-without-date", cells["done_on"], "完成情况为 已完成，但未填写完成日期", "请填写完成日期")
-        if done_on is not None and "status" in fields.present and status != model.STATUS_DONE:
-            self._warning("date-without-done", cells["status"], "填写了完成日期，但完成情况不是 已完成", "已完成的事项请把完成情况填为 已完成")
-
-        return new_row(  # Row's fields in order
-            self.sheet,
-            r + 1,
-            item_id,
-            text[at["source"]] or None,
-            text[at["problem"]],
-            text[at["measures"]],
-            deadline.date,
-            text[at["deadline"]],
-            deadline.ongoing,
-            self._lead_unit(text[at["lead_unit"]], cells),
-            self._co_units(text[at["co_units"]], cells),
-            text[at["owner"]] or None,
-            text[at["progress"]] or None,
-            status,
-            done_on,
-            text[at["remark"]] or None,
-            cells,
-        )
-
-    def _report_empty_cells(self, batch: list[tuple[int, list]], header: Header) -> None:
-        """A cell read as '' is empty, a formula saved without its result, or an error value:
-        calamine gives '' for all three. The sheet XML is asked about the required cells read as
-        '' and, when the workbook holds formulas or error cells at all, every other empty cell of
-        the table too — so no value is silently taken for a blank. (A streamed sheet's cells know
-        it themselves: `EmptyCell`.)"""
-        sheet, _, _ = self._rows
-        required, self.empty_required = self.empty_required, []
-        optional: dict[str, tuple[str, object]] = {}
-        if sheet.may_hide_values:
-            for r, raw in batch:
-                for f, c in header.columns.items():
-                    if f not in REQUIRED_FIELDS and (c >= len(raw) or raw[c] == ""):
-                        optional[f"{self.letters[f]}{r + 1}"] = (f, raw[c] if c < len(raw) else "")
-        if not required and not optional:
-            return
-        if sheet.streamed:
-            values = [(cell, v) for cell, _, v in required] + [(cell, v) for cell, (_, v) in optional.items()]
-            causes = {cell: v.cause for cell, v in values if isinstance(v, EmptyCell)}
-        else:
-            causes = empty_cell_causes(self._data, sheet.name, {cell for cell, _, _ in required} | set(optional))
-        for cell, f in [*((c, f) for c, f, _ in required), *((c, f) for c, (f, _) in optional.items() if c in causes)]:
-            cause = causes.get(cell)
-            if cause == FORMULA_WITHOUT_VALUE:
-                self._error(
-                    "formula-no-value", cell, f"{FIELD_NAMES[f]} 是公式，但文件中没有保存公式的计算结果",
-                    "请用 Excel 或 WPS 打开文件，确认显示无误后保存，再重新报送（其他软件生成的表格可能不含公式结果）",
-                )
-            elif cause:
-                self._error(
-                    "error-cell", cell, f"{FIELD_NAMES[f]} 是错误值 {cause}",
-                    "公式出错（如 #REF! 表示引用的单元格已被删除），请改正公式或直接填写内容",
-                )
-            else:
-                self._error("empty-required", cell, f"{FIELD_NAMES[f]} 未填写", f"每个事项都要填写{FIELD_NAMES[f]}")
-
-    def _parse_or_report(self, parse, value, text: str, cells: Cells, field: str, code: str, complaint: str):
-        if not text:
-            return None
-        try:
-            return parse(value)
-        except Unreadable as e:
-            self._error(code, cells[field], f"{FIELD_NAMES[field]} “{text}” {complaint}", e.hint)
-            return None
-
-    def _lead_unit(self, text: str, cells: Cells) -> str:
-        """Canonical lead unit; unresolved text is kept as written (and reported)."""
-        if not text:
-            return ""
-        unit = self.units.resolve(text)
-        if unit:
-            return unit
-        parts = split_units(text)
-        if len(parts) > 1 and all(self.units.resolve(p) or self.units.group(p) for p in parts):
-            hint = "牵头责任单位只填一个单位，其余单位请填入配合责任单位"
-        elif self.units.group(text):
-            hint = "牵头责任单位应是一个具体单位，泛指的单位请填入配合责任单位"
-        else:
-            hint = self._did_you_mean(text)
-        self._error("unknown-unit", cells["lead_unit"], f"牵头责任单位 “{text}” 不是已登记的单位", hint)
-        return text
-
-    def _co_units(self, text: str, cells: Cells) -> tuple[str, ...]:
-        if not text:
-            return ()
-        names, unknown = self.units.co_units(text)
-        for part in unknown:
-            self._error("unknown-unit", cells["co_units"], f"配合责任单位 “{part}” 不是已登记的单位", self._did_you_mean(part))
-        return names
-
-    def _did_you_mean(self, name: str) -> str:
-        suggestions = self.units.suggest(name)
-        if suggestions:
-            return f"是否应为 {' 或 '.join(suggestions)}？"
-        return "请按督查室公布的单位名单填写规范名称（如 区财政局）"
-
-    def _check_duplicates(self, rows: list[Row]) -> None:
-        first_seen = self.first_seen
-        # A streamed sheet's keys are kept as 128-bit digests: its rows are let go chunk by chunk,
-        # and 200,000 digests take far less than the keys. A sheet read whole holds its rows, keys
-        # included, so the keys themselves cost nothing more (and no digest is computed).
-        digests = self._rows[0].streamed
-        for row in rows:
-            if not row.key:
-                continue
-            key = hashlib.blake2b(row.key.encode(), digest_size=16).digest() if digests else row.key
-            if key in first_seen:
-                self._error(
-                    "duplicate-problem", row.cells["problem"],
-                    f"整改问题与 {self.sheet}!{self.letters['problem']}{first_seen[key]} 重复",
-                    "同一问题只填一行；多项措施请写在同一行的整改措施中",
-                )
-            else:
-                first_seen[key] = row.row
-
-    # ------------------------------------------------------------ findings
-
-    def _error(self, code: str, cell: str | None, message: str, hint: str | None) -> None:
-        self._add(code, ERROR, cell, message, hint)
-
-    def _warning(self, code: str, cell: str | None, message: str, hint: str | None) -> None:
-        self._add(code, WARNING, cell, message, hint)
-
-    def _add(self, code: str, severity: str, cell: str | None, message: str, hint: str | None) -> None:
-        where = f"{self.sheet}!{cell}" if cell else self.sheet
-        self.findings.append(Finding(code, severity, self.sheet, cell, f"{where}：{message}", hint))
+def _header_cell(top: list[list], header: Header) -> str:
+    row = top[header.row]
+    first = next((c for c, v in enumerate(row) if not is_blank(v)), 0)
+    return cell_name(header.row, first)
 
 
-
-_NO_DEADLINE = Deadline(None)
-
-
-class _Fields:
-    """Where a sheet's rows hold each field, decided once per sheet: `_row` lists a row's values
-    in the header's column order, then one '' more; `at[field]` is the field's place in that list
-    (the last, '', for a field the sheet has no column for)."""
-
-    def __init__(self, columns: dict[str, int]):
-        self.columns = tuple(columns.values())
-        place = {f: i for i, f in enumerate(columns)}
-        self.at = {f: place.get(f, len(place)) for f in FIELD_LABELS}
-        self.required = tuple((f, place[f]) for f in REQUIRED_FIELDS if f in place)
-        self.present = frozenset(place)
-
+# -- the file's findings --------------------------------------------------------------------------
 
 class _Findings:
     """Findings in reading order (sheet-level first, then by row and column, else as found): the
@@ -576,8 +312,8 @@ class _Findings:
         else:
             heapq.heappushpop(self._kept, entry)
 
-    def extend(self, findings) -> None:
-        for f in findings:
+    def extend(self, found: Iterable[Finding]) -> None:
+        for f in found:
             self.append(f)
 
     def capped(self, sheet: str | None) -> tuple[Finding, ...]:
@@ -589,12 +325,11 @@ class _Findings:
         if self._count <= limit:
             return tuple(ordered)
         hidden = self._errors - sum(f.severity == ERROR for f in ordered)
-        more = Finding(
-            "too-many-findings", ERROR if hidden else WARNING, sheet, None,
-            f"问题过多：只列出前 {limit} 条，另有 {self._count - limit} 条未列出"
-            + (f"（其中 {hidden} 处错误，整个文件未录入台帐）" if hidden else ""),
-            "请先改正已列出的问题，再重新报送检查",
-        )
+        if hidden:
+            more = findings.TOO_MANY_FINDINGS.at(sheet, form="errors-left-out", limit=limit, more=self._count - limit,
+                                                 hidden=hidden)
+        else:
+            more = findings.TOO_MANY_FINDINGS.at(sheet, limit=limit, more=self._count - limit)
         return (*ordered, more)
 
 
@@ -602,52 +337,4 @@ def _position(finding: Finding) -> tuple[int, int]:
     m = _A1.fullmatch(finding.cell or "")
     if not m:
         return (0, 0)
-    column = 0
-    for ch in m[1]:
-        column = column * 26 + ord(ch) - 64
-    return (int(m[2]), column)
-
-
-class _MergedDown:
-    """A value merged down over data rows (one lead unit over three items) belongs to each row.
-
-    Only downwards and only into data rows: a range merged across columns stays in its first
-    column, and rows the merge alone would fill are not items. Called for every row below the
-    header in turn (a streamed sheet goes by once), it fills what filling the ranges one after
-    the other over the whole sheet fills: a range takes its value as its first row holds it
-    once the ranges before it have filled that row."""
-
-    def __init__(self, merged, header_row: int):
-        self._starting: dict[int, list[tuple[int, int, int]]] = {}  # first row → (order, column, last row)
-        for n, (r0, c0, r1, _) in enumerate(merged):
-            if r1 != r0 and r0 > header_row:
-                self._starting.setdefault(r0, []).append((n, c0, r1))
-        self._open: list[tuple[int, int, int, object]] = []  # (order, column, last row, value) over the rows ahead
-
-    def __bool__(self) -> bool:
-        return bool(self._starting or self._open)  # whether any range is left to fill from
-
-    def __call__(self, r: int, row: list, data: bool) -> None:
-        starting = self._starting.pop(r, None)
-        if not self._open and not starting:
-            return
-        for n, c0, r1, value in sorted([*self._open, *((n, c0, r1, None) for n, c0, r1 in starting or ())]):
-            if value is None:  # a range starting here: its value is this row's, as it stands now
-                if c0 < len(row) and not is_blank(row[c0]):
-                    self._open.append((n, c0, r1, row[c0]))
-            elif data and (c0 >= len(row) or is_blank(row[c0])):
-                row.extend([""] * (c0 + 1 - len(row)))
-                row[c0] = value
-        self._open = [span for span in self._open if span[2] > r]
-
-
-def _header_cell(top: list[list], header: Header) -> str:
-    row = top[header.row]
-    first = next((c for c, v in enumerate(row) if not is_blank(v)), 0)
-    return cell_name(header.row, first)
-
-
-def _column_hint(field: str) -> str:
-    aliases = FIELD_LABELS[field][1:]
-    also = f"（也可写作 {'、'.join(aliases)}）" if aliases else ""
-    return f"请在表头中加入 “{FIELD_NAMES[field]}” 列{also}"
+    return (int(m[2]), column_number(m[1]))

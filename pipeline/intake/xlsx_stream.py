@@ -10,8 +10,8 @@ cached formula results — while memory holds one slice. The shared-string table
 compressed in blocks. Every pass over the rows streams the zip member again.
 
 A cell that calamine reads as '' but that holds a formula without its saved result or an error
-value comes back as an `EmptyCell` ('' that knows why), what `read.empty_cell_causes` finds
-in the XML of a sheet read whole.
+value comes back as an `EmptyCell` ('' that knows why, by `cells.empty_cause`, the rule
+`cells.empty_cell_causes` applies to a sheet read whole).
 
 Whatever the slicing does not reproduce exactly (rows without an `r` attribute or out of order,
 prefixed or strict-namespace XML, odd shared-string references, …) raises `NotStreamable`:
@@ -30,14 +30,12 @@ from collections.abc import Iterator
 from defusedxml import ElementTree as DefusedET
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
+from pipeline.intake.cells import MAIN_NS, PKG_REL_NS, REL_NS, EmptyCell, column_number, empty_cause
+
 SLICE_BYTES = 4 << 20  # worksheet XML per slice; a slice of the benchmark sheet is ≈ 2,500 rows
-FORMULA_WITHOUT_VALUE = "formula"
 
 _CHUNK = 1 << 20
 _MAIN_NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_MAIN_TAG = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _WORKSHEET_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
 _STRINGS_PART = "xl/sharedStrings.xml"
 _SKELETON_PARTS = ("[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
@@ -55,7 +53,7 @@ _PREFIX_FOR_MAIN = re.compile(rb"xmlns:[\w.-]+\s*=\s*[\"']" + re.escape(_MAIN_NS
 _SHARED_CELL = re.compile(rb'<c(\s[^>]*?)?\st="s"([^>]*?)(?<!/)><v>(\d+)</v></c>')
 _SHARED_LEFT = re.compile(rb"<c\s[^>]*\st\s*=\s*[\"']s[\"']")
 _SI = re.compile(rb"<si>(.*?)</si>|<si/>", re.S)
-# What may hide a value: a formula or an error cell (the literal test first, as read.py does).
+# What may hide a value: a formula or an error cell (the literal test first, as safety.py does).
 _FORMULA_OR_ERROR = re.compile(rb'<f[\s>/]|\st\s*=\s*["\']e["\']')
 _CELL = re.compile(rb"<c(\s[^>]*?)?(?:/>|>(.*?)</c>)", re.S)
 _REF = re.compile(rb'\sr\s*=\s*["\']([A-Z]{1,3})(\d+)["\']')
@@ -66,16 +64,6 @@ _FORMULA = re.compile(rb"<f[\s>/]")
 
 class NotStreamable(Exception):
     """The workbook holds something the slicing would not read the way calamine does whole."""
-
-
-class EmptyCell(str):
-    """'' as calamine reads a cell that has no value to show: a formula saved without its
-    result, or an error value; `cause` is FORMULA_WITHOUT_VALUE or the error (`#REF!`, `#N/A`, …)."""
-
-    def __new__(cls, cause: str) -> EmptyCell:
-        cell = super().__new__(cls, "")
-        cell.cause = cause
-        return cell
 
 
 class SlicedWorkbook:
@@ -182,10 +170,10 @@ class SlicedWorkbook:
                     yield "tail", bytes(buffer[end + len(_SHEET_DATA_END):]) + b"".join(chunks)
                     return
                 searched = max(0, len(buffer) - len(_SHEET_DATA_END) + 1)
-                chunk = next(chunks, None)
-                if chunk is None:
+                more = next(chunks, None)
+                if more is None:
                     raise NotStreamable("no </sheetData>")
-                buffer += chunk
+                buffer += more
 
     def _read_slice(self, name: str, root: bytes, xml: bytes) -> tuple[int | None, list[list]]:
         """The rows of one slice through calamine: (index of the first, the rows)."""
@@ -219,12 +207,12 @@ class SlicedWorkbook:
 def _worksheet_parts(archive: zipfile.ZipFile, members: set[str]) -> dict[str, str]:
     """Worksheet name → zip member, resolved as calamine resolves relationship targets."""
     rels = DefusedET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    targets = {r.get("Id"): r.get("Target") or "" for r in rels.iter(f"{_PKG_REL_NS}Relationship")
+    targets = {r.get("Id"): r.get("Target") or "" for r in rels.iter(f"{PKG_REL_NS}Relationship")
                if r.get("Type") == _WORKSHEET_REL}
     workbook = DefusedET.fromstring(archive.read("xl/workbook.xml"))
     parts = {}
-    for sheet in workbook.iter(f"{_MAIN_TAG}sheet"):
-        target = targets.get(sheet.get(f"{_REL_NS}id"))
+    for sheet in workbook.iter(f"{MAIN_NS}sheet"):
+        target = targets.get(sheet.get(f"{REL_NS}id"))
         if target is None:
             continue
         part = target[1:] if target.startswith("/xl/") else target if target.startswith("xl/") else f"xl/{target}"
@@ -236,8 +224,8 @@ def _worksheet_parts(archive: zipfile.ZipFile, members: set[str]) -> dict[str, s
 
 def _unread_cells(xml: bytes, may_hide_values: bool) -> dict[tuple[int, int], str]:
     """(row, column) → why, for the cells of a slice holding a formula without a saved result or an
-    error value — decided as `read.empty_cell_causes` decides (error text, else a formula whose
-    <v> is empty and whose type is not "str"); cells without a plain r= reference are left out.
+    error value — decided by `cells.empty_cause`, as for a sheet read whole; cells without a
+    plain r= reference are left out.
     Without `may_hide_values` only an error cell written t='e' (which the safety scan's literal
     search does not see) can be here."""
     if may_hide_values:
@@ -252,19 +240,12 @@ def _unread_cells(xml: bytes, may_hide_values: bool) -> dict[tuple[int, int], st
         ref, typ = _REF.search(attrs), _TYPE.search(attrs)
         if ref is None:
             continue
-        typ = typ[1] if typ else b""
         value = _VALUE.search(content)
         text = (value[1] or b"") if value else b""
-        if typ == b"e" and text:
-            cause = text.decode("utf-8")
-        elif _FORMULA.search(content) and not text and typ != b"str":
-            cause = FORMULA_WITHOUT_VALUE
-        else:
-            continue
-        column = 0
-        for ch in ref[1]:
-            column = column * 26 + ch - 64
-        found[(int(ref[2]) - 1, column - 1)] = cause
+        cause = empty_cause(typ[1].decode("utf-8", "replace") if typ else "", text.decode("utf-8", "replace"),
+                            _FORMULA.search(content) is not None)
+        if cause:
+            found[(int(ref[2]) - 1, column_number(ref[1]) - 1)] = cause
     return found
 
 

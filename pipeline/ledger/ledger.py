@@ -15,13 +15,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
+from typing import Protocol
 
 from pipeline.deadlines.cndate import cn_date
 from pipeline.errors import Refused
-from pipeline.model import Item
-
-SCHEMA_VERSION = 1
+from pipeline.model import Item, split_id
 
 # Named migrations, applied in order and recorded in `migrations`.
 MIGRATIONS: list[tuple[str, str]] = [
@@ -174,7 +174,7 @@ def item_from_row(r: sqlite3.Row | tuple) -> Item:
         id=id_, unit=unit, co_units=tuple(json.loads(co_units)), source=source, problem=problem,
         measures=measures, deadline=_d(deadline), deadline_text=deadline_text, ongoing=bool(ongoing),
         owner=owner, progress=progress, status=status, done_on=_d(done_on), remark=remark,
-        created_on=_d(created_on), updated_at=updated_at, closed_on=_d(closed_on),
+        created_on=date.fromisoformat(created_on), updated_at=updated_at, closed_on=_d(closed_on),
         last_report_on=_d(last_report_on), lookback_on=_d(lookback_on),
         original_deadline=_d(original_deadline),
     )
@@ -215,15 +215,6 @@ def _outcome(added: list[str], updated: list[str], findings: list[dict]) -> tupl
     return json.dumps(added), json.dumps(updated), json.dumps(findings, ensure_ascii=False)
 
 
-def split_id(item_id: str) -> tuple[int, int]:
-    year, seq = item_id.split("-", 1)
-    return int(year), int(seq)
-
-
-def format_id(year: int, seq: int) -> str:
-    return f"{year}-{seq:04d}"
-
-
 @dataclass(frozen=True)
 class FileRecord:
     id: int
@@ -253,6 +244,19 @@ class HistoryEntry:
     new: str | None
     file_name: str | None
     note: str | None
+
+
+class FieldChange(Protocol):
+    """A field of an item changed by a file (`merge.Change`)."""
+
+    @property
+    def item_id(self) -> str: ...
+    @property
+    def field(self) -> str: ...
+    @property
+    def old(self) -> object: ...
+    @property
+    def new(self) -> object: ...
 
 
 class LedgerError(Refused):
@@ -473,6 +477,26 @@ class Ledger:
         self.conn.execute("INSERT INTO history (item_id, at, action, file_id) "
                           "SELECT id, ?, 'add', ? FROM items WHERE rowid > ? ORDER BY rowid", (at, file_id, rowid))
 
+    def add_items(self, items: Iterable[tuple[Item, str]], at: str, file_id: int) -> None:
+        """New items from a file, with their problem keys, and each one's 'add' history entry."""
+        since = self.last_item_rowid()
+        self.insert_items(items)
+        self.add_history_since(since, at, file_id)
+
+    def update_items(self, items: Iterable[tuple[Item, str]], changes: Iterable[FieldChange],
+                     reported: Iterable[str], at: str, file_id: int) -> None:
+        """What a file changed in existing items: their new state (with problem keys), an
+        'update' history entry per changed field, a 'report' entry for each item reported and
+        not changed. Streamed into SQLite, no second copy of them."""
+        self.replace_items(items)
+        changes = list(changes)
+        changed = {c.item_id for c in changes}
+        self.add_history(chain(
+            ((c.item_id, at, "update", c.field, history_value(c.old), history_value(c.new), file_id, None)
+             for c in changes),
+            ((i, at, "report", None, None, None, file_id, None) for i in reported if i not in changed),
+        ))
+
     def replace_items(self, items: Iterable[tuple[Item, str]]) -> None:
         """Write the new state of existing items; inside a transaction."""
         cols = (*ITEM_COLUMNS[1:], "problem_key")
@@ -538,6 +562,7 @@ class Ledger:
             (sha256, name, source_path, unit, received_on.isoformat(), processed_at, verdict, duplicate_of,
              archive_path, *_outcome(added, updated, findings)),
         )
+        assert cur.lastrowid is not None  # an INSERT's
         return FileRecord(cur.lastrowid, sha256, name, source_path, unit, received_on, processed_at, verdict,
                           duplicate_of, archive_path, list(added), list(updated), findings, None, "recorded")
 
@@ -576,13 +601,13 @@ class Ledger:
             raise LedgerError(f"台帐中没有编号 {item_id}")
         return item
 
-    def _set(self, item: Item, action: str, on: date, note: str | None, **fields) -> None:
+    def _set(self, item: Item, action: str, note: str | None, **fields) -> None:
         at = now_iso()
         sets = ", ".join(f"{k} = ?" for k in fields)
         values = [_iso(v) if isinstance(v, date) else v for v in fields.values()]
         self.conn.execute(f"UPDATE items SET {sets}, updated_at = ? WHERE id = ?", (*values, at, item.id))
-        entries = [(item.id, at, action, k, history_value(getattr(item, k)), history_value(v), None, note)
-                   for k, v in fields.items()] or [(item.id, at, action, None, None, None, None, note)]
+        entries: list[tuple] = [(item.id, at, action, k, history_value(getattr(item, k)), history_value(v), None, note)
+                                for k, v in fields.items()] or [(item.id, at, action, None, None, None, None, note)]
         self.add_history(entries)
 
     def close_items(self, ids: list[str], on: date, note: str | None = None) -> None:
@@ -592,20 +617,20 @@ class Ledger:
                 item = self._require(item_id)
                 if item.closed_on:
                     raise LedgerError(f"{item_id} 已于 {item.closed_on} 销号")
-                self._set(item, "close", on, note, closed_on=on)
+                self._set(item, "close", note, closed_on=on)
 
     def reopen_item(self, item_id: str, on: date, note: str | None = None) -> None:
         with self.transaction():
             item = self._require(item_id)
             if not item.closed_on:
                 raise LedgerError(f"{item_id} 尚未销号，无需重新打开")
-            self._set(item, "reopen", on, note, closed_on=None)
+            self._set(item, "reopen", note, closed_on=None)
 
     def record_lookbacks(self, ids: list[str], on: date, note: str | None = None) -> None:
         """回头看 recorded on these items; all or nothing."""
         with self.transaction():
             for item_id in ids:
-                self._set(self._require(item_id), "lookback", on, note, lookback_on=on)
+                self._set(self._require(item_id), "lookback", note, lookback_on=on)
 
     def extend_deadline(self, item_id: str, to: date, on: date, note: str | None = None) -> Item:
         """延期 approved by the office; the first deadline is kept in original_deadline."""
@@ -618,8 +643,8 @@ class Ledger:
             fields = dict(deadline=to, deadline_text=f"{cn_date(to)}（延期）")
             if item.original_deadline is None:
                 fields["original_deadline"] = item.deadline
-            self._set(item, "extend", on, note, **fields)
-        return self.item(item_id)
+            self._set(item, "extend", note, **fields)
+        return self._require(item_id)
 
     def changes(self) -> list:
         """Every item change with the day it took effect (for `history.items_as_of`)."""

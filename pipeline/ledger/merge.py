@@ -18,14 +18,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 
-from pipeline.intake.normalize import problem_key
-from pipeline.ledger.ledger import format_id, split_id
-from pipeline.model import ERROR, STATUS_DONE, WARNING, Finding, Item, Row, Submission, new_item
+from pipeline.intake.findings import DEADLINE_CHANGE_IGNORED, DUPLICATE_ID, FOREIGN_ID, UNKNOWN_ID, Code
+from pipeline.model import (
+    ERROR,
+    STATUS_DONE,
+    Finding,
+    Item,
+    Row,
+    Submission,
+    format_id,
+    problem_key,
+    split_id,
+)
 
 # Fields a unit's resubmission may change, in ledger order.
 UNIT_FIELDS = ("co_units", "source", "problem", "measures", "owner", "progress", "status", "done_on", "remark")
-# Only the office moves deadlines or reassigns the lead unit.
-OFFICE_FIELDS = ("unit", "deadline", "deadline_text", "ongoing")
 
 
 @dataclass(frozen=True)
@@ -50,16 +57,19 @@ class MergePlan:
         return not any(f.severity == ERROR for f in self.findings)
 
 
-def _finding(code: str, severity: str, row: Row, field: str, message: str, hint: str | None = None) -> Finding:
-    return Finding(code, severity, row.sheet, row.cells.get(field) or row.cells.get("problem"), message, hint)
+def _finding(code: Code, row: Row, field: str, **values) -> Finding:
+    """At the row's `field` cell (its problem cell without one), the message led by `Sheet!F5：`."""
+    cell = row.cells.get(field) or row.cells.get("problem")
+    return code.at(row.sheet, cell, where=f"{row.sheet}!{row.cells.get(field, '')}", **values)
 
 
 def _new_item(row: Row, item_id: str, received: date, now: str) -> Item:
     done_on = row.done_on or (received if row.status == STATUS_DONE else None)
-    return new_item(  # Item(id=…, unit=…, …), every field in order
-        item_id, row.lead_unit, row.co_units, row.source, row.problem, row.measures, row.deadline,
-        row.deadline_text, row.ongoing, row.owner, row.progress, row.status, done_on, row.remark,
-        received, now, None, received, None, None,  # created_on, updated_at, closed_on, last_report_on, …
+    return Item(
+        id=item_id, unit=row.lead_unit, co_units=row.co_units, source=row.source, problem=row.problem,
+        measures=row.measures, deadline=row.deadline, deadline_text=row.deadline_text, ongoing=row.ongoing,
+        owner=row.owner, progress=row.progress, status=row.status, done_on=done_on, remark=row.remark,
+        created_on=received, updated_at=now, last_report_on=received,
     )
 
 
@@ -82,12 +92,8 @@ def _updated(item: Item, row: Row, *, by_office: bool, received: date) -> tuple[
         if deadline_moved:
             changes.update(deadline=row.deadline, deadline_text=row.deadline_text, ongoing=row.ongoing)
     elif deadline_moved and row.deadline_text:
-        findings.append(_finding(
-            "deadline-change-ignored", WARNING, row, "deadline",
-            f"{row.sheet}!{row.cells.get('deadline', '')}：编号 {item.id} 的整改时限由“{item.deadline_text}”改为"
-            f"“{row.deadline_text}”未被采纳，台帐仍按原时限计算",
-            "延期须在时限届满前书面申请，经督查室批准后由督查室登记（sancha extend）",
-        ))
+        findings.append(_finding(DEADLINE_CHANGE_IGNORED, row, "deadline", item_id=item.id, old=item.deadline_text,
+                                 new=row.deadline_text))
     return changes, findings
 
 
@@ -133,27 +139,16 @@ class Merger:
             if row.item_id:
                 target = by_id.get(row.item_id)
                 if row.item_id in self._seen_ids:
-                    self.findings.append(_finding(
-                        "duplicate-id", ERROR, row, "item_id",
-                        f"{row.sheet}!{row.cells.get('item_id', '')}：编号 {row.item_id} 在本表中出现两次"
-                        f"（另见第 {self._seen_ids[row.item_id]} 行）", "每个编号只填一行",
-                    ))
+                    self.findings.append(_finding(DUPLICATE_ID, row, "item_id", item_id=row.item_id,
+                                                  first_row=self._seen_ids[row.item_id]))
                     continue
                 self._seen_ids[row.item_id] = row.row
                 if target is None:
-                    self.findings.append(_finding(
-                        "unknown-id", ERROR, row, "item_id",
-                        f"{row.sheet}!{row.cells.get('item_id', '')}：台帐中没有编号 {row.item_id}",
-                        "新问题请留空编号；已有问题请照抄反馈表中的编号",
-                    ))
+                    self.findings.append(_finding(UNKNOWN_ID, row, "item_id", item_id=row.item_id))
                     continue
                 if target.unit != self.unit and not self.by_office:
-                    self.findings.append(_finding(
-                        "foreign-id", ERROR, row, "item_id",
-                        f"{row.sheet}!{row.cells.get('item_id', '')}：编号 {row.item_id} 属于 {target.unit}，"
-                        f"不是 {self.unit} 的事项",
-                        "请核对编号；只能报送本单位牵头的事项",
-                    ))
+                    self.findings.append(_finding(FOREIGN_ID, row, "item_id", item_id=row.item_id, owner=target.unit,
+                                                  unit=self.unit))
                     continue
             else:
                 target = by_key.get((row.lead_unit, key))

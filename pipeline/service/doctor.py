@@ -1,11 +1,8 @@
 """`sancha doctor`: checks a workspace and says what to fix.
 
 Each check returns findings (`model.Finding` with no sheet or cell; `hint` says what to do),
-never raises: a workspace broken in one way is still checked in every other.
-
-    config-invalid, unit-folder-clash, template-missing, template-broken, template-unknown-variable,
-    database-unreadable, database-integrity, calendar-provisional, stuck-recorded, stuck-inbox,
-    leftover-temp, folder-not-writable
+never raises: a workspace broken in one way is still checked in every other. Their codes are
+declared in the findings catalogue (`intake/findings.py`, scope WORKSPACE).
 """
 
 from __future__ import annotations
@@ -19,15 +16,12 @@ from datetime import date, timedelta
 
 from pipeline.config import Config, ConfigError
 from pipeline.deadlines.workdays import SOURCE_PROVISIONAL, WorkCalendar
-from pipeline.model import ERROR, WARNING, Finding, Item
+from pipeline.intake import findings
+from pipeline.model import Finding, Item
 from pipeline.workspace import Workspace, safe_filename
 
 STUCK_AFTER_SECONDS = 3600  # a file this long in the inbox was not picked up
 _TEMP_SUFFIXES = (".part", ".tmp")
-
-
-def _problem(code: str, message: str, fix: str, severity: str = ERROR) -> Finding:
-    return Finding(code, severity, None, None, message, fix)
 
 
 def check_workspace(ws: Workspace, today: date | None = None, now: float | None = None) -> list[Finding]:
@@ -36,7 +30,7 @@ def check_workspace(ws: Workspace, today: date | None = None, now: float | None 
     try:
         config = ws.config
     except ConfigError as e:
-        return [_problem("config-invalid", str(e), f"请改正 {ws.config_path} 后再运行 sancha doctor")]
+        return [findings.CONFIG_INVALID.at(error=str(e), path=ws.config_path)]
     return [
         *check_units(config),
         *check_templates(ws, config, today),
@@ -54,10 +48,7 @@ def check_units(config: Config) -> list[Finding]:
     for name in (*config.unit_names, config.office_name):
         folder = safe_filename(name)
         if folder in folders:
-            found.append(_problem(
-                "unit-folder-clash", f"单位 “{name}” 与 “{folders[folder]}” 的回执文件夹同为 outbox/{folder}/",
-                "请在 sancha.toml 中改用可区分的单位名称（名称中不要用 \\ / : * ? \" < > | 和首尾的点）",
-            ))
+            found.append(findings.UNIT_FOLDER_CLASH.at(name=name, other=folders[folder], folder=folder))
         folders.setdefault(folder, name)
     return found
 
@@ -122,7 +113,7 @@ def check_templates(ws: Workspace, config: Config, today: date) -> list[Finding]
     for name, samples in sample_contexts(config, today).items():
         path = ws.templates / name
         if not path.is_file():
-            found.append(_problem("template-missing", f"缺少模板 {path}", "请运行 sancha templates 写入默认模板"))
+            found.append(findings.TEMPLATE_MISSING.at(path=path))
             continue
         try:
             template = path.read_bytes()
@@ -132,26 +123,18 @@ def check_templates(ws: Workspace, config: Config, today: date) -> list[Finding]
                 for context in samples:
                     render.render_docx(template, context, name=name)
         except render.UnknownField as e:
-            found.append(_problem("template-unknown-variable", str(e),
-                                  "请检查模板中 {{ }} 内的字段名拼写（一个字段须在同一段文字中一次输入）"))
+            found.append(findings.TEMPLATE_UNKNOWN_VARIABLE.at(form="rendered", problem=str(e)))
             continue
         except render.TemplateError as e:
-            found.append(_problem("template-broken", str(e),
-                                  "请撤销对模板的修改，或运行 sancha templates --force 恢复默认模板（会覆盖修改）"))
+            found.append(findings.TEMPLATE_BROKEN.at(form="rendered", problem=str(e)))
             continue
         except Exception as e:  # whatever Word or an editor made of the file
-            found.append(_problem(
-                "template-broken", f"模板 {name} 无法生成文档：{type(e).__name__}: {e}",
-                "请撤销对模板的修改，或运行 sancha templates --force 恢复默认模板（会覆盖修改）",
-            ))
+            found.append(findings.TEMPLATE_BROKEN.at(name=name, error=f"{type(e).__name__}: {e}"))
             continue
         if unknown:
             guesses = [f"{u}（是否应为 {g[0]}？）" if (g := difflib.get_close_matches(u, known, n=1, cutoff=0.5)) else u
                        for u in unknown]
-            found.append(_problem(
-                "template-unknown-variable", f"模板 {name} 使用了未知的字段：{'、'.join(guesses)}",
-                "请检查模板中 {{ }} 内的字段名拼写（一个字段须在同一段文字中一次输入）",
-            ))
+            found.append(findings.TEMPLATE_UNKNOWN_VARIABLE.at(name=name, fields="、".join(guesses)))
     return found
 
 
@@ -164,29 +147,19 @@ def check_database(ws: Workspace) -> list[Finding]:
         with Ledger.open(ws.db_path) as ledger:
             problems = ledger.integrity_problems()
     except sqlite3.DatabaseError as e:
-        return [_problem("database-unreadable", f"台帐数据库 {ws.db_path} 无法打开：{e}",
-                         "请停止所有 sancha 进程，从备份恢复 data/ledger.sqlite")]
-    return [_problem("database-integrity", f"台帐数据库检查未通过：{p}",
-                     "请停止所有 sancha 进程，备份 data/ 后联系系统管理员") for p in problems]
+        return [findings.DATABASE_UNREADABLE.at(path=ws.db_path, error=e)]
+    return [findings.DATABASE_INTEGRITY.at(problem=p) for p in problems]
 
 
 def check_calendar(config: Config, today: date) -> list[Finding]:
     """This year, and from October on next year, must come from an official calendar."""
     cal = WorkCalendar.from_config(config)
     years = [today.year] + ([today.year + 1] if today.month >= 10 else [])
-    return [
-        _problem(
-            "calendar-provisional", f"{year} 年的工作日按暂定规则推算（尚无国务院公布的放假安排）",
-            f"国务院公布 {year} 年节假日安排后，请升级 chinesecalendar，或在 sancha.toml [calendar] 的 "
-            f"holidays / workdays 中补充 {year} 年的放假和调休上班日期",
-            WARNING,
-        )
-        for year in years if cal.source(year) == SOURCE_PROVISIONAL
-    ]
+    return [findings.CALENDAR_PROVISIONAL.at(year=year) for year in years if cal.source(year) == SOURCE_PROVISIONAL]
 
 
 def check_stuck_files(ws: Workspace, now: float) -> list[Finding]:
-    from pipeline.ledger.ingest import is_candidate, waiting_files
+    from pipeline.ledger.inbox import is_candidate, waiting_files
     from pipeline.ledger.ledger import Ledger
 
     found = []
@@ -196,27 +169,19 @@ def check_stuck_files(ws: Workspace, now: float) -> list[Finding]:
                 recorded = ledger.files(state="recorded")
         except sqlite3.DatabaseError:
             recorded = []  # reported by check_database
-        found += [_problem(
-            "stuck-recorded", f"{r.name} 已入帐但回执未完成（处理中断）",
-            "请运行 sancha ingest，会补写回执并清理收件箱", WARNING,
-        ) for r in recorded]
+        found += [findings.STUCK_RECORDED.at(name=r.name) for r in recorded]
     for path in waiting_files(ws):
         try:
             age = now - path.stat().st_mtime
         except OSError:
             continue
         if age > STUCK_AFTER_SECONDS and is_candidate(path):
-            found.append(_problem(
-                "stuck-inbox", f"{path.relative_to(ws.root).as_posix()} 在收件箱中已超过 {int(age // 3600)} 小时未处理",
-                "请确认 sancha watch 正在运行，或运行 sancha ingest", WARNING,
-            ))
+            found.append(findings.STUCK_INBOX.at(path=path.relative_to(ws.root).as_posix(), hours=int(age // 3600)))
     for folder in (ws.outbox, ws.archive):
         if folder.is_dir():
-            found += [_problem(
-                "leftover-temp", f"{p.relative_to(ws.root).as_posix()} 是中断写入留下的临时文件",
-                "确认没有 sancha 在运行后可以删除", WARNING,
-            ) for p in sorted(folder.rglob("*")) if p.is_file() and p.name.endswith(_TEMP_SUFFIXES)
-                and now - p.stat().st_mtime > 60]
+            found += [findings.LEFTOVER_TEMP.at(path=p.relative_to(ws.root).as_posix())
+                      for p in sorted(folder.rglob("*")) if p.is_file() and p.name.endswith(_TEMP_SUFFIXES)
+                      and now - p.stat().st_mtime > 60]
     return found
 
 
@@ -229,8 +194,5 @@ def check_writable(ws: Workspace) -> list[Finding]:
             probe.write_bytes(b"")
             os.remove(probe)
         except OSError as e:
-            found.append(_problem(
-                "folder-not-writable", f"无法写入 {folder}：{e.strerror or e}",
-                "请给运行 sancha 的账户开放该文件夹的写权限，并确认磁盘未满",
-            ))
+            found.append(findings.FOLDER_NOT_WRITABLE.at(folder=folder, error=e.strerror or e))
     return found

@@ -32,10 +32,12 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from pipeline.config import WatchSettings
-from pipeline.ledger.ingest import FileResult, Ingestor, is_candidate, waiting_files
+from pipeline.ledger.inbox import is_candidate, waiting_files
+from pipeline.ledger.ingest import FileResult, Ingestor
 from pipeline.ledger.ledger import Ledger
 from pipeline.workspace import Workspace
 
@@ -122,10 +124,11 @@ class Watcher:
         self.stop_event = stop_event or threading.Event()
         # A file that stopped changing but is still not a whole workbook (an aborted copy, a stalled
         # share) is waited for this long, then ingest rejects it with a receipt.
-        self.give_up_seconds = give_up_seconds if give_up_seconds is not None else max(300.0, 60 * settings.settle_seconds)
+        self.give_up_seconds = (give_up_seconds if give_up_seconds is not None
+                                else max(300.0, 60 * settings.settle_seconds))
         self.tick = max(0.05, min(settings.settle_seconds / 3, settings.interval, 0.5))
         self.queue: queue.Queue = queue.Queue()
-        self.observer = None
+        self.observer: BaseObserver | None = None
         self.processed = 0
         self.errors = 0
         self.rebuilds = 0
@@ -472,5 +475,6 @@ def watch(ws: Workspace, *, polling: bool | None = None, interval: float | None 
     with stop_on_signals(watcher.stop_event):
         watcher.run()
     if watcher.stopped_cleanly:  # else the worker still holds the connection; exiting rolls it back
+        ingestor.close()
         ledger.close()
     return watcher

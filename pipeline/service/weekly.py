@@ -36,7 +36,8 @@ from filelock import FileLock, Timeout
 from pipeline.deadlines.states import standing
 from pipeline.errors import Refused
 from pipeline.ledger import issued
-from pipeline.ledger.ingest import FileResult, ingest_inbox, pool_context
+from pipeline.ledger.ahead import pool_context
+from pipeline.ledger.ingest import FileResult, ingest_inbox
 from pipeline.ledger.ledger import Ledger
 from pipeline.output.dashboard import headline_figures, write_dashboard
 from pipeline.output.documents import contexts, render
@@ -81,7 +82,6 @@ class WeeklyResult:
     removed: list[Path] = field(default_factory=list)  # that week's earlier files no longer due
     kept: list[tuple[Path, Path]] = field(default_factory=list)  # (earlier version kept, new one beside it)
     problems: list[str] = field(default_factory=list)  # documents not written (template, held open): exit 1
-    pdf_unavailable: bool = False
     preview: bool = False
 
     @property
@@ -171,7 +171,8 @@ def _summary_text(b: dict) -> str:
         f"台帐：{o['units']} 个单位 {o['total']} 项；已完成 {o['done']}（按期 {o['done_on_time']}），完成率 "
         f"{o['completion_rate']}；逾期 {o['overdue']}；未按时报送 {o['report_missing']}；临期 {o['due_soon']}；"
         f"重点督查 {o['key_supervision']}；回头看 {o['lookback']}",
-        f"督查通报：{circular}，表扬 {b['commended']}；批评 {'、'.join(c['unit'] for c in b['criticised']) or '无'}",
+        f"督查通报：{circular}，表扬 {b['commended']}；"
+        f"批评 {'、'.join(c['unit'] for c in b['criticised']) or '无'}",
         f"督办通知单：{len(b['notice_units'])} 个单位"
         + (f"（{'、'.join(b['notice_units'])}）" if b["notice_units"] else ""),
         f"反馈表：{b['feedback_count']} 个单位",
@@ -342,7 +343,7 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         circular=circular_path, ledger=out.path_of(ledger_doc.target) or ledger_doc.target, summary=summary_path,
         summary_text=text, notices=placed_notices, feedback_forms=[p for d in forms if (p := out.path_of(d.target))],
         pdfs=pdfs, removed=out.removed, kept=[(p.kept, p.path) for p in out.placed if p.kept], problems=problems,
-        pdf_unavailable=pdf and not render.soffice(), preview=preview,
+        preview=preview,
     )
 
 

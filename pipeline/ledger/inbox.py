@@ -1,0 +1,119 @@
+"""The inbox: which files wait in it, which unit's folder a file lies in, and leaving it.
+
+A file leaves the inbox only once it is answered, and only if its name still holds the bytes
+answered (`leave_inbox`): a new version saved or copied over it meanwhile is a new submission.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+from pipeline.intake.units import UnitDirectory
+from pipeline.workspace import Workspace
+
+log = logging.getLogger("sancha.ingest")
+
+# Files that are not submissions: Office/WPS owner files, temp files of editors and copiers.
+_TEMP_SUFFIXES = (".tmp", ".temp", ".crdownload", ".part", ".partial", ".swp", ".download", "~")
+
+
+def is_candidate(path: Path) -> bool:
+    """Whether a file in the inbox is a submission (and not an owner, temp or hidden file)."""
+    name = path.name
+    if name.startswith(("~$", ".~", ".")) or name.lower().endswith(_TEMP_SUFFIXES):
+        return False
+    return name.lower() not in ("thumbs.db", "desktop.ini")
+
+
+def waiting_files(ws: Workspace) -> list[Path]:
+    """Files waiting in inbox/ and inbox/<unit>/, oldest first."""
+    if not ws.inbox.is_dir():
+        return []
+    found = []
+    for path in ws.inbox.rglob("*"):
+        rel = path.relative_to(ws.inbox)
+        if any(part.startswith(".") for part in rel.parts) or not path.is_file() or not is_candidate(path):
+            continue
+        try:
+            found.append((path.stat().st_mtime, str(rel), path))
+        except OSError:
+            continue  # vanished meanwhile
+    return [p for _, _, p in sorted(found)]
+
+
+class Resolver:
+    """`Path.resolve()` with the folders' resolutions kept (a file's own resolve costs a system
+    call for every part of its path): the file itself is checked for being a link each time."""
+
+    def __init__(self) -> None:
+        self._folders: dict[Path, Path] = {}
+
+    def __call__(self, path: Path) -> Path:
+        if path.is_symlink():
+            return path.resolve()
+        folder = self._folders.get(path.parent)
+        if folder is None:
+            folder = self._folders[path.parent] = path.parent.resolve()
+        return folder / path.name
+
+    def forget(self) -> None:
+        """Folders may have changed since (a long-running watcher)."""
+        self._folders.clear()
+
+
+def relative(root: Path, real: Path) -> str:
+    """`real` (resolved) relative to the resolved workspace `root`, else absolute."""
+    try:
+        return real.relative_to(root).as_posix()
+    except ValueError:
+        return str(real)
+
+
+def in_inbox(inbox: Path, real: Path) -> bool:
+    try:
+        real.relative_to(inbox)
+        return True
+    except ValueError:
+        return False
+
+
+def folder_unit(inbox: Path, real: Path, units: UnitDirectory) -> tuple[str | None, str | None]:
+    """(canonical unit, raw folder name) for a file in inbox/<unit>/…; (None, None) elsewhere.
+    The office's own folder (any of its names) is the office's: it may submit for anyone.
+    `inbox` and `real` are resolved paths."""
+    if not in_inbox(inbox, real):
+        return None, None
+    rel = real.relative_to(inbox)
+    if len(rel.parts) < 2:
+        return None, None
+    folder = rel.parts[0]
+    return units.canonical(folder), folder
+
+
+def read_if_holds(path: Path, sha256: str) -> bytes | None:
+    """The bytes under `path` if they are still the journalled ones; a new file under the same
+    name must stay."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return data if hashlib.sha256(data).hexdigest() == sha256 else None
+
+
+def leave_inbox(path: Path, sha256: str) -> None:
+    """The answered file leaves the inbox — only if its name still holds the bytes answered. A
+    file put under the same name meanwhile (saved again, copied over, even at the same size and
+    within the same timestamp tick) is a new submission: it stays for the next run. The bytes
+    are read again for that: from the cache, ≈ 30 µs for an ordinary file."""
+    if read_if_holds(path, sha256) is None:
+        if path.exists():
+            log.info("%s 在处理期间被替换为新内容，留在收件箱待下次处理", path)
+        return  # gone already (another process, the unit itself) or holding something else
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as e:  # held open by its owner (Windows), a read-only share: seen again as a duplicate
+        log.warning("无法从收件箱移除 %s：%s", path, e)
