@@ -155,9 +155,9 @@ def test_notice_is_numbered_copied_to_the_leader_and_has_a_receipt():
     assert "请于2027年1月6日（暂定）前，以单位名义" in body and "并加盖单位公章" in body
     assert body.count("0556-5502678") == 1 and "联系人及电话：区委区政府督查室" not in body  # one contact line
     assert "抄送：张三副区长。" in body and "签收回执" in body
-    assert rows[0] == ["编号", "整改问题", "整改时限", "报送期限", "报送情况"]
-    assert rows[1] == ["2026-0003", f"老旧小区改造{NASTY}", "10月15日\n逾期32个工作日", "10月20日", "逾期未报送"]
-    assert rows[2] == ["2026-0004", FORMULA, "11月20日\n逾期6个工作日", "11月25日", "已报送"]
+    assert rows[0] == ["编号", "整改问题", "整改时限", "报送情况"]
+    assert rows[1] == ["2026-0003", f"老旧小区改造{NASTY}", "10月15日\n逾期32个工作日", "10月20日前\n逾期未报送"]
+    assert rows[2] == ["2026-0004", FORMULA, "11月20日\n逾期6个工作日", "11月25日前\n已报送"]
     receipt = rows[-3:]
     assert receipt[0] == ["通知单编号", "督办〔2026〕7号", "签收单位", "区住房城乡建设局"]
     assert [r[0] for r in receipt] == ["通知单编号", "签收人", "签收日期"]

@@ -78,6 +78,14 @@ def _deadline_cell(table, col: int, report: str) -> None:
         p.alignment = first.alignment
 
 
+def _report_cell(table, col: int) -> None:
+    """报送情况: the date the report is due by (报送期限), then the report's standing."""
+    cell = table.rows[2].cells[col]
+    first = cell.paragraphs[0]
+    first.runs[0].text = "{{ r.report_due }}前"
+    cell.add_paragraph("{{ r.report }}", style=first.style).alignment = first.alignment
+
+
 def _item_table(doc, columns: list[Column], loop: str, *, deadline_col: int | None = None,
                 report: str = REPORT_ALWAYS) -> None:
     L.table(doc, columns, loop, left_align=("r.problem",))
@@ -235,8 +243,8 @@ def build_notice(fonts: Fonts):
         "（逾期未完成{{ overdue_count }}个，逾期未报送整改情况{{ missing_count }}个），具体如下："
     ))
     _item_table(doc, [ID, PROBLEM, Column("整改时限", "r.deadline", OVERDUE_EMS),
-                      Column("报送期限", "r.report_due", DATE_EMS), Column("报送情况", "r.report", 5)],
-                "r in items", deadline_col=2, report=REPORT_APART)
+                      Column("报送情况", "r.report", 5.5)], "r in items", deadline_col=2, report=REPORT_APART)
+    _report_cell(doc.tables[-1], 3)
     L.para(doc, "办理要求", L.HEADING1)
     L.para(doc, "1.请于{{ reply_by }}前，以单位名义将上述问题的整改进展、逾期原因和下一步措施书面报送督查室，"
                 "并加盖单位公章。")
