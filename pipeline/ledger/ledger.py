@@ -449,15 +449,17 @@ class Ledger:
                 for (id_, unit, deadline, ongoing, status, done_on, created_on, closed_on, last_report_on, lookback_on,
                      voided_on, report_on) in self.conn.execute(self._STANDING, (day.isoformat(),))]
 
-    def record_notices(self, named: Iterable[tuple[str, str]], on: date, week: str) -> int:
-        """A `notice` event for each (item, document) a 督办通知单 of `week` named, unless the
-        week's notice of that item is recorded already (a batch run again); how many were new."""
+    def record_notices(self, named: Iterable[tuple[str, str, str]], on: date, week: str) -> int:
+        """A `notice` event for each (item, document, notice number) a 督办通知单 of `week`
+        named, unless the week's notice of that item is recorded already (a batch run again);
+        how many were new."""
         with self.transaction():
             known = {r[0] for r in self.conn.execute(
                 "SELECT item_id FROM events WHERE kind = 'notice' AND json_extract(data, '$.week') = ?", (week,))}
             at = now_iso()
-            new = [Event(item_id, "notice", on, at, command="weekly", data={"week": week, "document": document})
-                   for item_id, document in named if item_id not in known]
+            new = [Event(item_id, "notice", on, at, command="weekly",
+                         data={"week": week, "document": document, "number": number})
+                   for item_id, document, number in named if item_id not in known]
             self.append_events(new)  # a notice changes nothing of the item: its projection stays
         return len(new)
 
@@ -553,20 +555,7 @@ class Ledger:
                           (unit, verdict, *_outcome(added, updated, findings), record.id))
         return replace(record, unit=unit, verdict=verdict, added=list(added), updated=list(updated), findings=findings)
 
-    # -- weekly circular numbers and snapshots -------------------------------------------
-    def assign_circular_number(self, year: int, week_key: str) -> int:
-        """The circular's number for that week: kept on a re-run, the next of the year otherwise."""
-        with self.transaction():
-            r = self.conn.execute(
-                "SELECT number FROM circulars WHERE year = ? AND week_key = ?", (year, week_key)
-            ).fetchone()
-            if r:
-                return r[0]
-            n = self.conn.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM circulars WHERE year = ?",
-                                  (year,)).fetchone()[0]
-            self.conn.execute("INSERT INTO circulars VALUES (?, ?, ?, ?)", (year, week_key, n, now_iso()))
-            return n
-
+    # -- weekly snapshots -----------------------------------------------------------------
     def save_snapshot(self, week_key: str, as_of: date, figures: dict) -> None:
         with self.transaction():
             self.conn.execute(

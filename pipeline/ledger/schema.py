@@ -225,4 +225,35 @@ def _migrated(item, rows: list[tuple], received: dict[int, date]) -> list[Event]
 MIGRATIONS: list[tuple[str, str, Callable[[Ledger], None] | None]] = [
     *((name, sql, None) for name, sql in SQL_MIGRATIONS),
     ("0003_events", EVENTS_SQL, history_into_events),
+    (
+        # Document numbers in yearly series (ledger/issued.py), and every document sancha wrote with
+        # its hash, so an issued document is never replaced behind the office's back. The circulars'
+        # numbers move over: each was both the 发文字号's number and the 期.
+        "0004_issued_documents",
+        """
+        CREATE TABLE doc_numbers (
+            series TEXT NOT NULL,          -- doc 发文字号 / issue 通报期数 / notice 督办 number
+            year INTEGER NOT NULL,
+            number INTEGER NOT NULL,
+            key TEXT NOT NULL,             -- its holder: circular 2026-W49, notice 2026-W49 <unit>, …
+            taken_at TEXT NOT NULL,
+            PRIMARY KEY (series, year, key),
+            UNIQUE (series, year, number)
+        );
+        INSERT INTO doc_numbers SELECT 'doc', year, number, 'circular ' || week_key, created_at FROM circulars;
+        INSERT INTO doc_numbers SELECT 'issue', year, number, 'circular ' || week_key, created_at FROM circulars;
+        DROP TABLE circulars;
+
+        CREATE TABLE issued_documents (
+            path TEXT PRIMARY KEY,         -- relative to the workspace, with /
+            kind TEXT NOT NULL,            -- circular / notice / report / report-feedback
+            key TEXT NOT NULL,
+            doc_number TEXT NOT NULL,      -- empty for a preview (a future --as-of takes no number)
+            sha256 TEXT NOT NULL,          -- of the bytes written
+            as_of TEXT NOT NULL,
+            written_at TEXT NOT NULL       -- local time, ISO
+        );
+        """,
+        None,
+    ),
 ]
