@@ -4,7 +4,8 @@
     python -m benchmarks.equivalence WORKSPACE OUT.json --big-rows 200000 [--whole]
 
 Generates (or reuses) a workspace, ingests a fresh copy of it with whatever `pipeline` is first
-on sys.path, and writes the ledger (items, history, files journal), every receipt and the outbox
+on sys.path, and writes the ledger (items, their events — or, for code before events, the history
+table — and the files journal), every receipt and the outbox
 listing as JSON with clock times blanked. Run it with the code before and after an optimisation
 (PYTHONPATH=old-tree) and diff the two files: they must be identical. With --big-rows, the one
 huge sheet of `benchmarks.ingest --memory`: streamed as sancha reads it, or with --whole read
@@ -29,7 +30,9 @@ _CLOCK_COLUMNS = {"updated_at", "processed_at", "at", "created_at", "applied_at"
 def dump(root: Path) -> dict:
     conn = sqlite3.connect(str(root / "data" / "ledger.sqlite"))
     out: dict = {}
-    for table, order in (("items", "id"), ("history", "id"), ("files", "id")):
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    changes = "events" if "events" in tables else "history"
+    for table, order in (("items", "id"), (changes, "id"), ("files", "id")):
         cur = conn.execute(f"SELECT * FROM {table} ORDER BY {order}")
         cols = [d[0] for d in cur.description]
         out[table] = [{c: (None if c in _CLOCK_COLUMNS else v) for c, v in zip(cols, row, strict=False)} for row in cur]

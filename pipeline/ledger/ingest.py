@@ -45,8 +45,8 @@ from pipeline.ledger.inbox import (
     waiting_files,
 )
 from pipeline.ledger.ledger import FileRecord, Ledger, now_iso
-from pipeline.ledger.merge import Merger
-from pipeline.model import Finding, Item
+from pipeline.ledger.merge import Merger, OpenProblems
+from pipeline.model import STATUS_DONE, Finding, Item
 from pipeline.output import receipts
 from pipeline.workspace import Workspace
 
@@ -107,6 +107,7 @@ class _Recorded(NamedTuple):
     path: Path | None  # where it lies; None when it is gone or holds other bytes now
     started: float
     items: dict | None  # the items just written, for the receipt (else read back)
+    changes: dict | None = None  # and the field changes (events) of the items it updated, by item
 
 
 # Files answered together: their journal rows and archive copies are made durable by one
@@ -132,6 +133,8 @@ class Ingestor:
         self.syncer = Syncer()  # the group's archive copies, fsynced together
         self._recorded: list[_Recorded] = []  # recorded, not yet durable nor answered
         self._copies: list[Path] = []  # archive copies written and not yet fsynced
+        self._problems: dict[str, OpenProblems] = {}  # open items per unit, for similar-problem
+        self._problems_version = -1
 
     def __enter__(self) -> Ingestor:
         return self
@@ -208,6 +211,7 @@ class Ingestor:
         except BaseException:
             self.ledger.rollback()
             self._recorded = []
+            self._problems = {}  # what the group added to them is gone
             raise
         self._recorded = []
 
@@ -270,13 +274,13 @@ class Ingestor:
         notes = []
         if folder and unit is None:
             notes.append(UNKNOWN_FOLDER.at(folder=folder))
-        record, written = self._journal(stream, notes, sha=sha, name=path.name, source_path=source_path,
+        record, written, changes = self._journal(stream, notes, sha=sha, name=path.name, source_path=source_path,
                                         received=received, archive=archive)
-        self._recorded.append(_Recorded(record, path, started, written))
+        self._recorded.append(_Recorded(record, path, started, written, changes))
         return True
 
     def _journal(self, stream: SubmissionStream, notes: list[Finding], *, sha: str, name: str, source_path: str,
-                 received: date, archive: str) -> tuple[FileRecord, dict[str, Item] | None]:
+                 received: date, archive: str) -> tuple[FileRecord, dict[str, Item] | None, dict | None]:
         """One savepoint: the journal row, then the file's rows merged and stored a chunk at a
         time as they are read (a huge sheet is never whole in memory), then the journal row's
         outcome. An error, however late, rolls it all back: the file is then journalled rejected,
@@ -285,7 +289,7 @@ class Ingestor:
         journal = _Journal(sha256=sha, name=name, source_path=source_path, received_on=received, duplicate_of=None,
                            archive_path=archive)
         if stream.known is not None and not stream.known.ok:  # parsed beforehand, rejected: nothing to merge
-            return self._journal_rejected(journal, stream.known.unit, [*stream.known.findings, *notes]), None
+            return self._journal_rejected(journal, stream.known.unit, [*stream.known.findings, *notes]), None, None
         year, at = received.year, now_iso()
         self._writing()
         try:
@@ -294,7 +298,8 @@ class Ingestor:
                                                  updated=[], findings=[])
                 merger: Merger | None = None
                 written: dict[str, Item] | None = {}
-                problems: list[tuple[str, str, str]] | None = None
+                problems: OpenProblems | None = None
+                opened: list[tuple[Item, str]] = []  # the file's new open items (and keys): for its next files
                 for chunk in stream.chunks():
                     if merger is None:  # the unit is known once the first rows are read
                         merger = self._merger(stream, received, year, at, record.id)
@@ -303,10 +308,11 @@ class Ingestor:
                                                           (r.lead_unit for r in chunk), keys=keys,
                                                           spellings=self.config.unit_spellings)
                     if problems is None and keys and stream.unit:  # the unit's open items before the file
-                        problems = self.ledger.open_problems(self.config.unit_spellings(stream.unit))
-                    added = merger.add(chunk, touched, problems or ())
+                        problems = self._open_problems(stream.unit)
+                    added = merger.add(chunk, touched, problems)
                     if added:
                         self.ledger.add_items(((i, merger.added_keys[i.id]) for i in added), record.id)
+                        opened += [(i, merger.added_keys[i.id]) for i in added if _open(i)]
                     if written is not None:
                         written.update((i.id, i) for i in added)
                         written = written if len(written) <= _RECEIPT_ITEMS_KEPT else None
@@ -319,8 +325,6 @@ class Ingestor:
                 findings += plan.findings
                 if not plan.ok:
                     raise _Rejected(sub.unit, findings)
-                # What the file changes besides its new items (stored with their 'add' history as
-                # they came): the items it updated, their history, the items it reported unchanged.
                 # What the file changes besides its new items (stored with their register events as
                 # they came): the items it updated, then its events (changes, reports, the office's
                 # extensions and reassignments, whose items are projected again from their events).
@@ -329,16 +333,40 @@ class Ingestor:
                                                  updated=[i.id for i in plan.updated],
                                                  findings=[f.as_dict() for f in findings])
         except _Rejected as rejected:
-            return self._journal_rejected(journal, rejected.unit, rejected.findings), None
+            return self._journal_rejected(journal, rejected.unit, rejected.findings), None, None
+        if problems is not None:  # the unit's open items after the file, for its next files
+            for item in plan.updated:
+                if _open(item):
+                    problems.add(item.id, plan.keys[item.id], item.problem)
+                else:
+                    problems.discard(item.id)
+            for item, key in opened:
+                problems.add(item.id, key, item.problem)
+        changes: dict[str, list] | None = None
         if written is not None:
             written.update((i.id, i) for i in plan.updated)
-        return record, written
+            changes = {}
+            for event in plan.events:
+                if event.field is not None:
+                    changes.setdefault(event.item_id, []).append(event)
+        return record, written, changes
 
     def _journal_rejected(self, journal: _Journal, unit: str | None, findings: list[Finding]) -> FileRecord:
         self._writing()
         with self.ledger.savepoint():
             return self.ledger.record_file(**journal, unit=unit, verdict="rejected", added=[], updated=[],
                                            findings=[f.as_dict() for f in findings])
+
+    def _open_problems(self, unit: str) -> OpenProblems:
+        """The unit's open items as the ledger holds them, read once and kept up to date file by
+        file — until another connection commits a change (SQLite's data_version says so: then
+        they are read again)."""
+        version = self.ledger.conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._problems_version:
+            self._problems, self._problems_version = {}, version
+        if unit not in self._problems:
+            self._problems[unit] = OpenProblems(self.ledger.open_problems(self.config.unit_spellings(unit)))
+        return self._problems[unit]
 
     def _merger(self, stream: SubmissionStream, received: date, year: int, at: str, file_id: int) -> Merger:
         return Merger(stream.unit, received=received, now=at, year=year, next_seq=self.ledger.next_seq(year),
@@ -392,7 +420,7 @@ class Ingestor:
     def _finish(self, entry: _Recorded) -> FileResult:
         """The receipt, then the file leaves the inbox."""
         record, path, started = entry.record, entry.path, entry.started
-        receipt = receipts.write_receipt(self.ws, self.ledger, record, entry.items)
+        receipt = receipts.write_receipt(self.ws, self.ledger, record, entry.items, entry.changes)
         if path is not None and in_inbox(self.inbox, self.resolve(path)):
             leave_inbox(path, record.sha256)
         result = FileResult(
@@ -404,6 +432,11 @@ class Ingestor:
         log.info("%s %s 单位=%s 新增=%d 更新=%d 用时=%.2fs", record.verdict, record.name, record.unit or "-",
                  len(record.added), len(record.updated), result.seconds)
         return result
+
+
+def _open(item: Item) -> bool:
+    """Not done, closed or voided: an item a new problem of its unit is compared with."""
+    return item.status != STATUS_DONE and item.closed_on is None and item.voided_on is None
 
 
 class _Rejected(Exception):

@@ -28,7 +28,8 @@ Rules (what a supervision office expects):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -76,6 +77,60 @@ OFFICE_FIELDS = ("unit", "deadline", "deadline_text", "ongoing")
 ID_MISMATCH_BELOW = 50
 SIMILAR_PROBLEM_FROM = 85
 
+
+
+# A reworded problem keeps one of its ends (…不到位 / …不到位的问题, 关于… / …): a new problem is
+# compared with the open items whose keys begin or end with the same two characters and whose
+# lengths allow the ratio at all (SIMILAR_PROBLEM_FROM of 100 needs the shorter at least 74 % of
+# the longer) — a few dozen of a unit's hundreds, so a first import of 30,000 rows stays fast.
+_END = 2
+_LENGTH_BAND = SIMILAR_PROBLEM_FROM / (200 - SIMILAR_PROBLEM_FROM)
+
+
+class OpenProblems:
+    """The open items of one unit (id, problem key, problem text), indexed for similar-problem:
+    by each end of their keys, each end's items in order of key length (the band is a slice);
+    kept up to date by the caller between files (`add`, `discard`)."""
+
+    def __init__(self, entries: Iterable[tuple[str, str, str]] = ()):
+        self._entries: dict[str, tuple[str, str]] = {}  # id → (key, text)
+        self._ends: dict[str, list[tuple[int, str]]] = {}  # "h:"/"t:" + two characters → (length, id), sorted
+        for item_id, key, text in entries:
+            self.add(item_id, key, text)
+
+    def __bool__(self) -> bool:
+        return bool(self._entries)
+
+    def add(self, item_id: str, key: str, text: str) -> None:
+        self.discard(item_id)
+        self._entries[item_id] = (key, text)
+        for end in self._end_keys(key):
+            insort(self._ends.setdefault(end, []), (len(key), item_id))
+
+    def discard(self, item_id: str) -> None:
+        old = self._entries.pop(item_id, None)
+        if old is not None:
+            for end in self._end_keys(old[0]):
+                self._ends[end].remove((len(old[0]), item_id))
+
+    @staticmethod
+    def _end_keys(key: str) -> tuple[str, str]:
+        return "h:" + key[:_END], "t:" + key[-_END:]
+
+    def closest(self, key: str) -> tuple[str, str] | None:
+        """(id, text) of the open item most like `key` from SIMILAR_PROBLEM_FROM on, else None."""
+        low, high = (_LENGTH_BAND * len(key), ""), (len(key) / _LENGTH_BAND, "\uffff")
+        ids: list[str] = []
+        for end in self._end_keys(key):
+            ranked = self._ends.get(end)
+            if ranked:
+                ids += [item_id for _, item_id in ranked[bisect_left(ranked, low):bisect_right(ranked, high)]]
+        if not ids:
+            return None
+        entries = self._entries
+        found = process.extractOne(key, [entries[i][0] for i in ids], scorer=fuzz.ratio,
+                                   score_cutoff=SIMILAR_PROBLEM_FROM)
+        return (ids[found[2]], entries[ids[found[2]]][1]) if found else None
 
 
 def similarity(a: str, b: str) -> float:
@@ -139,13 +194,13 @@ def _new_item(row: Row, item_id: str, received: date, now: str) -> Item:
 def plan_merge(sub: Submission, existing: list[Item], *, received: date, now: str, year: int,
                next_seq: int, by_office: bool, made_on: date | None = None,
                canonical: Callable[[str], str] | None = None,
-               open_problems: Sequence[tuple[str, str, str]] = ()) -> MergePlan:
+               open_problems: Iterable[tuple[str, str, str]] = ()) -> MergePlan:
     """What applying `sub` to the ledger would change. `existing` holds at least the items
     named by the rows' 编号 and the items of the rows' lead units with the rows' problem keys;
     `open_problems` (id, key, text) the open items of the submitting unit."""
     merger = Merger(sub.unit, received=received, now=now, year=year, next_seq=next_seq, by_office=by_office,
                     made_on=made_on or sub.made_on, report_date=sub.report_date, canonical=canonical)
-    added = merger.add(sub.rows, existing, open_problems)
+    added = merger.add(sub.rows, existing, OpenProblems(open_problems))
     return merger.plan(added)
 
 
@@ -176,7 +231,7 @@ class Merger:
         self.added_keys: dict[str, str] = {}  # of the chunk's new items, until stored
         self._seen_ids: dict[str, int] = {}  # 编号 -> the row it was first given in
 
-    def add(self, rows, existing: list[Item], open_problems: Sequence[tuple[str, str, str]] = ()) -> tuple[Item, ...]:
+    def add(self, rows, existing: list[Item], open_problems: OpenProblems | None = None) -> tuple[Item, ...]:
         """Merge a chunk of rows; returns its new items (their problem keys in `added_keys`)."""
         by_id = {i.id: i for i in existing if not self.is_new(i.id)}  # 编号 name items as they were before the file
         by_key: dict[tuple[str, str], Item] = {}
@@ -242,14 +297,11 @@ class Merger:
             return False
         return target
 
-    def _similar(self, row: Row, item: Item, open_problems: Sequence[tuple[str, str, str]]) -> None:
-        if not open_problems:
-            return
-        found = process.extractOne(row.key, [key for _, key, _ in open_problems], scorer=fuzz.ratio,
-                                   score_cutoff=SIMILAR_PROBLEM_FROM)
+    def _similar(self, row: Row, item: Item, open_problems: OpenProblems | None) -> None:
+        found = open_problems.closest(row.key) if open_problems else None
         if found is None:
             return
-        other_id, _, other_text = open_problems[found[2]]
+        other_id, other_text = found
         self.findings.append(_finding(SIMILAR_PROBLEM, row, "problem", problem=row.problem, other_id=other_id,
                                       other=other_text, item_id=item.id))
 

@@ -129,8 +129,6 @@ CREATE TABLE events (
     data TEXT                      -- JSON: what the kind carries besides
 );
 CREATE INDEX events_item ON events(item_id, on_day, kind, field);  -- replays read their events from it alone
-CREATE INDEX events_on ON events(on_day);
-CREATE INDEX events_file ON events(file_id) WHERE file_id IS NOT NULL;
 ALTER TABLE items ADD COLUMN voided_on TEXT;
 ALTER TABLE items ADD COLUMN reopened_on TEXT;
 ALTER TABLE items ADD COLUMN report_on TEXT;

@@ -154,16 +154,19 @@ def unit_folder(ws: Workspace, unit: str | None) -> Path:
     return ws.outbox / UNKNOWN_UNIT_FOLDER
 
 
-def write_receipt(ws: Workspace, ledger: Ledger, record: FileRecord, items: Mapping[str, Item] | None = None) -> Path:
+def write_receipt(ws: Workspace, ledger: Ledger, record: FileRecord, items: Mapping[str, Item] | None = None,
+                  changes: Mapping[str, list[Event]] | None = None) -> Path:
     """Write (or rewrite, identically) the receipt of a journalled file; returns its path.
 
-    `items`: the added and updated items as just written, if the caller has them (else read back).
+    `items`: the added and updated items as just written, and `changes` their field changes by
+    item, if the caller has them (else read back).
     """
     folder = unit_folder(ws, record.unit)
     stem = safe_filename(Path(record.name).stem)
     path = folder / f"回执_{record.received_on:%Y%m%d}_{stem}_{record.id}.txt"
     listed: Mapping[str, Item] = items if items is not None else _ItemsInOrder(ledger, record.added + record.updated)
-    changes = ledger.file_changes(record.id) if record.updated and len(record.updated) <= CHANGES_LISTED else None
+    if changes is None and record.updated and len(record.updated) <= CHANGES_LISTED:
+        changes = ledger.file_changes(record.id)
     pieces = _encoded(receipt_lines(ws.config.office_name, record, listed, changes))
     first, second = next(pieces), next(pieces, None)  # an ordinary receipt is written as one piece
     write_atomic(path, first if second is None else chain((first, second), pieces))
