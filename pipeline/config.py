@@ -38,7 +38,7 @@ class Rules:
     key_overdue_workdays: int = 10  # 重点督查 when overdue more than M working days
     lookback_days: int = 30  # 回头看 for items done at least K days ago
     notice_reply_workdays: int = 3  # 督办通知单: answer within N working days
-    commend_min_due: int = 1  # a unit needs at least this many items due to be commended
+    commend_min_due: int = 1  # a unit needs at least this many items due or done to be commended
     reissue_hours: int = 24  # a document sancha wrote this long ago counts as sent out: never replaced
 
 

@@ -347,3 +347,12 @@ def test_appraisal_rules_keep_a_missing_report_out_of_commendation():
     states = compute_states(items, D(2026, 11, 30), CAL, RULES)
     commended, _ = appraise(items, states, unit_summary(items, states), AppraisalRules(commend_min_due=3))
     assert commended == []  # two items due, three needed
+
+
+def test_a_unit_that_finished_early_is_commended_and_one_with_an_item_done_late_is_not():
+    early = [make_item("A1", "甲单位", deadline=D(2026, 12, 31), status=STATUS_DONE, done_on=D(2026, 11, 20))]
+    late = [make_item("B1", "乙单位", deadline=D(2026, 11, 2), status=STATUS_DONE, done_on=D(2026, 11, 9))]
+    items = early + late
+    day = D(2026, 11, 30)
+    result = Standing(day, items, compute_states(items, day, CAL, RULES), CAL, RULES)
+    assert result.commended == ["甲单位"]  # nothing due yet, everything done: done ÷ (due or done) = 1

@@ -40,8 +40,9 @@ written here once; README repeats them for readers:
   fewer missing reports; units equal in all four share a rank (并列), listed by name. A unit
   with nothing due and nothing done is listed last, unranked (rank None, shown “—”). The
   circular, `status`, the dashboard and the ledger workbook all use this ranking.
-- **Commended** (表扬): a ranked unit with at least `rules.commend_min_due` items due, every one
-  of them done on time, and no report missing. **Criticised** (批评): a unit with a missing
+- **Commended** (表扬): a ranked unit with at least `rules.commend_min_due` items due or done,
+  every one of them done on time, and no report missing (a unit that finished early is
+  commended; one with an item overdue is not). **Criticised** (批评): a unit with a missing
   report or an item overdue more than `rules.key_overdue_workdays` working days. A commended
   unit's rates are 100 % with nothing overdue or missing, a criticised unit's are not, so a
   commended unit never ranks below a criticised one.
@@ -285,10 +286,10 @@ def appraise(items: Iterable[Item], states: Mapping[str, ItemState], summaries: 
     criticised: list[Criticism] = []
     for s in summaries:
         pairs = by_unit.get(s.unit, [])
-        due = [st for i, st in pairs if is_due(i, st.as_of)]
+        counted = [st for i, st in pairs if is_due(i, st.as_of) or st.state in FINISHED_STATES]
         missing = sum(1 for _, st in pairs if st.report_missing)
-        if (s.rank is not None and len(due) >= rules.commend_min_due and not missing
-                and all(st.state in FINISHED_STATES and st.done_on_time for st in due)):
+        if (s.rank is not None and len(counted) >= rules.commend_min_due and not missing
+                and all(st.state in FINISHED_STATES and st.done_on_time for st in counted)):
             commended.append(s.unit)
         late = sum(1 for _, st in pairs if st.overdue_workdays > rules.criticise_overdue_workdays)
         missing = missing if rules.criticise_report_missing else 0
