@@ -41,7 +41,7 @@ from pipeline.intake.units import directory
 from pipeline.ledger.archive import discard, stage, staging_folder
 from pipeline.ledger.inbox import Resolver, folder_unit, is_candidate
 from pipeline.model import Submission
-from pipeline.workspace import Workspace
+from pipeline.workspace import Workspace, readable_name
 
 log = logging.getLogger("sancha.ingest")
 
@@ -103,7 +103,7 @@ def _parse_ahead(path: Path, unit: str | None, received: date) -> Parsed | None:
         return None  # the ingesting process reads it again and says why
     if streams(data):
         return None  # a huge sheet: the ingesting process streams it, never holding (or pickling) it whole
-    sub = parse_submission(data, path.name, _worker.config, folder_unit=unit, received=received)
+    sub = parse_submission(data, readable_name(path.name), _worker.config, folder_unit=unit, received=received)
     sha = hashlib.sha256(data).hexdigest()
     staged = None
     if _worker.staging is not None:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from pathlib import Path
 
 from pipeline.intake.units import UnitDirectory
-from pipeline.workspace import Workspace
+from pipeline.workspace import Workspace, readable_name, readable_path
 
 log = logging.getLogger("sancha.ingest")
 
@@ -64,11 +65,30 @@ class Resolver:
 
 
 def relative(root: Path, real: Path) -> str:
-    """`real` (resolved) relative to the resolved workspace `root`, else absolute."""
+    """`real` (resolved) relative to the resolved workspace `root`, else absolute; readable (a
+    name that is not UTF-8 in its readable form: `workspace.readable_name`)."""
     try:
-        return real.relative_to(root).as_posix()
+        return readable_path(real.relative_to(root).as_posix())
     except ValueError:
-        return str(real)
+        return readable_path(real.as_posix())
+
+
+def locate(root: Path, source_path: str) -> Path:
+    """The file a journal row's `source_path` names: the path itself, or — a name that is not
+    UTF-8 is journalled in its readable form — the entry whose readable form it is."""
+    path = root / source_path
+    if path.exists() or path.is_symlink():
+        return path
+    found = Path(path.anchor)
+    for part in path.parts[1:]:
+        direct = found / part
+        if not (direct.exists() or direct.is_symlink()):
+            try:
+                direct = next(found / n for n in os.listdir(found) if readable_name(n) == part)
+            except (OSError, StopIteration):
+                return path
+        found = direct
+    return found
 
 
 def in_inbox(inbox: Path, real: Path) -> bool:
@@ -88,7 +108,7 @@ def folder_unit(inbox: Path, real: Path, units: UnitDirectory) -> tuple[str | No
     rel = real.relative_to(inbox)
     if len(rel.parts) < 2:
         return None, None
-    folder = rel.parts[0]
+    folder = readable_name(rel.parts[0])
     return units.canonical(folder), folder
 
 

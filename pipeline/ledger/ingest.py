@@ -40,6 +40,7 @@ from pipeline.ledger.inbox import (
     in_inbox,
     is_candidate,
     leave_inbox,
+    locate,
     read_if_holds,
     relative,
     waiting_files,
@@ -48,7 +49,7 @@ from pipeline.ledger.ledger import FileRecord, Ledger, now_iso
 from pipeline.ledger.merge import Merger
 from pipeline.model import Finding, Item
 from pipeline.output import receipts
-from pipeline.workspace import Workspace
+from pipeline.workspace import Workspace, readable_name
 
 log = logging.getLogger("sancha.ingest")
 
@@ -215,7 +216,7 @@ class Ingestor:
         """Finish files a crash left recorded but unanswered (receipt, cleanup)."""
         with self.lock:
             for record in self.ledger.files(state="recorded"):
-                source = self.ws.root / record.source_path
+                source = locate(self.ws.root, record.source_path)
                 data = read_if_holds(source, record.sha256)
                 self._recorded.append(_Recorded(record, source if data is not None else None, 0.0, None))
                 self._keep_archived(record, data)
@@ -239,6 +240,7 @@ class Ingestor:
                 log.warning("暂时无法读取 %s：%s", path, e)  # still being written or locked by its owner: later
             return False
         sha = hashlib.sha256(data).hexdigest()
+        name = readable_name(path.name)  # what the journal, the receipt and the archive call it
         real = self.resolve(path)
         source_path = relative(self.root, real)
         unit, folder = folder_unit(self.inbox, real, self.units)
@@ -258,19 +260,19 @@ class Ingestor:
         first = self.ledger.first_with_hash(sha)
         if first:
             discard(staged)
-            self._record_duplicate(first, path, sha, source_path, unit, received, started)
+            self._record_duplicate(first, path, name, sha, source_path, unit, received, started)
             return True
 
-        archive, copy = archive_copy(self.ws, data, sha, path.name, received, staged)
+        archive, copy = archive_copy(self.ws, data, sha, name, received, staged)
         self._copies.append(copy)
         if parsed is not None:
             stream = SubmissionStream.of(parsed.submission)  # parsed from the very bytes read here, under the lock
         else:
-            stream = stream_submission(data, path.name, self.config, folder_unit=unit, received=received)
+            stream = stream_submission(data, name, self.config, folder_unit=unit, received=received)
         notes = []
         if folder and unit is None:
             notes.append(UNKNOWN_FOLDER.at(folder=folder))
-        record, written = self._journal(stream, notes, sha=sha, name=path.name, source_path=source_path,
+        record, written = self._journal(stream, notes, sha=sha, name=name, source_path=source_path,
                                         received=received, archive=archive)
         self._recorded.append(_Recorded(record, path, started, written))
         return True
@@ -338,14 +340,14 @@ class Ingestor:
         return Merger(unit, received=received, now=now_iso(), year=year, next_seq=self.ledger.next_seq(year),
                       by_office=self.config.is_office(unit))
 
-    def _record_duplicate(self, first: FileRecord, path: Path, sha: str, source_path: str, unit: str | None,
-                          received: date, started: float) -> None:
-        note = DUPLICATE_FILE.at(form="rejected" if first.verdict == "rejected" else "", file=path.name,
+    def _record_duplicate(self, first: FileRecord, path: Path, name: str, sha: str, source_path: str,
+                          unit: str | None, received: date, started: float) -> None:
+        note = DUPLICATE_FILE.at(form="rejected" if first.verdict == "rejected" else "", file=name,
                                  received=first.received_on, first=first.name)
         self._writing()
         with self.ledger.savepoint():
             record = self.ledger.record_file(
-                sha256=sha, name=path.name, source_path=source_path, unit=first.unit or unit, received_on=received,
+                sha256=sha, name=name, source_path=source_path, unit=first.unit or unit, received_on=received,
                 verdict="duplicate", duplicate_of=first.id, archive_path=first.archive_path, added=[], updated=[],
                 findings=[note.as_dict()],
             )

@@ -15,7 +15,7 @@ from pipeline.deadlines.cndate import cn_date
 from pipeline.files import write_atomic
 from pipeline.ledger.ledger import FileRecord, Ledger
 from pipeline.model import Finding, Item
-from pipeline.workspace import Workspace, safe_filename
+from pipeline.workspace import Workspace, derived_name, split_name
 
 log = logging.getLogger("sancha.receipts")
 
@@ -130,8 +130,8 @@ def write_receipt(ws: Workspace, ledger: Ledger, record: FileRecord, items: Mapp
     `items`: the added and updated items as just written, if the caller has them (else read back).
     """
     folder = unit_folder(ws, record.unit)
-    stem = safe_filename(Path(record.name).stem)
-    path = folder / f"回执_{record.received_on:%Y%m%d}_{stem}_{record.id}.txt"
+    stem, suffix = split_name(record.name)
+    path = folder / derived_name(folder, f"回执_{record.received_on:%Y%m%d}_", stem, f"_{record.id}.txt")
     if items is None:
         items = _ItemsInOrder(ledger, record.added + record.updated)
     pieces = _encoded(receipt_lines(ws.config.office_name, record, items))
@@ -140,7 +140,7 @@ def write_receipt(ws: Workspace, ledger: Ledger, record: FileRecord, items: Mapp
     if record.verdict == "rejected" and record.archive_path:
         marked = marked_workbook(ws.archive / record.archive_path, record.name, [Finding(**f) for f in record.findings])
         if marked is not None:
-            write_atomic(folder / f"退回标注_{record.id}_{safe_filename(record.name)}", marked)
+            write_atomic(folder / derived_name(folder, f"退回标注_{record.id}_", stem, suffix), marked)
     return path
 
 

@@ -434,7 +434,8 @@ def configure_logging(ws: Workspace, *, stderr: bool = True) -> Callable[[], Non
     ws.logs.mkdir(parents=True, exist_ok=True)
     formatter = logging.Formatter(LOG_FORMAT)
     handlers: list[logging.Handler] = [
-        RotatingFileHandler(ws.logs / LOG_NAME, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8"),
+        RotatingFileHandler(ws.logs / LOG_NAME, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8",
+                            errors="backslashreplace"),  # a file name that is not UTF-8 is logged, not lost
     ]
     if stderr:
         handlers.append(logging.StreamHandler(sys.stderr))
