@@ -237,10 +237,8 @@ UNKNOWN_FOLDER = _declare(
     "unknown-folder", WARNING, "文件夹不是登记单位",
     "文件所在文件夹 “{folder}” 不是登记的单位名称", "请把文件放进 inbox/<单位名称>/ 或直接放进 inbox/")
 _SAME_BYTES = "{file} 与 {received:%Y年%m月%d日} 收到的 {first} 内容完全相同，本次未作任何改动"
-DUPLICATE_FILE = _declare(
-    "duplicate-file", WARNING, "重复报送", _SAME_BYTES, "如需更新，请修改后重新报送", forms={
-        "rejected": Form(_SAME_BYTES + "（该文件当时已被退回）", "请按退回回执修改后重新报送"),
-    })
+DUPLICATE_FILE = _declare(  # of an accepted file only: a rejected one sent again is processed again
+    "duplicate-file", WARNING, "重复报送", _SAME_BYTES, "如需更新，请修改后重新报送")
 
 # -- sancha doctor: the workspace (service/doctor.py) ----------------------------------------------
 

@@ -342,7 +342,7 @@ class Ingestor:
 
     def _record_duplicate(self, first: FileRecord, path: Path, name: str, sha: str, source_path: str,
                           unit: str | None, received: date, started: float) -> None:
-        note = DUPLICATE_FILE.at(form="rejected" if first.verdict == "rejected" else "", file=name,
+        note = DUPLICATE_FILE.at(file=name,
                                  received=first.received_on, first=first.name)
         self._writing()
         with self.ledger.savepoint():

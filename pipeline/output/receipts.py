@@ -9,10 +9,11 @@ import io
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import chain
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from pipeline.deadlines.cndate import cn_date
 from pipeline.files import write_atomic
+from pipeline.intake.units import directory
 from pipeline.ledger.ledger import FileRecord, Ledger
 from pipeline.model import Finding, Item
 from pipeline.workspace import Workspace, derived_name, split_name
@@ -124,12 +125,24 @@ def unit_folder(ws: Workspace, unit: str | None) -> Path:
     return ws.outbox / UNKNOWN_UNIT_FOLDER
 
 
+def receipt_folder(ws: Workspace, record: FileRecord) -> Path:
+    """Where a file's receipt goes: a file from inbox/<unit>/ is answered in that unit's outbox
+    folder whatever its fate (its 填报单位 unknown, another unit's, the file unreadable) — the
+    folder is who sent it; any other file in the folder of the unit it names (else 未识别单位)."""
+    parts = PurePosixPath(record.source_path).parts
+    if len(parts) >= 3 and parts[0] == ws.inbox.name:
+        sender = directory(ws.config).canonical(parts[1])
+        if sender is not None and not ws.config.is_office(sender):
+            return ws.unit_outbox(sender)
+    return unit_folder(ws, record.unit)
+
+
 def write_receipt(ws: Workspace, ledger: Ledger, record: FileRecord, items: Mapping[str, Item] | None = None) -> Path:
     """Write (or rewrite, identically) the receipt of a journalled file; returns its path.
 
     `items`: the added and updated items as just written, if the caller has them (else read back).
     """
-    folder = unit_folder(ws, record.unit)
+    folder = receipt_folder(ws, record)
     stem, suffix = split_name(record.name)
     path = folder / derived_name(folder, f"回执_{record.received_on:%Y%m%d}_", stem, f"_{record.id}.txt")
     if items is None:
