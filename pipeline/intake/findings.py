@@ -259,6 +259,8 @@ TEMPLATE_UNKNOWN_VARIABLE = _declare(
 DATABASE_UNREADABLE = _declare(
     "database-unreadable", ERROR, "数据库无法打开", "台帐数据库 {path} 无法打开：{error}",
     "请停止所有 sancha 进程，从备份恢复 data/ledger.sqlite", scope=WORKSPACE)
+LEDGER_LOST = _declare(
+    "ledger-lost", ERROR, "台帐丢失或损坏", "{error}", "恢复前，所有 sancha 命令都会停止（退出码 2）", scope=WORKSPACE)
 DATABASE_INTEGRITY = _declare(
     "database-integrity", ERROR, "数据库检查未通过", "台帐数据库检查未通过：{problem}",
     "请停止所有 sancha 进程，备份 data/ 后联系系统管理员", scope=WORKSPACE)

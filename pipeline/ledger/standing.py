@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from pipeline.deadlines.states import Standing, standing
-from pipeline.ledger.ledger import Ledger
+from pipeline.ledger.ledger import Ledger, refuse_if_lost
 from pipeline.workspace import Workspace
 
 
@@ -20,6 +20,8 @@ def load_standing(ws: Workspace, as_of: date, *, unit: str | None = None, source
     if ws.db_path.exists():
         with Ledger.open(ws.db_path) as ledger:
             items = ledger.items(unit)
+    else:
+        refuse_if_lost(ws.db_path)  # none yet is fine; one lost is not
     if source is not None:
         items = [i for i in items if (i.source or "") == source]
     return standing(ws.config, items, as_of)
