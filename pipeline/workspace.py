@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from pipeline.config import Config, ConfigError, parse_config
+from pipeline.config import Config, ConfigError, decode_config, parse_config
 
 CONFIG_NAME = "sancha.toml"
 
@@ -178,7 +178,7 @@ class Workspace:
     @cached_property
     def config(self) -> Config:
         try:
-            text = self.config_path.read_text(encoding="utf-8-sig")
+            text = decode_config(self.config_path.read_bytes())
         except FileNotFoundError:
             raise ConfigError(
                 f"找不到配置文件 {self.config_path}。请先运行 sancha init {self.root}，或用 -C 指定工作区。"
