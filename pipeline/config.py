@@ -129,8 +129,6 @@ _MINIMUM: dict[tuple[str, str], float] = {
     ("rules", "notice_reply_workdays"): 1,
     ("watch", "interval"): 0.1,
     ("watch", "rescan_seconds"): 1,
-    ("limits", "max_file_mb"): 0.01,
-    ("limits", "max_uncompressed_mb"): 0.01,
     ("limits", "max_compression_ratio"): 1,
     ("limits", "max_sheet_cells"): 1,
     ("limits", "max_workbook_cells"): 1,
@@ -140,12 +138,17 @@ _MINIMUM: dict[tuple[str, str], float] = {
 }
 
 
+_POSITIVE = {("limits", "max_file_mb"), ("limits", "max_uncompressed_mb")}
+
+
 def _in_range(section: str, key: str, value) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return
     least = _MINIMUM.get((section, key), 0)
     if section == "limits" and key == "max_worker_memory_mb" and 0 < value < 256:
         raise ConfigError(f"sancha.toml: [limits] {key} 应为 0（不用读取进程）或不小于 256，现在是 {value!r}")
+    if (section, key) in _POSITIVE and not value > 0:
+        raise ConfigError(f"sancha.toml: [{section}] {key} 应大于 0，现在是 {value!r}")
     if value < least or value != value:  # NaN too
         bound = "不能为负数" if least == 0 else f"应不小于 {least:g}"
         raise ConfigError(f"sancha.toml: [{section}] {key} {bound}，现在是 {value!r}")

@@ -135,10 +135,14 @@ XML_BOMB = _declare(
     "xml-bomb", ERROR, "含有实体声明",
     "{file}：文件中含有 XML 实体声明（DOCTYPE/ENTITY），Excel 和 WPS 不会生成这样的文件，已拒绝读取",
     "请用 Excel 或 WPS 打开后另存为新的 .xlsx 文件再报送")
+_TRIM_SHEETS = "表格末尾或右侧可能有误填的内容（包括空格），请删除多余的行和列，另存后再报送"
 SHEET_TOO_LARGE = _declare(
     "sheet-too-large", ERROR, "工作表范围过大",
-    "{file}：工作表的使用范围达 {rows} 行 × {cols} 列，超出安全上限",
-    "表格末尾或右侧可能有误填的内容（包括空格），请删除多余的行和列，另存后再报送")
+    "{file}：工作表的使用范围达 {rows} 行 × {cols} 列，超出安全上限", _TRIM_SHEETS, forms={
+        "workbook": Form("{file}：{sheets} 个工作表的使用范围合计达 {cells} 个单元格，超出安全上限",
+                         "请删除不需要的工作表和多余的行列，只保留三单表，另存后再报送"),
+        "csv": Form("{file}：CSV 文件的范围至少达 {rows} 行 × {cols} 列，超出安全上限", _TRIM_SHEETS),
+    })
 EMPTY_WORKBOOK = _declare(
     "empty-workbook", ERROR, "表格为空", "{file}：表格中没有任何内容", "请填写三单表后再报送")
 
