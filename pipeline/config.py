@@ -128,7 +128,7 @@ def _table(data: dict, name: str) -> dict:
 _MINIMUM: dict[tuple[str, str], float] = {
     ("rules", "notice_reply_workdays"): 1,
     ("watch", "interval"): 0.1,
-    ("watch", "rescan_seconds"): 1,
+    ("watch", "rescan_seconds"): 0.1,
     ("limits", "max_compression_ratio"): 1,
     ("limits", "max_sheet_cells"): 1,
     ("limits", "max_workbook_cells"): 1,

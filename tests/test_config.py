@@ -201,7 +201,7 @@ def test_full_width_quotes_inside_a_string_are_text():
     ("[rules]\nnotice_reply_workdays = 0\n", "[rules] notice_reply_workdays 应不小于 1，现在是 0"),
     ("[watch]\ninterval = 0\n", "[watch] interval 应不小于 0.1，现在是 0.0"),
     ("[watch]\nsettle_seconds = -2\n", "[watch] settle_seconds 不能为负数，现在是 -2.0"),
-    ("[watch]\nrescan_seconds = 0.5\n", "[watch] rescan_seconds 应不小于 1，现在是 0.5"),
+    ("[watch]\nrescan_seconds = 0.05\n", "[watch] rescan_seconds 应不小于 0.1，现在是 0.05"),
     ("[limits]\nmax_file_mb = 0\n", "[limits] max_file_mb 应大于 0，现在是 0.0"),
     ("[limits]\nmax_rows = 0\n", "[limits] max_rows 应不小于 1，现在是 0"),
     ("[limits]\nmax_workbook_cells = -5\n", "[limits] max_workbook_cells 应不小于 1，现在是 -5"),

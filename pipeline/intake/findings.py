@@ -117,16 +117,27 @@ UNREADABLE_FILE = _declare(
         "damaged": Form("{file}：无法读取，文件可能已损坏、未复制完整，或不是表格文件", _REOPEN),
         "truncated": Form("{file}：文件不完整（可能还没有复制完或已损坏）", _REOPEN),
         "corrupt": Form("{file}：文件不完整或已损坏（可能还没有复制完）", _REOPEN),
+        "crashed": Form("{file}：读取时读取程序意外退出，文件可能已损坏", _REOPEN),
     })
+QUARANTINED = _declare(
+    "quarantined", ERROR, "文件已隔离",
+    "{file}：读取该文件时程序两次中断，文件已移入隔离区（data/quarantine/），不再处理", _REOPEN)
+LINK_NOT_ALLOWED = _declare(
+    "link-not-allowed", ERROR, "链接不是文件",
+    "{file}：是一个链接（快捷方式），不是文件本身，未读取", "请把文件本身（而不是链接或快捷方式）放入收件箱")
 ENCRYPTED_FILE = _declare(
     "encrypted-file", ERROR, "文件设有密码",
     "{file}：文件设置了打开密码，无法读取", "请在 Excel/WPS 中取消密码（文件 → 信息/文档加密）后重新报送")
 UNSUPPORTED_FORMAT = _declare(
     "unsupported-format", ERROR, "不是电子表格",
     "{file}：不是电子表格文件（扩展名 “{suffix}”）", "请报送 Excel/WPS 表格（.xlsx、.xls、.et）或 CSV 文件")
+_SHRINK = "请删去图片、多余的工作表和行列后另存，再报送"
 FILE_TOO_LARGE = _declare(
     "file-too-large", ERROR, "文件过大",
-    "{file}：文件大小 {size_mb:.1f} MB，超过上限 {limit_mb:g} MB", "请删去图片和多余的工作表后再报送")
+    "{file}：文件大小 {size_mb:.1f} MB，超过上限 {limit_mb:g} MB", "请删去图片和多余的工作表后再报送", forms={
+        "memory": Form("{file}：读取该文件所需的内存超过上限 {limit_mb} MB", _SHRINK),
+        "time": Form("{file}：读取该文件超过 {seconds:g} 秒仍未完成，超过时间上限", _SHRINK),
+    })
 ZIP_BOMB = _declare(
     "zip-bomb", ERROR, "解压后过大",
     "{file}：文件解压后达 {unpacked_mb:.0f} MB（压缩比 {ratio:.0f} 倍），超出安全上限",

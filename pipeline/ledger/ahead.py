@@ -11,8 +11,10 @@ Who parses which file — decided here, and nowhere else:
   a huge sheet is never held, nor pickled, whole): the worker hands it back unparsed.
 - A worker's parse counts only if the bytes (sha256), the folder's unit and the day are the
   ones the ingesting process sees under the lock (`Parsed.fits`); else, when a worker failed,
-  or once the pool broke (a worker died: logged once), the ingesting process parses the file.
-So the outcome is the serial one. Workers start by forkserver (spawn where there is none).
+  or once the pool broke (a worker died: logged once), the ingesting process has the file read
+  again by its own worker (isolation.Reader), where a second death is the file's verdict.
+So the outcome is the serial one. Workers start by forkserver (spawn where there is none), with
+the limits of every parse worker (address space, CPU time per file, dying with their parent).
 
 With STAGING_MIN_WORKERS workers or more, the workers also stage each file's archive copy
 (`archive.stage`) for the ingesting process to rename into place.
@@ -41,6 +43,7 @@ from pipeline.intake.units import directory
 from pipeline.ledger.archive import discard, stage, staging_folder
 from pipeline.ledger.inbox import Resolver, folder_unit, is_candidate
 from pipeline.model import Submission
+from pipeline.osguard import cpu_budget, limit_this_process
 from pipeline.workspace import Workspace, readable_name
 
 log = logging.getLogger("sancha.ingest")
@@ -89,6 +92,8 @@ _worker: _Worker | None = None
 def _start_worker(config: Config, staging: Path | None = None) -> None:
     global _worker
     _worker = _Worker(config, staging)
+    if config.limits.max_worker_memory_mb:  # the limits every parse worker has (intake/isolation.py)
+        limit_this_process(config.limits.max_worker_memory_mb, os.getppid())
 
 
 def _parse_chunk(jobs: list[tuple[Path, str | None]], received: date) -> list[Parsed | None]:
@@ -97,6 +102,7 @@ def _parse_chunk(jobs: list[tuple[Path, str | None]], received: date) -> list[Pa
 
 def _parse_ahead(path: Path, unit: str | None, received: date) -> Parsed | None:
     assert _worker is not None, "a parse worker's initializer sets it"
+    cpu_budget(_worker.config.limits.max_worker_seconds)
     try:
         data = path.read_bytes()
     except OSError:

@@ -253,11 +253,9 @@ BACKUPS = "backups"  # data/backups/: where `sancha backup` puts its copies by d
 
 
 def earlier_ledger(data: Path) -> str | None:
-    """What in data/ shows that a ledger was kept here before (a file archived, a write-ahead log
-    left, a backup made), in words; None for a workspace that never had one."""
-    wal = data / "ledger.sqlite-wal"
-    if wal.exists() and wal.stat().st_size > 0:
-        return "data/ledger.sqlite-wal"
+    """What in data/ shows that a ledger was kept here before (a file archived, a backup made),
+    in words; None for a workspace that never had one. (Not a write-ahead log: another process
+    creating the ledger at this moment has one before its tables are committed.)"""
     for _, folders, files in os.walk(data / "archive"):
         folders[:] = [f for f in folders if not f.startswith(".")]
         if any(not f.startswith(".") for f in files):
@@ -288,7 +286,7 @@ def refuse_if_lost(path: Path) -> None:
     """`LedgerLost` when the ledger at `path` is missing or empty but data/ shows there was one."""
     evidence = earlier_ledger(path.parent)
     if evidence is not None:
-        raise LedgerLost(lost_message(path, f"不存在或为空，但 {evidence} 表明此前已有台帐"))
+        raise LedgerLost(lost_message(path, f"不存在或为空，但 {evidence}表明此前已有台帐"))
 
 
 def _has_schema(path: Path) -> bool:

@@ -137,10 +137,13 @@ def receipt_folder(ws: Workspace, record: FileRecord) -> Path:
     return unit_folder(ws, record.unit)
 
 
-def write_receipt(ws: Workspace, ledger: Ledger, record: FileRecord, items: Mapping[str, Item] | None = None) -> Path:
+def write_receipt(ws: Workspace, ledger: Ledger, record: FileRecord, items: Mapping[str, Item] | None = None,
+                  mark=None) -> Path:
     """Write (or rewrite, identically) the receipt of a journalled file; returns its path.
 
     `items`: the added and updated items as just written, if the caller has them (else read back).
+    `mark`: how the rejected workbook is marked up (`marked_workbook`'s signature; ingest passes
+    its reader's, which opens the unit's file in a worker process).
     """
     folder = receipt_folder(ws, record)
     stem, suffix = split_name(record.name)
@@ -151,10 +154,16 @@ def write_receipt(ws: Workspace, ledger: Ledger, record: FileRecord, items: Mapp
     first, second = next(pieces), next(pieces, None)  # an ordinary receipt is written as one piece
     write_atomic(path, first if second is None else chain((first, second), pieces))
     if record.verdict == "rejected" and record.archive_path:
-        marked = marked_workbook(ws.archive / record.archive_path, record.name, [Finding(**f) for f in record.findings])
+        found = [Finding(**f) for f in record.findings]
+        marked = (mark or marked_workbook)(ws.archive / record.archive_path, record.name, found) \
+            if _markable(record.name, found) else None
         if marked is not None:
             write_atomic(folder / derived_name(folder, f"退回标注_{record.id}_", stem, suffix), marked)
     return path
+
+
+def _markable(name: str, findings: list[Finding]) -> bool:
+    return name.lower().endswith((".xlsx", ".xlsm")) and any(f.sheet and f.cell for f in findings)
 
 
 def marked_workbook(original: Path, name: str, findings: list[Finding]) -> bytes | None:

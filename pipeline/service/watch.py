@@ -36,7 +36,8 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from pipeline.config import WatchSettings
-from pipeline.ledger.inbox import is_candidate, waiting_files
+from pipeline.intake.isolation import prestart
+from pipeline.ledger.inbox import is_candidate, is_link, waiting_files
 from pipeline.ledger.ingest import FileResult, Ingestor
 from pipeline.ledger.ledger import Ledger
 from pipeline.workspace import Workspace
@@ -167,10 +168,10 @@ class Watcher:
         if path in self._pending or not self._wanted(path):
             return
         try:
-            st = path.stat()
+            st = os.lstat(path)  # a link is never followed: ingest answers it as a link
         except OSError:
             return  # gone already (processed, renamed away by an editor)
-        if not stat.S_ISREG(st.st_mode):
+        if not (stat.S_ISREG(st.st_mode) or is_link(path, st)):
             return
         self._pending[path] = _Pending((st.st_size, st.st_mtime_ns), now, now)
 
@@ -220,7 +221,7 @@ class Watcher:
         ready = []
         for path, p in list(self._pending.items()):
             try:
-                st = path.stat()
+                st = os.lstat(path)
             except FileNotFoundError:
                 del self._pending[path]
                 continue
@@ -232,7 +233,7 @@ class Watcher:
                 continue
             if now - p.changed_at < self.settings.settle_seconds:
                 continue
-            if looks_complete(path):
+            if is_link(path, st) or looks_complete(path):
                 ready.append((p.since, path))
             elif now - p.changed_at >= self.give_up_seconds:
                 log.warning("%s 已 %.0f 秒没有变化但仍不完整，交给入帐程序判定", path.name, now - p.changed_at)
@@ -469,6 +470,7 @@ def watch(ws: Workspace, *, polling: bool | None = None, interval: float | None 
     if interval is not None:
         settings = replace(settings, interval=interval)
     ws.ensure()
+    prestart(ws.config.limits)  # the parse worker is kept between drops: started once, now
     ledger = Ledger.open(ws.db_path)
     ingestor = Ingestor(ws, ledger)
     watcher = Watcher(ws, settings, lambda path: ingestor.ingest(path, date.today()), recover=ingestor.recover,
