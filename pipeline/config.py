@@ -25,6 +25,7 @@ class ConfigError(SanchaError):
 class Unit:
     name: str
     aliases: tuple[str, ...] = ()
+    leader: str = ""  # 分管领导: a 督办通知单 is copied (抄送) to them
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Rules:
     lookback_days: int = 30  # 回头看 for items done at least K days ago
     notice_reply_workdays: int = 3  # 督办通知单: answer within N working days
     commend_min_due: int = 1  # a unit needs at least this many items due to be commended
+    reissue_hours: int = 24  # a document sancha wrote this long ago counts as sent out: never replaced
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,16 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Fonts:
+    """The faces documents name ([fonts] in sancha.toml); the reader's Word or WPS supplies them."""
+
+    body: str = "仿宋_GB2312"  # 正文, tables, 版记
+    title: str = "方正小标宋简体"  # 公文标题, 发文机关标志
+    heiti: str = "黑体"  # 一、 headings, table headers
+    kaiti: str = "楷体_GB2312"  # （一） headings
+
+
+@dataclass(frozen=True)
 class Config:
     office_name: str
     doc_prefix: str
@@ -77,11 +89,13 @@ class Config:
     office_aliases: tuple[str, ...] = ()  # names under which the office itself submits
     contact: str = ""  # 联系人及电话 for notices
     signature: str = ""  # 落款 on documents; defaults to office_name
+    leaders_title: str = "区人民政府"  # 主送 of a 专题报告
     holidays: tuple[date, ...] = ()
     workdays: tuple[date, ...] = ()
     rules: Rules = field(default_factory=Rules)
     watch: WatchSettings = field(default_factory=WatchSettings)
     limits: Limits = field(default_factory=Limits)
+    fonts: Fonts = field(default_factory=Fonts)
 
     @property
     def unit_names(self) -> tuple[str, ...]:
@@ -89,6 +103,10 @@ class Config:
 
     def is_office(self, name: str | None) -> bool:
         return bool(name) and (name == self.office_name or name in self.office_aliases)
+
+    def leader_of(self, unit: str) -> str:
+        """The unit's 分管领导 ([[units]] leader), or "" when none is registered."""
+        return next((u.leader for u in self.units if u.name == unit), "")
 
 
 def _str_list(value, key: str) -> tuple[str, ...]:
@@ -277,7 +295,10 @@ def parse_config(text: str) -> Config:
             if label in seen and seen[label] != uname:
                 raise ConfigError(f"sancha.toml: 名称 “{label}” 同时属于 {seen[label]} 和 {uname}，请删去其一")
             seen[label] = uname
-        units.append(Unit(uname, aliases))
+        leader = u.get("leader") or ""
+        if not isinstance(leader, str):
+            raise ConfigError(f"sancha.toml: [[units]] {uname} 的 leader 应是字符串，例如 leader = \"张三副区长\"")
+        units.append(Unit(uname, aliases, leader.strip()))
     names = [u.name for u in units]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
@@ -296,9 +317,20 @@ def parse_config(text: str) -> Config:
         office_aliases=_str_list(office.get("aliases"), "[office] aliases"),
         contact=str(office.get("contact") or "").strip(),
         signature=str(office.get("signature") or "").strip() or name,
+        leaders_title=str(office.get("leaders_title") or "").strip() or "区人民政府",
         holidays=_date_list(cal.get("holidays"), "[calendar] holidays"),
         workdays=_date_list(cal.get("workdays"), "[calendar] workdays"),
         rules=_section(data, "rules", Rules),
         watch=_section(data, "watch", WatchSettings),
         limits=_section(data, "limits", Limits),
+        fonts=_fonts(data),
     )
+
+
+def _fonts(data: dict) -> Fonts:
+    fonts = _section(data, "fonts", Fonts)
+    blank = [key for key in Fonts.__dataclass_fields__ if not getattr(fonts, key).strip()]
+    if blank:
+        default = getattr(Fonts(), blank[0])
+        raise ConfigError(f"sancha.toml: [fonts] {blank[0]} 不能为空；删去这一行即使用默认字体 {default}")
+    return Fonts(**{key: getattr(fonts, key).strip() for key in Fonts.__dataclass_fields__})

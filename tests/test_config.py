@@ -6,7 +6,7 @@ Every message pipeline/config.py can raise is triggered here and read back whole
 import pytest
 from builders import CONFIG_TOML, make_config, sancha_toml
 
-from pipeline.config import ConfigError, Limits, Rules, WatchSettings, parse_config
+from pipeline.config import ConfigError, Fonts, Limits, Rules, WatchSettings, parse_config
 from pipeline.workspace import Workspace
 
 OFFICE = '[office]\nname = "大观区人民政府办公室"\n'
@@ -136,7 +136,7 @@ def test_rules_watch_and_limits_must_be_tables():
 def test_an_unknown_key_names_the_keys_there_are():
     assert error(OFFICE + "[rules]\ndue_soon_days = 5\n") == (
         "sancha.toml: [rules] 中有未知的键 due_soon_days；可用的键：due_soon_workdays, report_within_workdays, "
-        "key_overdue_workdays, lookback_days, notice_reply_workdays, commend_min_due"
+        "key_overdue_workdays, lookback_days, notice_reply_workdays, commend_min_due, reissue_hours"
     )
     assert error(OFFICE + "[watch]\npoll = true\nseconds = 1\n") == (
         "sancha.toml: [watch] 中有未知的键 poll, seconds；可用的键：polling, interval, settle_seconds, rescan_seconds"
@@ -261,3 +261,22 @@ def test_the_environments_database_errors_are_one_chinese_line(tmp_path, how, co
 
     message, exit_code = _database_error_text(_sqlite_error(tmp_path, how))
     assert exit_code == code and words in message and "\n" not in message and "内部错误" not in message
+
+
+def test_fonts_leaders_and_the_reissue_window_have_defaults_and_may_be_set():
+    config = parse_config(OFFICE)
+    assert config.fonts == Fonts() and config.fonts.body == "仿宋_GB2312" and config.fonts.title == "方正小标宋简体"
+    assert config.leaders_title == "区人民政府" and config.rules.reissue_hours == 24
+    config = parse_config(OFFICE.replace("[office]\n", '[office]\nleaders_title = "区政府"\n')
+                          + '[rules]\nreissue_hours = 48\n[fonts]\nbody = "方正仿宋_GBK"\n'
+                          + '[[units]]\nname = "区财政局"\nleader = " 张三副区长 "\n[[units]]\nname = "区审计局"\n')
+    assert config.fonts.body == "方正仿宋_GBK" and config.fonts.kaiti == "楷体_GB2312"
+    assert config.leaders_title == "区政府" and config.rules.reissue_hours == 48
+    assert config.leader_of("区财政局") == "张三副区长" and config.leader_of("区审计局") == ""
+
+
+def test_a_blank_face_or_a_leader_that_is_not_text_is_refused():
+    assert error(OFFICE + '[fonts]\ntitle = " "\n') == "sancha.toml: [fonts] title 不能为空；删去这一行即使用默认字体 方正小标宋简体"
+    assert error(OFFICE + '[fonts]\nsize = 16\n').startswith("sancha.toml: [fonts] 中有未知的键 size")
+    assert error(OFFICE + '[[units]]\nname = "区财政局"\nleader = 3\n').startswith(
+        "sancha.toml: [[units]] 区财政局 的 leader 应是字符串")

@@ -9,8 +9,16 @@ import openpyxl
 import pytest
 from builders import make_config
 from docfixtures import AS_OF, FORMULA, NASTY, ledger, with_problem
+from openpyxl.utils import get_column_letter
 
-from pipeline.output.documents.ledger_xlsx import HEADERS, LEDGER_SHEET, SUMMARY_SHEET, ledger_workbook
+from pipeline.output.documents.ledger_xlsx import (
+    FONT_PT,
+    HEADERS,
+    LEDGER_SHEET,
+    SUMMARY_SHEET,
+    ledger_workbook,
+    printed_text_pt,
+)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +46,9 @@ def test_layout_for_reading_and_printing(book):
     assert ws.auto_filter.ref == f"A2:S{2 + 8}"
     assert ws.print_title_rows == "$1:$2"
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+    assert ws.page_setup.fitToHeight == 0 and ws.page_setup.paperSize == 8  # A3, as many pages down as needed
     assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text
     assert ws.column_dimensions["F"].width >= 30
     assert ws["F3"].alignment.wrap_text
 
@@ -71,3 +81,23 @@ def test_summary_sheet(book):
     assert ws.cell(3, 8).number_format == "0.0%"
     counts = {r[0]: r[1] for r in values if r and r[0] in ("逾期", "临期", "合计")}
     assert counts == {"逾期": 2, "临期": 1, "合计": 8}
+
+
+def test_fitted_to_the_a3_width_the_text_prints_at_9_pt_or_more(book):
+    ws = book[LEDGER_SHEET]
+    widths = [ws.column_dimensions[get_column_letter(n)].width for n in range(1, len(HEADERS) + 1)]
+    assert ws.page_margins.left == ws.page_margins.right == 0.3
+    assert ws["F3"].font.size == FONT_PT and printed_text_pt(widths) >= 9
+    # what LibreOffice and Excel do: scale = printable width / the columns' width (7 px a unit + 5)
+    columns_mm = sum(int(w * 7 + 5) for w in widths) * 25.4 / 96
+    assert FONT_PT * (420 - 2 * 0.3 * 25.4) / columns_mm >= 9
+
+
+def test_rows_with_wrapped_text_are_as_tall_as_their_longest_cell():
+    items, states, summaries = ledger()
+    items = with_problem(items, "2026-0003", "整改问题的描述很长，" * 12)
+    ws = openpyxl.load_workbook(io.BytesIO(ledger_workbook(make_config(), items, states, summaries, AS_OF)))[LEDGER_SHEET]
+    heights = {row[0].value: ws.row_dimensions[row[0].row].height for row in ws.iter_rows(min_row=3)}
+    assert heights["2026-0003"] >= 120 / 16 * 14.3  # 120 characters in a column of about 16 a line
+    assert heights["2026-0007"] is None  # one line: the default height
+    assert ws.row_dimensions[2].height >= 2 * 14.3  # headers such as 逾期工作日 take two lines

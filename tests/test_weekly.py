@@ -15,6 +15,14 @@ from pipeline.output.documents.templates import write_default_templates
 from pipeline.service.weekly import BatchRunning, run_weekly
 
 
+@pytest.fixture(autouse=True)
+def after_the_dates(monkeypatch):
+    """The batches below run on dates that have passed (a date after today would be a preview)."""
+    from pipeline.service import publish
+
+    monkeypatch.setattr(publish, "today", lambda: date(2026, 12, 31))
+
+
 @pytest.fixture
 def ready(workspace):
     """A workspace with templates and two units' submissions waiting in the inbox."""

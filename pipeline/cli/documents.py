@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from pipeline.cli.app import app, console, err_console, get_workspace
 from pipeline.cli.params import as_of_option
+from pipeline.errors import Rejected
 
 UP_TO_HELP = "统计截止日期 YYYY-MM-DD，默认今天"
 
@@ -25,14 +26,18 @@ def weekly(
     ctx: typer.Context,
     day: Annotated[date, as_of_option(UP_TO_HELP)],
     pdf: Annotated[bool, typer.Option("--pdf", help="同时生成 PDF（需要安装 LibreOffice）")] = False,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="覆盖已印发或已修改的本周文件（默认保留原文件，新文件另存为“（重新生成）”）")] = False,
 ) -> None:
     """每周批处理：读取收件箱，计算状态，生成督查通报、督办通知单、三单工作台帐和各单位反馈表。"""
     from pipeline.service.weekly import run_weekly  # the document stack loads only for commands that need it
 
     ws = get_workspace(ctx)
     with _progress() as progress:
-        result = run_weekly(ws, day, pdf=pdf, progress=progress)
+        result = run_weekly(ws, day, pdf=pdf, progress=progress, replace=replace)
     console.print(result.summary_text, markup=False, end="")
+    if result.problems:  # every other document was written; the summary names these
+        raise Rejected(f"{len(result.problems)} 项文件未生成或未替换，其余文件已生成（见上方“未生成”）。")
 
 
 @app.command()
@@ -42,12 +47,23 @@ def report(
     day: Annotated[date, as_of_option(UP_TO_HELP)],
     output: Annotated[Path | None, typer.Option(
         "-o", "--output", help="输出文件，默认 outbox/专题报告_<来源>_<日期>.docx", show_default=False)] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="覆盖已印发或已修改的同名专题报告")] = False,
 ) -> None:
-    """专题报告：某一问题来源（如 审计）全部整改事项的落实情况。"""
+    """专题报告：某一问题来源（如 审计）全部整改事项的落实情况，报区政府，并向相关单位反馈。"""
     from pipeline.service.report import write_special_report  # the document stack loads only when needed
 
-    report = write_special_report(get_workspace(ctx), source, day, output)
-    console.print(f"已生成专题报告：{report.path}（{report.items} 项）", markup=False)
+    report = write_special_report(get_workspace(ctx), source, day, output, replace=replace)
+    if report.path:
+        console.print(f"已生成专题报告：{report.path}（{report.doc_number}，{report.items} 项）", markup=False)
+    console.print(f"已向 {len(report.feedback)} 个单位反馈：文件名含“专题报告反馈”，在各单位的 outbox 文件夹中",
+                  markup=False)
+    for kept, new in report.kept:
+        console.print(f"保留：{kept.name} 已印发或已修改，未覆盖；新文件另存为 {new.name}（如需覆盖请加 --replace）",
+                      markup=False)
+    for problem in report.problems:
+        err_console.print(f"未生成：{problem}", markup=False)
+    if report.problems:
+        raise Rejected(f"{len(report.problems)} 项文件未生成或未替换，其余文件已生成。")
 
 
 @app.command("dashboard")

@@ -50,12 +50,12 @@ def templates(
     ctx: typer.Context,
     force: Annotated[bool, typer.Option("--force", help="覆盖工作区中已有（可能已修改）的模板")] = False,
 ) -> None:
-    """把默认的 Word 模板（督查通报、督办通知单、专题报告）写入工作区的 templates/ 目录。"""
+    """把默认的 Word 模板（督查通报、督办通知单、专题报告、专题报告反馈）写入工作区的 templates/ 目录。"""
     from pipeline.output.documents import render
     from pipeline.output.documents.templates import write_default_templates
 
     ws = get_workspace(ctx)
-    written = write_default_templates(ws.templates, force=force)
+    written = write_default_templates(ws.templates, force=force, fonts=ws.config.fonts)
     for path in written:
         console.print(f"已写入 {path}", markup=False)
     kept = [n for n in render.template_names() if (ws.templates / n) not in written]

@@ -265,12 +265,20 @@ UNIT_FOLDER_CLASH = _declare(
     "请在 sancha.toml 中改用可区分的单位名称（名称中不要用 \\ / : * ? \" < > | 和首尾的点）", scope=WORKSPACE)
 TEMPLATE_MISSING = _declare(
     "template-missing", ERROR, "缺少模板", "缺少模板 {path}", "请运行 sancha templates 写入默认模板", scope=WORKSPACE)
+_TEMPLATE_RESTORE = "请撤销对模板的修改，或运行 sancha templates --force 恢复默认模板（会覆盖修改）"
+_TEMPLATE_SPELLING = "请检查模板中 {{{{ }}}} 内的字段名拼写（一个字段须在同一段文字中一次输入）"  # {{ }} shown
 TEMPLATE_BROKEN = _declare(
-    "template-broken", ERROR, "模板无法生成文档", "模板 {name} 无法生成文档：{error}",
-    "请撤销对模板的修改，或运行 sancha templates --force 恢复默认模板（会覆盖修改）", scope=WORKSPACE)
+    "template-broken", ERROR, "模板无法生成文档", "模板 {name} 无法生成文档：{error}", _TEMPLATE_RESTORE,
+    scope=WORKSPACE, forms={
+        # a rendering error worded by output.documents.render: template, paragraph, what is wrong
+        "rendered": Form("{problem}", _TEMPLATE_RESTORE),
+    })
 TEMPLATE_UNKNOWN_VARIABLE = _declare(
-    "template-unknown-variable", ERROR, "模板字段未知", "模板 {name} 使用了未知的字段：{fields}",
-    "请检查模板中 {{{{ }}}} 内的字段名拼写（一个字段须在同一段文字中一次输入）", scope=WORKSPACE)  # {{ }} shown
+    "template-unknown-variable", ERROR, "模板字段未知", "模板 {name} 使用了未知的字段：{fields}", _TEMPLATE_SPELLING,
+    scope=WORKSPACE, forms={
+        # an unknown field or attribute met while rendering: template, tag, paragraph, nearest name
+        "rendered": Form("{problem}", _TEMPLATE_SPELLING),
+    })
 DATABASE_UNREADABLE = _declare(
     "database-unreadable", ERROR, "数据库无法打开", "台帐数据库 {path} 无法打开：{error}",
     "请停止所有 sancha 进程，从备份恢复 data/ledger.sqlite", scope=WORKSPACE)

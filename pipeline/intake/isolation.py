@@ -61,8 +61,9 @@ class Worker:
         self.config: Config | None = None
         cmd = [sys.executable, "-m", "pipeline.intake.worker", str(os.getpid()), str(self.memory_mb)]
         flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)
+        env = {**os.environ, "PYTHONIOENCODING": "utf-8", "RUST_BACKTRACE": "0"}  # a backtrace can hang out of memory
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     creationflags=flags, env={**os.environ, "PYTHONIOENCODING": "utf-8", "RUST_BACKTRACE": "0"})
+                                     creationflags=flags, env=env)
         if sys.platform == "win32":
             self._job = _windows_job(self.memory_mb, self.proc)
         self.messages: queue.Queue = queue.Queue()

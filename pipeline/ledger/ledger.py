@@ -116,6 +116,36 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        # Document numbers in yearly series (ledger/issued.py), and every document sancha wrote with
+        # its hash, so an issued document is never replaced behind the office's back. The circulars'
+        # numbers move over: each was both the 发文字号's number and the 期.
+        "0004_issued_documents",
+        """
+        CREATE TABLE doc_numbers (
+            series TEXT NOT NULL,          -- doc 发文字号 / issue 通报期数 / notice 督办 number
+            year INTEGER NOT NULL,
+            number INTEGER NOT NULL,
+            key TEXT NOT NULL,             -- its holder: circular 2026-W49, notice 2026-W49 <unit>, …
+            taken_at TEXT NOT NULL,
+            PRIMARY KEY (series, year, key),
+            UNIQUE (series, year, number)
+        );
+        INSERT INTO doc_numbers SELECT 'doc', year, number, 'circular ' || week_key, created_at FROM circulars;
+        INSERT INTO doc_numbers SELECT 'issue', year, number, 'circular ' || week_key, created_at FROM circulars;
+        DROP TABLE circulars;
+
+        CREATE TABLE issued_documents (
+            path TEXT PRIMARY KEY,         -- relative to the workspace, with /
+            kind TEXT NOT NULL,            -- circular / notice / report / report-feedback
+            key TEXT NOT NULL,
+            doc_number TEXT NOT NULL,      -- empty for a preview (a future --as-of takes no number)
+            sha256 TEXT NOT NULL,          -- of the bytes written
+            as_of TEXT NOT NULL,
+            written_at TEXT NOT NULL       -- local time, ISO
+        );
+        """,
+    ),
 ]
 
 ITEM_COLUMNS = (
@@ -641,20 +671,7 @@ class Ledger:
                           (unit, verdict, *_outcome(added, updated, findings), record.id))
         return replace(record, unit=unit, verdict=verdict, added=list(added), updated=list(updated), findings=findings)
 
-    # -- weekly circular numbers and snapshots -------------------------------------------
-    def assign_circular_number(self, year: int, week_key: str) -> int:
-        """The circular's number for that week: kept on a re-run, the next of the year otherwise."""
-        with self.transaction():
-            r = self.conn.execute(
-                "SELECT number FROM circulars WHERE year = ? AND week_key = ?", (year, week_key)
-            ).fetchone()
-            if r:
-                return r[0]
-            n = self.conn.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM circulars WHERE year = ?",
-                                  (year,)).fetchone()[0]
-            self.conn.execute("INSERT INTO circulars VALUES (?, ?, ?, ?)", (year, week_key, n, now_iso()))
-            return n
-
+    # -- weekly snapshots -----------------------------------------------------------------
     def save_snapshot(self, week_key: str, as_of: date, figures: dict) -> None:
         with self.transaction():
             self.conn.execute(

@@ -7,6 +7,7 @@ declared in the findings catalogue (`intake/findings.py`, scope WORKSPACE).
 
 from __future__ import annotations
 
+import difflib
 import os
 import sqlite3
 import time
@@ -53,44 +54,88 @@ def check_units(config: Config) -> list[Finding]:
     return found
 
 
-def sample_contexts(config: Config, today: date) -> dict[str, dict]:
-    """A context per shipped template, from one made-up item of the first unit."""
-    from pipeline.deadlines.states import standing
-    from pipeline.output.documents import contexts
-    from pipeline.output.documents.templates import CIRCULAR, NOTICE, REPORT
+def _sample_item(n: int, unit: str, today: date, *, overdue: int = 0, done: bool = False, reported: bool = False,
+                 ongoing: bool = False) -> Item:
+    deadline = None if ongoing else today + timedelta(days=20 - overdue * 2)
+    done_on = deadline - timedelta(days=60) if done and deadline else None
+    if done and deadline:
+        deadline = deadline - timedelta(days=50)
+    return Item(id=f"{today.year}-{n:04d}", unit=unit, co_units=(), source="督查", problem=f"示例问题{n} A&B<1>",
+                measures="示例措施", deadline=deadline, deadline_text=deadline.isoformat() if deadline else "长期坚持",
+                ongoing=ongoing, owner="张三", progress=None,
+                status="已完成" if done else ("长期坚持" if ongoing else "推进中"),
+                done_on=done_on, remark=None, created_on=today - timedelta(days=120),
+                updated_at=f"{today.isoformat()}T00:00:00",
+                last_report_on=deadline + timedelta(days=1) if reported and deadline else None)
 
-    unit = config.unit_names[0] if config.units else config.office_name
-    deadline = today - timedelta(days=30)
-    item = Item(id=f"{today.year}-0001", unit=unit, co_units=(), source="督查", problem="示例问题 A&B<1>",
-                measures="示例措施", deadline=deadline, deadline_text=deadline.isoformat(), ongoing=False,
-                owner="张三", progress=None, status="推进中", done_on=None, remark=None,
-                created_on=deadline - timedelta(days=30), updated_at=f"{deadline.isoformat()}T00:00:00")
-    now = standing(config, [item], today)
-    return {
-        CIRCULAR: contexts.circular_context(config, [item], now.states, now.summaries, today, 1),
-        NOTICE: contexts.notice_context(config, unit, [item], now.states, today, now.calendar.add_workdays(today, 3)),
-        REPORT: contexts.report_context(config, "督查", [item], now.states, now.summaries, today),
-    }
+
+def sample_contexts(config: Config, today: date) -> dict[str, list[dict]]:
+    """Contexts for every shipped template, made up so that every branch of the default templates
+    renders at least once: a busy ledger (many units criticised, every list full, dates marked
+    provisional), a ledger with one unit criticised, and a calm one (everything done on time)."""
+    from dataclasses import replace
+
+    from pipeline.deadlines.states import compute_states, unit_summary
+    from pipeline.output.documents import contexts
+    from pipeline.output.documents.templates import CIRCULAR, NOTICE, REPORT, REPORT_FEEDBACK
+
+    first = config.unit_names[0] if config.units else config.office_name
+    units = [first, *(f"示例单位{c}" for c in "甲乙丙丁戊")]
+    busy = [_sample_item(1, first, today, overdue=30), _sample_item(2, first, today, overdue=20, reported=True),
+            _sample_item(3, first, today, done=True), _sample_item(4, first, today, ongoing=True),
+            _sample_item(5, first, today)]
+    busy += [_sample_item(10 + n, unit, today, overdue=25) for n, unit in enumerate(units[1:])]
+    few = busy[:5]
+    calm = [replace(i, status="已完成", done_on=i.deadline, last_report_on=None, lookback_on=today)
+            for i in few if i.deadline]
+    cal = WorkCalendar.from_config(config)
+    reply_by = cal.add_workdays(today, config.rules.notice_reply_workdays)
+    out: dict[str, list[dict]] = {CIRCULAR: [], NOTICE: [], REPORT: [], REPORT_FEEDBACK: []}
+    for n, items in enumerate((busy, few, calm)):
+        states = compute_states(items, today, cal, config.rules)
+        summaries = unit_summary(items, states)
+        marked = {"provisional": n == 0}
+        out[CIRCULAR].append({**contexts.circular_context(config, items, states, summaries, today, 1), **marked})
+        notice = contexts.notice_context(config, first, items, states, today, reply_by, number=1)
+        out[NOTICE].append({**notice, **marked, "leader": notice["leader"] or ("示例分管领导" if n == 0 else "")})
+        report = contexts.report_context(config, "督查", items, states, summaries, today, number=1)
+        out[REPORT].append({**report, **marked})
+        out[REPORT_FEEDBACK].append({**contexts.report_feedback_context(report, first, items, states, "示例日期"),
+                                     **marked})
+    return out
 
 
 def check_templates(ws: Workspace, config: Config, today: date) -> list[Finding]:
+    """Every template rendered with every sample context (strict: an unknown name or attribute
+    anywhere, nested fields included, is an error)."""
     from pipeline.output.documents import render
 
     found = []
-    for name, context in sample_contexts(config, today).items():
+    for name, samples in sample_contexts(config, today).items():
         path = ws.templates / name
         if not path.is_file():
             found.append(findings.TEMPLATE_MISSING.at(path=path))
             continue
         try:
             template = path.read_bytes()
-            unknown = sorted(render.undeclared_variables(template) - set(context))
-            render.render_docx(template, context)
-        except Exception as e:  # whatever Word, an editor or jinja2 made of it
+            known = set().union(*(render.prepared(c) for c in samples))
+            unknown = sorted(render.undeclared_variables(template) - known)
+            if not unknown:
+                for context in samples:
+                    render.render_docx(template, context, name=name)
+        except render.UnknownField as e:
+            found.append(findings.TEMPLATE_UNKNOWN_VARIABLE.at(form="rendered", problem=str(e)))
+            continue
+        except render.TemplateError as e:
+            found.append(findings.TEMPLATE_BROKEN.at(form="rendered", problem=str(e)))
+            continue
+        except Exception as e:  # whatever Word or an editor made of the file
             found.append(findings.TEMPLATE_BROKEN.at(name=name, error=f"{type(e).__name__}: {e}"))
             continue
         if unknown:
-            found.append(findings.TEMPLATE_UNKNOWN_VARIABLE.at(name=name, fields="、".join(unknown)))
+            guesses = [f"{u}（是否应为 {g[0]}？）" if (g := difflib.get_close_matches(u, known, n=1, cutoff=0.5)) else u
+                       for u in unknown]
+            found.append(findings.TEMPLATE_UNKNOWN_VARIABLE.at(name=name, fields="、".join(guesses)))
     return found
 
 

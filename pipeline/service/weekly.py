@@ -8,9 +8,18 @@ One batch at a time (a file lock). For the ISO week of `as_of` it writes
     outbox/<unit>/<week>_督办通知单.docx                units with overdue items / missing reports
     outbox/<unit>/<week>_反馈表.xlsx                    every registered unit
 
-Re-running the same week rewrites these files, keeps the circular's number and removes that
-week's files that no longer apply (a unit that caught up gets no notice); a new week takes the
-next number of the year. Per-unit documents are rendered in a process pool when there are many.
+Numbers: the circular takes the year's next 发文字号 and 期, each notice the next 督办 number
+(ledger/issued.py), all by the year of `as_of` (the documents' own date); a re-run of the week
+keeps them. A future `as_of` (after `today`) is a preview: nothing numbered, nothing taken, file
+names marked （预览）.
+
+Every document is rendered under a temporary name first and then put in place (service/publish):
+a document held open is named in the summary (`problems`, exit 1) and the others still go in; a
+circular or notice sent out or edited since is kept, the new one written beside it
+(`…（重新生成）.docx`, said in the summary) unless `replace`. A template that fails names itself
+in `problems`; the batch writes every other document. That week's earlier files that no longer
+apply go (a unit that caught up gets no notice) — a notice already sent out stays.
+Per-unit documents are rendered in a process pool when there are many.
 """
 
 from __future__ import annotations
@@ -26,14 +35,18 @@ from filelock import FileLock, Timeout
 
 from pipeline.deadlines.states import standing
 from pipeline.errors import Refused
+from pipeline.ledger import issued
 from pipeline.ledger.ahead import pool_context
 from pipeline.ledger.ingest import FileResult, ingest_inbox
 from pipeline.ledger.ledger import Ledger
 from pipeline.output.dashboard import headline_figures, write_dashboard
 from pipeline.output.documents import contexts, render
+from pipeline.output.documents import fonts as faces
 from pipeline.output.documents.feedback_xlsx import feedback_workbook, open_items
 from pipeline.output.documents.ledger_xlsx import ledger_workbook
 from pipeline.output.documents.templates import CIRCULAR, NOTICE
+from pipeline.service import publish
+from pipeline.service.publish import Document
 from pipeline.workspace import Workspace, safe_filename
 
 CIRCULAR_WORD = "督查通报"
@@ -41,6 +54,7 @@ LEDGER_WORD = "三单工作台帐"
 NOTICE_WORD = "督办通知单"
 FEEDBACK_WORD = "反馈表"
 SUMMARY_WORD = "本周摘要"
+PREVIEW_WORD = "（预览）"
 WEEKLY_WORDS = (CIRCULAR_WORD, LEDGER_WORD, NOTICE_WORD, FEEDBACK_WORD, SUMMARY_WORD)
 
 POOL_THRESHOLD = 40  # per-unit documents below this are rendered in this process
@@ -55,10 +69,10 @@ class BatchRunning(Refused):
 class WeeklyResult:
     as_of: date
     week_key: str
-    number: int
+    number: int  # the circular's 文号 number; 0 for a preview
     doc_number: str
     ingested: list[FileResult]
-    circular: Path
+    circular: Path | None  # None when its template failed or it could not be put in place
     ledger: Path
     summary: Path
     summary_text: str
@@ -66,51 +80,67 @@ class WeeklyResult:
     feedback_forms: list[Path] = field(default_factory=list)
     pdfs: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)  # that week's earlier files no longer due
+    kept: list[tuple[Path, Path]] = field(default_factory=list)  # (earlier version kept, new one beside it)
+    problems: list[str] = field(default_factory=list)  # documents not written (template, held open): exit 1
+    preview: bool = False
 
     @property
     def files(self) -> list[Path]:
-        return [self.circular, self.ledger, self.summary, *self.notices, *self.feedback_forms, *self.pdfs]
+        return [p for p in (self.circular, self.ledger, self.summary, *self.notices, *self.feedback_forms, *self.pdfs)
+                if p is not None]
 
 
 # -- work that may run in a worker process (module-level, picklable arguments) --------------
 
 
-def _render_job(job: tuple) -> str:
-    kind, out, *args = job
-    if kind == "docx":
-        templates_dir, name, context = args
-        render.render_to(Path(templates_dir), name, context, Path(out))
-    elif kind == "feedback":
-        config, unit, items, as_of = args
-        render.write_atomic(Path(out), feedback_workbook(config, unit, items, as_of))
-    elif kind == "ledger":
-        config, items, states, summaries, as_of = args
-        render.write_atomic(Path(out), ledger_workbook(config, items, states, summaries, as_of))
-    return out
+def _render_job(job: tuple) -> str | None:
+    """Stage one document; the Chinese message of a template that failed, else None."""
+    kind, staged, *args = job
+    try:
+        if kind == "docx":
+            templates_dir, name, context, fonts = args
+            data = render.render_docx(render.template_bytes(Path(templates_dir), name), context, name=name, fonts=fonts)
+        elif kind == "feedback":
+            config, unit, items, as_of = args
+            data = feedback_workbook(config, unit, items, as_of)
+        else:
+            config, items, states, summaries, as_of = args
+            data = ledger_workbook(config, items, states, summaries, as_of)
+    except render.TemplateError as e:
+        return str(e)
+    render.write_atomic(Path(staged), data)
+    return None
 
 
-def _render_chunk(jobs: list[tuple]) -> list[str]:
+def _render_chunk(jobs: list[tuple]) -> list[str | None]:
     return [_render_job(j) for j in jobs]
 
 
-def _run_jobs(big: list[tuple], small: list[tuple], workers: int | None, advance: Callable[[int], None]) -> None:
-    """Render every job; each big one (ledger, circular) is a task of its own, sent first so it
-    overlaps with the many small per-unit ones."""
+def _run_jobs(big: list[tuple], small: list[tuple], workers: int | None,
+              advance: Callable[[int], None]) -> dict[str, str]:
+    """Stage every job; each big one (ledger, circular) is a task of its own, sent first so it
+    overlaps with the many small per-unit ones. Returns staged path → template error."""
     jobs = big + small
+    failed: dict[str, str] = {}
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if len(jobs) >= POOL_THRESHOLD else 1
     if workers <= 1:
         for job in jobs:
-            _render_job(job)
+            if (error := _render_job(job)) is not None:
+                failed[job[1]] = error
             advance(1)
-        return
+        return failed
     chunks = [[j] for j in big]
     chunks += [small[i:i + CHUNK] for i in range(0, len(small), CHUNK)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
-        futures = {pool.submit(_render_chunk, chunk): len(chunk) for chunk in chunks}
+        futures = {pool.submit(_render_chunk, chunk): chunk for chunk in chunks}
         for future in as_completed(futures):
-            future.result()
-            advance(futures[future])
+            chunk = futures[future]
+            for job, error in zip(chunk, future.result(), strict=True):
+                if error is not None:
+                    failed[job[1]] = error
+            advance(len(chunk))
+    return failed
 
 
 # -- the batch ----------------------------------------------------------------------------------
@@ -128,11 +158,12 @@ def _week_files(ws: Workspace, week: str) -> set[Path]:
     return found
 
 
-def _summary_text(result_bits: dict) -> str:
-    b = result_bits
+def _summary_text(b: dict) -> str:
     o = b["overview"]
     ingested: list[FileResult] = b["ingested"]
     verdicts = [r.verdict for r in ingested]
+    circular = (f"{b['doc_number']}（{b['period']}）" if b["numbered"]
+                else "预览稿，未编号（截止日期晚于今天，不占用文号）")
     lines = [
         f"{b['title']}（截至{contexts.cn_date(b['as_of'])}，{b['week_key']}）",
         f"收件箱：处理 {len(ingested)} 个文件，接收 {verdicts.count('accepted')}，退回 {verdicts.count('rejected')}，"
@@ -140,15 +171,19 @@ def _summary_text(result_bits: dict) -> str:
         f"台帐：{o['units']} 个单位 {o['total']} 项；已完成 {o['done']}（按期 {o['done_on_time']}），完成率 "
         f"{o['completion_rate']}；逾期 {o['overdue']}；未按时报送 {o['report_missing']}；临期 {o['due_soon']}；"
         f"重点督查 {o['key_supervision']}；回头看 {o['lookback']}",
-        f"督查通报：{b['doc_number']}，表扬 {b['commended']}；"
+        f"督查通报：{circular}，表扬 {b['commended']}；"
         f"批评 {'、'.join(c['unit'] for c in b['criticised']) or '无'}",
         f"督办通知单：{len(b['notice_units'])} 个单位"
         + (f"（{'、'.join(b['notice_units'])}）" if b["notice_units"] else ""),
         f"反馈表：{b['feedback_count']} 个单位",
         f"回复期限：{b['reply_by']}",
     ]
-    if b.get("pdf_note"):
-        lines.append(b["pdf_note"])
+    for kept, new in b["kept"]:
+        lines.append(f"保留：{kept.name} 已印发或已修改，未覆盖；新生成的文件另存为 {new.name}"
+                     "（如需覆盖原文件，请加 --replace 重新运行）")
+    lines += [f"保留：{p.name} 已印发或已修改，不再删除" for p in b["kept_stale"]]
+    lines += [f"未生成：{problem}" for problem in b["problems"]]
+    lines += b["notes"]
     if b["provisional"]:
         lines.append("注意：部分日期按暂定工作日历推算（标“（暂定）”），国务院公布节假日安排后请在 sancha.toml 补充。")
     lines.append(f"文件位置：{b['outbox']}")
@@ -162,11 +197,14 @@ def run_weekly(
     pdf: bool = False,
     progress=None,
     workers: int | None = None,
+    replace: bool = False,
+    today: date | None = None,
 ) -> WeeklyResult:
     """Run the weekly batch for the ISO week of `as_of`. Raises BatchRunning if one is running.
 
     `progress` is an optional rich Progress; `workers` forces the number of processes
-    (default: a pool when there are many per-unit documents).
+    (default: a pool when there are many per-unit documents); `replace` overwrites documents
+    already sent out or edited; `today` (default: the system date) decides what is a preview.
     """
     ws.ensure()
     lock = FileLock(str(ws.locks / "weekly.lock"), timeout=0)
@@ -177,14 +215,17 @@ def run_weekly(
             f"另一个每周批处理正在运行（锁文件 {ws.locks / 'weekly.lock'}），请等它结束后再试。"
         ) from None
     try:
-        return _run(ws, as_of, pdf=pdf, progress=progress, workers=workers)
+        return _run(ws, as_of, pdf=pdf, progress=progress, workers=workers, replace=replace,
+                    today=today or publish.today())
     finally:
         lock.release()
 
 
-def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None) -> WeeklyResult:
+def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None, replace: bool,
+         today: date) -> WeeklyResult:
     config = ws.config
     week = contexts.week_key(as_of)
+    preview = as_of > today
     render.template_bytes(ws.templates, CIRCULAR)  # fail early and clearly if templates are missing
     render.template_bytes(ws.templates, NOTICE)
 
@@ -193,78 +234,127 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
 
     with Ledger.open(ws.db_path) as ledger:
         now = standing(config, ledger.items(), as_of)
-        number = ledger.assign_circular_number(as_of.year, week)
-        ledger.save_snapshot(week, as_of, headline_figures(now.summaries))
-    items, states, summaries, cal = now.items, now.states, now.summaries, now.calendar
+        items, states, summaries, cal = now.items, now.states, now.summaries, now.calendar
+        registered = set(config.unit_names)
+        red = [u for u in contexts.red_units(items, states) if u in registered]
+        if preview:
+            number = issue = None
+            notice_numbers: dict[str, int | None] = dict.fromkeys(red)
+        else:
+            number = issued.take_number(ledger, issued.SERIES_DOC, as_of.year, f"circular {week}")
+            issue = issued.take_number(ledger, issued.SERIES_ISSUE, as_of.year, f"circular {week}")
+            notice_numbers = {u: issued.take_number(ledger, issued.SERIES_NOTICE, as_of.year, f"notice {week} {u}")
+                              for u in red}
+            ledger.save_snapshot(week, as_of, headline_figures(summaries))
 
     reply_by = cal.add_workdays(as_of, config.rules.notice_reply_workdays)
     reply_provisional = cal.spans_provisional(as_of, reply_by)
     earlier = _week_files(ws, week)
+    mark = PREVIEW_WORD if preview else ""
 
-    circ = contexts.circular_context(config, items, states, summaries, as_of, number)
-    circular_path = ws.outbox / safe_filename(f"{week}_{CIRCULAR_WORD}（{circ['doc_number']}）.docx")
-    ledger_path = ws.outbox / f"{week}_{LEDGER_WORD}.xlsx"
+    circ = contexts.circular_context(config, items, states, summaries, as_of, number, issue=issue)
+    numbered = f"（{circ['doc_number']}）" if not preview else PREVIEW_WORD
+    circular = Document(ws.outbox / safe_filename(f"{week}_{CIRCULAR_WORD}{numbered}.docx"), "circular",
+                        f"circular {week}", circ["doc_number"] if not preview else "", issued=True)
+    ledger_doc = Document(ws.outbox / f"{week}_{LEDGER_WORD}.xlsx", "ledger")
 
-    registered = set(config.unit_names)
     by_unit: dict[str, list] = {}
     for item in items:
         by_unit.setdefault(item.unit, []).append(item)
-    red = [u for u in contexts.red_units(items, states) if u in registered]
 
     big: list[tuple] = [
-        ("ledger", str(ledger_path), config, items, states, summaries, as_of),
-        ("docx", str(circular_path), str(ws.templates), CIRCULAR, circ),
+        ("ledger", str(ledger_doc.staged), config, items, states, summaries, as_of),
+        ("docx", str(circular.staged), str(ws.templates), CIRCULAR, circ, config.fonts),
     ]
     small: list[tuple] = []
-    notices, forms = [], []
+    notices: list[Document] = []
+    forms: list[Document] = []
     for unit in red:
-        out = ws.unit_outbox(unit) / f"{week}_{NOTICE_WORD}.docx"
         ctx = contexts.notice_context(config, unit, by_unit[unit], states, as_of, reply_by,
-                                      reply_by_provisional=reply_provisional)
-        small.append(("docx", str(out), str(ws.templates), NOTICE, ctx))
-        notices.append(out)
+                                      reply_by_provisional=reply_provisional, number=notice_numbers[unit])
+        doc = Document(ws.unit_outbox(unit) / f"{week}_{NOTICE_WORD}{mark}.docx", "notice", f"notice {week} {unit}",
+                       ctx["notice_number"] if not preview else "", issued=True)
+        small.append(("docx", str(doc.staged), str(ws.templates), NOTICE, ctx, config.fonts))
+        notices.append(doc)
     for unit in config.unit_names:
-        out = ws.unit_outbox(unit) / f"{week}_{FEEDBACK_WORD}.xlsx"
-        small.append(("feedback", str(out), config, unit, open_items(unit, by_unit.get(unit, []), states), as_of))
-        forms.append(out)
+        doc = Document(ws.unit_outbox(unit) / f"{week}_{FEEDBACK_WORD}.xlsx", "form")
+        own = open_items(unit, by_unit.get(unit, []), states)
+        small.append(("feedback", str(doc.staged), config, unit, own, as_of))
+        forms.append(doc)
 
     if progress:
         progress.update(task, description="生成督查通报、督办通知单、反馈表和台帐", total=len(big) + len(small),
                         completed=0)
     advance = (lambda n: progress.advance(task, n)) if progress else (lambda n: None)
-    _run_jobs(big, small, workers, advance)
+    docs = [ledger_doc, circular, *notices, *forms]
+    try:
+        failed = _run_jobs(big, small, workers, advance)
+    except BaseException:
+        publish.discard(docs)  # a full disk: every old version stays as it was
+        raise
+    problems = _template_problems(failed)
+    staged = [d for d in docs if str(d.staged) not in failed]
+
+    with Ledger.open(ws.db_path) as ledger:
+        out = publish.place(ledger, ws.root, staged, as_of=as_of, replace=replace,
+                            reissue_hours=config.rules.reissue_hours)
+        produced = {d.target for d in docs if str(d.staged) not in failed}
+        # a document that failed this time keeps its earlier version; the rest of that week's files go
+        stale = sorted(p for p in earlier if p not in produced and p not in {d.target for d in docs}
+                       and not _is_reissue_of(p, produced))
+        publish.remove_stale(ledger, ws.root, stale, out, reissue_hours=config.rules.reissue_hours)
+    problems += [message for _, message in out.blocked]
 
     write_dashboard(ws, as_of)  # outbox/看板.html, the leaders' page (issue 8)
 
+    placed_notices = [p for d in notices if (p := out.path_of(d.target))]
+    circular_path = out.path_of(circular.target)
     pdfs: list[Path] = []
-    pdf_note = ""
+    notes = []
     if pdf:
         if render.soffice():
             if progress:
                 progress.update(task, description="转换 PDF")
-            pdfs = render.convert_to_pdf([circular_path, *notices])
-            pdf_note = f"PDF：已生成 {len(pdfs)} 个"
+            pdfs = render.convert_to_pdf([p for p in (circular_path, *placed_notices) if p], fonts=config.fonts)
+            notes.append(f"PDF：已生成 {len(pdfs)} 个")
+            missing = faces.missing_faces(config.fonts)
+            if missing:
+                notes.append(f"PDF：本机未安装字体 {'、'.join(missing)}，PDF 中以替代字体显示，版面可能与打印稿不同；"
+                             "Word 文件不受影响（请安装这些字体，或在 sancha.toml [fonts] 中改用本机已有的字体）。")
         else:
-            pdf_note = "PDF：未找到 LibreOffice（soffice），未生成 PDF；Word 文件不受影响。"
+            notes.append("PDF：未找到 LibreOffice（soffice），未生成 PDF；Word 文件不受影响。")
 
     summary_path = ws.outbox / f"{week}_{SUMMARY_WORD}.txt"
+    year_week = as_of.isocalendar()
     text = _summary_text({
-        "title": f"{as_of.isocalendar()[0]}年第{as_of.isocalendar()[1]}周督查批处理",
+        "title": f"{year_week[0]}年第{year_week[1]}周督查批处理" + mark,
         "as_of": as_of, "week_key": week, "overview": circ["overview"], "ingested": ingested,
-        "doc_number": circ["doc_number"], "commended": circ["commended"], "criticised": circ["criticised"],
+        "doc_number": circ["doc_number"], "period": circ["period"], "numbered": not preview,
+        "commended": circ["commended"], "criticised": circ["criticised"],
         "notice_units": red, "feedback_count": len(forms),
-        "reply_by": contexts.cn_date(reply_by, reply_provisional), "pdf_note": pdf_note,
-        "provisional": circ["provisional"], "outbox": ws.outbox,
+        "reply_by": contexts.cn_date(reply_by, reply_provisional), "notes": notes,
+        "kept": [(p.kept, p.path) for p in out.placed if p.kept], "kept_stale": out.kept_stale,
+        "problems": problems, "provisional": circ["provisional"], "outbox": ws.outbox,
     })
     render.write_atomic(summary_path, text.encode("utf-8"))
 
-    written = {circular_path, ledger_path, summary_path, *notices, *forms, *pdfs}
-    removed = sorted(p for p in earlier if p not in written)
-    for p in removed:
-        p.unlink(missing_ok=True)
-
     return WeeklyResult(
-        as_of=as_of, week_key=week, number=number, doc_number=circ["doc_number"], ingested=ingested,
-        circular=circular_path, ledger=ledger_path, summary=summary_path, summary_text=text,
-        notices=notices, feedback_forms=forms, pdfs=pdfs, removed=removed,
+        as_of=as_of, week_key=week, number=number or 0, doc_number=circ["doc_number"], ingested=ingested,
+        circular=circular_path, ledger=out.path_of(ledger_doc.target) or ledger_doc.target, summary=summary_path,
+        summary_text=text, notices=placed_notices, feedback_forms=[p for d in forms if (p := out.path_of(d.target))],
+        pdfs=pdfs, removed=out.removed, kept=[(p.kept, p.path) for p in out.placed if p.kept], problems=problems,
+        preview=preview,
     )
+
+
+def _is_reissue_of(path: Path, produced: set[Path]) -> bool:
+    """A （重新生成） file beside a document of this batch: `publish` reuses or keeps it."""
+    return any(path.name.startswith(t.stem + publish.REISSUED[:-1]) and path.parent == t.parent for t in produced)
+
+
+def _template_problems(failed: dict[str, str]) -> list[str]:
+    """One line per template that failed (a broken notice template fails every notice alike)."""
+    counts: dict[str, int] = {}
+    for message in failed.values():
+        counts[message] = counts.get(message, 0) + 1
+    return [message if n == 1 else f"{message}（共 {n} 份文件）" for message, n in counts.items()]

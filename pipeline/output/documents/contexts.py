@@ -5,10 +5,13 @@ which a unit must answer a notice) is passed in already computed. Templates only
 dicts out; every value is a str, int or a list of such dicts, so a context can be pickled to
 a worker process and its keys checked against a template's variables.
 
-Three documents:
-- `circular_context`  督查通报 — the weekly circular of the whole ledger;
-- `notice_context`    督办通知单 — one per unit with overdue items or missing reports;
-- `report_context`    专题报告 — a special report on one source (e.g. 审计).
+Four documents:
+- `circular_context`         督查通报 — the weekly circular of the whole ledger;
+- `notice_context`           督办通知单 — one per unit with overdue items or missing reports;
+- `report_context`           专题报告 — a special report on one source (e.g. 审计);
+- `report_feedback_context`  专题报告反馈 — one unit's part of that report, sent to the unit.
+
+Sentences that depend on the figures come from `wording`; the fixed ones are in the templates.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from datetime import date
 
 from pipeline.config import Config, Rules
 from pipeline.deadlines.cndate import cn_date
-from pipeline.deadlines.states import percent, total_summary
+from pipeline.deadlines.states import percent, total_summary, unit_summary
 from pipeline.deadlines.workdays import PROVISIONAL_MARK  # a date counted by the provisional calendar rule
 from pipeline.model import (
     STATE_CLOSED,
@@ -29,16 +32,28 @@ from pipeline.model import (
     Item,
     ItemState,
 )
+from pipeline.output.documents import wording
 
 NONE_TEXT = "无"
-# A circular lists at most this many 重点督查 / 回头看 items (most overdue first); the rest are
-# counted and left to the ledger export, so a signed document stays readable at 50,000 items.
-MAX_LISTED = 200
+NOTICE_PREFIX = "督办"  # 督办通知单 numbers: 督办〔2026〕12号, a yearly series of their own
+# The body of a circular stays within three pages at any ledger size: it names at most this many
+# criticised units (with their items) and this many commended ones; every unit and item is in the
+# 附件 and the ledger workbook.
+CRITICISED_IN_BODY = 3  # more are named (the worst few) in one sentence, all of them in 附件
+CRITICISED_NAMED = 3
+COMMENDED_IN_BODY = 10
+ITEM_IDS_IN_BODY = 4
 
 
-def doc_number(prefix: str, year: int, number: int) -> str:
-    """发文字号: 观政办〔2026〕12号 (year in 〔〕, no leading zeros, no 第)."""
-    return f"{prefix}〔{year}〕{number}号"
+def doc_number(prefix: str, year: int, number: int | None) -> str:
+    """发文字号: 观政办〔2026〕12号 (year in 〔〕, no leading zeros, no 第); a blank where the number
+    goes when there is none yet (a preview)."""
+    return f"{prefix}〔{year}〕{number or wording.UNNUMBERED}号"
+
+
+def period(year: int, issue: int | None) -> str:
+    """通报期数: 2026年第5期, numbered per year like the 文号."""
+    return f"{year}年第{issue or wording.UNNUMBERED}期"
 
 
 def week_key(d: date) -> str:
@@ -68,9 +83,19 @@ class AppraisalRules:
 # -- pieces shared by the documents ---------------------------------------------------------
 
 
-def _deadline_text(item: Item) -> str:
+def table_date(d: date | None, year: int, provisional: bool = False) -> str:
+    """A date in a document's table: 10月17日 within the document's year (as the report column's
+    已报送（M月D日） does), 2027年1月8日 otherwise; “（暂定）” after a provisional one."""
+    if d is None:
+        return ""
+    if d.year != year:
+        return cn_date(d, provisional)
+    return f"{d.month}月{d.day}日" + (PROVISIONAL_MARK if provisional else "")
+
+
+def _deadline_text(item: Item, year: int) -> str:
     if item.deadline is not None:
-        return cn_date(item.deadline)
+        return table_date(item.deadline, year)
     return item.deadline_text or ("长期坚持" if item.ongoing else "")
 
 
@@ -92,13 +117,15 @@ def _item_row(item: Item, st: ItemState) -> dict:
         "problem": item.problem,
         "measures": item.measures,
         "owner": item.owner or "",
-        "deadline": _deadline_text(item),
+        "deadline": _deadline_text(item, st.as_of.year),
         "state": st.state,
-        "report_due": cn_date(st.report_due, st.provisional),
+        "report_due": table_date(st.report_due, st.as_of.year, st.provisional),
         "overdue_workdays": _overdue_text(st),
+        "late_workdays": st.overdue_workdays,  # 0 when not overdue (templates test it)
         "report": _report_text(st),
+        "report_missing": st.report_missing,
         "progress": item.progress or "",
-        "done_on": cn_date(item.done_on),
+        "done_on": table_date(item.done_on, st.as_of.year),
     }
 
 
@@ -134,7 +161,52 @@ def _overview(summaries: Sequence) -> dict:
         "key_supervision": t.key_supervision,
         "lookback": t.lookback_due,
         "completion_rate": percent(t.completion_rate if t.items else None),
+        "overdue_rate": wording.percent_of(t.overdue, t.items),
+        "due": t.due,
+        "units_overdue": sum(1 for s in summaries if s.overdue),
+        "units_missing": sum(1 for s in summaries if s.report_missing),
     }
+
+
+def _problem_figures(config: Config, items: Sequence[Item], states: Mapping[str, ItemState], overview: dict,
+                     threshold: int) -> dict:
+    """What the 存在问题 paragraphs need beyond the overview."""
+    late = [states[i.id].overdue_workdays for i in items]
+    by_source: dict[str, list[Item]] = {}
+    for item in items:
+        by_source.setdefault(item.source or "其他", []).append(item)
+    worst_source = None
+    if len(by_source) > 1:
+        ranked = []
+        for name, group in by_source.items():
+            overdue = total_summary(unit_summary(group, dict(states))).overdue
+            ranked.append((overdue / len(group), overdue, name, len(group)))
+        _, overdue, name, total = max(ranked)
+        worst_source = (name, overdue, total) if overdue else None
+    return {
+        **overview,
+        "long_overdue": sum(1 for n in late if n > threshold),
+        "max_overdue": max(late, default=0),
+        "threshold": threshold,
+        "report_workdays": config.rules.report_within_workdays,
+        "lookback_days": config.rules.lookback_days,
+        "worst_source": worst_source,
+    }
+
+
+def _most_overdue(summaries: Sequence) -> list[tuple[str, int]]:
+    return sorted(((s.unit, s.overdue) for s in summaries), key=lambda p: -p[1])
+
+
+def _prints_provisional(context) -> bool:
+    """Whether any value the document prints carries the provisional-calendar mark."""
+    if isinstance(context, str):
+        return PROVISIONAL_MARK in context
+    if isinstance(context, dict):
+        return any(_prints_provisional(v) for v in context.values())
+    if isinstance(context, list):
+        return any(_prints_provisional(v) for v in context)
+    return False
 
 
 def appraise(
@@ -186,9 +258,31 @@ def _common(config: Config, as_of: date, issued_on: date | None) -> dict:
         "as_of": cn_date(as_of),
         "issued_on": cn_date(issued_on),  # 成文日期
         "contact": config.contact,
+        "contact_line": wording.contact_line(config.contact),
         "cc": "、".join(config.cc),
         "has_cc": bool(config.cc),
     }
+
+
+def _masthead(config: Config) -> dict:
+    """发文机关标志 and its size (the template shows it as rich text of that size)."""
+    masthead = f"{config.office_name}文件"
+    return {"masthead": masthead, "masthead_pt": wording.masthead_pt(masthead)}
+
+
+def _criticised_entries(criticised: list[dict], key_rows: list[dict]) -> list[dict]:
+    """Each criticised unit with the 编号 of its 重点督查 items (the items that put it there)."""
+    ids: dict[str, list[str]] = {}
+    for row in key_rows:
+        ids.setdefault(row["unit"], []).append(row["id"])
+    out = []
+    for n, c in enumerate(criticised, 1):
+        own = ids.get(c["unit"], [])
+        # a word joiner after the hyphen: an id never breaks across lines (2026-/0041)
+        shown = "、".join(i.replace("-", "-\u2060") for i in own[:ITEM_IDS_IN_BODY])
+        shown += f"等{len(own)}个" if len(own) > ITEM_IDS_IN_BODY else ""
+        out.append({**c, "no": n, "count": len(own), "items": own, "item_text": f"编号{shown}" if own else ""})
+    return out
 
 
 # -- the documents ---------------------------------------------------------------------------
@@ -200,48 +294,71 @@ def circular_context(
     states: Mapping[str, ItemState],
     summaries: Sequence,
     as_of: date,
-    number: int,
+    number: int | None,
     *,
+    issue: int | None = None,
     rules: AppraisalRules | None = None,
     issued_on: date | None = None,
-    max_listed: int = MAX_LISTED,
 ) -> dict:
-    """督查通报: overview, ranked table per unit, commended/criticised units, 重点督查, 回头看.
+    """督查通报: overview, assessment, commended/criticised units, 存在问题; in 附件 the ranking,
+    the criticised units beyond those named in the body, every 重点督查 and 回头看 item.
 
-    `summaries` are the ranked per-unit summaries of `items` (states.unit_summary).
+    `summaries` are the ranked per-unit summaries of `items` (states.unit_summary). `number` is
+    the 发文字号's number and `issue` the 期 (both yearly; `issue` defaults to `number`); None for
+    a preview that takes no number.
     """
     rules = rules or AppraisalRules.from_rules(config.rules)
-    year, week, _ = as_of.isocalendar()
+    issue = number if issue is None else issue
     commended, criticised = appraise(items, states, as_of, rules)
     key = [i for i in items if states[i.id].key_supervision]
-    if len(key) > max_listed:
-        key = sorted(key, key=lambda i: -states[i.id].overdue_workdays)[:max_listed]
     lookback = [i for i in items if states[i.id].lookback_due]
-    if len(lookback) > max_listed:
-        lookback = sorted(lookback, key=lambda i: i.done_on or as_of)[:max_listed]
     key_items = [_item_row(i, states[i.id]) for i in _ordered(config, key)]
     lookback_items = [_item_row(i, states[i.id]) for i in _ordered(config, lookback)]
     overview = _overview(summaries)
-    return {
+    entries = _criticised_entries(criticised, key_items)
+    listed = entries if len(entries) <= CRITICISED_IN_BODY else []
+    worst = sorted(entries, key=lambda c: -c["count"])[:CRITICISED_NAMED]
+    annex = {"ranking": 1, "key_items": 2, "lookback": 3}
+    titles = ["各单位整改落实情况排名表", "重点督查事项清单", "“回头看”事项清单"]
+    appraisal = {**dict.fromkeys(commended, "表扬"), **{c["unit"]: "批评" for c in entries}}
+    issue_text = period(as_of.year, issue)
+    context = {
         **_common(config, as_of, issued_on),
-        "masthead": f"{config.office_name}文件",  # 发文机关标志
-        "doc_number": doc_number(config.doc_prefix, as_of.year, number) if config.doc_prefix else f"第{number}期",
-        "number": number,
+        **_masthead(config),
+        "doc_number": doc_number(config.doc_prefix, as_of.year, number) if config.doc_prefix else issue_text,
+        "number": number or 0,
+        "issue": issue or 0,
+        "period": issue_text,
         "week_key": week_key(as_of),
-        "title": f"关于{year}年第{week}周“三查三单”整改落实情况的通报",
+        "title": wording.break_title(f"关于“三查三单”整改落实情况的通报（{issue_text}）"),
         "addressee": "各乡镇、街道，区直各单位：",
         "overview": overview,
-        "units": [_summary_row(n, s) for n, s in enumerate(summaries, 1)],
+        "assessment": wording.assessment(overview, _most_overdue(summaries)),
+        "problems": wording.problems(
+            _problem_figures(config, items, states, overview, rules.criticise_overdue_workdays)),
+        "units": [{**_summary_row(n, s), "appraisal": appraisal.get(s.unit, "")} for n, s in enumerate(summaries, 1)],
         "commended": "、".join(commended) if commended else NONE_TEXT,
-        "criticised": criticised,
+        "commended_names": wording.name_list(commended, COMMENDED_IN_BODY),
+        "commended_count": len(commended),
+        "criticised": entries,
+        "criticised_count": len(entries),
+        "criticised_listed": listed,  # named with their reasons and items in the body
+        "criticised_names": "、".join(f"{c['unit']}（{c['count']}个{'问题' if n == 0 else ''}）"
+                                     for n, c in enumerate(worst)),
+        "criticised_more": len(entries) - len(listed),  # criticised units named in 附件1 only
         "key_items": key_items,
-        "key_items_more": overview["key_supervision"] - len(key_items),
+        "key_items_more": 0,  # every item is listed now; kept for templates edited before
         "lookback_items": lookback_items,
-        "lookback_items_more": overview["lookback"] - len(lookback_items),
+        "lookback_items_more": 0,
+        "annex": annex,
+        "attachments": wording.attachments(titles),
         "key_overdue_workdays": rules.criticise_overdue_workdays,
         "reply_workdays": config.rules.notice_reply_workdays,
-        "provisional": any(s.provisional for s in states.values()),
+        "report_workdays": config.rules.report_within_workdays,
+        "lookback_days": config.rules.lookback_days,
     }
+    context["provisional"] = _prints_provisional(context)
+    return context
 
 
 def notice_context(
@@ -256,18 +373,21 @@ def notice_context(
     number: int | None = None,
     issued_on: date | None = None,
 ) -> dict:
-    """督办通知单 to one unit: each overdue item or missing report, and the date to answer by.
+    """督办通知单 to one unit: each overdue item or missing report, the date to answer by, 抄送
+    its 分管领导, and a 签收回执. `number` is its place in the year's 督办 series (None: a
+    preview, unnumbered).
 
     `items` may be the whole ledger; only `unit`'s red items (逾期 or report missing) are used.
     """
     red = [_item_row(i, states[i.id]) for i in items if i.unit == unit and _is_red(states[i.id])]
     red.sort(key=lambda r: r["id"])
-    year, week, _ = as_of.isocalendar()
-    return {
+    context = {
         **_common(config, as_of, issued_on),
         "unit": unit,
         "title": "督办通知单",
-        "notice_number": f"{year}年第{week}周" + (f"第{number}号" if number else ""),
+        "notice_number": doc_number(NOTICE_PREFIX, as_of.year, number),
+        "number": number or 0,
+        "leader": config.leader_of(unit),
         "count": len(red),
         "items": red,
         "overdue_count": sum(1 for r in red if r["overdue_workdays"] != "—"),
@@ -275,6 +395,8 @@ def notice_context(
         "reply_by": cn_date(reply_by, reply_by_provisional),
         "reply_workdays": config.rules.notice_reply_workdays,
     }
+    context["provisional"] = _prints_provisional(context)
+    return context
 
 
 def red_units(items: Iterable[Item], states: Mapping[str, ItemState]) -> list[str]:
@@ -294,19 +416,60 @@ def report_context(
     summaries: Sequence,
     as_of: date,
     *,
+    number: int | None = None,
     issued_on: date | None = None,
 ) -> dict:
-    """专题报告 on one source (问题来源, e.g. 审计): figures, per-unit table, every item.
+    """专题报告 on one source (问题来源, e.g. 审计) to 区人民政府 (`[office] leaders_title`):
+    figures, assessment, 存在问题; in 附件 the per-unit table, 重点督查, every item. `number` is
+    its 发文字号 in the office's yearly series (None: unnumbered).
 
     `items` and `summaries` are limited to that source.
     """
     ordered = _ordered(config, items)
-    return {
+    overview = _overview(summaries)
+    rules = AppraisalRules.from_rules(config.rules)
+    figures = {**_problem_figures(config, items, states, overview, rules.criticise_overdue_workdays),
+               "worst_source": None}  # one source: no comparison between sources
+    context = {
         **_common(config, as_of, issued_on),
+        **_masthead(config),
+        "doc_number": doc_number(config.doc_prefix or config.office_name, as_of.year, number),
+        "number": number or 0,
         "source": source,
-        "title": f"关于{source}发现问题整改落实情况的专题报告",
-        "overview": _overview(summaries),
+        "title": wording.break_title(f"关于{source}发现问题整改落实情况的专题报告"),
+        "addressee": f"{config.leaders_title}：",
+        "leaders_title": config.leaders_title,
+        "overview": overview,
+        "assessment": wording.assessment(overview, _most_overdue(summaries)),
+        "problems": wording.problems(figures),
         "units": [_summary_row(n, s) for n, s in enumerate(summaries, 1)],
         "items": [_item_row(i, states[i.id]) for i in ordered],
         "key_items": [_item_row(i, states[i.id]) for i in ordered if states[i.id].key_supervision],
+        "attachments": wording.attachments(["各单位整改情况表", "重点督查事项清单", "整改问题清单"]),
     }
+    context["provisional"] = _prints_provisional(context)
+    return context
+
+
+def report_feedback_context(report: dict, unit: str, items: Sequence[Item], states: Mapping[str, ItemState],
+                            reply_by: str) -> dict:
+    """专题报告反馈 to one unit: the report's figures and items for that unit only.
+
+    `report` is the report's context; `items` that unit's items of the report's source;
+    `reply_by` the date to answer by, already in words."""
+    unit_items = sorted((i for i in items if i.unit == unit), key=lambda i: i.id)
+    rows = [_item_row(i, states[i.id]) for i in unit_items]
+    overview = _overview([s for s in unit_summary(unit_items, dict(states))])
+    context = {
+        **{k: report[k] for k in ("office_name", "signature", "as_of", "issued_on", "contact", "contact_line",
+                                  "source", "leaders_title")},
+        "unit": unit,
+        "title": wording.break_title(f"关于{report['source']}发现问题整改落实情况的反馈"),
+        "report_number": report["doc_number"],
+        "overview": overview,
+        "items": rows,
+        "red_count": sum(1 for i in unit_items if _is_red(states[i.id])),
+        "reply_by": reply_by,
+    }
+    context["provisional"] = _prints_provisional(context)
+    return context

@@ -1,9 +1,12 @@
 """三单工作台帐 — the master ledger as an Excel file the office can filter and print.
 
 Sheet 1 (三单工作台帐): a title row, a frozen header with filters, one row per item with its
-state in words and in traffic-light colours (green on track, yellow due soon, red overdue),
-landscape A4 fit to width with the header rows repeated on every page.
-Sheet 2 (汇总): figures per unit, ranked, and the count of items per state.
+state in words and in traffic-light colours (green on track, yellow due soon, red overdue).
+Printed on A3 landscape, fitted to the width: the columns are sized so the fit keeps the 11 pt
+text at 9 pt or more on paper (`printed_text_pt`); the header rows repeat on every page, the
+footer numbers the pages. Rows with wrapped text carry an explicit height for their longest cell
+(LibreOffice does not grow a row by itself, and Excel only when the file is edited).
+Sheet 2 (汇总): figures per unit, ranked, and the count of items per state (A4 landscape).
 
 `ledger_rows` is pure (items + states → rows of plain values); `ledger_workbook` writes them
 with openpyxl in write-only mode, fast enough for 50,000 items.
@@ -12,6 +15,8 @@ with openpyxl in write-only mode, fast enough for 50,000 items.
 from __future__ import annotations
 
 import io
+import math
+import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -33,6 +38,7 @@ from pipeline.model import (
 )
 from pipeline.output.documents.contexts import cn_date
 from pipeline.output.documents.xlsx_cells import (
+    A3,
     BLUE,
     DATE_FORMAT,
     GREEN,
@@ -47,29 +53,59 @@ from pipeline.output.documents.xlsx_cells import (
 LEDGER_SHEET = "三单工作台帐"
 SUMMARY_SHEET = "汇总"
 
-# (header, key, width, kind): kind "text" (wrapped when wide), "date", "int", "state"
+# (header, key, width, kind): kind "text", "wrap" (wrapped, the row grows), "date", "int", "state"
 COLUMNS = [
-    ("编号", "id", 12, "text"),
-    ("问题来源", "source", 10, "text"),
-    ("牵头责任单位", "unit", 16, "text"),
-    ("配合责任单位", "co_units", 16, "wrap"),
-    ("责任人", "owner", 10, "text"),
-    ("整改问题", "problem", 40, "wrap"),
-    ("整改措施", "measures", 40, "wrap"),
-    ("整改时限", "deadline", 13, "date"),
-    ("完成情况", "status", 10, "text"),
-    ("整改进展", "progress", 32, "wrap"),
+    ("编号", "id", 11, "text"),
+    ("问题来源", "source", 9, "wrap"),
+    ("牵头责任单位", "unit", 14, "wrap"),
+    ("配合责任单位", "co_units", 12, "wrap"),
+    ("责任人", "owner", 8, "wrap"),
+    ("整改问题", "problem", 34, "wrap"),
+    ("整改措施", "measures", 30, "wrap"),
+    ("整改时限", "deadline", 12, "date"),
+    ("完成情况", "status", 9, "wrap"),
+    ("整改进展", "progress", 26, "wrap"),
     ("完成日期", "done_on", 12, "date"),
-    ("状态", "state", 10, "state"),
-    ("逾期工作日", "overdue_workdays", 10, "int"),
+    ("状态", "state", 9, "state"),
+    ("逾期工作日", "overdue_workdays", 8, "int"),
     ("报送期限", "report_due", 12, "date"),
-    ("报送情况", "report", 10, "text"),
-    ("重点督查", "key_supervision", 9, "text"),
-    ("回头看", "lookback", 8, "text"),
-    ("日历", "calendar", 8, "text"),
-    ("备注", "remark", 20, "wrap"),
+    ("报送情况", "report", 10, "wrap"),
+    ("重点督查", "key_supervision", 6, "text"),
+    ("回头看", "lookback", 6, "text"),
+    ("日历", "calendar", 6, "text"),
+    ("备注", "remark", 14, "wrap"),
 ]
 HEADERS = [c[0] for c in COLUMNS]
+FONT_PT = 11
+LINE_PT = 14.3  # one line of 11 pt 宋体
+PAGE_WIDTH_MM = 420 - 2 * 0.3 * 25.4  # A3 landscape less 0.3" margins
+
+
+def column_px(width: float) -> int:
+    """Excel's width in pixels for a column width (characters of the default font's digit, 7 px)."""
+    return int(width * 7 + 5)
+
+
+def printed_text_pt(widths: list[float] | None = None) -> float:
+    """The size 11 pt text prints at once the sheet is fitted to the page width."""
+    total_mm = sum(column_px(w) for w in (widths or [c[2] for c in COLUMNS])) * 25.4 / 96
+    return FONT_PT * min(1.0, PAGE_WIDTH_MM / total_mm)
+
+
+def _text_units(text: str) -> float:
+    """A text's width in column-width units (a Chinese character at 11 pt is about 2.1)."""
+    return sum(2.1 if unicodedata.east_asian_width(ch) in "WF" else 1.05 for ch in text)
+
+
+def row_lines(row: dict) -> int:
+    """Lines the tallest wrapped cell of a row takes."""
+    lines = 1
+    for _, key, width, kind in COLUMNS:
+        value = row[key]
+        if kind == "wrap" and isinstance(value, str) and value:
+            usable = max(width - 0.3, 1)  # less the cell padding
+            lines = max(lines, sum(math.ceil(max(_text_units(part), 1) / usable) for part in value.split("\n")))
+    return lines
 
 STATE_COLOURS = {
     STATE_ON_TRACK: GREEN,
@@ -115,25 +151,30 @@ def _ledger_sheet(wb: Workbook, config: Config, rows: list[dict], as_of: date) -
     ws = wb.create_sheet(LEDGER_SHEET)
     cm = CellMaker(ws)
     cm.define("title", bold=True, size=16, align="center", border=False)
-    cm.define("header", bold=True, fill=HEADER_FILL.fgColor.rgb, align="center", wrap=True)
-    cm.define("text")
-    cm.define("wrap", wrap=True)
-    cm.define("date", fmt=DATE_FORMAT, align="center")
-    cm.define("int", align="center")
+    cm.define("header", bold=True, fill=HEADER_FILL.fgColor.rgb, align="center", wrap=True, size=FONT_PT)
+    cm.define("text", size=FONT_PT)
+    cm.define("wrap", wrap=True, size=FONT_PT)
+    cm.define("date", fmt=DATE_FORMAT, align="center", size=FONT_PT)
+    cm.define("int", align="center", size=FONT_PT)
     for state, (fill, colour) in STATE_COLOURS.items():
-        cm.define(f"state:{state}", fill=fill, color=colour, bold=True, align="center")
+        cm.define(f"state:{state}", fill=fill, color=colour, bold=True, align="center", size=FONT_PT)
 
     last_col = get_column_letter(len(COLUMNS))
     for n, (_, _, width, _) in enumerate(COLUMNS, 1):
         ws.column_dimensions[get_column_letter(n)].width = width
     ws.freeze_panes = "B3"  # title and header rows, and the 编号 column
     ws.auto_filter.ref = f"A2:{last_col}{max(len(rows) + 2, 3)}"
-    print_landscape(ws, "1:2")
+    print_landscape(ws, "1:2", paper=A3)
     ws.merged_cells.add(f"A1:{last_col}1")
 
+    ws.row_dimensions[1].height = 24
     ws.append([cm.text(f"{config.office_name}“三查三单”工作台帐（截至{cn_date(as_of)}）", "title")])
+    ws.row_dimensions[2].height = 2 * LINE_PT + 2
     ws.append([cm.text(h, "header") for h in HEADERS])
-    for row in rows:
+    for n, row in enumerate(rows, 3):
+        lines = row_lines(row)
+        if lines > 1:  # set before the row is streamed out
+            ws.row_dimensions[n].height = lines * LINE_PT + 2
         cells = []
         for _, key, _, kind in COLUMNS:
             value = row[key]

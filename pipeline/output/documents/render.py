@@ -2,13 +2,19 @@
 
 Always autoescaped, always in a sandboxed jinja2 environment: a unit's text such as
 `A&B<二期>` must come out verbatim, and a template the office edited must not reach Python
-internals. Template bytes are read once per process and reused for every document.
+internals. Strict: a name or attribute the context does not have (`{{ mastehad }}`,
+`{{ overview.totl }}`) is a `TemplateError` naming the template, the tag, its paragraph and the
+nearest known name — never an empty string in a signed document; a syntax error likewise names
+the template and the paragraph. Template bytes are read once per process and reused.
 """
 
 from __future__ import annotations
 
+import difflib
 import errno
+import functools
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -16,11 +22,16 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from docxtpl import DocxTemplate
+from docxtpl import DocxTemplate, RichText
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
+from jinja2.utils import missing as _missing
 
+from pipeline.config import Fonts
 from pipeline.errors import SanchaError
 from pipeline.files import write_atomic as write_file
+from pipeline.output.documents import fonts as faces
 from pipeline.output.documents.templates import BUILDERS
 
 
@@ -37,14 +48,69 @@ class DocumentWriteError(DocumentError):
     exit_code = 1
 
 
+class TemplateError(DocumentError):
+    """A template names something the context lacks, or does not parse (Chinese message). The
+    batch writes every other document and exits 1."""
+
+    exit_code = 1
+
+
+class UnknownField(TemplateError):
+    """A template names a field or attribute the context does not have."""
+
+
+TEMPLATE_FIX = ("请在 Word 中打开该模板改正（标签须在同一段文字中一次输入），"
+                "或运行 sancha templates --force 恢复默认模板（会覆盖修改）。")
+
+
+class UnknownName(UndefinedError):
+    """An undefined name or attribute, with what it was looked up on."""
+
+    def __init__(self, message: str | None = None, *, name: str | None = None, known: tuple[str, ...] | None = None):
+        super().__init__(message)
+        self.name = name
+        self.known = known  # the attributes of the object it was looked up on; None for a top-level name
+
+
+def _known(obj) -> tuple[str, ...] | None:
+    if obj is _missing:
+        return None
+    if isinstance(obj, dict):
+        return tuple(str(k) for k in obj)
+    return tuple(a for a in dir(obj) if not a.startswith("_"))
+
+
+class _Strict(StrictUndefined):
+    """StrictUndefined whose error remembers the name and where it was looked for."""
+
+    __slots__ = ()
+
+    def __init__(self, hint=None, obj=_missing, name=None, exc=UndefinedError):
+        if exc is UndefinedError:  # the sandbox passes SecurityError for an unsafe attribute: kept
+            exc = functools.partial(UnknownName, name=name, known=_known(obj))
+        super().__init__(hint, obj, name, exc)
+
+
+class _Template(DocxTemplate):
+    """Keeps the XML a part was rendered from on its error, to name the paragraph."""
+
+    def render_xml_part(self, src_xml, part, context, jinja_env=None):
+        try:
+            return super().render_xml_part(src_xml, part, context, jinja_env)
+        except (UndefinedError, TemplateSyntaxError, SecurityError) as e:
+            e.sancha_lines = re.sub(r"<w:p([ >])", r"\n<w:p\1", src_xml).splitlines()  # type: ignore[union-attr]
+            raise
+
+
 # XML 1.0 forbids these; Word refuses a file that holds one.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 _templates: dict[Path, tuple[tuple[int, int], bytes]] = {}
 
 
+@functools.cache
 def jinja_env() -> SandboxedEnvironment:
-    return SandboxedEnvironment(autoescape=True)
+    return SandboxedEnvironment(autoescape=True, undefined=_Strict)
 
 
 def template_bytes(directory: Path, name: str) -> bytes:
@@ -73,13 +139,88 @@ def _clean(value):
     return value
 
 
-def render_docx(template: bytes, context: dict) -> bytes:
-    """The rendered document as bytes."""
-    tpl = DocxTemplate(io.BytesIO(template))
-    tpl.render(_clean(context), jinja_env=jinja_env(), autoescape=True)
+def prepared(context: dict) -> dict:
+    """The context a template sees: text cleaned of XML-illegal characters, and the 发文机关标志
+    as rich text of its size (`masthead_rich`: a long office name is set smaller to stay on one line)."""
+    context = _clean(context)
+    if "masthead" in context and "masthead_pt" in context:
+        context["masthead_rich"] = RichText(context["masthead"], size=int(context["masthead_pt"]) * 2)
+    return context
+
+
+def render_docx(template: bytes, context: dict, *, name: str = "", fonts: Fonts | None = None) -> bytes:
+    """The rendered document as bytes, naming `fonts` (default: the template's own faces).
+
+    Raises TemplateError (naming template `name`) for an unknown name or a syntax error."""
+    try:
+        tpl = _Template(io.BytesIO(template))
+        tpl.render(prepared(context), jinja_env=jinja_env(), autoescape=True)
+    except UnknownName as e:
+        raise UnknownField(template_problem(name, e, context)) from None
+    except (UndefinedError, TemplateSyntaxError, SecurityError) as e:
+        raise TemplateError(template_problem(name, e, context)) from None
     out = io.BytesIO()
     tpl.save(out)
-    return out.getvalue()
+    data = out.getvalue()
+    return faces.retarget(data, fonts) if fonts is not None else data
+
+
+def _paragraph(e: Exception) -> str:
+    """The text of the paragraph the error is in (tags included, XML stripped)."""
+    lines = getattr(e, "sancha_lines", None)
+    lineno = getattr(e, "lineno", None)
+    if lineno is None:  # an undefined name: the line of the deepest template frame
+        tb = e.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == "<template>":
+                lineno = tb.tb_lineno
+            tb = tb.tb_next
+    if not lines or not lineno or lineno > len(lines):
+        return ""
+    return re.sub(r"<[^>]+>", "", lines[lineno - 1]).strip()
+
+
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+
+
+def template_problem(name: str, e: Exception, context: dict) -> str:
+    """What is wrong with template `name` and how to fix it (Chinese)."""
+    paragraph = _paragraph(e)
+    shown = f"（所在段落：“{_excerpt(paragraph, getattr(e, 'name', None))}”）" if paragraph else ""
+    template = f"模板 {name} " if name else "模板"
+    if isinstance(e, UnknownName) and e.name:
+        known = e.known if e.known is not None else tuple(prepared(context))
+        tag = next((t for t in _TAG.findall(paragraph) if re.search(rf"\b{re.escape(e.name)}\b", t)), "")
+        nearest = difflib.get_close_matches(e.name, known, n=1, cutoff=0.5)
+        guess = f"，是否应为“{nearest[0]}”？" if nearest else "。"
+        return f"{template}中的 {tag or '标签'} 有误：没有名为“{e.name}”的字段{guess}{shown}{TEMPLATE_FIX}"
+    if isinstance(e, SecurityError):
+        return f"{template}访问了不允许的内容（模板只能使用文档字段）{shown}。{TEMPLATE_FIX}"
+    if isinstance(e, TemplateSyntaxError):
+        return f"{template}有语法错误{shown}：{_syntax_hint(e.message or '')}（{e.message}）。{TEMPLATE_FIX}"
+    return f"{template}无法生成文档{shown}：{e}。{TEMPLATE_FIX}"
+
+
+def _syntax_hint(message: str) -> str:
+    low = message.lower()
+    if "unexpected end of template" in low:
+        return "有标签没有结束，缺少对应的 {% endif %} 或 {% endfor %}"
+    if "unexpected '}'" in low or "unexpected '%'" in low:
+        return "标签的括号不成对，应写成 {{ 字段 }} 或 {% … %}"
+    if "unknown tag" in low:
+        return "有无法识别的 {% … %} 标签"
+    if "expected token" in low or "unexpected" in low:
+        return "标签内容写法有误"
+    return "标签写法有误"
+
+
+def _excerpt(paragraph: str, name: str | None, width: int = 80) -> str:
+    """The paragraph, or the part of a long one around `name`."""
+    if len(paragraph) <= width:
+        return paragraph
+    at = paragraph.find(name) if name else -1
+    start = max(0, min(at - width // 2, len(paragraph) - width)) if at >= 0 else 0
+    return ("…" if start else "") + paragraph[start:start + width] + ("…" if start + width < len(paragraph) else "")
 
 
 def undeclared_variables(template: bytes) -> set[str]:
@@ -110,9 +251,9 @@ def write_failure(path: Path, error: OSError) -> str:
     return f"无法写入 {path}：{error.strerror or error}。请检查磁盘和共享文件夹后重新运行；台帐未受影响。"
 
 
-def render_to(directory: Path, name: str, context: dict, out: Path) -> Path:
+def render_to(directory: Path, name: str, context: dict, out: Path, fonts: Fonts | None = None) -> Path:
     """Render the workspace template `name` into `out`."""
-    return write_atomic(out, render_docx(template_bytes(directory, name), context))
+    return write_atomic(out, render_docx(template_bytes(directory, name), context, name=name, fonts=fonts))
 
 
 def template_names() -> list[str]:
@@ -127,10 +268,12 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def convert_to_pdf(paths: Iterable[Path], timeout: float = 300) -> list[Path]:
+def convert_to_pdf(paths: Iterable[Path], timeout: float = 300, fonts: Fonts | None = None) -> list[Path]:
     """A PDF next to each .docx via LibreOffice; [] when LibreOffice is not installed.
 
     One soffice call per folder, with its own profile so a running LibreOffice does not block it.
+    Faces of `fonts` missing here are set in stand-ins of the same widths where installed
+    (fonts.stand_in_config), so the PDF breaks lines and pages as the printed document does.
     """
     exe = soffice()
     if not exe:
@@ -140,11 +283,16 @@ def convert_to_pdf(paths: Iterable[Path], timeout: float = 300) -> list[Path]:
         by_dir.setdefault(Path(p).parent, []).append(Path(p))
     made = []
     with tempfile.TemporaryDirectory(prefix="sancha-lo-") as profile:
+        env = dict(os.environ)
+        conf = faces.stand_in_config(fonts or Fonts())
+        if conf:
+            (Path(profile) / "fonts.conf").write_text(conf, encoding="utf-8")
+            env["FONTCONFIG_FILE"] = str(Path(profile) / "fonts.conf")
         for folder, files in by_dir.items():
-            cmd = [exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--convert-to", "pdf",
+            cmd = [exe, f"-env:UserInstallation={(Path(profile) / 'lo').as_uri()}", "--headless", "--convert-to", "pdf",
                    "--outdir", str(folder), *map(str, files)]
             try:
-                subprocess.run(cmd, check=False, capture_output=True, timeout=timeout)
+                subprocess.run(cmd, check=False, capture_output=True, timeout=timeout, env=env)
             except (OSError, subprocess.TimeoutExpired):
                 continue
             made += [f.with_suffix(".pdf") for f in files if f.with_suffix(".pdf").exists()]

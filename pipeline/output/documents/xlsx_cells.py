@@ -68,15 +68,19 @@ class CellMaker:
         return self._cell(value, style)
 
 
-def print_landscape(ws, title_rows: str) -> None:
-    """A4 landscape, fit to the page width, `title_rows` (e.g. "1:2") repeated on every page."""
+A4, A3 = 9, 8  # paperSize codes
+
+
+def print_landscape(ws, title_rows: str, paper: int = A4) -> None:
+    """Landscape, fit to the page width, `title_rows` (e.g. "1:2") repeated on every page, page
+    numbers in the footer."""
     ws.print_title_rows = title_rows
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = 9  # A4
+    ws.page_setup.paperSize = paper
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0  # as many pages down as needed
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.left = ws.page_margins.right = 0.3  # inches (ledger_xlsx.PAGE_WIDTH_MM counts on it)
     ws.page_margins.top = ws.page_margins.bottom = 0.6
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
