@@ -105,7 +105,7 @@ def test_a_file_that_kills_sanchas_own_process_twice_is_quarantined(tmp_path):
     good(ws)
     done = sancha(ws, "ingest", "--json", cap=cap)
     results = verdicts(done)
-    assert codes(results["区财政局_大.xlsx"]) == {"quarantined"}
+    assert codes(results["区财政局_大.xlsx"]) == {"file-quarantined"}
     assert results["区财政局_正常.xlsx"]["accepted"]
     (kept,) = (ws.data / "quarantine").glob("*/*区财政局_大.xlsx")
     assert kept.read_bytes() == data

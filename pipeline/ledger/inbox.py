@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pipeline.intake.read import SPREADSHEET_SUFFIXES
 from pipeline.intake.units import UnitDirectory
+from pipeline.osguard import held_for_writing
 from pipeline.workspace import Workspace, readable_name, readable_path
 
 log = logging.getLogger("sancha.ingest")
@@ -215,7 +216,7 @@ def leave_inbox(path: Path, sha256: str) -> None:
     file put under the same name meanwhile (saved again, copied over, even at the same size and
     within the same timestamp tick) is a new submission: it stays for the next run. The bytes
     are read again for that: from the cache, ≈ 30 µs for an ordinary file."""
-    if not holds(path, sha256):
+    if held_for_writing(path) or not holds(path, sha256):  # a copy resumed after the read: the next run
         if path.exists():
             log.info("%s 在处理期间被替换为新内容，留在收件箱待下次处理", path)
         return  # gone already (another process, the unit itself) or holding something else

@@ -56,6 +56,7 @@ from pipeline.ledger.ledger import FileRecord, Ledger, now_iso
 from pipeline.ledger.merge import Merger
 from pipeline.ledger.quarantine import DEATHS, InHand, quarantine
 from pipeline.model import Finding, Item, Submission
+from pipeline.osguard import held_for_writing, writers
 from pipeline.output import receipts
 from pipeline.workspace import Workspace, readable_name
 
@@ -142,6 +143,7 @@ class Ingestor:
         self.syncer = Syncer()  # the group's archive copies, fsynced together
         self.reader = Reader(self.config, isolated)  # each file read in a worker process with limits
         self.inhand = InHand(ws)
+        self._writers_seen: tuple[float, set[tuple[int, int]] | None] | None = None
         self._recorded: list[_Recorded] = []  # recorded, not yet durable nor answered
         self._copies: list[Path] = []  # archive copies written and not yet fsynced
 
@@ -253,6 +255,9 @@ class Ingestor:
                 return self._record_link(path, received, started, ahead)
             if not stat.S_ISREG(st.st_mode):
                 return False  # a FIFO, a folder: waiting_files says so once in the log
+            if held_for_writing(path, self._writers()):
+                log.info("%s 仍在写入（复制未完成），留待下次处理", readable_name(path.name))
+                return False
             size = st.st_size  # from the file system, before reading: a 3 GB file is never read whole
             if size > self.config.limits.max_file_mb * _MB:
                 return self._record_too_large(path, size, received, started, ahead)
@@ -319,6 +324,13 @@ class Ingestor:
             return SubmissionStream.of(Submission(name, None, None, None, None, None, (), (finding,))), False
         self.inhand.begin(sha)
         return stream_submission(data, name, self.config, folder_unit=unit, received=received), True
+
+    def _writers(self) -> set[tuple[int, int]] | None:
+        """Files some process holds open for writing, seen once per group (osguard.writers)."""
+        now = time.monotonic()
+        if self._writers_seen is None or now - self._writers_seen[0] > GROUP_SECONDS:
+            self._writers_seen = (now, writers())
+        return self._writers_seen[1]
 
     def _record_link(self, path: Path, received: date, started: float, ahead) -> bool:
         """A link in the inbox: journalled rejected (link-not-allowed) under its fingerprint, never

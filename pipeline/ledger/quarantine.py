@@ -5,7 +5,7 @@ read in sancha's own process — a huge sheet streamed after a worker read it, o
 no worker can be had (`max_worker_memory_mb = 0`) — is marked in hand while it is read
 (data/quarantine/.inhand/<sha256>: the number of attempts). A process that dies while reading it
 leaves the mark; when two have, the file is not read a third time: it is journalled rejected
-(`quarantined`), answered, and moved to data/quarantine/<YYYYMMDD>/ (never retried: the next
+(`file-quarantined`), answered, and moved to data/quarantine/<YYYYMMDD>/ (never retried: the next
 run finds nothing in the inbox). One log line says so.
 """
 

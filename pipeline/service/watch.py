@@ -40,6 +40,7 @@ from pipeline.intake.isolation import prestart
 from pipeline.ledger.inbox import is_candidate, is_link, waiting_files
 from pipeline.ledger.ingest import FileResult, Ingestor
 from pipeline.ledger.ledger import Ledger
+from pipeline.osguard import held_for_writing
 from pipeline.workspace import Workspace
 
 log = logging.getLogger("sancha.watch")
@@ -233,6 +234,8 @@ class Watcher:
                 continue
             if now - p.changed_at < self.settings.settle_seconds:
                 continue
+            if held_for_writing(path):
+                continue  # a writer still has it open (a copy paused longer than settle_seconds)
             if is_link(path, st) or looks_complete(path):
                 ready.append((p.since, path))
             elif now - p.changed_at >= self.give_up_seconds:
