@@ -119,7 +119,7 @@ UNREADABLE_FILE = _declare(
         "corrupt": Form("{file}：文件不完整或已损坏（可能还没有复制完）", _REOPEN),
         "crashed": Form("{file}：读取时读取程序意外退出，文件可能已损坏", _REOPEN),
     })
-QUARANTINED = _declare(
+FILE_QUARANTINED = _declare(
     "file-quarantined", ERROR, "文件已隔离",
     "{file}：读取该文件时程序两次中断，文件已移入隔离区（data/quarantine/），不再处理", _REOPEN)
 LINK_NOT_ALLOWED = _declare(

@@ -31,7 +31,7 @@ from typing import NamedTuple, TypedDict
 
 from filelock import FileLock
 
-from pipeline.intake.findings import DUPLICATE_FILE, FILE_TOO_LARGE, LINK_NOT_ALLOWED, QUARANTINED, UNKNOWN_FOLDER
+from pipeline.intake.findings import DUPLICATE_FILE, FILE_QUARANTINED, FILE_TOO_LARGE, LINK_NOT_ALLOWED, UNKNOWN_FOLDER
 from pipeline.intake.isolation import Reader, prestart
 from pipeline.intake.parse import SubmissionStream, stream_submission
 from pipeline.intake.units import directory
@@ -320,7 +320,7 @@ class Ingestor:
         if isinstance(result, Submission):
             return SubmissionStream.of(result), False
         if self.inhand.deaths(sha) >= DEATHS:
-            finding = QUARANTINED.at(file=name)
+            finding = FILE_QUARANTINED.at(file=name)
             return SubmissionStream.of(Submission(name, None, None, None, None, None, (), (finding,))), False
         self.inhand.begin(sha)
         return stream_submission(data, name, self.config, folder_unit=unit, received=received), True
@@ -489,7 +489,7 @@ class Ingestor:
             if in_inbox(self.inbox, self.resolve.folder(path)):
                 remove_link(path, record.sha256)
         elif path is not None and in_inbox(self.inbox, self.resolve(path)):
-            if QUARANTINED.code in codes:
+            if FILE_QUARANTINED.code in codes:
                 quarantine(self.ws, path, record.name, record.sha256, record.received_on)
             else:
                 leave_inbox(path, record.sha256)
