@@ -26,6 +26,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import stat
 import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -54,6 +55,7 @@ CHUNK_FILES = 4  # files per task sent to a worker: fewer messages, results stil
 # to start (a process, its imports) before its first result, time enough for ≈ 30 files here.
 HEAD_FILES = 24
 STAGING_MIN_WORKERS = 2
+_MB = 1024 * 1024
 
 
 class Parsed(NamedTuple):
@@ -104,12 +106,18 @@ def _parse_ahead(path: Path, unit: str | None, received: date) -> Parsed | None:
     assert _worker is not None, "a parse worker's initializer sets it"
     cpu_budget(_worker.config.limits.max_worker_seconds)
     try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1 or st.st_size > _worker.config.limits.max_file_mb * _MB:
+            return None  # a link, a FIFO, a file too large: the ingesting process answers it without reading it
         data = path.read_bytes()
-    except OSError:
+    except (OSError, MemoryError):
         return None  # the ingesting process reads it again and says why
     if streams(data):
         return None  # a huge sheet: the ingesting process streams it, never holding (or pickling) it whole
-    sub = parse_submission(data, readable_name(path.name), _worker.config, folder_unit=unit, received=received)
+    try:
+        sub = parse_submission(data, readable_name(path.name), _worker.config, folder_unit=unit, received=received)
+    except MemoryError:
+        return None  # read again by the ingesting process's own worker, where it gets its verdict
     sha = hashlib.sha256(data).hexdigest()
     staged = None
     if _worker.staging is not None:
@@ -171,7 +179,7 @@ class Ahead:
                 future = self.pool.submit(_parse_chunk, jobs, self.received)
             except Exception:  # the pool broke (a worker died): the remaining files are parsed here
                 if not self.broken:
-                    log.warning("后台解析进程不可用，改为逐个解析", exc_info=True)
+                    log.warning("后台解析进程不可用，改为逐个解析")
                 self.broken = True
                 return
             self.window.update((p, (future, n)) for n, p in enumerate(paths))
@@ -190,11 +198,11 @@ class Ahead:
                 return future.result()[index] if future else None
             except BrokenProcessPool:  # a worker died: every file still in the window fails alike
                 if not self.broken:
-                    log.warning("后台解析进程意外退出，其余文件改为逐个解析", exc_info=True)
+                    log.warning("后台解析进程意外退出，其余文件改为逐个解析")
                 self.broken = True
                 return None
-            except Exception:  # a worker could not send its result: parsed here instead
-                log.warning("后台解析 %s 失败，改为直接解析", path, exc_info=True)
+            except Exception as e:  # a worker could not send its result: parsed here instead
+                log.warning("后台解析 %s 失败（%s），改为直接解析", path, type(e).__name__)
                 return None
 
         return result

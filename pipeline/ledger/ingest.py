@@ -34,6 +34,7 @@ from filelock import FileLock
 from pipeline.intake.findings import DUPLICATE_FILE, FILE_QUARANTINED, FILE_TOO_LARGE, LINK_NOT_ALLOWED, UNKNOWN_FOLDER
 from pipeline.intake.isolation import Reader, prestart
 from pipeline.intake.parse import SubmissionStream, stream_submission
+from pipeline.intake.submitter import Submitter
 from pipeline.intake.units import directory
 from pipeline.ledger.ahead import Ahead, Parsed
 from pipeline.ledger.archive import Syncer, archive_copy, clear_stale_staging, discard, keep_copy
@@ -325,6 +326,12 @@ class Ingestor:
         self.inhand.begin(sha)
         return stream_submission(data, name, self.config, folder_unit=unit, received=received), True
 
+    def _unread_unit(self, name: str, unit: str | None) -> str | None:
+        """Who sent a file that is never read: its folder's unit, else the one its name starts with."""
+        submitter = Submitter(self.units, name, unit)
+        submitter.unread()
+        return submitter.unit
+
     def _writers(self) -> set[tuple[int, int]] | None:
         """Files some process holds open for writing, seen once per group (osguard.writers)."""
         now = time.monotonic()
@@ -347,7 +354,7 @@ class Ingestor:
         if pending is None:
             journal = _Journal(sha256=sha, name=name, source_path=source_path, received_on=received,
                                duplicate_of=None, archive_path=None)
-            pending = self._journal_rejected(journal, unit, [LINK_NOT_ALLOWED.at(file=name)])
+            pending = self._journal_rejected(journal, self._unread_unit(name, unit), [LINK_NOT_ALLOWED.at(file=name)])
         self._recorded.append(_Recorded(pending, path, started, None))
         return True
 
@@ -367,6 +374,7 @@ class Ingestor:
         if pending:
             self._recorded.append(_Recorded(pending, path, started, None))
             return True
+        unit = self._unread_unit(name, unit)
         finding = FILE_TOO_LARGE.at(file=name, size_mb=size / _MB, limit_mb=self.config.limits.max_file_mb)
         journal = _Journal(sha256=sha, name=name, source_path=source_path, received_on=received, duplicate_of=None,
                            archive_path=None)
