@@ -58,8 +58,16 @@ class Limits:
     # A sheet's extent from A1 to its last filled cell: a few KB can claim XFD1048576, which the
     # reader would allocate whole (17 billion cells) and abort the process on.
     max_sheet_cells: int = 5_000_000
+    # The sum of every sheet's extent: the reader holds all sheets at once (40 sheets of 1,000,000
+    # rows each fit the sheet limit, not the memory).
+    max_workbook_cells: int = 10_000_000
     max_rows: int = 20_000  # data rows per file; a 三单表 with more is a mistake, not a report
     max_findings: int = 200  # per file; more are summarised in one warning
+    # Each file is read in a worker process with these limits (address space, CPU time); a file
+    # that hits one is rejected (file-too-large). 0 MB: no worker, files are read in sancha's
+    # own process (not recommended: one hostile file can then stop a batch).
+    max_worker_memory_mb: int = 2048
+    max_worker_seconds: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -154,6 +162,37 @@ def _table(data: dict, name: str) -> dict:
     return raw
 
 
+# The smallest value each number may take ([rules], [watch], [limits]); a key not listed here
+# must not be negative. An interval of 0 would spin a core; a limit of 0 would refuse every file.
+_MINIMUM: dict[tuple[str, str], float] = {
+    ("rules", "notice_reply_workdays"): 1,
+    ("watch", "interval"): 0.1,
+    ("watch", "rescan_seconds"): 0.1,
+    ("limits", "max_compression_ratio"): 1,
+    ("limits", "max_sheet_cells"): 1,
+    ("limits", "max_workbook_cells"): 1,
+    ("limits", "max_rows"): 1,
+    ("limits", "max_findings"): 1,
+    ("limits", "max_worker_seconds"): 1,
+}
+
+
+_POSITIVE = {("limits", "max_file_mb"), ("limits", "max_uncompressed_mb")}
+
+
+def _in_range(section: str, key: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    least = _MINIMUM.get((section, key), 0)
+    if section == "limits" and key == "max_worker_memory_mb" and 0 < value < 256:
+        raise ConfigError(f"sancha.toml: [limits] {key} 应为 0（不用读取进程）或不小于 256，现在是 {value!r}")
+    if (section, key) in _POSITIVE and not value > 0:
+        raise ConfigError(f"sancha.toml: [{section}] {key} 应大于 0，现在是 {value!r}")
+    if value < least or value != value:  # NaN too
+        bound = "不能为负数" if least == 0 else f"应不小于 {least:g}"
+        raise ConfigError(f"sancha.toml: [{section}] {key} {bound}，现在是 {value!r}")
+
+
 def _section(data: dict, name: str, cls):
     raw = _table(data, name)
     known = cls.__dataclass_fields__
@@ -168,16 +207,82 @@ def _section(data: dict, name: str, cls):
             value = float(value)
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(f"sancha.toml: [{name}] {key} 应是{_type_name(expected)}，现在是 {value!r}")
+        _in_range(name, key, value)
         values[key] = value
     return cls(**values)
 
 
-def _syntax_error(detail: str) -> str:
-    """tomllib's message (English, ending in its position) with the position in Chinese first."""
+# tomllib's messages, in Chinese (the others are shown as tomllib words them)
+_TOML_MESSAGES = {
+    "Invalid value": "值无效",
+    "Cannot overwrite a value": "同一个键写了两次",
+    "Cannot declare": "同一个表写了两次",
+    "Expected '=' after a key in a key/value pair": "键后面缺少 =",
+    "Invalid statement": "无法识别这一行",
+    "Unclosed array": "方括号 [ ] 不成对",
+    "Unclosed inline table": "花括号 { } 不成对",
+    "Unterminated string": "引号不成对",
+    "Illegal character": "有不允许的字符",
+    "Expected newline or end of document after a statement": "一行只能写一个键",
+    "Invalid initial character for a key part": "键名的第一个字符无效",
+}
+# Full-width punctuation a Chinese input method types instead of TOML's ASCII: key ＝ value,
+# values in “ ” or ‘ ’, a ： after a key.
+_FULL_WIDTH = {"＝": "=", "：": "=", "“": '"', "”": '"', "‘": "'", "’": "'", "［": "[", "］": "]", "，": ","}
+
+
+def _full_width_line(text: str, near: int | None) -> tuple[int, str] | None:
+    """(line number, character) of full-width punctuation where TOML wants ASCII: in a key, the
+    ＝ or ： after it, or the first character of a value; the line tomllib stopped at first."""
+    lines = text.splitlines()
+    order = ([near - 1] if near and 0 < near <= len(lines) else []) + list(range(len(lines)))
+    for n in order:
+        line = lines[n].strip()
+        if not line or line.startswith("#"):
+            continue
+        head, eq, value = line.partition("=")
+        for ch in (*head, *(value.strip()[:1] if eq else "")):
+            if ch in _FULL_WIDTH:
+                return n + 1, ch
+    return None
+
+
+def _syntax_error(detail: str, text: str = "") -> str:
+    """tomllib's message (English, ending in its position) in Chinese, with the position; a
+    line with full-width punctuation where TOML wants ASCII is named instead."""
     m = re.search(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$", detail)
+    line = int(m[1]) if m and m[1] else None
+    wide = _full_width_line(text, line)
+    if wide is not None:
+        n, ch = wide
+        return (f"sancha.toml 第 {n} 行用了全角符号 “{ch}”：请改为英文半角的 {_FULL_WIDTH[ch]}"
+                "（切换到英文输入法再输入），文字两边用英文双引号，例如 name = \"区财政局\"")
     where = "" if m is None else f"（第 {m[1]} 行第 {m[2]} 列）" if m[1] else "（文件末尾）"
-    return (f"sancha.toml 格式有误{where}：{detail[:m.start()] if m else detail}。"
+    message = detail[:m.start()] if m else detail
+    return (f"sancha.toml 格式有误{where}：{_TOML_MESSAGES.get(message, message)}。"
             "常见原因：文字没有加英文双引号、括号或引号不成对、同一个键写了两次")
+
+
+def decode_config(raw: bytes) -> str:
+    """sancha.toml's text: UTF-8 (with or without BOM), UTF-16 with a BOM (Notepad's "Unicode")
+    or without one, else GB18030 (Notepad's "ANSI" on a Chinese Windows) — read, not refused."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _decoded(raw, "utf-16")
+    elif len(raw) >= 4 and raw.count(b"\x00") * 4 >= len(raw):  # UTF-16 without its BOM
+        return _decoded(raw, "utf-16-le" if raw[1:2] == b"\x00" else "utf-16-be")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _decoded(raw, "gb18030")
+
+
+def _decoded(raw: bytes, encoding: str) -> str:
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError:
+        raise ConfigError("sancha.toml 的编码无法识别：请用记事本打开，选择“另存为”，编码选 UTF-8 后保存") from None
 
 
 def _type_name(t) -> str:
@@ -188,7 +293,7 @@ def parse_config(text: str) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(_syntax_error(str(e))) from None
+        raise ConfigError(_syntax_error(str(e), text)) from None
 
     office = _table(data, "office")
     name = str(office.get("name") or "").strip()

@@ -7,6 +7,7 @@ Library code raises these with a Chinese message that says what to do; the comma
     SanchaError                 1  错误：…
     ├── UsageError              2  a value on the command line that cannot be used
     ├── ConfigError             2  配置错误：sancha.toml missing or wrong (pipeline.config)
+    ├── LedgerLost              2  the ledger is missing, empty or unreadable beside earlier data
     ├── DocumentError           2  a template missing or broken (output.documents.render)
     │   └── DocumentWriteError  1  the disk refused the document (full, read-only)
     ├── Refused                 1  the office asked for something that cannot be done
@@ -28,6 +29,14 @@ class SanchaError(Exception):
 
 class UsageError(SanchaError):
     """A value given on the command line cannot be used (a date, an id, a unit, a path)."""
+
+    exit_code = 2
+
+
+class LedgerLost(SanchaError):
+    """data/ledger.sqlite is missing, empty or unreadable although data/ shows an earlier ledger
+    (archive copies, a write-ahead log, backups): it must be restored, never silently begun anew
+    (numbers of circulars, receipts and items would be given out twice)."""
 
     exit_code = 2
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -303,3 +305,140 @@ CASES = [
     merged_lead_unit, hidden_rows_and_columns, tricky_text, submitter_path_traversal, submitter_absolute_path,
     folder_with_forbidden_characters,
 ]
+
+
+# -- legacy .xls built by hand (BIFF8 records in an OLE compound file) -------------------------
+
+
+def _record(typ: int, body: bytes) -> bytes:
+    return struct.pack("<HH", typ, len(body)) + body
+
+
+def _biff_sheet(cells: Sequence[tuple[int, int, object]], dims: tuple[int, int, int, int] | None) -> bytes:
+    body = [_record(0x0809, struct.pack("<HHHHII", 0x0600, 0x0010, 0x0DBB, 0x07CC, 0, 0x06))]
+    if dims is None:
+        rows = max((r for r, _, _ in cells), default=-1) + 1
+        cols = max((c for _, c, _ in cells), default=-1) + 1
+        dims = (0, rows, 0, cols)
+    body.append(_record(0x0200, struct.pack("<IIHHH", *dims, 0)))
+    for r, c, v in cells:
+        if isinstance(v, str):
+            text = v.encode("utf-16-le")
+            body.append(_record(0x0204, struct.pack("<HHHHB", r, c, 0, len(v), 1) + text))
+        else:
+            body.append(_record(0x0203, struct.pack("<HHHd", r, c, 0, float(v))))  # type: ignore[arg-type]
+    body.append(_record(0x000A, b""))
+    return b"".join(body)
+
+
+def biff_xls(sheets: Mapping[str, Sequence[tuple[int, int, object]]],
+             dims: dict[str, tuple[int, int, int, int]] | None = None) -> bytes:
+    """A minimal BIFF8 .xls: each sheet's (row, column, value) cells (text or numbers), and the
+    DIMENSIONS each claims (first row, last row + 1, first column, last column + 1; by default
+    what its cells span)."""
+    dims = dims or {}
+    bodies = [_biff_sheet(cells, dims.get(name)) for name, cells in sheets.items()]
+    names = list(sheets)
+
+    def globals_(positions: list[int]) -> bytes:
+        out = [_record(0x0809, struct.pack("<HHHHII", 0x0600, 0x0005, 0x0DBB, 0x07CC, 0, 0x06)),
+               _record(0x0042, struct.pack("<H", 1200))]
+        for name, pos in zip(names, positions, strict=True):
+            label = name.encode("utf-16-le")
+            out.append(_record(0x0085, struct.pack("<IBBBB", pos, 0, 0, len(name), 1) + label))
+        out.append(_record(0x000A, b""))
+        return b"".join(out)
+
+    head = len(globals_([0] * len(names)))
+    positions, at = [], head
+    for body in bodies:
+        positions.append(at)
+        at += len(body)
+    stream = globals_(positions) + b"".join(bodies)
+    return ole_file(stream.ljust(4096, b"\0"))
+
+
+def ole_file(stream: bytes, *, fat_len: int = 1) -> bytes:
+    """An OLE compound file with one stream, "Workbook" (512-byte sectors: FAT, directory, data)."""
+    sectors = (len(stream) + 511) // 512
+    end, free = 0xFFFFFFFE, 0xFFFFFFFF
+    fat = [0xFFFFFFFD, end] + [3 + k for k in range(sectors - 1)] + [end]
+    fat_sector = struct.pack(f"<{128}I", *(fat + [free] * (128 - len(fat))))
+
+    def entry(name: str, kind: int, child: int, start: int, size: int) -> bytes:
+        label = (name + "\0").encode("utf-16-le")
+        return (label.ljust(64, b"\0") + struct.pack("<HBB", len(label), kind, 1) + struct.pack("<III", free, free, child)
+                + b"\0" * 16 + struct.pack("<I", 0) + b"\0" * 16 + struct.pack("<III", start, size, 0))
+
+    directory = (entry("Root Entry", 5, 1, end, 0) + entry("Workbook", 2, free, 2, len(stream))).ljust(512, b"\0")
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+              + b"\0" * 6 + struct.pack("<IIIIIIIII", 0, fat_len, 1, 0, 4096, end, 0, end, 0)
+              + struct.pack("<I", 0) + struct.pack("<108I", *[free] * 108))
+    return header + fat_sector + directory + stream.ljust(sectors * 512, b"\0")
+
+
+# -- within every per-sheet limit, too much as a whole (the workbook's sum is bounded) ----------
+
+_FAR = 65535, 255  # the last cell a BIFF8 sheet has
+
+
+def xls_far_cell_on_four_sheets() -> Case:
+    """5.6 KB: a cell at (65535, 255) on 4 sheets — 16.7 million cells each, 3.5 GB read whole."""
+    sheets = {f"S{k}": [(0, 0, "填报单位：区财政局"), (*_FAR, "x")] for k in range(4)}
+    return Case("xls_far_cell_on_four_sheets", "区财政局_远端.xls", biff_xls(sheets), "sheet-too-large")
+
+
+def xls_lying_dimensions() -> Case:
+    """Three cells, and a DIMENSIONS record claiming 4 billion rows: calamine reserves them."""
+    cells = [(0, 0, "填报单位：区财政局"), (2, 0, "序号"), (3, 0, 1)]
+    return Case("xls_lying_dimensions", "区财政局_维度.xls",
+                biff_xls({"三单": cells}, {"三单": (0, 0xFFFFFFFF, 0, 200)}), "sheet-too-large")
+
+
+def xls_sheets_too_large_together() -> Case:
+    """Four sheets of 65,536 × 60 cells: each under max_sheet_cells, together over the workbook's."""
+    sheets = {f"S{k}": [(0, 0, "填报单位：区财政局"), (65535, 59, "x")] for k in range(4)}
+    return Case("xls_sheets_too_large_together", "区财政局_四表.xls", biff_xls(sheets), "sheet-too-large")
+
+
+def xlsx_forty_sparse_sheets() -> Case:
+    """16 KB: 40 sheets, each A1 and E1000000 — 5 million cells each, the sheet limit exactly."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "S0"
+    for k in range(1, 40):
+        wb.create_sheet(f"S{k}")
+    out = io.BytesIO()
+    wb.save(out)
+    data = out.getvalue()
+    sparse = (b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row><row r="1000000">'
+              b'<c r="E1000000" t="inlineStr"><is><t>y</t></is></c></row></sheetData>')
+    for k in range(1, 41):
+        data = _patch(data, f"xl/worksheets/sheet{k}.xml",
+                      lambda b: re.sub(rb"<sheetData>.*</sheetData>|<sheetData/>", lambda _: sparse, b, flags=re.S))
+    return Case("xlsx_forty_sparse_sheets", "区财政局_四十表.xlsx", data, "sheet-too-large")
+
+
+def ods_thirty_tables() -> Case:
+    """1 KB: 30 tables of 1,000,000 × 5 filled cells (repeated rows), each at the sheet limit."""
+    row = ('<table:table-row table:number-rows-repeated="1000000"><table:table-cell office:value-type="string" '
+           'table:number-columns-repeated="5"><text:p>x</text:p></table:table-cell></table:table-row>')
+    tables = "".join(f'</table:table><table:table table:name="T{k}">{row}' for k in range(1, 30))
+    return Case("ods_thirty_tables", "区财政局_三十表.ods", ods_bytes(body=row + tables), "sheet-too-large")
+
+
+def csv_of_empty_cells() -> Case:
+    """1.2 MB: a row of 600,000 empty cells, then 300,000 short rows — padded to one width, a grid
+    of 180 billion cells."""
+    return Case("csv_of_empty_cells", "区财政局_空格.csv", b"," * 600_000 + b"\r\n" + b"x\r\n" * 200_000,
+                "sheet-too-large")
+
+
+def csv_of_newlines() -> Case:
+    """45 MB of line ends: 45 million empty rows."""
+    return Case("csv_of_newlines", "区财政局_空行.csv", b"\n" * 45_000_000, "sheet-too-large")
+
+
+CASES += [xls_far_cell_on_four_sheets, xls_lying_dimensions, xls_sheets_too_large_together, xlsx_forty_sparse_sheets,
+          ods_thirty_tables, csv_of_empty_cells, csv_of_newlines]

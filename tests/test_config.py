@@ -32,7 +32,7 @@ def test_the_test_configuration_reads_whole():
 
 def test_a_toml_syntax_error_names_line_and_column():
     assert error(OFFICE + "contact = 区委区政府督查室\n") == (
-        "sancha.toml 格式有误（第 3 行第 11 列）：Invalid value。"
+        "sancha.toml 格式有误（第 3 行第 11 列）：值无效。"
         "常见原因：文字没有加英文双引号、括号或引号不成对、同一个键写了两次"
     )
 
@@ -42,7 +42,7 @@ def test_a_file_cut_short_is_a_syntax_error_at_its_end():
 
 
 def test_a_key_given_twice_is_a_syntax_error():
-    assert error(OFFICE + 'name = "另一个名称"\n').startswith("sancha.toml 格式有误（第 3 行第 15 列）：Cannot overwrite a value。")
+    assert error(OFFICE + 'name = "另一个名称"\n').startswith("sancha.toml 格式有误（第 3 行第 15 列）：同一个键写了两次。")
 
 
 def test_the_office_needs_a_name():
@@ -179,6 +179,88 @@ def test_every_command_stops_with_the_message_and_exit_code_2(tmp_path, capsys):
     (tmp_path / "sancha.toml").write_text(sancha_toml() + '\n[[units]]\nname = "审计局"\n', encoding="utf-8")
     assert main(["-C", str(tmp_path), "status"]) == 2
     assert capsys.readouterr().err == "配置错误：sancha.toml: 名称 “审计局” 同时属于 区审计局 和 审计局，请删去其一\n"
+
+
+@pytest.mark.parametrize(("text", "line", "char", "ascii_"), [
+    ('[office]\nname ＝ "大观区人民政府办公室"\n', 2, "＝", "="),
+    ('[office]\nname = “大观区人民政府办公室”\n', 2, "“", '"'),
+    ('[office]\nname = "大观区人民政府办公室"\ncontact：“督查室”\n', 3, "：", "="),
+    ("[office]\nname = ‘大观区人民政府办公室’\n", 2, "‘", "'"),
+])
+def test_full_width_punctuation_is_named_with_its_line(text, line, char, ascii_):
+    assert error(text) == (f"sancha.toml 第 {line} 行用了全角符号 “{char}”：请改为英文半角的 {ascii_}"
+                           "（切换到英文输入法再输入），文字两边用英文双引号，例如 name = \"区财政局\"")
+
+
+def test_full_width_quotes_inside_a_string_are_text():
+    assert parse_config('[office]\nname = "“三查三单”督查室"\n').office_name == "“三查三单”督查室"
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("[rules]\ndue_soon_workdays = -1\n", "[rules] due_soon_workdays 不能为负数，现在是 -1"),
+    ("[rules]\nnotice_reply_workdays = 0\n", "[rules] notice_reply_workdays 应不小于 1，现在是 0"),
+    ("[watch]\ninterval = 0\n", "[watch] interval 应不小于 0.1，现在是 0.0"),
+    ("[watch]\nsettle_seconds = -2\n", "[watch] settle_seconds 不能为负数，现在是 -2.0"),
+    ("[watch]\nrescan_seconds = 0.05\n", "[watch] rescan_seconds 应不小于 0.1，现在是 0.05"),
+    ("[limits]\nmax_file_mb = 0\n", "[limits] max_file_mb 应大于 0，现在是 0.0"),
+    ("[limits]\nmax_rows = 0\n", "[limits] max_rows 应不小于 1，现在是 0"),
+    ("[limits]\nmax_workbook_cells = -5\n", "[limits] max_workbook_cells 应不小于 1，现在是 -5"),
+    ("[limits]\nmax_worker_seconds = 0\n", "[limits] max_worker_seconds 应不小于 1，现在是 0.0"),
+    ("[limits]\nmax_worker_memory_mb = 100\n", "[limits] max_worker_memory_mb 应为 0（不用读取进程）或不小于 256，现在是 100"),
+    ("[limits]\nmax_worker_memory_mb = -1\n", "[limits] max_worker_memory_mb 不能为负数，现在是 -1"),
+    ("[limits]\nmax_compression_ratio = nan\n", "[limits] max_compression_ratio 应不小于 1，现在是 nan"),
+])
+def test_a_value_out_of_range_says_what_it_may_be(line, message):
+    assert error(OFFICE + line) == f"sancha.toml: {message}"
+
+
+def test_zero_worker_memory_means_no_worker_and_is_allowed():
+    assert parse_config(OFFICE + "[limits]\nmax_worker_memory_mb = 0\n").limits.max_worker_memory_mb == 0
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "gbk", "gb18030"])
+def test_a_config_saved_by_notepad_in_any_chinese_encoding_is_read(tmp_path, encoding):
+    ws = Workspace(tmp_path)
+    ws.config_path.write_bytes(CONFIG_TOML.encode(encoding))
+    assert ws.config == make_config()
+
+
+def test_a_config_in_an_unknown_encoding_says_how_to_save_it(tmp_path):
+    ws = Workspace(tmp_path)
+    ws.config_path.write_bytes(b"\xff\xfe" + b"\x00\xd8" * 3)  # UTF-16 with a broken surrogate pair
+    with pytest.raises(ConfigError) as e:
+        ws.config  # noqa: B018 - reading it is the test
+    assert str(e.value) == "sancha.toml 的编码无法识别：请用记事本打开，选择“另存为”，编码选 UTF-8 后保存"
+
+
+def _sqlite_error(tmp_path, how: str) -> Exception:
+    import sqlite3
+
+    db = tmp_path / f"{how}.sqlite"
+    sqlite3.connect(db).execute("CREATE TABLE t (x)").connection.commit()
+    try:
+        if how == "full":
+            conn = sqlite3.connect(db)
+            conn.execute("PRAGMA max_page_count = 2")
+            conn.execute("INSERT INTO t SELECT zeroblob(100000)")
+        elif how == "read-only":
+            sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True).execute("INSERT INTO t VALUES (1)")
+        else:
+            db.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4096)
+            sqlite3.connect(db).execute("SELECT * FROM t")
+    except sqlite3.DatabaseError as e:
+        return e
+    raise AssertionError(how)
+
+
+@pytest.mark.parametrize(("how", "code", "words"), [
+    ("full", 1, "磁盘空间已满"), ("read-only", 1, "只读"), ("damaged", 2, "已损坏"),
+])
+def test_the_environments_database_errors_are_one_chinese_line(tmp_path, how, code, words):
+    from pipeline.cli import _database_error_text
+
+    message, exit_code = _database_error_text(_sqlite_error(tmp_path, how))
+    assert exit_code == code and words in message and "\n" not in message and "内部错误" not in message
 
 
 def test_fonts_leaders_and_the_reissue_window_have_defaults_and_may_be_set():

@@ -74,14 +74,15 @@ def test_templates_missing_broken_or_with_unknown_fields(healthy):
 def test_database_integrity_and_an_unreadable_database(healthy):
     con = sqlite3.connect(healthy.db_path)
     con.execute("INSERT INTO files (sha256, name, source_path, received_on, processed_at, verdict, state) "
-                "SELECT sha256, name || '2', source_path, received_on, processed_at, 'rejected', 'done' FROM files")
+                "SELECT sha256, name || '2', source_path, received_on, processed_at, 'accepted', 'done' FROM files")
     con.commit()
     con.close()
     assert "database-integrity" in codes(healthy)
     healthy.db_path.write_bytes(b"this is not a database" * 100)
     for suffix in ("-wal", "-shm"):
         pathlib.Path(str(healthy.db_path) + suffix).unlink(missing_ok=True)
-    assert "database-unreadable" in codes(healthy)
+    (lost,) = [f for f in doctor.check_workspace(healthy) if f.code == "ledger-lost"]  # as every command says
+    assert "已损坏" in lost.message and "备份" in lost.message
 
 
 def test_next_year_must_be_official_from_october(healthy):

@@ -27,7 +27,7 @@ from pipeline.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[1]
 CJK = re.compile(r"[\u4e00-\u9fff]")
-MEMORY_CAP = 3 << 30  # address space of the ingest subprocess: 100,000 rows fit, a 17-billion-cell sheet does not
+MEMORY_CAP = 3 << 29  # 1.5 GB of address space for `sancha ingest` and its workers: every case must fit
 
 
 def drop(ws: Workspace, case: hostile.Case) -> Path:
@@ -60,6 +60,10 @@ def test_every_case_gets_one_verdict_in_one_batch(workspace, tmp_path):
     valid = xlsx_bytes(submission_rows(data_row(1, problem="正常文件：政府采购验收不及时")))
     paths = {drop(workspace, case): case for case in cases}
     (workspace.inbox / "区财政局_正常.xlsx").write_bytes(valid)
+    for name, size in (("区财政局_300MB.xlsx", 300 << 20), ("区财政局_3GB.xlsx", 3 << 30)):
+        with open(workspace.inbox / name, "wb") as fh:  # sparse: no disk used, never read by sancha
+            fh.truncate(size)
+    huge = 2
     before = files_under(tmp_path)
 
     done = sancha(workspace, "ingest", "--json", "--as-of", "2026-11-20")
@@ -68,8 +72,10 @@ def test_every_case_gets_one_verdict_in_one_batch(workspace, tmp_path):
     assert "Traceback" not in done.stderr and "内部错误" not in done.stderr
     results = json.loads(done.stdout)["files"]
     by_path = {r["path"]: r for r in results}
-    assert len(results) == len(cases) + 1 == len(by_path)
+    assert len(results) == len(cases) + 1 + huge == len(by_path)
     assert by_path["inbox/区财政局_正常.xlsx"]["accepted"]
+    for name in ("区财政局_300MB.xlsx", "区财政局_3GB.xlsx"):
+        assert {i["code"] for i in errors(by_path[f"inbox/{name}"])} == {"file-too-large"}
     for path, case in paths.items():
         result = by_path[path.relative_to(workspace.root).as_posix()]
         found = errors(result)
@@ -89,6 +95,7 @@ def test_every_case_gets_one_verdict_in_one_batch(workspace, tmp_path):
         assert ledger.integrity_problems() == []
     assert len(journal) == len(results) and {f.state for f in journal} == {"done"}
     assert len({f.sha256 for f in journal}) == len(journal)
+    assert sum(p.stat().st_size for p in workspace.archive.rglob("*") if p.is_file()) < 100 << 20  # none archived
     assert not files_under(workspace.inbox)
     receipts = list(workspace.outbox.rglob("回执_*.txt"))
     assert len(receipts) == len(results)
@@ -101,6 +108,20 @@ def test_every_case_gets_one_verdict_in_one_batch(workspace, tmp_path):
     assert len(unknown) == 2 and all("unknown-submitter" not in t and "不是已登记的单位" in t for t in unknown)
     # A file that cannot be read is answered in its unit's folder, named by the file name.
     assert len(list((workspace.outbox / "区财政局").glob("回执_*_区财政局_加密_*.txt"))) == 1
+
+
+@pytest.mark.parametrize("build", hostile.CASES, ids=lambda b: b.__name__)
+def test_each_case_alone_beside_a_good_file_gets_one_verdict(workspace, build):
+    case = build()
+    drop(workspace, case)
+    (workspace.inbox / "区财政局_正常.xlsx").write_bytes(xlsx_bytes(submission_rows(data_row(1, problem="正常"))))
+    done = sancha(workspace, "ingest", "--json", "--as-of", "2026-11-20")
+    assert "Traceback" not in done.stderr and "内部错误" not in done.stderr, done.stderr
+    results = {Path(r["path"]).name: r for r in json.loads(done.stdout)["files"]}
+    assert len(results) == 2 and results["区财政局_正常.xlsx"]["accepted"]
+    found = {i["code"] for i in errors(results[case.filename])}
+    assert found == ({case.code} if case.code else set()), (case.name, found)
+    assert not files_under(workspace.inbox)
 
 
 def test_formula_and_error_cells_are_named_and_the_hint_asks_for_a_resave(workspace, cli):

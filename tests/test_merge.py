@@ -6,7 +6,7 @@ from datetime import date
 from builders import make_item
 
 from pipeline.ledger.merge import plan_merge
-from pipeline.model import Item, Row, Submission
+from pipeline.model import Item, Row, Submission, field_day
 
 RECEIVED = date(2026, 11, 20)
 
@@ -156,6 +156,17 @@ def test_the_fill_in_date_stands_for_the_day_a_file_was_made_and_never_after_the
     old_form = Submission("x.xlsx", "三单", "区财政局", "A2", date(2026, 11, 12), None,
                           (row(item_id="2026-0001", progress="旧"),), ())
     assert [f.code for f in plan_from(old_form, [newer]).findings] == ["stale-value"]
+
+
+def test_a_value_is_as_new_as_the_file_that_brought_it_not_as_the_day_it_arrived():
+    """Forms filled in on the same day and sent on different days: the later one is no stale form."""
+    p = plan_from(sub(row(item_id="2026-0001", progress="第二版")), [item(progress="第一版")],
+                  made_on=date(2026, 11, 12))
+    (new,) = p.updated
+    assert field_day(new, "progress") == date(2026, 11, 12)  # made on, not received (11-20)
+    assert [e.data for e in p.events if e.kind == "change"] == [{"made_on": "2026-11-12"}]
+    again = plan_from(sub(row(item_id="2026-0001", progress="第三版")), [new], made_on=date(2026, 11, 12))
+    assert not again.findings and again.updated[0].progress == "第三版"
 
 
 def test_a_unit_cannot_turn_a_done_item_back_to_not_done():

@@ -237,7 +237,7 @@ def ingest_all(root: Path, config: str, batches: list[dict[str, bytes]], day: da
                 path = ws.inbox / f"{n}_{name}"
                 path.write_bytes(data)
                 paths.append(path)
-            ingest_paths(ws, paths, day, workers=0)
+            ingest_paths(ws, paths, day, workers=0, isolated=False)  # read here, where the patches apply
     return ledger_dump(ws)
 
 

@@ -131,6 +131,11 @@ def test_every_field_an_event_sets_keeps_its_day_for_stale_values():
     assert field_day(item, "progress") is None
 
 
+def test_a_value_from_a_file_keeps_the_day_the_file_was_made_for_stale_values():
+    item = at(life(registered(), ev("change", D(2026, 11, 20), "progress", None, "已推进", made_on="2026-11-16")))
+    assert field_day(item, "progress") == D(2026, 11, 16) and item.progress == "已推进"
+
+
 def test_kinds_are_declared_once_with_a_label_and_unknown_kinds_are_refused():
     assert {"register", "report", "change", "extend", "close", "lookback", "reopen", "void", "reassign", "notice",
             "undo"} <= set(timeline.KINDS)

@@ -319,7 +319,7 @@ def test_an_inbox_that_vanishes_and_comes_back_is_watched_again(tmp_path, pollin
     assert [r.name for r in results] == ["a.xlsx", "b.xlsx"]
 
 
-def power_cut(*args):
+def power_cut(*args, **kwargs):
     raise OSError("power cut")
 
 

@@ -14,6 +14,7 @@ serve (serve, user add|list|remove).
 from __future__ import annotations
 
 import difflib
+import sqlite3
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +42,27 @@ def _os_error_text(e: OSError) -> str:
         errno.EPERM: "没有写入权限",
     }.get(e.errno or 0, e.strerror or type(e).__name__)
     return f"{reason}（{e.filename}）" if e.filename else reason
+
+
+_INTACT = "台帐数据未受影响；排除后重新运行同一命令即可补齐。"
+
+
+def _database_error_text(e: Exception) -> tuple[str, int]:
+    """SQLite's error as one Chinese line, and the exit code: 2 for a damaged database (restore
+    it), 1 for what the environment did (a full disk, a read-only folder, a lock held too long)."""
+    text = str(e).lower()
+    if not isinstance(e, sqlite3.OperationalError):
+        return ("错误：台帐数据库 data/ledger.sqlite 已损坏（" + str(e) + "）。请停止所有 sancha 程序，"
+                "把最近的备份（data/backups/ 中 sancha backup 生成的文件）复制为 data/ledger.sqlite 后重新运行。", 2)
+    if "full" in text:
+        return "文件读写出错：磁盘空间已满，台帐数据库无法写入。" + _INTACT, 1
+    if "readonly" in text or "read-only" in text:
+        return "文件读写出错：台帐数据库或 data/ 文件夹为只读（没有写入权限）。" + _INTACT, 1
+    if "locked" in text or "busy" in text:
+        return "错误：台帐正被另一个 sancha 程序长时间占用，请等它结束后重试。" + _INTACT, 1
+    if "unable to open" in text:
+        return "文件读写出错：无法打开台帐数据库 data/ledger.sqlite（文件夹不存在或没有权限）。", 1
+    return f"文件读写出错：读写台帐数据库时出错（{e}）。" + _INTACT, 1
 
 
 def _internal_error_log(error: BaseException, root: Path) -> Path:
@@ -125,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err_console.print("已中断。", markup=False)
         return 130
+    except sqlite3.DatabaseError as e:
+        message, code = _database_error_text(e)
+        err_console.print(message, markup=False)
+        return code
     except OSError as e:  # disk full, read-only share, no permission: the ledger's transactions are intact
         err_console.print(f"文件读写出错：{_os_error_text(e)}。台帐数据未受影响；排除后重新运行同一命令即可补齐。")
         return 1

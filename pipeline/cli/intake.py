@@ -63,6 +63,27 @@ def _print_results(results: list) -> None:
                   "回执已写入 outbox/<单位>/。")
 
 
+def _checked(reader, path: Path, config, unit: str | None) -> tuple:
+    """A file read and checked as ingest would (its size first, then in a worker): (Submission, rows)."""
+    from pipeline.intake.findings import FILE_TOO_LARGE
+    from pipeline.intake.parse import stream_submission
+    from pipeline.model import Submission
+    from pipeline.workspace import readable_name
+
+    name = readable_name(path.name)
+    size = path.stat().st_size
+    if size > config.limits.max_file_mb * 1024 * 1024:
+        finding = FILE_TOO_LARGE.at(file=name, size_mb=size / 1024 / 1024, limit_mb=config.limits.max_file_mb)
+        return Submission(name, None, None, None, None, None, (), (finding,)), 0
+    data = path.read_bytes()
+    result = reader.parse(data, name, unit, date.today())
+    if isinstance(result, Submission):
+        return result, len(result.rows)
+    stream = stream_submission(data, name, config, folder_unit=unit, received=date.today())
+    rows = sum(len(chunk) for chunk in stream.chunks())  # counted, not kept: a huge sheet stays streamed
+    return stream.result(), rows
+
+
 @app.command()
 def ingest(
     ctx: typer.Context,
@@ -79,18 +100,44 @@ def ingest(
     ws = get_workspace(ctx)
     ws.ensure()
     files = _files_from(paths) if paths else waiting_files(ws)
-    if as_json or len(files) < 10:
-        results = ingest_paths(ws, files, received)
-    else:
-        with Progress(console=err_console, transient=True) as progress:
-            task = progress.add_task("处理报送文件", total=len(files))
-            results = ingest_paths(ws, files, received, progress=lambda _r: progress.advance(task))
+    answered: list = []  # as they are answered: printed even if a later file stops the batch
+
+    def note(r) -> None:
+        if r:
+            answered.append(r)
+
+    try:
+        if as_json or len(files) < 10:
+            results = ingest_paths(ws, files, received, progress=note)
+        else:
+            with Progress(console=err_console, transient=True) as progress:
+                task = progress.add_task("处理报送文件", total=len(files))
+
+                def advance(r) -> None:
+                    note(r)
+                    progress.advance(task)
+
+                results = ingest_paths(ws, files, received, progress=advance)
+    except BaseException:
+        if as_json:  # a script still learns which files were answered before the error
+            _print_json(answered, aborted=True)
+        elif answered:
+            _print_results(answered)
+        raise
     if as_json:
-        sys.stdout.write(json.dumps({"files": [r.as_json() for r in results]}, ensure_ascii=False, indent=2) + "\n")
+        _print_json(results)
     else:
         _print_results(results)
     if any(r.verdict == "rejected" for r in results):
         raise Rejected()
+
+
+def _print_json(results: list, aborted: bool = False) -> None:
+    payload: dict = {"files": [r.as_json() for r in results]}
+    if aborted:
+        payload["aborted"] = True
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
 
 
 @app.command()
@@ -103,14 +150,14 @@ def check(
         "--unit", help="按此单位报送来检查（相当于放在 inbox/<单位>/）", show_default=False)] = None,
 ) -> None:
     """只检查文件，不改动台帐——各单位报送前可先自查。退出码 1 表示有错误。"""
-    from pipeline.intake.parse import stream_submission
+    from pipeline.intake.isolation import Reader, prestart
 
     ws = get_workspace(ctx)
+    prestart(ws.config.limits)  # the worker starts while the files are found and read
+    reader = Reader(ws.config)
     out, bad = [], False
     for path in _files_from(files):
-        stream = stream_submission(path.read_bytes(), path.name, ws.config, folder_unit=unit, received=date.today())
-        rows = sum(len(chunk) for chunk in stream.chunks())  # counted, not kept: a huge sheet stays streamed
-        sub = stream.result()
+        sub, rows = _checked(reader, path, ws.config, unit)
         bad |= not sub.ok
         out.append((path, sub, rows))
     if as_json:

@@ -55,6 +55,26 @@ def export(
     console.print(f"已导出 {len(now.items)} 项到 {output}")
 
 
+@app.command()
+def backup(
+    ctx: typer.Context,
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="备份文件；默认 data/backups/ledger-年月日-时分秒.sqlite", show_default=False)] = None,
+) -> None:
+    """备份台帐数据库（可在 watch 运行时进行，得到某一时刻的完整副本）；请每天定时运行。"""
+    from datetime import datetime
+
+    from pipeline.ledger.ledger import BACKUPS, Ledger
+
+    ws = get_workspace(ctx)
+    dest = output or ws.data / BACKUPS / f"ledger-{datetime.now():%Y%m%d-%H%M%S}.sqlite"
+    with Ledger.open(ws.db_path) as ledger:
+        ledger.backup(dest)
+        items, files = (ledger.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("items", "files"))
+    console.print(f"已备份台帐到 {dest}（{items} 个事项，{files} 个报送文件）。"
+                  f"恢复时停止所有 sancha 程序，把它复制为 {ws.db_path} 即可。")
+
+
 @app.command("status")
 def status_command(
     ctx: typer.Context,

@@ -23,7 +23,7 @@ from pipeline.deadlines.workdays import (
     WorkCalendar,
     provisional_holidays,
 )
-from pipeline.errors import Rejected
+from pipeline.errors import LedgerLost, Rejected
 from pipeline.service.doctor import check_workspace
 from pipeline.workspace import init_workspace
 
@@ -82,6 +82,8 @@ def doctor(
         for p in problems:
             table.add_row(p.code, severity_word(p.severity), p.message, p.hint or "")
         console.print(table)
+    if any(p.code == "ledger-lost" for p in problems):
+        raise LedgerLost()  # exit 2, as every other command then: the table above says what to restore
     if problems:
         raise Rejected()
 

@@ -117,16 +117,27 @@ UNREADABLE_FILE = _declare(
         "damaged": Form("{file}：无法读取，文件可能已损坏、未复制完整，或不是表格文件", _REOPEN),
         "truncated": Form("{file}：文件不完整（可能还没有复制完或已损坏）", _REOPEN),
         "corrupt": Form("{file}：文件不完整或已损坏（可能还没有复制完）", _REOPEN),
+        "crashed": Form("{file}：读取时读取程序意外退出，文件可能已损坏", _REOPEN),
     })
+FILE_QUARANTINED = _declare(
+    "file-quarantined", ERROR, "文件已隔离",
+    "{file}：读取该文件时程序两次中断，文件已移入隔离区（data/quarantine/），不再处理", _REOPEN)
+LINK_NOT_ALLOWED = _declare(
+    "link-not-allowed", ERROR, "链接不是文件",
+    "{file}：是一个链接（快捷方式），不是文件本身，未读取", "请把文件本身（而不是链接或快捷方式）放入收件箱")
 ENCRYPTED_FILE = _declare(
     "encrypted-file", ERROR, "文件设有密码",
     "{file}：文件设置了打开密码，无法读取", "请在 Excel/WPS 中取消密码（文件 → 信息/文档加密）后重新报送")
 UNSUPPORTED_FORMAT = _declare(
     "unsupported-format", ERROR, "不是电子表格",
     "{file}：不是电子表格文件（扩展名 “{suffix}”）", "请报送 Excel/WPS 表格（.xlsx、.xls、.et）或 CSV 文件")
+_SHRINK = "请删去图片、多余的工作表和行列后另存，再报送"
 FILE_TOO_LARGE = _declare(
     "file-too-large", ERROR, "文件过大",
-    "{file}：文件大小 {size_mb:.1f} MB，超过上限 {limit_mb:g} MB", "请删去图片和多余的工作表后再报送")
+    "{file}：文件大小 {size_mb:.1f} MB，超过上限 {limit_mb:g} MB", "请删去图片和多余的工作表后再报送", forms={
+        "memory": Form("{file}：读取该文件所需的内存超过上限 {limit_mb} MB", _SHRINK),
+        "time": Form("{file}：读取该文件超过 {seconds:g} 秒仍未完成，超过时间上限", _SHRINK),
+    })
 ZIP_BOMB = _declare(
     "zip-bomb", ERROR, "解压后过大",
     "{file}：文件解压后达 {unpacked_mb:.0f} MB（压缩比 {ratio:.0f} 倍），超出安全上限",
@@ -135,10 +146,14 @@ XML_BOMB = _declare(
     "xml-bomb", ERROR, "含有实体声明",
     "{file}：文件中含有 XML 实体声明（DOCTYPE/ENTITY），Excel 和 WPS 不会生成这样的文件，已拒绝读取",
     "请用 Excel 或 WPS 打开后另存为新的 .xlsx 文件再报送")
+_TRIM_SHEETS = "表格末尾或右侧可能有误填的内容（包括空格），请删除多余的行和列，另存后再报送"
 SHEET_TOO_LARGE = _declare(
     "sheet-too-large", ERROR, "工作表范围过大",
-    "{file}：工作表的使用范围达 {rows} 行 × {cols} 列，超出安全上限",
-    "表格末尾或右侧可能有误填的内容（包括空格），请删除多余的行和列，另存后再报送")
+    "{file}：工作表的使用范围达 {rows} 行 × {cols} 列，超出安全上限", _TRIM_SHEETS, forms={
+        "workbook": Form("{file}：{sheets} 个工作表的使用范围合计达 {cells} 个单元格，超出安全上限",
+                         "请删除不需要的工作表和多余的行列，只保留三单表，另存后再报送"),
+        "csv": Form("{file}：CSV 文件的范围至少达 {rows} 行 × {cols} 列，超出安全上限", _TRIM_SHEETS),
+    })
 EMPTY_WORKBOOK = _declare(
     "empty-workbook", ERROR, "表格为空", "{file}：表格中没有任何内容", "请填写三单表后再报送")
 
@@ -264,10 +279,8 @@ UNKNOWN_FOLDER = _declare(
     "unknown-folder", WARNING, "文件夹不是登记单位",
     "文件所在文件夹 “{folder}” 不是登记的单位名称", "请把文件放进 inbox/<单位名称>/ 或直接放进 inbox/")
 _SAME_BYTES = "{file} 与 {received:%Y年%m月%d日} 收到的 {first} 内容完全相同，本次未作任何改动"
-DUPLICATE_FILE = _declare(
-    "duplicate-file", WARNING, "重复报送", _SAME_BYTES, "如需更新，请修改后重新报送", forms={
-        "rejected": Form(_SAME_BYTES + "（该文件当时已被退回）", "请按退回回执修改后重新报送"),
-    })
+DUPLICATE_FILE = _declare(  # of an accepted file only: a rejected one sent again is processed again
+    "duplicate-file", WARNING, "重复报送", _SAME_BYTES, "如需更新，请修改后重新报送")
 
 # -- sancha doctor: the workspace (service/doctor.py) ----------------------------------------------
 
@@ -296,6 +309,8 @@ TEMPLATE_UNKNOWN_VARIABLE = _declare(
 DATABASE_UNREADABLE = _declare(
     "database-unreadable", ERROR, "数据库无法打开", "台帐数据库 {path} 无法打开：{error}",
     "请停止所有 sancha 进程，从备份恢复 data/ledger.sqlite", scope=WORKSPACE)
+LEDGER_LOST = _declare(
+    "ledger-lost", ERROR, "台帐丢失或损坏", "{error}", "恢复前，所有 sancha 命令都会停止（退出码 2）", scope=WORKSPACE)
 DATABASE_INTEGRITY = _declare(
     "database-integrity", ERROR, "数据库检查未通过", "台帐数据库检查未通过：{problem}",
     "请停止所有 sancha 进程，备份 data/ 后联系系统管理员", scope=WORKSPACE)

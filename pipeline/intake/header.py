@@ -16,9 +16,8 @@ from functools import lru_cache
 from itertools import islice
 
 from pipeline.intake.cells import cell_name
-from pipeline.intake.normalize import clean_text, is_blank, is_row_number, parse_item_id
+from pipeline.intake.normalize import clean_text, is_blank, is_row_number, parse_item_id, squeeze, visible
 from pipeline.intake.read import Sheet
-from pipeline.model import nfkc
 
 REQUIRED_FIELDS = ("problem", "measures", "deadline", "lead_unit")
 
@@ -75,6 +74,8 @@ _META = re.compile(
     ).replace(r"\(", r"[(（]").replace(r"\)", r"[)）]")
     + r")[\s\u3000]*[:：]"
 )
+# What separates meta fields written in one cell: 填报单位：区教育局，填报日期：2026年11月5日
+_FIELD_SEPARATORS = "，,；;、 \u3000\t"
 _SEAL = re.compile(r"[(（]\s*盖章\s*[)）]")
 
 
@@ -108,7 +109,7 @@ def header_text(value) -> str:
 
 @lru_cache(maxsize=4096)  # header cells repeat from file to file
 def _header_text(value: str) -> str:
-    return _MARKERS.sub("", _SPACE.sub("", nfkc(value)))
+    return _MARKERS.sub("", squeeze(value))
 
 
 def _label_field(text: str) -> str | None:
@@ -258,7 +259,7 @@ def is_footer(row: list) -> bool:
 
 @lru_cache(maxsize=4096)  # a row's first cell is mostly its 序号: the same few texts in every file
 def _footer_text(text: str) -> bool:
-    return bool(_FOOTER.match(_SPACE.sub("", nfkc(text))) or _META.match(text.strip()))
+    return bool(_FOOTER.match(squeeze(text)) or _META.match(visible(text).strip()))
 
 
 def read_meta(rows: Iterable[tuple[int, list]]) -> dict[str, MetaValue]:
@@ -272,10 +273,11 @@ def read_meta(rows: Iterable[tuple[int, list]]) -> dict[str, MetaValue]:
         for i, (c, v) in enumerate(cells):
             if not isinstance(v, str):
                 continue
+            v = visible(v)  # 填报单位 pasted from WeChat: no zero-width character between its letters
             labels = list(_META.finditer(v))
             for j, m in enumerate(labels):
                 end = labels[j + 1].start() if j + 1 < len(labels) else len(v)
-                value: object = clean_text(v[m.end() : end])
+                value: object = clean_text(v[m.end() : end].rstrip(_FIELD_SEPARATORS))
                 cell = cell_name(r, c)
                 if not value and j + 1 == len(labels) and i + 1 < len(cells):
                     # "填报单位：" in one cell, the value in the next filled cell

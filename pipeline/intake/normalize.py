@@ -36,7 +36,13 @@ class Unreadable(ValueError):
 # ---------------------------------------------------------------- text
 
 _ZERO_WIDTH = "\u200b\ufeff"  # not whitespace to str.strip(), but invisible in a cell
-_SPACE = re.compile(r"[\s\u200b\ufeff]+")
+# Invisible characters text pasted from WeChat or a web page brings along: zero-width spaces and
+# joiners, the word joiner, the soft hyphen, bidi marks, embeddings, overrides and isolates.
+INVISIBLE = ("\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u061c\u200e\u200f"
+             "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_INVISIBLE = re.compile(f"[{INVISIBLE}]+")
+_ODD_SPACE = re.compile(r"[^\S\n\r\t ]")  # NBSP, the ideographic space and every other kind of space
+_SPACE = re.compile(f"[\\s{INVISIBLE}]+")
 # What is trimmed off a cell: every character str.isspace() (and the regex \s) knows — the last
 # is U+3000, the ideographic space — and the zero-width ones.
 TRIM = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace()) + _ZERO_WIDTH
@@ -65,8 +71,17 @@ def is_blank(value) -> bool:
     return value is None or value == "" or (isinstance(value, str) and not clean_text(value))
 
 
+def visible(text: str) -> str:
+    """Text as it is compared (never as it is stored): invisible characters (`INVISIBLE`) gone,
+    NBSP and full-width spaces plain spaces."""
+    if text.isascii():
+        return text
+    return _ODD_SPACE.sub(" ", _INVISIBLE.sub("", text))
+
+
 def squeeze(text: str) -> str:
-    """NFKC (full-width → half-width) and no whitespace at all: the form names are compared in."""
+    """NFKC (full-width → half-width) and no whitespace or invisible character at all: the form
+    names, statuses, ids and dates are compared in."""
     return _SPACE.sub("", nfkc(text))
 
 

@@ -73,7 +73,10 @@ def read_workbook(data: bytes, filename: str, limits: Limits, *,
     if not data:
         return [], [findings.UNREADABLE_FILE.at(form="empty", file=name)]
     if suffix == ".csv":
-        sheets = [Sheet(PurePath(filename).stem, _csv_rows(data))]
+        rows = _csv_rows(data, name, limits)
+        if isinstance(rows, Finding):
+            return [], [rows]
+        sheets = [Sheet(PurePath(filename).stem, rows)]
         filled = any(_has_value(s.rows) for s in sheets)
     else:
         problem, scan = safety.scan(data, name, limits)
@@ -168,12 +171,33 @@ class _Rows:
         return self._book.rows(self._name)
 
 
-def _csv_rows(data: bytes) -> list[list]:
+def _csv_rows(data: bytes, name: str, limits: Limits) -> list[list] | Finding:
+    """The rows of a CSV file, padded to one width — or the finding of a file whose grid would
+    not fit `max_sheet_cells`: the fields are bounded by the delimiters and line ends before any
+    row is made (45 MB of newlines is refused at once), then the grid row by row; blank lines
+    are counted, not kept, until a row with cells follows (blank lines at the end are dropped,
+    as calamine drops empty rows at the end of a sheet)."""
     text = _decode(data)
     sample = text[:8192]
     delimiter = max(_CSV_DELIMITERS, key=sample.count)  # ties keep the comma, listed first
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    width = max((len(r) for r in rows), default=0)
+    limit = min(limits.max_sheet_cells, limits.max_workbook_cells)
+    lines, fields = text.count("\n") + text.count("\r") + 1, text.count(delimiter) + 1
+    if fields > limit or lines > 2 * limit:  # \r\n counts twice
+        return findings.SHEET_TOO_LARGE.at(form="csv", file=name, rows=1 if fields > limit else lines // 2,
+                                           cols=fields if fields > limit else 1)
+    rows: list[list] = []
+    width = blank = 0
+    for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+        if not row:
+            blank += 1
+            continue
+        if blank:
+            rows.extend([] for _ in range(blank))
+            blank = 0
+        rows.append(row)
+        width = max(width, len(row))
+        if len(rows) * width > limit:
+            return findings.SHEET_TOO_LARGE.at(form="csv", file=name, rows=len(rows), cols=width)
     return [r + [""] * (width - len(r)) for r in rows]
 
 

@@ -19,7 +19,7 @@ import zlib
 import msoffcrypto
 
 from pipeline.config import Limits
-from pipeline.intake import findings
+from pipeline.intake import biff, findings
 from pipeline.intake.cells import column_number
 from pipeline.model import Finding
 
@@ -52,7 +52,12 @@ def scan(data: bytes, name: str, limits: Limits) -> tuple[Finding | None, Scan]:
 
 def _container_problem(data: bytes, name: str, limits: Limits, seen: Scan) -> Finding | None:
     if data.startswith(_OLE_MAGIC):
-        return findings.ENCRYPTED_FILE.at(file=name) if _is_encrypted(data) else None
+        if _is_encrypted(data):
+            return findings.ENCRYPTED_FILE.at(file=name)
+        try:
+            return _extents_problem(biff.ole_extents(data), name, limits)
+        except (biff.Unreadable, struct.error):
+            return findings.UNREADABLE_FILE.at(form="corrupt", file=name)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
@@ -60,6 +65,20 @@ def _container_problem(data: bytes, name: str, limits: Limits, seen: Scan) -> Fi
         return findings.UNREADABLE_FILE.at(form="truncated", file=name) if data.startswith(ZIP_MAGIC) else None
     with archive:
         return _entries_problem(archive, entries, name, limits, seen, data)
+
+
+def _extents_problem(extents: list[tuple[int, int]], name: str, limits: Limits) -> Finding | None:
+    """A sheet over `max_sheet_cells`, or all of them together over `max_workbook_cells`."""
+    for rows, cols in extents:
+        if rows * cols > limits.max_sheet_cells:
+            return findings.SHEET_TOO_LARGE.at(file=name, rows=rows, cols=cols)
+    return _total_problem(sum(r * c for r, c in extents), len(extents), name, limits)
+
+
+def _total_problem(cells: int, sheets: int, name: str, limits: Limits) -> Finding | None:
+    if cells > limits.max_workbook_cells:
+        return findings.SHEET_TOO_LARGE.at(form="workbook", file=name, sheets=sheets, cells=cells)
+    return None
 
 
 def _entries_problem(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], name: str, limits: Limits,
@@ -92,10 +111,16 @@ class _Extent:
         self.rows = self.cols = 0  # 1-based extent from A1
         self.row = self.col = 0  # position of the last row / cell seen (1-based)
         self.row_repeat = 1
+        self.done = 0  # cells of the ODS tables before this one
+        self.sheets = 0  # ODS tables seen
         self._pattern, self._step = (_ODS_TAG, self.ods) if ods else (_XLSX_TAG, self.xlsx)
 
     def cells(self) -> int:
         return self.rows * self.cols
+
+    def total(self) -> int:
+        """Every table's extent together (an .ods holds them all in content.xml)."""
+        return self.done + self.rows * self.cols
 
     def feed(self, text: bytes, cut: int) -> None:
         for m in self._pattern.finditer(text, 0, cut):
@@ -122,7 +147,10 @@ class _Extent:
         repeat = _REPEAT.search(rest)
         n = int(repeat.group(1)) if repeat else 1
         if tag == b"table":
-            self.row = 0  # a new sheet: the extent is the largest of them
+            if not closing:  # a new sheet: its own extent, added to the total
+                self.done += self.rows * self.cols
+                self.rows = self.cols = self.row = 0
+                self.sheets += 1
         elif tag == b"table-row":
             if closing:
                 self.row += self.row_repeat - 1
@@ -150,6 +178,7 @@ def _cell_pattern(tag: bytes) -> re.Pattern:
 _PLAIN_CELL = _cell_pattern(rb"<c")
 _ANY_CELL = _cell_pattern(rb"<(?:[A-Za-z_][\w.-]*:)?c")
 _PREFIXED = re.compile(rb":c(?=[\s/>])")
+_CELL_START = b"<c"
 
 
 # Before that, one search: is every cell written <c r="A1"> … <c r="Z99999"> (a column of one
@@ -169,7 +198,7 @@ class _Bound:
 
     def feed(self, text: bytes, cut: int) -> None:
         prefixed = _PREFIXED.search(text, 0, cut)
-        if self._box and not prefixed and not _OUTSIDE_BOX.search(text, 0, cut):
+        if self._box and not prefixed and not _OUTSIDE_BOX.search(text, 0, cut) and _CELL_START in text:
             self.rows, self.cols = max(self.rows, _BOX_ROWS), max(self.cols, _BOX_COLS)
             return
         cells = set((_ANY_CELL if prefixed else _PLAIN_CELL).findall(text, 0, cut))
@@ -181,6 +210,8 @@ class _Bound:
 
     def cells(self) -> int:
         return self.rows * self.cols
+
+    total = cells
 
 
 def _xml_problem(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], name: str, limits: Limits,
@@ -197,20 +228,54 @@ def _xml_problem(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], name:
     try:
         names = {e.filename for e in entries}
         ods = "content.xml" in names and "xl/workbook.xml" not in names
+        sheets: list[tuple[zipfile.ZipInfo, int, bool]] = []  # (member, its cells, counted exactly)
+        tables = 0  # an .ods: the tables in its content.xml
         for entry in entries:
             worksheet = not ods and is_worksheet(entry.filename)
             if worksheet:
                 scan.largest_sheet = max(scan.largest_sheet, entry.file_size)
-            problem = _member_problem(archive, entry, data, _Extent(ods) if ods else _Bound(limits), limits, name,
-                                      scan if worksheet else None)
+            elif not ods and _is_binary_worksheet(entry.filename):  # .xlsb
+                rows, cols = biff.xlsb_extent(archive.read(entry))
+                if rows * cols > limits.max_sheet_cells:
+                    return findings.SHEET_TOO_LARGE.at(file=name, rows=rows, cols=cols)
+                sheets.append((entry, rows * cols, True))
+                continue
+            extent: _Extent | _Bound = _Extent(ods) if ods else _Bound(limits)
+            problem = _member_problem(archive, entry, data, extent, limits, name, scan if worksheet else None)
             if problem is _NEEDS_EXACT:  # over the limit by the bound, or an unusual cell: count
-                problem = _member_problem(archive, entry, data, _Extent(ods), limits, name,
-                                          scan if worksheet else None)
+                extent = _Extent(ods)
+                problem = _member_problem(archive, entry, data, extent, limits, name, scan if worksheet else None)
             if problem:
                 return problem
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError):
+            if worksheet:
+                sheets.append((entry, extent.total(), isinstance(extent, _Extent)))
+            elif ods and entry.filename == "content.xml" and isinstance(extent, _Extent):
+                tables = extent.sheets
+                sheets.append((entry, extent.total(), True))
+        return _workbook_problem(archive, data, sheets, tables or len(sheets), name, limits)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError, biff.Unreadable):
         return findings.UNREADABLE_FILE.at(form="corrupt", file=name)
-    return None
+
+
+def _is_binary_worksheet(member: str) -> bool:
+    return member.startswith("xl/worksheets/") and member.endswith(".bin")
+
+
+def _workbook_problem(archive: zipfile.ZipFile, data: bytes, sheets: list[tuple[zipfile.ZipInfo, int, bool]],
+                      count: int, name: str, limits: Limits) -> Finding | None:
+    """All worksheets together over `max_workbook_cells`? Decided from the fast bounds when their
+    sum fits; else each bounded sheet is counted exactly first (the bound of a sheet written
+    A1…Z99999 is that whole box)."""
+    total = sum(cells for _, cells, _ in sheets)
+    if total > limits.max_workbook_cells:
+        total = 0
+        for entry, cells, exact in sheets:
+            if not exact:
+                extent = _Extent(False)
+                _member_problem(archive, entry, data, extent, limits, name)
+                cells = extent.total()
+            total += cells
+    return _total_problem(total, count, name, limits)
 
 
 _NEEDS_EXACT = object()

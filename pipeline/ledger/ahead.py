@@ -11,8 +11,10 @@ Who parses which file — decided here, and nowhere else:
   a huge sheet is never held, nor pickled, whole): the worker hands it back unparsed.
 - A worker's parse counts only if the bytes (sha256), the folder's unit and the day are the
   ones the ingesting process sees under the lock (`Parsed.fits`); else, when a worker failed,
-  or once the pool broke (a worker died: logged once), the ingesting process parses the file.
-So the outcome is the serial one. Workers start by forkserver (spawn where there is none).
+  or once the pool broke (a worker died: logged once), the ingesting process has the file read
+  again by its own worker (isolation.Reader), where a second death is the file's verdict.
+So the outcome is the serial one. Workers start by forkserver (spawn where there is none), with
+the limits of every parse worker (address space, CPU time per file, dying with their parent).
 
 With STAGING_MIN_WORKERS workers or more, the workers also stage each file's archive copy
 (`archive.stage`) for the ingesting process to rename into place.
@@ -24,6 +26,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import stat
 import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -41,7 +44,8 @@ from pipeline.intake.units import directory
 from pipeline.ledger.archive import discard, stage, staging_folder
 from pipeline.ledger.inbox import Resolver, folder_unit, is_candidate
 from pipeline.model import Submission
-from pipeline.workspace import Workspace
+from pipeline.osguard import cpu_budget, limit_this_process
+from pipeline.workspace import Workspace, readable_name
 
 log = logging.getLogger("sancha.ingest")
 
@@ -51,6 +55,7 @@ CHUNK_FILES = 4  # files per task sent to a worker: fewer messages, results stil
 # to start (a process, its imports) before its first result, time enough for ≈ 30 files here.
 HEAD_FILES = 24
 STAGING_MIN_WORKERS = 2
+_MB = 1024 * 1024
 
 
 class Parsed(NamedTuple):
@@ -89,6 +94,8 @@ _worker: _Worker | None = None
 def _start_worker(config: Config, staging: Path | None = None) -> None:
     global _worker
     _worker = _Worker(config, staging)
+    if config.limits.max_worker_memory_mb:  # the limits every parse worker has (intake/isolation.py)
+        limit_this_process(config.limits.max_worker_memory_mb, os.getppid())
 
 
 def _parse_chunk(jobs: list[tuple[Path, str | None]], received: date) -> list[Parsed | None]:
@@ -97,13 +104,20 @@ def _parse_chunk(jobs: list[tuple[Path, str | None]], received: date) -> list[Pa
 
 def _parse_ahead(path: Path, unit: str | None, received: date) -> Parsed | None:
     assert _worker is not None, "a parse worker's initializer sets it"
+    cpu_budget(_worker.config.limits.max_worker_seconds)
     try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1 or st.st_size > _worker.config.limits.max_file_mb * _MB:
+            return None  # a link, a FIFO, a file too large: the ingesting process answers it without reading it
         data = path.read_bytes()
-    except OSError:
+    except (OSError, MemoryError):
         return None  # the ingesting process reads it again and says why
     if streams(data):
         return None  # a huge sheet: the ingesting process streams it, never holding (or pickling) it whole
-    sub = parse_submission(data, path.name, _worker.config, folder_unit=unit, received=received)
+    try:
+        sub = parse_submission(data, readable_name(path.name), _worker.config, folder_unit=unit, received=received)
+    except MemoryError:
+        return None  # read again by the ingesting process's own worker, where it gets its verdict
     sha = hashlib.sha256(data).hexdigest()
     staged = None
     if _worker.staging is not None:
@@ -165,7 +179,7 @@ class Ahead:
                 future = self.pool.submit(_parse_chunk, jobs, self.received)
             except Exception:  # the pool broke (a worker died): the remaining files are parsed here
                 if not self.broken:
-                    log.warning("后台解析进程不可用，改为逐个解析", exc_info=True)
+                    log.warning("后台解析进程不可用，改为逐个解析")
                 self.broken = True
                 return
             self.window.update((p, (future, n)) for n, p in enumerate(paths))
@@ -184,11 +198,11 @@ class Ahead:
                 return future.result()[index] if future else None
             except BrokenProcessPool:  # a worker died: every file still in the window fails alike
                 if not self.broken:
-                    log.warning("后台解析进程意外退出，其余文件改为逐个解析", exc_info=True)
+                    log.warning("后台解析进程意外退出，其余文件改为逐个解析")
                 self.broken = True
                 return None
-            except Exception:  # a worker could not send its result: parsed here instead
-                log.warning("后台解析 %s 失败，改为直接解析", path, exc_info=True)
+            except Exception as e:  # a worker could not send its result: parsed here instead
+                log.warning("后台解析 %s 失败（%s），改为直接解析", path, type(e).__name__)
                 return None
 
         return result

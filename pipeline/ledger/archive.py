@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from pipeline.files import in_folder, write_atomic
-from pipeline.workspace import Workspace, safe_filename
+from pipeline.workspace import Workspace, derived_name, split_name
 
 STALE_STAGED_SECONDS = 3600
 
@@ -27,7 +27,8 @@ def archive_copy(ws: Workspace, data: bytes, sha: str, name: str, received: date
     """Store the original bytes: (path relative to data/archive, the file). `staged`: a copy of
     these very bytes a parse worker wrote beforehand, renamed into place. Not fsynced here: the
     group's commit fsyncs its copies first (`Ingestor._commit_group`)."""
-    rel = Path(f"{received:%Y}") / f"{received:%m}" / f"{sha[:16]}_{safe_filename(name)}"
+    month = Path(f"{received:%Y}") / f"{received:%m}"
+    rel = month / derived_name(ws.archive / month, f"{sha[:16]}_", *split_name(name))
     dest = ws.archive / rel
     if staged is None or not _adopt(staged, dest):
         keep_copy(dest, data, sha)

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,29 +31,39 @@ from typing import NamedTuple, TypedDict
 
 from filelock import FileLock
 
-from pipeline.intake.findings import DUPLICATE_FILE, UNKNOWN_FOLDER
+from pipeline.intake.findings import DUPLICATE_FILE, FILE_QUARANTINED, FILE_TOO_LARGE, LINK_NOT_ALLOWED, UNKNOWN_FOLDER
+from pipeline.intake.isolation import Reader, prestart
 from pipeline.intake.parse import SubmissionStream, stream_submission
+from pipeline.intake.submitter import Submitter
 from pipeline.intake.units import directory
 from pipeline.ledger.ahead import Ahead, Parsed
 from pipeline.ledger.archive import Syncer, archive_copy, clear_stale_staging, discard, keep_copy
 from pipeline.ledger.inbox import (
     Resolver,
     folder_unit,
+    holds,
     in_inbox,
     is_candidate,
+    is_link,
     leave_inbox,
+    link_fingerprint,
+    locate,
     read_if_holds,
     relative,
+    remove_link,
     waiting_files,
 )
 from pipeline.ledger.ledger import FileRecord, Ledger, now_iso
 from pipeline.ledger.merge import Merger, OpenProblems
-from pipeline.model import STATUS_DONE, Finding, Item
+from pipeline.ledger.quarantine import DEATHS, InHand, quarantine
+from pipeline.model import STATUS_DONE, Finding, Item, Submission
+from pipeline.osguard import held_for_writing, writers
 from pipeline.output import receipts
-from pipeline.workspace import Workspace
+from pipeline.workspace import Workspace, readable_name
 
 log = logging.getLogger("sancha.ingest")
 
+_MB = 1024 * 1024
 _RECEIPT_ITEMS_KEPT = 5000  # a bigger file's receipt reads its items back from the ledger, a batch at a time
 
 
@@ -121,7 +133,7 @@ class Ingestor:
     """Processes files into one workspace's ledger. Cheap to create; holds the open ledger (the
     caller's, which it does not close). Use as a context manager, or `close` it."""
 
-    def __init__(self, ws: Workspace, ledger: Ledger):
+    def __init__(self, ws: Workspace, ledger: Ledger, isolated: bool | None = None):
         self.ws = ws
         self.ledger = ledger
         self.config = ws.config
@@ -131,6 +143,9 @@ class Ingestor:
         self.inbox = ws.inbox.resolve()
         self.resolve = Resolver()
         self.syncer = Syncer()  # the group's archive copies, fsynced together
+        self.reader = Reader(self.config, isolated)  # each file read in a worker process with limits
+        self.inhand = InHand(ws)
+        self._writers_seen: tuple[float, set[tuple[int, int]] | None] | None = None
         self._recorded: list[_Recorded] = []  # recorded, not yet durable nor answered
         self._copies: list[Path] = []  # archive copies written and not yet fsynced
         self._problems: dict[str, OpenProblems] = {}  # open items per unit, for similar-problem
@@ -219,7 +234,12 @@ class Ingestor:
         """Finish files a crash left recorded but unanswered (receipt, cleanup)."""
         with self.lock:
             for record in self.ledger.files(state="recorded"):
-                source = self.ws.root / record.source_path
+                source = locate(self.ws.root, record.source_path)
+                if record.archive_path is None:  # nothing to keep (a link; a file too large to read)
+                    same = link_fingerprint(source) == record.sha256 or holds(source, record.sha256)
+                    there = source if same else None
+                    self._recorded.append(_Recorded(record, there, 0.0, None))
+                    continue
                 data = read_if_holds(source, record.sha256)
                 self._recorded.append(_Recorded(record, source if data is not None else None, 0.0, None))
                 self._keep_archived(record, data)
@@ -235,6 +255,17 @@ class Ingestor:
         there is nothing to answer (the file is gone or cannot be read yet)."""
         started = time.perf_counter()
         try:
+            st = os.lstat(path)
+            if is_link(path, st):  # never followed: answered as a link, and only the link removed
+                return self._record_link(path, received, started, ahead)
+            if not stat.S_ISREG(st.st_mode):
+                return False  # a FIFO, a folder: waiting_files says so once in the log
+            if held_for_writing(path, self._writers()):
+                log.info("%s 仍在写入（复制未完成），留待下次处理", readable_name(path.name))
+                return False
+            size = st.st_size  # from the file system, before reading: a 3 GB file is never read whole
+            if size > self.config.limits.max_file_mb * _MB:
+                return self._record_too_large(path, size, received, started, ahead)
             data = path.read_bytes()
         except OSError as e:
             parsed = ahead() if ahead else None
@@ -243,6 +274,7 @@ class Ingestor:
                 log.warning("暂时无法读取 %s：%s", path, e)  # still being written or locked by its owner: later
             return False
         sha = hashlib.sha256(data).hexdigest()
+        name = readable_name(path.name)  # what the journal, the receipt and the archive call it
         real = self.resolve(path)
         source_path = relative(self.root, real)
         unit, folder = folder_unit(self.inbox, real, self.units)
@@ -262,21 +294,96 @@ class Ingestor:
         first = self.ledger.first_with_hash(sha)
         if first:
             discard(staged)
-            self._record_duplicate(first, path, sha, source_path, unit, received, started)
+            self._record_duplicate(first, path, name, sha, source_path, unit, received, started)
             return True
 
-        archive, copy = archive_copy(self.ws, data, sha, path.name, received, staged)
+        archive, copy = archive_copy(self.ws, data, sha, name, received, staged)
         self._copies.append(copy)
+        in_hand = False
         if parsed is not None:
             stream = SubmissionStream.of(parsed.submission)  # parsed from the very bytes read here, under the lock
         else:
-            stream = stream_submission(data, path.name, self.config, folder_unit=unit, received=received)
+            stream, in_hand = self._read(data, name, sha, unit, received)
         notes = []
         if folder and unit is None:
             notes.append(UNKNOWN_FOLDER.at(folder=folder))
-        record, written, changes = self._journal(stream, notes, sha=sha, name=path.name, source_path=source_path,
-                                        received=received, archive=archive)
+        try:
+            record, written, changes = self._journal(stream, notes, sha=sha, name=name, source_path=source_path,
+                                                     received=received, archive=archive)
+        finally:
+            if in_hand:
+                self.inhand.end(sha)
         self._recorded.append(_Recorded(record, path, started, written, changes))
+        return True
+
+    def _read(self, data: bytes, name: str, sha: str, unit: str | None,
+              received: date) -> tuple[SubmissionStream, bool]:
+        """The file read in a worker (isolation.Reader); a huge sheet the worker read fine, or any
+        file when there is no worker, read here — marked in hand meanwhile, and quarantined once
+        two processes died reading it. Returns the stream and whether it is read here."""
+        result = self.reader.parse(data, name, unit, received)
+        if isinstance(result, Submission):
+            return SubmissionStream.of(result), False
+        if self.inhand.deaths(sha) >= DEATHS:
+            finding = FILE_QUARANTINED.at(file=name)
+            return SubmissionStream.of(Submission(name, None, None, None, None, None, (), (finding,))), False
+        self.inhand.begin(sha)
+        return stream_submission(data, name, self.config, folder_unit=unit, received=received), True
+
+    def _unread_unit(self, name: str, unit: str | None) -> str | None:
+        """Who sent a file that is never read: its folder's unit, else the one its name starts with."""
+        submitter = Submitter(self.units, name, unit)
+        submitter.unread()
+        return submitter.unit
+
+    def _writers(self) -> set[tuple[int, int]] | None:
+        """Files some process holds open for writing, seen once per group (osguard.writers)."""
+        now = time.monotonic()
+        if self._writers_seen is None or now - self._writers_seen[0] > GROUP_SECONDS:
+            self._writers_seen = (now, writers())
+        return self._writers_seen[1]
+
+    def _record_link(self, path: Path, received: date, started: float, ahead) -> bool:
+        """A link in the inbox: journalled rejected (link-not-allowed) under its fingerprint, never
+        read, never archived; answered, then the link itself removed."""
+        parsed = ahead() if ahead else None
+        discard(parsed.staged if parsed else None)
+        sha = link_fingerprint(path)
+        if sha is None:
+            return False  # gone, or replaced by a file meanwhile: seen again next time
+        name = readable_name(path.name)
+        source_path = relative(self.root, self.resolve.folder(path))
+        unit, _ = folder_unit(self.inbox, self.resolve.folder(path), self.units)
+        pending = self.ledger.pending_for(sha, source_path)
+        if pending is None:
+            journal = _Journal(sha256=sha, name=name, source_path=source_path, received_on=received,
+                               duplicate_of=None, archive_path=None)
+            pending = self._journal_rejected(journal, self._unread_unit(name, unit), [LINK_NOT_ALLOWED.at(file=name)])
+        self._recorded.append(_Recorded(pending, path, started, None))
+        return True
+
+    def _record_too_large(self, path: Path, size: int, received: date, started: float, ahead) -> bool:
+        """A file over `max_file_mb`, known from the file system: never read into memory nor
+        archived (its SHA-256 is computed streaming); journalled rejected with its size, answered,
+        and removed like any other once its receipt is written."""
+        parsed = ahead() if ahead else None
+        discard(parsed.staged if parsed else None)
+        with open(path, "rb") as fh:
+            sha = hashlib.file_digest(fh, "sha256").hexdigest()
+        name = readable_name(path.name)
+        real = self.resolve(path)
+        source_path = relative(self.root, real)
+        unit, _ = folder_unit(self.inbox, real, self.units)
+        pending = self.ledger.pending_for(sha, source_path)
+        if pending:
+            self._recorded.append(_Recorded(pending, path, started, None))
+            return True
+        unit = self._unread_unit(name, unit)
+        finding = FILE_TOO_LARGE.at(file=name, size_mb=size / _MB, limit_mb=self.config.limits.max_file_mb)
+        journal = _Journal(sha256=sha, name=name, source_path=source_path, received_on=received, duplicate_of=None,
+                           archive_path=None)
+        record = self._journal_rejected(journal, unit, [finding])
+        self._recorded.append(_Recorded(record, path, started, None))
         return True
 
     def _journal(self, stream: SubmissionStream, notes: list[Finding], *, sha: str, name: str, source_path: str,
@@ -374,14 +481,14 @@ class Ingestor:
                       made_on=stream.made_on,
                       canonical=self.config.canonical_unit, file_id=file_id)
 
-    def _record_duplicate(self, first: FileRecord, path: Path, sha: str, source_path: str, unit: str | None,
-                          received: date, started: float) -> None:
-        note = DUPLICATE_FILE.at(form="rejected" if first.verdict == "rejected" else "", file=path.name,
+    def _record_duplicate(self, first: FileRecord, path: Path, name: str, sha: str, source_path: str,
+                          unit: str | None, received: date, started: float) -> None:
+        note = DUPLICATE_FILE.at(file=name,
                                  received=first.received_on, first=first.name)
         self._writing()
         with self.ledger.savepoint():
             record = self.ledger.record_file(
-                sha256=sha, name=path.name, source_path=source_path, unit=first.unit or unit, received_on=received,
+                sha256=sha, name=name, source_path=source_path, unit=first.unit or unit, received_on=received,
                 verdict="duplicate", duplicate_of=first.id, archive_path=first.archive_path, added=[], updated=[],
                 findings=[note.as_dict()],
             )
@@ -420,9 +527,17 @@ class Ingestor:
     def _finish(self, entry: _Recorded) -> FileResult:
         """The receipt, then the file leaves the inbox."""
         record, path, started = entry.record, entry.path, entry.started
-        receipt = receipts.write_receipt(self.ws, self.ledger, record, entry.items, entry.changes)
-        if path is not None and in_inbox(self.inbox, self.resolve(path)):
-            leave_inbox(path, record.sha256)
+        receipt = receipts.write_receipt(self.ws, self.ledger, record, entry.items, entry.changes,
+                                         mark=self.reader.mark)
+        codes = {f["code"] for f in record.findings}
+        if path is not None and LINK_NOT_ALLOWED.code in codes:
+            if in_inbox(self.inbox, self.resolve.folder(path)):
+                remove_link(path, record.sha256)
+        elif path is not None and in_inbox(self.inbox, self.resolve(path)):
+            if FILE_QUARANTINED.code in codes:
+                quarantine(self.ws, path, record.name, record.sha256, record.received_on)
+            else:
+                leave_inbox(path, record.sha256)
         result = FileResult(
             path=record.source_path, name=record.name, unit=record.unit, verdict=record.verdict,
             added=record.added, updated=record.updated,
@@ -449,8 +564,13 @@ class _Rejected(Exception):
 
 def ingest_paths(ws: Workspace, paths: Iterable[Path], received: date | None = None,
                  progress: Callable[[FileResult | None], None] | None = None,
-                 workers: int | None = None) -> list[FileResult]:
+                 workers: int | None = None, isolated: bool | None = None) -> list[FileResult]:
     """Process the given files (and finish whatever a crash left half-answered first).
+
+    Each file is read in a worker process with limits (intake/isolation.py), unless `isolated`
+    is False or `[limits] max_worker_memory_mb` is 0: then in this process. `progress` is called
+    with each file's result as it is answered (recovered files too), so a caller has them even
+    when a later file stops the batch.
 
     From PARALLEL_MIN_FILES files on, on a machine with more than one core, worker processes
     parse the next files while this process merges, writes and answers them one at a time, in
@@ -461,10 +581,15 @@ def ingest_paths(ws: Workspace, paths: Iterable[Path], received: date | None = N
     """
     paths = [Path(p) for p in paths]
     clear_stale_staging(ws)
+    if paths and isolated is not False:
+        prestart(ws.config.limits)  # ready by the first file: its start overlaps opening the ledger
     ahead = Ahead.start(ws, paths, received, workers)  # who parses which file: see ahead.py
     try:  # the pool exists before the ledger is opened
-        with Ledger.open(ws.db_path) as ledger, Ingestor(ws, ledger) as ingestor:
+        with Ledger.open(ws.db_path) as ledger, Ingestor(ws, ledger, isolated) as ingestor:
             results = ingestor.recover()
+            if progress is not None:
+                for result in results:
+                    progress(result)
             return results + ingestor.ingest_many(((p, ahead.take(p) if ahead else None) for p in paths),
                                                    received, progress)
     finally:

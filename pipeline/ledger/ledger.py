@@ -10,6 +10,7 @@ transaction — by the caller from a plan (ingest), or by `reproject` from the e
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -19,7 +20,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline.errors import Refused
+from pipeline.errors import LedgerLost, Refused
 from pipeline.ledger import timeline
 from pipeline.ledger.schema import MIGRATIONS
 from pipeline.ledger.timeline import Event
@@ -157,6 +158,67 @@ def _set_wal(conn: sqlite3.Connection, seconds: float = 60.0) -> None:
             time.sleep(0.05)
 
 
+BACKUPS = "backups"  # data/backups/: where `sancha backup` puts its copies by default
+
+
+def earlier_ledger(data: Path) -> str | None:
+    """What in data/ shows that a ledger was kept here before (a file archived, a backup made),
+    in words; None for a workspace that never had one. (Not a write-ahead log: another process
+    creating the ledger at this moment has one before its tables are committed.)"""
+    for _, folders, files in os.walk(data / "archive"):
+        folders[:] = [f for f in folders if not f.startswith(".")]
+        if any(not f.startswith(".") for f in files):
+            return "data/archive/ 中已归档的文件"
+    if latest_backup(data):
+        return "data/backups/ 中的备份"
+    return None
+
+
+def latest_backup(data: Path) -> Path | None:
+    try:
+        found = sorted((p for p in (data / BACKUPS).iterdir() if p.suffix == ".sqlite"),
+                       key=lambda p: p.stat().st_mtime)
+    except OSError:
+        return None
+    return found[-1] if found else None
+
+
+def lost_message(path: Path, what: str) -> str:
+    """The Chinese message of a lost ledger: what is wrong, and what to restore."""
+    backup = latest_backup(path.parent)
+    source = f"最近的备份 {backup}" if backup else "最近的备份（sancha backup 生成的 .sqlite 文件）"
+    return (f"台帐数据库 {path} {what}。为免发文编号、回执编号和事项编号重复使用，sancha 不会另建新台帐。"
+            f"请停止所有 sancha 程序，把{source}复制为 {path.name} 放回 {path.parent}，再重新运行")
+
+
+def refuse_if_lost(path: Path) -> None:
+    """`LedgerLost` when the ledger at `path` is missing or empty but data/ shows there was one."""
+    evidence = earlier_ledger(path.parent)
+    if evidence is not None:
+        raise LedgerLost(lost_message(path, f"不存在或为空，但 {evidence}表明此前已有台帐"))
+
+
+def _has_schema(path: Path) -> bool:
+    """Whether the SQLite file at `path` holds the ledger's tables (read only: nothing changes)."""
+    probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+    try:
+        return probe.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'migrations'").fetchone()[0] > 0
+    finally:
+        probe.close()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
+    _set_wal(conn)
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=60000")
+    conn.execute("PRAGMA cache_size=-32768")  # 32 MB of pages (default 2 MB): a batch re-reads the same index pages
+    conn.execute("PRAGMA temp_store=MEMORY")  # savepoints' journals (ingest: a file each) need no temp files
+    conn.execute("PRAGMA wal_autocheckpoint=8192")  # pages; hot index pages are copied back once, not 8 times
+    return conn
+
+
 class Ledger:
     """A connection to the ledger database. Use as a context manager."""
 
@@ -166,19 +228,45 @@ class Ledger:
 
     @classmethod
     def open(cls, path: Path | str) -> Ledger:
+        """The ledger at `path`, made if there is none yet — unless data/ shows there was one
+        (`LedgerLost`, exit 2: restore it from a backup). An unreadable file is `LedgerLost` too."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
-        _set_wal(conn)
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=60000")
-        conn.execute("PRAGMA cache_size=-32768")  # 32 MB of pages (default 2 MB): a batch re-reads the same index pages
-        conn.execute("PRAGMA temp_store=MEMORY")  # savepoints' journals (ingest: a file each) need no temp files
-        conn.execute("PRAGMA wal_autocheckpoint=8192")  # pages; hot index pages are copied back once, not 8 times
-        ledger = cls(conn, path)
-        ledger._migrate()
+        try:
+            if not path.exists() or path.stat().st_size == 0 or not _has_schema(path):
+                refuse_if_lost(path)  # new, or an SQLite file without its tables: as good as missing
+            ledger = cls(_connect(path), path)
+            ledger._migrate()
+        except sqlite3.DatabaseError as e:
+            if isinstance(e, sqlite3.OperationalError):  # locked, disk full, no permission: not damage
+                raise
+            raise LedgerLost(lost_message(path, f"已损坏，无法读取（{e}）")) from None
         return ledger
+
+    def backup(self, dest: Path) -> None:
+        """A consistent copy of the ledger at `dest`, taken while other processes go on writing
+        (SQLite's online backup: one read transaction, a snapshot of one moment), checked, in
+        rollback-journal mode (one self-contained file), written under a temporary name and
+        renamed into place."""
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.tmp")
+        tmp.unlink(missing_ok=True)
+        target = sqlite3.connect(str(tmp), isolation_level=None)
+        try:
+            self.conn.backup(target)
+            target.execute("PRAGMA journal_mode=DELETE")
+            check = target.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                raise LedgerError(f"备份副本检查未通过：{check}")
+        except BaseException:
+            target.close()
+            tmp.unlink(missing_ok=True)
+            raise
+        target.close()
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, dest)
 
     def close(self) -> None:
         self.conn.close()
@@ -285,9 +373,9 @@ class Ledger:
         problems = [r[0] for r in self.conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
         problems += [f"外键错误：{r}" for r in self.conn.execute("PRAGMA foreign_key_check")]
         for (sha, n) in self.conn.execute(
-            "SELECT sha256, COUNT(*) FROM files WHERE verdict != 'duplicate' GROUP BY sha256 HAVING COUNT(*) > 1"
+            "SELECT sha256, COUNT(*) FROM files WHERE verdict = 'accepted' GROUP BY sha256 HAVING COUNT(*) > 1"
         ):
-            problems.append(f"同一文件（{sha[:12]}）有 {n} 个非重复裁定")
+            problems.append(f"同一文件（{sha[:12]}）被接收了 {n} 次")
         return problems
 
     # -- items ----------------------------------------------------------------------------
@@ -511,8 +599,10 @@ class Ledger:
         return [self._file(r) for r in rows]
 
     def first_with_hash(self, sha256: str) -> FileRecord | None:
+        """The file these bytes were accepted as, if ever: the same bytes again are its duplicate.
+        Bytes only ever rejected are processed again (the office may have fixed sancha.toml)."""
         r = self.conn.execute(
-            f"SELECT {self._FILE_COLS} FROM files WHERE sha256 = ? AND verdict != 'duplicate' ORDER BY id LIMIT 1",
+            f"SELECT {self._FILE_COLS} FROM files WHERE sha256 = ? AND verdict = 'accepted' ORDER BY id LIMIT 1",
             (sha256,),
         ).fetchone()
         return self._file(r) if r else None

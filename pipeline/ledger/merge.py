@@ -11,8 +11,9 @@ Rules (what a supervision office expects):
   item of the unit (`SIMILAR_PROBLEM_FROM`) is a `similar-problem` warning naming it;
 - a blank cell never erases what was reported before;
 - stale values never overwrite newer ones: a file made on day M (sancha's own workbooks say
-  so; else its 填报日期; else the day received) does not change a field an event set after M
-  (`stale-value` warning naming the cell, with both values);
+  so; else its 填报日期; else the day received) does not change a field whose value is newer
+  than M — set by a file made after M, or by the office after M (`stale-value` warning naming
+  the cell, with both values); a unit's change event keeps its file's made-on day in its data;
 - a unit's row that would turn a done (or closed) item back to not done is not applied
   (`status-regression`: the office reopens instead);
 - a 完成日期 after the 填报日期 or the day received is an error (`done-in-future`);
@@ -311,7 +312,11 @@ class Merger:
         self.events.extend(events)
         new = current
         if changes:
-            new = replace(new, updated_at=self.now, field_days=set_on(new.field_days, changes, self.received),
+            # A unit's values are as new as its file (made_on); the office's extension or
+            # reassignment from the day received (as the replay of their events has it).
+            days = set_on(new.field_days, [f for f in changes if f not in OFFICE_FIELDS], self.made_on)
+            office = [f for f in changes if f in OFFICE_FIELDS]
+            new = replace(new, updated_at=self.now, field_days=set_on(days, office, self.received) if office else days,
                           **changes)
         last = max(filter(None, (new.last_report_on, self.received)))
         counts = _counts(self.received, new.deadline, new.status == STATUS_DONE)
@@ -352,8 +357,9 @@ class Merger:
             self.findings.append(_finding(STATUS_REGRESSION, row, "status", item_id=item.id,
                                           done="销号" if item.closed_on else "报送完成", status=changes["status"]))
             return {}, []
-        events = [Event(item.id, "change", self.received, self.now, self.file_id, field=f, old=getattr(item, f), new=v)
-                  for f, v in changes.items()]
+        made = {"made_on": self.made_on.isoformat()} if self.made_on < self.received else {}
+        events = [Event(item.id, "change", self.received, self.now, self.file_id, field=f, old=getattr(item, f), new=v,
+                        data=dict(made)) for f, v in changes.items()]
         deadline_moved = (row.deadline, row.ongoing) != (item.deadline, item.ongoing)
         if self.by_office:
             note = row.remark or None

@@ -16,7 +16,7 @@ from datetime import date
 from pipeline.deadlines.states import Standing, item_state, standing
 from pipeline.deadlines.workdays import WorkCalendar
 from pipeline.errors import Refused
-from pipeline.ledger.ledger import Ledger
+from pipeline.ledger.ledger import Ledger, refuse_if_lost
 from pipeline.ledger.timeline import Event
 from pipeline.ledger.view import item_on, items_on
 from pipeline.model import Item, ItemState
@@ -30,6 +30,8 @@ def load_standing(ws: Workspace, as_of: date, *, unit: str | None = None, source
     if ws.db_path.exists():
         with Ledger.open(ws.db_path) as ledger:
             items = items_on(ledger, ws.config, as_of, unit=unit)
+    else:
+        refuse_if_lost(ws.db_path)  # none yet is fine; one lost is not
     if source is not None:
         items = [i for i in items if (i.source or "") == source]
     return standing(ws.config, items, as_of)

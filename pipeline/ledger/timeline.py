@@ -251,8 +251,12 @@ def _day(value: object) -> date | None:
 
 @event_kind("change", "修改")
 def _change(draft: Draft, event: Event) -> None:
+    """data: {"made_on": day} when the file that brought the value was made before the day it
+    was received — the value is as new as the file (what `stale-value` compares), not as the
+    day it arrived."""
     if event.field is not None:
-        draft.set(event.field, event.new, event.on)
+        made_on = event.data.get("made_on")
+        draft.set(event.field, event.new, date.fromisoformat(made_on) if made_on else event.on)
 
 
 @event_kind("extend", "延期")

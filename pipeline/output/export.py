@@ -17,6 +17,7 @@ from datetime import date
 from pipeline.config import Config
 from pipeline.deadlines.states import Standing
 from pipeline.model import Item, ItemState
+from pipeline.output.xlsx_text import csv_safe
 
 FORMATS = ("json", "xlsx", "csv")  # sancha export --format
 
@@ -60,12 +61,15 @@ def to_json(recs: list[dict]) -> bytes:
 
 
 def _cell_text(value) -> str:
+    """A CSV cell: text a spreadsheet would take for a formula is escaped (`xlsx_text.csv_safe`)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list):
-        return "、".join(value)
+        return csv_safe("、".join(value))
+    if isinstance(value, str):
+        return csv_safe(value)
     return str(value)
 
 

@@ -10,14 +10,15 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from itertools import chain
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from pipeline.deadlines.cndate import cn_date
 from pipeline.files import write_atomic
+from pipeline.intake.units import directory
 from pipeline.ledger.ledger import FileRecord, Ledger
 from pipeline.ledger.timeline import Event
 from pipeline.model import FIELD_TITLES, Finding, Item
-from pipeline.workspace import Workspace, safe_filename
+from pipeline.workspace import Workspace, derived_name, split_name
 
 log = logging.getLogger("sancha.receipts")
 
@@ -154,16 +155,30 @@ def unit_folder(ws: Workspace, unit: str | None) -> Path:
     return ws.outbox / UNKNOWN_UNIT_FOLDER
 
 
+def receipt_folder(ws: Workspace, record: FileRecord) -> Path:
+    """Where a file's receipt goes: a file from inbox/<unit>/ is answered in that unit's outbox
+    folder whatever its fate (its 填报单位 unknown, another unit's, the file unreadable) — the
+    folder is who sent it; any other file in the folder of the unit it names (else 未识别单位)."""
+    parts = PurePosixPath(record.source_path).parts
+    if len(parts) >= 3 and parts[0] == ws.inbox.name:
+        sender = directory(ws.config).canonical(parts[1])
+        if sender is not None and not ws.config.is_office(sender):
+            return ws.unit_outbox(sender)
+    return unit_folder(ws, record.unit)
+
+
 def write_receipt(ws: Workspace, ledger: Ledger, record: FileRecord, items: Mapping[str, Item] | None = None,
-                  changes: Mapping[str, list[Event]] | None = None) -> Path:
+                  changes: Mapping[str, list[Event]] | None = None, mark=None) -> Path:
     """Write (or rewrite, identically) the receipt of a journalled file; returns its path.
 
     `items`: the added and updated items as just written, and `changes` their field changes by
-    item, if the caller has them (else read back).
+    item, if the caller has them (else read back). `mark`: how the rejected workbook is marked up
+    (`marked_workbook`'s signature; ingest passes its reader's, which opens the unit's file in a
+    worker process).
     """
-    folder = unit_folder(ws, record.unit)
-    stem = safe_filename(Path(record.name).stem)
-    path = folder / f"回执_{record.received_on:%Y%m%d}_{stem}_{record.id}.txt"
+    folder = receipt_folder(ws, record)
+    stem, suffix = split_name(record.name)
+    path = folder / derived_name(folder, f"回执_{record.received_on:%Y%m%d}_", stem, f"_{record.id}.txt")
     listed: Mapping[str, Item] = items if items is not None else _ItemsInOrder(ledger, record.added + record.updated)
     if changes is None and record.updated and len(record.updated) <= CHANGES_LISTED:
         changes = ledger.file_changes(record.id)
@@ -171,10 +186,16 @@ def write_receipt(ws: Workspace, ledger: Ledger, record: FileRecord, items: Mapp
     first, second = next(pieces), next(pieces, None)  # an ordinary receipt is written as one piece
     write_atomic(path, first if second is None else chain((first, second), pieces))
     if record.verdict == "rejected" and record.archive_path:
-        marked = marked_workbook(ws.archive / record.archive_path, record.name, [Finding(**f) for f in record.findings])
+        found = [Finding(**f) for f in record.findings]
+        marked = (mark or marked_workbook)(ws.archive / record.archive_path, record.name, found) \
+            if _markable(record.name, found) else None
         if marked is not None:
-            write_atomic(folder / f"退回标注_{record.id}_{safe_filename(record.name)}", marked)
+            write_atomic(folder / derived_name(folder, f"退回标注_{record.id}_", stem, suffix), marked)
     return path
+
+
+def _markable(name: str, findings: list[Finding]) -> bool:
+    return name.lower().endswith((".xlsx", ".xlsm")) and any(f.sheet and f.cell for f in findings)
 
 
 def marked_workbook(original: Path, name: str, findings: list[Finding]) -> bytes | None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+# openpyxl's ILLEGAL_CHARACTERS_RE, the characters it refuses (here so that the CSV export does
+# not import openpyxl)
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 _LITERAL_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 
@@ -24,6 +26,19 @@ def xlsx_safe(value: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
 
 
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet program would take this text for a formula (OWASP CSV injection:
+    `= + - @`, tab, carriage return first)."""
+    return text.startswith(_FORMULA_TRIGGERS)
+
+
+def csv_safe(text: str) -> str:
+    """Text for a CSV cell that Excel, WPS and LibreOffice show as the text it is: one starting
+    like a formula gets a leading apostrophe (OWASP's advice for CSV; in xlsx the same cells get
+    Excel's invisible quote prefix instead)."""
+    return "'" + text if looks_like_formula(text) else text
+
+
 def put_text(cell, value) -> None:
     """Write a value as a text cell; None leaves the cell empty."""
     if value is None:
@@ -31,5 +46,5 @@ def put_text(cell, value) -> None:
     text = xlsx_safe(str(value))
     cell.value = text
     cell.data_type = "s"  # never a formula or an error value, whatever the text starts with
-    if text.startswith(_FORMULA_TRIGGERS):
+    if looks_like_formula(text):
         cell.quotePrefix = True

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 
 from pipeline.config import Config, ConfigError
 from pipeline.deadlines.workdays import SOURCE_PROVISIONAL, WorkCalendar
+from pipeline.errors import LedgerLost
 from pipeline.intake import findings
 from pipeline.model import Finding, Item
 from pipeline.workspace import Workspace, safe_filename
@@ -140,13 +141,16 @@ def check_templates(ws: Workspace, config: Config, today: date) -> list[Finding]
 
 
 def check_database(ws: Workspace) -> list[Finding]:
-    if not ws.db_path.exists():
-        return []
-    from pipeline.ledger.ledger import Ledger
+    from pipeline.ledger.ledger import Ledger, refuse_if_lost
 
     try:
+        if not ws.db_path.exists() or ws.db_path.stat().st_size == 0:
+            refuse_if_lost(ws.db_path)  # a new workspace has no ledger yet: nothing to check
+            return []
         with Ledger.open(ws.db_path) as ledger:
             problems = ledger.integrity_problems()
+    except LedgerLost as e:
+        return [findings.LEDGER_LOST.at(error=str(e))]
     except sqlite3.DatabaseError as e:
         return [findings.DATABASE_UNREADABLE.at(path=ws.db_path, error=e)]
     return [findings.DATABASE_INTEGRITY.at(problem=p) for p in problems]
@@ -165,7 +169,7 @@ def check_ledger_units(ws: Workspace, config: Config) -> list[Finding]:
         with Ledger.open(ws.db_path) as ledger:
             rows = ledger.conn.execute("SELECT unit, COUNT(*), MIN(id) FROM items WHERE voided_on IS NULL "
                                        "GROUP BY unit ORDER BY unit").fetchall()
-    except sqlite3.DatabaseError:
+    except (sqlite3.DatabaseError, LedgerLost):
         return []  # reported by check_database
     units = UnitDirectory(config)
     found: list[Finding] = []
@@ -190,11 +194,11 @@ def check_stuck_files(ws: Workspace, now: float) -> list[Finding]:
     from pipeline.ledger.ledger import Ledger
 
     found = []
-    if ws.db_path.exists():
+    if ws.db_path.exists() and ws.db_path.stat().st_size > 0:
         try:
             with Ledger.open(ws.db_path) as ledger:
                 recorded = ledger.files(state="recorded")
-        except sqlite3.DatabaseError:
+        except (sqlite3.DatabaseError, LedgerLost):
             recorded = []  # reported by check_database
         found += [findings.STUCK_RECORDED.at(name=r.name) for r in recorded]
     for path in waiting_files(ws):

@@ -36,9 +36,11 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from pipeline.config import WatchSettings
-from pipeline.ledger.inbox import is_candidate, waiting_files
+from pipeline.intake.isolation import prestart
+from pipeline.ledger.inbox import is_candidate, is_link, waiting_files
 from pipeline.ledger.ingest import FileResult, Ingestor
 from pipeline.ledger.ledger import Ledger
+from pipeline.osguard import held_for_writing
 from pipeline.workspace import Workspace
 
 log = logging.getLogger("sancha.watch")
@@ -167,10 +169,10 @@ class Watcher:
         if path in self._pending or not self._wanted(path):
             return
         try:
-            st = path.stat()
+            st = os.lstat(path)  # a link is never followed: ingest answers it as a link
         except OSError:
             return  # gone already (processed, renamed away by an editor)
-        if not stat.S_ISREG(st.st_mode):
+        if not (stat.S_ISREG(st.st_mode) or is_link(path, st)):
             return
         self._pending[path] = _Pending((st.st_size, st.st_mtime_ns), now, now)
 
@@ -220,7 +222,7 @@ class Watcher:
         ready = []
         for path, p in list(self._pending.items()):
             try:
-                st = path.stat()
+                st = os.lstat(path)
             except FileNotFoundError:
                 del self._pending[path]
                 continue
@@ -232,7 +234,9 @@ class Watcher:
                 continue
             if now - p.changed_at < self.settings.settle_seconds:
                 continue
-            if looks_complete(path):
+            if held_for_writing(path):
+                continue  # a writer still has it open (a copy paused longer than settle_seconds)
+            if is_link(path, st) or looks_complete(path):
                 ready.append((p.since, path))
             elif now - p.changed_at >= self.give_up_seconds:
                 log.warning("%s 已 %.0f 秒没有变化但仍不完整，交给入帐程序判定", path.name, now - p.changed_at)
@@ -434,7 +438,8 @@ def configure_logging(ws: Workspace, *, stderr: bool = True) -> Callable[[], Non
     ws.logs.mkdir(parents=True, exist_ok=True)
     formatter = logging.Formatter(LOG_FORMAT)
     handlers: list[logging.Handler] = [
-        RotatingFileHandler(ws.logs / LOG_NAME, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8"),
+        RotatingFileHandler(ws.logs / LOG_NAME, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8",
+                            errors="backslashreplace"),  # a file name that is not UTF-8 is logged, not lost
     ]
     if stderr:
         handlers.append(logging.StreamHandler(sys.stderr))
@@ -468,6 +473,7 @@ def watch(ws: Workspace, *, polling: bool | None = None, interval: float | None 
     if interval is not None:
         settings = replace(settings, interval=interval)
     ws.ensure()
+    prestart(ws.config.limits)  # the parse worker is kept between drops: started once, now
     ledger = Ledger.open(ws.db_path)
     ingestor = Ingestor(ws, ledger)
     watcher = Watcher(ws, settings, lambda path: ingestor.ingest(path, date.today()), recover=ingestor.recover,
