@@ -119,3 +119,42 @@ def test_a_reassigned_item_belongs_to_the_other_unit_from_its_day(ledger):
     assert "牵头责任单位：区财政局 → 区审计局" in r.text
     assert on(ledger, "2026-0001", D(2026, 11, 30)).unit == "区财政局"
     assert on(ledger, "2026-0001", D(2026, 12, 1)).unit == "区审计局"
+
+
+def test_a_preview_checks_and_describes_an_action_and_records_nothing(ledger):
+    before = ledger.events("2026-0001")
+    p = actions.preview(lambda: actions.extend(ledger, "2026-0001", to=D(2026, 12, 31), note="批准",
+                                               on=D(2026, 11, 28), today=TODAY))
+    assert "整改时限：2026年11月30日 → 2026年12月31日" in p.text
+    assert ledger.events("2026-0001") == before and ledger.item("2026-0001").deadline == D(2026, 11, 30)
+    with pytest.raises(ActionError, match="--late"):
+        actions.preview(lambda: actions.extend(ledger, "2026-0001", to=D(2026, 12, 31), note="批准", today=TODAY))
+    done = actions.extend(ledger, "2026-0001", to=D(2026, 12, 31), note="批准", on=D(2026, 11, 28), today=TODAY)
+    assert done.text == p.text  # what was shown is what was done
+
+
+def test_undo_takes_back_the_last_office_action_from_its_day_and_only_that(ledger):
+    actions.extend(ledger, "2026-0001", to=D(2026, 12, 31), note="批准", on=D(2026, 11, 28), today=TODAY)
+    r = actions.undo_last(ledger, "2026-0001", on=D(2026, 12, 2), operator="clerk", note="录错了", today=TODAY)
+    assert (r.event.kind, r.event.operator, r.event.command) == ("undo", "clerk", "undo")
+    assert r.event.data["event"] == next(e for e in ledger.events("2026-0001") if e.kind == "extend").id
+    assert r.text.splitlines()[0].startswith("2026-0001（") and "已撤销 2026年11月28日 的延期" in r.text
+    assert "整改时限：2026年12月31日 → 2026年11月30日" in r.text and "说明：录错了" in r.text
+    assert ledger.item("2026-0001").deadline == D(2026, 11, 30)
+    assert on(ledger, "2026-0001", D(2026, 12, 1)).deadline == D(2026, 12, 31)  # what the ledger said then
+    with pytest.raises(ActionError, match="已是一次撤销"):
+        actions.undo_last(ledger, "2026-0001", today=TODAY)
+
+
+def test_undo_refuses_a_units_report_a_future_day_and_a_day_before_the_action(ledger):
+    with pytest.raises(ActionError, match="不是督查室的操作"):
+        actions.undo_last(ledger, "2026-0002", today=TODAY)  # its last event came from 区财政局's file
+    actions.void(ledger, "2026-0002", note="重复登记", on=D(2026, 12, 1), today=TODAY)
+    with pytest.raises(ActionError, match="早于"):
+        actions.undo_last(ledger, "2026-0002", on=D(2026, 11, 30), today=TODAY)
+    with pytest.raises(ActionError, match="将来"):
+        actions.undo_last(ledger, "2026-0002", on=D(2026, 12, 4), today=TODAY)
+    r = actions.undo_last(ledger, "2026-0002", on=D(2026, 12, 1), today=TODAY)  # a void can be undone
+    assert r.item.voided_on is None and "作废日期：2026年12月1日 → 无" in r.text
+    with pytest.raises(ActionError, match="没有编号"):
+        actions.undo_last(ledger, "2026-0099", today=TODAY)

@@ -111,6 +111,14 @@ def test_a_refused_action_is_one_line_on_stderr_and_exit_code_1(ingested, cli):
         1, "", "错误：2026-0002 尚未完成，无需重新打开\n")
 
 
+def test_undo_on_the_command_line_takes_back_the_items_last_action_once(ingested, cli):
+    assert cli("close", "2026-0001", "--on", "2026-11-30", "--force")[0] == 0
+    code, out, err = cli("undo", "2026-0001", "--note", "误操作")
+    assert (code, err) == (0, "") and "已撤销 2026年11月30日 的销号" in out and "说明：误操作" in out
+    code, out, err = cli("undo", "2026-0001")
+    assert code == 1 and "已是一次撤销" in err
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (("status", "--as-of", "2026-13-01"), "错误：--as-of 的值 “2026-13-01” 不是日期，请写成 2026-11-30\n"),
     (("close", "2026-0001", "--on", "昨天"), "错误：--on 的值 “昨天” 不是日期，请写成 2026-11-30\n"),

@@ -98,3 +98,10 @@ def reassign(ctx: typer.Context, item_id: ItemIdArgument,
              note: NoteOption, on: OnOption) -> None:
     """移交：事项自 --on 之日起由另一个单位牵头。"""
     _act(ctx, lambda led, cfg, who: actions.reassign(led, cfg, item_id, to=to, note=note, on=on, operator=who))
+
+
+@app.command()
+def undo(ctx: typer.Context, item_id: ItemIdArgument, on: OnOption, note: OptionalNote = None) -> None:
+    """撤销事项最后一次的督查室操作（延期、销号、回头看、重新打开、作废、移交），自 --on 之日起生效；
+    此前的日子仍按原记录计算。"""
+    _act(ctx, lambda led, cfg, who: actions.undo_last(led, item_id, on=on, note=note, operator=who))

@@ -1,16 +1,26 @@
-"""The office's actions on one item — 延期, 销号, 回头看, 重新打开, 作废, 移交 — as library
-functions: the command line, the web desk and the Excel action sheet all call these.
+"""The office's actions on one item — 延期, 销号, 回头看, 重新打开, 作废, 移交, and 撤销 (undo)
+of the last of them — as library functions: the command line, the web desk and the Excel
+action sheet all call these.
 
 Each action is checked against the item as it stood on the action's day (`on`, default
 today): a day in the future, or before the item was registered, is refused, and so is any
 action on a voided item. It then appends one event (its command, operator and note), projects
 the item again from its events, all in one transaction, and returns what changed, in Chinese.
 A refused action raises `ActionError` with the reason; nothing is written.
+
+`preview(lambda: extend(...))` runs the same checks and describes the same result without
+recording anything (the action's transaction is rolled back): what the desk and the command
+line show before the clerk confirms.
+
+`undo_last` takes back the item's last event while it is an office action (not a unit's file,
+not a notice, not another undo); it records an `undo` event, so the days before the undo keep
+what the ledger said then.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 
@@ -55,14 +65,16 @@ def _short(text: str, n: int = 30) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def _changes(before: Item, after: Item) -> list[str]:
+    return [f"  {FIELD_TITLES[field]}：{_shown(getattr(before, field))} → {_shown(getattr(after, field))}"
+            for field in SHOWN_FIELDS if getattr(before, field) != getattr(after, field)]
+
+
 def describe(event: Event, before: Item, after: Item) -> tuple[str, ...]:
     """What an action did, in Chinese: the item, then each field it changed (old → new)."""
     label = timeline.kind_label(event.kind)
     lines = [f"{before.id}（{_short(before.problem)}）已{label}，自{cn_date(event.on)}起生效。"]
-    for field in SHOWN_FIELDS:
-        old, new = getattr(before, field), getattr(after, field)
-        if old != new:
-            lines.append(f"  {FIELD_TITLES[field]}：{_shown(old)} → {_shown(new)}")
+    lines += _changes(before, after)
     extras = []
     if event.data.get("late"):
         extras.append("原整改时限届满后批准，记为逾期后延期")
@@ -76,16 +88,22 @@ def describe(event: Event, before: Item, after: Item) -> tuple[str, ...]:
     return tuple(lines)
 
 
+def _events(ledger: Ledger, item_id: str, on: date, today: date) -> list[Event]:
+    """The item's events, for an action on `on`: refused for an unknown id or a future day."""
+    events = ledger.events(item_id)
+    if not events:
+        raise ActionError(f"台帐中没有编号 {item_id}")
+    if on > today:
+        raise ActionError(f"{cn_date(on)} 是将来的日期；只能登记今天或以前发生的事")
+    return events
+
+
 def _act(ledger: Ledger, item_id: str, on: date | None, today: date | None, kind: str,
          make: Callable[[Item, date], Event]) -> ActionResult:
     today = today or date.today()
     on = on or today
     with ledger.transaction():
-        events = ledger.events(item_id)
-        if not events:
-            raise ActionError(f"台帐中没有编号 {item_id}")
-        if on > today:
-            raise ActionError(f"{cn_date(on)} 是将来的日期；只能登记今天或以前发生的事")
+        events = _events(ledger, item_id, on, today)
         before = timeline.replay(events, on)
         if before is None:
             created = events[0].on
@@ -95,11 +113,43 @@ def _act(ledger: Ledger, item_id: str, on: date | None, today: date | None, kind
         if voided is not None:
             raise ActionError(f"{item_id} 已于 {cn_date(voided)} 作废，不能再{timeline.kind_label(kind)}")
         event = make(before, on)
-        ledger.append_events([event])
-        item = ledger.reproject([item_id])[item_id]
-        after = timeline.replay(ledger.events(item_id), on)
+        return _record(ledger, event, before, describe)
+
+
+_previewing: ContextVar[bool] = ContextVar("previewing", default=False)
+
+
+class _Previewed(Exception):  # not an error: carries a preview out of its transaction
+    def __init__(self, result: ActionResult):
+        super().__init__()
+        self.result = result
+
+
+def _record(ledger: Ledger, event: Event, before: Item,
+            say: Callable[[Event, Item, Item], tuple[str, ...]]) -> ActionResult:
+    """Append `event`, project the item again and say what changed; inside the action's
+    transaction (a preview ends here, and the transaction is rolled back)."""
+    ledger.append_events([event])
+    item = ledger.reproject([event.item_id])[event.item_id]
+    after = timeline.replay(ledger.events(event.item_id), event.on)
     assert after is not None
-    return ActionResult(event, before, after, item, describe(event, before, after))
+    result = ActionResult(event, before, after, item, say(event, before, after))
+    if _previewing.get():
+        raise _Previewed(result)
+    return result
+
+
+def preview(action: Callable[[], ActionResult]) -> ActionResult:
+    """What `action` (a call of one of the actions here) would do, with every check made and the
+    same description, recording nothing. A refused action raises `ActionError` as it would."""
+    token = _previewing.set(True)
+    try:
+        action()
+    except _Previewed as done:
+        return done.result
+    finally:
+        _previewing.reset(token)
+    raise AssertionError("preview() of something that is not an office action")
 
 
 def _event(kind: str, item: Item, on: date, operator: str | None, note: str | None, **kw) -> Event:
@@ -217,3 +267,47 @@ def reassign(ledger: Ledger, config: Config, item_id: str, *, to: str, note: str
         return _event("reassign", item, day, operator, note, field="unit", old=item.unit, new=unit)
 
     return _act(ledger, item_id, on, today, "reassign", make)
+
+
+# Events the office may take back: those its own actions recorded (not a unit's file, not the
+# weekly batch's notices, not the register, not another undo).
+_NOT_UNDONE = ("register", "report", "change", "notice", "undo")
+
+
+def undoable(event: Event | None) -> bool:
+    return (event is not None and event.file_id is None and event.command is not None
+            and event.kind not in _NOT_UNDONE)
+
+
+def undo_last(ledger: Ledger, item_id: str, *, on: date | None = None, operator: str | None = None,
+              note: str | None = None, today: date | None = None) -> ActionResult:
+    """撤销: take back the item's last event, an office action, from `on` (default today, not
+    before the action's own day): an `undo` event naming it. The days before `on` keep what the
+    ledger said then."""
+    today = today or date.today()
+    on = on or today
+    with ledger.transaction():
+        last = timeline.last_event(events := _events(ledger, item_id, on, today))
+        assert last is not None
+        label = timeline.kind_label(last.kind)
+        if not undoable(last):
+            why = "已是一次撤销" if last.kind == "undo" else f"是{label}（{_by(last)}），不是督查室的操作"
+            raise ActionError(f"{item_id} 的最后一条记录{why}，不能撤销；只能撤销事项最后一次的督查室操作")
+        if on < last.on:
+            raise ActionError(f"撤销日期 {cn_date(on)} 早于被撤销的{label}的日期 {cn_date(last.on)}")
+        before = timeline.replay(events, on)
+        assert before is not None  # the register comes before any office action
+        event = Event(item_id, "undo", on, now_iso(), command="undo", operator=operator, note=note or None,
+                      data={"event": last.id, "kind": last.kind})
+
+        def say(event: Event, before: Item, after: Item) -> tuple[str, ...]:
+            head = f"{item_id}（{_short(before.problem)}）已撤销 {cn_date(last.on)} 的{label}，自{cn_date(on)}起生效。"
+            return (head, *_changes(before, after), *([f"  说明：{note}"] if note else []))
+
+        return _record(ledger, event, before, say)
+
+
+def _by(event: Event) -> str:
+    if event.file_id is not None:
+        return f"来自报送文件 {event.source}" if event.source else "来自报送文件"
+    return "每周批处理" if event.command == "weekly" else "系统登记"
