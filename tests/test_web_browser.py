@@ -130,12 +130,50 @@ def test_desk_pages_fit_a_phone_without_sideways_scrolling(served, driver):
         log_in(driver, url)
     as_phone(driver)
     try:
-        for path in ("", "todo", "items", "items/2026-0001", "units", "units/区财政局", "files", "files/1",
+        for path in ("", "todo", "items", "items/2026-0001", "items/2026-0001/actions/reassign", "units",
+                     "units/区财政局", "files", "files/1",
                      "documents", "batch"):
             driver.get(url + path)
             assert scroll_width(driver) <= 390, path
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_log_in_search_open_an_item_extend_it_see_the_timeline_and_undo(served):
+    from selenium.webdriver.common.by import By
+
+    _ws, url = served
+    driver = chromium_driver()  # a browser of its own: logged in afresh on the non-local bind
+    try:
+        log_in(driver, url)
+        driver.find_element(By.ID, "q").send_keys("非税收入")
+        navigating(driver, driver.find_element(By.ID, "search-button").click)
+        assert row_ids(driver) == ["2026-0002"]
+        navigating(driver, driver.find_element(By.LINK_TEXT, "2026-0002").click)
+        navigating(driver, driver.find_element(By.ID, "act-extend").click)
+        assert "非税收入缴库不及时" in driver.find_element(By.ID, "item-problem").text
+        driver.find_element(By.ID, "f-to").send_keys("2027年4月30日")
+        driver.find_element(By.ID, "f-note").send_keys("项目调整，经批准延期")
+        navigating(driver, driver.find_element(By.ID, "action-next").click)
+        preview = driver.find_element(By.ID, "preview").text
+        assert "2026-0002（非税收入缴库不及时）" in preview and "2027年3月31日 → 2027年4月30日" in preview
+        navigating(driver, driver.find_element(By.ID, "confirm-button").click)
+        assert driver.current_url.endswith("/items/2026-0002")
+        history = driver.find_element(By.ID, "history").text
+        assert "延期" in history and "2027-04-30" in history and "督查室（zhang）" in history
+        assert driver.find_element(By.CSS_SELECTOR, '[data-field="deadline"]').text == "2027-04-30"
+
+        navigating(driver, driver.find_element(By.ID, "act-undo").click)
+        assert "将撤销：" in driver.find_element(By.ID, "undo-target").text
+        navigating(driver, driver.find_element(By.ID, "action-next").click)
+        navigating(driver, driver.find_element(By.ID, "confirm-button").click)
+        history = driver.find_element(By.ID, "history").text
+        assert "延期（已撤销）" in history and "撤销" in history
+        assert driver.find_element(By.CSS_SELECTOR, '[data-field="deadline"]').text == "2027-03-31"
+        assert not driver.find_elements(By.ID, "act-undo")  # an undo is not undone
+        assert console_errors(driver) == []
+    finally:
+        quit_driver(driver)
 
 
 # -- safety against the running server, with plain HTTP -----------------------------------------------

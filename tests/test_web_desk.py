@@ -122,7 +122,7 @@ def sample_urls(ws: Workspace, client) -> dict[str, str]:
         "files.archive": "/files/1/archive", "documents.documents_index": "/documents",
         "documents.document_open": f"/documents/open/{rel}", "documents.document_download": f"/documents/download/{rel}",
         "batch.index": "/batch", "batch.status": "/batch/status.json", "auth.login": "/login",
-        "static": "/static/desk.css",
+        "static": "/static/desk.css", "actions.action_form": "/items/2026-0002/actions/extend",
     }
 
 
@@ -313,7 +313,7 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(ws, client
 
 def test_every_post_route_checks_the_token(ws, client):
     posts = [r.rule for r in client.application.url_map.iter_rules() if "POST" in r.methods]
-    assert sorted(posts) == ["/batch/run", "/login", "/logout"]
+    assert sorted(posts) == ["/batch/run", "/items/<item_id>/actions/<name>", "/login", "/logout"]
     for rule in posts:
         assert client.post(rule, data={}).status_code == 403, rule
 

@@ -1,7 +1,7 @@
 """The desk's pages, one module per group. `register` puts them all on the app.
 
-Phase 2 (office actions) adds views/actions.py: a GET form and a POST per action under
-/items/<id>/…, and the undo button; they call the ledger's office-action functions with
+views/actions.py: the office's actions, a GET form and a POST per action under
+/items/<id>/actions/<name>, and 撤销; they call the ledger's office-action functions with
 `g.operator` and show the item's text before confirming.
 """
 
@@ -11,8 +11,8 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from pipeline.service.web.views import auth, batch, files, items, overview, units
+    from pipeline.service.web.views import actions, auth, batch, files, items, overview, units
 
-    for module in (auth, overview, items, units, files, batch):
+    for module in (auth, overview, items, actions, units, files, batch):
         app.register_blueprint(module.bp)
     app.register_blueprint(files.bp_documents)

@@ -9,6 +9,7 @@ from pipeline.ledger.search import SORTS, STATE_SORTS, ItemQuery, files_touching
 from pipeline.ledger.timeline import kind_label
 from pipeline.ledger.view import item_on
 from pipeline.model import ITEM_STATES
+from pipeline.service.web.views.actions import FORMS, last_action
 from pipeline.service.web.views.common import day_arg, desk, int_arg, ledger, page_args, states_of
 
 bp = Blueprint("items", __name__)
@@ -68,10 +69,19 @@ def _shown(value) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def _event_row(e) -> dict:
-    """One event as the item page lists it."""
-    return {"on": e.on, "kind": kind_label(e.kind), "field": e.field, "old": _shown(e.old), "new": _shown(e.new),
-            "source": e.source or "督查室", "note": e.note or ""}
+def _event_rows(events) -> list[dict]:
+    """The item's events as the item page lists them; an event taken back by an undo is marked."""
+    undone = {e.data.get("event") for e in events if e.kind == "undo"}
+    by_id = {e.id: e for e in events}
+    rows = []
+    for e in events:
+        note = e.note or ""
+        if e.kind == "undo" and (target := by_id.get(e.data.get("event"))) is not None:
+            note = f"撤销 {target.on.isoformat()} 的{kind_label(target.kind)}" + (f"：{note}" if note else "")
+        source = e.source or ("督查室" + (f"（{e.operator}）" if e.operator else ""))
+        rows.append({"on": e.on, "kind": kind_label(e.kind), "field": e.field, "old": _shown(e.old),
+                     "new": _shown(e.new), "source": source, "note": note, "undone": e.id in undone})
+    return rows
 
 
 @bp.get("/items/<item_id>")
@@ -88,6 +98,6 @@ def detail(item_id: str):
         state = item_state(past, as_of, d.calendar, d.ws.config.rules)
     return render_template(
         "item.html", item=item, fields=FIELD_LABELS, state=state, as_of=as_of, today=today,
-        events=[_event_row(e) for e in ledger().events(item_id)], field_names=dict(FIELD_LABELS),
-        files=files_touching(ledger(), item_id),
+        events=_event_rows(ledger().events(item_id)), field_names=dict(FIELD_LABELS),
+        files=files_touching(ledger(), item_id), forms=FORMS, undoable=last_action(item_id),
         page="items")
