@@ -39,7 +39,7 @@ def rows_by_id(ws) -> dict[str, dict]:
 
 def test_layout_for_reading_and_printing(book):
     ws = book[LEDGER_SHEET]
-    assert book.sheetnames == [LEDGER_SHEET, SUMMARY_SHEET]
+    assert book.sheetnames == [LEDGER_SHEET, SUMMARY_SHEET, "督查室操作"]  # issue 19: the action sheet
     assert "三查三单”工作台帐（截至2026年11月30日）" in ws["A1"].value
     assert [c.value for c in ws[2]] == HEADERS
     assert ws.freeze_panes == "B3"

@@ -5,12 +5,11 @@ of the item's last action."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 
 import pytest
 from test_web_desk import Page, csrf_of, desk, get, page
-from web_fixtures import PASSWORD, build_workspace, state_dump
+from web_fixtures import PASSWORD, build_workspace, copy_workspace, state_dump
 
 from pipeline.ledger.ledger import Ledger
 from pipeline.service.web.accounts import ROLE_LEADER, ROLE_OFFICE, add_account
@@ -25,9 +24,7 @@ def built(tmp_path_factory) -> Workspace:
 
 @pytest.fixture
 def ws(built, tmp_path) -> Workspace:
-    root = tmp_path / "ws"
-    shutil.copytree(built.root, root)
-    return Workspace(root)
+    return copy_workspace(built, tmp_path / "ws")
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ one reported done, a hostile text), one file rejected on 2026-12-01, the weekly 
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -55,6 +56,12 @@ def build_workspace(root: Path, *, weekly: bool = True) -> Workspace:
     if weekly:
         run_weekly(ws, TODAY, workers=1)
     return ws
+
+
+def copy_workspace(ws: Workspace, root: Path) -> Workspace:
+    """A private copy of a built workspace (a test may change it)."""
+    shutil.copytree(ws.root, root)
+    return Workspace(root)
 
 
 def state_dump(ws: Workspace) -> dict:

@@ -282,6 +282,17 @@ _SAME_BYTES = "{file} 与 {received:%Y年%m月%d日} 收到的 {first} 内容完
 DUPLICATE_FILE = _declare(  # of an accepted file only: a rejected one sent again is processed again
     "duplicate-file", WARNING, "重复报送", _SAME_BYTES, "如需更新，请修改后重新报送")
 
+# -- the office's action sheet 督查室操作 (intake/action_sheet.py, ledger/sheet_actions.py) -----------
+
+ACTION_SHEET_HEADER = _declare(
+    "action-sheet-header", ERROR, "操作表缺少列", "{where}：督查室操作表缺少 “{column}” 列",
+    "请使用每周三单工作台帐中的“督查室操作”工作表，不要删改表头（编号、操作、日期、新时限、移交单位、说明）")
+ACTION_DONE = _declare(
+    "action-done", WARNING, "操作已办理", "{where}：第 {row} 行 {text}", None)
+ACTION_REFUSED = _declare(
+    "action-refused", ERROR, "操作未办理", "{where}：第 {row} 行 {item} {operation}未办理：{reason}",
+    "请修改该行后把表重新放入 inbox/督查室/（已办理的行请删去）")
+
 # -- sancha doctor: the workspace (service/doctor.py) ----------------------------------------------
 
 CONFIG_INVALID = _declare(

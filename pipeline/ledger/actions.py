@@ -52,6 +52,14 @@ class ActionResult:
         return "\n".join(self.lines)
 
 
+def reword(message: str, words: tuple[tuple[str, str], ...]) -> str:
+    """A refusal worded for the command line (its options) as another front end names them:
+    `words` are (the command line's words, theirs)."""
+    for cli, other in words:
+        message = message.replace(cli, other)
+    return message
+
+
 def _shown(value) -> str:
     if value is None or value == "":
         return "无"
@@ -88,6 +96,12 @@ def describe(event: Event, before: Item, after: Item) -> tuple[str, ...]:
     return tuple(lines)
 
 
+def _atomic(ledger: Ledger):
+    """The action's own transaction, or a savepoint inside the caller's (the action sheet's
+    file, applied row by row within the ingest of its file)."""
+    return ledger.savepoint() if ledger.in_transaction else ledger.transaction()
+
+
 def _events(ledger: Ledger, item_id: str, on: date, today: date) -> list[Event]:
     """The item's events, for an action on `on`: refused for an unknown id or a future day."""
     events = ledger.events(item_id)
@@ -102,7 +116,7 @@ def _act(ledger: Ledger, item_id: str, on: date | None, today: date | None, kind
          make: Callable[[Item, date], Event]) -> ActionResult:
     today = today or date.today()
     on = on or today
-    with ledger.transaction():
+    with _atomic(ledger):
         events = _events(ledger, item_id, on, today)
         before = timeline.replay(events, on)
         if before is None:
@@ -286,7 +300,7 @@ def undo_last(ledger: Ledger, item_id: str, *, on: date | None = None, operator:
     ledger said then."""
     today = today or date.today()
     on = on or today
-    with ledger.transaction():
+    with _atomic(ledger):
         last = timeline.last_event(events := _events(ledger, item_id, on, today))
         assert last is not None
         label = timeline.kind_label(last.kind)

@@ -31,9 +31,11 @@ from typing import NamedTuple, TypedDict
 
 from filelock import FileLock
 
+from pipeline.intake.action_sheet import ActionSheet, find_action_sheet
 from pipeline.intake.findings import DUPLICATE_FILE, FILE_QUARANTINED, FILE_TOO_LARGE, LINK_NOT_ALLOWED, UNKNOWN_FOLDER
 from pipeline.intake.isolation import Reader, prestart
 from pipeline.intake.parse import SubmissionStream, stream_submission
+from pipeline.intake.read import read_workbook
 from pipeline.intake.submitter import Submitter
 from pipeline.intake.units import directory
 from pipeline.ledger.ahead import Ahead, Parsed
@@ -56,6 +58,7 @@ from pipeline.ledger.inbox import (
 from pipeline.ledger.ledger import FileRecord, Ledger, now_iso
 from pipeline.ledger.merge import Merger, OpenProblems
 from pipeline.ledger.quarantine import DEATHS, InHand, quarantine
+from pipeline.ledger.sheet_actions import apply_sheet
 from pipeline.model import STATUS_DONE, Finding, Item, Submission
 from pipeline.osguard import held_for_writing, writers
 from pipeline.output import receipts
@@ -299,6 +302,13 @@ class Ingestor:
 
         archive, copy = archive_copy(self.ws, data, sha, name, received, staged)
         self._copies.append(copy)
+        journal = _Journal(sha256=sha, name=name, source_path=source_path, received_on=received, duplicate_of=None,
+                           archive_path=archive)
+        if unit is not None and self.config.is_office(unit):
+            found = self._action_sheet(data, name)
+            if found is not None:  # the office's action sheet: its rows are office actions, nothing else is read
+                self._recorded.append(_Recorded(self._record_actions(journal, unit, found), path, started, None))
+                return True
         in_hand = False
         if parsed is not None:
             stream = SubmissionStream.of(parsed.submission)  # parsed from the very bytes read here, under the lock
@@ -308,8 +318,7 @@ class Ingestor:
         if folder and unit is None:
             notes.append(UNKNOWN_FOLDER.at(folder=folder))
         try:
-            record, written, changes = self._journal(stream, notes, sha=sha, name=name, source_path=source_path,
-                                                     received=received, archive=archive)
+            record, written, changes = self._journal(stream, notes, journal)
         finally:
             if in_hand:
                 self.inhand.end(sha)
@@ -329,6 +338,25 @@ class Ingestor:
             return SubmissionStream.of(Submission(name, None, None, None, None, None, (), (finding,))), False
         self.inhand.begin(sha)
         return stream_submission(data, name, self.config, folder_unit=unit, received=received), True
+
+    def _action_sheet(self, data: bytes, name: str) -> ActionSheet | None:
+        """The filled 督查室操作 sheet of a file in the office's folder, if it has one (read by the
+        bounded reader, after its safety scan: the office's own folder is not the units')."""
+        sheets, problems = read_workbook(data, name, self.config.limits)
+        return None if problems else find_action_sheet(sheets)
+
+    def _record_actions(self, journal: _Journal, unit: str, found: ActionSheet) -> FileRecord:
+        """One savepoint: the journal row, every row applied in a savepoint of its own, the
+        outcome (accepted when a row was applied; rejected when none was)."""
+        self._writing()
+        with self.ledger.savepoint():
+            record = self.ledger.record_file(**journal, unit=unit, verdict="accepted", added=[], updated=[],
+                                             findings=[])
+            outcome = apply_sheet(self.ledger, self.config, found, operator=f"操作表 {journal['name']}",
+                                  received=journal["received_on"])
+            return self.ledger.settle_file(record, unit=unit, verdict="accepted" if outcome.applied else "rejected",
+                                           added=[], updated=list(outcome.applied),
+                                           findings=[f.as_dict() for f in outcome.findings])
 
     def _unread_unit(self, name: str, unit: str | None) -> str | None:
         """Who sent a file that is never read: its folder's unit, else the one its name starts with."""
@@ -386,15 +414,14 @@ class Ingestor:
         self._recorded.append(_Recorded(record, path, started, None))
         return True
 
-    def _journal(self, stream: SubmissionStream, notes: list[Finding], *, sha: str, name: str, source_path: str,
-                 received: date, archive: str) -> tuple[FileRecord, dict[str, Item] | None, dict | None]:
+    def _journal(self, stream: SubmissionStream, notes: list[Finding],
+                 journal: _Journal) -> tuple[FileRecord, dict[str, Item] | None, dict | None]:
         """One savepoint: the journal row, then the file's rows merged and stored a chunk at a
         time as they are read (a huge sheet is never whole in memory), then the journal row's
         outcome. An error, however late, rolls it all back: the file is then journalled rejected,
         nothing of it stored. Returns the journal row and the items written, for the receipt
         (None: too many to keep, the receipt reads them back)."""
-        journal = _Journal(sha256=sha, name=name, source_path=source_path, received_on=received, duplicate_of=None,
-                           archive_path=archive)
+        received = journal["received_on"]
         if stream.known is not None and not stream.known.ok:  # parsed beforehand, rejected: nothing to merge
             return self._journal_rejected(journal, stream.known.unit, [*stream.known.findings, *notes]), None, None
         year, at = received.year, now_iso()

@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from pipeline.deadlines.cndate import cn_date
 from pipeline.files import write_atomic
+from pipeline.intake.findings import ACTION_DONE, ACTION_REFUSED, ACTION_SHEET_HEADER
 from pipeline.intake.units import directory
 from pipeline.ledger.ledger import FileRecord, Ledger
 from pipeline.ledger.timeline import Event
@@ -85,7 +86,9 @@ def receipt_lines(office: str, record: FileRecord, items: Mapping[str, Item],
         f"回执编号：{record.id}",
         f"处理结果：{VERDICT_WORDS[record.verdict]}",
     )
-    if record.verdict == "accepted":
+    if any(f.code in ACTION_CODES for f in findings):
+        yield from _action_lines(findings)
+    elif record.verdict == "accepted":
         yield f"新增 {len(record.added)} 项，更新 {len(record.updated)} 项。今后报送进展时请填写下列编号。"
         for title, ids in (("新增事项", record.added), ("更新事项", record.updated)):
             if ids:
@@ -102,10 +105,27 @@ def receipt_lines(office: str, record: FileRecord, items: Mapping[str, Item],
     elif record.verdict == "rejected":
         yield from ("", f"发现 {len(errors)} 处错误，整个文件未录入台帐。请全部修改后重新报送：")
         yield from (_finding_line(n, f) for n, f in enumerate(errors, 1))
+    warnings = [f for f in warnings if f.code not in ACTION_CODES]
     if warnings:
         yield from ("", "提示（不影响处理结果）：")
         yield from (_finding_line(n, f) for n, f in enumerate(warnings, 1))
     yield from ("", f"{office}", cn_date(record.received_on), "")
+
+
+ACTION_CODES = (ACTION_DONE.code, ACTION_REFUSED.code, ACTION_SHEET_HEADER.code)
+
+
+def _action_lines(findings: list[Finding]) -> Iterator[str]:
+    """The receipt of the office's action sheet: every row, applied or not and why."""
+    done = [f for f in findings if f.code == ACTION_DONE.code]
+    refused = [f for f in findings if f.severity == "error"]
+    yield f"督查室操作表：办理 {len(done)} 行，未办理 {len(refused)} 行。"
+    if done:
+        yield from ("", "已办理：")
+        yield from (_finding_line(n, f) for n, f in enumerate(done, 1))
+    if refused:
+        yield from ("", "未办理（这些行没有登记任何内容）：")
+        yield from (_finding_line(n, f) for n, f in enumerate(refused, 1))
 
 
 class _ItemsInOrder(Mapping):

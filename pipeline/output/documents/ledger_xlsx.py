@@ -7,6 +7,9 @@ text at 9 pt or more on paper (`printed_text_pt`); the header rows repeat on eve
 footer numbers the pages. Rows with wrapped text carry an explicit height for their longest cell
 (LibreOffice does not grow a row by itself, and Excel only when the file is edited).
 Sheet 2 (汇总): figures per unit, ranked, and the count of items per state (A4 landscape).
+Sheet 3 (督查室操作): empty rows under the action sheet's header (intake/action_sheet.py), 操作
+a dropdown of the operations, dates and 新时限 as dates: filled in and dropped into
+inbox/督查室/, each row is one office action.
 
 `ledger_rows` is pure (items + states → rows of plain values); `ledger_workbook` writes them
 with openpyxl in write-only mode, fast enough for 50,000 items.
@@ -26,6 +29,9 @@ from openpyxl.utils import get_column_letter
 
 from pipeline.config import Config
 from pipeline.deadlines.states import report_text
+from pipeline.intake.action_sheet import COLUMNS as ACTION_COLUMNS
+from pipeline.intake.action_sheet import OPERATIONS
+from pipeline.intake.action_sheet import SHEET as ACTION_SHEET
 from pipeline.model import (
     ITEM_STATES,
     MADE_ON_LABEL,
@@ -220,6 +226,31 @@ def _summary_sheet(wb: Workbook, config: Config, summaries: Sequence, rows: list
     ws.append([cm.text("合计", "text"), cm.value(len(rows), "int")])
 
 
+ACTION_ROWS = 500  # rows of 督查室操作 with the dropdown and date formats
+
+
+def _actions_sheet(wb: Workbook) -> None:
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    ws = wb.create_sheet(ACTION_SHEET)
+    cm = CellMaker(ws)
+    cm.define("guide", wrap=True, border=False, size=FONT_PT)
+    cm.define("header", bold=True, fill=HEADER_FILL.fgColor.rgb, align="center", size=FONT_PT)
+    for n, width in enumerate((12, 14, 14, 14, 18, 40), 1):
+        ws.column_dimensions[get_column_letter(n)].width = width
+    ws.freeze_panes = "A3"
+    ops = DataValidation(type="list", formula1='"' + ",".join(OPERATIONS) + '"', allow_blank=True,
+                         showErrorMessage=True, errorTitle="操作", error="请从下拉列表中选择操作")
+    ops.add(f"B3:B{ACTION_ROWS + 2}")
+    ws.data_validations.append(ops)
+    ws.merged_cells.add("A1:F1")
+    ws.row_dimensions[1].height = 3 * LINE_PT + 4
+    ws.append([cm.text("每行一项办理：填写编号、从下拉列表选择操作；日期不填为收到本表之日，延期、回头看反弹、重开须填新时限，"
+                       "移交须填移交单位，延期、重开、作废、移交须写明说明。填好后把本工作簿放入 inbox/督查室/，"
+                       "回执逐行说明办理结果。", "guide")])
+    ws.append([cm.text(h, "header") for h in ACTION_COLUMNS])
+
+
 def ledger_workbook(
     config: Config, items: Sequence[Item], states: Mapping[str, ItemState], summaries: Sequence, as_of: date
 ) -> bytes:
@@ -228,6 +259,7 @@ def ledger_workbook(
     wb = Workbook(write_only=True)
     _ledger_sheet(wb, config, rows, as_of)
     _summary_sheet(wb, config, summaries, rows, as_of)
+    _actions_sheet(wb)
     mark_made_on(wb, as_of)
     out = io.BytesIO()
     wb.save(out)

@@ -108,12 +108,6 @@ _FORM_WORDS = (("请加 --late", "请勾选“逾期后批准”"), ("请加 --f
                ("（--to）", ""), ("--to 只用于反弹", "新时限只用于反弹"))
 
 
-def form_message(message: str, words=_FORM_WORDS) -> str:
-    for cli, form in words:
-        message = message.replace(cli, form)
-    return message
-
-
 def read_values(form: ActionForm, raw: Mapping[str, str], default_on: date) -> tuple[dict, dict[str, str]]:
     """The form's values (dates read as cells are), and the errors by field, in Chinese."""
     values: dict = {}
@@ -196,6 +190,6 @@ def action_post(item_id: str, name: str):
             return _page(form, item, raw, result=actions.preview(call))
         result = call()
     except ActionError as e:
-        return _page(form, item, raw, error=form_message(str(e)), status=422)
+        return _page(form, item, raw, error=actions.reword(str(e), _FORM_WORDS), status=422)
     flash("\n".join(result.lines), "info")
     return redirect(url_for("items.detail", item_id=item.id), code=303)
