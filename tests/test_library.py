@@ -120,8 +120,8 @@ def test_undo_on_the_command_line_takes_back_the_items_last_action_once(ingested
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (("status", "--as-of", "2026-13-01"), "错误：--as-of 的值 “2026-13-01” 不是日期，请写成 2026-11-30\n"),
-    (("close", "2026-0001", "--on", "昨天"), "错误：--on 的值 “昨天” 不是日期，请写成 2026-11-30\n"),
+    (("status", "--as-of", "2026-13-01"), "错误：--as-of 的值 “2026-13-01” 不是日期，请写成 2026-11-30 或 2026年11月30日\n"),
+    (("close", "2026-0001", "--on", "昨天"), "错误：--on 的值 “昨天” 不是日期，请写成 2026-11-30 或 2026年11月30日\n"),
     (("show", "第一项"), "错误：“第一项” 不是事项编号；编号写成 2026-0001（年份-序号）\n"),
     (("export", "--format", "PDF"), "错误：--format 只能是 json、xlsx 或 csv，不是 “pdf”\n"),
     (("calendar", "明年"), "错误：“明年” 不是年份，请写成 2027 这样的四位年份\n"),
@@ -129,12 +129,17 @@ def test_undo_on_the_command_line_takes_back_the_items_last_action_once(ingested
     (("watch", "--interval", "0"), "错误：--interval 的值 “0” 应是不小于 0.1 的秒数\n"),
     (("check", "没有这个文件.xlsx"), "错误：找不到文件或目录：没有这个文件.xlsx\n"),
     (("status", "--unit", "区财政厅"), "错误：--unit “区财政厅” 不是登记的单位，是否应为 区财政局、区政府办公室、区民政局？\n"),
-    (("report",), "错误：缺少选项 --source\n用法：sancha report --help\n"),
-    (("extend", "2026-0001", "--to", "2027-01-31"), "错误：缺少选项 --note\n用法：sancha extend --help\n"),
-    (("close",), "错误：缺少参数：事项编号\n用法：sancha close --help\n"),
-    (("ingest", "--jsn"), "错误：没有选项 --jsn，是否应为 --json？\n用法：sancha ingest --help\n"),
-    (("stauts",), "错误：没有命令 “stauts”，是否应为 sancha status？\n用法：sancha --help\n"),
-    (("status", "多余"), "错误：多余的参数：多余\n用法：sancha status --help\n"),
+    (("report",), "错误：缺少选项 --source：问题来源，例如 审计、巡查、领导批示\n说明和示例：sancha report -h\n"),
+    (("extend", "2026-0001", "--to", "2027-01-31"), "错误：缺少选项 --note：理由或说明（记入事项经过）\n说明和示例：sancha extend -h\n"),
+    (("close",), "错误：缺少参数 ITEM_ID：事项编号，例如 2026-0007\n说明和示例：sancha close -h\n"),
+    (("ingest", "--jsn"), "错误：没有选项 --jsn，是否应为 --json？\n说明和示例：sancha ingest -h\n"),
+    (("stauts",), "错误：没有命令 “stauts”，是否应为 sancha status？\n用法：sancha 命令 [参数]...；全部命令：sancha -h\n"),
+    (("status", "多余"), "错误：多余的参数：多余\n说明和示例：sancha status -h\n"),
+    (("serve", "--port", "abc"), "错误：--port 的值无效：应为整数\n说明和示例：sancha serve -h\n"),
+    (("serve", "--port", "99999"), "错误：--port 的值无效：应不大于 65535\n说明和示例：sancha serve -h\n"),
+    (("user", "add"), "错误：缺少参数 NAME：用户名，例如 zhangsan 或 张三\n说明和示例：sancha user add -h\n"),
+    (("extend", "2026-0001", "--to", "46387", "--note", "x"),
+     "错误：--to 的值 “46387” 不是日期，请写成 2026-11-30 或 2026年11月30日\n"),
 ])
 def test_a_value_that_cannot_be_used_is_a_usage_error_in_chinese(cli, args, message):
     assert cli(*args) == (2, "", message)

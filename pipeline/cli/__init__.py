@@ -14,6 +14,7 @@ serve (serve, user add|list|remove).
 from __future__ import annotations
 
 import difflib
+import re
 import sqlite3
 import sys
 from datetime import datetime
@@ -27,7 +28,11 @@ import typer.main
 from pipeline.cli import workspace, intake, ledger, actions, documents, watch, serve  # noqa: F401
 # isort: on
 from pipeline.cli.app import app, err_console
+from pipeline.cli.help import install as _chinese_help
+from pipeline.cli.help import metavar
 from pipeline.errors import SanchaError
+
+_chinese_help(app)
 
 __all__ = ["app", "main", "run"]
 
@@ -110,9 +115,10 @@ def _usage_message(e: Any, known: dict, command: str | None) -> str:
     kinds = {c.__name__ for c in type(e).__mro__}
     param = getattr(e, "param", None)
     if "MissingParameter" in kinds and param is not None:
+        help_text = getattr(param, "help", None) or ""
         if param.param_type_name == "option":
-            return f"缺少选项 {max(param.opts, key=len)}"
-        return f"缺少参数：{getattr(param, 'help', None) or param.human_readable_name}"
+            return f"缺少选项 {max(param.opts, key=len)}" + (f"：{help_text}" if help_text else "")
+        return f"缺少参数 {metavar(param)}" + (f"：{help_text}" if help_text else "")
     if "NoSuchOption" in kinds:
         near = sorted(getattr(e, "possibilities", None) or ())
         return f"没有选项 {e.option_name}" + (f"，是否应为 {' 或 '.join(near)}？" if near else "")
@@ -120,14 +126,55 @@ def _usage_message(e: Any, known: dict, command: str | None) -> str:
         return f"选项 {e.option_name} " + ("不带值" if "does not take" in e.message else "后面缺少值")
     if "BadParameter" in kinds:
         name = max(param.opts, key=len) if param is not None and param.param_type_name == "option" else \
-            getattr(param, "help", None) or getattr(param, "name", "")
-        return f"{name} 的值无效：{e.message}"
+            metavar(param) if param is not None else ""
+        return f"{name} 的值无效：{_bad_value(e.message)}"
     if command is None or command not in known:
         near = difflib.get_close_matches(command or "", list(known), n=1)
         return f"没有命令 “{command}”" + (f"，是否应为 sancha {near[0]}？" if near else "")
     if e.message.startswith("Got unexpected extra argument"):
         return "多余的参数：" + e.message.rpartition("(")[2].rstrip(")")
     return f"命令行有误：{e.format_message()}"
+
+
+_NOT_VALID = re.compile(r"^'?(.*?)'? is not a valid (\w+)")
+_NOT_IN_RANGE = re.compile(r"^'?(.*?)'? is not in the range (.+?)\.?$")
+_SHOULD_BE = re.compile(r"^Input should be a valid (\w+)")
+_AT_MOST = re.compile(r"^Input should be less than or equal to (\S+)")
+_AT_LEAST = re.compile(r"^Input should be greater than or equal to (\S+)")
+_TYPE_WORDS = {"integer": "整数", "float": "数字", "number": "数字", "boolean": "是或否", "path": "路径",
+               "choice": "选项"}
+
+
+def _bad_value(message: str) -> str:
+    """click's own (English) reason for a value it could not convert, in Chinese."""
+    if any("\u4e00" <= ch <= "\u9fff" for ch in message):
+        return message  # ours (params.py), already Chinese
+    if m := _NOT_VALID.match(message):
+        return f"“{m[1]}” 不是{_TYPE_WORDS.get(m[2], '有效的值')}"
+    if m := _NOT_IN_RANGE.match(message):
+        return f"{m[1]} 超出范围（{m[2]}）"
+    if m := _SHOULD_BE.match(message):  # typer's newer wording
+        return f"应为{_TYPE_WORDS.get(m[1], '有效的值')}"
+    if m := _AT_MOST.match(message):
+        return f"应不大于 {m[1]}"
+    if m := _AT_LEAST.match(message):
+        return f"应不小于 {m[1]}"
+    return message
+
+
+def _usage_hint(known: dict, command: str | None, rest: list[str]) -> str:
+    """The second line of a usage error: the command's usage and where its help is."""
+    if command is None or command not in known:
+        return "用法：sancha 命令 [参数]...；全部命令：sancha -h"
+    group = known[command]
+    words: list[str] = [command]
+    sub = getattr(group, "commands", None)
+    if sub:  # sancha user add …
+        after = rest[rest.index(command) + 1:]
+        name = next((a for a in after if not a.startswith("-")), None)
+        if name is not None and name in sub:
+            words.append(name)
+    return f"说明和示例：sancha {' '.join(words)} -h"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,8 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exit_code, int) and callable(getattr(e, "format_message", None)):
             known = typer.main.get_command(app).commands  # type: ignore[attr-defined]
             command = next((a for a in rest if not a.startswith("-")), None)
-            where = f"sancha {command}" if command in known else "sancha"
-            err_console.print(f"错误：{_usage_message(e, known, command)}\n用法：{where} --help", markup=False)
+            err_console.print(f"错误：{_usage_message(e, known, command)}\n{_usage_hint(known, command, rest)}",
+                              markup=False)
             return exit_code
         log = _internal_error_log(e, root)
         err_console.print(f"内部错误：{type(e).__name__}: {e}。详细信息已写入 {log}，请交给系统管理员。")

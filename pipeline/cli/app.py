@@ -17,6 +17,7 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 console = Console(highlight=False, soft_wrap=True, markup=False)
@@ -28,13 +29,23 @@ def severity_word(severity: str) -> str:
     return "错误" if severity == "error" else "提示"
 
 
-WORKSPACE_HELP = "工作区目录（含 sancha.toml），默认当前目录"
+WORKSPACE_HELP = "工作区目录（含 sancha.toml），默认当前目录；可写在命令前或命令后"
+
+
+def _version(value: bool) -> None:
+    if value:
+        from pipeline import __version__
+
+        console.print(f"sancha {__version__}", markup=False)
+        raise typer.Exit()
 
 
 @app.callback()
 def _root(
     ctx: typer.Context,
-    workspace: Path = typer.Option(Path("."), "-C", "--workspace", help=WORKSPACE_HELP, show_default=False),
+    workspace: Path = typer.Option(Path("."), "-C", "--workspace", help=WORKSPACE_HELP, show_default=False,
+                                   metavar="目录"),
+    version: bool = typer.Option(False, "--version", help="显示版本并退出", is_eager=True, callback=_version),
 ) -> None:
     ctx.obj = Workspace(workspace.resolve())
 

@@ -13,7 +13,7 @@ from pipeline.cli.app import app, console, err_console, get_workspace
 from pipeline.cli.params import as_of_option
 from pipeline.errors import Rejected
 
-UP_TO_HELP = "统计截止日期 YYYY-MM-DD，默认今天"
+UP_TO_HELP = "统计截止日期，默认今天"
 
 
 def _progress() -> Progress:

@@ -87,7 +87,7 @@ def _checked(reader, path: Path, config, unit: str | None) -> tuple:
 @app.command()
 def ingest(
     ctx: typer.Context,
-    received: Annotated[date, as_of_option("按此日期（YYYY-MM-DD）计收件日期，默认今天")],
+    received: Annotated[date, as_of_option("按此日期计收件日期，默认今天")],
     paths: Annotated[list[Path] | None, typer.Argument(
         parser=existing_path, metavar="PATH", show_default=False,
         help="要处理的文件或目录；默认处理 inbox/ 中等待的全部文件")] = None,

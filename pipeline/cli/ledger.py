@@ -1,6 +1,6 @@
 """Commands that read the ledger: export (JSON, CSV, xlsx), status (the per-unit summary and
-the red list as of a date, or its figures as JSON) and show (one item, its state as of a day
-and its events). The status text is built by
+the red list as of a date, or its figures as JSON), show (one item, its state as of a day
+and its events) and find (items by text or id). The status text is built by
 pure functions here so tests can read it.
 """
 
@@ -19,10 +19,13 @@ from rich.table import Table
 from pipeline.cli.app import app, console, get_workspace
 from pipeline.cli.params import ItemIdArgument, as_of_option, export_format
 from pipeline.config import Config
-from pipeline.deadlines.states import Standing, total_summary
-from pipeline.deadlines.workdays import PROVISIONAL_MARK
+from pipeline.deadlines.cndate import cn_date
+from pipeline.deadlines.states import Standing, compute_states, total_summary
+from pipeline.deadlines.workdays import PROVISIONAL_MARK, WorkCalendar
 from pipeline.errors import UsageError
 from pipeline.intake.units import UnitDirectory
+from pipeline.ledger.ledger import Ledger
+from pipeline.ledger.search import MAX_PER_PAGE, ItemQuery, search_items
 from pipeline.ledger.standing import load_item, load_standing
 from pipeline.model import STATE_OVERDUE, Item, ItemState
 from pipeline.output.export import export_ledger
@@ -78,7 +81,7 @@ def backup(
 @app.command("status")
 def status_command(
     ctx: typer.Context,
-    day: Annotated[date, as_of_option("按哪一天计算（台帐当日的情况），YYYY-MM-DD，默认今天")],
+    day: Annotated[date, as_of_option("按哪一天计算（台帐当日的情况），默认今天")],
     unit: Annotated[str | None, typer.Option("--unit", help="只看一个单位（名称或简称）", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出（排名、表扬、批评，供脚本使用）")] = False,
 ) -> None:
@@ -97,7 +100,7 @@ def status_command(
 def show(
     ctx: typer.Context,
     item_id: ItemIdArgument,
-    day: Annotated[date, as_of_option("状态按哪一天计算（事项当日的情况），YYYY-MM-DD，默认今天")],
+    day: Annotated[date, as_of_option("状态按哪一天计算（事项当日的情况），默认今天")],
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出（事项、状态和全部经过，供脚本使用）")] = False,
 ) -> None:
     """查看一个事项：各项内容、某日的状态，以及登记以来的全部经过（报送、修改、延期、销号……）。"""
@@ -106,6 +109,43 @@ def show(
         sys.stdout.write(json.dumps(show_json(shown), ensure_ascii=False, indent=2) + "\n")
         return
     console.print("\n".join(show_lines(shown)), markup=False)
+
+
+@app.command()
+def find(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="要找的字词或编号，例如 采购、2026-7",
+                                        show_default=False)],
+    unit: Annotated[str | None, typer.Option("--unit", help="只找一个单位的（名称或简称）", show_default=False)] = None,
+    limit: Annotated[int, typer.Option("--limit", help="最多列出多少项，默认 50", min=1, max=MAX_PER_PAGE)] = 50,
+) -> None:
+    """查找事项：整改问题、措施、进展、责任人、备注中含有这些字的，或编号（2026-7 即 2026-0007）。"""
+    ws = get_workspace(ctx)
+    query = ItemQuery(text=text.strip(), unit=resolve_unit(ws.config, unit) if unit else None, per_page=limit)
+    if not query.text:
+        raise UsageError("请给出要找的字词或编号，例如 sancha find 采购")
+    if not ws.db_path.exists():
+        console.print("台帐中还没有事项。", markup=False)
+        return
+    with Ledger.open(ws.db_path) as ledger:
+        found = search_items(ledger, query)
+    today = date.today()
+    states = compute_states(found.items, today, WorkCalendar.from_config(ws.config), ws.config.rules)
+    console.print("\n".join(find_lines(query, found.items, found.total, states)), markup=False)
+
+
+def find_lines(query: ItemQuery, items: Sequence[Item], total: int, states: dict[str, ItemState]) -> list[str]:
+    """What `sancha find` prints: a count, one line per item (id, unit, state, deadline, problem)."""
+    where = f"{query.unit}的" if query.unit else ""
+    if not items:
+        return [f"没有找到{where}含“{query.text}”的事项。"]
+    lines = [f"找到 {total} 项{where}含“{query.text}”的事项" + ("：" if total == len(items) else
+                                                          f"，列出前 {len(items)} 项（加 --limit 可多列）：")]
+    for item in items:
+        due = "长期坚持" if item.ongoing else cn_date(item.deadline) if item.deadline else item.deadline_text or "未填"
+        lines.append(f"  {item.id}  {item.unit}  {states[item.id].state}  时限 {due}  {shorten(item.problem, 40)}")
+    lines.append("查看一项的详情和经过：sancha show 编号")
+    return lines
 
 
 def resolve_unit(config: Config, text: str) -> str:

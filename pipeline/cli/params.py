@@ -15,23 +15,29 @@ from typing import Annotated, Any
 import typer
 
 from pipeline.errors import UsageError
-from pipeline.intake.normalize import parse_item_id
+from pipeline.intake.normalize import Unreadable, parse_date, parse_item_id
 from pipeline.output.export import FORMATS
 
-DATE_METAVAR = "YYYY-MM-DD"
-AS_OF_HELP = "按哪一天计算，YYYY-MM-DD，默认今天"
+DATE_METAVAR = "日期"
+AS_OF_HELP = "按哪一天计算，默认今天"
 
 
 def day(option: str) -> Callable[[Any], date]:
-    """A date written YYYY-MM-DD (a default that is already a date passes through)."""
+    """A date written as a cell may hold it — 2027-01-31, 2027-1-31, 2027/1/31, 2027年1月31日 —
+    (a default that is already a date passes through)."""
 
     def parse(value: Any) -> date:
         if isinstance(value, date):
             return value
+        text = str(value).strip()
         try:
-            return date.fromisoformat(str(value).strip())
-        except ValueError:
-            raise UsageError(f"{option} 的值 “{value}” 不是日期，请写成 2026-11-30") from None
+            # 46387 is a cell's serial number, not a date anyone types
+            parsed = parse_date(text) if text and not text.isdigit() else None
+        except Unreadable:
+            parsed = None
+        if parsed is None:
+            raise UsageError(f"{option} 的值 “{value}” 不是日期，请写成 2026-11-30 或 2026年11月30日") from None
+        return parsed
 
     return parse
 
@@ -54,7 +60,8 @@ def item_id(value: str) -> str:
     return parsed
 
 
-_ITEM_ID_ARGUMENT = typer.Argument(parser=item_id, metavar="ID", help="事项编号", show_default=False)
+ITEM_ID_HELP = "事项编号，例如 2026-0007"
+_ITEM_ID_ARGUMENT = typer.Argument(parser=item_id, metavar="ITEM_ID", help=ITEM_ID_HELP, show_default=False)
 ItemIdArgument = Annotated[str, _ITEM_ID_ARGUMENT]
 ItemIdsArgument = Annotated[list[str], _ITEM_ID_ARGUMENT]
 
