@@ -177,6 +177,10 @@ class Workspace:
 
     @cached_property
     def config(self) -> Config:
+        return self.read_config()
+
+    def read_config(self) -> Config:
+        """sancha.toml read and checked now (`config` keeps the first reading); ConfigError if broken."""
         try:
             text = decode_config(self.config_path.read_bytes())
         except FileNotFoundError:
@@ -184,6 +188,14 @@ class Workspace:
                 f"找不到配置文件 {self.config_path}。请先运行 sancha init {self.root}，或用 -C 指定工作区。"
             ) from None
         return parse_config(text)
+
+    def use_config(self, config: Config) -> None:
+        """From now on `config` is this one (the watcher's reloaded sancha.toml)."""
+        self.__dict__["config"] = config
+
+    def week_outbox(self, week: str) -> Path:
+        """outbox/<YYYY-Www>/ — a weekly batch's own documents (the units' stay in their folders)."""
+        return self.outbox / week
 
     def unit_outbox(self, unit: str) -> Path:
         """outbox/<unit>/ — built from a registered unit name only, sanitised."""

@@ -77,9 +77,9 @@ def test_the_linux_bundle_installs_offline_and_runs_init_and_weekly(tmp_path):
                             text=True, env=env, timeout=300, check=False)
     assert weekly.returncode == 0, weekly.stdout[-3000:] + weekly.stderr[-3000:]
     assert "2026年第50周督查批处理" in weekly.stdout
-    assert list((folder / "workspace" / "outbox").glob("2026-W50_督查通报*.docx"))
+    assert list((folder / "workspace" / "outbox").glob("2026-W50/2026-W50_督查通报*.docx"))
 
     again = subprocess.run(["sh", str(folder / "安装.sh")], capture_output=True, text=True, env=env, timeout=300,
                            check=False)
     assert again.returncode == 0  # installing again (an upgrade) keeps the workspace
-    assert list((folder / "workspace" / "outbox").glob("2026-W50_督查通报*.docx"))
+    assert list((folder / "workspace" / "outbox").glob("2026-W50/2026-W50_督查通报*.docx"))

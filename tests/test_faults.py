@@ -154,7 +154,7 @@ def test_weekly_while_watch_runs(tmp_path):
         watcher.send_signal(signal.SIGTERM)
         assert watcher.wait(timeout=10) == 0
     corpus.assert_each_answered_once()
-    assert list(ws.outbox.glob("2026-W49_督查通报*.docx")) and list(ws.outbox.glob("2026-W49_三单工作台帐.xlsx"))
+    assert list(ws.outbox.glob("2026-W49/2026-W49_督查通报*.docx")) and list(ws.outbox.glob("2026-W49/2026-W49_三单工作台帐.xlsx"))
 
 
 @pytest.fixture

@@ -202,7 +202,7 @@ def test_tricky_text_is_verbatim_in_ledger_exports_and_every_document(workspace,
     exported = tmp_path / "台帐.xlsx"
     assert cli("export", "--format", "xlsx", "-o", exported, "--as-of", "2026-11-30")[0] == 0
     assert cli("weekly", "--as-of", "2026-11-30")[0] == 0
-    workbooks = [exported, *workspace.outbox.glob("*三单工作台帐.xlsx"), *workspace.outbox.glob("*/*反馈表.xlsx")]
+    workbooks = [exported, *workspace.outbox.glob("*/*三单工作台帐.xlsx"), *workspace.outbox.glob("*/*反馈表.xlsx")]
     assert len(workbooks) >= 3
     for book in workbooks:
         values = calamine_cells(book)
@@ -216,7 +216,7 @@ def test_tricky_text_is_verbatim_in_ledger_exports_and_every_document(workspace,
 
     # Every Word file: verbatim but for the characters XML 1.0 cannot hold.
     assert cli("report", "--source", "审计", "--as-of", "2026-11-30")[0] == 0
-    documents = [*workspace.outbox.glob("*督查通报*.docx"), *workspace.outbox.glob("*/*督办通知单.docx"),
+    documents = [*workspace.outbox.glob("*/*督查通报*.docx"), *workspace.outbox.glob("*/*督办通知单.docx"),
                  *workspace.outbox.glob("专题报告_*.docx")]
     assert len(documents) == 3
     texts = {doc.name: docx_text(doc) for doc in documents}

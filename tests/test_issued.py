@@ -53,7 +53,7 @@ def test_circular_and_notices_take_yearly_numbers_kept_on_a_rerun(ready, cli):
     assert code == 0 and "观政办〔2026〕1号（2026年第1期）" in out
     notices = {u: text(ready.unit_outbox(u) / "2026-W49_督办通知单.docx") for u in ("区财政局", "区住房城乡建设局")}
     assert "督办〔2026〕1号" in notices["区财政局"] and "督办〔2026〕2号" in notices["区住房城乡建设局"]
-    assert "（2026年第1期）" in text(ready.outbox / CIRCULAR_1)
+    assert "（2026年第1期）" in text(ready.week_outbox("2026-W49") / CIRCULAR_1)
     assert cli("weekly", "--as-of", "2026-12-02")[0] == 0  # the same week: the same numbers
     assert "督办〔2026〕2号" in text(ready.unit_outbox("区住房城乡建设局") / "2026-W49_督办通知单.docx")
     code, out, _ = cli("weekly", "--as-of", "2026-12-07")
@@ -65,26 +65,26 @@ def test_circular_and_notices_take_yearly_numbers_kept_on_a_rerun(ready, cli):
 
 def test_a_circular_edited_since_is_kept_and_the_new_one_written_beside_it(ready, cli):
     assert cli("weekly", "--as-of", "2026-11-30")[0] == 0
-    original = ready.outbox / CIRCULAR_1
+    original = ready.week_outbox("2026-W49") / CIRCULAR_1
     doc = Document(original)
     doc.add_paragraph("（办公室手工补充的一段）")
     doc.save(original)
     edited = original.read_bytes()
 
     code, out, _ = cli("weekly", "--as-of", "2026-12-01")
-    beside = ready.outbox / "2026-W49_督查通报（观政办〔2026〕1号）（重新生成）.docx"
+    beside = ready.week_outbox("2026-W49") / "2026-W49_督查通报（观政办〔2026〕1号）（重新生成）.docx"
     assert code == 0 and original.read_bytes() == edited and beside.exists()
     assert f"保留：{original.name} 已印发或已修改，未覆盖；新生成的文件另存为 {beside.name}" in out
     assert "手工补充" not in text(beside) and "观政办〔2026〕1号" in text(beside)
     # the copy beside it is a draft of its own: a third run replaces it, no （重新生成2）
     assert cli("weekly", "--as-of", "2026-12-02")[0] == 0
-    assert not (ready.outbox / "2026-W49_督查通报（观政办〔2026〕1号）（重新生成2）.docx").exists()
+    assert not (ready.week_outbox("2026-W49") / "2026-W49_督查通报（观政办〔2026〕1号）（重新生成2）.docx").exists()
     assert original.read_bytes() == edited
 
 
 def test_a_circular_older_than_reissue_hours_is_kept_unless_replace(ready, cli):
     assert cli("weekly", "--as-of", "2026-11-30")[0] == 0
-    original = ready.outbox / CIRCULAR_1
+    original = ready.week_outbox("2026-W49") / CIRCULAR_1
     before = original.read_bytes()
     age(ready, CIRCULAR_1, 25)
     code, out, _ = cli("weekly", "--as-of", "2026-12-01")
@@ -111,7 +111,7 @@ def test_a_future_as_of_is_a_preview_that_takes_no_number(ready, cli, monkeypatc
     monkeypatch.setattr(publish, "today", lambda: date(2026, 11, 30))
     code, out, _ = cli("weekly", "--as-of", "2026-12-07")
     assert code == 0 and "预览稿，未编号" in out
-    preview = ready.outbox / "2026-W50_督查通报（预览）.docx"
+    preview = ready.week_outbox("2026-W50") / "2026-W50_督查通报（预览）.docx"
     assert preview.exists() and "观政办〔2026〕　　号" in text(preview)
     assert "督办〔2026〕　　号" in text(ready.unit_outbox("区财政局") / "2026-W50_督办通知单（预览）.docx")
     with Ledger.open(ready.db_path) as led:
@@ -124,17 +124,17 @@ def test_a_future_as_of_is_a_preview_that_takes_no_number(ready, cli, monkeypatc
 
 def test_the_year_boundary_numbers_by_the_circulars_own_date(ready, cli):
     assert "观政办〔2026〕1号" in cli("weekly", "--as-of", "2026-12-31")[1]
-    first = ready.outbox / "2026-W53_督查通报（观政办〔2026〕1号）.docx"
+    first = ready.week_outbox("2026-W53") / "2026-W53_督查通报（观政办〔2026〕1号）.docx"
     age(ready, first.name, 30)  # sent out on the 31st
     code, out, _ = cli("weekly", "--as-of", "2027-01-01")  # still ISO week 2026-W53
-    second = ready.outbox / "2026-W53_督查通报（观政办〔2027〕1号）.docx"
+    second = ready.week_outbox("2026-W53") / "2026-W53_督查通报（观政办〔2027〕1号）.docx"
     assert code == 0 and "观政办〔2027〕1号（2027年第1期）" in out
     assert first.exists() and "（2027年第1期）" in text(second) and "2027年1月1日" in text(second)
 
 
 def test_a_document_held_open_is_named_and_the_others_are_all_written(ready, cli, monkeypatch):
     assert cli("weekly", "--as-of", "2026-11-30")[0] == 0
-    ledger_file = ready.outbox / "2026-W49_三单工作台帐.xlsx"
+    ledger_file = ready.week_outbox("2026-W49") / "2026-W49_三单工作台帐.xlsx"
     before = {p: p.read_bytes() for p in ready.outbox.rglob("2026-W49_*")}
     real = os.replace
 
@@ -151,7 +151,7 @@ def test_a_document_held_open_is_named_and_the_others_are_all_written(ready, cli
     assert ledger_file.read_bytes() == before[ledger_file]  # wholly the old version
     forms = [p for p in before if p.name.endswith("反馈表.xlsx")]
     assert all(p.read_bytes() != before[p] for p in forms if p.parent.name == "区财政局")  # the others are new
-    assert "新问题" in "".join(c.text for t in Document(ready.outbox / CIRCULAR_1).tables for r in t.rows
+    assert "新问题" in "".join(c.text for t in Document(ready.week_outbox("2026-W49") / CIRCULAR_1).tables for r in t.rows
                               for c in r.cells)
     assert not list(ready.outbox.rglob(".*.tmp"))
 
@@ -167,8 +167,8 @@ def test_a_broken_template_fails_alone_and_says_where(ready, cli):
     assert code == 1 and "内部错误" not in err
     assert "未生成：模板 督查通报.docx 中的 {{ mastehad }} 有误：没有名为“mastehad”的字段，是否应为“masthead”？" in out
     assert "未生成：模板 督办通知单.docx 有语法错误（所在段落：“截至{{ as_of }，请办理”）" in out and "（共 2 份文件）" in out
-    assert not list(ready.outbox.glob("*督查通报*")) and not list(ready.outbox.rglob("*督办通知单*"))
-    assert (ready.outbox / "2026-W49_三单工作台帐.xlsx").exists()
+    assert not list(ready.outbox.rglob("*督查通报*")) and not list(ready.outbox.rglob("*督办通知单*"))
+    assert (ready.week_outbox("2026-W49") / "2026-W49_三单工作台帐.xlsx").exists()
     assert (ready.unit_outbox("区财政局") / "2026-W49_反馈表.xlsx").exists()
 
 

@@ -228,7 +228,7 @@ def test_pdf_warns_about_each_face_this_machine_lacks(workspace, cli, monkeypatc
     (workspace.inbox / "a.xlsx").write_bytes(xlsx_bytes(rows))
     missing = fonts.missing_faces(Fonts())
     code, out, _ = cli("weekly", "--as-of", "2026-11-30", "--pdf")
-    assert code == 0 and list(workspace.outbox.glob("2026-W49_督查通报*.pdf"))
+    assert code == 0 and list(workspace.outbox.glob("2026-W49/2026-W49_督查通报*.pdf"))
     if missing:  # the official faces are not installed here (they are not free to install)
         assert f"本机未安装字体 {'、'.join(missing)}" in out
     installed = sorted(fonts.installed_faces() or ())

@@ -6,6 +6,7 @@ polls for the expected state with a deadline.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -440,3 +441,33 @@ def test_kill_9_mid_burst_then_restart_processes_every_file_exactly_once(tmp_pat
         proc.wait(timeout=5)
     assert waiting_at_kill[0] > 0, "the first kill came after the burst"
     assert_each_answered_once(ws, 30)
+
+
+# -- sancha.toml changes while watching (issue 19 point 8) ---------------------------------------
+
+
+def test_a_unit_added_to_sancha_toml_while_watching_is_known_to_its_first_file(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="sancha")
+    ws = fast_workspace(tmp_path / "ws")
+    good = ws.config_path.read_text(encoding="utf-8")
+
+    def drop(name: str, problem: str):
+        folder = ws.inbox / "区数据资源局"
+        folder.mkdir(exist_ok=True)
+        (folder / name).write_bytes(xlsx_bytes(submission_rows(
+            data_row(1, problem=problem, lead_unit="区数据资源局"), unit="区数据资源局")))
+
+    with watching(ws) as results:
+        time.sleep(0.5)
+        ws.config_path.write_text(good + '\n[[units]]\nname = "区数据资源局"\n', encoding="utf-8")
+        wait_for(lambda: "已重新读取 sancha.toml" in caplog.text, what="the reload")
+        drop("a.xlsx", "政务数据共享不及时")
+        wait_for(lambda: len(results) == 1, what="the first file of the new unit")
+        assert (results[0].unit, results[0].verdict) == ("区数据资源局", "accepted"), results[0].findings
+
+        ws.config_path.write_text(good + '\n[[units]\nname = "区数据资源局"\n', encoding="utf-8")  # broken
+        wait_for(lambda: "sancha.toml 修改后无法使用，继续使用上次的配置" in caplog.text, what="the broken edit")
+        drop("b.xlsx", "数据目录未及时更新")
+        wait_for(lambda: len(results) == 2, what="a file under the last good configuration")
+        assert (results[1].unit, results[1].verdict) == ("区数据资源局", "accepted"), results[1].findings
+    assert caplog.text.count("sancha.toml 修改后无法使用") == 1  # said once, not at every check

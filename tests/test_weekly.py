@@ -47,15 +47,18 @@ def test_weekly_writes_every_document(ready, cli):
     assert code == 0, err
     ws = ready
     files = weekly_files(ws)
-    assert "2026-W49_督查通报（观政办〔2026〕1号）.docx" in files
-    assert "2026-W49_三单工作台帐.xlsx" in files and "2026-W49_本周摘要.txt" in files
+    # issue 19 point 8: the batch's own documents in the week's folder, the units' in theirs
+    assert "2026-W49/2026-W49_督查通报（观政办〔2026〕1号）.docx" in files
+    assert "2026-W49/2026-W49_三单工作台帐.xlsx" in files and "2026-W49/2026-W49_本周摘要.txt" in files
+    assert not [p for p in ws.outbox.iterdir() if p.is_file() and p.name.startswith("2026-W")]
     assert {"区财政局/2026-W49_督办通知单.docx", "区住房城乡建设局/2026-W49_督办通知单.docx"} <= files
     assert {f for f in files if "督办" in f and not f.startswith(("区财政局/", "区住房城乡建设局/"))} == set()
     forms = {f.split("/")[0] for f in files if f.endswith("反馈表.xlsx")}
+    assert "2026-W49" not in forms
     assert forms == set(ws.config.unit_names)
     assert "观政办〔2026〕1号" in out and "督办通知单：2 个单位" in out
 
-    circular = Document(ws.outbox / "2026-W49_督查通报（观政办〔2026〕1号）.docx")
+    circular = Document(ws.week_outbox("2026-W49") / "2026-W49_督查通报（观政办〔2026〕1号）.docx")
     text = "\n".join(p.text for p in circular.paragraphs)
     assert "共登记整改问题3个" in text
     cells = [c.text for t in circular.tables for r in t.rows for c in r.cells]
@@ -85,8 +88,33 @@ def test_same_week_rerun_replaces_and_next_week_takes_the_next_number(ready, cli
 
     code, out, _ = cli("weekly", "--as-of", "2026-12-07")
     assert code == 0 and "观政办〔2026〕2号" in out
-    assert "2026-W50_督查通报（观政办〔2026〕2号）.docx" in weekly_files(ws)
-    assert "2026-W49_督查通报（观政办〔2026〕1号）.docx" in weekly_files(ws)  # last week's stays
+    assert "2026-W50/2026-W50_督查通报（观政办〔2026〕2号）.docx" in weekly_files(ws)
+    assert "2026-W49/2026-W49_督查通报（观政办〔2026〕1号）.docx" in weekly_files(ws)  # last week's stays
+
+
+def test_the_summary_says_what_to_do_next(ready, cli):
+    (ready.inbox / "谁报的.xlsx").write_bytes(xlsx_bytes(submission_rows(data_row(1), unit="区外星局")))
+    code, out, _ = cli("weekly", "--as-of", "2026-11-30")
+    summary = (ready.week_outbox("2026-W49") / "2026-W49_本周摘要.txt").read_text(encoding="utf-8")
+    steps = summary.split("下一步：\n")[1].splitlines()
+    assert steps == [
+        "1. 打开 2026-W49 文件夹中的督查通报，核对后送领导签发，按文号 观政办〔2026〕1号 印发。",
+        "2. 把 2 份督办通知单（在各单位的 outbox 文件夹中）送签后发给：区财政局、区住房城乡建设局；"
+        f"请他们在回复期限 {steps[1].split('回复期限 ')[1].split(' 前')[0]} 前书面回复。",
+        f"3. 把各单位的反馈表（共 {len(ready.config.unit_names)} 份，在各单位的 outbox 文件夹中）发给各单位，请在下次报送时填写。",
+        "4. 本次有 1 个文件被退回，回执和标注已放在各单位的 outbox 文件夹中；提醒这些单位改正后重新报送。",
+        "5. 查看 outbox/未识别单位/ 中的 1 个回执：这些文件的报送单位未能识别，请联系报送人，"
+        "把文件放进 inbox/<单位名称>/ 后重新报送。",
+        "6. 需要办理延期、销号等的，可在督查台帐网页中办理，或填写三单工作台帐的“督查室操作”工作表后放入 inbox/督查室/。",
+    ]
+    assert code == 0 and "下一步：" in out
+
+
+def test_a_weeks_files_an_earlier_sancha_left_at_the_outbox_root_give_way_to_its_folder(ready, cli):
+    old = ready.outbox / "2026-W49_三单工作台帐.xlsx"  # where sancha before issue 19 wrote it
+    old.write_bytes(b"old ledger")
+    assert cli("weekly", "--as-of", "2026-11-30")[0] == 0
+    assert not old.exists() and (ready.week_outbox("2026-W49") / "2026-W49_三单工作台帐.xlsx").exists()
 
 
 def test_one_batch_at_a_time(ready, cli):

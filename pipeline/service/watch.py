@@ -10,6 +10,11 @@ file opens, an xlsx is a whole zip), then hands it to the Ingestor, whose journa
 file count exactly once across crashes and beside `sancha ingest` / `sancha weekly`. A periodic
 full rescan catches whatever events missed; the supervisor rebuilds an observer that died or
 that watches a folder which is no longer the inbox (a share that went away and came back).
+
+sancha.toml is reread when it changes (`ConfigReloader`, checked by the worker between files):
+a unit added while the watcher runs is known to its first file. An edit that does not parse is
+logged once, in Chinese, and the last good configuration stays in use ([watch] itself — polling,
+interval — takes effect at the next start).
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
-from pipeline.config import WatchSettings
+from pipeline.config import ConfigError, WatchSettings
 from pipeline.intake.isolation import prestart
 from pipeline.ledger.inbox import is_candidate, is_link, waiting_files
 from pipeline.ledger.ingest import FileResult, Ingestor
@@ -105,6 +110,38 @@ class _Enqueue(FileSystemEventHandler):
             log.exception("处理文件事件时出错：%r", event)
 
 
+class ConfigReloader:
+    """sancha.toml reread when its modification time or size changed: `check()` is True when a
+    new, valid configuration is now the workspace's; a broken one is logged once and ignored."""
+
+    def __init__(self, ws: Workspace):
+        self.ws = ws
+        self._stamp = self._stat()
+        self._refused: tuple[int, int] | None = None
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.ws.config_path)
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def check(self) -> bool:
+        stamp = self._stat()
+        if stamp is None or stamp == self._stamp or stamp == self._refused:
+            return False  # unchanged, or being replaced (no file for a moment), or already refused
+        try:
+            config = self.ws.read_config()
+        except (ConfigError, OSError) as e:
+            self._refused = stamp
+            log.error("sancha.toml 修改后无法使用，继续使用上次的配置：%s", e)
+            return False
+        self._stamp, self._refused = stamp, None
+        self.ws.use_config(config)
+        log.info("已重新读取 sancha.toml：%d 个单位", len(config.unit_names))
+        return True
+
+
 class Watcher:
     """Watches one workspace's inbox and hands each complete file to `process` exactly once.
 
@@ -116,8 +153,10 @@ class Watcher:
     def __init__(self, ws: Workspace, settings: WatchSettings, process: Callable[[Path], FileResult | None], *,
                  recover: Callable[[], list[FileResult]] | None = None,
                  on_result: Callable[[FileResult], None] | None = None,
-                 stop_event: threading.Event | None = None, give_up_seconds: float | None = None):
+                 stop_event: threading.Event | None = None, give_up_seconds: float | None = None,
+                 refresh: Callable[[], None] | None = None):
         self.ws = ws
+        self.refresh = refresh  # called by the worker between files (the configuration reread)
         self.inbox = ws.inbox
         self.settings = settings
         self.process = process
@@ -277,6 +316,8 @@ class Watcher:
                 log.exception("恢复上次中断的文件时出错；下次启动时重试")
         while not self.stop_event.is_set():
             try:
+                if self.refresh is not None:
+                    self.refresh()
                 self._drain(self.tick)
                 for path in self._ready(time.monotonic()):
                     if self.stop_event.is_set():
@@ -475,12 +516,19 @@ def watch(ws: Workspace, *, polling: bool | None = None, interval: float | None 
     ws.ensure()
     prestart(ws.config.limits)  # the parse worker is kept between drops: started once, now
     ledger = Ledger.open(ws.db_path)
-    ingestor = Ingestor(ws, ledger)
-    watcher = Watcher(ws, settings, lambda path: ingestor.ingest(path, date.today()), recover=ingestor.recover,
-                      on_result=on_result, stop_event=stop_event)
+    ingestors = [Ingestor(ws, ledger)]  # the current one last: made anew when sancha.toml changes
+    reloader = ConfigReloader(ws)
+
+    def refresh() -> None:
+        if reloader.check():
+            ingestors[-1].close()
+            ingestors.append(Ingestor(ws, ledger))
+
+    watcher = Watcher(ws, settings, lambda path: ingestors[-1].ingest(path, date.today()),
+                      recover=ingestors[-1].recover, on_result=on_result, stop_event=stop_event, refresh=refresh)
     with stop_on_signals(watcher.stop_event):
         watcher.run()
     if watcher.stopped_cleanly:  # else the worker still holds the connection; exiting rolls it back
-        ingestor.close()
+        ingestors[-1].close()
         ledger.close()
     return watcher

@@ -1,12 +1,15 @@
 """The weekly batch (sancha weekly): ingest the inbox, compute states, write the documents.
 
-One batch at a time (a file lock). For the ISO week of `as_of` it writes
+One batch at a time (a file lock). For the ISO week of `as_of` (`<week>` = 2026-W49) it writes
 
-    outbox/<week>_督查通报（观政办〔2026〕12号）.docx   the circular
-    outbox/<week>_三单工作台帐.xlsx                    the master ledger
-    outbox/<week>_本周摘要.txt                          a short summary for the admin
-    outbox/<unit>/<week>_督办通知单.docx                units with overdue items / missing reports
-    outbox/<unit>/<week>_反馈表.xlsx                    every registered unit
+    outbox/<week>/<week>_督查通报（观政办〔2026〕12号）.docx   the circular
+    outbox/<week>/<week>_三单工作台帐.xlsx                    the master ledger (and its 督查室操作 sheet)
+    outbox/<week>/<week>_本周摘要.txt                          the summary, with what to do next
+    outbox/<unit>/<week>_督办通知单.docx                       units with overdue items / missing reports
+    outbox/<unit>/<week>_反馈表.xlsx                           every registered unit
+
+and outbox/看板.html. A week's files an earlier sancha wrote at the root of outbox/ count as
+that week's earlier files (replaced, or removed when no longer due) like those in its folder.
 
 Numbers: the circular takes the year's next 发文字号 and 期, each notice the next 督办 number
 (ledger/issued.py), all by the year of `as_of` (the documents' own date); a re-run of the week
@@ -46,6 +49,7 @@ from pipeline.output.documents import fonts as faces
 from pipeline.output.documents.feedback_xlsx import feedback_workbook, open_items
 from pipeline.output.documents.ledger_xlsx import ledger_workbook
 from pipeline.output.documents.templates import CIRCULAR, NOTICE
+from pipeline.output.receipts import UNKNOWN_UNIT_FOLDER
 from pipeline.service import publish
 from pipeline.service.publish import Document
 from pipeline.workspace import Workspace, safe_filename
@@ -148,7 +152,8 @@ def _run_jobs(big: list[tuple], small: list[tuple], workers: int | None,
 
 
 def _week_files(ws: Workspace, week: str) -> set[Path]:
-    """This week's earlier weekly files in outbox/ and outbox/<unit>/ (receipts are not ours)."""
+    """This week's earlier weekly files in outbox/<week>/, outbox/<unit>/ and (an earlier
+    layout) outbox/ itself; receipts are not ours."""
     found: set[Path] = set()
     if not ws.outbox.is_dir():
         return found
@@ -188,7 +193,36 @@ def _summary_text(b: dict) -> str:
     if b["provisional"]:
         lines.append("注意：部分日期按暂定工作日历推算（标“（暂定）”），国务院公布节假日安排后请在 sancha.toml 补充。")
     lines.append(f"文件位置：{b['outbox']}")
+    steps = next_steps(b)
+    lines += ["", "下一步："] + [f"{n}. {step}" for n, step in enumerate(steps, 1)]
     return "\n".join(lines) + "\n"
+
+
+def next_steps(b: dict) -> list[str]:
+    """What the clerk does after the batch, in order: fix what was not written, sign and send
+    the circular, send the notices and forms, look at what came in unrecognised."""
+    steps = []
+    if b["problems"]:
+        steps.append("处理上面“未生成”的文件（关闭正在打开的文件、改正模板）后，重新运行每周批处理。")
+    if b["numbered"]:
+        steps.append(f"打开 {b['week_key']} 文件夹中的督查通报，核对后送领导签发，按文号 {b['doc_number']} 印发。")
+    else:
+        steps.append("这是预览稿：核对内容即可，到截止日期后再运行每周批处理生成正式文件。")
+    if b["notice_units"]:
+        steps.append(f"把 {len(b['notice_units'])} 份督办通知单（在各单位的 outbox 文件夹中）送签后发给："
+                     f"{'、'.join(b['notice_units'])}；请他们在回复期限 {b['reply_by']} 前书面回复。")
+    steps.append(f"把各单位的反馈表（共 {b['feedback_count']} 份，在各单位的 outbox 文件夹中）发给各单位，"
+                 "请在下次报送时填写。")
+    rejected = [r for r in b["ingested"] if r.verdict == "rejected"]
+    if rejected:
+        steps.append(f"本次有 {len(rejected)} 个文件被退回，回执和标注已放在各单位的 outbox 文件夹中；"
+                     "提醒这些单位改正后重新报送。")
+    if b["unrecognised"]:
+        steps.append(f"查看 outbox/{UNKNOWN_UNIT_FOLDER}/ 中的 {b['unrecognised']} 个回执：这些文件的报送单位未能识别，"
+                     "请联系报送人，把文件放进 inbox/<单位名称>/ 后重新报送。")
+    steps.append("需要办理延期、销号等的，可在督查台帐网页中办理，"
+                 "或填写三单工作台帐的“督查室操作”工作表后放入 inbox/督查室/。")
+    return steps
 
 
 def run_weekly(
@@ -255,9 +289,11 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
 
     circ = contexts.circular_context(config, items, states, summaries, as_of, number, issue=issue)
     numbered = f"（{circ['doc_number']}）" if not preview else PREVIEW_WORD
-    circular = Document(ws.outbox / safe_filename(f"{week}_{CIRCULAR_WORD}{numbered}.docx"), "circular",
+    week_dir = ws.week_outbox(week)
+    week_dir.mkdir(parents=True, exist_ok=True)
+    circular = Document(week_dir / safe_filename(f"{week}_{CIRCULAR_WORD}{numbered}.docx"), "circular",
                         f"circular {week}", circ["doc_number"] if not preview else "", issued=True)
-    ledger_doc = Document(ws.outbox / f"{week}_{LEDGER_WORD}.xlsx", "ledger")
+    ledger_doc = Document(week_dir / f"{week}_{LEDGER_WORD}.xlsx", "ledger")
 
     by_unit: dict[str, list] = {}
     for item in items:
@@ -330,7 +366,7 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         else:
             notes.append("PDF：未找到 LibreOffice（soffice），未生成 PDF；Word 文件不受影响。")
 
-    summary_path = ws.outbox / f"{week}_{SUMMARY_WORD}.txt"
+    summary_path = week_dir / f"{week}_{SUMMARY_WORD}.txt"
     year_week = as_of.isocalendar()
     text = _summary_text({
         "title": f"{year_week[0]}年第{year_week[1]}周督查批处理" + mark,
@@ -340,7 +376,8 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         "notice_units": red, "feedback_count": len(forms),
         "reply_by": contexts.cn_date(reply_by, reply_provisional), "notes": notes,
         "kept": [(p.kept, p.path) for p in out.placed if p.kept], "kept_stale": out.kept_stale,
-        "problems": problems, "provisional": circ["provisional"], "outbox": ws.outbox,
+        "problems": problems, "provisional": circ["provisional"], "outbox": week_dir,
+        "unrecognised": _unrecognised(ws, ingested),
     })
     render.write_atomic(summary_path, text.encode("utf-8"))
 
@@ -351,6 +388,12 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         pdfs=pdfs, removed=out.removed, kept=[(p.kept, p.path) for p in out.placed if p.kept], problems=problems,
         preview=preview,
     )
+
+
+def _unrecognised(ws: Workspace, ingested: list[FileResult]) -> int:
+    """Receipts of this batch's files whose sender was not recognised (outbox/未识别单位/)."""
+    folder = (ws.outbox / UNKNOWN_UNIT_FOLDER).resolve()
+    return sum(1 for r in ingested if r.receipt is not None and r.receipt.resolve().parent == folder)
 
 
 def _is_reissue_of(path: Path, produced: set[Path]) -> bool:
