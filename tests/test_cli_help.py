@@ -223,3 +223,10 @@ def test_in_a_terminal_y_does_the_action_and_yes_asks_nothing(ledger_ws):
 def test_without_a_terminal_nothing_is_asked(ledger_ws, cli):
     code, out, err = cli("close", "2026-0001", "--force", "--on", "2026-11-25")
     assert (code, err) == (0, "") and "确认" not in out and out.startswith("2026-0001（政府采购项目验收不及时）已销号")
+
+
+def test_an_item_id_may_be_written_short_as_in_the_desks_search(ledger_ws, cli):
+    code, out, _ = cli("show", "2026-2")
+    assert code == 0 and out.startswith("事项 2026-0002（截至")
+    assert cli("show", "２０２６－２")[1] == out
+    assert cli("show", "2026-12345")[0] == 1  # a well-formed id not in the ledger

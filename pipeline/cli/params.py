@@ -7,6 +7,7 @@ helpers give the option as commands declare it, `Annotated[date, as_of_option()]
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -16,9 +17,11 @@ import typer
 
 from pipeline.errors import UsageError
 from pipeline.intake.normalize import Unreadable, parse_date, parse_item_id
+from pipeline.model import format_id, nfkc
 from pipeline.output.export import FORMATS
 
 DATE_METAVAR = "日期"
+_SHORT_ID = re.compile(r"(\d{4})-(\d{1,3})")  # 2026-7 is 2026-0007, as the web desk's search reads it
 AS_OF_HELP = "按哪一天计算，默认今天"
 
 
@@ -53,8 +56,10 @@ def as_of_option(help: str = AS_OF_HELP) -> Any:
 
 
 def item_id(value: str) -> str:
-    """A ledger id such as 2026-0001 (full-width digits and dashes are read too)."""
+    """A ledger id such as 2026-0001, or short as 2026-1 (full-width digits and dashes are read too)."""
     parsed = parse_item_id(value)
+    if parsed is None and (m := _SHORT_ID.fullmatch(nfkc(str(value)).strip())):
+        parsed = format_id(int(m[1]), int(m[2]))
     if parsed is None:
         raise UsageError(f"“{value}” 不是事项编号；编号写成 2026-0001（年份-序号）")
     return parsed
