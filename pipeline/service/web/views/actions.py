@@ -148,9 +148,9 @@ def _form(name: str) -> ActionForm:
     return form
 
 
-def last_action(item_id: str) -> str | None:
-    """What 撤销 would take back on the item page ("2026年12月1日 的延期"), or None."""
-    last = last_event(ledger().events(item_id))
+def last_action(item_id: str, events=None) -> str | None:
+    """What 撤销 would take back ("2026-12-01 的延期"), or None; `events`: the item's, if read already."""
+    last = last_event(events if events is not None else ledger().events(item_id))
     if not actions.undoable(last):
         return None
     assert last is not None

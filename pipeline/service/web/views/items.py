@@ -94,10 +94,11 @@ def detail(item_id: str):
     as_of = day_arg("as_of", today)
     state = None
     past = item_on(ledger(), d.ws.config, item_id, as_of)
+    events = ledger().events(item_id)
     if past is not None:
         state = item_state(past, as_of, d.calendar, d.ws.config.rules)
     return render_template(
         "item.html", item=item, fields=FIELD_LABELS, state=state, as_of=as_of, today=today,
-        events=_event_rows(ledger().events(item_id)), field_names=dict(FIELD_LABELS),
-        files=files_touching(ledger(), item_id), forms=FORMS, undoable=last_action(item_id),
+        events=_event_rows(events), field_names=dict(FIELD_LABELS),
+        files=files_touching(ledger(), item_id), forms=FORMS, undoable=last_action(item_id, events),
         page="items")
