@@ -138,3 +138,8 @@ def test_the_day_received_is_today_for_the_checks(ws):
     result = drop(ws, filled(ws, [("2026-0002", "作废", TODAY.replace(day=8).isoformat(), "", "", "重复")]))
     assert result.verdict == "rejected"
     assert "将来的日期" in result.receipt.read_text(encoding="utf-8-sig")
+
+
+def test_a_broken_file_in_the_offices_folder_is_answered_as_any_file(ws):
+    result = drop(ws, b"PK\x03\x04 not really a workbook", name="操作表.xlsx")
+    assert result.verdict == "rejected" and [f.code for f in result.findings] == ["unreadable-file"]

@@ -93,6 +93,30 @@ def read_workbook(data: bytes, filename: str, limits: Limits, *,
     return sheets, []
 
 
+def read_named_sheet(data: bytes, filename: str, limits: Limits, sheet: str) -> Sheet | None:
+    """The worksheet named `sheet` (its name trimmed) of a spreadsheet that passes the same
+    checks as `read_workbook`, read alone — the workbook's other sheets are not read (the
+    office's action sheet beside a ledger of 50,000 rows); None when there is none or the file
+    cannot be read (its ordinary reading then says why)."""
+    name = PurePath(filename).name
+    suffix = PurePath(filename).suffix.lower()
+    if suffix not in SPREADSHEET_SUFFIXES or suffix == ".csv" or not data or len(data) > limits.max_file_mb * _MB:
+        return None
+    problem, _scan = safety.scan(data, name, limits)
+    if problem:
+        return None
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        meta = next((m for m in workbook.sheets_metadata
+                     if m.typ == SheetTypeEnum.WorkSheet and m.name.strip() == sheet), None)
+        if meta is None:
+            return None
+        rows = workbook.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+    except Exception:  # encrypted, damaged: the ordinary reading names it
+        return None
+    return Sheet(meta.name, rows, visible=meta.visible == SheetVisibleEnum.Visible)
+
+
 _MADE_ON = re.compile(rb'<(?:\w+:)?property[^>]*name="' + MADE_ON_PROPERTY.encode()
                       + rb'"[^>]*>\s*<(?:\w+:)?lpwstr[^>]*>(\d{4}-\d{2}-\d{2})</(?:\w+:)?lpwstr>')
 

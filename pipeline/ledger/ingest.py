@@ -31,11 +31,12 @@ from typing import NamedTuple, TypedDict
 
 from filelock import FileLock
 
+from pipeline.intake.action_sheet import SHEET as ACTION_SHEET
 from pipeline.intake.action_sheet import ActionSheet, find_action_sheet
 from pipeline.intake.findings import DUPLICATE_FILE, FILE_QUARANTINED, FILE_TOO_LARGE, LINK_NOT_ALLOWED, UNKNOWN_FOLDER
 from pipeline.intake.isolation import Reader, prestart
 from pipeline.intake.parse import SubmissionStream, stream_submission
-from pipeline.intake.read import read_workbook
+from pipeline.intake.read import read_named_sheet
 from pipeline.intake.submitter import Submitter
 from pipeline.intake.units import directory
 from pipeline.ledger.ahead import Ahead, Parsed
@@ -340,10 +341,10 @@ class Ingestor:
         return stream_submission(data, name, self.config, folder_unit=unit, received=received), True
 
     def _action_sheet(self, data: bytes, name: str) -> ActionSheet | None:
-        """The filled 督查室操作 sheet of a file in the office's folder, if it has one (read by the
-        bounded reader, after its safety scan: the office's own folder is not the units')."""
-        sheets, problems = read_workbook(data, name, self.config.limits)
-        return None if problems else find_action_sheet(sheets)
+        """The filled 督查室操作 sheet of a file in the office's folder, if it has one: that sheet
+        alone, read after the file's safety scan (the office's own folder is not the units')."""
+        sheet = read_named_sheet(data, name, self.config.limits, ACTION_SHEET)
+        return find_action_sheet([sheet]) if sheet is not None else None
 
     def _record_actions(self, journal: _Journal, unit: str, found: ActionSheet) -> FileRecord:
         """One savepoint: the journal row, every row applied in a savepoint of its own, the
