@@ -45,6 +45,8 @@ class Field:
 ON = Field("on", "生效日期", "date", hint="事情发生的那一天，默认今天；不能是将来的日期")
 NOTE = Field("note", "说明", "note", hint="记入事项经过")
 REASON = Field("note", "理由", "note", required=True, hint="必填，记入事项经过")
+UNDO_ON = Field("on", "生效日期", "date",
+                hint="默认今天；填被撤销操作的日期，则视同该操作从未办理（已发出的文书不受影响）")
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,8 @@ FORMS: dict[str, ActionForm] = {f.name: f for f in (
     ActionForm("void", "作废", (ON, REASON), _void, "重复登记、误登记的事项：不再计入任何统计和文书。"),
     ActionForm("reassign", "移交", (Field("unit", "接收单位", "unit", required=True), ON, REASON), _reassign,
                "事项自生效日期起由另一个单位牵头。"),
-    ActionForm("undo", "撤销", (ON, NOTE), _undo, "撤销事项最后一次的督查室操作；此前的日子仍按原记录计算。"),
+    ActionForm("undo", "撤销", (UNDO_ON, NOTE), _undo,
+               "撤销事项最后一次的督查室操作；生效日期之前的日子仍按原记录计算。"),
 )}
 
 # The command line's words in the library's messages, as the form names them.
