@@ -5,7 +5,8 @@ action sheet all call these.
 Each action is checked against the item as it stood on the action's day (`on`, default
 today): a day in the future, or before the item was registered, is refused, and so is any
 action on a voided item. It then appends one event (its command, operator and note), projects
-the item again from its events, all in one transaction, and returns what changed, in Chinese.
+the item again from its events, all in one transaction (a savepoint when the caller has one
+open: the action sheet's rows within their file's), and returns what changed, in Chinese.
 A refused action raises `ActionError` with the reason; nothing is written.
 
 `preview(lambda: extend(...))` runs the same checks and describes the same result without
