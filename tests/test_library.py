@@ -115,6 +115,8 @@ def test_undo_on_the_command_line_takes_back_the_items_last_action_once(ingested
     assert cli("close", "2026-0001", "--on", "2026-11-30", "--force")[0] == 0
     code, out, err = cli("undo", "2026-0001", "--note", "误操作")
     assert (code, err) == (0, "") and "已撤销 2026年11月30日 的销号" in out and "说明：误操作" in out
+    shown = cli("show", "2026-0001")[1]
+    assert "  2026年11月30日  销号（已撤销；强制销号）" in shown and "撤销 2026年11月30日 的销号（说明：误操作）" in shown
     code, out, err = cli("undo", "2026-0001")
     assert code == 1 and "已是一次撤销" in err
 

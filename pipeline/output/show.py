@@ -64,11 +64,14 @@ def _is_timestamp(value) -> bool:
     return isinstance(value, str) and len(value) == 19 and value[4] == "-" and value[10] == "T"
 
 
-def _event_line(e: Event) -> str:
+def _event_line(e: Event, undone: frozenset = frozenset(), by_id: dict | None = None) -> str:
     what = kind_label(e.kind)
+    target = (by_id or {}).get(e.data.get("event")) if e.kind == "undo" else None
+    if target is not None:
+        what += f" {cn_date(target.on)} 的{kind_label(target.kind)}"
     if e.field:
         what += f" {FIELD_TITLES.get(e.field, e.field)}：{_text(e.old)} → {_text(e.new)}"
-    extras = []
+    extras = ["已撤销"] if e.id in undone else []
     if e.data.get("late"):
         extras.append("逾期后延期")
     if e.data.get("forced"):
@@ -100,5 +103,7 @@ def show_lines(shown: ItemShown) -> list[str]:
         lines.append(f"报送：{report_text(st)}" + (f"，报送截止日 {cn_date(st.report_due, st.provisional)}"
                                                   if owed else ""))
     lines.append(f"经过（{len(shown.events)} 项）：")
-    lines += [_event_line(e) for e in shown.events]
+    undone = frozenset(e.data.get("event") for e in shown.events if e.kind == "undo")
+    by_id = {e.id: e for e in shown.events}
+    lines += [_event_line(e, undone, by_id) for e in shown.events]
     return lines
