@@ -164,3 +164,13 @@ def test_with_accounts_the_operator_is_the_logged_in_clerk_and_a_leader_is_refus
     r = client.post("/items/2026-0003/actions/close", data={"note": "x", "confirmed": "1"})  # no token
     assert r.status_code == 403
     assert state_dump(accounts) == before
+
+
+def test_a_unit_added_to_sancha_toml_while_the_desk_runs_is_on_its_pages(ws, client):
+    assert "区数据资源局" not in page(client, "/units").plain
+    good = ws.config_path.read_text(encoding="utf-8")
+    ws.config_path.write_text(good + '\n[[units]]\nname = "区数据资源局"\n', encoding="utf-8")
+    assert "区数据资源局" in page(client, "/units").plain
+    assert "区数据资源局" in page(client, "/items/2026-0002/actions/reassign").text
+    ws.config_path.write_text(good + "\n[[units]\n", encoding="utf-8")  # broken: the last good one stays
+    assert "区数据资源局" in page(client, "/units").plain

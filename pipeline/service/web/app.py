@@ -44,7 +44,16 @@ class Desk:
     states: StateCache = field(init=False)
 
     def __post_init__(self):
+        from pipeline.service.watch import ConfigReloader
+
         self.states = StateCache(self.ws, lambda: self.calendar)
+        self.reloader = ConfigReloader(self.ws)
+
+    def refresh(self) -> None:
+        """sancha.toml reread when it changed (a unit added while the desk runs); a broken edit is
+        logged and the last good configuration kept."""
+        if self.reloader.check():
+            self.__dict__.pop("calendar", None)
 
     @cached_property
     def calendar(self) -> WorkCalendar:
@@ -94,6 +103,10 @@ def create_app(ws: Workspace, *, local: bool = True, today: Callable[[], date] =
     app.jinja_env.filters["cn_date"] = lambda d: cn_date(d) if d else "—"
     app.jinja_env.filters["iso"] = lambda d: d.isoformat() if d else "—"
     app.jinja_env.globals["office_name"] = ws.config.office_name
+
+    @app.before_request
+    def _refresh_config():
+        desk.refresh()
 
     @app.teardown_appcontext
     def _close_ledger(_exc):

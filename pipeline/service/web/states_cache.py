@@ -2,10 +2,10 @@
 
 The 台帐 page filters and sorts by state (逾期, 未按时报送, …) and 总览 counts every unit's items,
 which needs the state of every item: at 50,000 items about 1 s to read and compute. The desk
-keeps the last result for (day, ledger version) and recomputes only when another connection has
-committed a change — SQLite's `PRAGMA data_version` on the cache's own connection says so,
-without reading a table. The states come from `deadlines.states.compute_states`, the one place
-of the rules.
+keeps the last result for (day, ledger version, configuration) and recomputes only when another
+connection has committed a change — SQLite's `PRAGMA data_version` on the cache's own
+connection says so, without reading a table — or sancha.toml was reread. The states come
+from `deadlines.states.compute_states`, the one place of the rules.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class StateCache:
             if self._ledger is None:
                 self._ledger = Ledger.open(self.ws.db_path)
             version = self._ledger.conn.execute("PRAGMA data_version").fetchone()[0]
-            key = (as_of, version)
+            key = (as_of, version, self.ws.config)  # sancha.toml reread: units, rules and calendar anew
             if key != self._key or self._snapshot is None:
                 items = items_on(self._ledger, self.ws.config, as_of)  # the ledger as it stood that day
                 states = compute_states(items, as_of, self.calendar(), self.ws.config.rules)
