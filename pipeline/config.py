@@ -73,7 +73,7 @@ class Limits:
 
 
 # What a unit may send as 佐证材料 by default (issue 23): the suffixes, without the dot.
-EVIDENCE_TYPES = ("pdf", "jpg", "jpeg", "png", "doc", "docx", "xls", "xlsx", "ofd", "zip")
+EVIDENCE_TYPES: tuple[str, ...] = ("pdf", "jpg", "jpeg", "png", "doc", "docx", "xls", "xlsx", "ofd", "zip")
 
 
 @dataclass(frozen=True)

@@ -58,9 +58,10 @@ def _print_results(results: list) -> None:
             _print_findings(r.findings, f"{r.name}（{VERDICT_WORDS[r.verdict]}）")
     accepted = sum(r.accepted for r in results)
     rejected = sum(r.verdict == "rejected" for r in results)
-    duplicates = len(results) - accepted - rejected
-    console.print(f"共 {len(results)} 个文件：接收 {accepted}，退回 {rejected}，重复 {duplicates}。"
-                  "回执已写入 outbox/<单位>/。")
+    evidence = sum(r.verdict == "evidence" for r in results)
+    duplicates = len(results) - accepted - rejected - evidence
+    console.print(f"共 {len(results)} 个文件：接收 {accepted}，退回 {rejected}，重复 {duplicates}"
+                  + (f"，佐证材料 {evidence}" if evidence else "") + "。回执已写入 outbox/<单位>/。")
 
 
 def _checked(reader, path: Path, config, unit: str | None) -> tuple:

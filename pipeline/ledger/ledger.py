@@ -373,7 +373,8 @@ class Ledger:
         problems = [r[0] for r in self.conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
         problems += [f"外键错误：{r}" for r in self.conn.execute("PRAGMA foreign_key_check")]
         for (sha, n) in self.conn.execute(
-            "SELECT sha256, COUNT(*) FROM files WHERE verdict = 'accepted' GROUP BY sha256 HAVING COUNT(*) > 1"
+            "SELECT sha256, COUNT(*) FROM files WHERE verdict IN ('accepted', 'evidence') GROUP BY sha256 "
+            "HAVING COUNT(*) > 1"
         ):
             problems.append(f"同一文件（{sha[:12]}）被接收了 {n} 次")
         return problems
@@ -600,10 +601,11 @@ class Ledger:
         return [self._file(r) for r in rows]
 
     def first_with_hash(self, sha256: str) -> FileRecord | None:
-        """The file these bytes were accepted as, if ever: the same bytes again are its duplicate.
+        """The file these bytes were accepted as (or as 佐证材料), if ever: the same bytes again are its duplicate.
         Bytes only ever rejected are processed again (the office may have fixed sancha.toml)."""
         r = self.conn.execute(
-            f"SELECT {self._FILE_COLS} FROM files WHERE sha256 = ? AND verdict = 'accepted' ORDER BY id LIMIT 1",
+            f"SELECT {self._FILE_COLS} FROM files WHERE sha256 = ? AND verdict IN ('accepted', 'evidence') "
+            "ORDER BY id LIMIT 1",
             (sha256,),
         ).fetchone()
         return self._file(r) if r else None

@@ -168,7 +168,8 @@ def _summary_text(b: dict) -> str:
     lines = [
         f"{b['title']}（截至{contexts.cn_date(b['as_of'])}，{b['week_key']}）",
         f"收件箱：处理 {len(ingested)} 个文件，接收 {verdicts.count('accepted')}，退回 {verdicts.count('rejected')}，"
-        f"重复 {verdicts.count('duplicate')}",
+        f"重复 {verdicts.count('duplicate')}" + (f"，佐证材料 {verdicts.count('evidence')}"
+                                                if "evidence" in verdicts else ""),
         f"台帐：{o['units']} 个单位 {o['total']} 项；已完成 {o['done']}（按期 {o['done_on_time']}），完成率 "
         f"{o['completion_rate']}；逾期 {o['overdue']}；未按时报送 {o['report_missing']}；临期 {o['due_soon']}；"
         f"重点督查 {o['key_supervision']}；回头看 {o['lookback']}",
