@@ -17,7 +17,7 @@ from pipeline.cli.params import as_of_option, existing_path
 from pipeline.errors import Rejected
 from pipeline.model import Finding
 
-VERDICT_WORDS = {"accepted": "已接收", "rejected": "退回", "duplicate": "重复"}
+VERDICT_WORDS = {"accepted": "已接收", "rejected": "退回", "duplicate": "重复", "evidence": "佐证材料"}
 
 
 def _files_from(paths: list[Path]) -> list[Path]:

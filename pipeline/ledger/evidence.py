@@ -76,12 +76,15 @@ def evidence_files(events: Iterable[Event], day: date | None = None) -> list[Evi
             if e.kind == "evidence" and e.id not in undone and (day is None or e.on <= day)]
 
 
-def evidence_by_item(ledger: Ledger, ids: Iterable[str] | None = None) -> dict[str, list[EvidenceFile]]:
-    """The 佐证材料 of these items (None: of every item), by item, in the order received."""
+def evidence_by_item(ledger: Ledger, ids: Iterable[str] | None = None,
+                     day: date | None = None) -> dict[str, list[EvidenceFile]]:
+    """The 佐证材料 of these items (None: of every item), by item, in the order received; with
+    `day`, as the end of that day had them."""
+    last = (day or date.max).isoformat()
     rows = ledger.conn.execute(
-        "SELECT item_id, id, on_day, file_id, data FROM events WHERE kind = 'evidence' AND id NOT IN "
-        "(SELECT json_extract(data, '$.event') FROM events WHERE kind = 'undo' AND json_extract(data, '$.event') "
-        "IS NOT NULL) ORDER BY item_id, id").fetchall()
+        "SELECT item_id, id, on_day, file_id, data FROM events WHERE kind = 'evidence' AND on_day <= :day "
+        "AND id NOT IN (SELECT json_extract(data, '$.event') FROM events WHERE kind = 'undo' AND on_day <= :day "
+        "AND json_extract(data, '$.event') IS NOT NULL) ORDER BY item_id, id", {"day": last}).fetchall()
     wanted = None if ids is None else set(ids)
     out: dict[str, list[EvidenceFile]] = {}
     for item_id, event_id, on, file_id, data in rows:
@@ -89,6 +92,12 @@ def evidence_by_item(ledger: Ledger, ids: Iterable[str] | None = None) -> dict[s
             out.setdefault(item_id, []).append(_file(item_id, event_id, date.fromisoformat(on), file_id,
                                                      decode_data(data)))
     return out
+
+
+def evidence_on(ledger: Ledger, day: date) -> dict[str, list[EvidenceFile]]:
+    """Every item's 佐证材料 received by the end of `day` (taken back by an undo by then: left
+    out; an undo after that day does not change what the day had)."""
+    return evidence_by_item(ledger, day=day)
 
 
 def may_send(config: Config, unit: str | None, item: Item) -> bool:

@@ -37,6 +37,7 @@ from pipeline.deadlines.states import standing
 from pipeline.errors import Refused
 from pipeline.ledger import issued
 from pipeline.ledger.ahead import pool_context
+from pipeline.ledger.evidence import evidence_on
 from pipeline.ledger.ingest import FileResult, ingest_inbox
 from pipeline.ledger.ledger import Ledger
 from pipeline.ledger.view import items_on
@@ -105,8 +106,8 @@ def _render_job(job: tuple) -> str | None:
             config, unit, items, as_of = args
             data = feedback_workbook(config, unit, items, as_of)
         else:
-            config, items, states, summaries, as_of = args
-            data = ledger_workbook(config, items, states, summaries, as_of)
+            config, items, states, summaries, as_of, evidence = args
+            data = ledger_workbook(config, items, states, summaries, as_of, evidence)
     except render.TemplateError as e:
         return str(e)
     render.write_atomic(Path(staged), data)
@@ -237,6 +238,7 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
     with Ledger.open(ws.db_path) as ledger:
         now = standing(config, items_on(ledger, config, as_of), as_of)  # the ledger as it stood that day
         items, states, summaries, cal = now.items, now.states, now.summaries, now.calendar
+        evidence = evidence_on(ledger, as_of)
         registered = set(config.unit_names)
         red = [u for u in contexts.red_units(items, states) if u in registered]
         if preview:
@@ -265,7 +267,7 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         by_unit.setdefault(item.unit, []).append(item)
 
     big: list[tuple] = [
-        ("ledger", str(ledger_doc.staged), config, items, states, summaries, as_of),
+        ("ledger", str(ledger_doc.staged), config, items, states, summaries, as_of, evidence),
         ("docx", str(circular.staged), str(ws.templates), CIRCULAR, circ, config.fonts),
     ]
     small: list[tuple] = []
