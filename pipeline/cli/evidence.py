@@ -14,7 +14,7 @@ from pipeline.cli.app import app, console, get_workspace
 from pipeline.cli.params import ItemIdArgument
 from pipeline.errors import Refused, UsageError
 from pipeline.files import write_atomic
-from pipeline.ledger.evidence import EvidenceFile, evidence_files
+from pipeline.ledger.evidence import archived_bytes, evidence_files
 from pipeline.ledger.ledger import Ledger
 from pipeline.output.show import evidence_lines
 
@@ -27,19 +27,6 @@ def _files(ws, item_id: str):
         if item is None:
             raise Refused(f"台帐中没有编号 {item_id}")
         return item, evidence_files(ledger.events(item_id))
-
-
-def archived_bytes(archive: Path, f: EvidenceFile) -> bytes:
-    """The file's bytes as received, from data/archive/, checked against its SHA-256."""
-    import hashlib
-
-    path = (archive / (f.archive_path or "")).resolve()
-    if not f.archive_path or not path.is_relative_to(archive.resolve()) or not path.is_file():
-        raise Refused(f"{f.name} 的存档副本不在 data/archive/ 中（{f.archive_path}），请从备份恢复存档")
-    data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != f.sha256:
-        raise Refused(f"{f.name} 的存档副本与收到时的内容不符（SHA-256 不同），请从备份恢复存档")
-    return data
 
 
 @app.command("evidence")

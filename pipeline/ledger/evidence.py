@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.errors import Refused
 from pipeline.intake.evidence import SNIFF_BYTES, Target, sniff, suffix_of
 from pipeline.intake.findings import (
     EVIDENCE_FOREIGN_ID,
@@ -98,6 +99,18 @@ def evidence_on(ledger: Ledger, day: date) -> dict[str, list[EvidenceFile]]:
     """Every item's 佐证材料 received by the end of `day` (taken back by an undo by then: left
     out; an undo after that day does not change what the day had)."""
     return evidence_by_item(ledger, day=day)
+
+
+def archived_bytes(archive: Path, f: EvidenceFile) -> bytes:
+    """The file's bytes as received, from data/archive/ (never a path outside it), checked
+    against its SHA-256; `Refused` naming what is wrong otherwise."""
+    path = (archive / (f.archive_path or "")).resolve()
+    if not f.archive_path or not path.is_relative_to(archive.resolve()) or not path.is_file():
+        raise Refused(f"{f.name} 的存档副本不在 data/archive/ 中（{f.archive_path}），请从备份恢复存档")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != f.sha256:
+        raise Refused(f"{f.name} 的存档副本与收到时的内容不符（SHA-256 不同），请从备份恢复存档")
+    return data
 
 
 def may_send(config: Config, unit: str | None, item: Item) -> bool:
