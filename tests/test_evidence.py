@@ -174,3 +174,32 @@ def test_a_ledger_from_before_evidence_takes_the_evidence_verdict_after_0007(tmp
         con.execute("INSERT INTO files (sha256, name, source_path, received_on, processed_at, verdict, state) "
                     "VALUES ('y', 'b.pdf', 'inbox/b.pdf', '2026-11-23', '2026-11-23T09:00:00', 'other', 'done')")
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_evidence_among_files_parsed_ahead_in_workers_gives_the_serial_outcome(tmp_path):
+    import os
+    from datetime import date
+
+    from pipeline.ledger.ahead import HEAD_FILES, STAGING_MIN_WORKERS
+    from pipeline.ledger.archive import staging_folder
+    from pipeline.ledger.inbox import waiting_files
+    from pipeline.ledger.ingest import ingest_paths
+
+    files = {f"区财政局/{k:02d}.xlsx": xlsx_bytes(submission_rows(data_row(1, problem=f"问题{k}：验收不及时")))
+             for k in range(HEAD_FILES + 4)}
+    # after the head: a worker would parse them; evidence is never parsed, an .xlsx one included
+    files["区财政局/2026-0001_照片.jpg"] = JPEG
+    files["区财政局/佐证/2026-0002/验收表.xlsx"] = files["区财政局/05.xlsx"] + b"; not the same bytes"
+    files["区财政局/2026-0003_伪装.jpg"] = EXE
+    outcomes = []
+    for workers in (0, STAGING_MIN_WORKERS):
+        ws = make_workspace(tmp_path / f"ws{workers}")
+        for k, (rel, data) in enumerate(files.items()):
+            os.utime(drop(ws, rel, data), (1_700_000_000 + k, 1_700_000_000 + k))
+        results = ingest_paths(ws, waiting_files(ws), date(2026, 11, 20), workers=workers)
+        outcomes.append([(r.name, r.verdict, r.updated, [f.code for f in r.findings]) for r in results])
+        assert not list(staging_folder(ws).glob("*"))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][-3:] == [("2026-0001_照片.jpg", "evidence", ["2026-0001"], []),
+                                ("验收表.xlsx", "evidence", ["2026-0002"], []),
+                                ("2026-0003_伪装.jpg", "rejected", [], ["evidence-type"])]
