@@ -187,3 +187,23 @@ def test_without_the_rule_nothing_is_marked(tmp_path, capsys):
     notice = _texts(Document(run.ws.unit_outbox("区财政局") / "2026-W49_督办通知单.docx"))
     circular = _texts(Document(next(run.ws.outbox.glob("2026-W49_督查通报*.docx"))))
     assert not any("佐证材料" in t for t in notice + circular)
+
+
+def test_the_feedback_form_carries_the_evidence_column_there_and_back(tmp_path, capsys):
+    from pipeline.output.documents.feedback_xlsx import FORM_SHEET, HEADERS, feedback_workbook
+
+    run = make(tmp_path, capsys)
+    with Ledger.open(run.ws.db_path) as led:
+        items = [i for i in led.items() if i.id in ("2026-0001", "2026-0002")]
+    book = openpyxl.load_workbook(io.BytesIO(feedback_workbook(run.ws.config, "区财政局", items, date(2026, 11, 30))))
+    sheet = book[FORM_SHEET]
+    col = HEADERS.index("佐证材料") + 1
+    assert [sheet.cell(r, col).value for r in (4, 5)] == [None, "见附件1、附件2"]
+    sheet.cell(4, col).value = "验收单扫描件"
+    buf = io.BytesIO()
+    book.save(buf)
+    (run.ws.inbox / "区财政局" / "反馈表.xlsx").write_bytes(buf.getvalue())
+    assert run("ingest", "--as-of", "2026-12-01")[0] == 0
+    with Ledger.open(run.ws.db_path) as led:
+        texts = [led.item(i) for i in ("2026-0001", "2026-0002")]
+        assert [i.evidence_text if i else None for i in texts] == ["验收单扫描件", "见附件1、附件2"]
