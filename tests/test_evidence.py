@@ -203,3 +203,18 @@ def test_evidence_among_files_parsed_ahead_in_workers_gives_the_serial_outcome(t
     assert outcomes[0][-3:] == [("2026-0001_照片.jpg", "evidence", ["2026-0001"], []),
                                 ("验收表.xlsx", "evidence", ["2026-0002"], []),
                                 ("2026-0003_伪装.jpg", "rejected", [], ["evidence-type"])]
+
+
+def test_check_tells_a_unit_whether_its_evidence_would_be_taken_without_touching_the_ledger(ledger_ws, cli, tmp_path):
+    good = tmp_path / "2026-0001_整改照片.jpg"
+    good.write_bytes(JPEG)
+    fake = tmp_path / "2026-0001_伪装.jpg"
+    fake.write_bytes(EXE)
+    code, out, _ = cli("check", str(good), "--unit", "区财政局")
+    assert code == 0 and "2026-0001_整改照片.jpg：2026-0001 的佐证材料，可以报送" in out
+    (faked,) = cli.json("check", "--json", str(fake), "--unit", "区财政局")["files"]
+    (foreign,) = cli.json("check", "--json", str(good), "--unit", "区审计局")["files"]
+    assert [(f["evidence"], f["ok"], [i["code"] for i in f["issues"]]) for f in (faked, foreign)] == [
+        ("2026-0001", False, ["evidence-type"]), ("2026-0001", False, ["evidence-foreign-id"])]
+    with Ledger.open(ledger_ws.db_path) as led:
+        assert [r.verdict for r in led.files()] == ["accepted", "accepted"]
