@@ -154,6 +154,7 @@ def test_todo_lists_the_rejected_file_the_circular_and_items_awaiting_close(clie
     assert "近两周退回的文件" in p.plain and "区审计局_有错误.xlsx" in p.plain
     assert "本周督查通报待签发" in p.plain and any("督查通报" in t and t.endswith(".docx") for t in p.text)
     assert "待销号核查" in p.plain and "专项资金拨付滞后" in p.plain
+    assert "1 份" in p.text  # 专项资金拨付滞后's 佐证材料 (the fixture's, issue 23)
 
 
 def test_search_by_text_and_by_id_as_people_type_it(client):
