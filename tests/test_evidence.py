@@ -95,6 +95,7 @@ def test_a_co_unit_and_the_office_may_send_evidence_but_not_another_unit(ledger_
 
 @pytest.mark.parametrize(("rel", "data", "code", "words"), [
     ("区财政局/2026-0099_照片.jpg", JPEG, "evidence-unknown-id", "台帐中没有编号 2026-0099"),
+    ("区财政局/佐证/2026-0099/验收.xlsx", b"PK\x03\x04", "evidence-unknown-id", "台帐中没有编号 2026-0099"),
     ("区财政局/佐证/整改照片.jpg", JPEG, "evidence-unknown-id", "没有标明事项编号"),
     ("区财政局/佐证/第一项/整改照片.jpg", JPEG, "evidence-unknown-id", "“第一项” 不是有效的事项编号"),
     ("区财政局/2026-0001_说明.txt", b"plain text", "evidence-type", "“.txt” 类型的文件不能作为佐证材料"),
@@ -144,6 +145,16 @@ def test_the_same_evidence_again_is_a_duplicate(ledger_ws, cli):
     assert (f["duplicate"], f["evidence"]) == (True, None)
     assert len(evidence_events(ledger_ws, "2026-0001")) == 1
     assert "内容完全相同" in receipts_of(ledger_ws, "区财政局")[-1]
+
+
+def test_a_spreadsheet_named_like_an_id_of_no_item_stays_a_submission(ledger_ws, cli):
+    sheet = xlsx_bytes(submission_rows(data_row(1, problem="十一月新发现的问题")))
+    drop(ledger_ws, "区财政局/2026-1120三单台账.xlsx", sheet)  # a date, not an item
+    (f,) = ingest(cli)
+    assert (f["evidence"], f["added"]) == (None, ["2026-0004"])
+    drop(ledger_ws, "区财政局/佐证/2026-1120/明细.xlsx", sheet + b"x")  # in a 佐证 folder: evidence, refused
+    (f,) = ingest(cli)
+    assert [i["code"] for i in f["issues"]] == ["evidence-unknown-id"]
 
 
 def test_a_spreadsheet_named_after_an_item_is_evidence_and_is_never_parsed(ledger_ws, cli):

@@ -67,7 +67,7 @@ def _print_results(results: list) -> None:
 def _checked_evidence(ws, path: Path, unit: str | None):
     """A 佐证材料 file checked as ingest would (the ledger read, never written): (item id, findings),
     or None when the file is no evidence. Without --unit, the sender is not checked."""
-    from pipeline.intake.evidence import SNIFF_BYTES, evidence_target
+    from pipeline.intake.evidence import SNIFF_BYTES, evidence_target, taken_as_evidence
     from pipeline.intake.findings import EVIDENCE_TOO_LARGE
     from pipeline.ledger.evidence import evidence_findings
     from pipeline.ledger.ledger import Ledger
@@ -77,13 +77,15 @@ def _checked_evidence(ws, path: Path, unit: str | None):
     target = evidence_target(tuple(readable_name(p) for p in path.parent.parts[-2:]), name)
     if target is None:
         return None
-    size, limit = path.stat().st_size, ws.config.evidence.max_mb
-    if size > limit * 1024 * 1024:
-        return target.item_id, [EVIDENCE_TOO_LARGE.at(file=name, size_mb=size / 1024 / 1024, limit_mb=limit)]
     item = None
     if target.item_id and ws.db_path.exists():
         with Ledger.open(ws.db_path) as ledger:
             item = ledger.item(target.item_id)
+    if not taken_as_evidence(target, name, lambda _: item is not None):
+        return None
+    size, limit = path.stat().st_size, ws.config.evidence.max_mb
+    if size > limit * 1024 * 1024:
+        return target.item_id, [EVIDENCE_TOO_LARGE.at(file=name, size_mb=size / 1024 / 1024, limit_mb=limit)]
     with open(path, "rb") as fh:
         head = fh.read(SNIFF_BYTES)
     sender = unit or (item.unit if item else None)

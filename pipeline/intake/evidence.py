@@ -6,18 +6,20 @@ A unit sends evidence for an item in one of two ways (issue 23):
   (the 编号 followed by anything but a digit, or nothing: `2026-0007.pdf`);
 - any file in `inbox/<单位>/佐证/<编号>/`.
 A file in a `佐证` folder is evidence whatever its name; without a 编号 folder or prefix it is
-refused (evidence-unknown-id, no-id). Nothing else is read of a file but its first bytes: its
-type is identified from them (`sniff`), never by opening or rendering it — a `.jpg` that is not
-a JPEG is refused (evidence-type, disguised).
+refused (evidence-unknown-id, no-id). A spreadsheet whose name only starts like a 编号 of no
+item (a date: `2026-1120三单台账.xlsx`) stays a submission (`taken_as_evidence`). Nothing else
+is read of a file but its first bytes: its type is identified from them (`sniff`), never by
+opening or rendering it — a `.jpg` that is not a JPEG is refused (evidence-type, disguised).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from pipeline.intake.normalize import parse_item_id
+from pipeline.intake.read import SPREADSHEET_SUFFIXES
 from pipeline.model import nfkc
 
 EVIDENCE_FOLDER = "佐证"  # inbox/<单位>/佐证/<编号>/
@@ -77,6 +79,15 @@ def evidence_target(parts: Sequence[str], name: str) -> Target | None:
     if prefix is None:
         return None
     return Target(parse_item_id(prefix), prefix, "name")
+
+
+def taken_as_evidence(target: Target, name: str, known: Callable[[str], bool]) -> bool:
+    """Whether a file `evidence_target` named is answered as 佐证材料. A spreadsheet whose name
+    merely starts like a 编号 (`2026-1120三单台账.xlsx`, a date) is a submission unless that item
+    exists (`known(id)`); anything in a 佐证 folder, and any other type, is evidence."""
+    if target.how == "folder" or f".{suffix_of(name)}" not in SPREADSHEET_SUFFIXES:
+        return True
+    return target.item_id is not None and known(target.item_id)
 
 
 def _name_id(name: str) -> str | None:

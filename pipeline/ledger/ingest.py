@@ -31,7 +31,7 @@ from typing import NamedTuple, TypedDict
 
 from filelock import FileLock
 
-from pipeline.intake.evidence import Target, evidence_target
+from pipeline.intake.evidence import Target, evidence_target, taken_as_evidence
 from pipeline.intake.findings import DUPLICATE_FILE, FILE_QUARANTINED, FILE_TOO_LARGE, LINK_NOT_ALLOWED, UNKNOWN_FOLDER
 from pipeline.intake.isolation import Reader, prestart
 from pipeline.intake.parse import SubmissionStream, stream_submission
@@ -329,7 +329,11 @@ class Ingestor:
         if not in_inbox(self.inbox, real):
             return None
         parts = tuple(readable_name(p) for p in real.relative_to(self.inbox).parts)
-        return evidence_target(parts[:-1], readable_name(path.name))
+        name = readable_name(path.name)
+        target = evidence_target(parts[:-1], name)
+        if target is None or not taken_as_evidence(target, name, lambda i: self.ledger.item(i) is not None):
+            return None
+        return target
 
     # -- for 佐证材料 (ledger/evidence.py) ---------------------------------------------------
     def answer_later(self, record: FileRecord, path: Path, started: float, items: dict | None = None) -> None:
