@@ -533,6 +533,8 @@ def test_item_page_lists_its_evidence_and_serves_the_archived_bytes_as_a_downloa
     client = desk(ws).test_client()
     p = page(client, "/items/2026-0001")
     assert "佐证材料" in p.plain and "2026-0001_整改照片<1>.jpg" in p.plain
+    # the list; the history's evidence event (its file, and its source); the files touching the item
+    assert p.plain.count("2026-0001_整改照片<1>.jpg") == 4
     link = next(a for a in p.links if "/evidence/" in a)
     assert link == "/items/2026-0001/evidence/1"
     r = get(client, link)

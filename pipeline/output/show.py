@@ -2,8 +2,9 @@
 scripts (pinned keys) and as Chinese lines for the clerk. Pure: `ledger.standing.load_item`
 reads what these lay out.
 
-JSON: the item's fields (the export keys), "state" (the export's state keys as of the day, or
-null before the item was registered), and "events": a list of {"on", "kind", "field", "old",
+JSON: the item's fields (the export keys), "evidence" (the 佐证材料 files received, as the
+export lists them), "state" (the export's state keys as of the day, or null before the item was
+registered), and "events": a list of {"on", "kind", "field", "old",
 "new", "source", "note"} in replay order (plus "at", when recorded, and "data", what the kind
 carries); `source` names the file or the command (and who ran it).
 """

@@ -76,7 +76,8 @@ def _shown(value) -> str:
 def _event_row(e) -> dict:
     """One event as the item page lists it."""
     return {"on": e.on, "kind": kind_label(e.kind), "field": e.field, "old": _shown(e.old), "new": _shown(e.new),
-            "source": e.source or "督查室", "note": e.note or ""}
+            "source": e.source or "督查室",
+            "note": e.note or (e.data.get("name", "") if e.kind == "evidence" else "")}  # the file received
 
 
 @bp.get("/items/<item_id>")
