@@ -78,6 +78,11 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("sancha find 采购", "查找整改问题、措施、进展中含“采购”的事项"),
         ("sancha find 资金 --unit 区财政局 --limit 10", "只查区财政局的，最多列 10 项"),
     ),
+    "evidence": (
+        ("sancha evidence 2026-0007", "列出该事项收到的佐证材料"),
+        ("sancha evidence 2026-0007 --get 1 -o D:\\佐证\\照片.jpg", "把第 1 份原样取出"),
+        ("sancha evidence 2026-0007 --json", "以 JSON 输出"),
+    ),
     "extend": (
         ("sancha extend 2026-0007 --to 2027-1-31 --note 经区政府同意", "登记今天批准的延期"),
         ("sancha extend 2026-0007 --to 2027年1月31日 --note 领导批准 --on 2026-11-20 --late --yes",

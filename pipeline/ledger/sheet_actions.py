@@ -22,6 +22,7 @@ from pipeline.model import Finding
 
 # The command line's words in the library's refusals, as the sheet names them.
 SHEET_WORDS = (("（--note）", "（说明栏）"), ("（--to）", "（新时限栏）"), ("--to 只用于反弹", "新时限只用于反弹"),
+               ("并用 --note 写明理由", "并写明理由"),
                ("请加 --late", "请在督查台帐网页中勾选“逾期后批准”或用 sancha extend --late 登记"),
                ("请加 --force", "请在督查台帐网页中勾选“强制销号”或用 sancha close --force 登记"))
 
@@ -66,7 +67,8 @@ def _apply(ledger: Ledger, config: Config, row: ActionRow, operator: str, today:
     assert row.item_id is not None
     item_id, on, note, to = row.item_id, row.on or today, row.note, row.to
     if row.operation == sheet.CLOSE:
-        return actions.close(ledger, item_id, note=note or None, on=on, operator=operator, today=today)
+        return actions.close(ledger, item_id, note=note or None, on=on, operator=operator, today=today,
+                             requires_evidence=config.rules.close_requires_evidence)
     if row.operation in (sheet.PASSED, sheet.FAILED):
         failed = row.operation == sheet.FAILED
         return actions.lookback(ledger, item_id, result=LOOKBACK_FAILED if failed else LOOKBACK_PASSED,

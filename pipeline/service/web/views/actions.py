@@ -64,7 +64,8 @@ def _extend(led, cfg, item_id, v, who, today):
 
 
 def _close(led, cfg, item_id, v, who, today):
-    return actions.close(led, item_id, note=v["note"], force=v["force"], on=v["on"], operator=who, today=today)
+    return actions.close(led, item_id, note=v["note"], force=v["force"], on=v["on"], operator=who, today=today,
+                         requires_evidence=cfg.rules.close_requires_evidence)
 
 
 def _lookback(led, cfg, item_id, v, who, today):
@@ -89,7 +90,8 @@ def _undo(led, cfg, item_id, v, who, today):
 
 
 FORMS: dict[str, ActionForm] = {f.name: f for f in (
-    ActionForm("close", "销号", (ON, NOTE, Field("force", "强制销号", "check", hint="尚未报送完成的事项也销号")),
+    ActionForm("close", "销号", (ON, NOTE, Field("force", "强制销号", "check",
+                                                hint="尚未报送完成（或按规定尚无佐证材料）的事项也销号")),
                _close, "督查室核实整改到位后关闭事项。"),
     ActionForm("extend", "延期", (Field("to", "新时限", "date", required=True), ON, REASON,
                                   Field("late", "逾期后批准", "check", hint="原时限已过才批准的延期")), _extend,
@@ -108,6 +110,7 @@ FORMS: dict[str, ActionForm] = {f.name: f for f in (
 
 # The command line's words in the library's messages, as the form names them.
 _FORM_WORDS = (("请加 --late", "请勾选“逾期后批准”"), ("请加 --force", "请勾选“强制销号”"), ("（--note）", ""),
+               ("用 --note 写明理由", "在“说明”中写明理由"),
                ("（--to）", ""), ("--to 只用于反弹", "新时限只用于反弹"))
 
 
