@@ -10,6 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from builders import data_row, submission_rows, xlsx_bytes
 from web_fixtures import TODAY, build_workspace, copy_workspace
 
 from pipeline.intake.action_sheet import COLUMNS, OPERATIONS, SHEET, find_action_sheet
@@ -143,3 +144,17 @@ def test_the_day_received_is_today_for_the_checks(ws):
 def test_a_broken_file_in_the_offices_folder_is_answered_as_any_file(ws):
     result = drop(ws, b"PK\x03\x04 not really a workbook", name="操作表.xlsx")
     assert result.verdict == "rejected" and [f.code for f in result.findings] == ["unreadable-file"]
+
+
+def test_the_sheets_close_follows_close_requires_evidence(ws):
+    ws.config_path.write_text(ws.config_path.read_text(encoding="utf-8") + "\n[rules]\nclose_requires_evidence = true\n",
+                              encoding="utf-8")
+    done = submission_rows(data_row(2, item_id="2026-0002", problem="非税收入缴库不及时", deadline="2027-03-31",
+                                    status="已完成", done_on="2026-12-01"), report_date="2026年12月2日")
+    (ws.inbox / "区财政局_更新.xlsx").write_bytes(xlsx_bytes(done))
+    assert [r.verdict for r in ingest_inbox(ws, received=date(2026, 12, 2))] == ["accepted"]
+    result = drop(ws, filled(ws, [("2026-0003", "销号", "", "", "", "现场核实"),  # it has its 佐证材料
+                                  ("2026-0002", "销号", "", "", "", "现场核实")]))  # reported done, none
+    text = result.receipt.read_text(encoding="utf-8-sig")
+    assert result.verdict == "accepted" and result.updated == ["2026-0003"]
+    assert "第 4 行 2026-0002 销号未办理：2026-0002 尚未收到佐证材料" in text and "--note" not in text

@@ -173,7 +173,7 @@ def test_notice_and_lookback_list_mark_items_done_without_evidence_when_required
     joined = "\n".join(notice)
     assert "国有资产台账不全" in notice and "11月18日\n报送已完成但未附佐证材料" in joined
     assert "非税收入收缴不及时" not in joined  # it has its photo
-    circular = next(run.ws.outbox.glob("2026-W49_督查通报*.docx"))
+    circular = next(run.ws.week_outbox("2026-W49").glob("2026-W49_督查通报*.docx"))
     cells = _texts(Document(circular))
     marked = [t for t in cells if "报送已完成但未附佐证材料" in t]
     assert len(marked) == 1  # 2026-0003 in the 回头看 list; 2026-0002 has its photo
@@ -185,7 +185,7 @@ def test_without_the_rule_nothing_is_marked(tmp_path, capsys):
     write_default_templates(run.ws.templates)
     assert run("weekly", "--as-of", "2026-11-30")[0] == 0
     notice = _texts(Document(run.ws.unit_outbox("区财政局") / "2026-W49_督办通知单.docx"))
-    circular = _texts(Document(next(run.ws.outbox.glob("2026-W49_督查通报*.docx"))))
+    circular = _texts(Document(next(run.ws.week_outbox("2026-W49").glob("2026-W49_督查通报*.docx"))))
     assert not any("佐证材料" in t for t in notice + circular)
 
 

@@ -174,3 +174,15 @@ def test_a_unit_added_to_sancha_toml_while_the_desk_runs_is_on_its_pages(ws, cli
     assert "区数据资源局" in page(client, "/items/2026-0002/actions/reassign").text
     ws.config_path.write_text(good + "\n[[units]\n", encoding="utf-8")  # broken: the last good one stays
     assert "区数据资源局" in page(client, "/units").plain
+
+
+def test_closing_from_the_desk_follows_close_requires_evidence(ws, client):
+    ws.config_path.write_text(ws.config_path.read_text(encoding="utf-8") + "\n[rules]\nclose_requires_evidence = true\n",
+                              encoding="utf-8")
+    url = "/items/2026-0001/actions/close"  # not reported done, no 佐证材料: forced, with a reason
+    r = post(client, url, force="1")
+    text = Page(r.get_data(as_text=True)).plain
+    assert r.status_code == 422 and "无佐证材料销号须写明理由" in text and "--note" not in text
+    assert client.post(url, data=confirmation(post(client, url, note="另案核实", force="1"), url)).status_code == 303
+    last = events(ws, "2026-0001")[-1]
+    assert last.kind == "close" and last.data.get("no_evidence") is True
