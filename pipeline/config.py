@@ -13,6 +13,7 @@ from datetime import date
 from functools import cached_property
 
 from pipeline.errors import SanchaError
+from pipeline.model import SOURCE_CATEGORIES, STATUSES
 
 
 class ConfigError(SanchaError):
@@ -97,6 +98,9 @@ class Config:
     watch: WatchSettings = field(default_factory=WatchSettings)
     limits: Limits = field(default_factory=Limits)
     fonts: Fonts = field(default_factory=Fonts)
+    # Issue 17: [sources] and [statuses] — category / status → the office's own synonyms.
+    sources: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    statuses: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def unit_names(self) -> tuple[str, ...]:
@@ -345,7 +349,21 @@ def parse_config(text: str) -> Config:
         watch=_section(data, "watch", WatchSettings),
         limits=_section(data, "limits", Limits),
         fonts=_fonts(data),
+        sources=_synonyms(data, "sources", SOURCE_CATEGORIES, "\"审计整改\" = [\"经责审计\"]"),
+        statuses=_synonyms(data, "statuses", STATUSES, "\"已完成\" = [\"已销项\"]"),
     )
+
+
+def _synonyms(data: dict, name: str, allowed: tuple[str, ...], example: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """[sources] / [statuses]: each key one of `allowed`, its value the words that mean it."""
+    raw = _table(data, name)
+    out = []
+    for key, words in raw.items():
+        if key not in allowed:
+            raise ConfigError(f"sancha.toml: [{name}] 中的 “{key}” 不是可用的类别；可用：{'、'.join(allowed)}"
+                              f"（例如 {example}）")
+        out.append((key, _str_list(words, f"[{name}] {key}")))
+    return tuple(out)
 
 
 def _fonts(data: dict) -> Fonts:

@@ -21,6 +21,12 @@ STATUS_ONGOING = "长期坚持"
 STATUS_NEEDS_HELP = "需上级协调"
 STATUSES = (STATUS_NOT_STARTED, STATUS_IN_PROGRESS, STATUS_DONE, STATUS_ONGOING, STATUS_NEEDS_HELP)
 
+# 问题来源 categories (issue 17): the seed's 实施范围 and the checks; intake/sources.py reads a
+# source into one of them.
+SOURCE_OTHER = "其他"
+SOURCE_CATEGORIES = ("重大决策部署", "人大建议", "政协提案", "政府工作报告", "重点工作", "重大项目", "审计整改",
+                     "领导批示", "巡查", "督查", "考察", "第三方评估", SOURCE_OTHER)
+
 # A workbook sancha writes (反馈表, 三单工作台帐) says the day it was made: in a document property
 # and in a visible line with this label. A value from such a file sent back never overwrites a
 # change the ledger recorded after that day (merge: stale-value).
@@ -116,6 +122,42 @@ class Cells(Mapping):
 
 
 @dataclass(frozen=True, slots=True)
+class Milestone:
+    """One dated step of an item (时间节点): due on `due`, reported done on `done_on`."""
+
+    due: date | None
+    text: str  # as written
+    done_on: date | None = None
+
+    def as_dict(self) -> dict:
+        """The pinned JSON shape: {"due", "text", "done_on"} (dates ISO)."""
+        return {"due": self.due.isoformat() if self.due else None, "text": self.text,
+                "done_on": self.done_on.isoformat() if self.done_on else None}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> Milestone:
+        due, done = data.get("due"), data.get("done_on")
+        return cls(date.fromisoformat(due) if due else None, data.get("text") or "",
+                   date.fromisoformat(done) if done else None)
+
+
+def milestones_text(milestones: Iterable[Milestone]) -> str:
+    """Milestones as one line a clerk reads: 2026年12月31日前 取得阶段性成效（已完成）；…"""
+    parts = []
+    for m in milestones:
+        done = f"（{m.done_on.month}月{m.done_on.day}日完成）" if m.done_on else ""
+        parts.append(f"{m.text}{done}")
+    return "；".join(parts)
+
+
+def tuple_text(value: tuple) -> str:
+    """A tuple field as one line: co-units 、-joined, milestones as `milestones_text`."""
+    if value and isinstance(value[0], Milestone):
+        return milestones_text(value)
+    return "、".join(value)
+
+
+@dataclass(frozen=True, slots=True)
 class Row:
     """One data row of a submission after normalisation (one problem with its three lists)."""
 
@@ -136,6 +178,14 @@ class Row:
     done_on: date | None  # 完成日期
     remark: str | None  # 备注
     cells: Mapping[str, str] = field(default_factory=dict)  # field name -> A1 cell of this row
+    # Issue 17: the three lists complete (see Item).
+    inspection: str | None = None  # 检查名称 column
+    suggestion: str | None = None  # 整改建议
+    target: str | None = None  # 整改目标
+    leader: str | None = None  # 责任领导 / 分管领导
+    phone: str | None = None  # 联系电话
+    milestones: tuple[Milestone, ...] = ()  # 时间节点, and the dated parts of a staged 整改时限
+    source_category: str | None = None  # 问题来源 normalised (sources.py)
     key: str = field(init=False, repr=False, compare=False)  # problem_key(problem), computed once
 
     def __post_init__(self):
@@ -197,7 +247,8 @@ def _flat_row(row: Row) -> tuple:
     return (row.sheet, row.row, row.item_id, row.source, row.problem, row.measures,
             row.deadline.toordinal() if row.deadline else None, row.deadline_text, row.ongoing, row.lead_unit,
             row.co_units, row.owner, row.progress, row.status, row.done_on.toordinal() if row.done_on else None,
-            row.remark, row.cells._row, row.key)  # type: ignore[attr-defined]  # Cells, checked by the caller
+            row.remark, row.cells._row, row.key,  # type: ignore[attr-defined]  # Cells, checked by the caller
+            row.inspection, row.suggestion, row.target, row.leader, row.phone, row.milestones, row.source_category)
 
 
 def _restore_submission(filename, sheet, unit, unit_cell, report_date, inspection, rows, findings, letters,
@@ -209,11 +260,12 @@ def _restore_submission(filename, sheet, unit, unit_cell, report_date, inspectio
 
 def _row_from_flat(flat: tuple, letters: Mapping[str, str]) -> Row:
     (sheet, row, item_id, source, problem, measures, deadline, deadline_text, ongoing, lead_unit, co_units, owner,
-     progress, status, done_on, remark, cells, key) = flat
+     progress, status, done_on, remark, cells, key, *more) = flat
     return _restore_row(sheet, row, item_id, source, problem, measures,
                         date.fromordinal(deadline) if deadline is not None else None, deadline_text, ongoing,
                         lead_unit, co_units, owner, progress, status,
-                        date.fromordinal(done_on) if done_on is not None else None, remark, Cells(letters, cells), key)
+                        date.fromordinal(done_on) if done_on is not None else None, remark, Cells(letters, cells),
+                        *more, key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +296,14 @@ class Item:
     reopened_on: date | None = None  # last 重新打开 (a new cycle: new deadline, reports counted anew)
     report_on: date | None = None  # first report of the cycle that counts for the deadline in effect
     field_days: str = "{}"  # JSON field -> the day an event last set it (stale values); read by field_day()
+    # Issue 17: the three lists complete. Pinned export/show keys of the same names.
+    inspection: str | None = None  # 检查名称: the inspection's id
+    suggestion: str | None = None  # 整改建议 (the problem list's)
+    target: str | None = None  # 整改目标
+    leader: str | None = None  # 责任领导 / 分管领导 (never the owner)
+    phone: str | None = None  # 联系电话
+    milestones: tuple[Milestone, ...] = ()  # 时间节点: dated steps before the deadline
+    source_category: str | None = None  # 问题来源 as one of the categories (source kept verbatim)
 
 
 # What a clerk reads for each field of an item (receipts, show, the messages of actions).
@@ -254,6 +314,8 @@ FIELD_TITLES = {
     "created_on": "登记日期", "updated_at": "最近更新", "closed_on": "销号日期", "last_report_on": "最近报送日期",
     "lookback_on": "回头看日期", "original_deadline": "原整改时限（延期前）", "voided_on": "作废日期",
     "reopened_on": "重新打开日期", "report_on": "报送日期（时限届满后）",
+    "inspection": "检查名称", "suggestion": "整改建议", "target": "整改目标", "leader": "责任领导", "phone": "联系电话",
+    "milestones": "时间节点", "source_category": "问题来源类别",
 }
 
 _ITEM_SETTERS = tuple(getattr(Item, name).__set__ for name in Item.__slots__)  # the slots' own setters

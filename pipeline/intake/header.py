@@ -31,15 +31,26 @@ FIELD_LABELS = {
     "deadline": ("整改时限", "完成时限", "整改期限", "时限要求", "完成时间节点"),
     "lead_unit": ("牵头责任单位", "牵头单位", "责任单位", "主办单位"),
     "co_units": ("配合责任单位", "配合单位", "协办单位", "协同责任单位"),
-    "owner": ("责任人", "具体责任人", "责任领导"),
+    "owner": ("责任人", "具体责任人", "经办人", "具体负责人"),  # never 责任领导 (issue 17): that is `leader`
     "progress": ("整改进展", "整改落实情况", "进展情况", "落实情况"),
     "status": ("完成情况", "整改状态", "完成状态", "状态"),
     "done_on": ("完成日期", "完成时间", "办结时间"),
     "remark": ("备注",),
+    # Issue 17: the three lists complete.
+    "inspection": ("检查名称", "督查名称", "巡查名称", "检查事项"),
+    "suggestion": ("整改建议", "意见建议", "建议", "整改意见"),
+    "target": ("整改目标", "目标", "预期目标", "整改目标任务"),
+    "leader": ("责任领导", "分管领导", "分管责任领导", "牵头领导"),
+    "phone": ("联系电话", "电话", "联系方式", "手机"),
+    "milestones": ("时间节点", "节点安排", "时间节点安排", "阶段节点", "进度安排"),
 }
+# Columns a 三单表 may have that sancha recognises but does not keep (warning ignored-column).
+IGNORED_LABELS = ("佐证材料", "证明材料", "附件", "佐证资料", "销号时间", "销号日期", "销号情况", "整改成效",
+                  "审核意见", "核查意见", "督查意见", "销号意见", "是否销号", "整改类型", "问题类型")
 FIELD_NAMES = {f: labels[0] for f, labels in FIELD_LABELS.items()}  # field → 中文表头
 _FIELD_OF = {label: f for f, labels in FIELD_LABELS.items() for label in labels}
 _CANONICAL = {labels[0] for labels in FIELD_LABELS.values()}
+_IGNORED = frozenset(IGNORED_LABELS)
 
 # The seed's leaf 具体内容 means the problem or the measure depending on the group above it.
 _LEAF_BY_GROUP = "具体内容"
@@ -88,6 +99,7 @@ class Header:
     first_row: int  # 0-based index of the top header row (the group row of a two-row header)
     columns: dict[str, int]  # canonical field → 0-based column
     score: int
+    ignored: tuple[tuple[int, str], ...] = ()  # (0-based column, label) of IGNORED_LABELS columns
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -144,7 +156,9 @@ def top_header(sheet: Sheet) -> Header | None:
         enough = len(columns) >= 2 and any(f in REQUIRED_FIELDS for f in columns)
         if enough and (best is None or score > best.score):
             uses_group = any(not leaf[c] or leaf[c] == _LEAF_BY_GROUP for c in columns.values())
-            best = Header(sheet.name, r, r - 1 if uses_group else r, columns, score)
+            ignored = tuple((c, text) for c, text in enumerate(leaf)
+                            if c not in columns.values() and _BRACKETS.sub("", text) in _IGNORED)
+            best = Header(sheet.name, r, r - 1 if uses_group else r, columns, score, ignored)
         elif best is not None and not best.missing and not columns and any(leaf):
             break  # a complete header with data below it: the rows further down are its data
     return best
@@ -196,7 +210,7 @@ def layout(header: Header, rows: Iterable[list]) -> Layout:
     if numbers_seen and only_numbers:
         columns = dict(columns)
         columns["seq"] = columns.pop("item_id")
-        header = Header(header.sheet, header.row, header.first_row, columns, header.score)
+        header = Header(header.sheet, header.row, header.first_row, columns, header.score, header.ignored)
         data = array("l", (r for r in data if r not in id_only))
     return Layout(header, data, footer_at, tuple(footer))
 

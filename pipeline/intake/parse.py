@@ -37,9 +37,10 @@ from pipeline.intake.header import (
     read_meta,
     top_header,
 )
-from pipeline.intake.normalize import Unreadable, clean_text, is_blank, parse_date
+from pipeline.intake.normalize import Unreadable, clean_text, is_blank, parse_date, status_words
 from pipeline.intake.read import Sheet, made_on, read_workbook
 from pipeline.intake.rows import Duplicates, Fields, MergedDown, Table, read_chunk
+from pipeline.intake.sources import sources_of
 from pipeline.intake.submitter import Submitter
 from pipeline.intake.units import directory
 from pipeline.intake.xlsx_stream import NotStreamable
@@ -162,6 +163,8 @@ class _Parser:
         self.sheet = sheet.name
         top = list(islice(sheet.rows, header.row + 1))  # the meta lines and the header
         self.findings.extend(_missing_columns(top, header, sheet.name))
+        self.findings.extend(findings.IGNORED_COLUMN.at(sheet.name, cell_name(header.row, c), label=label)
+                             for c, label in header.ignored)
 
         rows = iter(sheet.rows)
         table = layout(header, rows)
@@ -192,6 +195,8 @@ class _Parser:
             submitted_on=self.report_date or self.received,
             may_hide_values=sheet.may_hide_values,
             streamed=sheet.streamed,
+            sources=sources_of(self.config.sources),
+            statuses=status_words(self.config.statuses) if self.config.statuses else None,
         ), table.data_rows, header.row)
         self._data = data
         return SubmissionStream(self)

@@ -42,6 +42,7 @@ from pipeline.intake.findings import (
     DUPLICATE_ID,
     FOREIGN_ID,
     ID_MISMATCH,
+    NO_OWNER,
     SIMILAR_PROBLEM,
     STALE_VALUE,
     STATUS_REGRESSION,
@@ -56,6 +57,7 @@ from pipeline.model import (
     STATUS_DONE,
     Finding,
     Item,
+    Milestone,
     Row,
     Submission,
     field_day,
@@ -63,10 +65,12 @@ from pipeline.model import (
     problem_key,
     set_on,
     split_id,
+    tuple_text,
 )
 
 # Fields a unit's resubmission may change, in ledger order.
-UNIT_FIELDS = ("co_units", "source", "problem", "measures", "owner", "progress", "status", "done_on", "remark")
+UNIT_FIELDS = ("co_units", "source", "problem", "measures", "owner", "progress", "status", "done_on", "remark",
+               "inspection", "suggestion", "target", "leader", "phone", "milestones", "source_category")
 # Only the office moves deadlines or reassigns the lead unit.
 OFFICE_FIELDS = ("unit", "deadline", "deadline_text", "ongoing")
 
@@ -170,10 +174,18 @@ def _shown(field: str, value) -> str:
     if value is None or value == "" or value == ():
         return "（空）"
     if isinstance(value, tuple):
-        return "、".join(value)
+        return tuple_text(value)
     if isinstance(value, date):
         return f"{value.year}年{value.month}月{value.day}日"
     return str(value)
+
+
+def kept_done(old: tuple[Milestone, ...], new: tuple[Milestone, ...]) -> tuple[Milestone, ...]:
+    """The milestones a row brings, each keeping the 完成 day the ledger knew when the row does
+    not say it (a form sent back lists the steps again without their days)."""
+    done = {(m.due, m.text): m.done_on for m in old if m.done_on is not None}
+    return tuple(m if m.done_on is not None or (m.due, m.text) not in done
+                 else replace(m, done_on=done[(m.due, m.text)]) for m in new)
 
 
 def _counts(day: date, deadline: date | None, done: bool) -> bool:
@@ -189,6 +201,8 @@ def _new_item(row: Row, item_id: str, received: date, now: str) -> Item:
         owner=row.owner, progress=row.progress, status=row.status, done_on=done_on, remark=row.remark,
         created_on=received, updated_at=now, last_report_on=received,
         report_on=received if _counts(received, row.deadline, row.status == STATUS_DONE) else None,
+        inspection=row.inspection, suggestion=row.suggestion, target=row.target, leader=row.leader, phone=row.phone,
+        milestones=row.milestones, source_category=row.source_category,
     )
 
 
@@ -254,6 +268,8 @@ class Merger:
                 item = _new_item(row, format_id(self.year, self.seq), self.received, self.now)
                 self.seq += 1
                 self._similar(row, item, open_problems)
+                if item.owner is None and item.leader is None and row.measures:  # a problem list has no people yet
+                    self.findings.append(_finding(NO_OWNER, row, "owner"))
                 added.append(item)
                 by_key[(item.unit, row.key)] = item
                 self.added_keys[item.id] = row.key
@@ -339,6 +355,8 @@ class Merger:
         and the events recording them."""
         values = {f: getattr(row, f) for f in UNIT_FIELDS}
         changes = {}
+        if values["milestones"]:
+            values["milestones"] = kept_done(item.milestones, values["milestones"])
         for field, new in values.items():
             if new in (None, "", ()) or new == getattr(item, field):
                 continue

@@ -140,10 +140,36 @@ _HISTORY_KINDS = {"update": "change", "report": "report", "close": "close", "reo
                   "lookback": "lookback", "extend": "extend"}
 
 
+# Item columns added after 0003 (the item fields of issue 17), with their declarations. 0003's
+# step reads and writes items as `Item` has them now, so it adds them first; the migration that
+# brings them (0005) adds those still missing.
+LATER_ITEM_COLUMNS = {
+    "inspection": "TEXT",  # the inspection's id
+    "suggestion": "TEXT",  # 整改建议
+    "target": "TEXT",  # 整改目标
+    "leader": "TEXT",  # 责任领导
+    "phone": "TEXT",  # 联系电话
+    "milestones": "TEXT NOT NULL DEFAULT '[]'",  # [{"due", "text", "done_on"}]
+    "source_category": "TEXT",  # 问题来源 as a category
+}
+
+
+def add_item_columns(ledger: Ledger, *, index: bool = False) -> None:
+    """Add the `LATER_ITEM_COLUMNS` the items table lacks (and, for 0005, their index)."""
+    conn = ledger.conn
+    have = {r[1] for r in conn.execute("PRAGMA table_info(items)")}
+    for name, declaration in LATER_ITEM_COLUMNS.items():
+        if name not in have:
+            conn.execute(f"ALTER TABLE items ADD COLUMN {name} {declaration}")
+    if index:
+        conn.execute("CREATE INDEX IF NOT EXISTS items_inspection ON items(inspection)")
+
+
 def history_into_events(ledger: Ledger) -> None:
     """0003: every history entry becomes an event (its id kept in `data.history_id`), every
     item gets its register, then every item is projected from its events again. The history
     table stays as it was, no longer written."""
+    add_item_columns(ledger)
     conn = ledger.conn
     received = {file_id: date.fromisoformat(day) for file_id, day in conn.execute("SELECT id, received_on FROM files")}
     entries: dict[str, list[tuple]] = {}
@@ -253,5 +279,29 @@ MIGRATIONS: list[tuple[str, str, Callable[[Ledger], None] | None]] = [
         );
         """,
         None,
+    ),
+    (
+        # Issue 17: the three lists complete (the items' new fields) and the inspections (三查)
+        # with their report deadlines; ledger/inspections.py reads and writes them.
+        "0005_inspections",
+        """
+        CREATE TABLE inspections (
+            id TEXT PRIMARY KEY,           -- JC2026-01: the year it started and its number in it
+            kind TEXT NOT NULL,            -- 巡查 / 督查 / 考察 / 第三方评估 / 审计 / 其他
+            form TEXT,                     -- 督查 only: 现场督办 / 跟踪督查 / 调研督查 / 专项督查 / 回访复核
+            name TEXT NOT NULL UNIQUE,     -- 检查名称
+            leader TEXT,                   -- 带队领导
+            grp TEXT,                      -- 检查组
+            start_on TEXT NOT NULL,
+            end_on TEXT NOT NULL,
+            units TEXT NOT NULL DEFAULT '[]',   -- the units inspected
+            aliases TEXT NOT NULL DEFAULT '[]', -- other names files use for it
+            report_on TEXT,                -- the day the group's report was received
+            report_file TEXT,              -- its archive copy, relative to data/archive
+            created_at TEXT NOT NULL,
+            operator TEXT
+        );
+        """,
+        lambda ledger: add_item_columns(ledger, index=True),
     ),
 ]

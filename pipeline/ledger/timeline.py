@@ -46,7 +46,7 @@ from datetime import date
 from types import MappingProxyType
 
 from pipeline.deadlines.cndate import cn_date
-from pipeline.model import ITEM_FIELDS, STATUS_DONE, STATUS_IN_PROGRESS, Item, new_item, slot_maker
+from pipeline.model import ITEM_FIELDS, STATUS_DONE, STATUS_IN_PROGRESS, Item, Milestone, new_item, slot_maker
 
 # Item fields holding dates (stored as ISO text, JSON strings in events).
 DATE_FIELDS = frozenset({"deadline", "done_on", "created_on", "closed_on", "last_report_on", "lookback_on",
@@ -92,40 +92,46 @@ _json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def encode(value) -> str | None:
-    """A field value as event text (JSON; dates ISO, tuples lists); None stays NULL."""
+    """A field value as event text (JSON; dates ISO, tuples lists, milestones objects); None stays NULL."""
     if value is None:
         return None
     if isinstance(value, date):
         return _json(value.isoformat())
     if isinstance(value, tuple):
-        return _json(list(value))
+        return _json(plain(value))
     return _json(value)
+
+
+# Item fields that are tuples: () when absent.
+_TUPLE_FIELDS = frozenset({"co_units", "milestones"})
 
 
 def decode(field: str | None, text: str | None):
     """The value `encode` wrote for `field`."""
     if text is None:
-        return () if field == "co_units" else None
+        return () if field in _TUPLE_FIELDS else None
     return typed(field, json.loads(text))
 
 
 def typed(field: str | None, value):
     """A JSON value as the item field's Python value."""
     if value is None:
-        return () if field == "co_units" else None
+        return () if field in _TUPLE_FIELDS else None
     if field in DATE_FIELDS:
         return date.fromisoformat(value)
     if field == "co_units":
         return tuple(value)
+    if field == "milestones":
+        return tuple(Milestone.from_dict(m) for m in value)
     return value
 
 
 def plain(value):
-    """A field value as plain JSON data (dates ISO, tuples lists)."""
+    """A field value as plain JSON data (dates ISO, tuples lists, milestones {"due", "text", "done_on"})."""
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, tuple):
-        return list(value)
+        return [m.as_dict() if isinstance(m, Milestone) else m for m in value]
     return value
 
 
@@ -163,7 +169,7 @@ class Draft:
             if day is not None:
                 values[name] = date.fromisoformat(day)
         values.update(id=event.item_id, created_on=event.on, updated_at=event.at, ongoing=bool(values["ongoing"]),
-                      co_units=tuple(values["co_units"] or ()))
+                      co_units=tuple(values["co_units"] or ()), milestones=typed("milestones", values["milestones"]))
         draft = cls(values)
         if values["last_report_on"] is not None:  # a new row of a file: the file reported it
             draft.reports.append((values["last_report_on"], values["status"] == STATUS_DONE))
@@ -342,7 +348,8 @@ def replay(events: Iterable[Event], day: date | None = None) -> Item | None:
 
 # Item fields no state depends on (see pipeline.deadlines.states): a replay for states alone
 # leaves out the changes of these.
-TEXT_FIELDS = ("co_units", "source", "problem", "measures", "owner", "progress", "remark")
+TEXT_FIELDS = ("co_units", "source", "problem", "measures", "owner", "progress", "remark",
+               "inspection", "suggestion", "target", "leader", "phone", "source_category")
 
 
 def replay_rows(rows: Iterable[tuple], day: date | None = None) -> Iterator[Item]:

@@ -16,7 +16,7 @@ from datetime import date
 
 from pipeline.config import Config
 from pipeline.deadlines.states import Standing
-from pipeline.model import Item, ItemState
+from pipeline.model import Item, ItemState, Milestone, milestones_text
 from pipeline.output.xlsx_text import csv_safe
 
 FORMATS = ("json", "xlsx", "csv")  # sancha export --format
@@ -24,7 +24,9 @@ FORMATS = ("json", "xlsx", "csv")  # sancha export --format
 # Pinned keys of `sancha export --format json` (issue 2); `with_state` adds the states' (issue 3,
 # and issue 16's report_on / report_late).
 ITEM_KEYS = ("id", "unit", "co_units", "source", "problem", "measures", "deadline", "deadline_text", "ongoing",
-             "owner", "progress", "status", "done_on", "remark", "updated_at")
+             "owner", "progress", "status", "done_on", "remark", "updated_at",
+             # issue 17: the three lists complete
+             "inspection", "suggestion", "target", "leader", "phone", "milestones", "source_category")
 def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
@@ -36,6 +38,9 @@ def item_record(item: Item) -> dict:
         "deadline_text": item.deadline_text, "ongoing": item.ongoing, "owner": item.owner,
         "progress": item.progress, "status": item.status, "done_on": _iso(item.done_on), "remark": item.remark,
         "updated_at": item.updated_at,
+        "inspection": item.inspection, "suggestion": item.suggestion, "target": item.target, "leader": item.leader,
+        "phone": item.phone, "milestones": [m.as_dict() for m in item.milestones],
+        "source_category": item.source_category,
     }
 
 
@@ -67,6 +72,8 @@ def _cell_text(value) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list):
+        if value and isinstance(value[0], dict):  # milestones
+            return csv_safe(milestones_text(Milestone.from_dict(m) for m in value))
         return csv_safe("、".join(value))
     if isinstance(value, str):
         return csv_safe(value)

@@ -146,7 +146,7 @@ def _problem_figures(config: Config, items: Sequence[Item], states: Mapping[str,
     late = [states[i.id].overdue_workdays for i in items]
     by_source: dict[str, list[Item]] = {}
     for item in items:
-        by_source.setdefault(item.source or "其他", []).append(item)
+        by_source.setdefault(item.source_category or item.source or "其他", []).append(item)
     worst_source = None
     if len(by_source) > 1:
         ranked = []
