@@ -380,7 +380,8 @@ STATE_OVERDUE = "逾期"  # red
 STATE_DONE = "已完成"
 STATE_ONGOING = "长期坚持"
 STATE_CLOSED = "已销号"
-ITEM_STATES = (STATE_ON_TRACK, STATE_DUE_SOON, STATE_OVERDUE, STATE_DONE, STATE_ONGOING, STATE_CLOSED)
+STATE_BEHIND = "滞后"  # yellow (issue 17): a milestone (时间节点) passed without being reported done
+ITEM_STATES = (STATE_ON_TRACK, STATE_DUE_SOON, STATE_OVERDUE, STATE_DONE, STATE_ONGOING, STATE_CLOSED, STATE_BEHIND)
 
 
 @dataclass(frozen=True)
@@ -399,3 +400,4 @@ class ItemState:
     done_on_time: bool | None = None  # for done items: done on or before the deadline; else None
     report_on: date | None = None  # the first report counting for the deadline in effect, if any by as_of
     report_late: bool = False  # that report came after report_due (the lateness stays recorded)
+    missed: tuple[Milestone, ...] = ()  # milestones passed by as_of without being reported done (滞后)

@@ -10,10 +10,12 @@ written here once; README repeats them for readers:
   as-of day. An item due today is not due yet: it never blocks a commendation on its
   deadline day. Ongoing items (长期坚持) have no deadline and are never due.
 - **State**, the first that applies: 已销号 (closed on or before the as-of day); 已完成
-  (reported done, its 完成日期 not after the as-of day); 长期坚持 (no deadline); 逾期 (due);
-  临期 (the deadline at most `rules.due_soon_workdays` working days ahead — the deadline day
-  itself is 临期); 正常推进. Whatever an overdue item reports — 未启动, 推进中, 需上级协调 — the
-  deadline has passed. The deadline is taken as written even on a non-working day.
+  (reported done, its 完成日期 not after the as-of day); 逾期 (due); 滞后 (a milestone — 时间节点,
+  or a dated part of a staged deadline — before the as-of day and not reported done by then:
+  `missed`); 长期坚持 (no deadline); 临期 (the deadline at most `rules.due_soon_workdays`
+  working days ahead — the deadline day itself is 临期); 正常推进. Whatever an overdue item
+  reports — 未启动, 推进中, 需上级协调 — the deadline has passed. The deadline is taken as
+  written even on a non-working day.
 - **report_due** (整改时限届满后3个工作日内): the `rules.report_within_workdays`-th working day
   strictly after the deadline.
 - **A report counts** for an item if it was received on or after its deadline day, or if it
@@ -60,6 +62,7 @@ from functools import cached_property
 from pipeline.config import Config, Rules
 from pipeline.deadlines.workdays import WorkCalendar
 from pipeline.model import (
+    STATE_BEHIND,
     STATE_CLOSED,
     STATE_DONE,
     STATE_DUE_SOON,
@@ -69,6 +72,7 @@ from pipeline.model import (
     STATUS_DONE,
     Item,
     ItemState,
+    Milestone,
 )
 
 FINISHED_STATES = (STATE_DONE, STATE_CLOSED)
@@ -100,6 +104,7 @@ def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> Item
     done_on_time = None
     finished = (item.done_on or item.last_report_on) if done else item.closed_on if closed else None
     span: list[date] = [deadline, report_due] if deadline and report_due else []
+    missed = missed_milestones(item, as_of) if not (closed or done) else ()
 
     if closed or done:
         state = STATE_CLOSED if closed else STATE_DONE
@@ -108,13 +113,15 @@ def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> Item
         elif finished is not None:
             done_on_time = finished <= deadline
     elif deadline is None:
-        state = STATE_ONGOING
+        state = STATE_BEHIND if missed else STATE_ONGOING
     else:
         assert report_due is not None  # made with the deadline
         span.append(as_of)
         if as_of > deadline:
             state = STATE_OVERDUE
             overdue_workdays = cal.workdays_between(deadline, as_of)
+        elif missed:
+            state = STATE_BEHIND
         elif deadline <= cal.add_workdays(as_of, rules.due_soon_workdays):
             state = STATE_DUE_SOON
         else:
@@ -139,7 +146,16 @@ def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> Item
         done_on_time=done_on_time,
         report_on=report_on,
         report_late=report_on is not None and report_due is not None and report_on > report_due,
+        missed=missed if state == STATE_BEHIND else (),
     )
+
+
+def missed_milestones(item: Item, as_of: date) -> tuple[Milestone, ...]:
+    """The item's milestones due before `as_of` and not reported done by then."""
+    if not item.milestones:
+        return ()
+    return tuple(m for m in item.milestones
+                 if m.due is not None and m.due < as_of and (m.done_on is None or m.done_on > as_of))
 
 
 def compute_states(items: Iterable[Item], as_of: date, cal: WorkCalendar, rules: Rules) -> dict[str, ItemState]:
@@ -181,6 +197,7 @@ class UnitSummary:
     due_or_done: int  # items due or done: what the rates are of
     completion_rate: float | None  # 完成率: done / due_or_done, 0.0–1.0; None when there is none
     on_time_rate: float | None = None  # 按期完成率: done_on_time / due_or_done
+    behind: int = 0  # 滞后 (issue 17)
 
     @property
     def completion_percent(self) -> str:
@@ -215,6 +232,7 @@ def unit_summary(items: Iterable[Item], states: Mapping[str, ItemState]) -> list
         c["ongoing"] += st.state == STATE_ONGOING
         c["overdue"] += st.state == STATE_OVERDUE
         c["due_soon"] += st.state == STATE_DUE_SOON
+        c["behind"] += st.state == STATE_BEHIND
         c["report_missing"] += st.report_missing
         c["key_supervision"] += st.key_supervision
         c["lookback_due"] += st.lookback_due

@@ -532,7 +532,7 @@ class Ledger:
         return rows
 
     _STANDING = ("SELECT id, unit, deadline, ongoing, status, done_on, created_on, closed_on, last_report_on, "
-                 "lookback_on, voided_on, report_on FROM items WHERE created_on <= ? ORDER BY year, seq")
+                 "lookback_on, voided_on, report_on, milestones FROM items WHERE created_on <= ? ORDER BY year, seq")
 
     def standing(self, day: date) -> list[Item]:
         """The items registered by `day` with the fields their states read (unit, deadline,
@@ -543,9 +543,9 @@ class Ledger:
                          done_on and d(done_on), None, d(created_on), "", closed_on and d(closed_on),
                          last_report_on and d(last_report_on), lookback_on and d(lookback_on), None,
                          voided_on and d(voided_on), None, report_on and d(report_on), "{}",
-                         None, None, None, None, None, (), None)
+                         None, None, None, None, None, _milestones_from(milestones), None)  # 滞后 reads milestones
                 for (id_, unit, deadline, ongoing, status, done_on, created_on, closed_on, last_report_on, lookback_on,
-                     voided_on, report_on) in self.conn.execute(self._STANDING, (day.isoformat(),))]
+                     voided_on, report_on, milestones) in self.conn.execute(self._STANDING, (day.isoformat(),))]
 
     def record_notices(self, named: Iterable[tuple[str, str, str]], on: date, week: str) -> int:
         """A `notice` event for each (item, document, notice number) a 督办通知单 of `week`

@@ -31,6 +31,7 @@ from pipeline.files import write_atomic
 from pipeline.ledger.ledger import Ledger
 from pipeline.ledger.view import items_on, standing_on
 from pipeline.model import (
+    STATE_BEHIND,
     STATE_CLOSED,
     STATE_DONE,
     STATE_DUE_SOON,
@@ -52,12 +53,13 @@ SOURCE_ORDER = ("巡查", "督查", "考察", "第三方评估", "审计", "领�
 ITEM_LIGHTS = {
     STATE_OVERDUE: "red",
     STATE_DUE_SOON: "yellow",
+    STATE_BEHIND: "yellow",
     STATE_ON_TRACK: "green",
     STATE_ONGOING: "blue",
     STATE_DONE: "grey",
     STATE_CLOSED: "grey",
 }
-STATE_ORDER = (STATE_OVERDUE, STATE_DUE_SOON, STATE_ON_TRACK, STATE_ONGOING, STATE_DONE, STATE_CLOSED)
+STATE_ORDER = (STATE_OVERDUE, STATE_BEHIND, STATE_DUE_SOON, STATE_ON_TRACK, STATE_ONGOING, STATE_DONE, STATE_CLOSED)
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,8 @@ def _unit_light(summary: UnitSummary, band: int) -> tuple[str, str]:
         return "red", "缺报"
     if summary.due_soon:
         return "yellow", "临期"
+    if summary.behind:
+        return "yellow", "滞后"
     return "green", "正常"
 
 

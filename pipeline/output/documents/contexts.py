@@ -24,8 +24,10 @@ from pipeline.deadlines.cndate import cn_date
 from pipeline.deadlines.states import AppraisalRules, percent, report_text, total_summary, unit_summary
 from pipeline.deadlines.states import appraise as appraise_units
 from pipeline.deadlines.workdays import PROVISIONAL_MARK  # a date counted by the provisional calendar rule
-from pipeline.model import STATE_OVERDUE, Item, ItemState
+from pipeline.model import STATE_OVERDUE, Item, ItemState, milestones_text
 from pipeline.output.documents import wording
+
+OWNER_UNKNOWN = "责任人未明确"  # an item with neither 具体责任人 nor 责任领导 (issue 17: no-owner)
 
 NONE_TEXT = "无"
 NOTICE_PREFIX = "督办"  # 督办通知单 numbers: 督办〔2026〕12号, a yearly series of their own
@@ -87,7 +89,7 @@ def _item_row(item: Item, st: ItemState) -> dict:
         "source": item.source or "",
         "problem": item.problem,
         "measures": item.measures,
-        "owner": item.owner or "",
+        "owner": item.owner or item.leader or OWNER_UNKNOWN,
         "deadline": _deadline_text(item, st.as_of.year),
         "state": st.state,
         "report_due": table_date(st.report_due, st.as_of.year, st.provisional),
@@ -98,6 +100,7 @@ def _item_row(item: Item, st: ItemState) -> dict:
         "report_missing": st.report_missing,
         "progress": item.progress or "",
         "done_on": table_date(item.done_on, st.as_of.year),
+        "missed": milestones_text(st.missed),  # 滞后: the milestones passed without being reported done
     }
 
 
@@ -128,6 +131,7 @@ def _overview(summaries: Sequence) -> dict:
         "done_on_time": t.done_on_time,
         "overdue": t.overdue,
         "due_soon": t.due_soon,
+        "behind": t.behind,
         "ongoing": t.ongoing,
         "report_missing": t.report_missing,
         "key_supervision": t.key_supervision,

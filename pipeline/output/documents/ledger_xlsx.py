@@ -29,6 +29,7 @@ from pipeline.deadlines.states import report_text
 from pipeline.model import (
     ITEM_STATES,
     MADE_ON_LABEL,
+    STATE_BEHIND,
     STATE_CLOSED,
     STATE_DONE,
     STATE_DUE_SOON,
@@ -130,6 +131,7 @@ def row_lines(row: dict) -> int:
 STATE_COLOURS = {
     STATE_ON_TRACK: GREEN,
     STATE_DUE_SOON: YELLOW,
+    STATE_BEHIND: YELLOW,
     STATE_OVERDUE: RED,
     STATE_DONE: GREY,
     STATE_CLOSED: GREY,

@@ -177,6 +177,7 @@ def build_circular(fonts: Fonts):
         "其中，已完成{{ overview.done }}个（按期完成{{ overview.done_on_time }}个），"
         "完成率{{ overview.completion_rate }}；逾期未完成{{ overview.overdue }}个，占{{ overview.overdue_rate }}；"
         "逾期未报送整改情况{{ overview.report_missing }}个；临期{{ overview.due_soon }}个，"
+        "{% if overview.behind %}未按时间节点推进（滞后）{{ overview.behind }}个，{% endif %}"
         "长期坚持{{ overview.ongoing }}个。各单位整改落实情况排名见附件{{ annex.ranking }}。"
     ))
     L.para(doc, "从督查情况看，{{ assessment }}")
@@ -300,7 +301,9 @@ def build_report(fonts: Fonts):
         "涉及{{ overview.units }}个单位。其中，已完成{{ overview.done }}个（按期完成{{ overview.done_on_time }}个），"
         "完成率{{ overview.completion_rate }}；逾期未完成{{ overview.overdue }}个，占{{ overview.overdue_rate }}；"
         "逾期未报送整改情况{{ overview.report_missing }}个；"
-        "临期{{ overview.due_soon }}个，长期坚持{{ overview.ongoing }}个。各单位整改情况见附件1，"
+        "临期{{ overview.due_soon }}个，"
+        "{% if overview.behind %}未按时间节点推进（滞后）{{ overview.behind }}个，{% endif %}"
+        "长期坚持{{ overview.ongoing }}个。各单位整改情况见附件1，"
         "重点督查事项见附件2，全部问题见附件3。"
     ))
     L.para(doc, "从督查情况看，{{ assessment }}")
