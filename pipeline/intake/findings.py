@@ -288,6 +288,10 @@ VOIDED_ID = _declare(
     "voided-id", WARNING, "事项已作废", "{where}：编号 {item_id} 已于 {voided_on} 作废，本行未录入台帐",
     "该事项已由督查室作废，今后无需报送")
 
+UNKNOWN_INSPECTION = _declare(
+    "unknown-inspection", WARNING, "检查名称未登记",
+    "{where}：检查名称 “{name}” 不是已登记的检查，事项未归入任何检查", "{hint}")
+
 # -- the inbox (ledger/ingest.py) ------------------------------------------------------------------
 
 UNKNOWN_FOLDER = _declare(

@@ -40,6 +40,7 @@ from pipeline.ledger.ahead import Ahead, Parsed
 from pipeline.ledger.archive import Syncer, archive_copy, clear_stale_staging, discard, keep_copy
 from pipeline.ledger.inbox import (
     Resolver,
+    folder_inspection,
     folder_unit,
     holds,
     in_inbox,
@@ -53,6 +54,7 @@ from pipeline.ledger.inbox import (
     remove_link,
     waiting_files,
 )
+from pipeline.ledger.inspections import FileInspections, InspectionDirectory, load_inspections
 from pipeline.ledger.ledger import FileRecord, Ledger, now_iso
 from pipeline.ledger.merge import Merger, OpenProblems
 from pipeline.ledger.quarantine import DEATHS, InHand, quarantine
@@ -278,6 +280,7 @@ class Ingestor:
         real = self.resolve(path)
         source_path = relative(self.root, real)
         unit, folder = folder_unit(self.inbox, real, self.units)
+        named = folder_inspection(self.inbox, real, self.units)
         parsed = ahead() if ahead else None
         if parsed is not None and not parsed.fits(sha, unit, received):
             discard(parsed.staged)  # the file changed since the worker read it
@@ -309,7 +312,7 @@ class Ingestor:
             notes.append(UNKNOWN_FOLDER.at(folder=folder))
         try:
             record, written, changes = self._journal(stream, notes, sha=sha, name=name, source_path=source_path,
-                                                     received=received, archive=archive)
+                                                     received=received, archive=archive, inspection=named)
         finally:
             if in_hand:
                 self.inhand.end(sha)
@@ -387,7 +390,8 @@ class Ingestor:
         return True
 
     def _journal(self, stream: SubmissionStream, notes: list[Finding], *, sha: str, name: str, source_path: str,
-                 received: date, archive: str) -> tuple[FileRecord, dict[str, Item] | None, dict | None]:
+                 received: date, archive: str, inspection: str | None = None,
+                 ) -> tuple[FileRecord, dict[str, Item] | None, dict | None]:
         """One savepoint: the journal row, then the file's rows merged and stored a chunk at a
         time as they are read (a huge sheet is never whole in memory), then the journal row's
         outcome. An error, however late, rolls it all back: the file is then journalled rejected,
@@ -407,7 +411,11 @@ class Ingestor:
                 written: dict[str, Item] | None = {}
                 problems: OpenProblems | None = None
                 opened: list[tuple[Item, str]] = []  # the file's new open items (and keys): for its next files
+                # The inspection of the rows: a row's 检查名称, else the meta line's, else the folder's.
+                inspections = FileInspections(InspectionDirectory(load_inspections(self.ledger)),
+                                              stream.inspection or inspection, stream.sheet)
                 for chunk in stream.chunks():
+                    chunk = inspections.rows(chunk)
                     if merger is None:  # the unit is known once the first rows are read
                         merger = self._merger(stream, received, year, at, record.id)
                     keys = [(r.lead_unit, r.key) for r in chunk if not r.item_id]
@@ -424,7 +432,7 @@ class Ingestor:
                         written.update((i.id, i) for i in added)
                         written = written if len(written) <= _RECEIPT_ITEMS_KEPT else None
                 sub = stream.result()
-                findings = [*sub.findings, *notes]
+                findings = [*sub.findings, *notes, *inspections.findings]
                 if not sub.ok:
                     raise _Rejected(sub.unit, findings)
                 merger = merger or self._merger(stream, received, year, at, record.id)

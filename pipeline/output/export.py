@@ -91,13 +91,14 @@ def to_csv(recs: list[dict]) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def export_ledger(standing: Standing, config: Config, fmt: str) -> bytes:
+def export_ledger(standing: Standing, config: Config, fmt: str, inspections: dict[str, str] | None = None) -> bytes:
     """The items with their states as `fmt`: json, csv (UTF-8 with BOM) or xlsx (the 三单工作台帐
-    workbook, as the weekly batch writes it)."""
+    workbook, as the weekly batch writes it; `inspections` names them by id there)."""
     if fmt == "xlsx":
         from pipeline.output.documents.ledger_xlsx import ledger_workbook  # the xlsx writer: only here
 
-        return ledger_workbook(config, standing.items, standing.states, standing.summaries, standing.as_of)
+        return ledger_workbook(config, standing.items, standing.states, standing.summaries, standing.as_of,
+                               inspections)
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; one of {FORMATS}")
     recs = records(standing.items, standing.states)

@@ -38,6 +38,7 @@ from pipeline.errors import Refused
 from pipeline.ledger import issued
 from pipeline.ledger.ahead import pool_context
 from pipeline.ledger.ingest import FileResult, ingest_inbox
+from pipeline.ledger.inspections import load_inspections, report_lines
 from pipeline.ledger.ledger import Ledger
 from pipeline.ledger.view import items_on
 from pipeline.output.dashboard import headline_figures, write_dashboard
@@ -105,8 +106,8 @@ def _render_job(job: tuple) -> str | None:
             config, unit, items, as_of = args
             data = feedback_workbook(config, unit, items, as_of)
         else:
-            config, items, states, summaries, as_of = args
-            data = ledger_workbook(config, items, states, summaries, as_of)
+            config, items, states, summaries, as_of, names = args
+            data = ledger_workbook(config, items, states, summaries, as_of, names)
     except render.TemplateError as e:
         return str(e)
     render.write_atomic(Path(staged), data)
@@ -177,6 +178,7 @@ def _summary_text(b: dict) -> str:
         f"督办通知单：{len(b['notice_units'])} 个单位"
         + (f"（{'、'.join(b['notice_units'])}）" if b["notice_units"] else ""),
         f"反馈表：{b['feedback_count']} 个单位",
+        *(f"检查报告：{line}" for line in b["inspection_reports"]),
         f"回复期限：{b['reply_by']}",
     ]
     for kept, new in b["kept"]:
@@ -238,6 +240,8 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         items, states, summaries, cal = now.items, now.states, now.summaries, now.calendar
         registered = set(config.unit_names)
         red = [u for u in contexts.red_units(items, states) if u in registered]
+        inspection_reports = report_lines(ledger, as_of, cal)  # those due soon or late
+        names = {i.id: i.name for i in load_inspections(ledger)}
         if preview:
             number = issue = None
             notice_numbers: dict[str, int | None] = dict.fromkeys(red)
@@ -253,7 +257,8 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
     earlier = _week_files(ws, week)
     mark = PREVIEW_WORD if preview else ""
 
-    circ = contexts.circular_context(config, items, states, summaries, as_of, number, issue=issue)
+    circ = contexts.circular_context(config, items, states, summaries, as_of, number, issue=issue,
+                                     inspection_reports=inspection_reports)
     numbered = f"（{circ['doc_number']}）" if not preview else PREVIEW_WORD
     circular = Document(ws.outbox / safe_filename(f"{week}_{CIRCULAR_WORD}{numbered}.docx"), "circular",
                         f"circular {week}", circ["doc_number"] if not preview else "", issued=True)
@@ -264,7 +269,7 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         by_unit.setdefault(item.unit, []).append(item)
 
     big: list[tuple] = [
-        ("ledger", str(ledger_doc.staged), config, items, states, summaries, as_of),
+        ("ledger", str(ledger_doc.staged), config, items, states, summaries, as_of, names),
         ("docx", str(circular.staged), str(ws.templates), CIRCULAR, circ, config.fonts),
     ]
     small: list[tuple] = []
@@ -341,6 +346,7 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         "reply_by": contexts.cn_date(reply_by, reply_provisional), "notes": notes,
         "kept": [(p.kept, p.path) for p in out.placed if p.kept], "kept_stale": out.kept_stale,
         "problems": problems, "provisional": circ["provisional"], "outbox": ws.outbox,
+        "inspection_reports": inspection_reports,
     })
     render.write_atomic(summary_path, text.encode("utf-8"))
 

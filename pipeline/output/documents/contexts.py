@@ -249,9 +249,11 @@ def circular_context(
     issue: int | None = None,
     rules: AppraisalRules | None = None,
     issued_on: date | None = None,
+    inspection_reports: Sequence[str] = (),
 ) -> dict:
     """督查通报: overview, assessment, commended/criticised units, 存在问题; in 附件 the ranking,
-    the criticised units beyond those named in the body, every 重点督查 and 回头看 item.
+    the criticised units beyond those named in the body, every 重点督查 and 回头看 item;
+    `inspection_reports` the inspections whose report is due soon or late (inspections.report_lines).
 
     `summaries` are the ranked per-unit summaries of `items` (states.unit_summary). `number` is
     the 发文字号's number and `issue` the 期 (both yearly; `issue` defaults to `number`); None for
@@ -284,6 +286,7 @@ def circular_context(
         "title": wording.break_title(f"关于“三查三单”整改落实情况的通报（{issue_text}）"),
         "addressee": "各乡镇、街道，区直各单位：",
         "overview": overview,
+        "inspection_reports": "；".join(inspection_reports),
         "assessment": wording.assessment(overview, _most_overdue(summaries)),
         "problems": wording.problems(
             _problem_figures(config, items, states, overview, rules.criticise_overdue_workdays)),

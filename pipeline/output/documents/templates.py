@@ -179,6 +179,7 @@ def build_circular(fonts: Fonts):
         "逾期未报送整改情况{{ overview.report_missing }}个；临期{{ overview.due_soon }}个，"
         "{% if overview.behind %}未按时间节点推进（滞后）{{ overview.behind }}个，{% endif %}"
         "长期坚持{{ overview.ongoing }}个。各单位整改落实情况排名见附件{{ annex.ranking }}。"
+        "{% if inspection_reports %}检查报告报送情况：{{ inspection_reports }}。{% endif %}"
     ))
     L.para(doc, "从督查情况看，{{ assessment }}")
     _provisional_note(doc)
