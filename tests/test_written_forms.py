@@ -147,3 +147,18 @@ def test_report_source_matches_the_category(workspace, cli):
     from pipeline.ledger.standing import load_standing
     assert [i.id for i in load_standing(workspace, D(2026, 11, 20), source="审计").items] == ["2026-0001", "2026-0002"]
     assert [i.id for i in load_standing(workspace, D(2026, 11, 20), source="督查").items] == ["2026-0003"]
+
+
+def test_a_serial_number_in_a_general_cell_keeps_its_date_as_the_text():
+    rows = submission_rows(data_row(deadline=46387), data_row(seq=2, deadline="46387"), data_row(seq=3, deadline=20261231))
+    sub = parse_submission(xlsx_bytes(rows), "a.xlsx", make_config(), received=FILED)
+    assert sub.ok
+    assert [(r.deadline, r.deadline_text) for r in sub.rows] == [(D(2026, 12, 31), "2026-12-31")] * 3
+
+
+def test_calendar_add_prints_the_nth_working_day_after_a_date(cli):
+    assert cli("calendar", "--add", "2026-09-30", "5") == (0, "2026年9月30日后第 5 个工作日：2026年10月13日（2026-10-13，星期二）\n", "")
+    code, out, _ = cli("calendar", "--add", "2027-12-28", "5")
+    assert code == 0 and "2028年1月5日（暂定）" in out
+    code, _, err = cli("calendar", "--add", "2026-13-01", "5")
+    assert code == 2 and "不是日期" in err

@@ -138,7 +138,7 @@ def read_row(raw: list, r: int, table: Table, found: list[Finding], blanks: list
         problem=text[at["problem"]],
         measures=text[at["measures"]],
         deadline=deadline.date,
-        deadline_text=text[at["deadline"]],
+        deadline_text=_deadline_text(values[at["deadline"]], text[at["deadline"]], deadline),
         ongoing=deadline.ongoing,
         lead_unit=_lead_unit(text[at["lead_unit"]], sheet, cells, table.units, found),
         co_units=_co_units(text[at["co_units"]], sheet, cells, table.units, found),
@@ -157,6 +157,14 @@ def read_row(raw: list, r: int, table: Table, found: list[Finding], blanks: list
                                                      found),
         source_category=category,
     )
+
+
+def _deadline_text(value: object, text: str, deadline: Deadline) -> str:
+    """整改时限 as written; a date typed as a number (an Excel serial such as 46387 in a General
+    cell, or 20261231) is kept as its date, not as the number."""
+    if deadline.date is not None and (value.__class__ in (int, float) or (text.isdigit() and len(text) in (5, 8))):
+        return deadline.date.isoformat()
+    return text
 
 
 def _milestones(value: object, text: str, table: Table, cells: Cells, found: list[Finding]) -> tuple:
