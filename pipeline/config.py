@@ -41,6 +41,7 @@ class Rules:
     notice_reply_workdays: int = 3  # 督办通知单: answer within N working days
     commend_min_due: int = 1  # a unit needs at least this many items due or done to be commended
     reissue_hours: int = 24  # a document sancha wrote this long ago counts as sent out: never replaced
+    measures_within_workdays: int = 5  # a problem list's unit sends its measures within N working days (issue 17)
 
 
 @dataclass(frozen=True)

@@ -381,7 +381,16 @@ STATE_DONE = "已完成"
 STATE_ONGOING = "长期坚持"
 STATE_CLOSED = "已销号"
 STATE_BEHIND = "滞后"  # yellow (issue 17): a milestone (时间节点) passed without being reported done
-ITEM_STATES = (STATE_ON_TRACK, STATE_DUE_SOON, STATE_OVERDUE, STATE_DONE, STATE_ONGOING, STATE_CLOSED, STATE_BEHIND)
+STATE_AWAITING_MEASURES = "待报措施"  # issue 17: a problem list's item, its unit's measures not received yet
+ITEM_STATES = (STATE_ON_TRACK, STATE_DUE_SOON, STATE_OVERDUE, STATE_DONE, STATE_ONGOING, STATE_CLOSED, STATE_BEHIND,
+               STATE_AWAITING_MEASURES)
+
+
+def awaits_measures(item: Item) -> bool:
+    """An item of a problem list (问题清单) whose unit has not sent its measures and deadline yet:
+    no deadline and not ongoing (every other item has one or the other; the states' fast reads
+    leave the texts out, so the measures themselves are not asked)."""
+    return item.deadline is None and not item.ongoing
 
 
 @dataclass(frozen=True)
@@ -401,3 +410,5 @@ class ItemState:
     report_on: date | None = None  # the first report counting for the deadline in effect, if any by as_of
     report_late: bool = False  # that report came after report_due (the lateness stays recorded)
     missed: tuple[Milestone, ...] = ()  # milestones passed by as_of without being reported done (滞后)
+    measures_due: date | None = None  # 待报措施: measures due by this day ([rules] measures_within_workdays)
+    measures_missing: bool = False  # 待报措施 past measures_due: 未报送整改措施

@@ -162,7 +162,6 @@ class _Parser:
         header, sheet = chosen
         self.sheet = sheet.name
         top = list(islice(sheet.rows, header.row + 1))  # the meta lines and the header
-        self.findings.extend(_missing_columns(top, header, sheet.name))
         self.findings.extend(findings.IGNORED_COLUMN.at(sheet.name, cell_name(header.row, c), label=label)
                              for c, label in header.ignored)
 
@@ -179,6 +178,12 @@ class _Parser:
         self.made_on = made_on(data) or _made_on_line(meta.get("made_on"))
         self.inspection = clean_text(meta["inspection"].value) if "inspection" in meta else None
         self.findings.extend(self.submitter.named(meta.get("unit"), sheet.name))
+        # The office's 问题清单 (issue 17): problems and lead units, no measures nor deadline yet —
+        # its items wait for their units' measures (待报措施).
+        problem_list = (self.submitter.unit == self.units.office_name
+                        and not {"measures", "deadline"} & header.columns.keys())
+        if not problem_list:
+            self.findings.extend(_missing_columns(top, header, sheet.name))
 
         if not table.data_rows:
             self.findings.append(findings.NO_ROWS.at(sheet.name, _header_cell(top, header)))

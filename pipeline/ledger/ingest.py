@@ -537,6 +537,8 @@ class Ingestor:
         record, path, started = entry.record, entry.path, entry.started
         receipt = receipts.write_receipt(self.ws, self.ledger, record, entry.items, entry.changes,
                                          mark=self.reader.mark)
+        if record.verdict == "accepted" and record.added and self.config.is_office(record.unit):
+            self._assign(record)  # a 问题清单: 交办单 and 措施清单 for each lead unit
         codes = {f["code"] for f in record.findings}
         if path is not None and LINK_NOT_ALLOWED.code in codes:
             if in_inbox(self.inbox, self.resolve.folder(path)):
@@ -555,6 +557,21 @@ class Ingestor:
         log.info("%s %s 单位=%s 新增=%d 更新=%d 用时=%.2fs", record.verdict, record.name, record.unit or "-",
                  len(record.added), len(record.updated), result.seconds)
         return result
+
+
+    def _assign(self, record: FileRecord) -> None:
+        """The office's file registered problems awaiting measures: write their 交办单 and 措施清单
+        (a failure is logged; the documents can be written again, the file's answer stands)."""
+        from pipeline.service.assign import write_assignments
+
+        try:
+            written = write_assignments(self.ws, self.ledger, self.ledger.items_by_id(record.added).values(),
+                                        record.received_on, record.id)
+        except Exception:
+            log.exception("未能为 %s 生成交办单和措施清单", record.name)
+            return
+        for path in written:
+            log.info("交办：%s", relative(self.root, path))
 
 
 def _open(item: Item) -> bool:

@@ -60,6 +60,7 @@ from pipeline.model import (
     Milestone,
     Row,
     Submission,
+    awaits_measures,
     field_day,
     format_id,
     problem_key,
@@ -161,7 +162,7 @@ class MergePlan:
         """Items whose projection is replayed from their events after storing them: a new
         deadline or unit from the office changes more than the fields written here (which
         reports count, the first deadline kept)."""
-        return sorted({e.item_id for e in self.events if e.kind in ("extend", "reassign")})
+        return sorted({e.item_id for e in self.events if e.kind in ("extend", "reassign", "measures")})
 
 
 def _finding(code: Code, row: Row, field: str, *, form: str = "", **values) -> Finding:
@@ -378,7 +379,8 @@ class Merger:
         made = {"made_on": self.made_on.isoformat()} if self.made_on < self.received else {}
         events = [Event(item.id, "change", self.received, self.now, self.file_id, field=f, old=getattr(item, f), new=v,
                         data=dict(made)) for f, v in changes.items()]
-        deadline_moved = (row.deadline, row.ongoing) != (item.deadline, item.ongoing)
+        # a blank 整改时限 (a problem list sent again) never erases the deadline
+        deadline_moved = bool(row.deadline_text) and (row.deadline, row.ongoing) != (item.deadline, item.ongoing)
         if self.by_office:
             note = row.remark or None
             if row.lead_unit != self.canonical(item.unit):
@@ -397,6 +399,12 @@ class Merger:
                         changes[field] = value
                         events.append(Event(item.id, "change", self.received, self.now, self.file_id, field=field,
                                             old=getattr(item, field), new=value, note=note))
+        elif deadline_moved and row.deadline_text and awaits_measures(item):
+            # 待报措施: the unit's measures bring the item's first deadline (not an extension)
+            changes.update(deadline=row.deadline, deadline_text=row.deadline_text, ongoing=row.ongoing)
+            events.append(Event(item.id, "measures", self.received, self.now, self.file_id, field="deadline",
+                                old=None, new=row.deadline,
+                                data={"deadline_text": row.deadline_text, "ongoing": row.ongoing}))
         elif deadline_moved and row.deadline_text:
             self.findings.append(_finding(DEADLINE_CHANGE_IGNORED, row, "deadline", item_id=item.id,
                                           old=item.deadline_text, new=row.deadline_text))

@@ -22,6 +22,8 @@ the reason given, `data` what the kind carries besides. The kinds are declared o
 - `void` — 作废: out of every count and document from `on`;
 - `reassign` — 移交: field `unit`, old → new; the item is the new unit's from `on`;
 - `notice` — a 督办通知单 named the item; data `week`, `document`;
+- `measures` — 报送措施: a problem list's item (待报措施) gets its first deadline from its unit's
+  措施清单: field `deadline`; data `deadline_text`, `ongoing`;
 - `undo` — takes back one earlier event from `on`; data `event` (its id).
 
 Replay order: by `on`, then by recording order (`id`); the item as of day D is the replay of
@@ -270,6 +272,15 @@ def _extend(draft: Draft, event: Event) -> None:
     deadline = _day(event.new)
     if deadline is not None:
         draft._new_deadline(deadline, event.data.get("deadline_text") or f"{cn_date(deadline)}（延期）", event.on)
+
+
+@event_kind("measures", "报送措施")
+def _measures(draft: Draft, event: Event) -> None:
+    """A problem list's item gets its first deadline from its unit's measures (issue 17): field
+    `deadline` (None when ongoing); data `deadline_text`, `ongoing`."""
+    draft.set("deadline", _day(event.new), event.on)
+    draft.set("deadline_text", event.data.get("deadline_text") or "", event.on)
+    draft.set("ongoing", bool(event.data.get("ongoing")), event.on)
 
 
 @event_kind("close", "销号")

@@ -32,6 +32,7 @@ from pipeline.ledger.inspections import report_lines
 from pipeline.ledger.ledger import Ledger
 from pipeline.ledger.view import items_on, standing_on
 from pipeline.model import (
+    STATE_AWAITING_MEASURES,
     STATE_BEHIND,
     STATE_CLOSED,
     STATE_DONE,
@@ -55,12 +56,14 @@ ITEM_LIGHTS = {
     STATE_OVERDUE: "red",
     STATE_DUE_SOON: "yellow",
     STATE_BEHIND: "yellow",
+    STATE_AWAITING_MEASURES: "yellow",
     STATE_ON_TRACK: "green",
     STATE_ONGOING: "blue",
     STATE_DONE: "grey",
     STATE_CLOSED: "grey",
 }
-STATE_ORDER = (STATE_OVERDUE, STATE_BEHIND, STATE_DUE_SOON, STATE_ON_TRACK, STATE_ONGOING, STATE_DONE, STATE_CLOSED)
+STATE_ORDER = (STATE_OVERDUE, STATE_AWAITING_MEASURES, STATE_BEHIND, STATE_DUE_SOON, STATE_ON_TRACK, STATE_ONGOING,
+               STATE_DONE, STATE_CLOSED)
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,8 @@ def _unit_light(summary: UnitSummary, band: int) -> tuple[str, str]:
         return "red", f"逾期{max(1, round(overdue_share(summary) * 100))}%"
     if summary.report_missing:
         return "red", "缺报"
+    if summary.measures_missing:
+        return "red", "未报措施"
     if summary.due_soon:
         return "yellow", "临期"
     if summary.behind:

@@ -51,6 +51,7 @@ def with_state(record: dict, state: ItemState) -> dict:
         "report_missing": state.report_missing, "key_supervision": state.key_supervision,
         "lookback_due": state.lookback_due, "provisional": state.provisional,
         "report_on": _iso(state.report_on), "report_late": state.report_late,  # issue 16: the report that counts
+        "measures_due": _iso(state.measures_due), "measures_missing": state.measures_missing,  # issue 17: 待报措施
     }
 
 

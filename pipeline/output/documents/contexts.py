@@ -31,6 +31,7 @@ OWNER_UNKNOWN = "责任人未明确"  # an item with neither 具体责任人 nor
 
 NONE_TEXT = "无"
 NOTICE_PREFIX = "督办"  # 督办通知单 numbers: 督办〔2026〕12号, a yearly series of their own
+ASSIGN_PREFIX = "交办"  # 交办单 numbers (issue 17): 交办〔2026〕3号
 # The body of a circular stays within three pages at any ledger size: it names at most this many
 # criticised units (with their items) and this many commended ones; every unit and item is in the
 # 附件 and the ledger workbook.
@@ -73,7 +74,7 @@ def table_date(d: date | None, year: int, provisional: bool = False) -> str:
 def _deadline_text(item: Item, year: int) -> str:
     if item.deadline is not None:
         return table_date(item.deadline, year)
-    return item.deadline_text or ("长期坚持" if item.ongoing else "")
+    return item.deadline_text or ("长期坚持" if item.ongoing else "待报措施")
 
 
 def _overdue_text(st: ItemState) -> str:
@@ -92,12 +93,14 @@ def _item_row(item: Item, st: ItemState) -> dict:
         "owner": item.owner or item.leader or OWNER_UNKNOWN,
         "deadline": _deadline_text(item, st.as_of.year),
         "state": st.state,
-        "report_due": table_date(st.report_due, st.as_of.year, st.provisional),
+        # 待报措施: the day the measures are due stands where a report's would
+        "report_due": table_date(st.report_due or st.measures_due, st.as_of.year, st.provisional),
         "overdue_workdays": _overdue_text(st),
         "late_workdays": st.overdue_workdays,  # 0 when not overdue (templates test it)
         "report": report_text(st),  # 已报送（M月D日） / 待报送（M月D日前） / 逾期未报送 (states.py)
-        "report_pending": report_text(st).startswith("待报送"),  # the text carries the report's due date
+        "report_pending": report_text(st).startswith(("待报送", "待报措施")),  # the text carries its due date
         "report_missing": st.report_missing,
+        "measures_missing": st.measures_missing,  # 未报送整改措施
         "progress": item.progress or "",
         "done_on": table_date(item.done_on, st.as_of.year),
         "missed": milestones_text(st.missed),  # 滞后: the milestones passed without being reported done
@@ -105,7 +108,7 @@ def _item_row(item: Item, st: ItemState) -> dict:
 
 
 def _is_red(st: ItemState) -> bool:
-    return st.state == STATE_OVERDUE or st.report_missing
+    return st.state == STATE_OVERDUE or st.report_missing or st.measures_missing
 
 
 def _summary_row(s) -> dict:
@@ -132,6 +135,8 @@ def _overview(summaries: Sequence) -> dict:
         "overdue": t.overdue,
         "due_soon": t.due_soon,
         "behind": t.behind,
+        "awaiting_measures": t.awaiting_measures,
+        "measures_missing": t.measures_missing,
         "ongoing": t.ongoing,
         "report_missing": t.report_missing,
         "key_supervision": t.key_supervision,
@@ -346,8 +351,32 @@ def notice_context(
         "items": red,
         "overdue_count": sum(1 for r in red if r["overdue_workdays"] != "—"),
         "missing_count": sum(1 for r in red if r["report_missing"]),
+        "measures_missing_count": sum(1 for r in red if r["measures_missing"]),
         "reply_by": cn_date(reply_by, reply_by_provisional),
         "reply_workdays": config.rules.notice_reply_workdays,
+    }
+    context["provisional"] = _prints_provisional(context)
+    return context
+
+
+def assignment_context(config: Config, unit: str, items: Sequence[Item], as_of: date, measures_due: date, *,
+                       provisional: bool = False, number: int | None = None, inspection: str | None = None) -> dict:
+    """交办单 to one lead unit: the problems a 问题清单 assigned to it (`items`, already chosen),
+    the day its measures are due (`measures_due`, marked when provisional), 抄送 its 分管领导."""
+    opening = (f"根据{inspection}发现的问题和“三查三单”工作要求，" if inspection
+               else "根据“三查三单”工作要求，")
+    context = {
+        **_common(config, as_of, None),
+        "unit": unit,
+        "title": "问题交办单",
+        "assign_number": doc_number(ASSIGN_PREFIX, as_of.year, number),
+        "number": number or 0,
+        "leader": config.leader_of(unit),
+        "opening": opening,
+        "count": len(items),
+        "items": [{"id": i.id, "problem": i.problem, "suggestion": i.suggestion or "—",
+                   "co_units": "、".join(i.co_units) or "—"} for i in sorted(items, key=lambda i: i.id)],
+        "measures_due": cn_date(measures_due, provisional),
     }
     context["provisional"] = _prints_provisional(context)
     return context

@@ -29,6 +29,7 @@ from pipeline.deadlines.states import report_text
 from pipeline.model import (
     ITEM_STATES,
     MADE_ON_LABEL,
+    STATE_AWAITING_MEASURES,
     STATE_BEHIND,
     STATE_CLOSED,
     STATE_DONE,
@@ -132,6 +133,7 @@ STATE_COLOURS = {
     STATE_ON_TRACK: GREEN,
     STATE_DUE_SOON: YELLOW,
     STATE_BEHIND: YELLOW,
+    STATE_AWAITING_MEASURES: YELLOW,
     STATE_OVERDUE: RED,
     STATE_DONE: GREY,
     STATE_CLOSED: GREY,

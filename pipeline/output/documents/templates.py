@@ -34,6 +34,7 @@ CIRCULAR = "督查通报.docx"
 NOTICE = "督办通知单.docx"
 REPORT = "专题报告.docx"
 REPORT_FEEDBACK = "专题报告反馈.docx"
+ASSIGNMENT = "交办单.docx"  # issue 17: a problem list's problems assigned to their lead unit
 
 # Content widths in ems: digits are half an em in 仿宋_GB2312, and Word and LibreOffice add about a
 # quarter em between Chinese characters and digits (autospace; LibreOffice ignores the switch).
@@ -178,6 +179,7 @@ def build_circular(fonts: Fonts):
         "完成率{{ overview.completion_rate }}；逾期未完成{{ overview.overdue }}个，占{{ overview.overdue_rate }}；"
         "逾期未报送整改情况{{ overview.report_missing }}个；临期{{ overview.due_soon }}个，"
         "{% if overview.behind %}未按时间节点推进（滞后）{{ overview.behind }}个，{% endif %}"
+        "{% if overview.measures_missing %}未报送整改措施{{ overview.measures_missing }}个，{% endif %}"
         "长期坚持{{ overview.ongoing }}个。各单位整改落实情况排名见附件{{ annex.ranking }}。"
         "{% if inspection_reports %}检查报告报送情况：{{ inspection_reports }}。{% endif %}"
     ))
@@ -358,8 +360,40 @@ def build_report_feedback(fonts: Fonts):
     return doc
 
 
+def build_assignment(fonts: Fonts):
+    """问题交办单: the problems a 问题清单 assigned to one lead unit, what to send back and by when."""
+    doc = L.new_document(fonts)
+    L.para(doc, "{{ title }}", L.TITLE)
+    p = L.para(doc, "{{ assign_number }}", L.DOC_NUMBER)
+    p.paragraph_format.space_before = Pt(L.LINE_PITCH.pt * 0.5)
+    L.blank(doc)
+    L.para(doc, "{{ unit }}：", L.ADDRESSEE)
+    L.para(doc, "{{ opening }}现将{{ count }}个问题交由你单位牵头整改，具体如下：")
+    L.table(doc, [ID, PROBLEM, Column("整改建议", "r.suggestion", 9), Column("配合责任单位", "r.co_units", 6)],
+            "r in items", left_align=("r.problem", "r.suggestion"))
+    L.para(doc, "办理要求", L.HEADING1)
+    L.para(doc, "1.请于{{ measures_due }}前，对照上述问题逐项制定整改措施，明确整改时限、责任领导、责任人、"
+                "整改目标和时间节点，填写随附的《整改措施清单》，放回共享文件夹的收件箱报送督查室。")
+    L.para(doc, "2.整改措施要具体可行，整改时限写明具体日期；分阶段推进的，写明各阶段的时间节点。")
+    L.para(doc, "3.逾期未报送整改措施的，列入督办通知单，并在督查通报中予以通报。")
+    _provisional_note(doc)
+    L.para(doc, "{%p if contact_line %}")
+    L.para(doc, "{{ contact_line }}")
+    L.para(doc, "{%p endif %}")
+    _signed(doc)
+    L.para(doc, "{%p if leader %}")
+    cc = L.para(doc, "抄送：{{ leader }}。", L.IMPRINT)
+    cc.paragraph_format.space_before = Pt(L.LINE_PITCH.pt * 0.5)
+    cc.paragraph_format.left_indent = Pt(L.SMALL_PT)
+    L.border(cc, "top", L.THICK_RULE)
+    L.border(cc, "bottom", L.THICK_RULE)
+    L.para(doc, "{%p endif %}")
+    return doc
+
+
 BUILDERS: dict[str, Callable] = {
     CIRCULAR: build_circular, NOTICE: build_notice, REPORT: build_report, REPORT_FEEDBACK: build_report_feedback,
+    ASSIGNMENT: build_assignment,
 }
 
 
