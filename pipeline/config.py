@@ -102,6 +102,8 @@ class Config:
     # Issue 17: [sources] and [statuses] — category / status → the office's own synonyms.
     sources: tuple[tuple[str, tuple[str, ...]], ...] = ()
     statuses: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # [[partners]]: co-units that are no reporting unit (区公安分局, 供电公司): no inbox, no form.
+    partners: tuple[Unit, ...] = ()
 
     @property
     def unit_names(self) -> tuple[str, ...]:
@@ -330,6 +332,8 @@ def parse_config(text: str) -> Config:
     if dup:
         raise ConfigError(f"sancha.toml: 单位重复登记：{'、'.join(dup)}")
 
+    partners = _partners(data, seen)
+
     groups_raw = data.get("groups") or {}
     groups = _str_list(groups_raw.get("phrases") if isinstance(groups_raw, dict) else groups_raw, "[groups] phrases")
 
@@ -352,7 +356,27 @@ def parse_config(text: str) -> Config:
         fonts=_fonts(data),
         sources=_synonyms(data, "sources", SOURCE_CATEGORIES, "\"审计整改\" = [\"经责审计\"]"),
         statuses=_synonyms(data, "statuses", STATUSES, "\"已完成\" = [\"已销项\"]"),
+        partners=partners,
     )
+
+
+def _partners(data: dict, seen: dict[str, str]) -> tuple[Unit, ...]:
+    """[[partners]]: name and aliases, none of them a unit's name or alias."""
+    raw = data.get("partners") or []
+    if not isinstance(raw, list):
+        raise ConfigError("sancha.toml: 配合单位应写成 [[partners]] 表数组，下一行 name = \"区公安分局\"")
+    out = []
+    for i, p in enumerate(raw, 1):
+        name = str(p.get("name") or "").strip() if isinstance(p, dict) else ""
+        if not name:
+            raise ConfigError(f"sancha.toml: 第 {i} 个 [[partners]] 缺少 name（例如 name = \"区公安分局\"）")
+        aliases = _str_list(p.get("aliases"), f"[[partners]] {name} aliases")
+        for label in (name, *aliases):
+            if label in seen:  # a unit's name or alias, or another partner's
+                raise ConfigError(f"sancha.toml: 名称 “{label}” 同时属于 {seen[label]} 和配合单位 {name}，请删去其一")
+            seen[label] = name
+        out.append(Unit(name, aliases))
+    return tuple(out)
 
 
 def _synonyms(data: dict, name: str, allowed: tuple[str, ...], example: str) -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -223,6 +223,8 @@ class Submission:
     rows: tuple[Row, ...]
     findings: tuple[Finding, ...]
     made_on: date | None = None  # the day sancha made the workbook (a 反馈表, the ledger), if it did
+    # A 反馈表's 配合事项 (issue 17): (item id, 配合情况, cell) of the items the unit cooperates on.
+    cooperation: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -237,10 +239,11 @@ class Submission:
         letters = first._letters if isinstance(first, Cells) else None
         if letters is None or not all(isinstance(r.cells, Cells) and r.cells._letters is letters for r in self.rows):
             return _restore_submission, (self.filename, self.sheet, self.unit, self.unit_cell, self.report_date,
-                                         self.inspection, self.rows, self.findings, None, self.made_on)
+                                         self.inspection, self.rows, self.findings, None, self.made_on,
+                                         self.cooperation)
         return _restore_submission, (self.filename, self.sheet, self.unit, self.unit_cell, self.report_date,
                                      self.inspection, [_flat_row(r) for r in self.rows], self.findings, letters,
-                                     self.made_on)
+                                     self.made_on, self.cooperation)
 
 
 def _flat_row(row: Row) -> tuple:
@@ -252,10 +255,10 @@ def _flat_row(row: Row) -> tuple:
 
 
 def _restore_submission(filename, sheet, unit, unit_cell, report_date, inspection, rows, findings, letters,
-                        made_on=None):
+                        made_on=None, cooperation=()):
     if letters is not None:
         rows = tuple(_row_from_flat(flat, letters) for flat in rows)
-    return Submission(filename, sheet, unit, unit_cell, report_date, inspection, rows, findings, made_on)
+    return Submission(filename, sheet, unit, unit_cell, report_date, inspection, rows, findings, made_on, cooperation)
 
 
 def _row_from_flat(flat: tuple, letters: Mapping[str, str]) -> Row:

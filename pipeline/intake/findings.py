@@ -292,6 +292,13 @@ UNKNOWN_INSPECTION = _declare(
     "unknown-inspection", WARNING, "检查名称未登记",
     "{where}：检查名称 “{name}” 不是已登记的检查，事项未归入任何检查", "{hint}")
 
+_COOPERATION_HINT = "配合情况只填本单位作为配合责任单位的事项；请使用最新的反馈表"
+NOT_CO_UNIT = _declare(
+    "not-co-unit", WARNING, "配合情况未录入",
+    "{where}：{item_id} 的配合责任单位中没有 {unit}，本行配合情况未录入", _COOPERATION_HINT, forms={
+        "unknown": Form("{where}：台帐中没有编号 {item_id}，本行配合情况未录入", _COOPERATION_HINT),
+    })
+
 # -- the inbox (ledger/ingest.py) ------------------------------------------------------------------
 
 UNKNOWN_FOLDER = _declare(

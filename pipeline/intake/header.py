@@ -63,6 +63,7 @@ _SPACE = re.compile(r"\s+")
 _SCAN_ROWS = 40  # a header further down than this is not a header
 FOOTER_AREA = 20  # rows from the first footer line on still searched for 填报日期 and the like
 _IGNORED_SHEETS = ("说明", "须知", "示例")  # 填表说明 and the like are never data
+COOPERATION_SHEET = "配合事项"  # a 反馈表's co-unit section (issue 17): read by intake/cooperation.py
 
 _FOOTER = re.compile(
     r"(填表人|填报人|制表人|制表|审核人|审核|联系人|联系电话|电话|签字|负责人|单位负责人|主要负责人|分管领导|盖章|单位|注|说明)"
@@ -131,7 +132,7 @@ def _label_field(text: str) -> str | None:
 
 
 def is_data_sheet(sheet: Sheet) -> bool:
-    return not any(word in sheet.name for word in _IGNORED_SHEETS)
+    return not any(word in sheet.name for word in (*_IGNORED_SHEETS, COOPERATION_SHEET))
 
 
 def find_header(sheet: Sheet) -> Header | None:

@@ -26,6 +26,7 @@ from pathlib import PurePath
 from pipeline.config import Config
 from pipeline.intake import findings
 from pipeline.intake.cells import cell_name, column_letters, column_number
+from pipeline.intake.cooperation import cooperation_sheet, read_cooperation
 from pipeline.intake.header import (
     FIELD_LABELS,
     FIELD_NAMES,
@@ -146,6 +147,7 @@ class _Parser:
         self.report_date: date | None = None
         self.made_on: date | None = None  # sancha made the workbook (its property, else its 制表日期 line)
         self.inspection: str | None = None
+        self.cooperation: tuple[tuple[str, str, str], ...] = ()
         self.submitter = Submitter(self.units, filename, folder_unit)
         self._rows: tuple[Sheet, Table, Sequence[int], int] | None = None  # what the rows pass reads, if any
         self._data = b""
@@ -165,6 +167,10 @@ class _Parser:
         self.findings.extend(findings.IGNORED_COLUMN.at(sheet.name, cell_name(header.row, c), label=label)
                              for c, label in header.ignored)
 
+        section = cooperation_sheet(sheets)
+        if section is not None and section is not sheet:  # a 反馈表's 配合事项 (issue 17)
+            self.cooperation, found = read_cooperation(section)
+            self.findings.extend(found)
         rows = iter(sheet.rows)
         table = layout(header, rows)
         if sheet.streamed:  # read to the end, as calamine reads every sheet whole: a broken one shows now
@@ -185,7 +191,7 @@ class _Parser:
         if not problem_list:
             self.findings.extend(_missing_columns(top, header, sheet.name))
 
-        if not table.data_rows:
+        if not table.data_rows and not self.cooperation:  # a co-unit's 配合事项 alone is a report too
             self.findings.append(findings.NO_ROWS.at(sheet.name, _header_cell(top, header)))
         limit = self.config.limits.max_rows
         if len(table.data_rows) > limit:  # no cell: the rejected copy is not marked up, which would take minutes
@@ -254,6 +260,7 @@ class _Parser:
             rows=rows,
             findings=self.findings.capped(self.sheet),
             made_on=self.made_on,
+            cooperation=self.cooperation,
         )
 
 

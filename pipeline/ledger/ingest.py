@@ -56,7 +56,7 @@ from pipeline.ledger.inbox import (
 )
 from pipeline.ledger.inspections import FileInspections, InspectionDirectory, load_inspections
 from pipeline.ledger.ledger import FileRecord, Ledger, now_iso
-from pipeline.ledger.merge import Merger, OpenProblems
+from pipeline.ledger.merge import Merger, OpenProblems, cooperation_events
 from pipeline.ledger.quarantine import DEATHS, InHand, quarantine
 from pipeline.model import STATUS_DONE, Finding, Item, Submission
 from pipeline.osguard import held_for_writing, writers
@@ -444,6 +444,11 @@ class Ingestor:
                 # they came): the items it updated, then its events (changes, reports, the office's
                 # extensions and reassignments, whose items are projected again from their events).
                 self.ledger.update_items(((i, plan.keys[i.id]) for i in plan.updated), plan.events, plan.replayed)
+                if sub.cooperation:  # a 反馈表's 配合事项: each co-unit's 配合情况 in the item's timeline
+                    helped, found = cooperation_events(sub, self.ledger.items_by_id(e[0] for e in sub.cooperation),
+                                                       received=received, now=at, file_id=record.id)
+                    self.ledger.append_events(helped)
+                    findings += found
                 record = self.ledger.settle_file(record, unit=sub.unit, verdict="accepted", added=merger.added_ids(),
                                                  updated=[i.id for i in plan.updated],
                                                  findings=[f.as_dict() for f in findings])

@@ -43,6 +43,7 @@ from pipeline.intake.findings import (
     FOREIGN_ID,
     ID_MISMATCH,
     NO_OWNER,
+    NOT_CO_UNIT,
     SIMILAR_PROBLEM,
     STALE_VALUE,
     STATUS_REGRESSION,
@@ -50,6 +51,7 @@ from pipeline.intake.findings import (
     VOIDED_ID,
     Code,
 )
+from pipeline.intake.header import COOPERATION_SHEET
 from pipeline.ledger.timeline import Event
 from pipeline.model import (
     ERROR,
@@ -187,6 +189,27 @@ def kept_done(old: tuple[Milestone, ...], new: tuple[Milestone, ...]) -> tuple[M
     done = {(m.due, m.text): m.done_on for m in old if m.done_on is not None}
     return tuple(m if m.done_on is not None or (m.due, m.text) not in done
                  else replace(m, done_on=done[(m.due, m.text)]) for m in new)
+
+
+def cooperation_events(sub: Submission, items: dict[str, Item], *, received: date, now: str,
+                       file_id: int | None = None) -> tuple[list[Event], list[Finding]]:
+    """A 反馈表's 配合事项 rows (`sub.cooperation`) as `cooperate` events of their items: the
+    submitting unit must be among the item's 配合责任单位 (`items`: those the rows name), else
+    warning `not-co-unit` and the row is left out."""
+    events, found = [], []
+    for item_id, text, cell in sub.cooperation:
+        item = items.get(item_id)
+        where = f"{_COOPERATION}!{cell}"
+        if item is None or item.voided_on is not None:
+            found.append(NOT_CO_UNIT.at(_COOPERATION, cell, form="unknown", where=where, item_id=item_id))
+        elif sub.unit not in item.co_units:
+            found.append(NOT_CO_UNIT.at(_COOPERATION, cell, where=where, item_id=item_id, unit=sub.unit))
+        else:
+            events.append(Event(item_id, "cooperate", received, now, file_id, note=text, data={"unit": sub.unit}))
+    return events, found
+
+
+_COOPERATION = COOPERATION_SHEET
 
 
 def _counts(day: date, deadline: date | None, done: bool) -> bool:

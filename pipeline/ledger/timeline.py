@@ -24,6 +24,8 @@ the reason given, `data` what the kind carries besides. The kinds are declared o
 - `notice` — a 督办通知单 named the item; data `week`, `document`;
 - `measures` — 报送措施: a problem list's item (待报措施) gets its first deadline from its unit's
   措施清单: field `deadline`; data `deadline_text`, `ongoing`;
+- `cooperate` — 配合情况: a 配合责任单位's account of its part (its 反馈表's 配合事项); note the
+  text, data `unit`; changes no field;
 - `undo` — takes back one earlier event from `on`; data `event` (its id).
 
 Replay order: by `on`, then by recording order (`id`); the item as of day D is the replay of
@@ -316,6 +318,11 @@ def _reassign(draft: Draft, event: Event) -> None:
 @event_kind("notice", "督办通知", changes=False)
 def _notice(draft: Draft, event: Event) -> None:
     pass
+
+
+@event_kind("cooperate", "配合情况", changes=False)
+def _cooperate(draft: Draft, event: Event) -> None:
+    """A co-unit's 配合情况 (issue 17): note the text, data `unit`; the item's fields stay."""
 
 
 @event_kind("undo", "撤销")

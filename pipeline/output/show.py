@@ -77,6 +77,8 @@ def _event_line(e: Event) -> str:
         extras.append("强制销号")
     if e.data.get("result"):
         extras.append(f"结果：{e.data['result']}")
+    if e.kind == "cooperate" and e.data.get("unit"):
+        extras.append(f"配合单位：{e.data['unit']}")
     if e.note:
         extras.append(f"说明：{e.note}")
     tail = f"（{'；'.join(extras)}）" if extras else ""

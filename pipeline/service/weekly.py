@@ -44,7 +44,7 @@ from pipeline.ledger.view import items_on
 from pipeline.output.dashboard import headline_figures, write_dashboard
 from pipeline.output.documents import contexts, render
 from pipeline.output.documents import fonts as faces
-from pipeline.output.documents.feedback_xlsx import feedback_workbook, open_items
+from pipeline.output.documents.feedback_xlsx import cooperating_items, feedback_workbook, open_items
 from pipeline.output.documents.ledger_xlsx import ledger_workbook
 from pipeline.output.documents.templates import CIRCULAR, NOTICE
 from pipeline.service import publish
@@ -103,8 +103,8 @@ def _render_job(job: tuple) -> str | None:
             templates_dir, name, context, fonts = args
             data = render.render_docx(render.template_bytes(Path(templates_dir), name), context, name=name, fonts=fonts)
         elif kind == "feedback":
-            config, unit, items, as_of = args
-            data = feedback_workbook(config, unit, items, as_of)
+            config, unit, items, as_of, cooperating = args
+            data = feedback_workbook(config, unit, items, as_of, cooperating)
         else:
             config, items, states, summaries, as_of, names = args
             data = ledger_workbook(config, items, states, summaries, as_of, names)
@@ -284,10 +284,11 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         small.append(("docx", str(doc.staged), str(ws.templates), NOTICE, ctx, config.fonts))
         notices.append(doc)
         named.append((doc, ctx["notice_number"], [row["id"] for row in ctx["items"]]))
+    helping = cooperating_items(items, states)  # each co-unit's items, for its 反馈表's 配合事项
     for unit in config.unit_names:
         doc = Document(ws.unit_outbox(unit) / f"{week}_{FEEDBACK_WORD}.xlsx", "form")
         own = open_items(unit, by_unit.get(unit, []), states)
-        small.append(("feedback", str(doc.staged), config, unit, own, as_of))
+        small.append(("feedback", str(doc.staged), config, unit, own, as_of, helping.get(unit, [])))
         forms.append(doc)
 
     if progress:

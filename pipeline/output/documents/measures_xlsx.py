@@ -94,7 +94,7 @@ def measures_workbook(config: Config, unit: str, items: Sequence[Item], as_of: d
 
     names = wb.create_sheet(UNITS_SHEET)
     names.sheet_state = "hidden"
-    for name in config.unit_names:
+    for name in (*config.unit_names, *(p.name for p in config.partners)):
         names.append([name])
     help_ws = wb.create_sheet(HELP_SHEET)
     help_ws.column_dimensions["A"].width = 110
@@ -120,7 +120,7 @@ def _validations(ws, config: Config, first: int, last_row: int) -> None:
                                error="请填写日期，例如 2026-12-31；长期坚持或分阶段的可直接写文字")
         dates.add(f"{column(name)}{first}:{column(name)}{last_row}")
         ws.data_validations.append(dates)
-    count = len(config.unit_names)
+    count = len(config.unit_names) + len(config.partners)
     units = DataValidation(type="list", formula1=f"{UNITS_SHEET}!$A$1:$A${max(count, 1)}", allow_blank=True,
                            showErrorMessage=True, errorStyle="warning", errorTitle="配合责任单位",
                            error="请从下拉列表中选择已登记的单位；多个单位请用顿号分隔")
