@@ -80,3 +80,23 @@ def test_the_circular_counts_the_items_behind_and_rows_name_an_unknown_owner():
     assert overview["behind"] == 1
     row = contexts._item_row(items[0], now.states["2026-0001"])
     assert row["owner"] == OWNER_UNKNOWN and row["missed"] == STEP.text
+
+
+def test_a_notice_lists_the_units_items_behind_and_marks_an_unknown_owner():
+    from docx import Document
+
+    from pipeline.output.documents import contexts, render
+    from pipeline.output.documents.templates import NOTICE, build_template
+
+    config = make_config()
+    items = [make_item("2026-0001", deadline=date(2026, 11, 30), problem="逾期的问题"),
+             make_item("2026-0002", deadline=date(2027, 6, 30), milestones=(STEP,), problem="滞后的问题",
+                       owner="张明")]
+    now = standing(config, items, date(2026, 12, 16))
+    ctx = contexts.notice_context(config, "区财政局", items, now.states, date(2026, 12, 16), date(2026, 12, 21))
+    assert (ctx["count"], ctx["behind_count"]) == (2, 1)
+    doc = Document(io.BytesIO(render.render_docx(build_template(NOTICE), ctx, name=NOTICE)))
+    cells = [c.text for t in doc.tables for r in t.rows for c in r.cells]
+    assert "逾期的问题\n（责任人未明确）" in cells
+    assert f"滞后的问题\n滞后：{STEP.text}" in cells
+    assert "未按时间节点推进1个" in "\n".join(p.text for p in doc.paragraphs)

@@ -24,7 +24,7 @@ from pipeline.deadlines.cndate import cn_date
 from pipeline.deadlines.states import AppraisalRules, percent, report_text, total_summary, unit_summary
 from pipeline.deadlines.states import appraise as appraise_units
 from pipeline.deadlines.workdays import PROVISIONAL_MARK  # a date counted by the provisional calendar rule
-from pipeline.model import STATE_OVERDUE, Item, ItemState, milestones_text
+from pipeline.model import STATE_BEHIND, STATE_OVERDUE, Item, ItemState, milestones_text
 from pipeline.output.documents import wording
 
 OWNER_UNKNOWN = "责任人未明确"  # an item with neither 具体责任人 nor 责任领导 (issue 17: no-owner)
@@ -104,6 +104,7 @@ def _item_row(item: Item, st: ItemState) -> dict:
         "progress": item.progress or "",
         "done_on": table_date(item.done_on, st.as_of.year),
         "missed": milestones_text(st.missed),  # 滞后: the milestones passed without being reported done
+        "owner_missing": not (item.owner or item.leader),  # 责任人未明确 (no-owner)
     }
 
 
@@ -338,7 +339,9 @@ def notice_context(
 
     `items` may be the whole ledger; only `unit`'s red items (逾期 or report missing) are used.
     """
-    red = [_item_row(i, states[i.id]) for i in items if i.unit == unit and _is_red(states[i.id])]
+    # the red items, and (issue 17) the unit's items behind their milestones (滞后) beside them
+    red = [_item_row(i, states[i.id]) for i in items
+           if i.unit == unit and (_is_red(states[i.id]) or states[i.id].state == STATE_BEHIND)]
     red.sort(key=lambda r: r["id"])
     context = {
         **_common(config, as_of, issued_on),
@@ -352,6 +355,7 @@ def notice_context(
         "overdue_count": sum(1 for r in red if r["overdue_workdays"] != "—"),
         "missing_count": sum(1 for r in red if r["report_missing"]),
         "measures_missing_count": sum(1 for r in red if r["measures_missing"]),
+        "behind_count": sum(1 for r in red if r["state"] == STATE_BEHIND),
         "reply_by": cn_date(reply_by, reply_by_provisional),
         "reply_workdays": config.rules.notice_reply_workdays,
     }

@@ -79,6 +79,16 @@ def _deadline_cell(table, col: int, report: str) -> None:
         p.alignment = first.alignment
 
 
+def _problem_notes(table, col: int) -> None:
+    """Under the problem (issue 17): the milestones missed (滞后), and 责任人未明确."""
+    cell = table.rows[2].cells[col]
+    first = cell.paragraphs[0]
+    for text in ("{%p if r.missed %}", "滞后：{{ r.missed }}", "{%p endif %}",
+                 "{%p if r.owner_missing %}", "（责任人未明确）", "{%p endif %}"):
+        p = cell.add_paragraph(text, style=first.style)
+        p.alignment = first.alignment
+
+
 def _report_cell(table, col: int) -> None:
     """报送情况: the date the report is due by (报送期限), then the report's standing — which
     says that date itself while the report is still to come (待报送（M月D日前）)."""
@@ -247,11 +257,14 @@ def build_notice(fonts: Fonts):
     L.para(doc, "{{ unit }}：", L.ADDRESSEE)
     L.para(doc, (
         "截至{{ as_of }}，你单位在“三查三单”工作台帐中有{{ count }}个整改问题需要督办"
-        "（逾期未完成{{ overdue_count }}个，逾期未报送整改情况{{ missing_count }}个），具体如下："
+        "（逾期未完成{{ overdue_count }}个，逾期未报送整改情况{{ missing_count }}个"
+        "{% if measures_missing_count %}，未报送整改措施{{ measures_missing_count }}个{% endif %}"
+        "{% if behind_count %}，未按时间节点推进{{ behind_count }}个{% endif %}），具体如下："
     ))
     _item_table(doc, [ID, PROBLEM, Column("整改时限", "r.deadline", OVERDUE_EMS),
                       Column("报送情况", "r.report", 5.5)], "r in items", deadline_col=2, report=REPORT_APART)
     _report_cell(doc.tables[-1], 3)
+    _problem_notes(doc.tables[-1], 1)
     L.para(doc, "办理要求", L.HEADING1)
     L.para(doc, "1.请于{{ reply_by }}前，以单位名义将上述问题的整改进展、逾期原因和下一步措施书面报送督查室，"
                 "并加盖单位公章。")
