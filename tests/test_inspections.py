@@ -170,3 +170,15 @@ def test_report_inspection_writes_the_special_report_of_its_items(cli, workspace
     cells = {c.text for t in doc.tables for r in t.rows for c in r.cells}
     assert "别的问题" not in cells
     assert cli("report", "--as-of", "2026-11-30")[0] == 2  # neither --source nor --inspection
+
+
+def test_report_lines_name_an_inspection_due_soon_or_late_and_nothing_else():
+    cal = WorkCalendar([], [])
+    patrol = Inspection("JC2026-01", "巡查", None, NAME, None, None, date(2026, 11, 2), date(2026, 11, 13))
+    assert report_line(patrol, date(2026, 11, 13), cal) is None  # due 11-20: more than 3 working days ahead
+    assert report_line(patrol, date(2026, 11, 17), cal) == f"{NAME}：报告应于11月20日前报送"
+    assert report_line(patrol, date(2026, 11, 23), cal) == f"{NAME}：报告应于11月20日前报送，尚未报送，已逾期"
+    on_time = Inspection(**{**patrol.__dict__, "report_on": date(2026, 11, 19)})
+    assert report_line(on_time, date(2026, 11, 23), cal) is None
+    late = Inspection(**{**patrol.__dict__, "report_on": date(2026, 11, 24)})
+    assert report_line(late, date(2026, 11, 30), cal) == f"{NAME}：报告应于11月20日前报送，11月24日报送，逾期报送"
