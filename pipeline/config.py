@@ -42,6 +42,8 @@ class Rules:
     commend_min_due: int = 1  # a unit needs at least this many items due or done to be commended
     reissue_hours: int = 24  # a document sancha wrote this long ago counts as sent out: never replaced
     measures_within_workdays: int = 5  # a problem list's unit sends its measures within N working days (issue 17)
+    # 销号 only of an item with 佐证材料 (issue 23); `sancha close --force --note` still may
+    close_requires_evidence: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,18 @@ class Limits:
     # own process (not recommended: one hostile file can then stop a batch).
     max_worker_memory_mb: int = 2048
     max_worker_seconds: float = 120.0
+
+
+# What a unit may send as 佐证材料 by default (issue 23): the suffixes, without the dot.
+EVIDENCE_TYPES: tuple[str, ...] = ("pdf", "jpg", "jpeg", "png", "doc", "docx", "xls", "xlsx", "ofd", "zip")
+
+
+@dataclass(frozen=True)
+class EvidenceSettings:
+    """[evidence] in sancha.toml: the file types accepted as 佐证材料 and the size of each."""
+
+    types: tuple[str, ...] = EVIDENCE_TYPES
+    max_mb: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -104,6 +118,7 @@ class Config:
     statuses: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # [[partners]]: co-units that are no reporting unit (区公安分局, 供电公司): no inbox, no form.
     partners: tuple[Unit, ...] = ()
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
 
     @property
     def unit_names(self) -> tuple[str, ...]:
@@ -357,6 +372,7 @@ def parse_config(text: str) -> Config:
         sources=_synonyms(data, "sources", SOURCE_CATEGORIES, "\"审计整改\" = [\"经责审计\"]"),
         statuses=_synonyms(data, "statuses", STATUSES, "\"已完成\" = [\"已销项\"]"),
         partners=partners,
+        evidence=_evidence(data),
     )
 
 
@@ -389,6 +405,21 @@ def _synonyms(data: dict, name: str, allowed: tuple[str, ...], example: str) -> 
                               f"（例如 {example}）")
         out.append((key, _str_list(words, f"[{name}] {key}")))
     return tuple(out)
+
+
+def _evidence(data: dict) -> EvidenceSettings:
+    """[evidence]: `types` a list of suffixes (with or without the dot, any case), `max_mb` > 0."""
+    raw = dict(_table(data, "evidence"))
+    types = EVIDENCE_TYPES
+    if "types" in raw:
+        listed = _str_list(raw.pop("types"), "[evidence] types")
+        types = tuple(dict.fromkeys(t.strip().lstrip(".").lower() for t in listed if t.strip().lstrip(".")))
+        if not types:
+            raise ConfigError("sancha.toml: [evidence] types 不能为空，例如 types = [\"pdf\", \"jpg\"]")
+    settings = _section({"evidence": raw}, "evidence", EvidenceSettings)
+    if not settings.max_mb > 0:
+        raise ConfigError(f"sancha.toml: [evidence] max_mb 应大于 0，现在是 {settings.max_mb!r}")
+    return EvidenceSettings(types=types, max_mb=settings.max_mb)
 
 
 def _fonts(data: dict) -> Fonts:

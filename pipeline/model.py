@@ -186,6 +186,7 @@ class Row:
     phone: str | None = None  # 联系电话
     milestones: tuple[Milestone, ...] = ()  # 时间节点, and the dated parts of a staged 整改时限
     source_category: str | None = None  # 问题来源 normalised (sources.py)
+    evidence_text: str | None = None  # 佐证材料: what the unit says it attaches ("见附件1、附件2"), verbatim
     key: str = field(init=False, repr=False, compare=False)  # problem_key(problem), computed once
 
     def __post_init__(self):
@@ -251,7 +252,8 @@ def _flat_row(row: Row) -> tuple:
             row.deadline.toordinal() if row.deadline else None, row.deadline_text, row.ongoing, row.lead_unit,
             row.co_units, row.owner, row.progress, row.status, row.done_on.toordinal() if row.done_on else None,
             row.remark, row.cells._row, row.key,  # type: ignore[attr-defined]  # Cells, checked by the caller
-            row.inspection, row.suggestion, row.target, row.leader, row.phone, row.milestones, row.source_category)
+            row.inspection, row.suggestion, row.target, row.leader, row.phone, row.milestones, row.source_category,
+            row.evidence_text)
 
 
 def _restore_submission(filename, sheet, unit, unit_cell, report_date, inspection, rows, findings, letters,
@@ -307,6 +309,8 @@ class Item:
     phone: str | None = None  # 联系电话
     milestones: tuple[Milestone, ...] = ()  # 时间节点: dated steps before the deadline
     source_category: str | None = None  # 问题来源 as one of the categories (source kept verbatim)
+    evidence_text: str | None = None  # 佐证材料 as the unit's row says it (text, verbatim)
+    evidence_count: int = 0  # 佐证材料 files received (evidence events), as of the item's day
 
 
 # What a clerk reads for each field of an item (receipts, show, the messages of actions).
@@ -319,6 +323,7 @@ FIELD_TITLES = {
     "reopened_on": "重新打开日期", "report_on": "报送日期（时限届满后）",
     "inspection": "检查名称", "suggestion": "整改建议", "target": "整改目标", "leader": "责任领导", "phone": "联系电话",
     "milestones": "时间节点", "source_category": "问题来源类别",
+    "evidence_text": "佐证材料", "evidence_count": "佐证材料（份）",
 }
 
 _ITEM_SETTERS = tuple(getattr(Item, name).__set__ for name in Item.__slots__)  # the slots' own setters

@@ -43,9 +43,10 @@ def test_layout_for_reading_and_printing(book):
     assert "三查三单”工作台帐（截至2026年11月30日）" in ws["A1"].value
     assert [c.value for c in ws[2]] == HEADERS
     assert ws.freeze_panes == "B3"
-    assert ws.auto_filter.ref == f"A2:AC{2 + 8}"  # issue 17's ten columns after 备注 (S)
+    # issue 17's ten columns after 备注 (S), then 佐证材料情况 (issue 23)
+    assert ws.auto_filter.ref == f"A2:AD{2 + 8}"
     assert ws.print_title_rows == "$1:$2" and ws.print_title_cols == "$A:$A"
-    # issue 17: 29 columns are printed on two A3 pages side by side, 编号 repeated on the second
+    # issue 17: 30 columns are printed on two A3 pages side by side, 编号 repeated on the second
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 2
     assert ws.page_setup.fitToHeight == 0 and ws.page_setup.paperSize == 8  # A3, as many pages down as needed
     assert ws.sheet_properties.pageSetUpPr.fitToPage

@@ -43,9 +43,10 @@ FIELD_LABELS = {
     "leader": ("责任领导", "分管领导", "分管责任领导", "牵头领导"),
     "phone": ("联系电话", "电话", "联系方式", "手机"),
     "milestones": ("时间节点", "节点安排", "时间节点安排", "阶段节点", "进度安排"),
+    "evidence_text": ("佐证材料", "佐证资料", "佐证材料清单", "证明材料"),  # issue 23: kept as text
 }
 # Columns a 三单表 may have that sancha recognises but does not keep (warning ignored-column).
-IGNORED_LABELS = ("佐证材料", "证明材料", "附件", "佐证资料", "销号时间", "销号日期", "销号情况", "整改成效",
+IGNORED_LABELS = ("附件", "销号时间", "销号日期", "销号情况", "整改成效",
                   "审核意见", "核查意见", "督查意见", "销号意见", "是否销号", "整改类型", "问题类型")
 FIELD_NAMES = {f: labels[0] for f, labels in FIELD_LABELS.items()}  # field → 中文表头
 _FIELD_OF = {label: f for f, labels in FIELD_LABELS.items() for label in labels}

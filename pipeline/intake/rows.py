@@ -156,6 +156,7 @@ def read_row(raw: list, r: int, table: Table, found: list[Finding], blanks: list
         milestones=deadline.milestones + _milestones(values[at["milestones"]], text[at["milestones"]], table, cells,
                                                      found),
         source_category=category,
+        evidence_text=text[at["evidence_text"]] or None,
     )
 
 

@@ -53,7 +53,7 @@ def item_from_row(r: sqlite3.Row | tuple) -> Item:
     (id_, unit, co_units, source, problem, measures, deadline, deadline_text, ongoing, owner, progress, status,
      done_on, remark, created_on, updated_at, closed_on, last_report_on, lookback_on, original_deadline,
      voided_on, reopened_on, report_on, field_days, inspection, suggestion, target, leader, phone, milestones,
-     source_category) = r
+     source_category, evidence_text, evidence_count) = r
     d = date.fromisoformat
     return new_item(
         id_, unit, _units_from(co_units), source, problem, measures, deadline and d(deadline), deadline_text,
@@ -61,7 +61,7 @@ def item_from_row(r: sqlite3.Row | tuple) -> Item:
         closed_on and d(closed_on), last_report_on and d(last_report_on), lookback_on and d(lookback_on),
         original_deadline and d(original_deadline), voided_on and d(voided_on), reopened_on and d(reopened_on),
         report_on and d(report_on), field_days, inspection, suggestion, target, leader, phone,
-        _milestones_from(milestones), source_category,
+        _milestones_from(milestones), source_category, evidence_text, evidence_count,
     )
 
 
@@ -87,7 +87,7 @@ def item_values(item: Item) -> tuple:
         _iso(item.last_report_on), _iso(item.lookback_on), _iso(item.original_deadline), _iso(item.voided_on),
         _iso(item.reopened_on), _iso(item.report_on), item.field_days, item.inspection, item.suggestion, item.target,
         item.leader, item.phone, _json_text(timeline.plain(item.milestones)) if item.milestones else "[]",
-        item.source_category,
+        item.source_category, item.evidence_text, item.evidence_count,
     )
 
 
@@ -382,7 +382,8 @@ class Ledger:
         problems = [r[0] for r in self.conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
         problems += [f"外键错误：{r}" for r in self.conn.execute("PRAGMA foreign_key_check")]
         for (sha, n) in self.conn.execute(
-            "SELECT sha256, COUNT(*) FROM files WHERE verdict = 'accepted' GROUP BY sha256 HAVING COUNT(*) > 1"
+            "SELECT sha256, COUNT(*) FROM files WHERE verdict IN ('accepted', 'evidence') GROUP BY sha256 "
+            "HAVING COUNT(*) > 1"
         ):
             problems.append(f"同一文件（{sha[:12]}）被接收了 {n} 次")
         return problems
@@ -532,7 +533,8 @@ class Ledger:
         return rows
 
     _STANDING = ("SELECT id, unit, deadline, ongoing, status, done_on, created_on, closed_on, last_report_on, "
-                 "lookback_on, voided_on, report_on, milestones FROM items WHERE created_on <= ? ORDER BY year, seq")
+                 "lookback_on, voided_on, report_on, milestones, evidence_count FROM items WHERE created_on <= ? "
+                 "ORDER BY year, seq")
 
     def standing(self, day: date) -> list[Item]:
         """The items registered by `day` with the fields their states read (unit, deadline,
@@ -543,9 +545,11 @@ class Ledger:
                          done_on and d(done_on), None, d(created_on), "", closed_on and d(closed_on),
                          last_report_on and d(last_report_on), lookback_on and d(lookback_on), None,
                          voided_on and d(voided_on), None, report_on and d(report_on), "{}",
-                         None, None, None, None, None, _milestones_from(milestones), None)  # 滞后 reads milestones
+                         None, None, None, None, None, _milestones_from(milestones), None,  # 滞后 reads milestones
+                         None, evidence_count)
                 for (id_, unit, deadline, ongoing, status, done_on, created_on, closed_on, last_report_on, lookback_on,
-                     voided_on, report_on, milestones) in self.conn.execute(self._STANDING, (day.isoformat(),))]
+                     voided_on, report_on, milestones, evidence_count)
+                in self.conn.execute(self._STANDING, (day.isoformat(),))]
 
     def record_notices(self, named: Iterable[tuple[str, str, str]], on: date, week: str) -> int:
         """A `notice` event for each (item, document, notice number) a 督办通知单 of `week`
@@ -609,10 +613,11 @@ class Ledger:
         return [self._file(r) for r in rows]
 
     def first_with_hash(self, sha256: str) -> FileRecord | None:
-        """The file these bytes were accepted as, if ever: the same bytes again are its duplicate.
+        """The file these bytes were accepted as (or as 佐证材料), if ever: the same bytes again are its duplicate.
         Bytes only ever rejected are processed again (the office may have fixed sancha.toml)."""
         r = self.conn.execute(
-            f"SELECT {self._FILE_COLS} FROM files WHERE sha256 = ? AND verdict = 'accepted' ORDER BY id LIMIT 1",
+            f"SELECT {self._FILE_COLS} FROM files WHERE sha256 = ? AND verdict IN ('accepted', 'evidence') "
+            "ORDER BY id LIMIT 1",
             (sha256,),
         ).fetchone()
         return self._file(r) if r else None

@@ -140,9 +140,9 @@ _HISTORY_KINDS = {"update": "change", "report": "report", "close": "close", "reo
                   "lookback": "lookback", "extend": "extend"}
 
 
-# Item columns added after 0003 (the item fields of issue 17), with their declarations. 0003's
-# step reads and writes items as `Item` has them now, so it adds them first; the migration that
-# brings them (0005) adds those still missing.
+# Item columns added after 0003 (the item fields of issues 17 and 23), with their declarations.
+# 0003's step reads and writes items as `Item` has them now, so it adds them all first; each
+# migration that brings some (0005, 0007) adds those still missing.
 LATER_ITEM_COLUMNS = {
     "inspection": "TEXT",  # the inspection's id
     "suggestion": "TEXT",  # 整改建议
@@ -151,16 +151,22 @@ LATER_ITEM_COLUMNS = {
     "phone": "TEXT",  # 联系电话
     "milestones": "TEXT NOT NULL DEFAULT '[]'",  # [{"due", "text", "done_on"}]
     "source_category": "TEXT",  # 问题来源 as a category
+    "evidence_text": "TEXT",  # 0007: 佐证材料 as the rows say it
+    "evidence_count": "INTEGER NOT NULL DEFAULT 0",  # 0007: files received
 }
 
 
-def add_item_columns(ledger: Ledger, *, index: bool = False) -> None:
-    """Add the `LATER_ITEM_COLUMNS` the items table lacks (and, for 0005, their index)."""
+THREE_LISTS_COLUMNS = ("inspection", "suggestion", "target", "leader", "phone", "milestones", "source_category")
+
+
+def add_item_columns(ledger: Ledger, names: tuple[str, ...] | None = None, *, index: bool = False) -> None:
+    """Add those of `names` (default: every one of `LATER_ITEM_COLUMNS`) the items table lacks
+    (and, for 0005, the inspection index)."""
     conn = ledger.conn
     have = {r[1] for r in conn.execute("PRAGMA table_info(items)")}
-    for name, declaration in LATER_ITEM_COLUMNS.items():
+    for name in names or tuple(LATER_ITEM_COLUMNS):
         if name not in have:
-            conn.execute(f"ALTER TABLE items ADD COLUMN {name} {declaration}")
+            conn.execute(f"ALTER TABLE items ADD COLUMN {name} {LATER_ITEM_COLUMNS[name]}")
     if index:
         conn.execute("CREATE INDEX IF NOT EXISTS items_inspection ON items(inspection)")
 
@@ -169,7 +175,7 @@ def history_into_events(ledger: Ledger) -> None:
     """0003: every history entry becomes an event (its id kept in `data.history_id`), every
     item gets its register, then every item is projected from its events again. The history
     table stays as it was, no longer written."""
-    add_item_columns(ledger)
+    add_item_columns(ledger)  # today's code reads and writes every item column
     conn = ledger.conn
     received = {file_id: date.fromisoformat(day) for file_id, day in conn.execute("SELECT id, received_on FROM files")}
     entries: dict[str, list[tuple]] = {}
@@ -245,6 +251,34 @@ def _migrated(item, rows: list[tuple], received: dict[int, date]) -> list[Event]
     return events
 
 
+def evidence(ledger: Ledger) -> None:
+    """0007: the item columns of 佐证材料, and the files journal's verdict 'evidence'."""
+    add_item_columns(ledger, ("evidence_text", "evidence_count"))
+    evidence_verdict(ledger)
+
+
+def evidence_verdict(ledger: Ledger) -> None:
+    """0007: the files journal takes the verdict 'evidence' (a 佐证材料 file attached to an item).
+    The CHECK of 0001 is widened in place, as SQLite documents for loosening a constraint
+    (writable_schema, then a new schema version): every stored row satisfies the wider check,
+    and no table is rebuilt (the events refer to the files by id)."""
+    conn = ledger.conn
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'files'").fetchone()
+    old = "CHECK (verdict IN ('accepted', 'rejected', 'duplicate'))"
+    if old not in sql:
+        return  # widened already
+    version = conn.execute("PRAGMA schema_version").fetchone()[0]
+    conn.execute("PRAGMA writable_schema = ON")
+    try:
+        conn.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'files'",
+                     (sql.replace(old, "CHECK (verdict IN ('accepted', 'rejected', 'duplicate', 'evidence'))"),))
+        conn.execute(f"PRAGMA schema_version = {int(version) + 1}")
+    finally:
+        conn.execute("PRAGMA writable_schema = OFF")
+
+
+EVIDENCE_SQL = "CREATE INDEX events_evidence ON events(item_id, id) WHERE kind = 'evidence'"
+
 # (name, SQL, a Python step run after the SQL in the same transaction, or None)
 MIGRATIONS: list[tuple[str, str, Callable[[Ledger], None] | None]] = [
     *((name, sql, None) for name, sql in SQL_MIGRATIONS),
@@ -302,6 +336,9 @@ MIGRATIONS: list[tuple[str, str, Callable[[Ledger], None] | None]] = [
             operator TEXT
         );
         """,
-        lambda ledger: add_item_columns(ledger, index=True),
+        lambda ledger: add_item_columns(ledger, THREE_LISTS_COLUMNS, index=True),
     ),
+    # 佐证材料 (issue 23): the 佐证材料 column's text and the count of files received on every item,
+    # the evidence events found fast, and the files journal's verdict 'evidence'.
+    ("0007_evidence", EVIDENCE_SQL, evidence),
 ]

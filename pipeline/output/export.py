@@ -12,10 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from pipeline.config import Config
 from pipeline.deadlines.states import Standing
+from pipeline.ledger.evidence import EvidenceFile
 from pipeline.model import Item, ItemState, Milestone, milestones_text
 from pipeline.output.xlsx_text import csv_safe
 
@@ -26,7 +28,10 @@ FORMATS = ("json", "xlsx", "csv")  # sancha export --format
 ITEM_KEYS = ("id", "unit", "co_units", "source", "problem", "measures", "deadline", "deadline_text", "ongoing",
              "owner", "progress", "status", "done_on", "remark", "updated_at",
              # issue 17: the three lists complete
-             "inspection", "suggestion", "target", "leader", "phone", "milestones", "source_category")
+             "inspection", "suggestion", "target", "leader", "phone", "milestones", "source_category",
+             # issue 23: 佐证材料 as the rows say it
+             "evidence_text")
+# Issue 23: `records` adds "evidence", the files received: a list of {"name", "received_on", "sha256"}.
 def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
@@ -40,7 +45,7 @@ def item_record(item: Item) -> dict:
         "updated_at": item.updated_at,
         "inspection": item.inspection, "suggestion": item.suggestion, "target": item.target, "leader": item.leader,
         "phone": item.phone, "milestones": [m.as_dict() for m in item.milestones],
-        "source_category": item.source_category,
+        "source_category": item.source_category, "evidence_text": item.evidence_text,
     }
 
 
@@ -55,10 +60,14 @@ def with_state(record: dict, state: ItemState) -> dict:
     }
 
 
-def records(items: list[Item], states: dict[str, ItemState] | None = None) -> list[dict]:
+def records(items: list[Item], states: dict[str, ItemState] | None = None,
+            evidence: Mapping[str, Sequence[EvidenceFile]] | None = None) -> list[dict]:
     out = [item_record(i) for i in items]
     if states:
         out = [with_state(r, states[r["id"]]) for r in out]
+    if evidence is not None:
+        for r in out:
+            r["evidence"] = [f.as_json() for f in evidence.get(r["id"], ())]
     return out
 
 
@@ -73,9 +82,10 @@ def _cell_text(value) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list):
-        if value and isinstance(value[0], dict):  # milestones
+        if value and isinstance(value[0], dict) and "due" in value[0]:  # milestones
             return csv_safe(milestones_text(Milestone.from_dict(m) for m in value))
-        return csv_safe("、".join(value))
+        # co_units; evidence: the files' names
+        return csv_safe("、".join(v["name"] if isinstance(v, dict) else v for v in value))
     if isinstance(value, str):
         return csv_safe(value)
     return str(value)
@@ -94,13 +104,16 @@ def to_csv(recs: list[dict]) -> bytes:
 
 def export_ledger(standing: Standing, config: Config, fmt: str, inspections: dict[str, str] | None = None) -> bytes:
     """The items with their states as `fmt`: json, csv (UTF-8 with BOM) or xlsx (the 三单工作台帐
-    workbook, as the weekly batch writes it; `inspections` names them by id there)."""
+    workbook, as the weekly batch writes it; `inspections` names them by id there); each item's
+    佐证材料 received by then (`standing.evidence`, as `load_standing` reads it) under the key
+    "evidence" (xlsx: the column 佐证材料情况)."""
+    evidence = standing.evidence
     if fmt == "xlsx":
         from pipeline.output.documents.ledger_xlsx import ledger_workbook  # the xlsx writer: only here
 
         return ledger_workbook(config, standing.items, standing.states, standing.summaries, standing.as_of,
-                               inspections)
+                               inspections, evidence)
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; one of {FORMATS}")
-    recs = records(standing.items, standing.states)
+    recs = records(standing.items, standing.states, evidence)
     return to_json(recs) if fmt == "json" else to_csv(recs)
