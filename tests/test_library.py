@@ -41,8 +41,8 @@ def test_init_workspace_makes_folders_a_starter_config_and_the_templates(tmp_pat
     assert ws.config.office_name == "某某区人民政府办公室" and ws.config.unit_names == ("区财政局",)
     assert ws.config_path.read_text(encoding="utf-8") == STARTER_CONFIG
     assert all(d.is_dir() for d in (ws.inbox, ws.outbox, ws.archive, ws.logs, ws.locks))
-    assert sorted(p.name for p in ws.templates.iterdir()) == ["专题报告.docx", "专题报告反馈.docx", "督办通知单.docx",
-                                                               "督查通报.docx"]
+    assert sorted(p.name for p in ws.templates.iterdir()) == ["专题报告.docx", "专题报告反馈.docx", "交办单.docx",
+                                                               "督办通知单.docx", "督查通报.docx"]
 
 
 def test_init_workspace_keeps_a_config_the_office_edited(tmp_path):
@@ -131,7 +131,7 @@ def test_undo_on_the_command_line_takes_back_the_items_last_action_once(ingested
     (("watch", "--interval", "0"), "错误：--interval 的值 “0” 应是不小于 0.1 的秒数\n"),
     (("check", "没有这个文件.xlsx"), "错误：找不到文件或目录：没有这个文件.xlsx\n"),
     (("status", "--unit", "区财政厅"), "错误：--unit “区财政厅” 不是登记的单位，是否应为 区财政局、区政府办公室、区民政局？\n"),
-    (("report",), "错误：缺少选项 --source：问题来源，例如 审计、巡查、领导批示\n说明和示例：sancha report -h\n"),
+    (("report",), "错误：请给出 --source（问题来源）或 --inspection（检查编号）其中之一\n"),  # issue 17: either
     (("extend", "2026-0001", "--to", "2027-01-31"), "错误：缺少选项 --note：理由或说明（记入事项经过）\n说明和示例：sancha extend -h\n"),
     (("close",), "错误：缺少参数 ITEM_ID：事项编号，例如 2026-0007\n说明和示例：sancha close -h\n"),
     (("ingest", "--jsn"), "错误：没有选项 --jsn，是否应为 --json？\n说明和示例：sancha ingest -h\n"),

@@ -49,6 +49,7 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     "calendar": (
         ("sancha calendar", "已收录的年份"),
         ("sancha calendar 2027 --as-of 2026-10-15", "2027 年的放假安排"),
+        ("sancha calendar --add 2026-09-30 5", "2026年9月30日之后第 5 个工作日"),
     ),
     "ingest": (
         ("sancha ingest", "处理收件箱中的全部文件"),
@@ -113,6 +114,26 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("sancha undo 2026-0007", "撤销该事项最后一次办理"),
         ("sancha undo 2026-0007 --note 录错了 --on 2026-12-3 --yes", "写明理由，不再询问确认"),
     ),
+    "inspection": (
+        ("sancha inspection add --kind 督查 --name 2026年第四季度重点工作督查 --start 2026-11-2 --end 2026-11-13",
+         "登记一次检查"),
+        ("sancha inspection list", "列出已登记的检查"),
+    ),
+    "inspection add": (
+        ("sancha inspection add --kind 巡查 --name 2026年第三轮巡查 --start 2026-11-2 --end 2026-11-13",
+         "登记一次巡查"),
+        ("sancha inspection add --kind 督查 --name 重点项目督查 --start 2026-11-2 --end 2026-11-6 --form 现场督办 "
+         "--leader 王副区长 --group 第一督查组 --units 区财政局,区审计局 --alias 重点项目专项督查",
+         "写明督查方式、带队领导、检查组、被检查单位和表格中的其他写法"),
+    ),
+    "inspection report": (
+        ("sancha inspection report JC2026-01", "登记今天收到检查组报告"),
+        ("sancha inspection report JC2026-01 --on 2026-11-20 --file 检查报告.docx", "登记 11 月 20 日收到并存档"),
+    ),
+    "inspection list": (
+        ("sancha inspection list", "列出已登记的检查"),
+        ("sancha inspection list --as-of 2026-11-30 --json", "11 月 30 日的情况，JSON 输出"),
+    ),
     "weekly": (
         ("sancha weekly", "本周的批处理"),
         ("sancha weekly --as-of 2026-11-30 --pdf --replace", "重新生成 11 月 30 日那一期，并生成 PDF"),
@@ -120,6 +141,7 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     "report": (
         ("sancha report --source 审计", "审计问题整改专题报告"),
         ("sancha report --source 巡查 --as-of 2026-11-30 -o 巡查报告.docx --replace", "指定日期和文件名，覆盖旧稿"),
+        ("sancha report --inspection JC2026-01", "一次检查发现问题的专题报告"),
     ),
     "dashboard": (
         ("sancha dashboard", "写 outbox/看板.html"),

@@ -18,7 +18,7 @@ from pipeline.intake.findings import ACTION_DONE, ACTION_REFUSED, ACTION_SHEET_H
 from pipeline.intake.units import directory
 from pipeline.ledger.ledger import FileRecord, Ledger
 from pipeline.ledger.timeline import Event
-from pipeline.model import FIELD_TITLES, Finding, Item
+from pipeline.model import FIELD_TITLES, Finding, Item, tuple_text
 from pipeline.workspace import Workspace, derived_name, split_name
 
 log = logging.getLogger("sancha.receipts")
@@ -62,7 +62,7 @@ def _value(value) -> str:
     if value is None or value == "" or value == ():
         return "（空）"
     if isinstance(value, tuple):
-        return "、".join(value)
+        return tuple_text(value)
     if isinstance(value, date):
         return cn_date(value)
     if isinstance(value, bool):
