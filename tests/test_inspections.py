@@ -145,7 +145,7 @@ def test_a_late_report_is_named_in_weekly_summary_the_circular_and_the_dashboard
     assert code == 0, err
     line = f"{NAME}：报告应于11月20日前报送，尚未报送，已逾期"
     assert f"检查报告：{line}" in out
-    circular = next(workspace.outbox.glob("*督查通报*.docx"))
+    circular = next(workspace.outbox.glob("*/*督查通报*.docx"))  # in the week's folder (issue 19)
     assert any(line in p.text for p in Document(str(circular)).paragraphs)
     assert line in (workspace.outbox / "看板.html").read_text(encoding="utf-8")
 

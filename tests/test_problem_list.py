@@ -151,7 +151,7 @@ def test_units_send_their_measures_and_one_stays_silent(assigned, cli):
     cells = [c.text for t in notice.tables for r in t.rows for c in r.cells]
     assert f"{PROBLEMS['区发展改革委']}\n（责任人未明确）" in cells  # no 责任人 sent either
     assert "待报措施" in cells and "11月23日前\n未报送整改措施" in cells
-    circular = Document(str(next(assigned.outbox.glob("*督查通报*.docx"))))
+    circular = Document(str(next(assigned.outbox.glob("*/*督查通报*.docx"))))
     body = "\n".join(p.text for p in circular.paragraphs)
     assert "未报送整改措施1个" in body and "区发展改革委" in body
     assert not list(assigned.unit_outbox("区财政局").glob("*督办通知单*"))
