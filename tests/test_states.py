@@ -20,6 +20,7 @@ from pipeline.model import (
     STATE_CLOSED,
     STATE_DONE,
     STATE_DUE_SOON,
+    STATE_NEEDS_HELP,
     STATE_ON_TRACK,
     STATE_ONGOING,
     STATE_OVERDUE,
@@ -71,9 +72,9 @@ def test_overdue_over_a_weekend_counts_no_working_days():
     assert (st.state, st.overdue_workdays) == (STATE_OVERDUE, 0)
 
 
-def test_needs_help_past_the_deadline_is_still_overdue():
+def test_needs_help_past_the_deadline_waits_for_the_higher_level_not_overdue():
     st = state(make_item(status=STATUS_NEEDS_HELP), D(2026, 12, 2))
-    assert st.state == STATE_OVERDUE
+    assert (st.state, st.overdue_workdays, st.report_missing) == (STATE_NEEDS_HELP, 0, False)
 
 
 def test_report_missing_after_report_due():

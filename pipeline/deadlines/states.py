@@ -12,8 +12,13 @@ written here once; README repeats them for readers:
 - **State**, the first that applies: 已销号 (closed on or before the as-of day); 已完成
   (reported done, its 完成日期 not after the as-of day); 长期坚持 (no deadline); 逾期 (due);
   临期 (the deadline at most `rules.due_soon_workdays` working days ahead — the deadline day
-  itself is 临期); 正常推进. Whatever an overdue item reports — 未启动, 推进中, 需上级协调 — the
-  deadline has passed. The deadline is taken as written even on a non-working day.
+  itself is 临期); 正常推进. Whatever an overdue item reports — 未启动, 推进中 — the deadline
+  has passed. The deadline is taken as written even on a non-working day.
+- **待上级协调.** An open item whose 完成情况 is 需上级协调 (the unit wrote it with its reason,
+  or the office recorded `escalate`) is in state 待上级协调 from that day, before the deadline
+  or after it: not due, not overdue, no report owed, never 重点督查 or criticised — its clock
+  is paused. The answer from above (`escalate --answer`) gives a new deadline (the clock starts
+  again, state as any item's) or closes it.
 - **report_due** (整改时限届满后3个工作日内): the `rules.report_within_workdays`-th working day
   strictly after the deadline.
 - **A report counts** for an item if it was received on or after its deadline day, or if it
@@ -63,10 +68,12 @@ from pipeline.model import (
     STATE_CLOSED,
     STATE_DONE,
     STATE_DUE_SOON,
+    STATE_NEEDS_HELP,
     STATE_ON_TRACK,
     STATE_ONGOING,
     STATE_OVERDUE,
     STATUS_DONE,
+    STATUS_NEEDS_HELP,
     Item,
     ItemState,
 )
@@ -75,8 +82,9 @@ FINISHED_STATES = (STATE_DONE, STATE_CLOSED)
 
 
 def is_due(item: Item, as_of: date) -> bool:
-    """Due: the deadline in effect is before the as-of day (an item due today is not)."""
-    return item.deadline is not None and item.deadline < as_of
+    """Due: the deadline in effect is before the as-of day (an item due today is not); an item
+    reported upward (需上级协调) is not due while it waits for the answer."""
+    return item.deadline is not None and item.deadline < as_of and item.status != STATUS_NEEDS_HELP
 
 
 def counted_report(item: Item, as_of: date) -> date | None:
@@ -107,6 +115,10 @@ def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> Item
             done_on_time = True
         elif finished is not None:
             done_on_time = finished <= deadline
+    elif item.status == STATUS_NEEDS_HELP:  # reported upward: the clock is paused, nothing is owed
+        state = STATE_NEEDS_HELP
+        report_due = None
+        span = []
     elif deadline is None:
         state = STATE_ONGOING
     else:
@@ -181,6 +193,7 @@ class UnitSummary:
     due_or_done: int  # items due or done: what the rates are of
     completion_rate: float | None  # 完成率: done / due_or_done, 0.0–1.0; None when there is none
     on_time_rate: float | None = None  # 按期完成率: done_on_time / due_or_done
+    needs_help: int = 0  # 待上级协调
 
     @property
     def completion_percent(self) -> str:
@@ -218,6 +231,7 @@ def unit_summary(items: Iterable[Item], states: Mapping[str, ItemState]) -> list
         c["report_missing"] += st.report_missing
         c["key_supervision"] += st.key_supervision
         c["lookback_due"] += st.lookback_due
+        c["needs_help"] += st.state == STATE_NEEDS_HELP
 
     def order(kv: tuple[str, dict[str, int]]) -> tuple:
         return _rank_key(kv[1]), kv[0]

@@ -23,6 +23,10 @@ the reason given, `data` what the kind carries besides. The kinds are declared o
 - `reassign` — 移交: field `unit`, old → new; the item is the new unit's from `on`;
 - `notice` — a 督办通知单 named the item; data `week`, `document`;
 - `undo` — takes back one earlier event from `on`; data `event` (its id).
+- `escalate` — 上报上级协调: the office reported the item upward on `on`; data `to` (to whom),
+  `reason`; the item's status becomes 需上级协调 (state 待上级协调, its clock paused);
+- `answer` — 上级答复 of an escalated item: data `answer` and `close`; with a new deadline
+  (field `deadline`) the item is 推进中 again and the clock restarts, with `close` it is closed.
 
 Replay order: by `on`, then by recording order (`id`); the item as of day D is the replay of
 its events with `on` ≤ D (an item registered after D did not exist yet), so whatever is
@@ -46,7 +50,15 @@ from datetime import date
 from types import MappingProxyType
 
 from pipeline.deadlines.cndate import cn_date
-from pipeline.model import ITEM_FIELDS, STATUS_DONE, STATUS_IN_PROGRESS, Item, new_item, slot_maker
+from pipeline.model import (
+    ITEM_FIELDS,
+    STATUS_DONE,
+    STATUS_IN_PROGRESS,
+    STATUS_NEEDS_HELP,
+    Item,
+    new_item,
+    slot_maker,
+)
 
 # Item fields holding dates (stored as ISO text, JSON strings in events).
 DATE_FIELDS = frozenset({"deadline", "done_on", "created_on", "closed_on", "last_report_on", "lookback_on",
@@ -299,6 +311,22 @@ def _reassign(draft: Draft, event: Event) -> None:
 @event_kind("notice", "督办通知", changes=False)
 def _notice(draft: Draft, event: Event) -> None:
     pass
+
+
+@event_kind("escalate", "上报上级协调")
+def _escalate(draft: Draft, event: Event) -> None:
+    draft.set("status", STATUS_NEEDS_HELP, event.on)
+
+
+@event_kind("answer", "上级协调答复")
+def _answer(draft: Draft, event: Event) -> None:
+    if event.data.get("close"):
+        draft.set("closed_on", event.on, event.on)
+        return
+    draft.set("status", STATUS_IN_PROGRESS, event.on)
+    deadline = _day(event.new)
+    if deadline is not None:
+        draft._new_deadline(deadline, f"{cn_date(deadline)}（上级协调后）", event.on)
 
 
 @event_kind("undo", "撤销")
