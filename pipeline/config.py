@@ -40,6 +40,7 @@ class Rules:
     notice_reply_workdays: int = 3  # 督办通知单: answer within N working days
     commend_min_due: int = 1  # a unit needs at least this many items due or done to be commended
     reissue_hours: int = 24  # a document sancha wrote this long ago counts as sent out: never replaced
+    ongoing_report_every: str = "month"  # 长期坚持 items report once a "month" or a "quarter"
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,7 @@ _MINIMUM: dict[tuple[str, str], float] = {
 }
 
 
+_CHOICES = {("rules", "ongoing_report_every"): ("month", "quarter")}
 _POSITIVE = {("limits", "max_file_mb"), ("limits", "max_uncompressed_mb")}
 
 
@@ -208,6 +210,9 @@ def _section(data: dict, name: str, cls):
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(f"sancha.toml: [{name}] {key} 应是{_type_name(expected)}，现在是 {value!r}")
         _in_range(name, key, value)
+        if (name, key) in _CHOICES and value not in _CHOICES[name, key]:
+            raise ConfigError(f"sancha.toml: [{name}] {key} 只能是 {' 或 '.join(map(repr, _CHOICES[name, key]))}，"
+                              f"现在是 {value!r}")
         values[key] = value
     return cls(**values)
 

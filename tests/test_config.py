@@ -136,7 +136,8 @@ def test_rules_watch_and_limits_must_be_tables():
 def test_an_unknown_key_names_the_keys_there_are():
     assert error(OFFICE + "[rules]\ndue_soon_days = 5\n") == (
         "sancha.toml: [rules] 中有未知的键 due_soon_days；可用的键：due_soon_workdays, report_within_workdays, "
-        "key_overdue_workdays, lookback_days, notice_reply_workdays, commend_min_due, reissue_hours"
+        "key_overdue_workdays, lookback_days, notice_reply_workdays, commend_min_due, reissue_hours, "
+            "ongoing_report_every"
     )
     assert error(OFFICE + "[watch]\npoll = true\nseconds = 1\n") == (
         "sancha.toml: [watch] 中有未知的键 poll, seconds；可用的键：polling, interval, settle_seconds, rescan_seconds"

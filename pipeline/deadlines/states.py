@@ -6,6 +6,11 @@ its events by `pipeline.ledger.timeline`): its status, deadline in effect, unit,
 reports are that day's, so a past day shows what the ledger knew then. These are the rules —
 written here once; README repeats them for readers:
 
+- **Ongoing items report periodically** (`rules.ongoing_report_every`, month or quarter): an
+  open 长期坚持 item's report_due is the current period's 5th working day; from that day on, an
+  item nothing touched (a report, or its registration) since the period began is report_missing
+  (with every consequence of a missing report) until a report comes; before that day the
+  previous period's report is what is owed.
 - **Due.** An item is due when its deadline (the one in effect that day) is *before* the
   as-of day. An item due today is not due yet: it never blocks a commendation on its
   deadline day. Ongoing items (长期坚持) have no deadline and are never due.
@@ -121,6 +126,8 @@ def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> Item
         span = []
     elif deadline is None:
         state = STATE_ONGOING
+        report_due, report_missing, report_on, late = ongoing_report(item, as_of, cal, rules)
+        span = [report_due, as_of]
     else:
         assert report_due is not None  # made with the deadline
         span.append(as_of)
@@ -133,6 +140,8 @@ def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> Item
             state = STATE_ON_TRACK
         report_missing = report_due is not None and as_of > report_due and report_on is None
 
+    if deadline is not None or state != STATE_ONGOING:
+        late = report_on is not None and report_due is not None and report_on > report_due
     lookback_due = False
     if finished is not None and finished <= as_of - timedelta(days=rules.lookback_days):
         looked = item.lookback_on if item.lookback_on is not None and item.lookback_on <= as_of else None
@@ -150,8 +159,42 @@ def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> Item
         provisional=bool(span) and cal.spans_provisional(min(span), max(span)),
         done_on_time=done_on_time,
         report_on=report_on,
-        report_late=report_on is not None and report_due is not None and report_on > report_due,
+        report_late=late,
     )
+
+
+def period_start(day: date, every: str) -> date:
+    """The first day of `day`'s month, or of its quarter (`every` = "quarter")."""
+    month = day.month if every != "quarter" else (day.month - 1) // 3 * 3 + 1
+    return date(day.year, month, 1)
+
+
+def _previous_period(start: date, every: str) -> date:
+    months = 3 if every == "quarter" else 1
+    n = start.year * 12 + start.month - 1 - months
+    return date(n // 12, n % 12 + 1, 1)
+
+
+ONGOING_REPORT_WORKDAY = 5  # an ongoing item reports by the period's 5th working day
+
+
+def ongoing_report(item: Item, as_of: date, cal: WorkCalendar,
+                   rules: Rules) -> tuple[date, bool, date | None, bool]:
+    """An ongoing item's periodic report (`rules.ongoing_report_every`): (the day the current
+    period's report is due — its 5th working day —, report missing, the report that counts,
+    whether it came late). The report owed is that of the latest period whose due day has come:
+    missing when nothing touched the item (a report, or its registration) since that period
+    began."""
+    every = rules.ongoing_report_every
+    start = period_start(as_of, every)
+    due = cal.add_workdays(start - timedelta(days=1), ONGOING_REPORT_WORKDAY)
+    owed, owed_due = (start, due) if as_of >= due else (
+        (prev := _previous_period(start, every)), cal.add_workdays(prev - timedelta(days=1), ONGOING_REPORT_WORKDAY))
+    last = item.last_report_on if item.last_report_on is not None and item.last_report_on <= as_of else None
+    touched = max(d for d in (last, item.created_on) if d is not None) if (last or item.created_on) else None
+    missing = as_of >= owed_due and (touched is None or touched < owed)
+    counted = last if last is not None and last >= owed else None
+    return due, missing, counted, counted is not None and counted > owed_due
 
 
 def compute_states(items: Iterable[Item], as_of: date, cal: WorkCalendar, rules: Rules) -> dict[str, ItemState]:
