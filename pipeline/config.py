@@ -27,6 +27,8 @@ class Unit:
     name: str
     aliases: tuple[str, ...] = ()
     leader: str = ""  # 分管领导: a 督办通知单 is copied (抄送) to them
+    contact: str = ""  # 联系人 for the office's text messages (待发短信.csv)
+    phone: str = ""  # 联系电话 of that contact
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,9 @@ class Rules:
     commend_min_due: int = 1  # a unit needs at least this many items due or done to be commended
     reissue_hours: int = 24  # a document sancha wrote this long ago counts as sent out: never replaced
     ongoing_report_every: str = "month"  # 长期坚持 items report once a "month" or a "quarter"
+    warn_after_workdays: int = 10  # 督办告诫单: an item still red N working days after its 督办通知单
+    accountability_after_workdays: int = 10  # 问责建议清单: still red N working days after its 告诫单
+    name_persons: bool = True  # criticism and 重点督查 lists name the 责任人 (and 责任领导)
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,10 @@ class Config:
             if u.name == unit:
                 return (u.name, *u.aliases)
         return (unit,)
+
+    def unit(self, name: str) -> Unit | None:
+        """The registered unit `name` (a name, not an alias)."""
+        return next((u for u in self.units if u.name == name), None)
 
     def leader_of(self, unit: str) -> str:
         """The unit's 分管领导 ([[units]] leader), or "" when none is registered."""
@@ -324,7 +333,11 @@ def parse_config(text: str) -> Config:
         leader = u.get("leader") or ""
         if not isinstance(leader, str):
             raise ConfigError(f"sancha.toml: [[units]] {uname} 的 leader 应是字符串，例如 leader = \"张三副区长\"")
-        units.append(Unit(uname, aliases, leader.strip()))
+        person = {key: u.get(key) or "" for key in ("contact", "phone")}
+        for key, value in person.items():
+            if not isinstance(value, str):
+                raise ConfigError(f"sancha.toml: [[units]] {uname} 的 {key} 应是字符串，例如 {key} = \"0556-5500000\"")
+        units.append(Unit(uname, aliases, leader.strip(), person["contact"].strip(), person["phone"].strip()))
     names = [u.name for u in units]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:

@@ -44,6 +44,29 @@ def sample_contexts() -> dict[str, dict]:
         NOTICE: contexts.notice_context(cfg, "区住房城乡建设局", items, states, AS_OF, date(2026, 12, 3)),
         REPORT: report,
         REPORT_FEEDBACK: contexts.report_feedback_context(report, "区财政局", audit, states, "2026年12月3日"),
+        **ladder_samples(cfg, items, states),
+    }
+
+
+def ladder_samples(cfg, items, states) -> dict[str, dict]:
+    from dataclasses import replace
+
+    from pipeline.deadlines.ladder import LEVEL_NOTICE, Notice
+    from pipeline.output.documents import ladder_contexts as lc
+    from pipeline.output.documents.templates import ACCOUNTABILITY, ESCALATIONS, REMINDER, WARNING
+
+    red = ["2026-0003", "2026-0004"]
+    history = {i: [Notice("督办〔2026〕1号", "区住房城乡建设局", LEVEL_NOTICE, date(2026, 11, 16),
+                          date(2026, 11, 19), "", (i,), False)] for i in red}
+    waiting = [replace(items[5], status="需上级协调", progress="涉及市级审批")]
+    return {
+        REMINDER: lc.reminder_context(cfg, "菱湖街道", items, states, ["2026-0005"], AS_OF, number=2),
+        WARNING: lc.warning_context(cfg, "区住房城乡建设局", items, states, red, history, AS_OF, date(2026, 12, 3),
+                                    number=1),
+        ACCOUNTABILITY: lc.accountability_context(cfg, items, states, red, history, AS_OF, number=1),
+        ESCALATIONS: lc.escalations_context(cfg, waiting, {waiting[0].id: replace(states[waiting[0].id],
+                                                                                  state="待上级协调")},
+                                            {waiting[0].id: (AS_OF, "区人民政府", "")}, AS_OF),
     }
 
 
@@ -147,7 +170,7 @@ def test_cli_templates_command(cli):
     code, out, _ = cli("templates")
     assert code == 0 and "已保留现有模板" in out
     code, out, _ = cli("templates", "--force")
-    assert code == 0 and out.count("已写入") == 4
+    assert code == 0 and out.count("已写入") == len(BUILDERS)  # eight templates since issue 18
 
 
 def _package(data: bytes) -> dict[str, str]:

@@ -12,6 +12,7 @@ import os
 import sqlite3
 import time
 import uuid
+from dataclasses import replace
 from datetime import date, timedelta
 
 from pipeline.config import Config, ConfigError
@@ -103,7 +104,30 @@ def sample_contexts(config: Config, today: date) -> dict[str, list[dict]]:
         out[REPORT].append({**report, **marked})
         out[REPORT_FEEDBACK].append({**contexts.report_feedback_context(report, first, items, states, "示例日期"),
                                      **marked})
+        _ladder_samples(out, config, first, items, states, today, reply_by, marked)
     return out
+
+
+def _ladder_samples(out: dict[str, list[dict]], config: Config, unit: str, items: list[Item], states: dict,
+                    today: date, reply_by: date, marked: dict) -> None:
+    """The ladder's documents and the leaders' lists, over one sample ledger."""
+    from pipeline.deadlines.ladder import LEVEL_NOTICE, Notice
+    from pipeline.output.documents import ladder_contexts as lc
+    from pipeline.output.documents.templates import ACCOUNTABILITY, ESCALATIONS, REMINDER, WARNING
+
+    ids = [i.id for i in items]
+    history = {i: [Notice("督办〔2026〕1号", unit, LEVEL_NOTICE, today, reply_by, "", (i,), False)] for i in ids}
+    waiting = [replace(i, status="需上级协调", progress="示例原因") for i in items]
+    waiting_states = {i.id: replace(states[i.id], state="待上级协调") for i in waiting}
+    samples = {
+        REMINDER: lc.reminder_context(config, unit, items, states, ids, today, number=1),
+        WARNING: lc.warning_context(config, unit, items, states, ids, history, today, reply_by, number=1),
+        ACCOUNTABILITY: lc.accountability_context(config, items, states, ids, history, today, number=1),
+        ESCALATIONS: lc.escalations_context(config, waiting, waiting_states,
+                                            {ids[0]: (today, "区人民政府", "示例")} if ids else {}, today),
+    }
+    for name, context in samples.items():
+        out.setdefault(name, []).append({**context, **marked})
 
 
 def check_templates(ws: Workspace, config: Config, today: date) -> list[Finding]:

@@ -5,13 +5,15 @@ timestamps), so the shipped `templates/*.docx` can be checked against this build
 may edit its workspace copies in Word — the fixed sentences (下一步, 办理要求, 特此报告 …) live here,
 in the templates, for that reason; `write_default_templates(dir, force)` restores them.
 
-Four documents:
+The documents:
 - 督查通报 — red 发文机关标志, 发文字号, a body of one to three pages (总体情况 with an assessment,
   表扬和批评, 存在问题, 下一步工作), 附件说明, signature; then the lists as 附件, each on a new
   page; the 版记 at the foot of the last page.
 - 督办通知单 — numbered, the unit's red items, 办理要求, 抄送 its 分管领导, a tear-off 签收回执.
 - 专题报告 — to 区人民政府: 一、基本情况 二、存在问题 三、下一步工作建议, 特此报告, tables in 附件.
 - 专题报告反馈 — the unit's part of a 专题报告, to that unit.
+- 临期提醒单, 督办告诫单 (with its 签收回执) — the ladder's steps before and after the 督办通知单;
+- 问责建议清单, 需上级协调事项清单 — lists for the district's leaders (deadlines.ladder).
 
 docxtpl rules kept here: every tag sits in one run, table rows repeat with `{%tr for … %}` /
 `{%tr endfor %}` rows of their own, conditional blocks use `{%p … %}` paragraphs of their own.
@@ -34,6 +36,10 @@ CIRCULAR = "督查通报.docx"
 NOTICE = "督办通知单.docx"
 REPORT = "专题报告.docx"
 REPORT_FEEDBACK = "专题报告反馈.docx"
+REMINDER = "临期提醒单.docx"
+WARNING = "督办告诫单.docx"
+ACCOUNTABILITY = "问责建议清单.docx"
+ESCALATIONS = "需上级协调事项清单.docx"
 
 # Content widths in ems: digits are half an em in 仿宋_GB2312, and Word and LibreOffice add about a
 # quarter em between Chinese characters and digits (autospace; LibreOffice ignores the switch).
@@ -57,6 +63,7 @@ RANKING = [
 ID = Column("编号", "r.id", ID_EMS)
 UNIT = Column("责任单位", "r.unit", 5)
 PROBLEM = Column("整改问题", "r.problem", flex=1)
+PROBLEM_NAMED = Column("整改问题", "r.problem_named", flex=1)  # the problem（责任人：…）
 
 
 REPORT_ALWAYS, REPORT_IF_MISSING, REPORT_APART = "always", "missing", "apart"
@@ -91,14 +98,23 @@ def _report_cell(table, col: int) -> None:
 
 def _item_table(doc, columns: list[Column], loop: str, *, deadline_col: int | None = None,
                 report: str = REPORT_ALWAYS) -> None:
-    L.table(doc, columns, loop, left_align=("r.problem",))
+    L.table(doc, columns, loop, left_align=("r.problem", "r.problem_named"))
     if deadline_col is not None:
         _deadline_cell(doc.tables[-1], deadline_col, report)
 
 
 def _key_table(doc, loop: str = "r in key_items") -> None:
-    _item_table(doc, [ID, UNIT, PROBLEM, Column("整改时限", "r.deadline", OVERDUE_EMS)], loop, deadline_col=3,
+    """重点督查: the problem followed by its 责任领导 and 责任人 (when the rules name persons)."""
+    _item_table(doc, [ID, UNIT, PROBLEM_NAMED, Column("整改时限", "r.deadline", OVERDUE_EMS)], loop, deadline_col=3,
                 report=REPORT_IF_MISSING)
+
+
+def _persons_line(table, col: int) -> None:
+    """The item's 责任领导 and 责任人 under its unit (when the rules name persons)."""
+    cell = table.rows[2].cells[col]
+    first = cell.paragraphs[0]
+    for text in ("{%p if r.persons %}", "{{ r.persons }}", "{%p endif %}"):
+        cell.add_paragraph(text, style=first.style).alignment = first.alignment
 
 
 def _optional(doc, key: str, build: Callable[[], None], none_text: str = "无。") -> None:
@@ -194,7 +210,7 @@ def build_circular(fonts: Fonts):
     L.para(doc, "以下单位有整改问题逾期超过{{ key_overdue_workdays }}个工作日仍未完成"
                 "或逾期未报送整改情况，予以通报批评：")
     L.para(doc, "{%p for c in criticised_listed %}")
-    L.para(doc, "{{ c.no }}.{{ c.unit }}：{{ c.reason }}（{{ c.item_text }}）。")
+    L.para(doc, "{{ c.no }}.{{ c.unit }}：{{ c.reason }}（{{ c.item_text }}{{ c.persons_text }}）。")
     L.para(doc, "{%p endfor %}")
     L.para(doc, "{%p elif criticised %}")
     L.para(doc, "{{ criticised_names }}等{{ criticised_count }}个单位有整改问题"
@@ -204,6 +220,10 @@ def build_circular(fonts: Fonts):
     L.para(doc, "本期无通报批评的单位。")
     L.para(doc, "{%p endif %}")
 
+    L.para(doc, "{%p if escalated_count %}")
+    L.para(doc, "另有{{ escalated_count }}个整改问题超出单位职责、需上级协调解决（{{ escalated_units }}），"
+                "已书面报送，列入需上级协调事项清单，暂不计入逾期。")
+    L.para(doc, "{%p endif %}")
     L.para(doc, "三、存在问题", L.HEADING1)
     _problems(doc, fonts, "本期督查未发现突出问题。")
 
@@ -258,14 +278,14 @@ def build_notice(fonts: Fonts):
     L.para(doc, "{{ contact_line }}")
     L.para(doc, "{%p endif %}")
     _signed(doc)
-    L.para(doc, "{%p if leader %}")
-    cc = L.para(doc, "抄送：{{ leader }}。", L.IMPRINT)
-    cc.paragraph_format.space_before = Pt(L.LINE_PITCH.pt * 0.5)
-    cc.paragraph_format.left_indent = Pt(L.SMALL_PT)
-    L.border(cc, "top", L.THICK_RULE)
-    L.border(cc, "bottom", L.THICK_RULE)
-    L.para(doc, "{%p endif %}")
+    _cc_leader(doc)
 
+    _receipt(doc)
+    return doc
+
+
+def _receipt(doc) -> None:
+    """The tear-off 签收回执 of a notice (unit, 签收人, date; the 公章 asked in the body)."""
     cut = L.para(doc, "（请沿此线剪下，签收后交回督查室）", L.DOC_NUMBER)
     cut.paragraph_format.space_before = Pt(L.LINE_PITCH.pt * 0.5)
     cut.runs[0].font.size = Pt(L.SMALL_PT)
@@ -275,6 +295,91 @@ def build_notice(fonts: Fonts):
     L.form(doc, [["通知单编号", "{{ notice_number }}", "签收单位", "{{ unit }}"],
                  ["签收人", "", "联系电话", ""],
                  ["签收日期", "　　年　　月　　日", "备注", ""]], (29, 49, 24, 54))
+
+
+def _unit_notice_head(doc) -> None:
+    L.para(doc, "{{ title }}", L.TITLE)
+    p = L.para(doc, "{{ notice_number }}", L.DOC_NUMBER)
+    p.paragraph_format.space_before = Pt(L.LINE_PITCH.pt * 0.5)
+    L.blank(doc)
+    L.para(doc, "{{ unit }}：", L.ADDRESSEE)
+
+
+def _contact(doc) -> None:
+    L.para(doc, "{%p if contact_line %}")
+    L.para(doc, "{{ contact_line }}")
+    L.para(doc, "{%p endif %}")
+
+
+def _cc_leader(doc) -> None:
+    L.para(doc, "{%p if leader %}")
+    cc = L.para(doc, "抄送：{{ leader }}。", L.IMPRINT)
+    cc.paragraph_format.space_before = Pt(L.LINE_PITCH.pt * 0.5)
+    cc.paragraph_format.left_indent = Pt(L.SMALL_PT)
+    L.border(cc, "top", L.THICK_RULE)
+    L.border(cc, "bottom", L.THICK_RULE)
+    L.para(doc, "{%p endif %}")
+
+
+def build_reminder(fonts: Fonts):
+    doc = L.new_document(fonts)
+    _unit_notice_head(doc)
+    L.para(doc, "截至{{ as_of }}，你单位在“三查三单”工作台帐中有{{ count }}个整改问题将在"
+                "{{ due_soon_workdays }}个工作日内到期，具体如下：")
+    _item_table(doc, [ID, PROBLEM, Column("整改时限", "r.deadline", DATE_EMS), Column("责任人", "r.owner", 4)],
+                "r in items")
+    L.para(doc, "请你单位对照整改时限抓紧推进，确保按期整改到位，并于整改时限届满后{{ report_workdays }}个工作日内"
+                "书面报送整改情况。确因客观原因不能按期完成的，须在时限届满前书面申请延期。")
+    _provisional_note(doc)
+    _contact(doc)
+    _signed(doc)
+    return doc
+
+
+def build_warning(fonts: Fonts):
+    doc = L.new_document(fonts)
+    _unit_notice_head(doc)
+    L.para(doc, "截至{{ as_of }}，你单位有{{ count }}个整改问题经督办后仍未整改到位或未按期回复，现予告诫：")
+    _item_table(doc, [ID, PROBLEM, Column("整改时限", "r.deadline", OVERDUE_EMS),
+                      Column("告诫原因", "r.reason", 7)], "r in items", deadline_col=2, report=REPORT_IF_MISSING)
+    L.para(doc, "办理要求", L.HEADING1)
+    L.para(doc, "1.请于{{ reply_by }}前，由单位主要负责人签字并加盖单位公章，书面说明未整改到位、未按期回复的原因，"
+                "提出整改措施和完成时限。")
+    L.para(doc, "2.告诫后{{ accountability_workdays }}个工作日内仍未整改到位的，列入问责建议清单，"
+                "报区领导和纪检监察机关。")
+    _provisional_note(doc)
+    _contact(doc)
+    _signed(doc)
+    _cc_leader(doc)
+    _receipt(doc)
+    return doc
+
+
+def build_accountability(fonts: Fonts):
+    doc = L.new_document(fonts)
+    _unit_notice_head(doc)
+    L.para(doc, "截至{{ as_of }}，以下{{ units_count }}个单位的{{ count }}个整改问题经督办、告诫后"
+                "{{ warn_workdays }}个工作日仍未整改到位，建议依规依纪启动约谈或问责程序：")
+    _item_table(doc, [ID, UNIT, PROBLEM, Column("责任领导", "r.leader", 4), Column("责任人", "r.owner", 4),
+                      Column("督办经过", "r.history", 9)], "r in items")
+    _provisional_note(doc)
+    _signed(doc)
+    L.imprint(doc, "{{ office_name }}\t{{ issued_on }}印发", cc="抄送：{{ cc }}。", cc_if="has_cc")
+    return doc
+
+
+def build_escalations(fonts: Fonts):
+    doc = L.new_document(fonts)
+    L.para(doc, "{{ title }}", L.TITLE)
+    L.blank(doc)
+    L.para(doc, "{{ addressee }}", L.ADDRESSEE)
+    L.para(doc, "截至{{ as_of }}，{{ units_count }}个单位的{{ count }}个整改问题超出本单位职责、需上级协调解决，"
+                "已按程序书面报送，具体如下：")
+    _item_table(doc, [ID, UNIT, PROBLEM, Column("需协调事项", "r.reason", 9), Column("上报情况", "r.escalated", 6)],
+                "r in items")
+    _persons_line(doc.tables[-1], 1)
+    _signed(doc)
+    L.imprint(doc, "{{ office_name }}\t{{ issued_on }}印发", cc="抄送：{{ cc }}。", cc_if="has_cc")
     return doc
 
 
@@ -356,7 +461,11 @@ def build_report_feedback(fonts: Fonts):
 
 BUILDERS: dict[str, Callable] = {
     CIRCULAR: build_circular, NOTICE: build_notice, REPORT: build_report, REPORT_FEEDBACK: build_report_feedback,
+    REMINDER: build_reminder, WARNING: build_warning, ACCOUNTABILITY: build_accountability,
+    ESCALATIONS: build_escalations,
 }
+# Templates added after workspaces existed: a workspace without them gets the default (weekly).
+LATER_TEMPLATES = (REMINDER, WARNING, ACCOUNTABILITY, ESCALATIONS)
 
 
 @cache
