@@ -297,12 +297,12 @@ def _receipt(doc) -> None:
                  ["签收日期", "　　年　　月　　日", "备注", ""]], (29, 49, 24, 54))
 
 
-def _unit_notice_head(doc) -> None:
+def _unit_notice_head(doc, addressee: str = "{{ unit }}：") -> None:
     L.para(doc, "{{ title }}", L.TITLE)
     p = L.para(doc, "{{ notice_number }}", L.DOC_NUMBER)
     p.paragraph_format.space_before = Pt(L.LINE_PITCH.pt * 0.5)
     L.blank(doc)
-    L.para(doc, "{{ unit }}：", L.ADDRESSEE)
+    L.para(doc, addressee, L.ADDRESSEE)
 
 
 def _contact(doc) -> None:
@@ -357,7 +357,7 @@ def build_warning(fonts: Fonts):
 
 def build_accountability(fonts: Fonts):
     doc = L.new_document(fonts)
-    _unit_notice_head(doc)
+    _unit_notice_head(doc, "{{ addressee }}")
     L.para(doc, "截至{{ as_of }}，以下{{ units_count }}个单位的{{ count }}个整改问题经督办、告诫后"
                 "{{ warn_workdays }}个工作日仍未整改到位，建议依规依纪启动约谈或问责程序：")
     _item_table(doc, [ID, UNIT, PROBLEM, Column("责任领导", "r.leader", 4), Column("责任人", "r.owner", 4),

@@ -1,0 +1,50 @@
+"""Commands of the ladder and the evaluation: notices (every notice with its answer) and
+score (the year's or a quarter's points per unit, each traced to its event)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from pipeline.cli.app import app, console, get_workspace
+from pipeline.cli.params import as_of_option
+from pipeline.deadlines.ladder import Notice
+from pipeline.ledger.ledger import Ledger, refuse_if_lost
+from pipeline.ledger.notices import load_notices
+
+ANSWERED = {True: "已回复", False: "未回复", None: "—"}
+
+
+def notices_lines(notices: list[Notice]) -> Table:
+    table = Table(title=f"督办文书（共 {len(notices)} 份）")
+    for title in ("编号", "单位", "级别", "印发日期", "回复期限", "事项", "回复情况"):
+        table.add_column(title)
+    for n in notices:
+        table.add_row(n.number or "—", n.unit or "各单位", n.level, n.on.isoformat(),
+                      n.reply_by.isoformat() if n.reply_by else "—", "、".join(n.items),
+                      ANSWERED[n.answered] + (f"（{n.answered_on.isoformat()}）" if n.answered_on else ""))
+    return table
+
+
+@app.command()
+def notices(
+    ctx: typer.Context,
+    day: Annotated[date, as_of_option("截至哪一天（回复情况按当日计算），默认今天")],
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
+) -> None:
+    """督办文书：每一份临期提醒单、督办通知单、督办告诫单和问责建议清单，及其编号、单位、事项、回复期限和是否按期回复。"""
+    ws = get_workspace(ctx)
+    found: list[Notice] = []
+    if ws.db_path.exists():
+        with Ledger.open(ws.db_path) as ledger:
+            found = load_notices(ledger, ws.config, day)
+    else:
+        refuse_if_lost(ws.db_path)
+    if as_json:
+        typer.echo(json.dumps([n.as_json() for n in found], ensure_ascii=False, indent=2))
+        return
+    console.print(notices_lines(found))
