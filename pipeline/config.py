@@ -49,6 +49,28 @@ class Rules:
 
 
 @dataclass(frozen=True)
+class Scoring:
+    """The annual evaluation ([scoring] in sancha.toml): a base, then points per event — the
+    first two added, the others deducted (written as positive numbers) — and caps per unit."""
+
+    base: int = 100
+    done_on_time: float = 1.0  # + an item done by its deadline
+    commended: float = 2.0  # + a circular commended the unit
+    overdue: float = 1.0  # - an item still open on its report_due day
+    report_missing: float = 2.0  # - a report owed and not received by the period's end
+    report_late: float = 1.0  # - a report received after its report_due
+    notice_unanswered: float = 1.0  # - a 督办通知单 or 督办告诫单 not answered by its reply date
+    warning: float = 2.0  # - a 督办告诫单
+    accountability: float = 5.0  # - an item on the 问责建议清单
+    criticised: float = 2.0  # - a circular criticised the unit
+    max_deduction: float = 40.0  # the most a unit loses in a period (0: no cap)
+    max_bonus: float = 20.0  # the most a unit gains (0: no cap)
+    co_unit_weight: float = 0.5  # a 配合责任单位's share of done_on_time and overdue
+    commend_top: int = 3  # the 考核结果通报 commends the best N units above the base
+    criticise_below: float = 90.0  # and criticises the units scoring below this
+
+
+@dataclass(frozen=True)
 class WatchSettings:
     polling: bool = False
     interval: float = 2.0  # seconds between polls / rescans of the inbox
@@ -103,6 +125,7 @@ class Config:
     watch: WatchSettings = field(default_factory=WatchSettings)
     limits: Limits = field(default_factory=Limits)
     fonts: Fonts = field(default_factory=Fonts)
+    scoring: Scoring = field(default_factory=Scoring)
 
     @property
     def unit_names(self) -> tuple[str, ...]:
@@ -363,6 +386,7 @@ def parse_config(text: str) -> Config:
         watch=_section(data, "watch", WatchSettings),
         limits=_section(data, "limits", Limits),
         fonts=_fonts(data),
+        scoring=_section(data, "scoring", Scoring),
     )
 
 

@@ -10,10 +10,9 @@ import io
 from datetime import date
 
 import pytest
-from builders import data_row, make_workspace, sancha_toml, submission_rows, xlsx_bytes
+from builders import data_row, drop_file, make_workspace, sancha_toml
 from docx import Document
 
-from pipeline.ledger.ingest import ingest_inbox
 from pipeline.ledger.ledger import Ledger
 from pipeline.output.documents.templates import write_default_templates
 from pipeline.service.weekly import run_weekly
@@ -30,15 +29,6 @@ def _past(monkeypatch):
     monkeypatch.setattr(publish, "today", lambda: D(2026, 12, 31))
 
 
-def drop(ws, unit, name, rows, day):
-    folder = ws.inbox / unit
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(xlsx_bytes(submission_rows(*rows, unit=unit,
-                                                           report_date=f"{day.year}年{day.month}月{day.day}日")))
-    results = ingest_inbox(ws, received=day)
-    assert all(r.verdict == "accepted" for r in results), [r.findings for r in results]
-
-
 def doc_text(path) -> str:
     doc = Document(path)
     cells = [c.text for t in doc.tables for r in t.rows for c in r.cells]
@@ -50,13 +40,13 @@ def month(tmp_path):
     """区财政局 (F1) never answers; 区住建局 (H1) reports done after its 督办通知单. Both due 11-04."""
     ws = make_workspace(tmp_path / "ws", TOML)
     write_default_templates(ws.templates)
-    drop(ws, "区财政局", "a.xlsx", [data_row(1, problem="政府采购项目验收不及时", deadline="2026-11-04", owner="李明")],
+    drop_file(ws, "区财政局", "a.xlsx", [data_row(1, problem="政府采购项目验收不及时", deadline="2026-11-04", owner="李明")],
          D(2026, 10, 30))
-    drop(ws, "区住房城乡建设局", "b.xlsx", [data_row(1, problem="老旧小区改造滞后", deadline="2026-11-04",
+    drop_file(ws, "区住房城乡建设局", "b.xlsx", [data_row(1, problem="老旧小区改造滞后", deadline="2026-11-04",
                                                   lead_unit="区住房城乡建设局")], D(2026, 10, 30))
     weeks = {D(2026, 11, 2): run_weekly(ws, D(2026, 11, 2), workers=1),
              D(2026, 11, 9): run_weekly(ws, D(2026, 11, 9), workers=1)}
-    drop(ws, "区住房城乡建设局", "c.xlsx", [data_row(1, item_id="2026-0002", problem="老旧小区改造滞后",
+    drop_file(ws, "区住房城乡建设局", "c.xlsx", [data_row(1, item_id="2026-0002", problem="老旧小区改造滞后",
                                                   deadline="2026-11-04", lead_unit="区住房城乡建设局", status="已完成",
                                                   done_on="2026-11-10", progress="已全部完成")], D(2026, 11, 10))
     for day in (D(2026, 11, 16), D(2026, 11, 23), D(2026, 11, 30)):

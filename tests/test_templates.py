@@ -59,7 +59,14 @@ def ladder_samples(cfg, items, states) -> dict[str, dict]:
     history = {i: [Notice("督办〔2026〕1号", "区住房城乡建设局", LEVEL_NOTICE, date(2026, 11, 16),
                           date(2026, 11, 19), "", (i,), False)] for i in red}
     waiting = [replace(items[5], status="需上级协调", progress="涉及市级审批")]
+    from pipeline.deadlines.scoring import Line, Period, ScoreCard, UnitScore
+    from pipeline.output.documents.templates import SCORES
+
+    lines = (Line("区住房城乡建设局", "2026-0003", AS_OF, "report_missing", -2.0, "事件#1"),)
+    card = ScoreCard(Period.of(2026, 4), 100, [UnitScore("区财政局", 103.0, 1, ()),
+                                               UnitScore("区住房城乡建设局", 88.0, 2, lines)])
     return {
+        SCORES: lc.score_context(cfg, card, {i.id: i for i in items}, AS_OF, number=4),
         REMINDER: lc.reminder_context(cfg, "菱湖街道", items, states, ["2026-0005"], AS_OF, number=2),
         WARNING: lc.warning_context(cfg, "区住房城乡建设局", items, states, red, history, AS_OF, date(2026, 12, 3),
                                     number=1),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,6 +14,7 @@ from rich.table import Table
 from pipeline.cli.app import app, console, get_workspace
 from pipeline.cli.params import as_of_option
 from pipeline.deadlines.ladder import Notice
+from pipeline.errors import UsageError
 from pipeline.ledger.ledger import Ledger, refuse_if_lost
 from pipeline.ledger.notices import load_notices
 
@@ -48,3 +50,43 @@ def notices(
         typer.echo(json.dumps([n.as_json() for n in found], ensure_ascii=False, indent=2))
         return
     console.print(notices_lines(found))
+
+
+def _quarter(value: str) -> int:
+    text = value.strip().upper().removeprefix("Q")
+    if text not in ("1", "2", "3", "4"):
+        raise UsageError(f"--quarter 只能是 1、2、3 或 4，不是 “{value}”")
+    return int(text)
+
+
+@app.command()
+def score(
+    ctx: typer.Context,
+    year: Annotated[int, typer.Option("--year", help="考核年度，默认今年", show_default=False)] = 0,
+    quarter: Annotated[int | None, typer.Option("--quarter", parser=_quarter, metavar="1-4",
+                                                help="只考核该季度", show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出（不写文件）")] = False,
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="写到哪个文件夹，默认 outbox/", show_default=False, file_okay=False)] = None,
+) -> None:
+    """考核：按年度或季度给各单位计分，每一分都列出对应的事项、日期和依据；写出考核得分表和考核结果通报。"""
+    from pipeline.deadlines.scoring import Period
+    from pipeline.service.score import load_card, write_scores
+
+    ws = get_workspace(ctx)
+    year = year or date.today().year
+    if not 2000 <= year <= 2100:
+        raise UsageError(f"--year 应是四位年份，例如 2026，不是 {year}")
+    period = Period.of(year, quarter)
+    if as_json:
+        card, _ = load_card(ws, period)
+        typer.echo(json.dumps(card.as_json(), ensure_ascii=False, indent=2))
+        return
+    files = write_scores(ws, period, output)
+    table = Table(title=f"{period.title}考核得分")
+    for title in ("排名", "单位", "得分", "加减分项"):
+        table.add_column(title)
+    for u in files.card.units:
+        table.add_row(str(u.rank), u.unit, f"{u.score:g}", str(len(u.lines)))
+    console.print(table)
+    console.print(f"已生成：{files.sheet}\n已生成：{files.circular}", markup=False)

@@ -126,6 +126,13 @@ def _ladder_samples(out: dict[str, list[dict]], config: Config, unit: str, items
         ESCALATIONS: lc.escalations_context(config, waiting, waiting_states,
                                             {ids[0]: (today, "区人民政府", "示例")} if ids else {}, today),
     }
+    from pipeline.deadlines.scoring import Line, Period, ScoreCard, UnitScore
+    from pipeline.output.documents.templates import SCORES
+
+    period = Period.of(today.year)
+    lines = tuple(Line(unit, i, today, "overdue", -30.0, "示例") for i in ids[:1])
+    card = ScoreCard(period, 100, [UnitScore(unit, 70.0, 1, lines), UnitScore("示例单位甲", 102.5, 1, ())])
+    samples[SCORES] = lc.score_context(config, card, {i.id: i for i in items}, today, number=1)
     for name, context in samples.items():
         out.setdefault(name, []).append({**context, **marked})
 

@@ -35,6 +35,7 @@ from pipeline.ledger.notices import escalations, ladder_events, load_notices
 from pipeline.model import STATE_NEEDS_HELP, Item, ItemState
 from pipeline.output.documents import ladder_contexts as lc
 from pipeline.output.documents.templates import ACCOUNTABILITY, ESCALATIONS, REMINDER, WARNING
+from pipeline.output.xlsx_text import csv_safe
 from pipeline.service.publish import Document, Published
 from pipeline.workspace import Workspace
 
@@ -137,11 +138,6 @@ def sms_text(config: Config, level: str, unit: str, number: str, count: int, rep
     return text[:SMS_LIMIT]
 
 
-def _cell(text: str) -> str:
-    """A CSV cell Excel or WPS never reads as a formula."""
-    return "'" + text if text[:1] in ("=", "@") else text
-
-
 def write_sms(ws: Workspace, week: str, named: Sequence[Named], out: Published) -> Path | None:
     """`outbox/<week>_待发短信.csv` (UTF-8 with BOM, for Excel): one line per notice placed for
     a unit — 提醒, 督办, 告诫 — with the unit's [[units]] contact and phone; None when none."""
@@ -159,7 +155,7 @@ def write_sms(ws: Workspace, week: str, named: Sequence[Named], out: Published) 
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(SMS_HEADER)
-    writer.writerows([[_cell(c) for c in row] for row in rows])
+    writer.writerows([[csv_safe(c) for c in row] for row in rows])
     path = ws.outbox / f"{week}_{SMS_WORD}.csv"
     write_atomic(path, buf.getvalue().encode("utf-8-sig"))
     return path

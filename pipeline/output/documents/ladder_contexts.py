@@ -6,7 +6,8 @@
                             stayed red, with a 签收回执;
 - `accountability_context`  问责建议清单 — every item still red after its 告诫单, for the leaders
                             and the discipline body: unit, 责任领导, 责任人, the notices' history;
-- `escalations_context`     需上级协调事项清单 — items waiting for the higher level, for the leaders.
+- `escalations_context`     需上级协调事项清单 — items waiting for the higher level, for the leaders;
+- `score_context`           考核结果通报 — a period's evaluation (deadlines.scoring).
 
 Each row names the item's 责任领导 and 责任人 (`contexts.persons`).
 """
@@ -19,8 +20,9 @@ from datetime import date
 from pipeline.config import Config
 from pipeline.deadlines.cndate import cn_date
 from pipeline.deadlines.ladder import LEVEL_DOCUMENTS, Notice
+from pipeline.deadlines.scoring import RULES, ScoreCard
 from pipeline.model import STATE_NEEDS_HELP, Item, ItemState
-from pipeline.output.documents import contexts
+from pipeline.output.documents import contexts, wording
 from pipeline.output.documents.contexts import NOT_NAMED, doc_number, item_row, leader_of, persons, table_date
 
 REMIND_PREFIX = "提醒"  # 临期提醒单: 提醒〔2026〕3号
@@ -113,3 +115,48 @@ def escalations_context(config: Config, items: Sequence[Item], states: Mapping[s
     return context
 
 
+
+
+def score_context(config: Config, card: ScoreCard, owners: Mapping[str, Item], as_of: date, *,
+                  number: int | None = None) -> dict:
+    """考核结果通报 of a period: the ranking, the best units commended (`[scoring] commend_top`
+    above the base), the units below `criticise_below` criticised with their lost points and,
+    where `[rules] name_persons`, the 责任人 of the items that lost them. `owners`: item → item."""
+    points = config.scoring
+    units = [{"rank": u.rank, "unit": u.unit, "score": _shown(u.score),
+              **{rule: u.count(rule) for rule in ("done_on_time", "overdue", "report_missing", "report_late",
+                                                  "notice_unanswered", "warning", "accountability")}}
+             for u in card.units]
+    commended = [u.unit for u in card.units if u.score > card.base][:points.commend_top]
+    criticised: list[dict] = []
+    for u in (u for u in card.units if u.score < points.criticise_below):
+        lost = [line for line in u.lines if line.points < 0]
+        counts: dict[str, int] = {}
+        for line in lost:
+            counts[line.rule] = counts.get(line.rule, 0) + 1
+        reason = "、".join(f"{RULES[rule]}{n}次" for rule, n in counts.items())
+        named = (persons(config, owners[line.item]) for line in lost if line.item is not None and line.item in owners)
+        people = list(dict.fromkeys(p for p in named if p))
+        criticised.append({"no": len(criticised) + 1, "unit": u.unit, "score": _shown(u.score), "reason": reason,
+                           "persons_text": f"（{'；'.join(people)}）" if people else ""})
+    average = sum(u.score for u in card.units) / len(card.units) if card.units else 0.0
+    masthead = f"{config.office_name}文件"
+    context = {
+        **contexts.common(config, as_of, None),
+        "masthead": masthead, "masthead_pt": wording.masthead_pt(masthead),
+        "doc_number": doc_number(config.doc_prefix or config.office_name, as_of.year, number),
+        "number": number or 0,
+        "title": wording.break_title(f"关于{card.period.title}“三查三单”整改落实考核结果的通报"),
+        "addressee": "各乡镇、街道，区直各单位：",
+        "period_title": card.period.title, "period_from": cn_date(card.period.start),
+        "period_to": cn_date(card.period.end), "base": _shown(card.base), "count": len(card.units),
+        "average": _shown(round(average, 1)), "units": units, "commended": "、".join(commended),
+        "criticised": criticised, "criticise_below": _shown(points.criticise_below),
+        "reply_workdays": config.rules.notice_reply_workdays,
+    }
+    context["provisional"] = contexts.prints_provisional(context)
+    return context
+
+
+def _shown(x: float) -> str:
+    return str(int(x)) if x == int(x) else f"{x:g}"

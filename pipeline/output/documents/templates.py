@@ -13,7 +13,8 @@ The documents:
 - 专题报告 — to 区人民政府: 一、基本情况 二、存在问题 三、下一步工作建议, 特此报告, tables in 附件.
 - 专题报告反馈 — the unit's part of a 专题报告, to that unit.
 - 临期提醒单, 督办告诫单 (with its 签收回执) — the ladder's steps before and after the 督办通知单;
-- 问责建议清单, 需上级协调事项清单 — lists for the district's leaders (deadlines.ladder).
+- 问责建议清单, 需上级协调事项清单 — lists for the district's leaders (deadlines.ladder);
+- 考核结果通报 — the evaluation of a period (deadlines.scoring): ranking, commended, criticised.
 
 docxtpl rules kept here: every tag sits in one run, table rows repeat with `{%tr for … %}` /
 `{%tr endfor %}` rows of their own, conditional blocks use `{%p … %}` paragraphs of their own.
@@ -40,6 +41,7 @@ REMINDER = "临期提醒单.docx"
 WARNING = "督办告诫单.docx"
 ACCOUNTABILITY = "问责建议清单.docx"
 ESCALATIONS = "需上级协调事项清单.docx"
+SCORES = "考核结果通报.docx"
 
 # Content widths in ems: digits are half an em in 仿宋_GB2312, and Word and LibreOffice add about a
 # quarter em between Chinese characters and digits (autospace; LibreOffice ignores the switch).
@@ -383,6 +385,44 @@ def build_escalations(fonts: Fonts):
     return doc
 
 
+def build_scores(fonts: Fonts):
+    doc = L.new_document(fonts)
+    _head(doc)
+    L.para(doc, "{{ addressee }}", L.ADDRESSEE)
+    L.para(doc, "根据“三查三单”制度，督查结果作为年度工作考评的重要依据。现将{{ period_title }}"
+                "（{{ period_from }}至{{ period_to }}）各单位整改落实考核结果通报如下。")
+    L.para(doc, "一、考核结果", L.HEADING1)
+    L.para(doc, "各单位以{{ base }}分为基础，按期完成、通报表扬加分，逾期未完成、逾期未报送、督办未按期回复、"
+                "督办告诫、问责建议、通报批评扣分。参加考核的{{ count }}个单位平均得分{{ average }}分，"
+                "得分和排名见附件，每一分的依据见考核得分表明细。")
+    L.para(doc, "二、表扬和批评", L.HEADING1)
+    L.para(doc, "{%p if commended %}")
+    L.para(doc, "{{ commended }}得分位居前列，予以通报表扬。")
+    L.para(doc, "{%p else %}")
+    L.para(doc, "本期无通报表扬的单位。")
+    L.para(doc, "{%p endif %}")
+    L.para(doc, "{%p if criticised %}")
+    L.para(doc, "以下单位得分低于{{ criticise_below }}分，予以通报批评：")
+    L.para(doc, "{%p for c in criticised %}")
+    L.para(doc, "{{ c.no }}.{{ c.unit }}（{{ c.score }}分）：{{ c.reason }}{{ c.persons_text }}。")
+    L.para(doc, "{%p endfor %}")
+    L.para(doc, "{%p else %}")
+    L.para(doc, "本期无通报批评的单位。")
+    L.para(doc, "{%p endif %}")
+    L.para(doc, "被通报批评的单位要认真查找原因，于收到本通报后{{ reply_workdays }}个工作日内书面报送整改措施。")
+    L.blank(doc)
+    L.para(doc, "附件：各单位考核得分排名表", L.ANNEX_NOTE)
+    _signed(doc)
+    L.annex_page(doc, "附件", "各单位考核得分排名表")
+    L.table(doc, [Column("排名", "u.rank", 2), Column("单位", "u.unit", flex=1), Column("得分", "u.score", 3),
+                  Column("按期完成", "u.done_on_time", 2), Column("逾期", "u.overdue", 2),
+                  Column("未报送", "u.report_missing", 2), Column("迟报", "u.report_late", 2),
+                  Column("未回复", "u.notice_unanswered", 2), Column("告诫", "u.warning", 2),
+                  Column("问责", "u.accountability", 2)], "u in units")
+    L.imprint(doc, "{{ office_name }}\t{{ issued_on }}印发", cc="抄送：{{ cc }}。", cc_if="has_cc")
+    return doc
+
+
 def _report_tables(doc, annex: dict[str, str]) -> None:
     L.annex_page(doc, f"附件{annex['ranking']}", "各单位整改情况表")
     L.table(doc, RANKING[:-1], "u in units")
@@ -462,10 +502,10 @@ def build_report_feedback(fonts: Fonts):
 BUILDERS: dict[str, Callable] = {
     CIRCULAR: build_circular, NOTICE: build_notice, REPORT: build_report, REPORT_FEEDBACK: build_report_feedback,
     REMINDER: build_reminder, WARNING: build_warning, ACCOUNTABILITY: build_accountability,
-    ESCALATIONS: build_escalations,
+    ESCALATIONS: build_escalations, SCORES: build_scores,
 }
 # Templates added after workspaces existed: a workspace without them gets the default (weekly).
-LATER_TEMPLATES = (REMINDER, WARNING, ACCOUNTABILITY, ESCALATIONS)
+LATER_TEMPLATES = (REMINDER, WARNING, ACCOUNTABILITY, ESCALATIONS, SCORES)
 
 
 @cache
