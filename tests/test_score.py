@@ -148,3 +148,24 @@ def test_the_score_command_writes_the_sheet_and_the_circular(quarter, capsys):
     assert "区财政局（" in text and "责任领导：张副区长，责任人：李明" in text
     ranking = [[c.text for c in r.cells] for r in doc.tables[0].rows]
     assert ranking[1][:3] == ["1", LH, "104.5"]
+
+
+def test_a_quarter_s_circular_is_numbered_in_the_weekly_series_with_the_quarter_s_figures(quarter, capsys):
+    capsys.readouterr()
+    assert main(["-C", str(quarter.root), "circular", "--quarter", "2026-Q4"]) == 0
+    out = capsys.readouterr().out
+    assert "观政办〔2026〕6号" in out  # the five weekly circulars took 1–5
+    path = quarter.outbox / "2026年第4季度_督查通报（观政办〔2026〕6号）.docx"
+    text = "\n".join(p.text for p in Document(path).paragraphs)
+    assert "关于2026年第4季度“三查三单”整改落实情况的通报" in text.replace("\n", "") and "2026年第6期" in text
+    assert "截至2026年12月31日" in text
+    assert "2026年第4季度，新登记整改问题5个，办结2个（其中按期办结1个）" in text
+    # 区财政局 and 区民政局 (its ongoing item silent) both climbed the ladder
+    assert "发出临期提醒单2份、督办通知单9份、督办告诫单2份，2个问题列入问责建议清单" in text
+    assert "另有1个整改问题超出单位职责、需上级协调解决（区审计局）" in text
+    assert main(["-C", str(quarter.root), "circular", "--quarter", "2026-Q4"]) == 0  # again: the same number
+    assert "观政办〔2026〕6号" in capsys.readouterr().out
+    assert main(["-C", str(quarter.root), "circular", "--month", "2026-11"]) == 0
+    month = quarter.outbox / "2026年11月_督查通报（观政办〔2026〕7号）.docx"
+    assert "2026年11月，新登记整改问题0个，办结2个" in "\n".join(p.text for p in Document(month).paragraphs)
+    assert main(["-C", str(quarter.root), "circular", "--month", "2026-13"]) == 2

@@ -289,13 +289,16 @@ def circular_context(
     issue: int | None = None,
     rules: AppraisalRules | None = None,
     issued_on: date | None = None,
+    period_label: str = "",
+    period_text: str = "",
 ) -> dict:
     """督查通报: overview, assessment, commended/criticised units, 存在问题; in 附件 the ranking,
     the criticised units beyond those named in the body, every 重点督查 and 回头看 item.
 
     `summaries` are the ranked per-unit summaries of `items` (states.unit_summary). `number` is
     the 发文字号's number and `issue` the 期 (both yearly; `issue` defaults to `number`); None for
-    a preview that takes no number.
+    a preview that takes no number. A circular of a month or quarter (`sancha circular`) names
+    it in the title (`period_label`) and says what happened in it (`period_text`).
     """
     rules = rules or AppraisalRules.from_rules(config.rules)
     issue = number if issue is None else issue
@@ -322,7 +325,8 @@ def circular_context(
         "issue": issue or 0,
         "period": issue_text,
         "week_key": week_key(as_of),
-        "title": wording.break_title(f"关于“三查三单”整改落实情况的通报（{issue_text}）"),
+        "title": wording.break_title(f"关于{period_label}“三查三单”整改落实情况的通报（{issue_text}）"),
+        "period_text": period_text,  # a month's or quarter's circular: what happened in it
         "addressee": "各乡镇、街道，区直各单位：",
         "overview": overview,
         "assessment": wording.assessment(overview, _most_overdue(summaries)),

@@ -197,6 +197,9 @@ def build_circular(fonts: Fonts):
         "逾期未报送整改情况{{ overview.report_missing }}个；临期{{ overview.due_soon }}个，"
         "长期坚持{{ overview.ongoing }}个。各单位整改落实情况排名见附件{{ annex.ranking }}。"
     ))
+    L.para(doc, "{%p if period_text %}")
+    L.para(doc, "{{ period_text }}")
+    L.para(doc, "{%p endif %}")
     L.para(doc, "从督查情况看，{{ assessment }}")
     _provisional_note(doc)
 
