@@ -169,3 +169,15 @@ def test_a_quarter_s_circular_is_numbered_in_the_weekly_series_with_the_quarter_
     month = quarter.outbox / "2026年11月_督查通报（观政办〔2026〕7号）.docx"
     assert "2026年11月，新登记整改问题0个，办结2个" in "\n".join(p.text for p in Document(month).paragraphs)
     assert main(["-C", str(quarter.root), "circular", "--month", "2026-13"]) == 2
+
+
+def test_the_leaders_list_names_what_waits_for_the_higher_level_and_the_circular_never_criticises_it(quarter):
+    listed = quarter.outbox / "2026-W49_需上级协调事项清单.docx"
+    doc = Document(listed)
+    text = "\n".join([p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells])
+    assert "区人民政府：" in text and "1个单位的1个整改问题超出本单位职责" in text
+    assert AUD in text and "审计整改台账不全" in text and "涉及市级系统权限，已请示" in text and "待上报" in text
+    circular = "\n".join(p.text for p in Document(quarter.outbox / "2026-W49_督查通报（观政办〔2026〕5号）.docx").paragraphs)
+    assert "需上级协调解决（区审计局）" in circular
+    criticised = circular[circular.index("（二）通报批评"):circular.index("另有1个整改问题")]
+    assert AUD not in criticised and FIN in criticised and "责任人：李明" in criticised
