@@ -106,3 +106,10 @@ def test_the_cli_records_the_upward_step_and_the_answer(cli, workspace, ledger):
                          "--on", "2026-12-01")
     assert code == 0, err
     assert "整改时限：2026年11月30日 → 2026年12月31日" in out
+
+
+def test_show_says_to_whom_it_went_and_what_came_back(cli, ledger):
+    actions.escalate(ledger, "2026-0001", to="区人民政府", on=D(2026, 11, 26), today=TODAY)
+    actions.answer_escalation(ledger, "2026-0001", answer="纳入市级统筹", close=True, on=D(2026, 12, 1), today=TODAY)
+    code, out, _ = cli("show", "2026-0001")
+    assert code == 0 and "上报上级协调（报送：区人民政府）" in out and "（上级答复：纳入市级统筹，办结销号）" in out

@@ -126,3 +126,13 @@ def test_running_a_week_again_records_no_step_twice(month):
     assert "2026-W49_问责建议清单.docx" in names(again)
     with Ledger.open(ws.db_path) as ledger:
         assert len([e for e in ledger.events("2026-0001") if e.kind == "notice"]) == before
+
+
+def test_show_names_each_step_of_the_ladder(month, capsys):
+    from pipeline.cli import main
+
+    ws, _ = month
+    capsys.readouterr()
+    assert main(["-C", str(ws.root), "show", "2026-0001", "--as-of", "2026-11-30"]) == 0
+    out = capsys.readouterr().out
+    assert "（提醒：提醒〔2026〕1号）" in out and "（告诫：告诫〔2026〕1号）" in out and "（问责：问责〔2026〕1号）" in out
