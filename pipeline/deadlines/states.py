@@ -15,15 +15,22 @@ written here once; README repeats them for readers:
   as-of day. An item due today is not due yet: it never blocks a commendation on its
   deadline day. Ongoing items (长期坚持) have no deadline and are never due.
 - **State**, the first that applies: 已销号 (closed on or before the as-of day); 已完成
-  (reported done, its 完成日期 not after the as-of day); 长期坚持 (no deadline); 逾期 (due);
-  临期 (the deadline at most `rules.due_soon_workdays` working days ahead — the deadline day
-  itself is 临期); 正常推进. Whatever an overdue item reports — 未启动, 推进中 — the deadline
-  has passed. The deadline is taken as written even on a non-working day.
+  (reported done, its 完成日期 not after the as-of day); 逾期 (due); 滞后 (a milestone — 时间节点,
+  or a dated part of a staged deadline — before the as-of day and not reported done by then:
+  `missed`); 长期坚持 (no deadline); 临期 (the deadline at most `rules.due_soon_workdays`
+  working days ahead — the deadline day itself is 临期); 正常推进. Whatever an overdue item
+  reports — 未启动, 推进中 — the deadline has passed. The deadline is taken as
+  written even on a non-working day.
 - **待上级协调.** An open item whose 完成情况 is 需上级协调 (the unit wrote it with its reason,
   or the office recorded `escalate`) is in state 待上级协调 from that day, before the deadline
   or after it: not due, not overdue, no report owed, never 重点督查 or criticised — its clock
   is paused. The answer from above (`escalate --answer`) gives a new deadline (the clock starts
   again, state as any item's) or closes it.
+- **待报措施** (issue 17) comes first for an open item of a problem list — no measures, no
+  deadline, not ongoing: its unit owes the measures by the `rules.measures_within_workdays`-th
+  working day after the day it was assigned (registered, or reopened): `measures_due`; after
+  that day `measures_missing` (未报送整改措施): a red item (notices), 重点督查, a reason to
+  criticise and no commendation. Once the unit sends measures and a deadline, the ordinary rules.
 - **report_due** (整改时限届满后3个工作日内): the `rules.report_within_workdays`-th working day
   strictly after the deadline.
 - **A report counts** for an item if it was received on or after its deadline day, or if it
@@ -70,6 +77,8 @@ from functools import cached_property
 from pipeline.config import Config, Rules
 from pipeline.deadlines.workdays import WorkCalendar
 from pipeline.model import (
+    STATE_AWAITING_MEASURES,
+    STATE_BEHIND,
     STATE_CLOSED,
     STATE_DONE,
     STATE_DUE_SOON,
@@ -81,6 +90,8 @@ from pipeline.model import (
     STATUS_NEEDS_HELP,
     Item,
     ItemState,
+    Milestone,
+    awaits_measures,
 )
 
 FINISHED_STATES = (STATE_DONE, STATE_CLOSED)
@@ -105,6 +116,8 @@ def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> Item
     closed = item.closed_on is not None and item.closed_on <= as_of
     done = item.status == STATUS_DONE and (item.done_on is None or item.done_on <= as_of)
     deadline = item.deadline
+    if not (closed or done) and awaits_measures(item):
+        return _awaiting_measures(item, as_of, cal, rules)
 
     report_due = cal.add_workdays(deadline, rules.report_within_workdays) if deadline else None
     report_on = counted_report(item, as_of)
@@ -113,6 +126,7 @@ def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> Item
     done_on_time = None
     finished = (item.done_on or item.last_report_on) if done else item.closed_on if closed else None
     span: list[date] = [deadline, report_due] if deadline and report_due else []
+    missed = missed_milestones(item, as_of) if not (closed or done) else ()
 
     if closed or done:
         state = STATE_CLOSED if closed else STATE_DONE
@@ -125,7 +139,7 @@ def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> Item
         report_due = None
         span = []
     elif deadline is None:
-        state = STATE_ONGOING
+        state = STATE_BEHIND if missed else STATE_ONGOING
         report_due, report_missing, report_on, late = ongoing_report(item, as_of, cal, rules)
         span = [report_due, as_of]
     else:
@@ -134,13 +148,15 @@ def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> Item
         if as_of > deadline:
             state = STATE_OVERDUE
             overdue_workdays = cal.workdays_between(deadline, as_of)
+        elif missed:
+            state = STATE_BEHIND
         elif deadline <= cal.add_workdays(as_of, rules.due_soon_workdays):
             state = STATE_DUE_SOON
         else:
             state = STATE_ON_TRACK
         report_missing = report_due is not None and as_of > report_due and report_on is None
 
-    if deadline is not None or state != STATE_ONGOING:
+    if deadline is not None or item.status == STATUS_NEEDS_HELP or closed or done:  # ongoing: said above
         late = report_on is not None and report_due is not None and report_on > report_due
     lookback_due = False
     if finished is not None and finished <= as_of - timedelta(days=rules.lookback_days):
@@ -160,6 +176,7 @@ def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> Item
         done_on_time=done_on_time,
         report_on=report_on,
         report_late=late,
+        missed=missed if state == STATE_BEHIND else (),
     )
 
 
@@ -197,6 +214,28 @@ def ongoing_report(item: Item, as_of: date, cal: WorkCalendar,
     return due, missing, counted, counted is not None and counted > owed_due
 
 
+
+
+def _awaiting_measures(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> ItemState:
+    """待报措施: the unit owes its measures by the `measures_within_workdays`-th working day after
+    the day the problem was assigned (交办: registered, or reopened)."""
+    assigned = item.reopened_on or item.created_on
+    due = cal.add_workdays(assigned, rules.measures_within_workdays)
+    missing = as_of > due
+    return ItemState(item_id=item.id, as_of=as_of, state=STATE_AWAITING_MEASURES, report_due=None,
+                     overdue_workdays=0, report_missing=False, key_supervision=missing, lookback_due=False,
+                     provisional=cal.spans_provisional(assigned, max(due, as_of)), measures_due=due,
+                     measures_missing=missing)
+
+
+def missed_milestones(item: Item, as_of: date) -> tuple[Milestone, ...]:
+    """The item's milestones due before `as_of` and not reported done by then."""
+    if not item.milestones:
+        return ()
+    return tuple(m for m in item.milestones
+                 if m.due is not None and m.due < as_of and (m.done_on is None or m.done_on > as_of))
+
+
 def compute_states(items: Iterable[Item], as_of: date, cal: WorkCalendar, rules: Rules) -> dict[str, ItemState]:
     """States of many items as of one date, keyed by item id."""
     return {item.id: item_state(item, as_of, cal, rules) for item in items}
@@ -205,6 +244,10 @@ def compute_states(items: Iterable[Item], as_of: date, cal: WorkCalendar, rules:
 def report_text(st: ItemState) -> str:
     """The report column: 已报送（M月D日） / 待报送（M月D日前） / 逾期未报送 ('—' when no report is
     owed: done, closed, ongoing)."""
+    if st.measures_missing:
+        return "未报送整改措施"
+    if st.state == STATE_AWAITING_MEASURES and st.measures_due is not None:
+        return f"待报措施（{st.measures_due.month}月{st.measures_due.day}日前）"
     if st.report_missing:
         return "逾期未报送"
     if st.report_on is not None:
@@ -237,6 +280,9 @@ class UnitSummary:
     completion_rate: float | None  # 完成率: done / due_or_done, 0.0–1.0; None when there is none
     on_time_rate: float | None = None  # 按期完成率: done_on_time / due_or_done
     needs_help: int = 0  # 待上级协调
+    behind: int = 0  # 滞后 (issue 17)
+    awaiting_measures: int = 0  # 待报措施
+    measures_missing: int = 0  # 未报送整改措施: 待报措施 past its measures_due
 
     @property
     def completion_percent(self) -> str:
@@ -271,6 +317,9 @@ def unit_summary(items: Iterable[Item], states: Mapping[str, ItemState]) -> list
         c["ongoing"] += st.state == STATE_ONGOING
         c["overdue"] += st.state == STATE_OVERDUE
         c["due_soon"] += st.state == STATE_DUE_SOON
+        c["behind"] += st.state == STATE_BEHIND
+        c["awaiting_measures"] += st.state == STATE_AWAITING_MEASURES
+        c["measures_missing"] += st.measures_missing
         c["report_missing"] += st.report_missing
         c["key_supervision"] += st.key_supervision
         c["lookback_due"] += st.lookback_due
@@ -345,7 +394,8 @@ def appraise(items: Iterable[Item], states: Mapping[str, ItemState], summaries: 
         pairs = by_unit.get(s.unit, [])
         counted = [st for i, st in pairs if is_due(i, st.as_of) or st.state in FINISHED_STATES]
         missing = sum(1 for _, st in pairs if st.report_missing)
-        if (s.rank is not None and len(counted) >= rules.commend_min_due and not missing
+        no_measures = sum(1 for _, st in pairs if st.measures_missing)
+        if (s.rank is not None and len(counted) >= rules.commend_min_due and not missing and not no_measures
                 and all(st.state in FINISHED_STATES and st.done_on_time for st in counted)):
             commended.append(s.unit)
         late = sum(1 for _, st in pairs if st.overdue_workdays > rules.criticise_overdue_workdays)
@@ -355,6 +405,8 @@ def appraise(items: Iterable[Item], states: Mapping[str, ItemState], summaries: 
             reasons.append(f"{late}项整改问题逾期超过{rules.criticise_overdue_workdays}个工作日仍未完成")
         if missing:
             reasons.append(f"{missing}项整改问题逾期未报送整改情况")
+        if no_measures:
+            reasons.append(f"{no_measures}项问题未报送整改措施")
         if reasons:
             criticised.append(Criticism(s.unit, tuple(reasons)))
     return commended, criticised
