@@ -63,6 +63,7 @@ class Scoring:
     overdue: float = 1.0  # - an item still open on its report_due day
     report_missing: float = 2.0  # - a report owed and not received by the period's end
     report_late: float = 1.0  # - a report received after its report_due
+    measures_missing: float = 1.0  # - a problem list's item whose measures were not sent in time (issue 17)
     notice_unanswered: float = 1.0  # - a 督办通知单 or 督办告诫单 not answered by its reply date
     warning: float = 2.0  # - a 督办告诫单
     accountability: float = 5.0  # - an item on the 问责建议清单

@@ -181,3 +181,24 @@ def test_the_leaders_list_names_what_waits_for_the_higher_level_and_the_circular
     assert "需上级协调解决（区审计局）" in circular
     criticised = circular[circular.index("（二）通报批评"):circular.index("另有1个整改问题")]
     assert AUD not in criticised and FIN in criticised and "责任人：李明" in criticised
+
+
+def test_a_problem_list_item_without_measures_in_time_loses_a_point():
+    from builders import make_config, make_item
+
+    from pipeline.deadlines.scoring import Period, score
+    from pipeline.ledger.timeline import Event, register_data
+
+    def registered(item_id, day):
+        item = make_item(item_id, FIN, None, None, ongoing=False, deadline_text="", created_on=day)
+        values = {f: getattr(item, f) for f in item.__slots__}
+        return Event(item_id, "register", day, "2026-11-02T09:00:00", data=register_data(values), id=1)
+
+    late = registered("2026-0001", D(2026, 11, 2))  # measures due 11-09, never sent
+    sent = registered("2026-0002", D(2026, 11, 2))
+    measures = Event("2026-0002", "measures", D(2026, 11, 6), "2026-11-06T09:00:00", field="deadline",
+                     new=D(2026, 12, 31), data={"deadline_text": "2026年12月31日"}, id=2)
+    card = score(make_config(), {"2026-0001": [late], "2026-0002": [sent, measures]}, [], Period.of(2026, 4))
+    fin = next(u for u in card.units if u.unit == FIN)
+    assert [(line.item, line.on, line.rule, line.points) for line in fin.lines] == [
+        ("2026-0001", D(2026, 11, 10), "measures_missing", -1.0)]

@@ -16,6 +16,8 @@ period (points in `[scoring]`; + added, − deducted):
   by the period's end; `report_late` (−): it came after report_due, on its day. Ongoing items:
   the same for their periodic report (`[rules] ongoing_report_every`, due the period's 5th
   working day). Ref: the report event (late) or the deadline's event (missing).
+- `measures_missing` (−): a problem list's item (待报措施) without its unit's measures by their
+  due day (`[rules] measures_within_workdays`), the day after it. Ref: its registration.
 - `notice_unanswered` (−): a 督办通知单 or 督办告诫单 not answered by its reply date, the day after
   it; `warning` (−): a 督办告诫单, its day; `accountability` (−): an item on a 问责建议清单, its
   day. Ref: the document's number.
@@ -174,6 +176,20 @@ class _Scorer:
         at = {day: timeline.replay(events, day) for day in days}
         self._done(events, days, at)
         self._reports(events, days, at)
+        self._measures(events)
+
+    def _measures(self, events: list[Event]) -> None:
+        """A problem list's item (待报措施) whose measures had not come by their due day."""
+        first = timeline.replay(events, events[0].on) if events else None
+        if first is None:
+            return
+        st = item_state(first, first.created_on, self.cal, self.rules)
+        if st.measures_due is None:
+            return
+        after = st.measures_due + timedelta(days=1)
+        then = timeline.replay(events, st.measures_due)
+        if then is not None and item_state(then, after, self.cal, self.rules).measures_missing:
+            self.add_item(then, after, "measures_missing", events[0])
 
     def _done(self, events: list[Event], days: list[date], at: Mapping[date, Item | None]) -> None:
         was = False
