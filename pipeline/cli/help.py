@@ -134,6 +134,25 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("sancha inspection list", "列出已登记的检查"),
         ("sancha inspection list --as-of 2026-11-30 --json", "11 月 30 日的情况，JSON 输出"),
     ),
+    "escalate": (
+        ("sancha escalate 2026-0007 --to 区人民政府 --note 涉及市级用地审批", "登记书面上报上级协调"),
+        ("sancha escalate 2026-0007 --answer 区自然资源局牵头解决 --to-date 2027-1-31 --on 2026-12-1 --yes",
+         "登记上级答复和新的整改时限"),
+        ("sancha escalate 2026-0007 --answer 纳入市级统筹 --close", "上级答复后办结销号"),
+    ),
+    "notices": (
+        ("sancha notices", "列出全部提醒、督办、告诫、问责通知"),
+        ("sancha notices --as-of 2026-11-30 --json", "11 月 30 日的回复情况，JSON 输出"),
+    ),
+    "score": (
+        ("sancha score", "今年的考核得分"),
+        ("sancha score --year 2026 --quarter 4 -o D:\\考核", "2026 年第四季度，写到 D:\\考核"),
+        ("sancha score --year 2026 --json", "以 JSON 输出"),
+    ),
+    "circular": (
+        ("sancha circular --month 2026-11", "2026 年 11 月的督查通报"),
+        ("sancha circular --quarter 2026-Q4 --replace", "2026 年第四季度的通报，覆盖旧稿"),
+    ),
     "weekly": (
         ("sancha weekly", "本周的批处理"),
         ("sancha weekly --as-of 2026-11-30 --pdf --replace", "重新生成 11 月 30 日那一期，并生成 PDF"),
