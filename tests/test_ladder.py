@@ -55,7 +55,8 @@ def month(tmp_path):
 
 
 def names(result) -> set[str]:
-    return {p.relative_to(result.ledger.parent).as_posix() for p in (*result.notices, *result.ladder)}
+    outbox = result.ledger.parent.parent  # the ledger workbook is in outbox/<week>/ (issue 19)
+    return {p.relative_to(outbox).as_posix() for p in (*result.notices, *result.ladder)}
 
 
 def test_the_ladder_climbs_for_a_silent_unit_and_stops_at_the_notice_for_one_that_answers(month):

@@ -177,7 +177,7 @@ def test_the_leaders_list_names_what_waits_for_the_higher_level_and_the_circular
     text = "\n".join([p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells])
     assert "区人民政府：" in text and "1个单位的1个整改问题超出本单位职责" in text
     assert AUD in text and "审计整改台账不全" in text and "涉及市级系统权限，已请示" in text and "待上报" in text
-    circular = "\n".join(p.text for p in Document(quarter.outbox / "2026-W49_督查通报（观政办〔2026〕5号）.docx").paragraphs)
+    circular = "\n".join(p.text for p in Document(quarter.week_outbox("2026-W49") / "2026-W49_督查通报（观政办〔2026〕5号）.docx").paragraphs)
     assert "需上级协调解决（区审计局）" in circular
     criticised = circular[circular.index("（二）通报批评"):circular.index("另有1个整改问题")]
     assert AUD not in criticised and FIN in criticised and "责任人：李明" in criticised
