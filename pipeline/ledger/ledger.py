@@ -52,14 +52,14 @@ def item_from_row(r: sqlite3.Row | tuple) -> Item:
     reader of 50,000 items calls it 50,000 times)."""
     (id_, unit, co_units, source, problem, measures, deadline, deadline_text, ongoing, owner, progress, status,
      done_on, remark, created_on, updated_at, closed_on, last_report_on, lookback_on, original_deadline,
-     voided_on, reopened_on, report_on, field_days) = r
+     voided_on, reopened_on, report_on, field_days, upstream_id, upstream) = r
     d = date.fromisoformat
     return new_item(
         id_, unit, _units_from(co_units), source, problem, measures, deadline and d(deadline), deadline_text,
         bool(ongoing), owner, progress, status, done_on and d(done_on), remark, d(created_on), updated_at,
         closed_on and d(closed_on), last_report_on and d(last_report_on), lookback_on and d(lookback_on),
         original_deadline and d(original_deadline), voided_on and d(voided_on), reopened_on and d(reopened_on),
-        report_on and d(report_on), field_days,
+        report_on and d(report_on), field_days, upstream_id, upstream,
     )
 
 
@@ -78,7 +78,7 @@ def item_values(item: Item) -> tuple:
         _iso(item.deadline), item.deadline_text, int(item.ongoing), item.owner, item.progress, item.status,
         _iso(item.done_on), item.remark, _iso(item.created_on), item.updated_at, _iso(item.closed_on),
         _iso(item.last_report_on), _iso(item.lookback_on), _iso(item.original_deadline), _iso(item.voided_on),
-        _iso(item.reopened_on), _iso(item.report_on), item.field_days,
+        _iso(item.reopened_on), _iso(item.report_on), item.field_days, item.upstream_id, item.upstream,
     )
 
 
@@ -533,7 +533,7 @@ class Ledger:
         return [new_item(id_, unit, (), None, "", "", deadline and d(deadline), "", bool(ongoing), None, None, status,
                          done_on and d(done_on), None, d(created_on), "", closed_on and d(closed_on),
                          last_report_on and d(last_report_on), lookback_on and d(lookback_on), None,
-                         voided_on and d(voided_on), None, report_on and d(report_on), "{}")
+                         voided_on and d(voided_on), None, report_on and d(report_on), "{}", None, None)
                 for (id_, unit, deadline, ongoing, status, done_on, created_on, closed_on, last_report_on, lookback_on,
                      voided_on, report_on) in self.conn.execute(self._STANDING, (day.isoformat(),))]
 

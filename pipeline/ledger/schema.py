@@ -135,6 +135,16 @@ ALTER TABLE items ADD COLUMN report_on TEXT;
 ALTER TABLE items ADD COLUMN field_days TEXT NOT NULL DEFAULT '{}'
 """
 
+def upstream_columns(conn) -> None:
+    """0008: the items' upstream_id and upstream columns and their index, unless there already
+    (0003 reads the projection whole, so it adds them first on an old ledger)."""
+    have = {r[1] for r in conn.execute("PRAGMA table_info(items)")}
+    for column in ("upstream_id", "upstream"):
+        if column not in have:
+            conn.execute(f"ALTER TABLE items ADD COLUMN {column} TEXT")
+    conn.execute("CREATE INDEX IF NOT EXISTS items_upstream ON items(upstream, upstream_id)")
+
+
 # history.action → event kind, for the entries recorded before events (0003).
 _HISTORY_KINDS = {"update": "change", "report": "report", "close": "close", "reopen": "reopen",
                   "lookback": "lookback", "extend": "extend"}
@@ -149,6 +159,7 @@ def history_into_events(ledger: Ledger) -> None:
     entries: dict[str, list[tuple]] = {}
     for row in conn.execute("SELECT id, item_id, at, action, field, old, new, file_id, note FROM history ORDER BY id"):
         entries.setdefault(row[1], []).append(row)
+    upstream_columns(conn)  # the projection is read whole here, with the columns of later migrations
     items = ledger.items()
     ledger.append_events(e for item in items for e in _migrated(item, entries.get(item.id, []), received))
     ledger.reproject([i.id for i in items])
@@ -253,5 +264,21 @@ MIGRATIONS: list[tuple[str, str, Callable[[Ledger], None] | None]] = [
         );
         """,
         None,
+    ),
+    (
+        # 两级联动 (issue 21): an item's id at the level above (the district's for a township's
+        # item, the city's number for a task from its list) and which level that is; the figures
+        # a township running sancha reported with its last upstream export (the roll-up).
+        "0008_upstream",
+        """
+        CREATE TABLE level_reports (
+            file_id INTEGER PRIMARY KEY,   -- the upstream export it came with (files journal)
+            unit TEXT NOT NULL,            -- the township, a unit of this ledger
+            reported_on TEXT NOT NULL,     -- the day the township's figures are as of
+            figures TEXT NOT NULL          -- JSON: items, done, overdue, rate, states
+        );
+        CREATE INDEX level_reports_unit ON level_reports(unit, reported_on);
+        """,
+        lambda ledger: upstream_columns(ledger.conn),
     ),
 ]
