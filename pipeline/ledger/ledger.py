@@ -402,6 +402,15 @@ class Ledger:
             found.update((i.id, i) for i in map(item_from_row, self.conn.execute(q, chunk)))
         return found
 
+    def items_by_upstream(self, upstream: str, upstream_ids: Iterable[str]) -> dict[str, Item]:
+        """The items the level above `upstream` knows by these ids, by id (voided ones too)."""
+        ids = sorted(set(upstream_ids))
+        found: dict[str, Item] = {}
+        for chunk in _chunks(ids):
+            q = self._SELECT + f" WHERE upstream = ? AND upstream_id IN ({','.join('?' * len(chunk))})"
+            found.update((i.id, i) for i in map(item_from_row, self.conn.execute(q, [upstream, *chunk])))
+        return found
+
     def items_for_merge(self, ids: Iterable[str], units: Iterable[str],
                         keys: Iterable[tuple[str, str]] | None = None,
                         spellings: Callable[[str], Iterable[str]] | None = None) -> list[Item]:

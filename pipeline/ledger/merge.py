@@ -24,7 +24,11 @@ Rules (what a supervision office expects):
 - units are compared by identity: an item stored under a unit's old name (now one of its
   aliases) is that unit's (`canonical`);
 - every item touched gets a `report` event on the day received, every changed field a
-  `change` event (old → new).
+  `change` event (old → new);
+- a row from the level above (a 下发包 from the district, a list from the city: `upstream`
+  given, the row's 上级编号 filled) names its item by that id: an item with it is updated in
+  what the level above owns (problem, source, the deadline as an extension), never reassigned
+  (we assign the work to our own units); none is a new item keeping the id as `upstream_id`.
 """
 
 from __future__ import annotations
@@ -69,6 +73,8 @@ from pipeline.model import (
 UNIT_FIELDS = ("co_units", "source", "problem", "measures", "owner", "progress", "status", "done_on", "remark")
 # Only the office moves deadlines or reassigns the lead unit.
 OFFICE_FIELDS = ("unit", "deadline", "deadline_text", "ongoing")
+# What the level above owns of an item it assigned (besides its deadline): the rest is ours.
+UPSTREAM_FIELDS = ("source", "problem")
 
 # Problem texts are compared after `problem_key` (no spaces or punctuation), by rapidfuzz on a
 # 0–100 scale. A row's text and its 编号's item's text: the better of the plain ratio (an edit)
@@ -215,7 +221,9 @@ class Merger:
 
     def __init__(self, unit: str | None, *, received: date, now: str, year: int, next_seq: int, by_office: bool,
                  made_on: date | None = None, report_date: date | None = None,
-                 canonical: Callable[[str], str] | None = None, file_id: int | None = None):
+                 canonical: Callable[[str], str] | None = None, file_id: int | None = None,
+                 upstream: str | None = None):
+        self.upstream = upstream  # the level above whose ids the rows' 上级编号 are, if any
         self.unit, self.received, self.now, self.year, self.by_office = unit, received, now, year, by_office
         # The day the file's values are from: what sancha wrote in its own workbook, else the
         # 填报日期, never after the day received.
@@ -235,6 +243,9 @@ class Merger:
     def add(self, rows, existing: list[Item], open_problems: OpenProblems | None = None) -> tuple[Item, ...]:
         """Merge a chunk of rows; returns its new items (their problem keys in `added_keys`)."""
         by_id = {i.id: i for i in existing if not self.is_new(i.id)}  # 编号 name items as they were before the file
+        if self.upstream is not None:
+            by_id.update((self._upstream_key(i.upstream_id), i) for i in existing
+                         if i.upstream == self.upstream and i.upstream_id and i.voided_on is None)
         by_key: dict[tuple[str, str], Item] = {}
         for item in sorted(existing, key=lambda i: (i.voided_on is None, i.closed_on is None, i.id)):  # open items win
             by_key[(self.canonical(item.unit), problem_key(item.problem))] = item
@@ -252,6 +263,9 @@ class Merger:
                 continue
             if target is None:
                 item = _new_item(row, format_id(self.year, self.seq), self.received, self.now)
+                if self._from_above(row):
+                    item = replace(item, upstream_id=row.upstream_id, upstream=self.upstream)
+                    by_id[self._upstream_key(row.upstream_id)] = item
                 self.seq += 1
                 self._similar(row, item, open_problems)
                 added.append(item)
@@ -264,6 +278,8 @@ class Merger:
 
     def _target(self, row: Row, by_id: dict[str, Item], by_key: dict[tuple[str, str], Item]) -> Item | bool | None:
         """The item a row updates, None for a new item, False when the row is left out."""
+        if self._from_above(row) and not row.item_id:
+            return by_id.get(self._upstream_key(row.upstream_id))
         if not row.item_id:
             return by_key.get((row.lead_unit, row.key))
         if row.item_id in self._seen_ids:
@@ -297,6 +313,13 @@ class Merger:
                                           item_problem=current.problem))
             return False
         return target
+
+    def _from_above(self, row: Row) -> bool:
+        return self.upstream is not None and bool(row.upstream_id)
+
+    @staticmethod
+    def _upstream_key(upstream_id) -> str:
+        return "上级:" + str(upstream_id)  # never a ledger id
 
     def _similar(self, row: Row, item: Item, open_problems: OpenProblems | None) -> None:
         found = open_problems.closest(row.key) if open_problems else None
@@ -337,7 +360,8 @@ class Merger:
     def _changes(self, item: Item, row: Row) -> tuple[dict, list[Event]]:
         """Field changes a row brings to an item (blank never erases, stale never overwrites),
         and the events recording them."""
-        values = {f: getattr(row, f) for f in UNIT_FIELDS}
+        above = self._from_above(row)
+        values = {f: getattr(row, f) for f in (UPSTREAM_FIELDS if above else UNIT_FIELDS)}
         changes = {}
         for field, new in values.items():
             if new in (None, "", ()) or new == getattr(item, field):
@@ -363,7 +387,7 @@ class Merger:
         deadline_moved = (row.deadline, row.ongoing) != (item.deadline, item.ongoing)
         if self.by_office:
             note = row.remark or None
-            if row.lead_unit != self.canonical(item.unit):
+            if row.lead_unit != self.canonical(item.unit) and not above:
                 changes["unit"] = row.lead_unit
                 events.append(Event(item.id, "reassign", self.received, self.now, self.file_id, field="unit",
                                     old=item.unit, new=row.lead_unit, note=note))
