@@ -314,6 +314,8 @@ class Standing:
     states: dict[str, ItemState]
     calendar: WorkCalendar
     rules: Rules = field(default_factory=Rules)
+    # The townships' own figures from their last reports up (pipeline.upstream.levels), by unit.
+    levels: tuple[dict, ...] = ()
 
     @cached_property
     def summaries(self) -> list[UnitSummary]:
@@ -342,6 +344,8 @@ class Standing:
                       for s in self.summaries],
             "commended": list(self.commended),
             "criticised": [{"unit": c.unit, "reasons": list(c.reasons)} for c in self.criticised],
+            "levels": [{k: level[k] for k in ("unit", "reported_on", "items", "done", "overdue", "rate")}
+                       for level in self.levels],
         }
 
 

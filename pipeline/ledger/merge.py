@@ -264,7 +264,8 @@ class Merger:
             if target is None:
                 item = _new_item(row, format_id(self.year, self.seq), self.received, self.now)
                 if self._from_above(row):
-                    item = replace(item, upstream_id=row.upstream_id, upstream=self.upstream)
+                    item = replace(item, upstream_id=row.upstream_id, upstream=self.upstream, last_report_on=None,
+                                   report_on=None)  # work given from above: not reported by anyone yet
                     by_id[self._upstream_key(row.upstream_id)] = item
                 self.seq += 1
                 self._similar(row, item, open_problems)
@@ -341,13 +342,14 @@ class Merger:
             office = [f for f in changes if f in OFFICE_FIELDS]
             new = replace(new, updated_at=self.now, field_days=set_on(days, office, self.received) if office else days,
                           **changes)
-        last = max(filter(None, (new.last_report_on, self.received)))
-        counts = _counts(self.received, new.deadline, new.status == STATUS_DONE)
-        report_on = min(new.report_on, self.received) if counts and new.report_on else (
-            new.report_on or (self.received if counts else None))
-        new = replace(new, last_report_on=last, report_on=report_on)
-        if not self.is_new(target.id):
-            self.events.append(Event(target.id, "report", self.received, self.now, self.file_id))
+        if not self._from_above(row):  # the level above's list is work given, not a report of it
+            last = max(filter(None, (new.last_report_on, self.received)))
+            counts = _counts(self.received, new.deadline, new.status == STATUS_DONE)
+            report_on = min(new.report_on, self.received) if counts and new.report_on else (
+                new.report_on or (self.received if counts else None))
+            new = replace(new, last_report_on=last, report_on=report_on)
+            if not self.is_new(target.id):
+                self.events.append(Event(target.id, "report", self.received, self.now, self.file_id))
         if new != target:
             self.updated[target.id] = new
         key = row.key if new.problem == row.problem else problem_key(new.problem)

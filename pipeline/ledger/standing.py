@@ -10,7 +10,7 @@ what the ledger knew then; voided items are left out, units are the registered u
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from pipeline.deadlines.states import Standing, item_state, standing
@@ -19,6 +19,7 @@ from pipeline.errors import Refused
 from pipeline.ledger.ledger import Ledger, refuse_if_lost
 from pipeline.ledger.timeline import Event
 from pipeline.ledger.view import item_on, items_on
+from pipeline.upstream.levels import latest as latest_levels
 from pipeline.model import Item, ItemState
 from pipeline.workspace import Workspace
 
@@ -27,14 +28,18 @@ def load_standing(ws: Workspace, as_of: date, *, unit: str | None = None, source
     """All items, or one lead unit's, or those of one source (问题来源), with their states as of
     `as_of`. A workspace without a ledger yet has no items; none is created to find that out."""
     items: list[Item] = []
+    levels: list[dict] = []
     if ws.db_path.exists():
         with Ledger.open(ws.db_path) as ledger:
             items = items_on(ledger, ws.config, as_of, unit=unit)
+            levels = latest_levels(ledger, as_of)
     else:
         refuse_if_lost(ws.db_path)  # none yet is fine; one lost is not
     if source is not None:
         items = [i for i in items if (i.source or "") == source]
-    return standing(ws.config, items, as_of)
+    if unit is not None:
+        levels = [level for level in levels if level["unit"] == unit]
+    return replace(standing(ws.config, items, as_of), levels=tuple(levels))
 
 
 @dataclass(frozen=True)

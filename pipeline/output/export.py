@@ -24,7 +24,7 @@ FORMATS = ("json", "xlsx", "csv")  # sancha export --format
 # Pinned keys of `sancha export --format json` (issue 2); `with_state` adds the states' (issue 3,
 # and issue 16's report_on / report_late).
 ITEM_KEYS = ("id", "unit", "co_units", "source", "problem", "measures", "deadline", "deadline_text", "ongoing",
-             "owner", "progress", "status", "done_on", "remark", "updated_at")
+             "owner", "progress", "status", "done_on", "remark", "updated_at", "upstream_id", "upstream")
 def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
@@ -36,6 +36,7 @@ def item_record(item: Item) -> dict:
         "deadline_text": item.deadline_text, "ongoing": item.ongoing, "owner": item.owner,
         "progress": item.progress, "status": item.status, "done_on": _iso(item.done_on), "remark": item.remark,
         "updated_at": item.updated_at,
+        "upstream_id": item.upstream_id, "upstream": item.upstream,  # issue 21: the level above's id of the item
     }
 
 
