@@ -29,14 +29,21 @@ from pipeline.output.documents.xlsx_cells import DATE_FORMAT, HEADER_FILL, CellM
 
 PACKAGE_WORD = "下发包"  # in the file name, and the sheet's name
 HELP_SHEET = "填表说明"
+# 责任人, 整改进展 and 完成情况 as the district has them: taken when an item is first registered,
+# the township's own from then on.
 COLUMNS = [("上级编号", 12, "text"), ("问题来源", 18, "wrap"), ("整改问题", 40, "wrap"), ("整改措施", 40, "wrap"),
-           ("整改时限", 14, "date"), ("牵头责任单位", 16, "text"), ("备注", 24, "wrap")]
+           ("整改时限", 14, "date"), ("牵头责任单位", 16, "text"), ("责任人", 10, "text"), ("整改进展", 30, "wrap"),
+           ("完成情况", 10, "text"), ("备注", 24, "wrap")]
 HELP_TEXT = (
     "1. 本表由上级督查室的 sancha 生成，列出交由本单位办理的整改事项，“上级编号”为上级台帐的编号。",
     "2. 请将本文件原样放入本级 sancha 的收件箱（inbox），系统登记或更新这些事项，并保留上级编号；"
     "再由本级督查室交办（移交）给所属村（社区）、站所办理。",
     "3. 本级办理情况用 sancha upstream export 生成报表报上级，无须手工填写本表。",
 )
+
+
+# An item from a list that names no measures (the city's tasks): the 三单 layout needs one.
+MEASURES_TO_COME = "待承办单位制定整改措施"
 
 
 def registered_by(ledger: Ledger, unit: str) -> set[str]:
@@ -55,8 +62,9 @@ def package_items(unit: str, items: Sequence[Item], states: Mapping[str, ItemSta
 
 def _values(config: Config, item: Item) -> list:
     remark = f"上级台帐问题来源：{item.source}" if item.source else None
-    return [item.id, config.office_name, item.problem, item.measures,
-            item.deadline if item.deadline is not None else item.deadline_text, item.unit, remark]
+    return [item.id, config.office_name, item.problem, item.measures or MEASURES_TO_COME,
+            item.deadline if item.deadline is not None else item.deadline_text, item.unit, item.owner, item.progress,
+            item.status, remark]
 
 
 def package_workbook(config: Config, unit: str, items: Sequence[Item], as_of: date) -> bytes:
