@@ -447,7 +447,8 @@ def _upstream_lists(data: dict) -> tuple[UpstreamList, ...]:
         fields = [f for _, f in columns]
         for needed in ("upstream_id", "problem", "unit"):
             if needed not in fields:
-                raise ConfigError(f"sancha.toml: {where} columns 缺少对应 {needed} 的列（上级编号、事项和责任单位必须有）")
+                raise ConfigError(f"sancha.toml: {where} columns 缺少对应 {needed} 的列"
+                                  "（上级编号、事项和责任单位必须有）")
         if any(out_list.name == name for out_list in out):
             raise ConfigError(f"sancha.toml: [[upstream_lists]] {name} 写了两次")
         sheet = raw.get("sheet", "")

@@ -23,6 +23,8 @@ from pipeline.cli import main
 from pipeline.ledger.actions import extend, reassign
 from pipeline.ledger.ledger import Ledger
 from pipeline.ledger.standing import load_standing
+from pipeline.output.dashboard import write_dashboard
+from pipeline.service.web.app import create_app
 
 D = date
 DISTRICT_UNITS = [("区财政局", ["财政局"]), ("区住房城乡建设局", ["区住建局"]), ("海口镇", ["海口镇人民政府"])]
@@ -237,6 +239,15 @@ def test_a_month_of_two_levels_keeps_ids_states_and_figures_in_step(levels):
                      "overdue": 1, "rate": round(2 / 3, 4)}
     assert len(t_total.items) == 4
 
+    # the district's 看板 and its web desk show the township's own figures, marked with the day
+    page = write_dashboard(district.ws, D(2026, 11, 30)).read_text(encoding="utf-8")
+    assert "下级台帐" in page and 'data-level="海口镇"' in page and "2026年11月30日" in page
+    app = create_app(district.ws, local=True, today=lambda: D(2026, 11, 30), batch_workers=1)
+    app.testing = True
+    overview = app.test_client().get("/").get_data(as_text=True)
+    row = overview[overview.index('data-level="海口镇"'):].split("</tr>")[0]
+    assert "2026年11月30日" in row and ">4<" in row and "66.7%" in row
+
 
 def city_file(rows: list[list]) -> bytes:
     return xlsx_bytes([["市政府督查室督办事项清单"], ["序号", "督办事项", "责任单位", "办理时限", "备注"], *rows])
@@ -244,7 +255,7 @@ def city_file(rows: list[list]) -> bytes:
 
 def test_the_city_round_trip_reproduces_its_cells_in_its_own_columns(levels, tmp_path):
     district, township = levels
-    tasks = [["1", "推进老旧小区加装电梯", "区住房城乡建设局", D(2026, 12, 31), "市长交办"],
+    tasks: list[list] = [["1", "推进老旧小区加装电梯", "区住房城乡建设局", D(2026, 12, 31), "市长交办"],
              ["2", "规范财政暂付款管理", "财政局", "长期坚持", ""],
              ["3", "做好冬季河道保洁", "海口镇", D(2026, 12, 15), ""]]
     path = tmp_path / "市督办清单.xlsx"
@@ -264,7 +275,7 @@ def test_the_city_round_trip_reproduces_its_cells_in_its_own_columns(levels, tmp
                  deadline="2026-12-31", measures="摸排需求，分批实施", progress="已完工8部", status="已完成",
                  done_on="2026-11-20")], D(2026, 11, 23)))
     district.ingest(D(2026, 11, 23))
-    (down,) = send_down(district, township, D(2026, 11, 23))
+    send_down(district, township, D(2026, 11, 23))
     assert [i["upstream_id"] for i in township.items(D(2026, 11, 23)).values()] == [by_city["3"]]
 
     report = tmp_path / "反馈.xlsx"

@@ -145,6 +145,10 @@ def upstream_columns(conn) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS items_upstream ON items(upstream, upstream_id)")
 
 
+def _upstream_step(ledger: Ledger) -> None:
+    upstream_columns(ledger.conn)
+
+
 # history.action → event kind, for the entries recorded before events (0003).
 _HISTORY_KINDS = {"update": "change", "report": "report", "close": "close", "reopen": "reopen",
                   "lookback": "lookback", "extend": "extend"}
@@ -279,6 +283,6 @@ MIGRATIONS: list[tuple[str, str, Callable[[Ledger], None] | None]] = [
         );
         CREATE INDEX level_reports_unit ON level_reports(unit, reported_on);
         """,
-        lambda ledger: upstream_columns(ledger.conn),
+        _upstream_step,
     ),
 ]

@@ -19,8 +19,8 @@ from pipeline.errors import Refused
 from pipeline.ledger.ledger import Ledger, refuse_if_lost
 from pipeline.ledger.timeline import Event
 from pipeline.ledger.view import item_on, items_on
-from pipeline.upstream.levels import latest as latest_levels
 from pipeline.model import Item, ItemState
+from pipeline.upstream.levels import latest as latest_levels
 from pipeline.workspace import Workspace
 
 

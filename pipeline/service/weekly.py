@@ -44,11 +44,11 @@ from pipeline.output.dashboard import headline_figures, write_dashboard
 from pipeline.output.documents import contexts, render
 from pipeline.output.documents import fonts as faces
 from pipeline.output.documents.feedback_xlsx import feedback_workbook, open_items
-from pipeline.upstream.package import PACKAGE_WORD, package_items, package_workbook, registered_by
 from pipeline.output.documents.ledger_xlsx import ledger_workbook
 from pipeline.output.documents.templates import CIRCULAR, NOTICE
 from pipeline.service import publish
 from pipeline.service.publish import Document
+from pipeline.upstream.package import PACKAGE_WORD, package_items, package_workbook, registered_by
 from pipeline.workspace import Workspace, safe_filename
 
 CIRCULAR_WORD = "督查通报"
@@ -361,8 +361,8 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         as_of=as_of, week_key=week, number=number or 0, doc_number=circ["doc_number"], ingested=ingested,
         circular=circular_path, ledger=out.path_of(ledger_doc.target) or ledger_doc.target, summary=summary_path,
         summary_text=text, notices=placed_notices, feedback_forms=[p for d in forms if (p := out.path_of(d.target))],
-        packages=[p for d in packages if (p := out.path_of(d.target))], pdfs=pdfs, removed=out.removed, kept=[(p.kept, p.path) for p in out.placed if p.kept], problems=problems,
-        preview=preview,
+        packages=[p for d in packages if (p := out.path_of(d.target))], pdfs=pdfs, removed=out.removed,
+        kept=[(p.kept, p.path) for p in out.placed if p.kept], problems=problems, preview=preview,
     )
 
 

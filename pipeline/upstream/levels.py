@@ -25,9 +25,9 @@ def figures(unit: str, now: Standing) -> dict:
     """A ledger's own figures as of `now.as_of`, reported up as `unit` (pure)."""
     total = total_summary(now.summaries)
     states = Counter(s.state for s in now.states.values())
+    rate = None if total.completion_rate is None else round(total.completion_rate, 4)
     return {"unit": unit, "reported_on": now.as_of.isoformat(), "items": total.items, "done": total.done,
-            "overdue": total.overdue, "rate": None if total.completion_rate is None else round(total.completion_rate, 4),
-            "states": dict(sorted(states.items()))}
+            "overdue": total.overdue, "rate": rate, "states": dict(sorted(states.items()))}
 
 
 def read_figures(data: bytes) -> dict | None:

@@ -51,10 +51,10 @@ def reported_items(config: Config, items: Sequence[Item]) -> list[Item]:
     above = upstream_of(config)
     out = []
     for item in items:
-        assigned = item.upstream == above.name and bool(item.upstream_id)
-        if not assigned and above.report != "all":
+        district_id = item.upstream_id if item.upstream == above.name else None
+        if not district_id and above.report != "all":
             continue
-        out.append(replace(item, id=item.upstream_id if assigned else "", unit=above.as_unit, co_units=()))
+        out.append(replace(item, id=district_id or "", unit=above.as_unit, co_units=()))
     return sorted(out, key=lambda i: (i.id == "", i.id, i.created_on))
 
 
