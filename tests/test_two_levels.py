@@ -314,6 +314,14 @@ def test_upstream_export_without_an_upstream_section_says_what_to_write(levels, 
     assert "[upstream]" in err and "as_unit" in err and "Traceback" not in err
 
 
+def test_a_township_with_nothing_to_report_exports_an_empty_form(levels, tmp_path):
+    _, township = levels
+    path = tmp_path / "up.xlsx"
+    assert "0 项" in township.run("upstream", "export", "--as-of", D(2026, 11, 4), "-o", path)
+    form = openpyxl.load_workbook(path)["反馈表"]
+    assert form["A3"].value == "编号" and form["A4"].value is None
+
+
 def test_the_report_up_carries_a_signature_sheet_and_the_districts_ids(levels, tmp_path):
     district, township = levels
     district.drop(None, "交办.xlsx", unit_form("督查室", [

@@ -21,6 +21,7 @@ from pipeline.model import FIELD_TITLES
 from pipeline.output.export import ITEM_KEYS, item_record, with_state
 
 NOTHING = "—"
+UPSTREAM_KEYS = ("upstream_id", "upstream")
 
 
 def source_of(event: Event) -> str:
@@ -85,7 +86,8 @@ def show_lines(shown: ItemShown) -> list[str]:
     """What `sancha show` prints: the fields, the state as of the day, then the events."""
     item = shown.then or shown.now
     lines = [f"事项 {item.id}（截至{cn_date(shown.as_of)}）"]
-    lines += [f"{FIELD_TITLES[k]}：{_text(getattr(item, k))}" for k in ITEM_KEYS if k != "id"]
+    lines += [f"{FIELD_TITLES[k]}：{_text(getattr(item, k))}" for k in ITEM_KEYS
+              if k != "id" and (k not in UPSTREAM_KEYS or getattr(item, k))]  # the level above's id: when it has one
     if shown.now.voided_on is not None:
         lines.append(f"作废日期：{cn_date(shown.now.voided_on)}（不计入统计和文书）")
     if shown.state is None:

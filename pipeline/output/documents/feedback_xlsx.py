@@ -109,7 +109,7 @@ def feedback_workbook(config: Config, unit: str, items: Sequence[Item], as_of: d
     ws.row_dimensions[1].height = 28
     ws.merged_cells.add(f"A1:{last}1")
     first = HEADER_ROW + 1
-    last_row = first + len(items) + blank_rows - 1
+    last_row = first + max(len(items) + blank_rows, 1) - 1  # the validations need a row, even on none
     ws.freeze_panes = f"C{first}"
     # Write-only: everything about the sheet is set before its first row.
     print_landscape(ws, f"{HEADER_ROW}:{HEADER_ROW}")
