@@ -335,3 +335,24 @@ def test_the_report_up_carries_a_signature_sheet_and_the_districts_ids(levels, t
     assert "填报单位：海口镇" in lines and "填报日期：2026年11月4日" in lines
     form = wb["反馈表"]
     assert form["A4"].value == "2026-0001" and form["E4"].value == "海口镇"
+
+
+def test_report_assigned_sends_up_only_the_districts_items(levels, tmp_path):
+    district, township = levels
+    township.ws.config_path.write_text(TOWNSHIP_TOML.replace('report = "all"', 'report = "assigned"'),
+                                       encoding="utf-8")
+    township = Level(type(township.ws)(township.ws.root), township.capsys)  # the config read again
+    district.drop(None, "交办.xlsx", unit_form("督查室", [
+        data_row(1, problem="河道沿线垃圾清理不及时", lead_unit="海口镇", deadline="2026-11-20")], D(2026, 11, 2)))
+    district.ingest(D(2026, 11, 2))
+    send_down(district, township, D(2026, 11, 2))
+    township.drop("太平村", "太平村.xlsx", unit_form("太平村", [
+        data_row(1, problem="村级活动场所消防设施缺失", lead_unit="太平村", deadline="2026-11-30")], D(2026, 11, 5)))
+    township.ingest(D(2026, 11, 5))
+    path = tmp_path / "up.xlsx"
+    assert "1 项" in township.run("upstream", "export", "--as-of", D(2026, 11, 5), "-o", path)
+    form = openpyxl.load_workbook(path)["反馈表"]
+    assert [r[0] for r in form.iter_rows(min_row=4, values_only=True)] == ["2026-0001"]
+    # its figures are still the whole township's
+    level = json.loads(openpyxl.load_workbook(path).custom_doc_props["sancha_level"].value)
+    assert (level["unit"], level["items"]) == ("海口镇", 2)
