@@ -206,7 +206,8 @@ def test_a_month_of_two_levels_keeps_ids_states_and_figures_in_step(levels):
     assert district.status(D(2026, 11, 17))["levels"][0]["reported_on"] == "2026-11-13"
 
     # 11-20: the district extends 0003; the next 下发包 (11-23) brings the new deadline down as
-    # an extension, keeps the item with 长风社区, and does not send the township's own item back.
+    # an extension and keeps the item with 长风社区; the township's own item comes down with the
+    # district's id, and the township's item of that problem is linked to it (nothing new).
     with Ledger.open(district.ws.db_path) as ledger:
         extend(ledger, "2026-0003", to=D(2027, 1, 15), note="涉及拆迁，经区政府同意延期", on=D(2026, 11, 20),
                today=D(2026, 11, 20))
@@ -214,9 +215,12 @@ def test_a_month_of_two_levels_keeps_ids_states_and_figures_in_step(levels):
     assert down2["accepted"] and down2["added"] == []
     package = openpyxl.load_workbook(sorted((district.ws.outbox / "海口镇").glob("2026-W48_下发包*.xlsx"))[0])
     sent = [r[0] for r in package["下发包"].iter_rows(min_row=4, values_only=True)]
-    assert sent == ["2026-0002", "2026-0003"]  # open, assigned by the district; not the township's own
+    assert sent == ["2026-0002", "2026-0003", own_in_district]  # the open items of 海口镇
     t3 = township.items(D(2026, 11, 23))[by_upstream["2026-0003"]]
     assert (t3["unit"], t3["deadline"]) == ("长风社区", "2027-01-15")
+    t_own = township.items(D(2026, 11, 23))[own_id]
+    assert (t_own["upstream_id"], t_own["unit"], t_own["source"]) == (own_in_district, "太平村", "督查")
+    assert (t_own["progress"], t_own["status"]) == (None, "推进中")  # linked, nothing else changed
 
     # 11-30: 长风社区 and 太平村 report; the township exports up; both levels agree.
     township.drop("长风社区", "长风社区.xlsx", unit_form("长风社区", [
@@ -228,7 +232,8 @@ def test_a_month_of_two_levels_keeps_ids_states_and_figures_in_step(levels):
                  measures="配齐灭火器，开展消防演练", progress="已配齐", status="已完成", done_on="2026-11-28")],
         D(2026, 11, 30)))
     township.ingest(D(2026, 11, 30))
-    send_up(township, district, D(2026, 11, 30), D(2026, 11, 30))
+    final = send_up(township, district, D(2026, 11, 30), D(2026, 11, 30))
+    assert final["added"] == [] and own_in_district in final["updated"]  # the own item named by its id now
     assert_levels_agree(district, township, D(2026, 11, 30))
     assert district.items(D(2026, 11, 30))[own_in_district]["status"] == "已完成"
     # 0002 is overdue on both sides (deadline 11-27), its progress the township's newer one now

@@ -428,6 +428,7 @@ class Ingestor:
                     if merger.upstream is not None:  # a 下发包 from the level above names its items by its ids
                         touched += self.ledger.items_by_upstream(
                             merger.upstream, (r.upstream_id for r in chunk if r.upstream_id)).values()
+                        touched += self.ledger.unlinked_items(r.key for r in chunk if r.upstream_id).values()
                     if problems is None and keys and stream.unit:  # the unit's open items before the file
                         problems = self._open_problems(stream.unit)
                     added = merger.add(chunk, touched, problems)

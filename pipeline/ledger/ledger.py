@@ -393,23 +393,26 @@ class Ledger:
         r = self.conn.execute(self._SELECT + " WHERE id = ?", (item_id,)).fetchone()
         return item_from_row(r) if r else None
 
+    def _items_where(self, where: str, values: Iterable[str], *before: str) -> dict[str, Item]:
+        """The items for which `where` holds, its `IN (…)` taking `values` a chunk at a time
+        (after the parameters `before`), by id."""
+        found: dict[str, Item] = {}
+        for chunk in _chunks(sorted(set(values))):
+            q = self._SELECT + " WHERE " + where.replace("(…)", f"({','.join('?' * len(chunk))})")
+            found.update((i.id, i) for i in map(item_from_row, self.conn.execute(q, [*before, *chunk])))
+        return found
+
     def items_by_id(self, ids: Iterable[str]) -> dict[str, Item]:
         """The items with these ids (unknown ids are left out), in a few queries."""
-        ids = sorted(set(ids))
-        found: dict[str, Item] = {}
-        for chunk in _chunks(ids):
-            q = self._SELECT + f" WHERE id IN ({','.join('?' * len(chunk))})"
-            found.update((i.id, i) for i in map(item_from_row, self.conn.execute(q, chunk)))
-        return found
+        return self._items_where("id IN (…)", ids)
 
     def items_by_upstream(self, upstream: str, upstream_ids: Iterable[str]) -> dict[str, Item]:
         """The items the level above `upstream` knows by these ids, by id (voided ones too)."""
-        ids = sorted(set(upstream_ids))
-        found: dict[str, Item] = {}
-        for chunk in _chunks(ids):
-            q = self._SELECT + f" WHERE upstream = ? AND upstream_id IN ({','.join('?' * len(chunk))})"
-            found.update((i.id, i) for i in map(item_from_row, self.conn.execute(q, [upstream, *chunk])))
-        return found
+        return self._items_where("upstream = ? AND upstream_id IN (…)", upstream_ids, upstream)
+
+    def unlinked_items(self, keys: Iterable[str]) -> dict[str, Item]:
+        """The items with these problem keys that no level above knows by an id yet, by id."""
+        return self._items_where("upstream_id IS NULL AND problem_key IN (…)", keys)
 
     def items_for_merge(self, ids: Iterable[str], units: Iterable[str],
                         keys: Iterable[tuple[str, str]] | None = None,

@@ -28,7 +28,9 @@ Rules (what a supervision office expects):
 - a row from the level above (a 下发包 from the district, a list from the city: `upstream`
   given, the row's 上级编号 filled) names its item by that id: an item with it is updated in
   what the level above owns (problem, source, the deadline as an extension), never reassigned
-  (we assign the work to our own units); none is a new item keeping the id as `upstream_id`.
+  (we assign the work to our own units); an item of ours with the row's problem and no id from
+  above yet is that item (one we reported up ourselves): it is linked to the id, nothing else
+  changes; else the row is a new item keeping the id as `upstream_id`.
 """
 
 from __future__ import annotations
@@ -246,6 +248,10 @@ class Merger:
         if self.upstream is not None:
             by_id.update((self._upstream_key(i.upstream_id), i) for i in existing
                          if i.upstream == self.upstream and i.upstream_id and i.voided_on is None)
+            # our own items the level above knows under its id once we reported them up: the same
+            # problem, not yet linked to any id of the level above
+            by_id.update((self._free_key(problem_key(i.problem)), i) for i in existing
+                         if i.upstream_id is None and i.voided_on is None and not self.is_new(i.id))
         by_key: dict[tuple[str, str], Item] = {}
         for item in sorted(existing, key=lambda i: (i.voided_on is None, i.closed_on is None, i.id)):  # open items win
             by_key[(self.canonical(item.unit), problem_key(item.problem))] = item
@@ -280,7 +286,7 @@ class Merger:
     def _target(self, row: Row, by_id: dict[str, Item], by_key: dict[tuple[str, str], Item]) -> Item | bool | None:
         """The item a row updates, None for a new item, False when the row is left out."""
         if self._from_above(row) and not row.item_id:
-            return by_id.get(self._upstream_key(row.upstream_id))
+            return by_id.get(self._upstream_key(row.upstream_id)) or by_id.get(self._free_key(row.key))
         if not row.item_id:
             return by_key.get((row.lead_unit, row.key))
         if row.item_id in self._seen_ids:
@@ -321,6 +327,10 @@ class Merger:
     @staticmethod
     def _upstream_key(upstream_id) -> str:
         return "上级:" + str(upstream_id)  # never a ledger id
+
+    @staticmethod
+    def _free_key(key: str) -> str:
+        return "未关联:" + key
 
     def _similar(self, row: Row, item: Item, open_problems: OpenProblems | None) -> None:
         found = open_problems.closest(row.key) if open_problems else None
@@ -363,6 +373,11 @@ class Merger:
         """Field changes a row brings to an item (blank never erases, stale never overwrites),
         and the events recording them."""
         above = self._from_above(row)
+        made = {"made_on": self.made_on.isoformat()} if self.made_on < self.received else {}
+        if above and item.upstream_id is None:  # our own item, reported up: linked to its id there, no more
+            link = {"upstream_id": row.upstream_id, "upstream": self.upstream}
+            return link, [Event(item.id, "change", self.received, self.now, self.file_id, field=f, old=None, new=v,
+                                data=dict(made)) for f, v in link.items()]
         values = {f: getattr(row, f) for f in (UPSTREAM_FIELDS if above else UNIT_FIELDS)}
         changes = {}
         for field, new in values.items():
@@ -383,7 +398,6 @@ class Merger:
             self.findings.append(_finding(STATUS_REGRESSION, row, "status", item_id=item.id,
                                           done="销号" if item.closed_on else "报送完成", status=changes["status"]))
             return {}, []
-        made = {"made_on": self.made_on.isoformat()} if self.made_on < self.received else {}
         events = [Event(item.id, "change", self.received, self.now, self.file_id, field=f, old=getattr(item, f), new=v,
                         data=dict(made)) for f, v in changes.items()]
         deadline_moved = (row.deadline, row.ongoing) != (item.deadline, item.ongoing)

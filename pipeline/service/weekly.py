@@ -108,8 +108,8 @@ def _render_job(job: tuple) -> str | None:
             config, unit, items, as_of = args
             data = feedback_workbook(config, unit, items, as_of)
         elif kind == "package":
-            config, unit, items, as_of = args
-            data = package_workbook(config, unit, items, as_of)
+            config, unit, items, as_of, own = args
+            data = package_workbook(config, unit, items, as_of, own)
         else:
             config, items, states, summaries, as_of = args
             data = ledger_workbook(config, items, states, summaries, as_of)
@@ -294,8 +294,9 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         forms.append(doc)
         if unit in own_items:  # a township running sancha: its 下发包 beside the 反馈表
             doc = Document(ws.unit_outbox(unit) / f"{week}_{PACKAGE_WORD}.xlsx", "form")
-            sent = package_items(unit, by_unit.get(unit, []), states, own_items[unit])
-            small.append(("package", str(doc.staged), config, unit, sent, as_of))
+            sent = package_items(unit, by_unit.get(unit, []), states)
+            own_sent = sorted(own_items[unit] & {i.id for i in sent})
+            small.append(("package", str(doc.staged), config, unit, sent, as_of, own_sent))
             packages.append(doc)
 
     if progress:

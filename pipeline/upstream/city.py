@@ -166,7 +166,8 @@ def _store(ws: Workspace, data: bytes, sha: str, path: Path, rows: list[Row], wa
         merger = Merger(config.office_name, received=received, now=now_iso(), year=received.year,
                         next_seq=ledger.next_seq(received.year), by_office=True, made_on=received,
                         canonical=config.canonical_unit, file_id=record.id, upstream=wanted.name)
-        existing = list(ledger.items_by_upstream(wanted.name, (r.upstream_id for r in rows if r.upstream_id)).values())
+        existing = [*ledger.items_by_upstream(wanted.name, (r.upstream_id for r in rows if r.upstream_id)).values(),
+                    *ledger.unlinked_items(r.key for r in rows).values()]
         added = merger.add(rows, existing)
         plan = merger.plan()
         result.findings += plan.findings

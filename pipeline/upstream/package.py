@@ -8,7 +8,8 @@ or updates the item that has it in what the district owns (problem, source, a ne
 as an extension), never taking it back from the township's unit it was assigned to. Its
 问题来源 is the district; what the district's ledger calls the source is kept in 备注 on the
 first registration. Items the township registered itself (reported up with report = "all")
-are its own already and are not sent back down.
+go down too, with their own source: the township's ingest links its item of the same problem
+to the district's id, and its next report up names it by that id.
 """
 
 from __future__ import annotations
@@ -53,22 +54,26 @@ def registered_by(ledger: Ledger, unit: str) -> set[str]:
         (unit,))}
 
 
-def package_items(unit: str, items: Sequence[Item], states: Mapping[str, ItemState],
-                  own: Iterable[str] = ()) -> list[Item]:
-    """What goes down to `unit`: its open items, but those it registered itself (`own`)."""
-    skip = set(own)
-    return [i for i in open_items(unit, items, states) if i.id not in skip]
+def package_items(unit: str, items: Sequence[Item], states: Mapping[str, ItemState]) -> list[Item]:
+    """What goes down to `unit`: its open items."""
+    return open_items(unit, items, states)
 
 
-def _values(config: Config, item: Item) -> list:
-    remark = f"上级台帐问题来源：{item.source}" if item.source else None
-    return [item.id, config.office_name, item.problem, item.measures or MEASURES_TO_COME,
+def _values(config: Config, item: Item, own: bool) -> list:
+    if own:  # the township's own problem, reported up: its source stays its own
+        source, remark = item.source, None
+    else:
+        source, remark = config.office_name, f"上级台帐问题来源：{item.source}" if item.source else None
+    return [item.id, source, item.problem, item.measures or MEASURES_TO_COME,
             item.deadline if item.deadline is not None else item.deadline_text, item.unit, item.owner, item.progress,
             item.status, remark]
 
 
-def package_workbook(config: Config, unit: str, items: Sequence[Item], as_of: date) -> bytes:
-    """The 下发包 for `unit` listing `items` (already chosen: `package_items`), as bytes."""
+def package_workbook(config: Config, unit: str, items: Sequence[Item], as_of: date,
+                     own: Iterable[str] = ()) -> bytes:
+    """The 下发包 for `unit` listing `items` (already chosen: `package_items`), as bytes; `own`:
+    the ids of those the unit registered itself (`registered_by`)."""
+    own = set(own)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(PACKAGE_WORD)
     cm = CellMaker(ws)
@@ -87,7 +92,7 @@ def package_workbook(config: Config, unit: str, items: Sequence[Item], as_of: da
     ws.append([cm.text(h, "header") for h, _, _ in COLUMNS])
     for item in items:
         ws.append([cm.value(v, kind) if isinstance(v, date) else cm.text(v, kind)
-                   for (_, _, kind), v in zip(COLUMNS, _values(config, item), strict=True)])
+                   for (_, _, kind), v in zip(COLUMNS, _values(config, item, item.id in own), strict=True)])
     help_ws = wb.create_sheet(HELP_SHEET)
     help_ws.column_dimensions["A"].width = 110
     hm = CellMaker(help_ws)
