@@ -160,6 +160,10 @@ class Config:
                 return (u.name, *u.aliases)
         return (unit,)
 
+    def runs_sancha(self, unit: str | None) -> bool:
+        """Whether the unit runs its own sancha ([[units]] runs_sancha: a township, 两级联动)."""
+        return any(u.runs_sancha for u in self.units if u.name == unit)
+
     def leader_of(self, unit: str) -> str:
         """The unit's 分管领导 ([[units]] leader), or "" when none is registered."""
         return next((u.leader for u in self.units if u.name == unit), "")

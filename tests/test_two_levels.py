@@ -361,3 +361,20 @@ def test_report_assigned_sends_up_only_the_districts_items(levels, tmp_path):
     # its figures are still the whole township's
     level = json.loads(openpyxl.load_workbook(path).custom_doc_props["sancha_level"].value)
     assert (level["unit"], level["items"]) == ("海口镇", 2)
+
+
+def test_an_item_the_district_moved_away_is_left_out_of_the_townships_report(levels, tmp_path):
+    district, township = levels
+    district.drop(None, "交办.xlsx", unit_form("督查室", [
+        data_row(1, problem="河道沿线垃圾清理不及时", lead_unit="海口镇", deadline="2026-11-20"),
+        data_row(2, problem="农村危房改造进度滞后", lead_unit="海口镇", deadline="2026-11-27")], D(2026, 11, 2)))
+    district.ingest(D(2026, 11, 2))
+    send_down(district, township, D(2026, 11, 2))
+    with Ledger.open(district.ws.db_path) as ledger:
+        reassign(ledger, district.ws.config, "2026-0002", to="区住房城乡建设局", note="属住建职责",
+                 on=D(2026, 11, 3), today=D(2026, 11, 3))
+    result = send_up(township, district, D(2026, 11, 5), D(2026, 11, 5))  # made after the move: still taken
+    (kept,) = [f for f in result["issues"] if f["code"] == "stale-value"]
+    assert kept["cell"].startswith("E") and "已于 2026年11月3日 移交 区住房城乡建设局" in kept["message"]
+    assert "sancha void" in kept["hint"]
+    assert result["updated"] == ["2026-0001"]

@@ -494,7 +494,8 @@ class Ingestor:
         return Merger(stream.unit, received=received, now=at, year=year, next_seq=self.ledger.next_seq(year),
                       by_office=self.config.is_office(stream.unit), report_date=stream.report_date,
                       made_on=stream.made_on,
-                      canonical=self.config.canonical_unit, file_id=file_id, upstream=self._upstream(stream.unit))
+                      canonical=self.config.canonical_unit, file_id=file_id, upstream=self._upstream(stream.unit),
+                      keeps_moved=self.config.runs_sancha(stream.unit))
 
     def _upstream(self, unit: str | None) -> str | None:
         """The level above whose ids a file's 上级编号 are: [upstream], for the office's files

@@ -9,6 +9,9 @@ Rules (what a supervision office expects):
 - a row without 编号 updates the unit's item with the same normalised problem text, else it is
   a new item with the next id of the year (``2026-0001``); a new problem very close to an open
   item of the unit (`SIMILAR_PROBLEM_FROM`) is a `similar-problem` warning naming it;
+- a row naming an item the office moved to another unit after the file was made is left out
+  (`stale-value`, form moved) — from a unit running its own sancha (a township's report up)
+  whenever the file was made: it keeps the item until it voids it;
 - a blank cell never erases what was reported before;
 - stale values never overwrite newer ones: a file made on day M (sancha's own workbooks say
   so; else its 填报日期; else the day received) does not change a field whose value is newer
@@ -224,8 +227,11 @@ class Merger:
     def __init__(self, unit: str | None, *, received: date, now: str, year: int, next_seq: int, by_office: bool,
                  made_on: date | None = None, report_date: date | None = None,
                  canonical: Callable[[str], str] | None = None, file_id: int | None = None,
-                 upstream: str | None = None):
+                 upstream: str | None = None, keeps_moved: bool = False):
         self.upstream = upstream  # the level above whose ids the rows' 上级编号 are, if any
+        # The unit runs its own sancha: an item the office moved away stays in its ledger (nothing
+        # is recalled), so its report naming it is stale whenever made (the row is left out).
+        self.keeps_moved = keeps_moved
         self.unit, self.received, self.now, self.year, self.by_office = unit, received, now, year, by_office
         # The day the file's values are from: what sancha wrote in its own workbook, else the
         # 填报日期, never after the day received.
@@ -309,6 +315,10 @@ class Merger:
                 self.findings.append(_finding(STALE_VALUE, row, "lead_unit", form="moved", unit=self.unit,
                                               item_id=row.item_id, changed_on=_shown("", moved), owner=owner,
                                               made_on=_shown("", self.made_on)))
+                return False
+            if moved is not None and self.keeps_moved:
+                self.findings.append(_finding(STALE_VALUE, row, "lead_unit", form="kept", unit=self.unit,
+                                              item_id=row.item_id, changed_on=_shown("", moved), owner=owner))
                 return False
             self.findings.append(_finding(FOREIGN_ID, row, "item_id", item_id=row.item_id, owner=owner,
                                           unit=self.unit))
