@@ -252,6 +252,12 @@ def test_a_month_of_two_levels_keeps_ids_states_and_figures_in_step(levels):
     overview = app.test_client().get("/").get_data(as_text=True)
     row = overview[overview.index('data-level="海口镇"'):].split("</tr>")[0]
     assert "2026年11月30日" in row and ">4<" in row and "66.7%" in row
+    # the township's desk shows each item's district id
+    town_desk = create_app(township.ws, local=True, today=lambda: D(2026, 11, 30), batch_workers=1)
+    town_desk.testing = True
+    page = town_desk.test_client().get(f"/items/{by_upstream['2026-0001']}").get_data(as_text=True)
+    assert '<dd data-field="upstream_id">2026-0001</dd>' in page
+    assert '<dd data-field="upstream">大观区人民政府办公室</dd>' in page
 
 
 def city_file(rows: list[list]) -> bytes:
