@@ -384,3 +384,15 @@ def test_an_item_the_district_moved_away_is_left_out_of_the_townships_report(lev
     assert kept["cell"].startswith("E") and "已于 2026年11月3日 移交 区住房城乡建设局" in kept["message"]
     assert "sancha void" in kept["hint"]
     assert result["updated"] == ["2026-0001"]
+
+
+def test_an_item_the_township_voided_is_not_brought_back_by_the_next_package(levels):
+    district, township = levels
+    district.drop(None, "交办.xlsx", unit_form("督查室", [
+        data_row(1, problem="河道沿线垃圾清理不及时", lead_unit="海口镇", deadline="2026-11-20")], D(2026, 11, 2)))
+    district.ingest(D(2026, 11, 2))
+    (first,) = send_down(district, township, D(2026, 11, 2))
+    township.run("void", first["added"][0], "--note", "与区里核对后不属本镇", "--on", D(2026, 11, 4))
+    (again,) = send_down(district, township, D(2026, 11, 9))
+    assert again["accepted"] and again["added"] == [] and again["updated"] == []
+    assert township.items(D(2026, 11, 9)) == {}

@@ -33,7 +33,8 @@ Rules (what a supervision office expects):
   what the level above owns (problem, source, the deadline as an extension), never reassigned
   (we assign the work to our own units); an item of ours with the row's problem and no id from
   above yet is that item (one we reported up ourselves): it is linked to the id, nothing else
-  changes; else the row is a new item keeping the id as `upstream_id`.
+  changes; else the row is a new item keeping the id as `upstream_id`. An item we voided
+  stays voided: the level above's later lists leave it out.
 """
 
 from __future__ import annotations
@@ -252,8 +253,9 @@ class Merger:
         """Merge a chunk of rows; returns its new items (their problem keys in `added_keys`)."""
         by_id = {i.id: i for i in existing if not self.is_new(i.id)}  # 编号 name items as they were before the file
         if self.upstream is not None:
-            by_id.update((self._upstream_key(i.upstream_id), i) for i in existing
-                         if i.upstream == self.upstream and i.upstream_id and i.voided_on is None)
+            voided_last = sorted(existing, key=lambda i: i.voided_on is None)  # a voided one only when no other
+            by_id.update((self._upstream_key(i.upstream_id), i) for i in voided_last
+                         if i.upstream == self.upstream and i.upstream_id)
             # our own items the level above knows under its id once we reported them up: the same
             # problem, not yet linked to any id of the level above
             by_id.update((self._free_key(problem_key(i.problem)), i) for i in existing
@@ -292,7 +294,8 @@ class Merger:
     def _target(self, row: Row, by_id: dict[str, Item], by_key: dict[tuple[str, str], Item]) -> Item | bool | None:
         """The item a row updates, None for a new item, False when the row is left out."""
         if self._from_above(row) and not row.item_id:
-            return by_id.get(self._upstream_key(row.upstream_id)) or by_id.get(self._free_key(row.key))
+            found = by_id.get(self._upstream_key(row.upstream_id)) or by_id.get(self._free_key(row.key))
+            return False if found is not None and found.voided_on is not None else found  # voided here: stays so
         if not row.item_id:
             return by_key.get((row.lead_unit, row.key))
         if row.item_id in self._seen_ids:
