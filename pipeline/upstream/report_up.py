@@ -15,7 +15,7 @@ sheet (签章页: 填报单位, 填报日期). Pure but for `upstream_export`, w
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -23,8 +23,9 @@ from pipeline.config import Config, Upstream
 from pipeline.deadlines.cndate import cn_date
 from pipeline.deadlines.states import Standing, percent
 from pipeline.errors import Refused
+from pipeline.ledger.ledger import Ledger
 from pipeline.ledger.standing import load_standing
-from pipeline.model import Item
+from pipeline.model import STATUS_NEEDS_HELP, Item
 from pipeline.output.documents.feedback_xlsx import feedback_workbook
 from pipeline.upstream.levels import LEVEL_PROPERTY, figures
 from pipeline.workspace import Workspace
@@ -44,17 +45,23 @@ def upstream_of(config: Config) -> Upstream:
     return config.upstream
 
 
-def reported_items(config: Config, items: Sequence[Item]) -> list[Item]:
+def reported_items(config: Config, items: Sequence[Item], reasons: Mapping[str, str] | None = None) -> list[Item]:
     """The items reported up, as rows of the district's form: the district's id as 编号 (blank
     for our own items, reported with report = "all"), the township as lead unit, no co-units
-    (our villages are not the district's units). By the district's id, our own items last."""
+    (our villages are not the district's units). By the district's id, our own items last.
+    An item waiting for the level above (需上级协调) with neither 整改进展 nor 备注 carries the
+    reason its escalation recorded (`reasons`, by id) in 备注: the district's intake wants one."""
     above = upstream_of(config)
+    reasons = reasons or {}
     out = []
     for item in items:
         district_id = item.upstream_id if item.upstream == above.name else None
         if not district_id and above.report != "all":
             continue
-        out.append(replace(item, id=district_id or "", unit=above.as_unit, co_units=()))
+        remark = item.remark
+        if item.status == STATUS_NEEDS_HELP and not (item.progress or remark) and item.id in reasons:
+            remark = f"需上级协调：{reasons[item.id]}"
+        out.append(replace(item, id=district_id or "", unit=above.as_unit, co_units=(), remark=remark))
     return sorted(out, key=lambda i: (i.id == "", i.id, i.created_on))
 
 
@@ -73,10 +80,21 @@ def signature_lines(unit: str, as_of: date, found: dict) -> list[str]:
     ]
 
 
-def report_workbook(config: Config, now: Standing) -> bytes:
+def escalation_reasons(ledger: Ledger, items: Sequence[Item], as_of: date) -> dict[str, str]:
+    """The reason each item waiting for the level above without a word of its own was escalated
+    for (its last `escalate` event by `as_of`), by id."""
+    waiting = [i.id for i in items if i.status == STATUS_NEEDS_HELP and not (i.progress or i.remark)]
+    reasons: dict[str, str] = {}
+    for event in ledger.events_of(waiting):
+        if event.kind == "escalate" and event.on <= as_of and event.data.get("reason"):
+            reasons[event.item_id] = str(event.data["reason"])
+    return reasons
+
+
+def report_workbook(config: Config, now: Standing, reasons: Mapping[str, str] | None = None) -> bytes:
     """The report up as of `now.as_of` (pure: the standing in, the workbook's bytes out)."""
     above = upstream_of(config)
-    rows = reported_items(config, now.items)
+    rows = reported_items(config, now.items, reasons)
     found = figures(above.as_unit, now)
     title = f"{above.as_unit}“三查三单”整改落实情况（报{above.name}，截至{cn_date(now.as_of)}）"
     return feedback_workbook(config, above.as_unit, rows, now.as_of, title=title, help_text=HELP_TEXT, blank_rows=0,
@@ -88,7 +106,11 @@ def upstream_export(ws: Workspace, as_of: date) -> tuple[bytes, int]:
     """`sancha upstream export`: the workbook and how many items it reports."""
     upstream_of(ws.config)
     now = load_standing(ws, as_of)
-    return report_workbook(ws.config, now), len(reported_items(ws.config, now.items))
+    reasons: dict[str, str] = {}
+    if ws.db_path.exists():
+        with Ledger.open(ws.db_path) as ledger:
+            reasons = escalation_reasons(ledger, now.items, as_of)
+    return report_workbook(ws.config, now, reasons), len(reported_items(ws.config, now.items))
 
 
 def default_name(config: Config, as_of: date) -> str:
