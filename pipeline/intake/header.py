@@ -36,6 +36,7 @@ FIELD_LABELS = {
     "status": ("完成情况", "整改状态", "完成状态", "状态"),
     "done_on": ("完成日期", "完成时间", "办结时间"),
     "remark": ("备注",),
+    "evidence_text": ("佐证材料", "佐证资料", "佐证材料清单", "证明材料"),  # issue 23: kept as text
     "upstream_id": ("上级编号",),  # the level above's id (a 下发包 from the district)
 }
 FIELD_NAMES = {f: labels[0] for f, labels in FIELD_LABELS.items()}  # field → 中文表头

@@ -135,20 +135,6 @@ ALTER TABLE items ADD COLUMN report_on TEXT;
 ALTER TABLE items ADD COLUMN field_days TEXT NOT NULL DEFAULT '{}'
 """
 
-def upstream_columns(conn) -> None:
-    """0008: the items' upstream_id and upstream columns and their index, unless there already
-    (0003 reads the projection whole, so it adds them first on an old ledger)."""
-    have = {r[1] for r in conn.execute("PRAGMA table_info(items)")}
-    for column in ("upstream_id", "upstream"):
-        if column not in have:
-            conn.execute(f"ALTER TABLE items ADD COLUMN {column} TEXT")
-    conn.execute("CREATE INDEX IF NOT EXISTS items_upstream ON items(upstream, upstream_id)")
-
-
-def _upstream_step(ledger: Ledger) -> None:
-    upstream_columns(ledger.conn)
-
-
 # history.action → event kind, for the entries recorded before events (0003).
 _HISTORY_KINDS = {"update": "change", "report": "report", "close": "close", "reopen": "reopen",
                   "lookback": "lookback", "extend": "extend"}
@@ -159,11 +145,11 @@ def history_into_events(ledger: Ledger) -> None:
     item gets its register, then every item is projected from its events again. The history
     table stays as it was, no longer written."""
     conn = ledger.conn
+    add_item_columns(ledger)  # today's code reads and writes every item column
     received = {file_id: date.fromisoformat(day) for file_id, day in conn.execute("SELECT id, received_on FROM files")}
     entries: dict[str, list[tuple]] = {}
     for row in conn.execute("SELECT id, item_id, at, action, field, old, new, file_id, note FROM history ORDER BY id"):
         entries.setdefault(row[1], []).append(row)
-    upstream_columns(conn)  # the projection is read whole here, with the columns of later migrations
     items = ledger.items()
     ledger.append_events(e for item in items for e in _migrated(item, entries.get(item.id, []), received))
     ledger.reproject([i.id for i in items])
@@ -234,6 +220,59 @@ def _migrated(item, rows: list[tuple], received: dict[int, date]) -> list[Event]
     return events
 
 
+# Item columns added after 0003, with their declarations. 0003 projects every item with today's
+# code (all of `model.Item`'s fields), so it adds them first on an old ledger; each later
+# migration adds its own only where they are missing (`add_item_columns`).
+LATER_ITEM_COLUMNS: dict[str, str] = {
+    "evidence_text": "TEXT",  # 0007
+    "evidence_count": "INTEGER NOT NULL DEFAULT 0",  # 0007
+    "upstream_id": "TEXT",  # 0008
+    "upstream": "TEXT",  # 0008
+}
+
+
+def add_item_columns(ledger: Ledger, names: tuple[str, ...] | None = None) -> None:
+    """ALTER TABLE items ADD COLUMN for each of `names` (default: every later column) not there yet."""
+    there = {r[1] for r in ledger.conn.execute("PRAGMA table_info(items)")}
+    for name in names or tuple(LATER_ITEM_COLUMNS):
+        if name not in there:
+            ledger.conn.execute(f"ALTER TABLE items ADD COLUMN {name} {LATER_ITEM_COLUMNS[name]}")
+
+
+def upstream(ledger: Ledger) -> None:
+    """0008: the items' upstream_id and upstream columns (unless there already) and their index."""
+    add_item_columns(ledger, ("upstream_id", "upstream"))
+    ledger.conn.execute("CREATE INDEX IF NOT EXISTS items_upstream ON items(upstream, upstream_id)")
+
+
+def evidence(ledger: Ledger) -> None:
+    """0007: the item columns of 佐证材料, and the files journal's verdict 'evidence'."""
+    add_item_columns(ledger, ("evidence_text", "evidence_count"))
+    evidence_verdict(ledger)
+
+
+def evidence_verdict(ledger: Ledger) -> None:
+    """0007: the files journal takes the verdict 'evidence' (a 佐证材料 file attached to an item).
+    The CHECK of 0001 is widened in place, as SQLite documents for loosening a constraint
+    (writable_schema, then a new schema version): every stored row satisfies the wider check,
+    and no table is rebuilt (the events refer to the files by id)."""
+    conn = ledger.conn
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'files'").fetchone()
+    old = "CHECK (verdict IN ('accepted', 'rejected', 'duplicate'))"
+    if old not in sql:
+        return  # widened already
+    version = conn.execute("PRAGMA schema_version").fetchone()[0]
+    conn.execute("PRAGMA writable_schema = ON")
+    try:
+        conn.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'files'",
+                     (sql.replace(old, "CHECK (verdict IN ('accepted', 'rejected', 'duplicate', 'evidence'))"),))
+        conn.execute(f"PRAGMA schema_version = {int(version) + 1}")
+    finally:
+        conn.execute("PRAGMA writable_schema = OFF")
+
+
+EVIDENCE_SQL = "CREATE INDEX events_evidence ON events(item_id, id) WHERE kind = 'evidence'"
+
 # (name, SQL, a Python step run after the SQL in the same transaction, or None)
 MIGRATIONS: list[tuple[str, str, Callable[[Ledger], None] | None]] = [
     *((name, sql, None) for name, sql in SQL_MIGRATIONS),
@@ -269,6 +308,9 @@ MIGRATIONS: list[tuple[str, str, Callable[[Ledger], None] | None]] = [
         """,
         None,
     ),
+    # 佐证材料 (issue 23): the 佐证材料 column's text and the count of files received on every item,
+    # the evidence events found fast, and the files journal's verdict 'evidence'.
+    ("0007_evidence", EVIDENCE_SQL, evidence),
     (
         # 两级联动 (issue 21): an item's id at the level above (the district's for a township's
         # item, the city's number for a task from its list) and which level that is; the figures
@@ -283,6 +325,6 @@ MIGRATIONS: list[tuple[str, str, Callable[[Ledger], None] | None]] = [
         );
         CREATE INDEX level_reports_unit ON level_reports(unit, reported_on);
         """,
-        _upstream_step,
+        upstream,
     ),
 ]

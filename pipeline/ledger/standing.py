@@ -16,6 +16,7 @@ from datetime import date
 from pipeline.deadlines.states import Standing, item_state, standing
 from pipeline.deadlines.workdays import WorkCalendar
 from pipeline.errors import Refused
+from pipeline.ledger.evidence import EvidenceFile, evidence_on
 from pipeline.ledger.ledger import Ledger, refuse_if_lost
 from pipeline.ledger.timeline import Event
 from pipeline.ledger.view import item_on, items_on
@@ -26,12 +27,15 @@ from pipeline.workspace import Workspace
 
 def load_standing(ws: Workspace, as_of: date, *, unit: str | None = None, source: str | None = None) -> Standing:
     """All items, or one lead unit's, or those of one source (问题来源), with their states as of
-    `as_of`. A workspace without a ledger yet has no items; none is created to find that out."""
+    `as_of`, and their 佐证材料 received by then (`Standing.evidence`). A workspace without a ledger
+    yet has no items; none is created to find that out."""
     items: list[Item] = []
+    evidence: dict[str, list[EvidenceFile]] = {}
     levels: list[dict] = []
     if ws.db_path.exists():
         with Ledger.open(ws.db_path) as ledger:
             items = items_on(ledger, ws.config, as_of, unit=unit)
+            evidence = evidence_on(ledger, as_of)
             levels = latest_levels(ledger, as_of)
     else:
         refuse_if_lost(ws.db_path)  # none yet is fine; one lost is not
@@ -39,7 +43,7 @@ def load_standing(ws: Workspace, as_of: date, *, unit: str | None = None, source
         items = [i for i in items if (i.source or "") == source]
     if unit is not None:
         levels = [level for level in levels if level["unit"] == unit]
-    return replace(standing(ws.config, items, as_of), levels=tuple(levels))
+    return replace(standing(ws.config, items, as_of), evidence=evidence, levels=tuple(levels))
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from pipeline.config import Config
 from pipeline.deadlines.states import Standing
+from pipeline.ledger.evidence import EvidenceFile
 from pipeline.model import Item, ItemState
 from pipeline.output.xlsx_text import csv_safe
 
@@ -24,7 +26,9 @@ FORMATS = ("json", "xlsx", "csv")  # sancha export --format
 # Pinned keys of `sancha export --format json` (issue 2); `with_state` adds the states' (issue 3,
 # and issue 16's report_on / report_late).
 ITEM_KEYS = ("id", "unit", "co_units", "source", "problem", "measures", "deadline", "deadline_text", "ongoing",
-             "owner", "progress", "status", "done_on", "remark", "updated_at", "upstream_id", "upstream")
+             "owner", "progress", "status", "done_on", "remark", "updated_at", "evidence_text", "upstream_id",
+             "upstream")
+# Issue 23: `records` adds "evidence", the files received: a list of {"name", "received_on", "sha256"}.
 def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
@@ -35,7 +39,7 @@ def item_record(item: Item) -> dict:
         "problem": item.problem, "measures": item.measures, "deadline": _iso(item.deadline),
         "deadline_text": item.deadline_text, "ongoing": item.ongoing, "owner": item.owner,
         "progress": item.progress, "status": item.status, "done_on": _iso(item.done_on), "remark": item.remark,
-        "updated_at": item.updated_at,
+        "updated_at": item.updated_at, "evidence_text": item.evidence_text,
         "upstream_id": item.upstream_id, "upstream": item.upstream,  # issue 21: the level above's id of the item
     }
 
@@ -50,10 +54,14 @@ def with_state(record: dict, state: ItemState) -> dict:
     }
 
 
-def records(items: list[Item], states: dict[str, ItemState] | None = None) -> list[dict]:
+def records(items: list[Item], states: dict[str, ItemState] | None = None,
+            evidence: Mapping[str, Sequence[EvidenceFile]] | None = None) -> list[dict]:
     out = [item_record(i) for i in items]
     if states:
         out = [with_state(r, states[r["id"]]) for r in out]
+    if evidence is not None:
+        for r in out:
+            r["evidence"] = [f.as_json() for f in evidence.get(r["id"], ())]
     return out
 
 
@@ -67,8 +75,8 @@ def _cell_text(value) -> str:
         return ""
     if isinstance(value, bool):
         return "是" if value else "否"
-    if isinstance(value, list):
-        return csv_safe("、".join(value))
+    if isinstance(value, list):  # co_units; evidence: the files' names
+        return csv_safe("、".join(v["name"] if isinstance(v, dict) else v for v in value))
     if isinstance(value, str):
         return csv_safe(value)
     return str(value)
@@ -87,12 +95,16 @@ def to_csv(recs: list[dict]) -> bytes:
 
 def export_ledger(standing: Standing, config: Config, fmt: str) -> bytes:
     """The items with their states as `fmt`: json, csv (UTF-8 with BOM) or xlsx (the 三单工作台帐
-    workbook, as the weekly batch writes it)."""
+    workbook, as the weekly batch writes it); each item's 佐证材料 received by then
+    (`standing.evidence`, as `load_standing` reads it) under the key "evidence" (xlsx: the column
+    佐证材料情况)."""
+    evidence = standing.evidence
     if fmt == "xlsx":
         from pipeline.output.documents.ledger_xlsx import ledger_workbook  # the xlsx writer: only here
 
-        return ledger_workbook(config, standing.items, standing.states, standing.summaries, standing.as_of)
+        return ledger_workbook(config, standing.items, standing.states, standing.summaries, standing.as_of,
+                               evidence)
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; one of {FORMATS}")
-    recs = records(standing.items, standing.states)
+    recs = records(standing.items, standing.states, evidence)
     return to_json(recs) if fmt == "json" else to_csv(recs)
