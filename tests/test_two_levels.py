@@ -139,6 +139,9 @@ def test_a_month_of_two_levels_keeps_ids_states_and_figures_in_step(levels):
     assert registered["added"] == ["2026-0001", "2026-0002", "2026-0003", "2026-0004"]
 
     # 11-2: the weekly batch writes 海口镇 a 下发包; the township's ingest registers the three items.
+    with Ledger.open(district.ws.db_path) as ledger:  # the district's requirements on 0001 (issue 17's fields)
+        ledger.conn.execute("UPDATE items SET suggestion = ?, leader = ? WHERE id = '2026-0001'",
+                            ("建立河长巡河制度", "王副镇长"))
     (down,) = send_down(district, township, D(2026, 11, 2))
     assert down["accepted"] and len(down["added"]) == 3
     t_items = township.items(D(2026, 11, 2))
@@ -147,6 +150,8 @@ def test_a_month_of_two_levels_keeps_ids_states_and_figures_in_step(levels):
         "2026-0002": ("海口镇", "大观区人民政府办公室", "农村危房改造进度滞后"),
         "2026-0003": ("海口镇", "大观区人民政府办公室", "集镇占道经营整治不彻底")}
     by_upstream = {i["upstream_id"]: i["id"] for i in t_items.values()}
+    first = t_items[by_upstream["2026-0001"]]
+    assert (first["suggestion"], first["leader"]) == ("建立河长巡河制度", "王副镇长")
     # not reported by anyone yet: the 下发包 is work given, not a report
     assert all(i["report_on"] is None for i in t_items.values())
 

@@ -23,6 +23,7 @@ from pipeline.deadlines.states import Standing, total_summary
 from pipeline.deadlines.workdays import PROVISIONAL_MARK
 from pipeline.errors import UsageError
 from pipeline.intake.units import UnitDirectory
+from pipeline.ledger.inspections import inspection_names
 from pipeline.ledger.standing import load_item, load_standing
 from pipeline.model import STATE_OVERDUE, Item, ItemState
 from pipeline.output.export import export_ledger
@@ -43,7 +44,7 @@ def export(
     """导出台帐：各事项截至某日的情况和状态（过去的日期即当日台帐的样子）。"""
     ws = get_workspace(ctx)
     now = load_standing(ws, day)
-    data = export_ledger(now, ws.config, fmt)
+    data = export_ledger(now, ws.config, fmt, inspection_names(ws) if fmt == "xlsx" else None)
     if fmt == "xlsx":
         output = output or ws.outbox / f"三单工作台帐_{day:%Y%m%d}.xlsx"
     if output is None:

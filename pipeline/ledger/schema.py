@@ -140,12 +140,45 @@ _HISTORY_KINDS = {"update": "change", "report": "report", "close": "close", "reo
                   "lookback": "lookback", "extend": "extend"}
 
 
+# Item columns added after 0003 (the item fields of issues 17 and 23), with their declarations.
+# 0003's step reads and writes items as `Item` has them now, so it adds them all first; each
+# migration that brings some (0005, 0007) adds those still missing.
+LATER_ITEM_COLUMNS = {
+    "inspection": "TEXT",  # the inspection's id
+    "suggestion": "TEXT",  # 整改建议
+    "target": "TEXT",  # 整改目标
+    "leader": "TEXT",  # 责任领导
+    "phone": "TEXT",  # 联系电话
+    "milestones": "TEXT NOT NULL DEFAULT '[]'",  # [{"due", "text", "done_on"}]
+    "source_category": "TEXT",  # 问题来源 as a category
+    "evidence_text": "TEXT",  # 0007: 佐证材料 as the rows say it
+    "evidence_count": "INTEGER NOT NULL DEFAULT 0",  # 0007: files received
+    "upstream_id": "TEXT",  # 0008: the item's id at the level above
+    "upstream": "TEXT",  # 0008: which level above that is
+}
+
+
+THREE_LISTS_COLUMNS = ("inspection", "suggestion", "target", "leader", "phone", "milestones", "source_category")
+
+
+def add_item_columns(ledger: Ledger, names: tuple[str, ...] | None = None, *, index: bool = False) -> None:
+    """Add those of `names` (default: every one of `LATER_ITEM_COLUMNS`) the items table lacks
+    (and, for 0005, the inspection index)."""
+    conn = ledger.conn
+    have = {r[1] for r in conn.execute("PRAGMA table_info(items)")}
+    for name in names or tuple(LATER_ITEM_COLUMNS):
+        if name not in have:
+            conn.execute(f"ALTER TABLE items ADD COLUMN {name} {LATER_ITEM_COLUMNS[name]}")
+    if index:
+        conn.execute("CREATE INDEX IF NOT EXISTS items_inspection ON items(inspection)")
+
+
 def history_into_events(ledger: Ledger) -> None:
     """0003: every history entry becomes an event (its id kept in `data.history_id`), every
     item gets its register, then every item is projected from its events again. The history
     table stays as it was, no longer written."""
-    conn = ledger.conn
     add_item_columns(ledger)  # today's code reads and writes every item column
+    conn = ledger.conn
     received = {file_id: date.fromisoformat(day) for file_id, day in conn.execute("SELECT id, received_on FROM files")}
     entries: dict[str, list[tuple]] = {}
     for row in conn.execute("SELECT id, item_id, at, action, field, old, new, file_id, note FROM history ORDER BY id"):
@@ -220,25 +253,6 @@ def _migrated(item, rows: list[tuple], received: dict[int, date]) -> list[Event]
     return events
 
 
-# Item columns added after 0003, with their declarations. 0003 projects every item with today's
-# code (all of `model.Item`'s fields), so it adds them first on an old ledger; each later
-# migration adds its own only where they are missing (`add_item_columns`).
-LATER_ITEM_COLUMNS: dict[str, str] = {
-    "evidence_text": "TEXT",  # 0007
-    "evidence_count": "INTEGER NOT NULL DEFAULT 0",  # 0007
-    "upstream_id": "TEXT",  # 0008
-    "upstream": "TEXT",  # 0008
-}
-
-
-def add_item_columns(ledger: Ledger, names: tuple[str, ...] | None = None) -> None:
-    """ALTER TABLE items ADD COLUMN for each of `names` (default: every later column) not there yet."""
-    there = {r[1] for r in ledger.conn.execute("PRAGMA table_info(items)")}
-    for name in names or tuple(LATER_ITEM_COLUMNS):
-        if name not in there:
-            ledger.conn.execute(f"ALTER TABLE items ADD COLUMN {name} {LATER_ITEM_COLUMNS[name]}")
-
-
 def upstream(ledger: Ledger) -> None:
     """0008: the items' upstream_id and upstream columns (unless there already) and their index."""
     add_item_columns(ledger, ("upstream_id", "upstream"))
@@ -307,6 +321,30 @@ MIGRATIONS: list[tuple[str, str, Callable[[Ledger], None] | None]] = [
         );
         """,
         None,
+    ),
+    (
+        # Issue 17: the three lists complete (the items' new fields) and the inspections (三查)
+        # with their report deadlines; ledger/inspections.py reads and writes them.
+        "0005_inspections",
+        """
+        CREATE TABLE inspections (
+            id TEXT PRIMARY KEY,           -- JC2026-01: the year it started and its number in it
+            kind TEXT NOT NULL,            -- 巡查 / 督查 / 考察 / 第三方评估 / 审计 / 其他
+            form TEXT,                     -- 督查 only: 现场督办 / 跟踪督查 / 调研督查 / 专项督查 / 回访复核
+            name TEXT NOT NULL UNIQUE,     -- 检查名称
+            leader TEXT,                   -- 带队领导
+            grp TEXT,                      -- 检查组
+            start_on TEXT NOT NULL,
+            end_on TEXT NOT NULL,
+            units TEXT NOT NULL DEFAULT '[]',   -- the units inspected
+            aliases TEXT NOT NULL DEFAULT '[]', -- other names files use for it
+            report_on TEXT,                -- the day the group's report was received
+            report_file TEXT,              -- its archive copy, relative to data/archive
+            created_at TEXT NOT NULL,
+            operator TEXT
+        );
+        """,
+        lambda ledger: add_item_columns(ledger, THREE_LISTS_COLUMNS, index=True),
     ),
     # 佐证材料 (issue 23): the 佐证材料 column's text and the count of files received on every item,
     # the evidence events found fast, and the files journal's verdict 'evidence'.
