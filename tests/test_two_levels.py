@@ -20,7 +20,7 @@ import pytest
 from builders import data_row, make_workspace, sancha_toml, submission_rows, xlsx_bytes
 
 from pipeline.cli import main
-from pipeline.ledger.actions import extend, reassign
+from pipeline.ledger.actions import escalate, extend, reassign
 from pipeline.ledger.ledger import Ledger
 from pipeline.ledger.standing import load_standing
 from pipeline.output.dashboard import write_dashboard
@@ -401,3 +401,31 @@ def test_an_item_the_township_voided_is_not_brought_back_by_the_next_package(lev
     (again,) = send_down(district, township, D(2026, 11, 9))
     assert again["accepted"] and again["added"] == [] and again["updated"] == []
     assert township.items(D(2026, 11, 9)) == {}
+
+
+def test_an_item_waiting_for_the_level_above_in_the_township_arrives_as_needing_help(levels):
+    district, township = levels
+    district.drop(None, "交办.xlsx", unit_form("督查室", [
+        data_row(1, problem="河道沿线垃圾清理不及时", lead_unit="海口镇", deadline="2026-11-20"),
+        data_row(2, problem="农村危房改造进度滞后", lead_unit="海口镇", deadline="2026-11-27")], D(2026, 11, 2)))
+    district.ingest(D(2026, 11, 2))
+    send_down(district, township, D(2026, 11, 2))
+    by_upstream = {i["upstream_id"]: i["id"] for i in township.items(D(2026, 11, 2)).values()}
+    # a village reports 需上级协调 with its reason; the township's office escalates the other itself
+    township.drop("海口镇", "镇.xlsx", unit_form("海口镇", [
+        data_row(1, item_id=by_upstream["2026-0001"], problem="河道沿线垃圾清理不及时", lead_unit="海口镇",
+                 deadline="2026-11-20", status="需上级协调", progress="河道跨区界，需区水利局统一协调")],
+        D(2026, 11, 9)))
+    assert township.ingest(D(2026, 11, 9))[0]["accepted"]
+    with Ledger.open(township.ws.db_path) as ledger:
+        escalate(ledger, by_upstream["2026-0002"], to="大观区人民政府办公室", reason="资金缺口需区财政安排",
+                 on=D(2026, 11, 9), today=D(2026, 11, 9))
+    t_items = township.items(D(2026, 11, 10))
+    assert {t_items[by_upstream[k]]["state"] for k in ("2026-0001", "2026-0002")} == {"待上级协调"}
+    up = send_up(township, district, D(2026, 11, 10), D(2026, 11, 10))
+    assert not [f for f in up["issues"] if f["severity"] == "error"]
+    d_items = district.items(D(2026, 11, 10))
+    assert (d_items["2026-0001"]["status"], d_items["2026-0001"]["state"]) == ("需上级协调", "待上级协调")
+    assert d_items["2026-0001"]["progress"] == "河道跨区界，需区水利局统一协调"
+    assert (d_items["2026-0002"]["status"], d_items["2026-0002"]["state"]) == ("需上级协调", "待上级协调")
+    assert d_items["2026-0002"]["remark"] == "上级台帐问题来源：督查；需上级协调：资金缺口需区财政安排"

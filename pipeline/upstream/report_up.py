@@ -49,8 +49,8 @@ def reported_items(config: Config, items: Sequence[Item], reasons: Mapping[str, 
     """The items reported up, as rows of the district's form: the district's id as 编号 (blank
     for our own items, reported with report = "all"), the township as lead unit, no co-units
     (our villages are not the district's units). By the district's id, our own items last.
-    An item waiting for the level above (需上级协调) with neither 整改进展 nor 备注 carries the
-    reason its escalation recorded (`reasons`, by id) in 备注: the district's intake wants one."""
+    An item waiting for the level above (需上级协调) carries the reason its escalation recorded
+    (`reasons`, by id) in 备注 unless its 整改进展 or 备注 says it already."""
     above = upstream_of(config)
     reasons = reasons or {}
     out = []
@@ -59,8 +59,9 @@ def reported_items(config: Config, items: Sequence[Item], reasons: Mapping[str, 
         if not district_id and above.report != "all":
             continue
         remark = item.remark
-        if item.status == STATUS_NEEDS_HELP and not (item.progress or remark) and item.id in reasons:
-            remark = f"需上级协调：{reasons[item.id]}"
+        reason = reasons.get(item.id) if item.status == STATUS_NEEDS_HELP else None
+        if reason and reason not in f"{item.progress or ''}{remark or ''}":
+            remark = f"{remark}；需上级协调：{reason}" if remark else f"需上级协调：{reason}"
         out.append(replace(item, id=district_id or "", unit=above.as_unit, co_units=(), remark=remark))
     return sorted(out, key=lambda i: (i.id == "", i.id, i.created_on))
 
@@ -81,9 +82,9 @@ def signature_lines(unit: str, as_of: date, found: dict) -> list[str]:
 
 
 def escalation_reasons(ledger: Ledger, items: Sequence[Item], as_of: date) -> dict[str, str]:
-    """The reason each item waiting for the level above without a word of its own was escalated
-    for (its last `escalate` event by `as_of`), by id."""
-    waiting = [i.id for i in items if i.status == STATUS_NEEDS_HELP and not (i.progress or i.remark)]
+    """The reason each item waiting for the level above was escalated for (its last `escalate`
+    event by `as_of`), by id."""
+    waiting = [i.id for i in items if i.status == STATUS_NEEDS_HELP]
     reasons: dict[str, str] = {}
     for event in ledger.events_of(waiting):
         if event.kind == "escalate" and event.on <= as_of and event.data.get("reason"):
