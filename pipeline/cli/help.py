@@ -153,6 +153,23 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("sancha circular --month 2026-11", "2026 年 11 月的督查通报"),
         ("sancha circular --quarter 2026-Q4 --replace", "2026 年第四季度的通报，覆盖旧稿"),
     ),
+    "upstream": (
+        ("sancha upstream export", "生成报上级的三单表"),
+        ("sancha upstream import 市督办清单.xlsx --from 市政府督查室", "导入上级交办的督办清单"),
+    ),
+    "upstream export": (
+        ("sancha upstream export", "生成报上级的三单表，写入 outbox/"),
+        ("sancha upstream export --as-of 2026-11-30 -o 报市三单表.xlsx", "11 月 30 日的情况，写到指定文件"),
+    ),
+    "upstream import": (
+        ("sancha upstream import 市督办清单.xlsx --from 市政府督查室", "导入今天收到的督办清单"),
+        ("sancha upstream import 市督办清单.xlsx --from 市政府督查室 --as-of 2026-11-20", "按 11 月 20 日收到登记"),
+    ),
+    "upstream report": (
+        ("sancha upstream report --to 市政府督查室", "按上级反馈表的列生成办理情况表"),
+        ("sancha upstream report --to 市政府督查室 --as-of 2026-11-30 -o 办理情况.xlsx",
+         "11 月 30 日的情况，写到指定文件"),
+    ),
     "weekly": (
         ("sancha weekly", "本周的批处理"),
         ("sancha weekly --as-of 2026-11-30 --pdf --replace", "重新生成 11 月 30 日那一期，并生成 PDF"),
