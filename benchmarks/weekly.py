@@ -23,8 +23,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from . import generate
-from .ingest import DEFAULT_WORKDIR, PeakRSS, Timer, fresh_copy, settle
+from . import generate, machine
+from .ingest import DEFAULT_WORKDIR, PeakRSS, Runs, Timer, settle
 
 AS_OF = date(2026, 11, 27)  # a Friday
 
@@ -162,18 +162,20 @@ def main(argv: list[str] | None = None) -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     root = build(args.workdir, args.units, args.items, args.overdue_share, args.seed)
     runs = []
-    for k in range(args.repeat):
-        run = fresh_copy(root, args.workdir / "run-weekly")
-        settle()
-        out = subprocess.run([sys.executable, "-m", "benchmarks.weekly", "--_child", str(run)],
-                             check=True, stdout=subprocess.PIPE, text=True)
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        shutil.rmtree(run)
-        r = runs[-1]
-        print(f"run {k + 1}/{args.repeat}: {r['wall']:.1f} s, {r['documents']} documents, "
-              f"peak RSS {r['peak_rss_all_mb']:.0f} MB (all processes)", file=sys.stderr, flush=True)
+    with Runs(args.workdir, "weekly") as copies:  # removed after the last run, never between runs
+        about = machine.describe(args.workdir)
+        for k in range(args.repeat):
+            run = copies.copy(root)
+            settle()
+            out = subprocess.run([sys.executable, "-m", "benchmarks.weekly", "--_child", str(run)],
+                                 check=True, stdout=subprocess.PIPE, text=True)
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            r = runs[-1]
+            print(f"run {k + 1}/{args.repeat}: {r['wall']:.1f} s, {r['documents']} documents, "
+                  f"peak RSS {r['peak_rss_all_mb']:.0f} MB (all processes)", file=sys.stderr, flush=True)
+    print(f"\n{machine.line(about)}")
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-    print(f"\nweekly batch: {args.units} units, {args.items} items, "
+    print(f"weekly batch: {args.units} units, {args.items} items, "
           f"{args.overdue_share:.0%} of units with overdue items")
     print(f"documents: {runs[0]['documents']} ({runs[0]['notices']} notices, {runs[0]['feedback_forms']} feedback "
           f"forms, circular, ledger)")
@@ -184,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"peak RSS: batch process {med['peak_rss_main_mb']:.0f} MB, largest worker "
           f"{med['peak_rss_largest_worker_mb']:.0f} MB, all processes together {med['peak_rss_all_mb']:.0f} MB")
     if args.json:
-        args.json.write_text(json.dumps({"runs": runs, "median": med}, indent=2), encoding="utf-8")
+        args.json.write_text(json.dumps({"runs": runs, "median": med, "machine": about}, indent=2), encoding="utf-8")
     return 0
 
 
