@@ -3,6 +3,7 @@
     python -m benchmarks.ingest                       # 600 files × 50 rows, 3 repeats
     python -m benchmarks.ingest --files 100 --repeat 5
     python -m benchmarks.ingest --workers 0           # sancha parsing serially, in its own process
+    python -m benchmarks.ingest --ledger-items 200000 # onto a ledger that already holds 200,000 items
     python -m benchmarks.ingest --memory              # one sheet of 200,000 rows: peak RSS
     python -m benchmarks.ingest --profile prof.html   # one sancha run under pyinstrument
 
@@ -217,6 +218,11 @@ def run_speed(args) -> dict:
     times: dict[str, dict[str, list[float]]] = {k: {"wall": [], "cpu": []} for k in ("raw", "pandas", "sancha")}
     info = {}
     main_cpu: list[float] = []
+    base_ledger = None
+    if args.ledger_items:  # the files land on a city's ledger (benchmarks.city) instead of an empty one
+        from .city import build as city_build
+
+        base_ledger = city_build(args.workdir, 300, args.ledger_items, args.seed) / "data" / "ledger.sqlite"
     with Runs(args.workdir, "ingest") as runs:  # the copies are removed after the last timed run
         about = machine.describe(args.workdir)
         for k in range(args.repeat):
@@ -230,6 +236,9 @@ def run_speed(args) -> dict:
                 times["pandas"]["wall"].append(t.wall)
                 times["pandas"]["cpu"].append(t.cpu)
             run = runs.copy(root)
+            if base_ledger:
+                (run / "data").mkdir(exist_ok=True)
+                shutil.copy2(base_ledger, run / "data" / "ledger.sqlite")
             settle()
             with Timer() as t:
                 info = sancha_ingest(run, generate.DEFAULT_AS_OF, args.workers)
@@ -342,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-pandas", action="store_true", help="leave out the (slow) pandas loop")
     ap.add_argument("--workers", type=int, default=None,
                     help="sancha's parse worker processes (default: as `sancha ingest` chooses; 0: parse serially)")
+    ap.add_argument("--ledger-items", type=int, default=0,
+                    help="ingest onto benchmarks.city's ledger of this many items (e.g. 200000), not an empty one")
     ap.add_argument("--memory", action="store_true", help="instead: peak RSS ingesting one big sheet")
     ap.add_argument("--big-rows", type=int, default=200_000)
     ap.add_argument("--memory-repeat", type=int, default=1)

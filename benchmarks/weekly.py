@@ -2,6 +2,7 @@
 
     python -m benchmarks.weekly                    # build the ledger (cached), run `sancha weekly` 3 times
     python -m benchmarks.weekly --units 60 --items 3000 --repeat 1
+    python -m benchmarks.weekly --events --items 200000 --repeat 1   # benchmarks.city's ledger, events included
 
 The ledger is built directly through `pipeline.ledger.ledger.Ledger.insert_items` (not by ingesting
 thousands of files). Each run is `pipeline.service.weekly.run_weekly` in a fresh subprocess, on a fresh
@@ -153,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
+    ap.add_argument("--events", action="store_true",
+                    help="the ledger of benchmarks.city: every item with ten events, as the timeline stores them")
     ap.add_argument("--json", metavar="FILE", type=Path, help="also write the figures as JSON")
     ap.add_argument("--_child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -160,7 +163,12 @@ def main(argv: list[str] | None = None) -> int:
         _child(args._child)
         return 0
     args.workdir.mkdir(parents=True, exist_ok=True)
-    root = build(args.workdir, args.units, args.items, args.overdue_share, args.seed)
+    if args.events:
+        from .city import build as city_build
+
+        root = city_build(args.workdir, args.units, args.items, args.seed, args.overdue_share)
+    else:
+        root = build(args.workdir, args.units, args.items, args.overdue_share, args.seed)
     runs = []
     with Runs(args.workdir, "weekly") as copies:  # removed after the last run, never between runs
         about = machine.describe(args.workdir)

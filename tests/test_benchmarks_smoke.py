@@ -65,3 +65,18 @@ def test_the_machine_description_names_the_filesystem_and_its_journal(tmp_path):
     assert " on " in info["filesystem"]
     assert "cores" in machine.line(info)
     assert machine.journal_state("tmpfs", "tmpfs") == "n/a"
+
+
+def test_the_city_generator_builds_a_ledger_with_ten_events_an_item_that_sancha_reads(tmp_path, capsys):
+    import sqlite3
+
+    from benchmarks import city
+
+    root = city.build(tmp_path, units=6, items=40, seed=2)
+    conn = sqlite3.connect(root / "data" / "ledger.sqlite")
+    assert conn.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 40
+    assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 400
+    conn.close()
+    assert city.build(tmp_path, units=6, items=40, seed=2) == root  # cached
+    assert main(["-C", str(root), "status", "--json", "--as-of", "2026-11-27"]) == 0
+    assert sum(u["items"] for u in json.loads(capsys.readouterr().out)["units"]) == 40
