@@ -24,10 +24,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from . import generate
 from .ingest import DEFAULT_WORKDIR
 from .timeline import _events
-from .weekly import AS_OF, _items
+from .weekly import AS_OF, _items, new_workspace
 
 BATCH = 5000
 
@@ -42,21 +41,12 @@ def _extras(ledger, rng: random.Random) -> None:
 def build(workdir: Path, units: int = 300, items: int = 200_000, seed: int = 1, overdue_share: float = 0.4) -> Path:
     """The city workspace for these parameters, built once and then reused."""
     from pipeline.ledger.ledger import Ledger
-    from pipeline.output.documents.templates import write_default_templates
-    from pipeline.workspace import Workspace
 
     root = workdir / f"city-{units}u-{items}i-s{seed}"
     if (root / ".complete").exists():
         return root
-    if root.exists():
-        shutil.rmtree(root)
     started = time.perf_counter()
-    gen_units = generate.make_units(units, seed)
-    root.mkdir(parents=True)
-    (root / "sancha.toml").write_text(generate.config_text(gen_units), encoding="utf-8")
-    ws = Workspace(root)
-    ws.ensure()
-    write_default_templates(ws.templates)
+    ws, gen_units = new_workspace(root, units, seed)
     rng = random.Random(f"city-{seed}")
     with Ledger.open(ws.db_path) as ledger:
         batch: list = []

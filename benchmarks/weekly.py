@@ -95,24 +95,33 @@ def _items(units: list[generate.GenUnit], n: int, overdue_share: float, seed: in
         yield item, key
 
 
-def build(workdir: Path, units: int, items: int, overdue_share: float, seed: int) -> Path:
-    """The city-scale workspace (config, templates, ledger), built once and then reused."""
-    from pipeline.ledger.ledger import Ledger
+def new_workspace(root: Path, units: int, seed: int, templates: bool = True):
+    """A new workspace at `root` (an unfinished one there removed): `sancha.toml` with `units`
+    generated units, the default templates. Returns it and the units."""
     from pipeline.output.documents.templates import write_default_templates
     from pipeline.workspace import Workspace
 
-    root = workdir / f"weekly-{units}u-{items}i-s{seed}"
-    if (root / ".complete").exists():
-        return root
     if root.exists():
         shutil.rmtree(root)
-    started = time.perf_counter()
     gen_units = generate.make_units(units, seed)
     root.mkdir(parents=True)
     (root / "sancha.toml").write_text(generate.config_text(gen_units), encoding="utf-8")
     ws = Workspace(root)
     ws.ensure()
-    write_default_templates(ws.templates)
+    if templates:
+        write_default_templates(ws.templates)
+    return ws, gen_units
+
+
+def build(workdir: Path, units: int, items: int, overdue_share: float, seed: int) -> Path:
+    """The city-scale workspace (config, templates, ledger), built once and then reused."""
+    from pipeline.ledger.ledger import Ledger
+
+    root = workdir / f"weekly-{units}u-{items}i-s{seed}"
+    if (root / ".complete").exists():
+        return root
+    started = time.perf_counter()
+    ws, gen_units = new_workspace(root, units, seed)
     with Ledger.open(ws.db_path) as ledger, ledger.transaction():
         batch = []
         for pair in _items(gen_units, items, overdue_share, seed):
