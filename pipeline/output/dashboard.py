@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 from pipeline.config import Config
 from pipeline.deadlines.cndate import cn_date
 from pipeline.deadlines.states import (
+    Standing,
     UnitSummary,
     percent,
     standing,
@@ -430,13 +431,25 @@ def running_desk_url(ws: Workspace) -> str | None:
 SERVE_MARKER = "serve.json"
 
 
+def dashboard_page(ws: Workspace, ledger: Ledger, now: Standing) -> bytes:
+    """The page for the items and states of `now` (the ledger as it stood on `now.as_of`), with
+    the trend of `ledger`'s snapshots. The weekly batch builds it beside its document pool from
+    the standing it has already computed."""
+    config, as_of = ws.config, now.as_of
+    since = min((i.created_on for i in now.items), default=None)
+    trend = rebuilt_trend(ledger.snapshots(), as_of, since, lambda day: standing_on(ledger, config, day))
+    context = dashboard_context(config, now.items, now.states, as_of, trend, desk_url=running_desk_url(ws))
+    return render_dashboard(context).encode("utf-8")
+
+
+def dashboard_path(ws: Workspace, path: Path | None = None) -> Path:
+    return Path(path) if path else ws.outbox / DASHBOARD_NAME
+
+
 def write_dashboard(ws: Workspace, as_of: date, path: Path | None = None) -> Path:
     """Read the ledger, compute states as of `as_of` and write the page (default outbox/看板.html)."""
     config = ws.config
     with Ledger.open(ws.db_path) as ledger:
         now = standing(config, items_on(ledger, config, as_of), as_of)
-        since = min((i.created_on for i in now.items), default=None)
-        trend = rebuilt_trend(ledger.snapshots(), as_of, since, lambda day: standing_on(ledger, config, day))
-    context = dashboard_context(config, now.items, now.states, as_of, trend, desk_url=running_desk_url(ws))
-    page = render_dashboard(context)
-    return write_atomic(Path(path) if path else ws.outbox / DASHBOARD_NAME, page.encode("utf-8"))
+        page = dashboard_page(ws, ledger, now)
+    return write_atomic(dashboard_path(ws, path), page)

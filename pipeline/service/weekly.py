@@ -35,12 +35,13 @@ from filelock import FileLock, Timeout
 
 from pipeline.deadlines.states import standing
 from pipeline.errors import Refused
+from pipeline.files import write_atomic
 from pipeline.ledger import issued
 from pipeline.ledger.ahead import pool_context
 from pipeline.ledger.ingest import FileResult, ingest_inbox
 from pipeline.ledger.ledger import Ledger
 from pipeline.ledger.view import items_on
-from pipeline.output.dashboard import headline_figures, write_dashboard
+from pipeline.output.dashboard import dashboard_page, dashboard_path, headline_figures
 from pipeline.output.documents import contexts, render
 from pipeline.output.documents import fonts as faces
 from pipeline.output.documents.feedback_xlsx import feedback_workbook, open_items
@@ -118,9 +119,11 @@ def _render_chunk(jobs: list[tuple]) -> list[str | None]:
 
 
 def _run_jobs(big: list[tuple], small: list[tuple], workers: int | None,
-              advance: Callable[[int], None]) -> dict[str, str]:
+              advance: Callable[[int], None], beside: Callable[[], None] = lambda: None) -> dict[str, str]:
     """Stage every job; each big one (ledger, circular) is a task of its own, sent first so it
-    overlaps with the many small per-unit ones. Returns staged path → template error."""
+    overlaps with the many small per-unit ones. `beside` runs in this process while the pool
+    works (the dashboard: issue 20), after the jobs when there is no pool. Returns staged path →
+    template error."""
     jobs = big + small
     failed: dict[str, str] = {}
     if workers is None:
@@ -130,11 +133,13 @@ def _run_jobs(big: list[tuple], small: list[tuple], workers: int | None,
             if (error := _render_job(job)) is not None:
                 failed[job[1]] = error
             advance(1)
+        beside()
         return failed
     chunks = [[j] for j in big]
     chunks += [small[i:i + CHUNK] for i in range(0, len(small), CHUNK)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
         futures = {pool.submit(_render_chunk, chunk): chunk for chunk in chunks}
+        beside()
         for future in as_completed(futures):
             chunk = futures[future]
             for job, error in zip(chunk, future.result(), strict=True):
@@ -290,8 +295,17 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
                         completed=0)
     advance = (lambda n: progress.advance(task, n)) if progress else (lambda n: None)
     docs = [ledger_doc, circular, *notices, *forms]
+    page: list = []  # the dashboard's bytes, or what stopped it: raised where it was written before
+
+    def dashboard() -> None:
+        try:
+            with Ledger.open(ws.db_path) as ledger:
+                page.append(dashboard_page(ws, ledger, now))
+        except Exception as e:
+            page.append(e)
+
     try:
-        failed = _run_jobs(big, small, workers, advance)
+        failed = _run_jobs(big, small, workers, advance, beside=dashboard)
     except BaseException:
         publish.discard(docs)  # a full disk: every old version stays as it was
         raise
@@ -311,7 +325,9 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
                                    if (placed := out.path_of(doc.target)) for item_id in ids), as_of, week)
     problems += [message for _, message in out.blocked]
 
-    write_dashboard(ws, as_of)  # outbox/看板.html, the leaders' page (issue 8)
+    if isinstance(page[0], Exception):
+        raise page[0]
+    write_atomic(dashboard_path(ws), page[0])  # outbox/看板.html, the leaders' page (issue 8)
 
     placed_notices = [p for d in notices if (p := out.path_of(d.target))]
     circular_path = out.path_of(circular.target)
