@@ -51,6 +51,7 @@ def _units_from(text: str) -> tuple[str, ...]:
 
 log = logging.getLogger("sancha.ledger")
 
+BUSY_TIMEOUT_MS = 60_000  # what a reader or writer waits for another writer
 STATS_MIN_ITEMS = 1000  # smaller ledgers are read whole in milliseconds whatever the plan
 ANALYSIS_LIMIT = 2000  # rows ANALYZE samples per index: enough for the planner, milliseconds
 
@@ -226,7 +227,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     _set_wal(conn)
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=60000")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA cache_size=-32768")  # 32 MB of pages (default 2 MB): a batch re-reads the same index pages
     conn.execute("PRAGMA temp_store=MEMORY")  # savepoints' journals (ingest: a file each) need no temp files
     conn.execute("PRAGMA wal_autocheckpoint=8192")  # pages; hot index pages are copied back once, not 8 times
@@ -709,6 +710,31 @@ class Ledger:
                 "as_of = excluded.as_of, figures = excluded.figures, created_at = excluded.created_at",
                 (week_key, as_of.isoformat(), json.dumps(figures, ensure_ascii=False), now_iso()),
             )
+
+    def day_figures(self, day: date, key: str, compute: Callable[[], dict]) -> dict:
+        """The headline figures of the ledger as it stood on `day` (the dashboard's trend), kept
+        from an earlier `compute()` under the same `key` (configuration and rules) while no event
+        taking effect by `day` has been recorded since; else computed and kept (best effort: a
+        ledger another process is writing is not waited for). Issue 20: the trend's past weeks
+        were replayed on every run."""
+        row = self.conn.execute("SELECT after_event, figures FROM day_figures WHERE day = ? AND key = ?",
+                                (day.isoformat(), key)).fetchone()
+        if row is not None and self.conn.execute("SELECT 1 FROM events WHERE id > ? AND on_day <= ? LIMIT 1",
+                                                 (row[0], day.isoformat())).fetchone() is None:
+            return json.loads(row[1])
+        after = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
+        figures = compute()
+        try:
+            self.conn.execute("PRAGMA busy_timeout = 0")
+            with self.transaction():
+                self.conn.execute("INSERT INTO day_figures VALUES (?, ?, ?, ?) ON CONFLICT(day) DO UPDATE SET "
+                                  "key = excluded.key, after_event = excluded.after_event, figures = excluded.figures",
+                                  (day.isoformat(), key, after, json.dumps(figures, ensure_ascii=False)))
+        except sqlite3.OperationalError as e:  # busy, read-only: computed again next time
+            log.info("day figures of %s not kept: %s", day, e)
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return figures
 
     def snapshots(self) -> list[tuple[str, date, dict]]:
         rows = self.conn.execute("SELECT week_key, as_of, figures FROM snapshots ORDER BY as_of")

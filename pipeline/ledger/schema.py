@@ -225,13 +225,21 @@ def _migrated(item, rows: list[tuple], received: dict[int, date]) -> list[Event]
 #   looks items up by the hash and still compares the keys themselves.
 # - events(on_day, item_id): the last event's day and the items changed after a day (every
 #   past day's standing) without scanning the whole table; the week's notices by their week.
+# - day_figures: the figures of the trend's past days, kept while no event taking effect by
+#   that day is recorded (Ledger.day_figures).
 # - ANALYZE, so that SQLite's planner knows the tables' sizes (`Ledger.refresh_statistics`, again
 #   after every ingest when the ledger has grown twofold).
 SPEED_SQL = """
 ALTER TABLE items ADD COLUMN key_hash INTEGER;
 DROP INDEX IF EXISTS items_unit_key;
 CREATE INDEX events_day ON events(on_day, item_id);
-CREATE INDEX events_notice_week ON events(json_extract(data, '$.week')) WHERE kind = 'notice'
+CREATE INDEX events_notice_week ON events(json_extract(data, '$.week')) WHERE kind = 'notice';
+CREATE TABLE day_figures (
+    day TEXT PRIMARY KEY,          -- a past day of the dashboard's trend
+    key TEXT NOT NULL,             -- what else they depend on: version, rules, sancha.toml's hash
+    after_event INTEGER NOT NULL,  -- the last event recorded when they were computed
+    figures TEXT NOT NULL          -- JSON, as a weekly snapshot stores them
+)
 """
 
 
