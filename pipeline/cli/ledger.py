@@ -25,7 +25,7 @@ from pipeline.errors import UsageError
 from pipeline.intake.units import UnitDirectory
 from pipeline.ledger.standing import load_item, load_standing
 from pipeline.model import STATE_OVERDUE, Item, ItemState
-from pipeline.output.export import export_ledger
+from pipeline.output.export import export_chunks, export_ledger
 from pipeline.output.show import show_json, show_lines
 
 PROBLEM_WIDTH = 24  # characters of 整改问题 shown in the red list
@@ -45,11 +45,23 @@ def export(
     """导出台帐：各事项截至某日的情况和状态（过去的日期即当日台帐的样子）。"""
     ws = get_workspace(ctx)
     now = load_standing(ws, day)
+    if fmt == "json":  # record by record (200,000 items are never one string)
+        if output is None:
+            for chunk in export_chunks(now, ws.config, fmt):
+                sys.stdout.buffer.write(chunk)
+            sys.stdout.flush()
+            return
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with open(output, "wb") as fh:
+            for chunk in export_chunks(now, ws.config, fmt):
+                fh.write(chunk)
+        console.print(f"已导出 {len(now.items)} 项到 {output}")
+        return
     data = export_ledger(now, ws.config, fmt)
     if fmt == "xlsx":
         output = output or ws.outbox / f"三单工作台帐_{day:%Y%m%d}.xlsx"
     if output is None:
-        sys.stdout.buffer.write(data) if fmt == "json" else sys.stdout.write(data.decode("utf-8-sig"))
+        sys.stdout.write(data.decode("utf-8-sig"))
         sys.stdout.flush()
         return
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable, Iterator
 from datetime import date
 
 from pipeline.config import Config
@@ -49,15 +50,27 @@ def with_state(record: dict, state: ItemState) -> dict:
     }
 
 
-def records(items: list[Item], states: dict[str, ItemState] | None = None) -> list[dict]:
-    out = [item_record(i) for i in items]
-    if states:
-        out = [with_state(r, states[r["id"]]) for r in out]
-    return out
+def records(items: list[Item], states: dict[str, ItemState] | None = None, *, lazy: bool = False):
+    """One record per item (with its state fields when `states` is given): a list, or with
+    `lazy` an iterator that makes each record as it is asked for."""
+    out = (with_state(item_record(i), states[i.id]) if states else item_record(i) for i in items)
+    return out if lazy else list(out)
 
 
 def to_json(recs: list[dict]) -> bytes:
-    return (json.dumps(recs, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return b"".join(json_chunks(recs))
+
+
+def json_chunks(recs: Iterable[dict]) -> Iterator[bytes]:
+    """`json.dumps(list(recs), ensure_ascii=False, indent=2) + "\n"` as UTF-8, record by
+    record (the same bytes: each record's lines indented once more): 200,000 records are never
+    one string, nor one list."""
+    first = True
+    for rec in recs:
+        body = json.dumps(rec, ensure_ascii=False, indent=2).replace("\n", "\n  ")  # no raw newline in a value
+        yield (("[\n  " if first else ",\n  ") + body).encode("utf-8")
+        first = False
+    yield b"[]\n" if first else b"\n]\n"
 
 
 def _cell_text(value) -> str:
@@ -82,6 +95,13 @@ def to_csv(recs: list[dict]) -> bytes:
     for r in recs:
         writer.writerow([_cell_text(r.get(k)) for k in keys])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def export_chunks(standing: Standing, config: Config, fmt: str) -> Iterator[bytes]:
+    """`export_ledger` in pieces: JSON record by record, the others whole."""
+    if fmt == "json":
+        return json_chunks(records(standing.items, standing.states, lazy=True))
+    return iter((export_ledger(standing, config, fmt),))
 
 
 def export_ledger(standing: Standing, config: Config, fmt: str) -> bytes:
