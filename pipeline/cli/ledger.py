@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -23,7 +23,7 @@ from pipeline.deadlines.states import Standing, total_summary
 from pipeline.deadlines.workdays import PROVISIONAL_MARK
 from pipeline.errors import UsageError
 from pipeline.intake.units import UnitDirectory
-from pipeline.ledger.standing import load_item, load_standing
+from pipeline.ledger.standing import load_figures, load_item, load_standing
 from pipeline.model import STATE_OVERDUE, Item, ItemState
 from pipeline.output.export import export_chunks, export_ledger
 from pipeline.output.show import show_json, show_lines
@@ -101,11 +101,11 @@ def status_command(
     """各单位整改情况汇总（事项、完成、按时、逾期、报告缺失、完成率）和红色清单；默认约一屏，--all 列出全部。"""
     ws = get_workspace(ctx)
     name = resolve_unit(ws.config, unit) if unit else None
-    now = load_standing(ws, day, unit=name)
+    now, whole = load_figures(ws, day, unit=name)  # the figures' fields only; the listed rows whole
     if as_json:
         sys.stdout.write(json.dumps(now.as_json(), ensure_ascii=False, indent=2) + "\n")
         return
-    for renderable in status_report(now, unit=name, show_all=show_all):
+    for renderable in status_report(now, unit=name, show_all=show_all, whole=whole):
         console.print(renderable)
 
 
@@ -137,11 +137,13 @@ def resolve_unit(config: Config, text: str) -> str:
 # -- sancha status ---------------------------------------------------------------------------
 
 
-def status_report(now: Standing, unit: str | None = None, show_all: bool = True) -> list:
+def status_report(now: Standing, unit: str | None = None, show_all: bool = True,
+                  whole: Callable[[list[str]], dict[str, Item]] | None = None) -> list:
     """What `sancha status` prints: a heading, the per-unit table, the red list (rich renderables).
     Unless `show_all`, about a screen (issue 20): the last `UNIT_ROWS` units of the ranking (the
     total row still counts every unit) and the `RED_ROWS` most urgent red-list items, each cut
-    said in a line that names `--all`."""
+    said in a line that names `--all`. `whole(ids)`: the listed items with their texts, when
+    `now` holds only the fields of their states (`load_figures`)."""
     scope = unit or "全部单位"
     items, states, as_of = now.items, now.states, now.as_of
     if not items:
@@ -158,6 +160,9 @@ def status_report(now: Standing, unit: str | None = None, show_all: bool = True)
         key=lambda i: (not states[i.id].key_supervision, -states[i.id].overdue_workdays, i.unit, i.id),
     )
     shown_red = red if show_all or len(red) <= RED_ROWS + 2 else red[:RED_ROWS]
+    if whole is not None and shown_red:
+        texts = whole([i.id for i in shown_red])
+        shown_red = [texts.get(i.id, i) for i in shown_red]
     if red:
         out.append(_red_table(shown_red, states))
         if len(shown_red) < len(red):

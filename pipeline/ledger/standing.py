@@ -10,6 +10,7 @@ what the ledger knew then; voided items are left out, units are the registered u
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,7 +19,7 @@ from pipeline.deadlines.workdays import WorkCalendar
 from pipeline.errors import Refused
 from pipeline.ledger.ledger import Ledger, refuse_if_lost
 from pipeline.ledger.timeline import Event
-from pipeline.ledger.view import item_on, items_on
+from pipeline.ledger.view import item_on, items_by_id_on, items_on, standing_on
 from pipeline.model import Item, ItemState
 from pipeline.workspace import Workspace
 
@@ -35,6 +36,24 @@ def load_standing(ws: Workspace, as_of: date, *, unit: str | None = None, source
     if source is not None:
         items = [i for i in items if (i.source or "") == source]
     return standing(ws.config, items, as_of)
+
+
+def load_figures(ws: Workspace, as_of: date, *, unit: str | None = None) -> tuple[Standing, Callable]:
+    """As `load_standing`, for the figures only (`sancha status`): the items carry the fields
+    their states read and none of their texts (`view.standing_on`: a city's 200,000 items read
+    several times faster). With it a function giving some items whole, by id, as of `as_of`
+    (for the few rows a screen lists)."""
+    if not ws.db_path.exists():
+        refuse_if_lost(ws.db_path)
+        return standing(ws.config, [], as_of), lambda ids: {}
+    with Ledger.open(ws.db_path) as ledger:
+        items, states = standing_on(ledger, ws.config, as_of, unit=unit)
+
+    def whole(ids: Iterable[str]) -> dict[str, Item]:
+        with Ledger.open(ws.db_path) as ledger:
+            return items_by_id_on(ledger, ws.config, ids, as_of)
+
+    return standing(ws.config, items, as_of, states), whole
 
 
 @dataclass(frozen=True)
