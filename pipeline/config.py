@@ -40,6 +40,8 @@ class Rules:
     notice_reply_workdays: int = 3  # 督办通知单: answer within N working days
     commend_min_due: int = 1  # a unit needs at least this many items due or done to be commended
     reissue_hours: int = 24  # a document sancha wrote this long ago counts as sent out: never replaced
+    # 销号 only of an item with 佐证材料 (issue 23); `sancha close --force --note` still may
+    close_requires_evidence: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,18 @@ class Limits:
     max_worker_seconds: float = 120.0
 
 
+# What a unit may send as 佐证材料 by default (issue 23): the suffixes, without the dot.
+EVIDENCE_TYPES: tuple[str, ...] = ("pdf", "jpg", "jpeg", "png", "doc", "docx", "xls", "xlsx", "ofd", "zip")
+
+
+@dataclass(frozen=True)
+class EvidenceSettings:
+    """[evidence] in sancha.toml: the file types accepted as 佐证材料 and the size of each."""
+
+    types: tuple[str, ...] = EVIDENCE_TYPES
+    max_mb: float = 20.0
+
+
 @dataclass(frozen=True)
 class Fonts:
     """The faces documents name ([fonts] in sancha.toml); the reader's Word or WPS supplies them."""
@@ -97,6 +111,7 @@ class Config:
     watch: WatchSettings = field(default_factory=WatchSettings)
     limits: Limits = field(default_factory=Limits)
     fonts: Fonts = field(default_factory=Fonts)
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
 
     @property
     def unit_names(self) -> tuple[str, ...]:
@@ -345,7 +360,23 @@ def parse_config(text: str) -> Config:
         watch=_section(data, "watch", WatchSettings),
         limits=_section(data, "limits", Limits),
         fonts=_fonts(data),
+        evidence=_evidence(data),
     )
+
+
+def _evidence(data: dict) -> EvidenceSettings:
+    """[evidence]: `types` a list of suffixes (with or without the dot, any case), `max_mb` > 0."""
+    raw = dict(_table(data, "evidence"))
+    types = EVIDENCE_TYPES
+    if "types" in raw:
+        listed = _str_list(raw.pop("types"), "[evidence] types")
+        types = tuple(dict.fromkeys(t.strip().lstrip(".").lower() for t in listed if t.strip().lstrip(".")))
+        if not types:
+            raise ConfigError("sancha.toml: [evidence] types 不能为空，例如 types = [\"pdf\", \"jpg\"]")
+    settings = _section({"evidence": raw}, "evidence", EvidenceSettings)
+    if not settings.max_mb > 0:
+        raise ConfigError(f"sancha.toml: [evidence] max_mb 应大于 0，现在是 {settings.max_mb!r}")
+    return EvidenceSettings(types=types, max_mb=settings.max_mb)
 
 
 def _fonts(data: dict) -> Fonts:

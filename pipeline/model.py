@@ -136,6 +136,7 @@ class Row:
     done_on: date | None  # 完成日期
     remark: str | None  # 备注
     cells: Mapping[str, str] = field(default_factory=dict)  # field name -> A1 cell of this row
+    evidence_text: str | None = None  # 佐证材料: what the unit says it attaches ("见附件1、附件2"), verbatim
     key: str = field(init=False, repr=False, compare=False)  # problem_key(problem), computed once
 
     def __post_init__(self):
@@ -197,7 +198,7 @@ def _flat_row(row: Row) -> tuple:
     return (row.sheet, row.row, row.item_id, row.source, row.problem, row.measures,
             row.deadline.toordinal() if row.deadline else None, row.deadline_text, row.ongoing, row.lead_unit,
             row.co_units, row.owner, row.progress, row.status, row.done_on.toordinal() if row.done_on else None,
-            row.remark, row.cells._row, row.key)  # type: ignore[attr-defined]  # Cells, checked by the caller
+            row.remark, row.cells._row, row.evidence_text, row.key)  # type: ignore[attr-defined]  # Cells, checked
 
 
 def _restore_submission(filename, sheet, unit, unit_cell, report_date, inspection, rows, findings, letters,
@@ -209,11 +210,12 @@ def _restore_submission(filename, sheet, unit, unit_cell, report_date, inspectio
 
 def _row_from_flat(flat: tuple, letters: Mapping[str, str]) -> Row:
     (sheet, row, item_id, source, problem, measures, deadline, deadline_text, ongoing, lead_unit, co_units, owner,
-     progress, status, done_on, remark, cells, key) = flat
+     progress, status, done_on, remark, cells, evidence_text, key) = flat
     return _restore_row(sheet, row, item_id, source, problem, measures,
                         date.fromordinal(deadline) if deadline is not None else None, deadline_text, ongoing,
                         lead_unit, co_units, owner, progress, status,
-                        date.fromordinal(done_on) if done_on is not None else None, remark, Cells(letters, cells), key)
+                        date.fromordinal(done_on) if done_on is not None else None, remark, Cells(letters, cells),
+                        evidence_text, key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +246,8 @@ class Item:
     reopened_on: date | None = None  # last 重新打开 (a new cycle: new deadline, reports counted anew)
     report_on: date | None = None  # first report of the cycle that counts for the deadline in effect
     field_days: str = "{}"  # JSON field -> the day an event last set it (stale values); read by field_day()
+    evidence_text: str | None = None  # 佐证材料 as the unit's row says it (text, verbatim)
+    evidence_count: int = 0  # 佐证材料 files received (evidence events), as of the item's day
 
 
 # What a clerk reads for each field of an item (receipts, show, the messages of actions).
@@ -254,6 +258,7 @@ FIELD_TITLES = {
     "created_on": "登记日期", "updated_at": "最近更新", "closed_on": "销号日期", "last_report_on": "最近报送日期",
     "lookback_on": "回头看日期", "original_deadline": "原整改时限（延期前）", "voided_on": "作废日期",
     "reopened_on": "重新打开日期", "report_on": "报送日期（时限届满后）",
+    "evidence_text": "佐证材料", "evidence_count": "佐证材料（份）",
 }
 
 _ITEM_SETTERS = tuple(getattr(Item, name).__set__ for name in Item.__slots__)  # the slots' own setters

@@ -136,7 +136,8 @@ def test_rules_watch_and_limits_must_be_tables():
 def test_an_unknown_key_names_the_keys_there_are():
     assert error(OFFICE + "[rules]\ndue_soon_days = 5\n") == (
         "sancha.toml: [rules] 中有未知的键 due_soon_days；可用的键：due_soon_workdays, report_within_workdays, "
-        "key_overdue_workdays, lookback_days, notice_reply_workdays, commend_min_due, reissue_hours"
+        "key_overdue_workdays, lookback_days, notice_reply_workdays, commend_min_due, reissue_hours, "
+        "close_requires_evidence"
     )
     assert error(OFFICE + "[watch]\npoll = true\nseconds = 1\n") == (
         "sancha.toml: [watch] 中有未知的键 poll, seconds；可用的键：polling, interval, settle_seconds, rescan_seconds"
@@ -280,3 +281,14 @@ def test_a_blank_face_or_a_leader_that_is_not_text_is_refused():
     assert error(OFFICE + '[fonts]\nsize = 16\n').startswith("sancha.toml: [fonts] 中有未知的键 size")
     assert error(OFFICE + '[[units]]\nname = "区财政局"\nleader = 3\n').startswith(
         "sancha.toml: [[units]] 区财政局 的 leader 应是字符串")
+
+
+def test_evidence_settings_default_and_read_types_in_any_spelling():
+    assert parse_config(OFFICE).evidence.types == ("pdf", "jpg", "jpeg", "png", "doc", "docx", "xls", "xlsx", "ofd",
+                                                   "zip")
+    assert parse_config(OFFICE).evidence.max_mb == 20.0
+    config = parse_config(OFFICE + '[evidence]\ntypes = [".PDF", "jpg", "pdf"]\nmax_mb = 5\n')
+    assert (config.evidence.types, config.evidence.max_mb) == (("pdf", "jpg"), 5.0)
+    assert error(OFFICE + "[evidence]\nmax_mb = 0\n") == "sancha.toml: [evidence] max_mb 应大于 0，现在是 0.0"
+    assert error(OFFICE + "[evidence]\ntypes = []\n").startswith("sancha.toml: [evidence] types 不能为空")
+    assert error(OFFICE + "[evidence]\nmax_size = 5\n").startswith("sancha.toml: [evidence] 中有未知的键 max_size")

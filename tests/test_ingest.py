@@ -15,7 +15,7 @@ from builders import data_row, make_workspace, sample_bytes, submission_rows, xl
 from pipeline.ledger.ledger import Ledger
 from pipeline.output import receipts
 
-JSON_FILE_KEYS = {"path", "unit", "accepted", "duplicate", "added", "updated", "issues"}
+JSON_FILE_KEYS = {"path", "unit", "accepted", "duplicate", "added", "updated", "evidence", "issues"}
 JSON_ISSUE_KEYS = {"code", "severity", "sheet", "cell", "message", "hint"}
 
 

@@ -43,7 +43,7 @@ def test_layout_for_reading_and_printing(book):
     assert "三查三单”工作台帐（截至2026年11月30日）" in ws["A1"].value
     assert [c.value for c in ws[2]] == HEADERS
     assert ws.freeze_panes == "B3"
-    assert ws.auto_filter.ref == f"A2:S{2 + 8}"
+    assert ws.auto_filter.ref == f"A2:T{2 + 8}"  # through 佐证材料情况 (issue 23)
     assert ws.print_title_rows == "$1:$2"
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
     assert ws.page_setup.fitToHeight == 0 and ws.page_setup.paperSize == 8  # A3, as many pages down as needed

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from web_fixtures import HOSTILE, PASSWORD, TODAY, build_workspace, state_dump
+from web_fixtures import EVIDENCE_PDF, HOSTILE, PASSWORD, TODAY, build_workspace, state_dump
 
 from pipeline.cli import main
 from pipeline.service.web.accounts import ROLE_LEADER, ROLE_OFFICE, add_account, load_accounts
@@ -122,7 +122,7 @@ def sample_urls(ws: Workspace, client) -> dict[str, str]:
         "files.archive": "/files/1/archive", "documents.documents_index": "/documents",
         "documents.document_open": f"/documents/open/{rel}", "documents.document_download": f"/documents/download/{rel}",
         "batch.index": "/batch", "batch.status": "/batch/status.json", "auth.login": "/login",
-        "static": "/static/desk.css",
+        "static": "/static/desk.css", "items.evidence": "/items/2026-0003/evidence/1",
     }
 
 
@@ -154,6 +154,7 @@ def test_todo_lists_the_rejected_file_the_circular_and_items_awaiting_close(clie
     assert "近两周退回的文件" in p.plain and "区审计局_有错误.xlsx" in p.plain
     assert "本周督查通报待签发" in p.plain and any("督查通报" in t and t.endswith(".docx") for t in p.text)
     assert "待销号核查" in p.plain and "专项资金拨付滞后" in p.plain
+    assert "1 份" in p.text  # 专项资金拨付滞后's 佐证材料 (the fixture's, issue 23)
 
 
 def test_search_by_text_and_by_id_as_people_type_it(client):
@@ -521,3 +522,26 @@ def test_pages_are_templates_shipped_in_the_package():
     assert (root / "templates" / "base.html").is_file() and (root / "static" / "desk.js").is_file()
     pyproject = (Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8")
     assert '"pipeline.service.web" = ["templates/*", "static/*"]' in pyproject
+
+
+def test_item_page_lists_its_evidence_and_serves_the_archived_bytes_as_a_download(ws):
+    # issue 23: a photo of 2026-0001 from 区财政局's folder; 'GET only, the archived bytes'
+    photo = b"\xff\xd8\xff\xe0" + bytes(range(256)) + b"\xff\xd9"
+    (ws.inbox / "区财政局").mkdir(parents=True, exist_ok=True)
+    (ws.inbox / "区财政局" / "2026-0001_整改照片<1>.jpg").write_bytes(photo)
+    assert main(["-C", str(ws.root), "ingest", "--as-of", "2026-12-02"]) == 0
+    client = desk(ws).test_client()
+    p = page(client, "/items/2026-0001")
+    assert "佐证材料" in p.plain and "2026-0001_整改照片<1>.jpg" in p.plain
+    # the list; the history's evidence event (its file, and its source); the files touching the item
+    assert p.plain.count("2026-0001_整改照片<1>.jpg") == 4
+    link = next(a for a in p.links if "/evidence/" in a)
+    assert link == "/items/2026-0001/evidence/1"
+    r = get(client, link)
+    assert r.data == photo and r.mimetype == "application/octet-stream"
+    assert r.headers["Content-Disposition"].startswith("attachment")
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert client.post(link).status_code in (400, 403, 405)  # nothing but GET
+    get(client, "/items/2026-0001/evidence/2", 404)
+    assert "尚未收到佐证材料" in page(client, "/items/2026-0002").plain
+    assert get(client, "/items/2026-0003/evidence/1").data == EVIDENCE_PDF  # the fixture's, from 区财政局

@@ -23,6 +23,7 @@ RECEIVED = date(2026, 11, 1)
 REJECTED_ON = date(2026, 12, 1)
 HOSTILE = 'A&B<二期>"引号"<script>alert(1)</script>'
 PASSWORD = "correct-horse-9"
+EVIDENCE_PDF = b"%PDF-1.4\n%web desk fixture\n%%EOF\n"
 
 
 def build_workspace(root: Path, *, weekly: bool = True) -> Workspace:
@@ -52,6 +53,9 @@ def build_workspace(root: Path, *, weekly: bool = True) -> Workspace:
                           unit="区审计局", report_date="2026年12月1日")
     (ws.inbox / "区审计局_有错误.xlsx").write_bytes(xlsx_bytes(bad))
     assert [r.verdict for r in ingest_inbox(ws, received=REJECTED_ON)] == ["rejected"]
+    (ws.inbox / "区财政局").mkdir(exist_ok=True)  # 佐证材料 of the item reported done (issue 23)
+    (ws.inbox / "区财政局" / "2026-0003_拨付凭证.pdf").write_bytes(EVIDENCE_PDF)
+    assert [r.verdict for r in ingest_inbox(ws, received=REJECTED_ON)] == ["evidence"]
     if weekly:
         run_weekly(ws, TODAY, workers=1)
     return ws

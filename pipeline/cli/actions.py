@@ -60,10 +60,13 @@ def extend(ctx: typer.Context, item_id: ItemIdArgument,
 
 @app.command()
 def close(ctx: typer.Context, item_id: ItemIdArgument, on: OnOption, note: OptionalNote = None,
-          force: Annotated[bool, typer.Option("--force", help="尚未报送完成的事项也销号（登记为强制销号）")] = False,
+          force: Annotated[bool, typer.Option(
+              "--force", help="尚未报送完成（或按规定尚无佐证材料）的事项也销号（登记为强制销号）")] = False,
           ) -> None:
-    """销号：督查室核实整改到位后关闭事项；尚未报送完成的须加 --force。"""
-    _act(ctx, lambda led, cfg, who: actions.close(led, item_id, note=note, force=force, on=on, operator=who))
+    """销号：督查室核实整改到位后关闭事项；尚未报送完成的须加 --force；
+    规定须有佐证材料而尚无的，须加 --force 并用 --note 写明理由。"""
+    _act(ctx, lambda led, cfg, who: actions.close(led, item_id, note=note, force=force, on=on, operator=who,
+                                                  requires_evidence=cfg.rules.close_requires_evidence))
 
 
 @app.command()

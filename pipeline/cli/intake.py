@@ -17,7 +17,7 @@ from pipeline.cli.params import as_of_option, existing_path
 from pipeline.errors import Rejected
 from pipeline.model import Finding
 
-VERDICT_WORDS = {"accepted": "已接收", "rejected": "退回", "duplicate": "重复"}
+VERDICT_WORDS = {"accepted": "已接收", "rejected": "退回", "duplicate": "重复", "evidence": "佐证材料"}
 
 
 def _files_from(paths: list[Path]) -> list[Path]:
@@ -58,9 +58,38 @@ def _print_results(results: list) -> None:
             _print_findings(r.findings, f"{r.name}（{VERDICT_WORDS[r.verdict]}）")
     accepted = sum(r.accepted for r in results)
     rejected = sum(r.verdict == "rejected" for r in results)
-    duplicates = len(results) - accepted - rejected
-    console.print(f"共 {len(results)} 个文件：接收 {accepted}，退回 {rejected}，重复 {duplicates}。"
-                  "回执已写入 outbox/<单位>/。")
+    evidence = sum(r.verdict == "evidence" for r in results)
+    duplicates = len(results) - accepted - rejected - evidence
+    console.print(f"共 {len(results)} 个文件：接收 {accepted}，退回 {rejected}，重复 {duplicates}"
+                  + (f"，佐证材料 {evidence}" if evidence else "") + "。回执已写入 outbox/<单位>/。")
+
+
+def _checked_evidence(ws, path: Path, unit: str | None):
+    """A 佐证材料 file checked as ingest would (the ledger read, never written): (item id, findings),
+    or None when the file is no evidence. Without --unit, the sender is not checked."""
+    from pipeline.intake.evidence import SNIFF_BYTES, evidence_target, taken_as_evidence
+    from pipeline.intake.findings import EVIDENCE_TOO_LARGE
+    from pipeline.ledger.evidence import evidence_findings
+    from pipeline.ledger.ledger import Ledger
+    from pipeline.workspace import readable_name
+
+    name = readable_name(path.name)
+    target = evidence_target(tuple(readable_name(p) for p in path.parent.parts[-2:]), name)
+    if target is None:
+        return None
+    item = None
+    if target.item_id and ws.db_path.exists():
+        with Ledger.open(ws.db_path) as ledger:
+            item = ledger.item(target.item_id)
+    if not taken_as_evidence(target, name, lambda _: item is not None):
+        return None
+    size, limit = path.stat().st_size, ws.config.evidence.max_mb
+    if size > limit * 1024 * 1024:
+        return target.item_id, [EVIDENCE_TOO_LARGE.at(file=name, size_mb=size / 1024 / 1024, limit_mb=limit)]
+    with open(path, "rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    sender = unit or (item.unit if item else None)
+    return target.item_id, evidence_findings(ws.config, name=name, head=head, target=target, unit=sender, item=item)
 
 
 def _checked(reader, path: Path, config, unit: str | None) -> tuple:
@@ -156,18 +185,27 @@ def check(
     prestart(ws.config.limits)  # the worker starts while the files are found and read
     reader = Reader(ws.config)
     out, bad = [], False
+    canonical = ws.config.canonical_unit(unit) if unit else None
     for path in _files_from(files):
-        sub, rows = _checked(reader, path, ws.config, unit)
+        evidence = _checked_evidence(ws, path, canonical)
+        if evidence is not None:  # 佐证材料: never parsed (an .xlsx named 2026-0007_… too)
+            from pipeline.model import Submission
+
+            sub, rows = Submission(path.name, None, canonical, None, None, None, (), tuple(evidence[1])), 0
+        else:
+            sub, rows = _checked(reader, path, ws.config, unit)
         bad |= not sub.ok
-        out.append((path, sub, rows))
+        out.append((path, sub, rows, evidence))
     if as_json:
-        payload = {"files": [{"path": str(p), "unit": s.unit, "ok": s.ok, "rows": n,
-                              "issues": [f.as_dict() for f in s.findings]} for p, s, n in out]}
+        payload = {"files": [{"path": str(p), "unit": s.unit, "ok": s.ok, "rows": n, "evidence": e[0] if e else None,
+                              "issues": [f.as_dict() for f in s.findings]} for p, s, n, e in out]}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
-        for path, sub, rows in out:
+        for path, sub, rows, evidence in out:
             verdict = "可以报送" if sub.ok else "有错误，报送后会被退回"
-            console.print(f"{path.name}：{sub.unit or '单位未识别'}，{rows} 行，{verdict}")
+            what = (f"{evidence[0] or '编号无效'} 的佐证材料" if evidence is not None
+                    else f"{sub.unit or '单位未识别'}，{rows} 行")
+            console.print(f"{path.name}：{what}，{verdict}")
             _print_findings(list(sub.findings), f"{path.name} 的问题")
     if bad:
         raise Rejected()

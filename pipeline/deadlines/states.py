@@ -314,6 +314,9 @@ class Standing:
     states: dict[str, ItemState]
     calendar: WorkCalendar
     rules: Rules = field(default_factory=Rules)
+    # 佐证材料 received by the day, by item (`ledger.evidence.EvidenceFile`s): set by
+    # `ledger.standing.load_standing`; None when not read (the export then has no "evidence")
+    evidence: Mapping[str, Sequence] | None = None
 
     @cached_property
     def summaries(self) -> list[UnitSummary]:

@@ -282,6 +282,34 @@ _SAME_BYTES = "{file} 与 {received:%Y年%m月%d日} 收到的 {first} 内容完
 DUPLICATE_FILE = _declare(  # of an accepted file only: a rejected one sent again is processed again
     "duplicate-file", WARNING, "重复报送", _SAME_BYTES, "如需更新，请修改后重新报送")
 
+# -- 佐证材料 in the inbox (ledger/ingest.py, intake/evidence.py) ------------------------------------
+
+_EVIDENCE_NAMING = "文件名以事项编号开头（如 2026-0007_整改照片.jpg），或放入 inbox/<单位名称>/佐证/<编号>/ 文件夹"
+EVIDENCE_UNKNOWN_ID = _declare(
+    "evidence-unknown-id", ERROR, "佐证材料编号不存在",
+    "{file}：台帐中没有编号 {item_id}，佐证材料未收录", "请核对编号后重新报送：" + _EVIDENCE_NAMING, forms={
+        "no-id": Form("{file}：放在佐证文件夹中，但没有标明事项编号，佐证材料未收录", "请" + _EVIDENCE_NAMING),
+        "bad-id": Form("{file}：“{named}” 不是有效的事项编号（应如 2026-0007），佐证材料未收录",
+                       "请照抄反馈表中的编号：" + _EVIDENCE_NAMING),
+    })
+EVIDENCE_FOREIGN_ID = _declare(
+    "evidence-foreign-id", ERROR, "佐证材料不属于本单位事项",
+    "{file}：{item_id} 由 {owner} 牵头，{unit} 不是其牵头或配合单位，佐证材料未收录",
+    "只能报送本单位牵头或配合事项的佐证材料；请核对编号", forms={
+        "no-unit": Form("{file}：不在已登记单位的文件夹中，无法确定是哪个单位报送的 {item_id} 佐证材料，未收录",
+                        "请把佐证材料放入 inbox/<单位名称>/ 后重新报送"),
+    })
+EVIDENCE_TYPE = _declare(
+    "evidence-type", ERROR, "佐证材料类型不允许",
+    "{file}：“{suffix}” 类型的文件不能作为佐证材料", "可报送的类型：{types}", forms={
+        "disguised": Form("{file}：文件内容不是扩展名所示的 {suffix} 文件，佐证材料未收录",
+                          "请报送原始文件，不要修改文件的扩展名"),
+    })
+EVIDENCE_TOO_LARGE = _declare(
+    "evidence-too-large", ERROR, "佐证材料过大",
+    "{file}：文件大小 {size_mb:.1f} MB，超过佐证材料上限 {limit_mb:g} MB，未收录",
+    "请压缩图片或把材料拆成几个文件分别报送")
+
 # -- sancha doctor: the workspace (service/doctor.py) ----------------------------------------------
 
 CONFIG_INVALID = _declare(

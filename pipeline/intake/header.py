@@ -36,6 +36,7 @@ FIELD_LABELS = {
     "status": ("完成情况", "整改状态", "完成状态", "状态"),
     "done_on": ("完成日期", "完成时间", "办结时间"),
     "remark": ("备注",),
+    "evidence_text": ("佐证材料", "佐证资料", "佐证材料清单", "证明材料"),  # issue 23: kept as text
 }
 FIELD_NAMES = {f: labels[0] for f, labels in FIELD_LABELS.items()}  # field → 中文表头
 _FIELD_OF = {label: f for f, labels in FIELD_LABELS.items() for label in labels}

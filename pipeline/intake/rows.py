@@ -132,6 +132,7 @@ def read_row(raw: list, r: int, table: Table, found: list[Finding], blanks: list
         done_on=done_on,
         remark=text[at["remark"]] or None,
         cells=cells,
+        evidence_text=text[at["evidence_text"]] or None,
     )
 
 

@@ -68,6 +68,8 @@ def describe(event: Event, before: Item, after: Item) -> tuple[str, ...]:
         extras.append("原整改时限届满后批准，记为逾期后延期")
     if event.data.get("forced"):
         extras.append("该事项尚未报送完成，记为强制销号")
+    if event.data.get("no_evidence"):
+        extras.append("该事项没有佐证材料，记为无佐证材料销号")
     if event.data.get("result"):
         extras.append(f"回头看结果：{event.data['result']}")
     if event.note:
@@ -141,8 +143,11 @@ def extend(ledger: Ledger, item_id: str, *, to: date, note: str, on: date | None
 
 
 def close(ledger: Ledger, item_id: str, *, note: str | None = None, force: bool = False, on: date | None = None,
-          operator: str | None = None, today: date | None = None) -> ActionResult:
-    """销号: only an item reported done, unless `force` (recorded as a forced closing)."""
+          operator: str | None = None, today: date | None = None, requires_evidence: bool = False) -> ActionResult:
+    """销号: only an item reported done, unless `force` (recorded as a forced closing). With
+    `requires_evidence` (`[rules] close_requires_evidence`: every caller passes it), only an
+    item with 佐证材料 by the day of closing, unless `force` with a note (recorded as closed
+    without evidence)."""
     def make(item: Item, day: date) -> Event:
         if item.closed_on is not None:
             raise ActionError(f"{item.id} 已于 {cn_date(item.closed_on)} 销号")
@@ -150,7 +155,14 @@ def close(ledger: Ledger, item_id: str, *, note: str | None = None, force: bool 
         if forced and not force:
             raise ActionError(f"{item.id} 尚未报送完成（完成情况：{item.status or '未填'}），不能销号；"
                               "确需销号的请加 --force，登记为强制销号")
-        return _event("close", item, day, operator, note, data={"forced": True} if forced else {})
+        bare = requires_evidence and item.evidence_count == 0
+        if bare and not force:
+            raise ActionError(f"{item.id} 尚未收到佐证材料，按督查室规定（close_requires_evidence）不能销号；"
+                              "请单位报送佐证材料，确需销号的请加 --force 并用 --note 写明理由")
+        if bare:
+            _need_note(note, "无佐证材料销号")
+        data = {"forced": True} if forced else {}
+        return _event("close", item, day, operator, note, data=data | ({"no_evidence": True} if bare else {}))
 
     return _act(ledger, item_id, on, today, "close", make)
 

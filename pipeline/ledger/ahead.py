@@ -40,6 +40,7 @@ from typing import NamedTuple
 
 from pipeline.config import Config
 from pipeline.errors import Refused
+from pipeline.intake.evidence import evidence_target
 from pipeline.intake.parse import parse_submission
 from pipeline.intake.read import streams
 from pipeline.intake.units import directory
@@ -140,6 +141,8 @@ def _parse_chunk(jobs: list[tuple[Path, str | None]], received: date) -> list[Pa
 def _parse_ahead(path: Path, unit: str | None, received: date) -> Parsed | None:
     assert _worker is not None, "a parse worker's initializer sets it"
     cpu_budget(_worker.config.limits.max_worker_seconds)
+    if evidence_target(path.parent.parts[-2:], readable_name(path.name)) is not None:
+        return None  # 佐证材料 (or so it seems from here): never parsed; the ingesting process answers it
     try:
         st = os.lstat(path)
         if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1 or st.st_size > _worker.config.limits.max_file_mb * _MB:

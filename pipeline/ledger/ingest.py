@@ -31,6 +31,7 @@ from typing import NamedTuple, TypedDict
 
 from filelock import FileLock
 
+from pipeline.intake.evidence import Target, evidence_target, taken_as_evidence
 from pipeline.intake.findings import DUPLICATE_FILE, FILE_QUARANTINED, FILE_TOO_LARGE, LINK_NOT_ALLOWED, UNKNOWN_FOLDER
 from pipeline.intake.isolation import Reader, prestart
 from pipeline.intake.parse import SubmissionStream, stream_submission
@@ -38,6 +39,7 @@ from pipeline.intake.submitter import Submitter
 from pipeline.intake.units import directory
 from pipeline.ledger.ahead import Ahead, Parsed, workers_here
 from pipeline.ledger.archive import Syncer, archive_copy, clear_stale_staging, discard, keep_copy
+from pipeline.ledger.evidence import EvidenceIntake
 from pipeline.ledger.inbox import (
     Resolver,
     folder_unit,
@@ -72,7 +74,7 @@ class FileResult:
     path: str
     name: str
     unit: str | None
-    verdict: str  # accepted / rejected / duplicate
+    verdict: str  # accepted / rejected / duplicate / evidence (a 佐证材料 file attached to an item)
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
@@ -93,10 +95,11 @@ class FileResult:
         return {
             "path": self.path,
             "unit": self.unit,
-            "accepted": self.accepted,
+            "accepted": self.accepted or self.verdict == "evidence",  # a 佐证材料 file is taken in too
             "duplicate": self.duplicate,
             "added": self.added,
-            "updated": self.updated,
+            "updated": self.updated if self.verdict != "evidence" else [],
+            "evidence": self.updated[0] if self.verdict == "evidence" and self.updated else None,  # the item
             "issues": [f.as_dict() for f in self.findings],
         }
 
@@ -150,6 +153,7 @@ class Ingestor:
         self._copies: list[Path] = []  # archive copies written and not yet fsynced
         self._problems: dict[str, OpenProblems] = {}  # open items per unit, for similar-problem
         self._problems_version = -1
+        self.evidence = EvidenceIntake(self)
 
     def __enter__(self) -> Ingestor:
         return self
@@ -264,6 +268,9 @@ class Ingestor:
                 log.info("%s 仍在写入（复制未完成），留待下次处理", readable_name(path.name))
                 return False
             size = st.st_size  # from the file system, before reading: a 3 GB file is never read whole
+            target = self._evidence_target(path)
+            if target is not None:  # 佐证材料: its own limits, never parsed
+                return self.evidence.record(path, size, target, received, started, ahead)
             if size > self.config.limits.max_file_mb * _MB:
                 return self._record_too_large(path, size, received, started, ahead)
             data = path.read_bytes()
@@ -315,6 +322,33 @@ class Ingestor:
                 self.inhand.end(sha)
         self._recorded.append(_Recorded(record, path, started, written, changes))
         return True
+
+    def _evidence_target(self, path: Path) -> Target | None:
+        """Whether the file is 佐证材料 (intake/evidence.py): by its folders inside the inbox and its name."""
+        real = self.resolve(path)
+        if not in_inbox(self.inbox, real):
+            return None
+        parts = tuple(readable_name(p) for p in real.relative_to(self.inbox).parts)
+        name = readable_name(path.name)
+        target = evidence_target(parts[:-1], name)
+        if target is None or not taken_as_evidence(target, name, lambda i: self.ledger.item(i) is not None):
+            return None
+        return target
+
+    # -- for 佐证材料 (ledger/evidence.py) ---------------------------------------------------
+    def answer_later(self, record: FileRecord, path: Path, started: float, items: dict | None = None) -> None:
+        """A journalled file, answered (receipt, cleanup) once its group is durable."""
+        self._recorded.append(_Recorded(record, path, started, items))
+
+    def keep_durable(self, copy: Path) -> None:
+        """An archive copy, fsynced with the group's before its commit."""
+        self._copies.append(copy)
+
+    def journal_rejected(self, *, sha: str, name: str, source_path: str, received: date, archive: str | None,
+                         unit: str | None, findings: list[Finding]) -> FileRecord:
+        journal = _Journal(sha256=sha, name=name, source_path=source_path, received_on=received,
+                           duplicate_of=None, archive_path=archive)
+        return self._journal_rejected(journal, unit, findings)
 
     def _read(self, data: bytes, name: str, sha: str, unit: str | None,
               received: date) -> tuple[SubmissionStream, bool]:

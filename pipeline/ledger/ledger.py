@@ -67,14 +67,14 @@ def item_from_row(r: sqlite3.Row | tuple) -> Item:
     reader of 50,000 items calls it 50,000 times)."""
     (id_, unit, co_units, source, problem, measures, deadline, deadline_text, ongoing, owner, progress, status,
      done_on, remark, created_on, updated_at, closed_on, last_report_on, lookback_on, original_deadline,
-     voided_on, reopened_on, report_on, field_days) = r
+     voided_on, reopened_on, report_on, field_days, evidence_text, evidence_count) = r
     d = date.fromisoformat
     return new_item(
         id_, unit, _units_from(co_units), source, problem, measures, deadline and d(deadline), deadline_text,
         bool(ongoing), owner, progress, status, done_on and d(done_on), remark, d(created_on), updated_at,
         closed_on and d(closed_on), last_report_on and d(last_report_on), lookback_on and d(lookback_on),
         original_deadline and d(original_deadline), voided_on and d(voided_on), reopened_on and d(reopened_on),
-        report_on and d(report_on), field_days,
+        report_on and d(report_on), field_days, evidence_text, evidence_count,
     )
 
 
@@ -93,7 +93,7 @@ def item_values(item: Item) -> tuple:
         _iso(item.deadline), item.deadline_text, int(item.ongoing), item.owner, item.progress, item.status,
         _iso(item.done_on), item.remark, _iso(item.created_on), item.updated_at, _iso(item.closed_on),
         _iso(item.last_report_on), _iso(item.lookback_on), _iso(item.original_deadline), _iso(item.voided_on),
-        _iso(item.reopened_on), _iso(item.report_on), item.field_days,
+        _iso(item.reopened_on), _iso(item.report_on), item.field_days, item.evidence_text, item.evidence_count,
     )
 
 
@@ -416,7 +416,8 @@ class Ledger:
         problems = [r[0] for r in self.conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
         problems += [f"外键错误：{r}" for r in self.conn.execute("PRAGMA foreign_key_check")]
         for (sha, n) in self.conn.execute(
-            "SELECT sha256, COUNT(*) FROM files WHERE verdict = 'accepted' GROUP BY sha256 HAVING COUNT(*) > 1"
+            "SELECT sha256, COUNT(*) FROM files WHERE verdict IN ('accepted', 'evidence') GROUP BY sha256 "
+            "HAVING COUNT(*) > 1"
         ):
             problems.append(f"同一文件（{sha[:12]}）被接收了 {n} 次")
         return problems
@@ -580,7 +581,8 @@ class Ledger:
         return rows
 
     _STANDING = ("SELECT id, unit, deadline, ongoing, status, done_on, created_on, closed_on, last_report_on, "
-                 "lookback_on, voided_on, report_on FROM items WHERE created_on <= ? ORDER BY year, seq")
+                 "lookback_on, voided_on, report_on, evidence_count FROM items WHERE created_on <= ? "
+                 "ORDER BY year, seq")
 
     def standing(self, day: date) -> list[Item]:
         """The items registered by `day` with the fields their states read (unit, deadline,
@@ -590,9 +592,9 @@ class Ledger:
         return [new_item(id_, unit, (), None, "", "", deadline and d(deadline), "", bool(ongoing), None, None, status,
                          done_on and d(done_on), None, d(created_on), "", closed_on and d(closed_on),
                          last_report_on and d(last_report_on), lookback_on and d(lookback_on), None,
-                         voided_on and d(voided_on), None, report_on and d(report_on), "{}")
+                         voided_on and d(voided_on), None, report_on and d(report_on), "{}", None, evidence_count)
                 for (id_, unit, deadline, ongoing, status, done_on, created_on, closed_on, last_report_on, lookback_on,
-                     voided_on, report_on) in self.conn.execute(self._STANDING, (day.isoformat(),))]
+                     voided_on, report_on, evidence_count) in self.conn.execute(self._STANDING, (day.isoformat(),))]
 
     def record_notices(self, named: Iterable[tuple[str, str, str]], on: date, week: str) -> int:
         """A `notice` event for each (item, document, notice number) a 督办通知单 of `week`
@@ -656,10 +658,11 @@ class Ledger:
         return [self._file(r) for r in rows]
 
     def first_with_hash(self, sha256: str) -> FileRecord | None:
-        """The file these bytes were accepted as, if ever: the same bytes again are its duplicate.
+        """The file these bytes were accepted as (or as 佐证材料), if ever: the same bytes again are its duplicate.
         Bytes only ever rejected are processed again (the office may have fixed sancha.toml)."""
         r = self.conn.execute(
-            f"SELECT {self._FILE_COLS} FROM files WHERE sha256 = ? AND verdict = 'accepted' ORDER BY id LIMIT 1",
+            f"SELECT {self._FILE_COLS} FROM files WHERE sha256 = ? AND verdict IN ('accepted', 'evidence') "
+            "ORDER BY id LIMIT 1",
             (sha256,),
         ).fetchone()
         return self._file(r) if r else None

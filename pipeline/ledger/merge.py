@@ -66,7 +66,8 @@ from pipeline.model import (
 )
 
 # Fields a unit's resubmission may change, in ledger order.
-UNIT_FIELDS = ("co_units", "source", "problem", "measures", "owner", "progress", "status", "done_on", "remark")
+UNIT_FIELDS = ("co_units", "source", "problem", "measures", "owner", "progress", "status", "done_on", "remark",
+               "evidence_text")
 # Only the office moves deadlines or reassigns the lead unit.
 OFFICE_FIELDS = ("unit", "deadline", "deadline_text", "ongoing")
 
@@ -187,7 +188,7 @@ def _new_item(row: Row, item_id: str, received: date, now: str) -> Item:
         id=item_id, unit=row.lead_unit, co_units=row.co_units, source=row.source, problem=row.problem,
         measures=row.measures, deadline=row.deadline, deadline_text=row.deadline_text, ongoing=row.ongoing,
         owner=row.owner, progress=row.progress, status=row.status, done_on=done_on, remark=row.remark,
-        created_on=received, updated_at=now, last_report_on=received,
+        evidence_text=row.evidence_text, created_on=received, updated_at=now, last_report_on=received,
         report_on=received if _counts(received, row.deadline, row.status == STATUS_DONE) else None,
     )
 

@@ -145,6 +145,7 @@ def history_into_events(ledger: Ledger) -> None:
     item gets its register, then every item is projected from its events again. The history
     table stays as it was, no longer written."""
     conn = ledger.conn
+    add_item_columns(ledger)  # today's code reads and writes every item column
     received = {file_id: date.fromisoformat(day) for file_id, day in conn.execute("SELECT id, received_on FROM files")}
     entries: dict[str, list[tuple]] = {}
     for row in conn.execute("SELECT id, item_id, at, action, field, old, new, file_id, note FROM history ORDER BY id"):
@@ -256,6 +257,51 @@ def hash_problem_keys(ledger: Ledger) -> None:
     ledger.refresh_statistics(force=len(rows) >= STATS_MIN_ITEMS)  # the new indexes' statistics too
 
 
+# Item columns added after 0003, with their declarations. 0003 projects every item with today's
+# code (all of `model.Item`'s fields), so it adds them first on an old ledger; each later
+# migration adds its own only where they are missing (`add_item_columns`).
+LATER_ITEM_COLUMNS: dict[str, str] = {
+    "evidence_text": "TEXT",  # 0007
+    "evidence_count": "INTEGER NOT NULL DEFAULT 0",  # 0007
+}
+
+
+def add_item_columns(ledger: Ledger, names: tuple[str, ...] | None = None) -> None:
+    """ALTER TABLE items ADD COLUMN for each of `names` (default: every later column) not there yet."""
+    there = {r[1] for r in ledger.conn.execute("PRAGMA table_info(items)")}
+    for name in names or tuple(LATER_ITEM_COLUMNS):
+        if name not in there:
+            ledger.conn.execute(f"ALTER TABLE items ADD COLUMN {name} {LATER_ITEM_COLUMNS[name]}")
+
+
+def evidence(ledger: Ledger) -> None:
+    """0007: the item columns of 佐证材料, and the files journal's verdict 'evidence'."""
+    add_item_columns(ledger, ("evidence_text", "evidence_count"))
+    evidence_verdict(ledger)
+
+
+def evidence_verdict(ledger: Ledger) -> None:
+    """0007: the files journal takes the verdict 'evidence' (a 佐证材料 file attached to an item).
+    The CHECK of 0001 is widened in place, as SQLite documents for loosening a constraint
+    (writable_schema, then a new schema version): every stored row satisfies the wider check,
+    and no table is rebuilt (the events refer to the files by id)."""
+    conn = ledger.conn
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'files'").fetchone()
+    old = "CHECK (verdict IN ('accepted', 'rejected', 'duplicate'))"
+    if old not in sql:
+        return  # widened already
+    version = conn.execute("PRAGMA schema_version").fetchone()[0]
+    conn.execute("PRAGMA writable_schema = ON")
+    try:
+        conn.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'files'",
+                     (sql.replace(old, "CHECK (verdict IN ('accepted', 'rejected', 'duplicate', 'evidence'))"),))
+        conn.execute(f"PRAGMA schema_version = {int(version) + 1}")
+    finally:
+        conn.execute("PRAGMA writable_schema = OFF")
+
+
+EVIDENCE_SQL = "CREATE INDEX events_evidence ON events(item_id, id) WHERE kind = 'evidence'"
+
 # (name, SQL, a Python step run after the SQL in the same transaction, or None)
 MIGRATIONS: list[tuple[str, str, Callable[[Ledger], None] | None]] = [
     *((name, sql, None) for name, sql in SQL_MIGRATIONS),
@@ -291,5 +337,8 @@ MIGRATIONS: list[tuple[str, str, Callable[[Ledger], None] | None]] = [
         """,
         None,
     ),
+    # 佐证材料 (issue 23): the 佐证材料 column's text and the count of files received on every item,
+    # the evidence events found fast, and the files journal's verdict 'evidence'.
+    ("0007_evidence", EVIDENCE_SQL, evidence),
     ("0009_speed", SPEED_SQL, hash_problem_keys),
 ]

@@ -11,12 +11,13 @@ what the ledger knew then; voided items are left out, units are the registered u
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from pipeline.deadlines.states import Standing, item_state, standing
 from pipeline.deadlines.workdays import WorkCalendar
 from pipeline.errors import Refused
+from pipeline.ledger.evidence import EvidenceFile, evidence_on
 from pipeline.ledger.ledger import Ledger, refuse_if_lost
 from pipeline.ledger.timeline import Event
 from pipeline.ledger.view import item_on, items_by_id_on, items_on, standing_on
@@ -26,16 +27,19 @@ from pipeline.workspace import Workspace
 
 def load_standing(ws: Workspace, as_of: date, *, unit: str | None = None, source: str | None = None) -> Standing:
     """All items, or one lead unit's, or those of one source (问题来源), with their states as of
-    `as_of`. A workspace without a ledger yet has no items; none is created to find that out."""
+    `as_of`, and their 佐证材料 received by then (`Standing.evidence`). A workspace without a ledger
+    yet has no items; none is created to find that out."""
     items: list[Item] = []
+    evidence: dict[str, list[EvidenceFile]] = {}
     if ws.db_path.exists():
         with Ledger.open(ws.db_path) as ledger:
             items = items_on(ledger, ws.config, as_of, unit=unit)
+            evidence = evidence_on(ledger, as_of)
     else:
         refuse_if_lost(ws.db_path)  # none yet is fine; one lost is not
     if source is not None:
         items = [i for i in items if (i.source or "") == source]
-    return standing(ws.config, items, as_of)
+    return replace(standing(ws.config, items, as_of), evidence=evidence)
 
 
 def load_figures(ws: Workspace, as_of: date, *, unit: str | None = None) -> tuple[Standing, Callable]:

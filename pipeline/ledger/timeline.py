@@ -22,7 +22,9 @@ the reason given, `data` what the kind carries besides. The kinds are declared o
 - `void` — 作废: out of every count and document from `on`;
 - `reassign` — 移交: field `unit`, old → new; the item is the new unit's from `on`;
 - `notice` — a 督办通知单 named the item; data `week`, `document`;
-- `undo` — takes back one earlier event from `on`; data `event` (its id).
+- `undo` — takes back one earlier event from `on`; data `event` (its id);
+- `evidence` — a 佐证材料 file received from the unit (issue 23): data `name`, `size`, `sha256`,
+  `unit` (who sent it), `archive_path`; the item counts it (`evidence_count`).
 
 Replay order: by `on`, then by recording order (`id`); the item as of day D is the replay of
 its events with `on` ≤ D (an item registered after D did not exist yet), so whatever is
@@ -54,7 +56,7 @@ DATE_FIELDS = frozenset({"deadline", "done_on", "created_on", "closed_on", "last
 # What a register event's data holds: the new item's every field but those the replay derives
 # (`id`, `created_on` = on, `updated_at` = at, `report_on`, `field_days`).
 REGISTER_FIELDS = tuple(f for f in ITEM_FIELDS if f not in ("id", "created_on", "updated_at", "report_on",
-                                                               "field_days"))
+                                                               "field_days", "evidence_count"))
 
 _REGISTER_DATES = tuple(f for f in REGISTER_FIELDS if f in DATE_FIELDS)
 
@@ -163,7 +165,7 @@ class Draft:
             if day is not None:
                 values[name] = date.fromisoformat(day)
         values.update(id=event.item_id, created_on=event.on, updated_at=event.at, ongoing=bool(values["ongoing"]),
-                      co_units=tuple(values["co_units"] or ()))
+                      co_units=tuple(values["co_units"] or ()), evidence_count=0)
         draft = cls(values)
         if values["last_report_on"] is not None:  # a new row of a file: the file reported it
             draft.reports.append((values["last_report_on"], values["status"] == STATUS_DONE))
@@ -301,6 +303,13 @@ def _notice(draft: Draft, event: Event) -> None:
     pass
 
 
+@event_kind("evidence", "佐证材料", changes=False)
+def _evidence(draft: Draft, event: Event) -> None:
+    """A 佐证材料 file received (issue 23); data: name, size, sha256, unit (who sent it),
+    archive_path. The item's fields stay; it counts one more file."""
+    draft.values["evidence_count"] += 1
+
+
 @event_kind("undo", "撤销")
 def _undo(draft: Draft, event: Event) -> None:
     pass  # the event it takes back is skipped by `replay` (from the undo's day on)
@@ -342,7 +351,7 @@ def replay(events: Iterable[Event], day: date | None = None) -> Item | None:
 
 # Item fields no state depends on (see pipeline.deadlines.states): a replay for states alone
 # leaves out the changes of these.
-TEXT_FIELDS = ("co_units", "source", "problem", "measures", "owner", "progress", "remark")
+TEXT_FIELDS = ("co_units", "source", "problem", "measures", "owner", "progress", "remark", "evidence_text")
 
 
 def replay_rows(rows: Iterable[tuple], day: date | None = None) -> Iterator[Item]:

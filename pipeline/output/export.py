@@ -12,11 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 
 from pipeline.config import Config
 from pipeline.deadlines.states import Standing
+from pipeline.ledger.evidence import EvidenceFile
 from pipeline.model import Item, ItemState
 from pipeline.output.xlsx_text import csv_safe
 
@@ -25,7 +26,8 @@ FORMATS = ("json", "xlsx", "csv")  # sancha export --format
 # Pinned keys of `sancha export --format json` (issue 2); `with_state` adds the states' (issue 3,
 # and issue 16's report_on / report_late).
 ITEM_KEYS = ("id", "unit", "co_units", "source", "problem", "measures", "deadline", "deadline_text", "ongoing",
-             "owner", "progress", "status", "done_on", "remark", "updated_at")
+             "owner", "progress", "status", "done_on", "remark", "updated_at", "evidence_text")
+# Issue 23: `records` adds "evidence", the files received: a list of {"name", "received_on", "sha256"}.
 def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
@@ -36,7 +38,7 @@ def item_record(item: Item) -> dict:
         "problem": item.problem, "measures": item.measures, "deadline": _iso(item.deadline),
         "deadline_text": item.deadline_text, "ongoing": item.ongoing, "owner": item.owner,
         "progress": item.progress, "status": item.status, "done_on": _iso(item.done_on), "remark": item.remark,
-        "updated_at": item.updated_at,
+        "updated_at": item.updated_at, "evidence_text": item.evidence_text,
     }
 
 
@@ -50,11 +52,23 @@ def with_state(record: dict, state: ItemState) -> dict:
     }
 
 
-def records(items: list[Item], states: dict[str, ItemState] | None = None, *, lazy: bool = False):
-    """One record per item (with its state fields when `states` is given): a list, or with
-    `lazy` an iterator that makes each record as it is asked for."""
-    out = (with_state(item_record(i), states[i.id]) if states else item_record(i) for i in items)
+def records(items: list[Item], states: dict[str, ItemState] | None = None,
+            evidence: Mapping[str, Sequence[EvidenceFile]] | None = None, *, lazy: bool = False):
+    """One record per item (with its state fields when `states` is given, its 佐证材料 when
+    `evidence` is): a list, or with `lazy` an iterator that makes each record as it is asked
+    for (200,000 of them are never held at once)."""
+    out = (_record(i, states, evidence) for i in items)
     return out if lazy else list(out)
+
+
+def _record(item: Item, states: dict[str, ItemState] | None,
+            evidence: Mapping[str, Sequence[EvidenceFile]] | None) -> dict:
+    r = item_record(item)
+    if states:
+        r = with_state(r, states[r["id"]])
+    if evidence is not None:
+        r["evidence"] = [f.as_json() for f in evidence.get(r["id"], ())]
+    return r
 
 
 def to_json(recs: list[dict]) -> bytes:
@@ -79,8 +93,8 @@ def _cell_text(value) -> str:
         return ""
     if isinstance(value, bool):
         return "是" if value else "否"
-    if isinstance(value, list):
-        return csv_safe("、".join(value))
+    if isinstance(value, list):  # co_units; evidence: the files' names
+        return csv_safe("、".join(v["name"] if isinstance(v, dict) else v for v in value))
     if isinstance(value, str):
         return csv_safe(value)
     return str(value)
@@ -100,18 +114,22 @@ def to_csv(recs: list[dict]) -> bytes:
 def export_chunks(standing: Standing, config: Config, fmt: str) -> Iterator[bytes]:
     """`export_ledger` in pieces: JSON record by record, the others whole."""
     if fmt == "json":
-        return json_chunks(records(standing.items, standing.states, lazy=True))
+        return json_chunks(records(standing.items, standing.states, standing.evidence, lazy=True))
     return iter((export_ledger(standing, config, fmt),))
 
 
 def export_ledger(standing: Standing, config: Config, fmt: str) -> bytes:
     """The items with their states as `fmt`: json, csv (UTF-8 with BOM) or xlsx (the 三单工作台帐
-    workbook, as the weekly batch writes it)."""
+    workbook, as the weekly batch writes it); each item's 佐证材料 received by then
+    (`standing.evidence`, as `load_standing` reads it) under the key "evidence" (xlsx: the column
+    佐证材料情况)."""
+    evidence = standing.evidence
     if fmt == "xlsx":
         from pipeline.output.documents.ledger_xlsx import ledger_workbook  # the xlsx writer: only here
 
-        return ledger_workbook(config, standing.items, standing.states, standing.summaries, standing.as_of)
+        return ledger_workbook(config, standing.items, standing.states, standing.summaries, standing.as_of,
+                               evidence)
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; one of {FORMATS}")
-    recs = records(standing.items, standing.states)
+    recs = records(standing.items, standing.states, evidence)
     return to_json(recs) if fmt == "json" else to_csv(recs)

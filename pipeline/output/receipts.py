@@ -25,7 +25,8 @@ log = logging.getLogger("sancha.receipts")
 UNKNOWN_UNIT_FOLDER = "未识别单位"
 CHANGES_LISTED = 5000  # a file updating more items lists them without their changes (sancha show has them)
 _HIDDEN_CHANGES = {"deadline_text", "ongoing"}  # shown as the 整改时限 change itself
-VERDICT_WORDS = {"accepted": "已接收", "rejected": "退回（未入台帐）", "duplicate": "重复报送（未作改动）"}
+VERDICT_WORDS = {"accepted": "已接收", "rejected": "退回（未入台帐）", "duplicate": "重复报送（未作改动）",
+                 "evidence": "已收到佐证材料"}
 
 
 def _short(text: str, n: int = 40) -> str:
@@ -99,6 +100,12 @@ def receipt_lines(office: str, record: FileRecord, items: Mapping[str, Item],
                     for event in (changes or {}).get(item_id, ()) if title == "更新事项" else ():
                         if event.field not in _HIDDEN_CHANGES:
                             yield _change_line(event)
+    elif record.verdict == "evidence":
+        for item_id in record.updated:  # the one item it is attached to
+            item = items.get(item_id)
+            yield f"已收到 {item_id} 佐证材料 1 份。"
+            if item is not None:
+                yield f"  {item_id}  {_short(item.problem)}（现有佐证材料 {item.evidence_count} 份）"
     elif record.verdict == "rejected":
         yield from ("", f"发现 {len(errors)} 处错误，整个文件未录入台帐。请全部修改后重新报送：")
         yield from (_finding_line(n, f) for n, f in enumerate(errors, 1))

@@ -2,8 +2,9 @@
 scripts (pinned keys) and as Chinese lines for the clerk. Pure: `ledger.standing.load_item`
 reads what these lay out.
 
-JSON: the item's fields (the export keys), "state" (the export's state keys as of the day, or
-null before the item was registered), and "events": a list of {"on", "kind", "field", "old",
+JSON: the item's fields (the export keys), "evidence" (the 佐证材料 files received, as the
+export lists them), "state" (the export's state keys as of the day, or null before the item was
+registered), and "events": a list of {"on", "kind", "field", "old",
 "new", "source", "note"} in replay order (plus "at", when recorded, and "data", what the kind
 carries); `source` names the file or the command (and who ran it).
 """
@@ -15,6 +16,7 @@ from datetime import date
 from pipeline.deadlines.cndate import cn_date
 from pipeline.deadlines.states import FINISHED_STATES, report_text
 from pipeline.deadlines.workdays import PROVISIONAL_MARK
+from pipeline.ledger.evidence import EvidenceFile, evidence_files
 from pipeline.ledger.standing import ItemShown
 from pipeline.ledger.timeline import Event, kind_label, plain
 from pipeline.model import FIELD_TITLES
@@ -40,6 +42,7 @@ def show_json(shown: ItemShown) -> dict:
         state = {k: v for k, v in with_state(record, shown.state).items() if k not in record}
     return {
         **record,
+        "evidence": [f.as_json() for f in evidence_files(shown.events)],
         "as_of": shown.as_of.isoformat(),
         "state": state,
         "events": [{"on": e.on.isoformat(), "kind": e.kind, "field": e.field, "old": plain(e.old), "new": plain(e.new),
@@ -64,6 +67,20 @@ def _is_timestamp(value) -> bool:
     return isinstance(value, str) and len(value) == 19 and value[4] == "-" and value[10] == "T"
 
 
+def _size(size) -> str:
+    size = int(size or 0)
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{max(size / 1024, 0.1):.1f} KB"
+
+
+def evidence_lines(files: list[EvidenceFile], text: str | None) -> list[str]:
+    """佐证材料 as a clerk reads it: what the unit's rows say, then each file received, numbered
+    as `sancha evidence ID --get N` takes them."""
+    lines = [f"佐证材料：{len(files)} 份" + (f"（报送表中填写：{text}）" if text else "")]
+    lines += [f"  {n}. {f.name}（{cn_date(f.received_on)}收到，{_size(f.size)}，{f.unit or '督查室'}报送，"
+              f"SHA-256 {f.sha256[:12]}…）" for n, f in enumerate(files, 1)]
+    return lines
+
+
 def _event_line(e: Event) -> str:
     what = kind_label(e.kind)
     if e.field:
@@ -73,6 +90,10 @@ def _event_line(e: Event) -> str:
         extras.append("逾期后延期")
     if e.data.get("forced"):
         extras.append("强制销号")
+    if e.data.get("no_evidence"):
+        extras.append("无佐证材料")
+    if e.kind == "evidence":
+        extras.append(f"{e.data.get('name', '')}，{_size(e.data.get('size'))}")
     if e.data.get("result"):
         extras.append(f"结果：{e.data['result']}")
     if e.note:
@@ -85,7 +106,10 @@ def show_lines(shown: ItemShown) -> list[str]:
     """What `sancha show` prints: the fields, the state as of the day, then the events."""
     item = shown.then or shown.now
     lines = [f"事项 {item.id}（截至{cn_date(shown.as_of)}）"]
-    lines += [f"{FIELD_TITLES[k]}：{_text(getattr(item, k))}" for k in ITEM_KEYS if k != "id"]
+    lines += [f"{FIELD_TITLES[k]}：{_text(getattr(item, k))}" for k in ITEM_KEYS if k not in ("id", "evidence_text")]
+    files = evidence_files(shown.events)
+    if files or item.evidence_text:  # none and nothing said: no line
+        lines += evidence_lines(files, item.evidence_text)
     if shown.now.voided_on is not None:
         lines.append(f"作废日期：{cn_date(shown.now.voided_on)}（不计入统计和文书）")
     if shown.state is None:

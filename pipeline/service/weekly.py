@@ -38,6 +38,7 @@ from pipeline.errors import Refused
 from pipeline.files import write_atomic
 from pipeline.ledger import issued
 from pipeline.ledger.ahead import pool_context
+from pipeline.ledger.evidence import evidence_on
 from pipeline.ledger.ingest import FileResult, ingest_inbox
 from pipeline.ledger.ledger import Ledger
 from pipeline.ledger.view import items_on
@@ -106,8 +107,8 @@ def _render_job(job: tuple) -> str | None:
             config, unit, items, as_of = args
             data = feedback_workbook(config, unit, items, as_of)
         else:
-            config, items, states, summaries, as_of = args
-            data = ledger_workbook(config, items, states, summaries, as_of)
+            config, items, states, summaries, as_of, evidence = args
+            data = ledger_workbook(config, items, states, summaries, as_of, evidence)
     except render.TemplateError as e:
         return str(e)
     render.write_atomic(Path(staged), data)
@@ -173,7 +174,8 @@ def _summary_text(b: dict) -> str:
     lines = [
         f"{b['title']}（截至{contexts.cn_date(b['as_of'])}，{b['week_key']}）",
         f"收件箱：处理 {len(ingested)} 个文件，接收 {verdicts.count('accepted')}，退回 {verdicts.count('rejected')}，"
-        f"重复 {verdicts.count('duplicate')}",
+        f"重复 {verdicts.count('duplicate')}" + (f"，佐证材料 {verdicts.count('evidence')}"
+                                                if "evidence" in verdicts else ""),
         f"台帐：{o['units']} 个单位 {o['total']} 项；已完成 {o['done']}（按期 {o['done_on_time']}），完成率 "
         f"{o['completion_rate']}；逾期 {o['overdue']}；未按时报送 {o['report_missing']}；临期 {o['due_soon']}；"
         f"重点督查 {o['key_supervision']}；回头看 {o['lookback']}",
@@ -241,6 +243,7 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
     with Ledger.open(ws.db_path) as ledger:
         now = standing(config, items_on(ledger, config, as_of), as_of)  # the ledger as it stood that day
         items, states, summaries, cal = now.items, now.states, now.summaries, now.calendar
+        evidence = evidence_on(ledger, as_of)
         registered = set(config.unit_names)
         red = [u for u in contexts.red_units(items, states) if u in registered]
         if preview:
@@ -269,7 +272,7 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         by_unit.setdefault(item.unit, []).append(item)
 
     big: list[tuple] = [
-        ("ledger", str(ledger_doc.staged), config, items, states, summaries, as_of),
+        ("ledger", str(ledger_doc.staged), config, items, states, summaries, as_of, evidence),
         ("docx", str(circular.staged), str(ws.templates), CIRCULAR, circ, config.fonts),
     ]
     small: list[tuple] = []

@@ -24,7 +24,7 @@ from pipeline.deadlines.cndate import cn_date
 from pipeline.deadlines.states import AppraisalRules, percent, report_text, total_summary, unit_summary
 from pipeline.deadlines.states import appraise as appraise_units
 from pipeline.deadlines.workdays import PROVISIONAL_MARK  # a date counted by the provisional calendar rule
-from pipeline.model import STATE_OVERDUE, Item, ItemState
+from pipeline.model import STATE_OVERDUE, STATUS_DONE, Item, ItemState
 from pipeline.output.documents import wording
 
 NONE_TEXT = "无"
@@ -99,6 +99,21 @@ def _item_row(item: Item, st: ItemState) -> dict:
         "progress": item.progress or "",
         "done_on": table_date(item.done_on, st.as_of.year),
     }
+
+
+NO_EVIDENCE = "报送已完成但未附佐证材料"  # issue 23: where [rules] close_requires_evidence
+
+
+def without_evidence(item: Item) -> bool:
+    """Reported done (not yet closed) and no 佐证材料 by the day: what the office asks for when
+    it requires evidence for 销号."""
+    return item.status == STATUS_DONE and item.closed_on is None and item.evidence_count == 0
+
+
+def _marked(row: dict, item: Item, config: Config) -> dict:
+    """A row with its 佐证材料 mark: NO_EVIDENCE when the office requires evidence and there is none."""
+    row["evidence_mark"] = NO_EVIDENCE if config.rules.close_requires_evidence and without_evidence(item) else ""
+    return row
 
 
 def _is_red(st: ItemState) -> bool:
@@ -260,7 +275,7 @@ def circular_context(
     key = [i for i in items if states[i.id].key_supervision]
     lookback = [i for i in items if states[i.id].lookback_due]
     key_items = [_item_row(i, states[i.id]) for i in _ordered(config, key)]
-    lookback_items = [_item_row(i, states[i.id]) for i in _ordered(config, lookback)]
+    lookback_items = [_marked(_item_row(i, states[i.id]), i, config) for i in _ordered(config, lookback)]
     overview = _overview(summaries)
     entries = _criticised_entries(criticised, key_items)
     listed = entries if len(entries) <= CRITICISED_IN_BODY else []
@@ -297,6 +312,7 @@ def circular_context(
         "key_items_more": 0,  # every item is listed now; kept for templates edited before
         "lookback_items": lookback_items,
         "lookback_items_more": 0,
+        "lookback_no_evidence": sum(1 for r in lookback_items if r["evidence_mark"]),
         "annex": annex,
         "attachments": wording.attachments(titles),
         "key_overdue_workdays": rules.criticise_overdue_workdays,
@@ -321,13 +337,17 @@ def notice_context(
     issued_on: date | None = None,
 ) -> dict:
     """督办通知单 to one unit: each overdue item or missing report, the date to answer by, 抄送
-    its 分管领导, and a 签收回执. `number` is its place in the year's 督办 series (None: a
-    preview, unnumbered).
+    its 分管领导, and a 签收回执; where the office requires 佐证材料 for 销号, also the unit's items
+    reported done without any (`no_evidence_items`, each marked NO_EVIDENCE). `number` is its
+    place in the year's 督办 series (None: a preview, unnumbered).
 
     `items` may be the whole ledger; only `unit`'s red items (逾期 or report missing) are used.
     """
     red = [_item_row(i, states[i.id]) for i in items if i.unit == unit and _is_red(states[i.id])]
     red.sort(key=lambda r: r["id"])
+    bare = [_marked(_item_row(i, states[i.id]), i, config) for i in items
+            if i.unit == unit and config.rules.close_requires_evidence and without_evidence(i)]
+    bare.sort(key=lambda r: r["id"])
     context = {
         **_common(config, as_of, issued_on),
         "unit": unit,
@@ -339,6 +359,8 @@ def notice_context(
         "items": red,
         "overdue_count": sum(1 for r in red if r["overdue_workdays"] != "—"),
         "missing_count": sum(1 for r in red if r["report_missing"]),
+        "no_evidence_items": bare,  # reported done, no 佐证材料, where the office requires it
+        "no_evidence_count": len(bare),
         "reply_by": cn_date(reply_by, reply_by_provisional),
         "reply_workdays": config.rules.notice_reply_workdays,
     }

@@ -1,8 +1,8 @@
 """反馈表 — a unit's pre-filled feedback form, built to come back through the inbox.
 
 One row per open item of the unit with its 编号 and everything it already reported; the unit
-updates 整改进展 / 完成情况 / 完成日期 and drops the file into the inbox, where the ingest core
-takes it as an update (the header is the canonical one header.py recognises, and the
+updates 整改进展 / 完成情况 / 完成日期 (and 佐证材料, what it attaches) and drops the file into
+the inbox, where the ingest core takes it as an update (the header is the canonical one header.py recognises, and the
 `填报单位：<unit>` line names the submitter). 编号 and 整改问题 are locked (sheet protection,
 no password: it guards against slips, not against intent); a few blank rows at the end take
 new problems. 完成情况 is a dropdown of the canonical statuses.
@@ -47,6 +47,7 @@ COLUMNS = [
     ("完成情况", 12, False, "text"),
     ("完成日期", 14, False, "date"),
     ("备注", 18, False, "wrap"),
+    ("佐证材料", 18, False, "wrap"),  # issue 23: what the unit attaches, kept as text
 ]
 HEADERS = [c[0] for c in COLUMNS]
 LOCKED_FILL = "F2F2F2"  # grey: cells the unit cannot change
@@ -58,6 +59,8 @@ HELP_TEXT = (
     "4. 本期新发现的问题请填在表格末尾的空行中，编号留空。",
     "5. 整改时限如需延期，须在时限届满前书面申请，经督查室批准后由督查室登记，在本表中修改无效。",
     "6. 填好后请将本文件放回共享文件夹的收件箱（inbox）中，系统将自动读取并生成回执。",
+    "7. 佐证材料（整改照片、验收报告等）：请在“佐证材料”栏写明所附材料（如“见附件1、附件2”），材料文件名以编号开头"
+    "（如“2026-0007_整改照片.jpg”），与本表一起放入收件箱；每份材料都有回执。",
 )
 
 
@@ -82,6 +85,7 @@ def _values(item: Item) -> list:
         item.status,
         item.done_on,
         item.remark,
+        item.evidence_text,
     ]
 
 

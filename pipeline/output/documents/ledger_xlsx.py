@@ -61,10 +61,10 @@ COLUMNS = [
     ("配合责任单位", "co_units", 12, "wrap"),
     ("责任人", "owner", 8, "wrap"),
     ("整改问题", "problem", 34, "wrap"),
-    ("整改措施", "measures", 30, "wrap"),
+    ("整改措施", "measures", 26, "wrap"),
     ("整改时限", "deadline", 12, "date"),
     ("完成情况", "status", 9, "wrap"),
-    ("整改进展", "progress", 26, "wrap"),
+    ("整改进展", "progress", 22, "wrap"),
     ("完成日期", "done_on", 12, "date"),
     ("状态", "state", 9, "state"),
     ("逾期工作日", "overdue_workdays", 8, "int"),
@@ -74,6 +74,9 @@ COLUMNS = [
     ("回头看", "lookback", 6, "text"),
     ("日历", "calendar", 6, "text"),
     ("备注", "remark", 14, "wrap"),
+    # 佐证材料 (issue 23): what the unit's rows say, then the files received, count and names; a
+    # header no reader maps to a field, so the workbook sent back never takes it for the unit's text
+    ("佐证材料情况", "evidence", 12, "wrap"),
 ]
 HEADERS = [c[0] for c in COLUMNS]
 FONT_PT = 11
@@ -124,8 +127,21 @@ STATE_COLOURS = {
 }
 
 
-def ledger_rows(config: Config, items: Sequence[Item], states: Mapping[str, ItemState]) -> list[dict]:
-    """One dict per item, in registered unit order then 编号 (pure)."""
+def evidence_cell(item: Item, files: Sequence | None) -> str:
+    """佐证材料情况: what the unit's rows say (报送表：…), then how many files the item had by the
+    day and their names (when known): "已收 2 份：a.jpg、b.pdf"."""
+    lines = [f"报送表：{item.evidence_text}"] if item.evidence_text else []
+    if item.evidence_count:
+        names = [f.name for f in files or ()][:item.evidence_count]
+        lines.append(f"已收 {item.evidence_count} 份" + (f"：{'、'.join(names)}" if names else ""))
+    return "\n".join(lines)
+
+
+def ledger_rows(config: Config, items: Sequence[Item], states: Mapping[str, ItemState],
+                evidence: Mapping[str, Sequence] | None = None) -> list[dict]:
+    """One dict per item, in registered unit order then 编号 (pure); `evidence`: each item's
+    佐证材料 files (`ledger.evidence.EvidenceFile`), in the order received."""
+    evidence = evidence or {}
     rank = {name: n for n, name in enumerate(config.unit_names)}
     rows = []
     for item in sorted(items, key=lambda i: (rank.get(i.unit, len(rank)), i.unit, i.id)):
@@ -150,6 +166,7 @@ def ledger_rows(config: Config, items: Sequence[Item], states: Mapping[str, Item
             "lookback": "是" if st.lookback_due else "",
             "calendar": "暂定" if st.provisional else "",
             "remark": item.remark,
+            "evidence": evidence_cell(item, evidence.get(item.id)),
         })
     return rows
 
@@ -232,10 +249,11 @@ def _summary_sheet(book: StreamBook, config: Config, summaries: Sequence, rows: 
 
 
 def ledger_workbook(
-    config: Config, items: Sequence[Item], states: Mapping[str, ItemState], summaries: Sequence, as_of: date
+    config: Config, items: Sequence[Item], states: Mapping[str, ItemState], summaries: Sequence, as_of: date,
+    evidence: Mapping[str, Sequence] | None = None,
 ) -> bytes:
     """The 三单工作台帐 workbook as bytes."""
-    rows = ledger_rows(config, items, states)
+    rows = ledger_rows(config, items, states, evidence)
     book = StreamBook()
     try:
         _ledger_sheet(book, config, rows, as_of)

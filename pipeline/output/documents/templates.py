@@ -228,10 +228,22 @@ def build_circular(fonts: Fonts):
     _optional(doc, "key_items", lambda: _key_table(doc))
     L.annex_page(doc, "附件{{ annex.lookback }}", "“回头看”事项清单")
     _annex_note_line(doc, "（已办结满{{ lookback_days }}日、尚未“回头看”的问题，共{{ overview.lookback }}个）")
-    _optional(doc, "lookback_items", lambda: _item_table(
-        doc, [ID, UNIT, PROBLEM, Column("完成日期", "r.done_on", DATE_EMS)], "r in lookback_items"))
+    _optional(doc, "lookback_items", lambda: _lookback_table(doc))
     L.imprint(doc, "{{ office_name }}\t{{ issued_on }}印发", cc="抄送：{{ cc }}。", cc_if="has_cc")
     return doc
+
+
+def _evidence_cell(table, col: int) -> None:
+    """Under the 完成日期: 报送已完成但未附佐证材料, where the office requires 佐证材料 and there is none."""
+    cell = table.rows[2].cells[col]
+    first = cell.paragraphs[0]
+    for text in ("{%p if r.evidence_mark %}", "{{ r.evidence_mark }}", "{%p endif %}"):
+        cell.add_paragraph(text, style=first.style).alignment = first.alignment
+
+
+def _lookback_table(doc) -> None:
+    _item_table(doc, [ID, UNIT, PROBLEM, Column("完成日期", "r.done_on", OVERDUE_EMS)], "r in lookback_items")
+    _evidence_cell(doc.tables[-1], 3)
 
 
 def build_notice(fonts: Fonts):
@@ -248,6 +260,12 @@ def build_notice(fonts: Fonts):
     _item_table(doc, [ID, PROBLEM, Column("整改时限", "r.deadline", OVERDUE_EMS),
                       Column("报送情况", "r.report", 5.5)], "r in items", deadline_col=2, report=REPORT_APART)
     _report_cell(doc.tables[-1], 3)
+    L.para(doc, "{%p if no_evidence_items %}")
+    L.para(doc, "另有{{ no_evidence_count }}个问题报送已完成但未附佐证材料，请一并报送佐证材料（文件名以编号开头，"
+                "如“编号_整改照片.jpg”，放入你单位的收件文件夹）：")
+    _item_table(doc, [ID, PROBLEM, Column("完成日期", "r.done_on", OVERDUE_EMS)], "r in no_evidence_items")
+    _evidence_cell(doc.tables[-1], 2)
+    L.para(doc, "{%p endif %}")
     L.para(doc, "办理要求", L.HEADING1)
     L.para(doc, "1.请于{{ reply_by }}前，以单位名义将上述问题的整改进展、逾期原因和下一步措施书面报送督查室，"
                 "并加盖单位公章。")

@@ -70,7 +70,8 @@ def awaiting_close_check(c: TodoContext) -> Todo | None:
     total, items = awaiting_close(c.ledger, LISTED)
     if not total:
         return None
-    rows = [{"id": i.id, "unit": i.unit, "problem": i.problem, "done_on": i.done_on or i.last_report_on} for i in items]
+    rows = [{"id": i.id, "unit": i.unit, "problem": i.problem, "done_on": i.done_on or i.last_report_on,
+             "evidence": i.evidence_count} for i in items]  # 佐证材料 received (issue 23)
     return Todo("awaiting-close", "单位报已完成、待销号核查的事项", total,
                 "请核实整改成效，符合条件的予以销号（销号办理在下一阶段加入本页面；目前可用 sancha close 编号）。",
                 rows, ("items.index", {"awaiting": "1"}))

@@ -15,7 +15,7 @@ from pipeline.service.web.views.common import desk, int_arg, ledger, page_args
 
 bp = Blueprint("files", __name__)
 
-VERDICTS = {"accepted": "接收", "rejected": "退回", "duplicate": "重复"}
+VERDICTS = {"accepted": "接收", "rejected": "退回", "duplicate": "重复", "evidence": "佐证材料"}
 RECEIPT_LIMIT = 1 << 20  # bytes of a receipt shown on the page
 INLINE = {".txt": "text/plain; charset=utf-8", ".html": "text/html; charset=utf-8", ".pdf": "application/pdf",
           ".csv": "text/plain; charset=utf-8", ".json": "application/json"}

@@ -1,10 +1,15 @@
-"""台帐 (every item: search, filters, sorting, paging) and 事项 (one item)."""
+"""台帐 (every item: search, filters, sorting, paging) and 事项 (one item, with its 佐证材料, each
+downloadable: the archived bytes, checked against their SHA-256, always as an attachment)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+import io
+
+from flask import Blueprint, abort, render_template, request, send_file
 
 from pipeline.deadlines.states import item_state
+from pipeline.errors import Refused
+from pipeline.ledger.evidence import archived_bytes, evidence_files
 from pipeline.ledger.search import SORTS, STATE_SORTS, ItemQuery, files_touching, search_items, sources
 from pipeline.ledger.timeline import kind_label
 from pipeline.ledger.view import item_on
@@ -54,7 +59,7 @@ FIELD_LABELS = (
     ("deadline_text", "整改时限（原文）"), ("original_deadline", "原整改时限（延期前）"), ("ongoing", "长期坚持"),
     ("owner", "责任人"), ("progress", "整改进展"), ("status", "完成情况"), ("done_on", "完成日期"), ("remark", "备注"),
     ("created_on", "登记日期"), ("last_report_on", "最近报送日期"), ("closed_on", "销号日期"),
-    ("lookback_on", "回头看日期"), ("updated_at", "最近更新"),
+    ("lookback_on", "回头看日期"), ("updated_at", "最近更新"), ("evidence_text", "佐证材料（报送表中填写）"),
 )
 
 
@@ -71,7 +76,8 @@ def _shown(value) -> str:
 def _event_row(e) -> dict:
     """One event as the item page lists it."""
     return {"on": e.on, "kind": kind_label(e.kind), "field": e.field, "old": _shown(e.old), "new": _shown(e.new),
-            "source": e.source or "督查室", "note": e.note or ""}
+            "source": e.source or "督查室",
+            "note": e.note or (e.data.get("name", "") if e.kind == "evidence" else "")}  # the file received
 
 
 @bp.get("/items/<item_id>")
@@ -86,8 +92,24 @@ def detail(item_id: str):
     past = item_on(ledger(), d.ws.config, item_id, as_of)
     if past is not None:
         state = item_state(past, as_of, d.calendar, d.ws.config.rules)
+    events = ledger().events(item_id)
     return render_template(
         "item.html", item=item, fields=FIELD_LABELS, state=state, as_of=as_of, today=today,
-        events=[_event_row(e) for e in ledger().events(item_id)], field_names=dict(FIELD_LABELS),
-        files=files_touching(ledger(), item_id),
+        events=[_event_row(e) for e in events], field_names=dict(FIELD_LABELS),
+        files=files_touching(ledger(), item_id), evidence=evidence_files(events),
         page="items")
+
+
+@bp.get("/items/<item_id>/evidence/<int:number>")
+def evidence(item_id: str, number: int):
+    """The Nth 佐证材料 file of the item, as received (never opened or rendered here)."""
+    files = evidence_files(ledger().events(item_id))
+    if not 1 <= number <= len(files):
+        abort(404, f"{item_id} 没有第 {number} 份佐证材料。")
+    found = files[number - 1]
+    try:
+        data = archived_bytes(desk().ws.archive, found)
+    except Refused as e:
+        abort(404, str(e))
+    return send_file(io.BytesIO(data), mimetype="application/octet-stream", as_attachment=True,
+                     download_name=found.name, max_age=0)
