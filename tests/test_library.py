@@ -142,7 +142,8 @@ def test_json_record_by_record_is_byte_for_byte_json_dumps_of_the_whole_list():
 
     from pipeline.output.export import json_chunks
 
-    recs: list[dict]
-    for recs in ([], [{"id": "2026-0001"}],
-                 [{"id": "a", "co_units": ["区财政局", "x\ny"], "n": {"m": []}}, {"id": "b", "co_units": [], "v": None}]):
+    cases: list[list[dict]] = [
+        [], [{"id": "2026-0001"}],
+        [{"id": "a", "co_units": ["区财政局", "x\ny"], "n": {"m": []}}, {"id": "b", "co_units": [], "v": None}]]
+    for recs in cases:
         assert b"".join(json_chunks(recs)) == (json.dumps(recs, ensure_ascii=False, indent=2) + "\n").encode()
