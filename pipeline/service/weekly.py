@@ -271,8 +271,10 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
     for item in items:
         by_unit.setdefault(item.unit, []).append(item)
 
+    # The ledger workbook is written by this process beside the pool (issue 20): sent to a
+    # worker, every item and state was pickled (1.7 GB in the worker at 200,000 items).
+    ledger_job = ("ledger", str(ledger_doc.staged), config, items, states, summaries, as_of, evidence)
     big: list[tuple] = [
-        ("ledger", str(ledger_doc.staged), config, items, states, summaries, as_of, evidence),
         ("docx", str(circular.staged), str(ws.templates), CIRCULAR, circ, config.fonts),
     ]
     small: list[tuple] = []
@@ -294,13 +296,18 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         forms.append(doc)
 
     if progress:
-        progress.update(task, description="生成督查通报、督办通知单、反馈表和台帐", total=len(big) + len(small),
+        progress.update(task, description="生成督查通报、督办通知单、反馈表和台帐", total=len(big) + len(small) + 1,
                         completed=0)
     advance = (lambda n: progress.advance(task, n)) if progress else (lambda n: None)
     docs = [ledger_doc, circular, *notices, *forms]
     page: list = []  # the dashboard's bytes, or what stopped it: raised where it was written before
 
-    def dashboard() -> None:
+    ledger_failed: list[str] = []
+
+    def beside() -> None:  # while the pool renders: the ledger workbook, then the dashboard
+        if (error := _render_job(ledger_job)) is not None:
+            ledger_failed.append(error)
+        advance(1)
         try:
             with Ledger.open(ws.db_path) as ledger:
                 page.append(dashboard_page(ws, ledger, now))
@@ -308,7 +315,9 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
             page.append(e)
 
     try:
-        failed = _run_jobs(big, small, workers, advance, beside=dashboard)
+        failed = _run_jobs(big, small, workers, advance, beside=beside)
+        if ledger_failed:
+            failed[ledger_job[1]] = ledger_failed[0]
     except BaseException:
         publish.discard(docs)  # a full disk: every old version stays as it was
         raise
