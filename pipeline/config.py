@@ -13,6 +13,7 @@ from datetime import date
 from functools import cached_property
 
 from pipeline.errors import SanchaError
+from pipeline.model import SOURCE_CATEGORIES, STATUSES
 
 
 class ConfigError(SanchaError):
@@ -40,6 +41,7 @@ class Rules:
     notice_reply_workdays: int = 3  # 督办通知单: answer within N working days
     commend_min_due: int = 1  # a unit needs at least this many items due or done to be commended
     reissue_hours: int = 24  # a document sancha wrote this long ago counts as sent out: never replaced
+    measures_within_workdays: int = 5  # a problem list's unit sends its measures within N working days (issue 17)
     # 销号 only of an item with 佐证材料 (issue 23); `sancha close --force --note` still may
     close_requires_evidence: bool = False
 
@@ -111,6 +113,11 @@ class Config:
     watch: WatchSettings = field(default_factory=WatchSettings)
     limits: Limits = field(default_factory=Limits)
     fonts: Fonts = field(default_factory=Fonts)
+    # Issue 17: [sources] and [statuses] — category / status → the office's own synonyms.
+    sources: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    statuses: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # [[partners]]: co-units that are no reporting unit (区公安分局, 供电公司): no inbox, no form.
+    partners: tuple[Unit, ...] = ()
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
 
     @property
@@ -340,6 +347,8 @@ def parse_config(text: str) -> Config:
     if dup:
         raise ConfigError(f"sancha.toml: 单位重复登记：{'、'.join(dup)}")
 
+    partners = _partners(data, seen)
+
     groups_raw = data.get("groups") or {}
     groups = _str_list(groups_raw.get("phrases") if isinstance(groups_raw, dict) else groups_raw, "[groups] phrases")
 
@@ -360,8 +369,42 @@ def parse_config(text: str) -> Config:
         watch=_section(data, "watch", WatchSettings),
         limits=_section(data, "limits", Limits),
         fonts=_fonts(data),
+        sources=_synonyms(data, "sources", SOURCE_CATEGORIES, "\"审计整改\" = [\"经责审计\"]"),
+        statuses=_synonyms(data, "statuses", STATUSES, "\"已完成\" = [\"已销项\"]"),
+        partners=partners,
         evidence=_evidence(data),
     )
+
+
+def _partners(data: dict, seen: dict[str, str]) -> tuple[Unit, ...]:
+    """[[partners]]: name and aliases, none of them a unit's name or alias."""
+    raw = data.get("partners") or []
+    if not isinstance(raw, list):
+        raise ConfigError("sancha.toml: 配合单位应写成 [[partners]] 表数组，下一行 name = \"区公安分局\"")
+    out = []
+    for i, p in enumerate(raw, 1):
+        name = str(p.get("name") or "").strip() if isinstance(p, dict) else ""
+        if not name:
+            raise ConfigError(f"sancha.toml: 第 {i} 个 [[partners]] 缺少 name（例如 name = \"区公安分局\"）")
+        aliases = _str_list(p.get("aliases"), f"[[partners]] {name} aliases")
+        for label in (name, *aliases):
+            if label in seen:  # a unit's name or alias, or another partner's
+                raise ConfigError(f"sancha.toml: 名称 “{label}” 同时属于 {seen[label]} 和配合单位 {name}，请删去其一")
+            seen[label] = name
+        out.append(Unit(name, aliases))
+    return tuple(out)
+
+
+def _synonyms(data: dict, name: str, allowed: tuple[str, ...], example: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """[sources] / [statuses]: each key one of `allowed`, its value the words that mean it."""
+    raw = _table(data, name)
+    out = []
+    for key, words in raw.items():
+        if key not in allowed:
+            raise ConfigError(f"sancha.toml: [{name}] 中的 “{key}” 不是可用的类别；可用：{'、'.join(allowed)}"
+                              f"（例如 {example}）")
+        out.append((key, _str_list(words, f"[{name}] {key}")))
+    return tuple(out)
 
 
 def _evidence(data: dict) -> EvidenceSettings:

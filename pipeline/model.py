@@ -21,6 +21,12 @@ STATUS_ONGOING = "长期坚持"
 STATUS_NEEDS_HELP = "需上级协调"
 STATUSES = (STATUS_NOT_STARTED, STATUS_IN_PROGRESS, STATUS_DONE, STATUS_ONGOING, STATUS_NEEDS_HELP)
 
+# 问题来源 categories (issue 17): the seed's 实施范围 and the checks; intake/sources.py reads a
+# source into one of them.
+SOURCE_OTHER = "其他"
+SOURCE_CATEGORIES = ("重大决策部署", "人大建议", "政协提案", "政府工作报告", "重点工作", "重大项目", "审计整改",
+                     "领导批示", "巡查", "督查", "考察", "第三方评估", SOURCE_OTHER)
+
 # A workbook sancha writes (反馈表, 三单工作台帐) says the day it was made: in a document property
 # and in a visible line with this label. A value from such a file sent back never overwrites a
 # change the ledger recorded after that day (merge: stale-value).
@@ -116,6 +122,42 @@ class Cells(Mapping):
 
 
 @dataclass(frozen=True, slots=True)
+class Milestone:
+    """One dated step of an item (时间节点): due on `due`, reported done on `done_on`."""
+
+    due: date | None
+    text: str  # as written
+    done_on: date | None = None
+
+    def as_dict(self) -> dict:
+        """The pinned JSON shape: {"due", "text", "done_on"} (dates ISO)."""
+        return {"due": self.due.isoformat() if self.due else None, "text": self.text,
+                "done_on": self.done_on.isoformat() if self.done_on else None}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> Milestone:
+        due, done = data.get("due"), data.get("done_on")
+        return cls(date.fromisoformat(due) if due else None, data.get("text") or "",
+                   date.fromisoformat(done) if done else None)
+
+
+def milestones_text(milestones: Iterable[Milestone]) -> str:
+    """Milestones as one line a clerk reads: 2026年12月31日前 取得阶段性成效（已完成）；…"""
+    parts = []
+    for m in milestones:
+        done = f"（{m.done_on.month}月{m.done_on.day}日完成）" if m.done_on else ""
+        parts.append(f"{m.text}{done}")
+    return "；".join(parts)
+
+
+def tuple_text(value: tuple) -> str:
+    """A tuple field as one line: co-units 、-joined, milestones as `milestones_text`."""
+    if value and isinstance(value[0], Milestone):
+        return milestones_text(value)
+    return "、".join(value)
+
+
+@dataclass(frozen=True, slots=True)
 class Row:
     """One data row of a submission after normalisation (one problem with its three lists)."""
 
@@ -136,6 +178,14 @@ class Row:
     done_on: date | None  # 完成日期
     remark: str | None  # 备注
     cells: Mapping[str, str] = field(default_factory=dict)  # field name -> A1 cell of this row
+    # Issue 17: the three lists complete (see Item).
+    inspection: str | None = None  # 检查名称 column
+    suggestion: str | None = None  # 整改建议
+    target: str | None = None  # 整改目标
+    leader: str | None = None  # 责任领导 / 分管领导
+    phone: str | None = None  # 联系电话
+    milestones: tuple[Milestone, ...] = ()  # 时间节点, and the dated parts of a staged 整改时限
+    source_category: str | None = None  # 问题来源 normalised (sources.py)
     evidence_text: str | None = None  # 佐证材料: what the unit says it attaches ("见附件1、附件2"), verbatim
     key: str = field(init=False, repr=False, compare=False)  # problem_key(problem), computed once
 
@@ -174,6 +224,8 @@ class Submission:
     rows: tuple[Row, ...]
     findings: tuple[Finding, ...]
     made_on: date | None = None  # the day sancha made the workbook (a 反馈表, the ledger), if it did
+    # A 反馈表's 配合事项 (issue 17): (item id, 配合情况, cell) of the items the unit cooperates on.
+    cooperation: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -188,34 +240,37 @@ class Submission:
         letters = first._letters if isinstance(first, Cells) else None
         if letters is None or not all(isinstance(r.cells, Cells) and r.cells._letters is letters for r in self.rows):
             return _restore_submission, (self.filename, self.sheet, self.unit, self.unit_cell, self.report_date,
-                                         self.inspection, self.rows, self.findings, None, self.made_on)
+                                         self.inspection, self.rows, self.findings, None, self.made_on,
+                                         self.cooperation)
         return _restore_submission, (self.filename, self.sheet, self.unit, self.unit_cell, self.report_date,
                                      self.inspection, [_flat_row(r) for r in self.rows], self.findings, letters,
-                                     self.made_on)
+                                     self.made_on, self.cooperation)
 
 
 def _flat_row(row: Row) -> tuple:
     return (row.sheet, row.row, row.item_id, row.source, row.problem, row.measures,
             row.deadline.toordinal() if row.deadline else None, row.deadline_text, row.ongoing, row.lead_unit,
             row.co_units, row.owner, row.progress, row.status, row.done_on.toordinal() if row.done_on else None,
-            row.remark, row.cells._row, row.evidence_text, row.key)  # type: ignore[attr-defined]  # Cells, checked
+            row.remark, row.cells._row, row.key,  # type: ignore[attr-defined]  # Cells, checked by the caller
+            row.inspection, row.suggestion, row.target, row.leader, row.phone, row.milestones, row.source_category,
+            row.evidence_text)
 
 
 def _restore_submission(filename, sheet, unit, unit_cell, report_date, inspection, rows, findings, letters,
-                        made_on=None):
+                        made_on=None, cooperation=()):
     if letters is not None:
         rows = tuple(_row_from_flat(flat, letters) for flat in rows)
-    return Submission(filename, sheet, unit, unit_cell, report_date, inspection, rows, findings, made_on)
+    return Submission(filename, sheet, unit, unit_cell, report_date, inspection, rows, findings, made_on, cooperation)
 
 
 def _row_from_flat(flat: tuple, letters: Mapping[str, str]) -> Row:
     (sheet, row, item_id, source, problem, measures, deadline, deadline_text, ongoing, lead_unit, co_units, owner,
-     progress, status, done_on, remark, cells, evidence_text, key) = flat
+     progress, status, done_on, remark, cells, key, *more) = flat
     return _restore_row(sheet, row, item_id, source, problem, measures,
                         date.fromordinal(deadline) if deadline is not None else None, deadline_text, ongoing,
                         lead_unit, co_units, owner, progress, status,
                         date.fromordinal(done_on) if done_on is not None else None, remark, Cells(letters, cells),
-                        evidence_text, key)
+                        *more, key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +301,14 @@ class Item:
     reopened_on: date | None = None  # last 重新打开 (a new cycle: new deadline, reports counted anew)
     report_on: date | None = None  # first report of the cycle that counts for the deadline in effect
     field_days: str = "{}"  # JSON field -> the day an event last set it (stale values); read by field_day()
+    # Issue 17: the three lists complete. Pinned export/show keys of the same names.
+    inspection: str | None = None  # 检查名称: the inspection's id
+    suggestion: str | None = None  # 整改建议 (the problem list's)
+    target: str | None = None  # 整改目标
+    leader: str | None = None  # 责任领导 / 分管领导 (never the owner)
+    phone: str | None = None  # 联系电话
+    milestones: tuple[Milestone, ...] = ()  # 时间节点: dated steps before the deadline
+    source_category: str | None = None  # 问题来源 as one of the categories (source kept verbatim)
     evidence_text: str | None = None  # 佐证材料 as the unit's row says it (text, verbatim)
     evidence_count: int = 0  # 佐证材料 files received (evidence events), as of the item's day
 
@@ -258,6 +321,8 @@ FIELD_TITLES = {
     "created_on": "登记日期", "updated_at": "最近更新", "closed_on": "销号日期", "last_report_on": "最近报送日期",
     "lookback_on": "回头看日期", "original_deadline": "原整改时限（延期前）", "voided_on": "作废日期",
     "reopened_on": "重新打开日期", "report_on": "报送日期（时限届满后）",
+    "inspection": "检查名称", "suggestion": "整改建议", "target": "整改目标", "leader": "责任领导", "phone": "联系电话",
+    "milestones": "时间节点", "source_category": "问题来源类别",
     "evidence_text": "佐证材料", "evidence_count": "佐证材料（份）",
 }
 
@@ -323,7 +388,17 @@ STATE_OVERDUE = "逾期"  # red
 STATE_DONE = "已完成"
 STATE_ONGOING = "长期坚持"
 STATE_CLOSED = "已销号"
-ITEM_STATES = (STATE_ON_TRACK, STATE_DUE_SOON, STATE_OVERDUE, STATE_DONE, STATE_ONGOING, STATE_CLOSED)
+STATE_BEHIND = "滞后"  # yellow (issue 17): a milestone (时间节点) passed without being reported done
+STATE_AWAITING_MEASURES = "待报措施"  # issue 17: a problem list's item, its unit's measures not received yet
+ITEM_STATES = (STATE_ON_TRACK, STATE_DUE_SOON, STATE_OVERDUE, STATE_DONE, STATE_ONGOING, STATE_CLOSED, STATE_BEHIND,
+               STATE_AWAITING_MEASURES)
+
+
+def awaits_measures(item: Item) -> bool:
+    """An item of a problem list (问题清单) whose unit has not sent its measures and deadline yet:
+    no deadline and not ongoing (every other item has one or the other; the states' fast reads
+    leave the texts out, so the measures themselves are not asked)."""
+    return item.deadline is None and not item.ongoing
 
 
 @dataclass(frozen=True)
@@ -342,3 +417,6 @@ class ItemState:
     done_on_time: bool | None = None  # for done items: done on or before the deadline; else None
     report_on: date | None = None  # the first report counting for the deadline in effect, if any by as_of
     report_late: bool = False  # that report came after report_due (the lateness stays recorded)
+    missed: tuple[Milestone, ...] = ()  # milestones passed by as_of without being reported done (滞后)
+    measures_due: date | None = None  # 待报措施: measures due by this day ([rules] measures_within_workdays)
+    measures_missing: bool = False  # 待报措施 past measures_due: 未报送整改措施

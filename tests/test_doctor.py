@@ -142,3 +142,17 @@ def test_items_of_a_unit_renamed_without_its_old_name_among_the_aliases(healthy)
     fixed = renamed.replace('aliases = ["财政局", "区财政"]', 'aliases = ["财政局", "区财政", "区财政局"]')
     healthy.config_path.write_text(fixed, encoding="utf-8")
     assert "ledger-unit-unregistered" not in codes(Workspace(healthy.root))
+
+
+def test_a_workspace_made_before_the_assignment_template_is_healthy_and_an_edited_one_is_checked(healthy):
+    from pipeline.output.documents.templates import ASSIGNMENT, write_default_templates
+
+    (healthy.templates / ASSIGNMENT).unlink()  # sancha uses the built-in 交办单 until `sancha templates`
+    assert not [f for f in doctor.check_workspace(healthy, SPRING) if f.code.startswith("template-")]
+    [written] = write_default_templates(healthy.templates)  # writes the missing one only
+    assert written.name == ASSIGNMENT
+    doc = Document(str(written))
+    doc.add_paragraph("{{ no_such_field }}")
+    doc.save(str(healthy.templates / ASSIGNMENT))
+    found = [f for f in doctor.check_workspace(healthy, SPRING) if f.code == "template-unknown-variable"]
+    assert found and "no_such_field" in found[0].message

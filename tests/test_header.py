@@ -52,6 +52,7 @@ def test_aliases_shuffled_and_extra_columns():
     assert header.columns == {
         "lead_unit": 1, "deadline": 2, "measures": 3, "problem": 4, "co_units": 5, "owner": 6,
         "progress": 7, "status": 8, "done_on": 9, "source": 10, "item_id": 11,
+        "phone": 0,  # 联系方式 is the 联系电话 column since issue 17
     }
 
 

@@ -43,9 +43,11 @@ def test_layout_for_reading_and_printing(book):
     assert "三查三单”工作台帐（截至2026年11月30日）" in ws["A1"].value
     assert [c.value for c in ws[2]] == HEADERS
     assert ws.freeze_panes == "B3"
-    assert ws.auto_filter.ref == f"A2:T{2 + 8}"  # through 佐证材料情况 (issue 23)
-    assert ws.print_title_rows == "$1:$2"
-    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+    # issue 17's ten columns after 备注 (S), then 佐证材料情况 (issue 23)
+    assert ws.auto_filter.ref == f"A2:AD{2 + 8}"
+    assert ws.print_title_rows == "$1:$2" and ws.print_title_cols == "$A:$A"
+    # issue 17: 30 columns are printed on two A3 pages side by side, 编号 repeated on the second
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 2
     assert ws.page_setup.fitToHeight == 0 and ws.page_setup.paperSize == 8  # A3, as many pages down as needed
     assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text
@@ -83,14 +85,15 @@ def test_summary_sheet(book):
     assert counts == {"逾期": 2, "临期": 1, "合计": 8}
 
 
-def test_fitted_to_the_a3_width_the_text_prints_at_9_pt_or_more(book):
+def test_fitted_to_two_a3_pages_wide_the_text_prints_at_9_pt_or_more(book):
     ws = book[LEDGER_SHEET]
     widths = [ws.column_dimensions[get_column_letter(n)].width for n in range(1, len(HEADERS) + 1)]
     assert ws.page_margins.left == ws.page_margins.right == 0.3
     assert ws["F3"].font.size == FONT_PT and printed_text_pt(widths) >= 9
-    # what LibreOffice and Excel do: scale = printable width / the columns' width (7 px a unit + 5)
-    columns_mm = sum(int(w * 7 + 5) for w in widths) * 25.4 / 96
-    assert FONT_PT * (420 - 2 * 0.3 * 25.4) / columns_mm >= 9
+    # what LibreOffice and Excel do: scale = printable width of the pages / the columns' width
+    # (7 px a unit + 5), the repeated 编号 column once more on the second page
+    columns_mm = (sum(int(w * 7 + 5) for w in widths) + int(widths[0] * 7 + 5)) * 25.4 / 96
+    assert FONT_PT * 2 * (420 - 2 * 0.3 * 25.4) / columns_mm >= 9
 
 
 def test_rows_with_wrapped_text_are_as_tall_as_their_longest_cell():

@@ -41,8 +41,8 @@ def test_init_workspace_makes_folders_a_starter_config_and_the_templates(tmp_pat
     assert ws.config.office_name == "某某区人民政府办公室" and ws.config.unit_names == ("区财政局",)
     assert ws.config_path.read_text(encoding="utf-8") == STARTER_CONFIG
     assert all(d.is_dir() for d in (ws.inbox, ws.outbox, ws.archive, ws.logs, ws.locks))
-    assert sorted(p.name for p in ws.templates.iterdir()) == ["专题报告.docx", "专题报告反馈.docx", "督办通知单.docx",
-                                                               "督查通报.docx"]
+    assert sorted(p.name for p in ws.templates.iterdir()) == ["专题报告.docx", "专题报告反馈.docx", "交办单.docx",
+                                                               "督办通知单.docx", "督查通报.docx"]
 
 
 def test_init_workspace_keeps_a_config_the_office_edited(tmp_path):
@@ -121,7 +121,7 @@ def test_a_refused_action_is_one_line_on_stderr_and_exit_code_1(ingested, cli):
     (("watch", "--interval", "0"), "错误：--interval 的值 “0” 应是不小于 0.1 的秒数\n"),
     (("check", "没有这个文件.xlsx"), "错误：找不到文件或目录：没有这个文件.xlsx\n"),
     (("status", "--unit", "区财政厅"), "错误：--unit “区财政厅” 不是登记的单位，是否应为 区财政局、区政府办公室、区民政局？\n"),
-    (("report",), "错误：缺少选项 --source\n用法：sancha report --help\n"),
+    (("report",), "错误：请给出 --source（问题来源）或 --inspection（检查编号）其中之一\n"),  # issue 17: either
     (("extend", "2026-0001", "--to", "2027-01-31"), "错误：缺少选项 --note\n用法：sancha extend --help\n"),
     (("close",), "错误：缺少参数：事项编号\n用法：sancha close --help\n"),
     (("ingest", "--jsn"), "错误：没有选项 --jsn，是否应为 --json？\n用法：sancha ingest --help\n"),

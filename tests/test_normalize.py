@@ -65,7 +65,7 @@ def test_year_comes_from_context():
     assert parse_deadline("年底前", date(2027, 1, 5)).date == date(2027, 12, 31)
 
 
-@pytest.mark.parametrize("value", ["2026.13.01", "2026-02-30", "下月", "2026年12月", "尽快", 2026, True, 5.5, "13月底"])
+@pytest.mark.parametrize("value", ["2026.13.01", "2026-02-30", "下月", "尽快", 2026, True, 5.5, "13月底"])
 def test_unreadable_deadlines(value):
     with pytest.raises(Unreadable) as e:
         parse_deadline(value, REPORTED)

@@ -20,6 +20,7 @@ from pipeline.config import Fonts
 from pipeline.output.documents import contexts, render
 from pipeline.output.documents import docx_layout as L
 from pipeline.output.documents.templates import (
+    ASSIGNMENT,
     BUILDERS,
     CIRCULAR,
     NOTICE,
@@ -44,6 +45,8 @@ def sample_contexts() -> dict[str, dict]:
         NOTICE: contexts.notice_context(cfg, "区住房城乡建设局", items, states, AS_OF, date(2026, 12, 3)),
         REPORT: report,
         REPORT_FEEDBACK: contexts.report_feedback_context(report, "区财政局", audit, states, "2026年12月3日"),
+        ASSIGNMENT: contexts.assignment_context(cfg, "区财政局", items[:2], AS_OF, date(2026, 12, 7), number=3,
+                                                inspection="2026年第四季度重点工作巡查"),
     }
 
 
@@ -147,7 +150,7 @@ def test_cli_templates_command(cli):
     code, out, _ = cli("templates")
     assert code == 0 and "已保留现有模板" in out
     code, out, _ = cli("templates", "--force")
-    assert code == 0 and out.count("已写入") == 4
+    assert code == 0 and out.count("已写入") == 5  # issue 17 added the 交办单
 
 
 def _package(data: bytes) -> dict[str, str]:

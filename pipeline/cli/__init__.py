@@ -24,7 +24,8 @@ import typer.main
 
 # Registers the commands, in the order `sancha --help` lists them.
 # isort: off
-from pipeline.cli import workspace, intake, ledger, actions, documents, watch, serve, evidence  # noqa: F401
+from pipeline.cli import (workspace, intake, ledger, actions, documents, watch, serve,  # noqa: F401
+                          inspections, evidence)
 # isort: on
 from pipeline.cli.app import app, err_console
 from pipeline.errors import SanchaError

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from pipeline.cli.app import app, console, err_console, get_workspace
 from pipeline.cli.params import as_of_option
-from pipeline.errors import Rejected
+from pipeline.errors import Rejected, UsageError
 
 UP_TO_HELP = "统计截止日期 YYYY-MM-DD，默认今天"
 
@@ -43,16 +43,23 @@ def weekly(
 @app.command()
 def report(
     ctx: typer.Context,
-    source: Annotated[str, typer.Option("--source", help="问题来源，例如 审计、巡查、领导批示", show_default=False)],
     day: Annotated[date, as_of_option(UP_TO_HELP)],
+    source: Annotated[str | None, typer.Option("--source", help="问题来源，例如 审计、巡查、领导批示（按类别）",
+                                               show_default=False)] = None,
+    inspection: Annotated[str | None, typer.Option("--inspection", help="检查编号，如 JC2026-01：该次检查发现的问题",
+                                                   show_default=False)] = None,
     output: Annotated[Path | None, typer.Option(
         "-o", "--output", help="输出文件，默认 outbox/专题报告_<来源>_<日期>.docx", show_default=False)] = None,
     replace: Annotated[bool, typer.Option("--replace", help="覆盖已印发或已修改的同名专题报告")] = False,
 ) -> None:
-    """专题报告：某一问题来源（如 审计）全部整改事项的落实情况，报区政府，并向相关单位反馈。"""
+    """专题报告：某一问题来源（如 审计）或某次检查（--inspection）发现问题的整改落实情况，报区政府并向相关单位反馈。"""
+    from pipeline.cli.inspections import inspection_id
     from pipeline.service.report import write_special_report  # the document stack loads only when needed
 
-    report = write_special_report(get_workspace(ctx), source, day, output, replace=replace)
+    if (source is None) == (inspection is None):
+        raise UsageError("请给出 --source（问题来源）或 --inspection（检查编号）其中之一")
+    report = write_special_report(get_workspace(ctx), source, day, output, replace=replace,
+                                  inspection=inspection_id(inspection) if inspection else None)
     if report.path:
         console.print(f"已生成专题报告：{report.path}（{report.doc_number}，{report.items} 项）", markup=False)
     console.print(f"已向 {len(report.feedback)} 个单位反馈：文件名含“专题报告反馈”，在各单位的 outbox 文件夹中",

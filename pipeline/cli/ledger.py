@@ -23,6 +23,7 @@ from pipeline.deadlines.states import Standing, total_summary
 from pipeline.deadlines.workdays import PROVISIONAL_MARK
 from pipeline.errors import UsageError
 from pipeline.intake.units import UnitDirectory
+from pipeline.ledger.inspections import inspection_names
 from pipeline.ledger.standing import load_figures, load_item, load_standing
 from pipeline.model import STATE_OVERDUE, Item, ItemState
 from pipeline.output.export import export_chunks, export_ledger
@@ -57,7 +58,7 @@ def export(
                 fh.write(chunk)
         console.print(f"已导出 {len(now.items)} 项到 {output}")
         return
-    data = export_ledger(now, ws.config, fmt)
+    data = export_ledger(now, ws.config, fmt, inspection_names(ws) if fmt == "xlsx" else None)
     if fmt == "xlsx":
         output = output or ws.outbox / f"三单工作台帐_{day:%Y%m%d}.xlsx"
     if output is None:

@@ -13,7 +13,8 @@ import typer
 from rich.table import Table
 
 from pipeline.cli.app import app, console, get_workspace, severity_word
-from pipeline.cli.params import as_of_option, year
+from pipeline.cli.params import as_of_option, day, year
+from pipeline.deadlines.cndate import cn_date
 from pipeline.deadlines.workdays import (
     PACKAGE_YEARS,
     PROVISIONAL_MARK,
@@ -23,7 +24,7 @@ from pipeline.deadlines.workdays import (
     WorkCalendar,
     provisional_holidays,
 )
-from pipeline.errors import LedgerLost, Rejected
+from pipeline.errors import LedgerLost, Rejected, UsageError
 from pipeline.service.doctor import check_workspace
 from pipeline.workspace import init_workspace
 
@@ -94,11 +95,32 @@ def calendar_command(
     as_of: Annotated[date, as_of_option()],
     of_year: Annotated[int | None, typer.Argument(
         metavar="YEAR", parser=year, help="列出该年的放假日和调休上班日", show_default=False)] = None,
+    add: Annotated[tuple[str, int] | None, typer.Option(
+        "--add", metavar="DATE N", help="推算 DATE 之后第 N 个工作日，例如 --add 2026-09-30 5",
+        show_default=False)] = None,
 ) -> None:
-    """工作日历：哪些年份已收录（内置 / sancha.toml / 暂定），以及下一年是否需要补充放假安排。"""
+    """工作日历：哪些年份已收录（内置 / sancha.toml / 暂定），下一年是否需要补充放假安排；--add 推算工作日。"""
     config = get_workspace(ctx).config
-    lines = calendar_lines(WorkCalendar.from_config(config), as_of, of_year)
+    cal = WorkCalendar.from_config(config)
+    if add is not None:
+        start, n = day("--add")(add[0]), add[1]
+        if not 0 <= n <= 1000:
+            raise UsageError(f"--add 的工作日数 {n} 应在 0 到 1000 之间")
+        console.print(add_workdays_line(cal, start, n), markup=False)
+        return
+    lines = calendar_lines(cal, as_of, of_year)
     console.print("\n".join(lines), markup=False)
+
+
+def add_workdays_line(cal: WorkCalendar, start: date, n: int) -> str:
+    """What `sancha calendar --add DATE N` prints: the N-th working day after DATE (the official
+    calendar; a provisional year counted through is marked)."""
+    end = cal.add_workdays(start, n)
+    mark = PROVISIONAL_MARK if cal.spans_provisional(start, end) else ""
+    return f"{cn_date(start)}后第 {n} 个工作日：{cn_date(end)}{mark}（{end.isoformat()}，{_WEEKDAYS[end.weekday()]}）"
+
+
+_WEEKDAYS = ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"]
 
 
 def calendar_lines(cal: WorkCalendar, today: date, year: int | None = None) -> list[str]:

@@ -10,10 +10,17 @@ written here once; README repeats them for readers:
   as-of day. An item due today is not due yet: it never blocks a commendation on its
   deadline day. Ongoing items (长期坚持) have no deadline and are never due.
 - **State**, the first that applies: 已销号 (closed on or before the as-of day); 已完成
-  (reported done, its 完成日期 not after the as-of day); 长期坚持 (no deadline); 逾期 (due);
-  临期 (the deadline at most `rules.due_soon_workdays` working days ahead — the deadline day
-  itself is 临期); 正常推进. Whatever an overdue item reports — 未启动, 推进中, 需上级协调 — the
-  deadline has passed. The deadline is taken as written even on a non-working day.
+  (reported done, its 完成日期 not after the as-of day); 逾期 (due); 滞后 (a milestone — 时间节点,
+  or a dated part of a staged deadline — before the as-of day and not reported done by then:
+  `missed`); 长期坚持 (no deadline); 临期 (the deadline at most `rules.due_soon_workdays`
+  working days ahead — the deadline day itself is 临期); 正常推进. Whatever an overdue item
+  reports — 未启动, 推进中, 需上级协调 — the deadline has passed. The deadline is taken as
+  written even on a non-working day.
+- **待报措施** (issue 17) comes first for an open item of a problem list — no measures, no
+  deadline, not ongoing: its unit owes the measures by the `rules.measures_within_workdays`-th
+  working day after the day it was assigned (registered, or reopened): `measures_due`; after
+  that day `measures_missing` (未报送整改措施): a red item (notices), 重点督查, a reason to
+  criticise and no commendation. Once the unit sends measures and a deadline, the ordinary rules.
 - **report_due** (整改时限届满后3个工作日内): the `rules.report_within_workdays`-th working day
   strictly after the deadline.
 - **A report counts** for an item if it was received on or after its deadline day, or if it
@@ -60,6 +67,8 @@ from functools import cached_property
 from pipeline.config import Config, Rules
 from pipeline.deadlines.workdays import WorkCalendar
 from pipeline.model import (
+    STATE_AWAITING_MEASURES,
+    STATE_BEHIND,
     STATE_CLOSED,
     STATE_DONE,
     STATE_DUE_SOON,
@@ -69,6 +78,8 @@ from pipeline.model import (
     STATUS_DONE,
     Item,
     ItemState,
+    Milestone,
+    awaits_measures,
 )
 
 FINISHED_STATES = (STATE_DONE, STATE_CLOSED)
@@ -92,6 +103,8 @@ def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> Item
     closed = item.closed_on is not None and item.closed_on <= as_of
     done = item.status == STATUS_DONE and (item.done_on is None or item.done_on <= as_of)
     deadline = item.deadline
+    if not (closed or done) and awaits_measures(item):
+        return _awaiting_measures(item, as_of, cal, rules)
 
     report_due = cal.add_workdays(deadline, rules.report_within_workdays) if deadline else None
     report_on = counted_report(item, as_of)
@@ -100,6 +113,7 @@ def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> Item
     done_on_time = None
     finished = (item.done_on or item.last_report_on) if done else item.closed_on if closed else None
     span: list[date] = [deadline, report_due] if deadline and report_due else []
+    missed = missed_milestones(item, as_of) if not (closed or done) else ()
 
     if closed or done:
         state = STATE_CLOSED if closed else STATE_DONE
@@ -108,13 +122,15 @@ def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> Item
         elif finished is not None:
             done_on_time = finished <= deadline
     elif deadline is None:
-        state = STATE_ONGOING
+        state = STATE_BEHIND if missed else STATE_ONGOING
     else:
         assert report_due is not None  # made with the deadline
         span.append(as_of)
         if as_of > deadline:
             state = STATE_OVERDUE
             overdue_workdays = cal.workdays_between(deadline, as_of)
+        elif missed:
+            state = STATE_BEHIND
         elif deadline <= cal.add_workdays(as_of, rules.due_soon_workdays):
             state = STATE_DUE_SOON
         else:
@@ -139,7 +155,28 @@ def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> Item
         done_on_time=done_on_time,
         report_on=report_on,
         report_late=report_on is not None and report_due is not None and report_on > report_due,
+        missed=missed if state == STATE_BEHIND else (),
     )
+
+
+def _awaiting_measures(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> ItemState:
+    """待报措施: the unit owes its measures by the `measures_within_workdays`-th working day after
+    the day the problem was assigned (交办: registered, or reopened)."""
+    assigned = item.reopened_on or item.created_on
+    due = cal.add_workdays(assigned, rules.measures_within_workdays)
+    missing = as_of > due
+    return ItemState(item_id=item.id, as_of=as_of, state=STATE_AWAITING_MEASURES, report_due=None,
+                     overdue_workdays=0, report_missing=False, key_supervision=missing, lookback_due=False,
+                     provisional=cal.spans_provisional(assigned, max(due, as_of)), measures_due=due,
+                     measures_missing=missing)
+
+
+def missed_milestones(item: Item, as_of: date) -> tuple[Milestone, ...]:
+    """The item's milestones due before `as_of` and not reported done by then."""
+    if not item.milestones:
+        return ()
+    return tuple(m for m in item.milestones
+                 if m.due is not None and m.due < as_of and (m.done_on is None or m.done_on > as_of))
 
 
 def compute_states(items: Iterable[Item], as_of: date, cal: WorkCalendar, rules: Rules) -> dict[str, ItemState]:
@@ -150,6 +187,10 @@ def compute_states(items: Iterable[Item], as_of: date, cal: WorkCalendar, rules:
 def report_text(st: ItemState) -> str:
     """The report column: 已报送（M月D日） / 待报送（M月D日前） / 逾期未报送 ('—' when no report is
     owed: done, closed, ongoing)."""
+    if st.measures_missing:
+        return "未报送整改措施"
+    if st.state == STATE_AWAITING_MEASURES and st.measures_due is not None:
+        return f"待报措施（{st.measures_due.month}月{st.measures_due.day}日前）"
     if st.report_missing:
         return "逾期未报送"
     if st.report_on is not None:
@@ -181,6 +222,9 @@ class UnitSummary:
     due_or_done: int  # items due or done: what the rates are of
     completion_rate: float | None  # 完成率: done / due_or_done, 0.0–1.0; None when there is none
     on_time_rate: float | None = None  # 按期完成率: done_on_time / due_or_done
+    behind: int = 0  # 滞后 (issue 17)
+    awaiting_measures: int = 0  # 待报措施
+    measures_missing: int = 0  # 未报送整改措施: 待报措施 past its measures_due
 
     @property
     def completion_percent(self) -> str:
@@ -215,6 +259,9 @@ def unit_summary(items: Iterable[Item], states: Mapping[str, ItemState]) -> list
         c["ongoing"] += st.state == STATE_ONGOING
         c["overdue"] += st.state == STATE_OVERDUE
         c["due_soon"] += st.state == STATE_DUE_SOON
+        c["behind"] += st.state == STATE_BEHIND
+        c["awaiting_measures"] += st.state == STATE_AWAITING_MEASURES
+        c["measures_missing"] += st.measures_missing
         c["report_missing"] += st.report_missing
         c["key_supervision"] += st.key_supervision
         c["lookback_due"] += st.lookback_due
@@ -288,7 +335,8 @@ def appraise(items: Iterable[Item], states: Mapping[str, ItemState], summaries: 
         pairs = by_unit.get(s.unit, [])
         counted = [st for i, st in pairs if is_due(i, st.as_of) or st.state in FINISHED_STATES]
         missing = sum(1 for _, st in pairs if st.report_missing)
-        if (s.rank is not None and len(counted) >= rules.commend_min_due and not missing
+        no_measures = sum(1 for _, st in pairs if st.measures_missing)
+        if (s.rank is not None and len(counted) >= rules.commend_min_due and not missing and not no_measures
                 and all(st.state in FINISHED_STATES and st.done_on_time for st in counted)):
             commended.append(s.unit)
         late = sum(1 for _, st in pairs if st.overdue_workdays > rules.criticise_overdue_workdays)
@@ -298,6 +346,8 @@ def appraise(items: Iterable[Item], states: Mapping[str, ItemState], summaries: 
             reasons.append(f"{late}项整改问题逾期超过{rules.criticise_overdue_workdays}个工作日仍未完成")
         if missing:
             reasons.append(f"{missing}项整改问题逾期未报送整改情况")
+        if no_measures:
+            reasons.append(f"{no_measures}项问题未报送整改措施")
         if reasons:
             criticised.append(Criticism(s.unit, tuple(reasons)))
     return commended, criticised

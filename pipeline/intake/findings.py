@@ -225,6 +225,21 @@ DUPLICATE_PROBLEM = _declare(
     "duplicate-problem", ERROR, "问题重复",
     "{where}：整改问题与 {first} 重复", "同一问题只填一行；多项措施请写在同一行的整改措施中")
 _LEFT_OUT, _FIX_LISTED = "问题过多：只列出前 {limit} 条，另有 {more} 条未列出", "请先改正已列出的问题，再重新报送检查"
+# Issue 17: the three lists complete, deadlines as written, sources as categories.
+IGNORED_COLUMN = _declare(
+    "ignored-column", WARNING, "该栏不录入台帐",
+    "{where}：“{label}”一栏不录入台帐，其中内容不会保存", "该栏内容请另行报送督查室；如无需要可删去该栏")
+NO_OWNER = _declare(
+    "no-owner", WARNING, "责任人未明确",
+    "{where}：事项未填写责任人（具体责任人或责任领导），已登记为“责任人未明确”",
+    "整改要落实到岗到人：请在责任人栏填写具体责任人，在责任领导栏填写分管领导")
+MONTH_ONLY_DEADLINE = _declare(
+    "month-only-deadline", WARNING, "整改时限只写到月份",
+    "{where}：整改时限 “{text}” 只写到月份，按该月最后一天 {day} 计算",
+    "请写明日期，如 2026年12月31日 或 2026年12月底前")
+UNKNOWN_SOURCE = _declare(
+    "unknown-source", WARNING, "问题来源无法归类",
+    "{where}：问题来源 “{text}” 无法归入已有类别，按“其他”统计（原文照录）", "问题来源请写：{categories}")
 TOO_MANY_FINDINGS = _declare(
     "too-many-findings", WARNING, "问题过多", _LEFT_OUT, _FIX_LISTED, forms={
         "errors-left-out": Form(_LEFT_OUT + "（其中 {hidden} 处错误，整个文件未录入台帐）", _FIX_LISTED, ERROR),
@@ -272,6 +287,17 @@ DONE_IN_FUTURE = _declare(
 VOIDED_ID = _declare(
     "voided-id", WARNING, "事项已作废", "{where}：编号 {item_id} 已于 {voided_on} 作废，本行未录入台帐",
     "该事项已由督查室作废，今后无需报送")
+
+UNKNOWN_INSPECTION = _declare(
+    "unknown-inspection", WARNING, "检查名称未登记",
+    "{where}：检查名称 “{name}” 不是已登记的检查，事项未归入任何检查", "{hint}")
+
+_COOPERATION_HINT = "配合情况只填本单位作为配合责任单位的事项；请使用最新的反馈表"
+NOT_CO_UNIT = _declare(
+    "not-co-unit", WARNING, "配合情况未录入",
+    "{where}：{item_id} 的配合责任单位中没有 {unit}，本行配合情况未录入", _COOPERATION_HINT, forms={
+        "unknown": Form("{where}：台帐中没有编号 {item_id}，本行配合情况未录入", _COOPERATION_HINT),
+    })
 
 # -- the inbox (ledger/ingest.py) ------------------------------------------------------------------
 

@@ -31,16 +31,27 @@ FIELD_LABELS = {
     "deadline": ("整改时限", "完成时限", "整改期限", "时限要求", "完成时间节点"),
     "lead_unit": ("牵头责任单位", "牵头单位", "责任单位", "主办单位"),
     "co_units": ("配合责任单位", "配合单位", "协办单位", "协同责任单位"),
-    "owner": ("责任人", "具体责任人", "责任领导"),
+    "owner": ("责任人", "具体责任人", "经办人", "具体负责人"),  # never 责任领导 (issue 17): that is `leader`
     "progress": ("整改进展", "整改落实情况", "进展情况", "落实情况"),
     "status": ("完成情况", "整改状态", "完成状态", "状态"),
     "done_on": ("完成日期", "完成时间", "办结时间"),
     "remark": ("备注",),
+    # Issue 17: the three lists complete.
+    "inspection": ("检查名称", "督查名称", "巡查名称", "检查事项"),
+    "suggestion": ("整改建议", "意见建议", "建议", "整改意见"),
+    "target": ("整改目标", "目标", "预期目标", "整改目标任务"),
+    "leader": ("责任领导", "分管领导", "分管责任领导", "牵头领导"),
+    "phone": ("联系电话", "电话", "联系方式", "手机"),
+    "milestones": ("时间节点", "节点安排", "时间节点安排", "阶段节点", "进度安排"),
     "evidence_text": ("佐证材料", "佐证资料", "佐证材料清单", "证明材料"),  # issue 23: kept as text
 }
+# Columns a 三单表 may have that sancha recognises but does not keep (warning ignored-column).
+IGNORED_LABELS = ("附件", "销号时间", "销号日期", "销号情况", "整改成效",
+                  "审核意见", "核查意见", "督查意见", "销号意见", "是否销号", "整改类型", "问题类型")
 FIELD_NAMES = {f: labels[0] for f, labels in FIELD_LABELS.items()}  # field → 中文表头
 _FIELD_OF = {label: f for f, labels in FIELD_LABELS.items() for label in labels}
 _CANONICAL = {labels[0] for labels in FIELD_LABELS.values()}
+_IGNORED = frozenset(IGNORED_LABELS)
 
 # The seed's leaf 具体内容 means the problem or the measure depending on the group above it.
 _LEAF_BY_GROUP = "具体内容"
@@ -53,6 +64,7 @@ _SPACE = re.compile(r"\s+")
 _SCAN_ROWS = 40  # a header further down than this is not a header
 FOOTER_AREA = 20  # rows from the first footer line on still searched for 填报日期 and the like
 _IGNORED_SHEETS = ("说明", "须知", "示例")  # 填表说明 and the like are never data
+COOPERATION_SHEET = "配合事项"  # a 反馈表's co-unit section (issue 17): read by intake/cooperation.py
 
 _FOOTER = re.compile(
     r"(填表人|填报人|制表人|制表|审核人|审核|联系人|联系电话|电话|签字|负责人|单位负责人|主要负责人|分管领导|盖章|单位|注|说明)"
@@ -89,6 +101,7 @@ class Header:
     first_row: int  # 0-based index of the top header row (the group row of a two-row header)
     columns: dict[str, int]  # canonical field → 0-based column
     score: int
+    ignored: tuple[tuple[int, str], ...] = ()  # (0-based column, label) of IGNORED_LABELS columns
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -120,7 +133,7 @@ def _label_field(text: str) -> str | None:
 
 
 def is_data_sheet(sheet: Sheet) -> bool:
-    return not any(word in sheet.name for word in _IGNORED_SHEETS)
+    return not any(word in sheet.name for word in (*_IGNORED_SHEETS, COOPERATION_SHEET))
 
 
 def find_header(sheet: Sheet) -> Header | None:
@@ -145,7 +158,9 @@ def top_header(sheet: Sheet) -> Header | None:
         enough = len(columns) >= 2 and any(f in REQUIRED_FIELDS for f in columns)
         if enough and (best is None or score > best.score):
             uses_group = any(not leaf[c] or leaf[c] == _LEAF_BY_GROUP for c in columns.values())
-            best = Header(sheet.name, r, r - 1 if uses_group else r, columns, score)
+            ignored = tuple((c, text) for c, text in enumerate(leaf)
+                            if c not in columns.values() and _BRACKETS.sub("", text) in _IGNORED)
+            best = Header(sheet.name, r, r - 1 if uses_group else r, columns, score, ignored)
         elif best is not None and not best.missing and not columns and any(leaf):
             break  # a complete header with data below it: the rows further down are its data
     return best
@@ -197,7 +212,7 @@ def layout(header: Header, rows: Iterable[list]) -> Layout:
     if numbers_seen and only_numbers:
         columns = dict(columns)
         columns["seq"] = columns.pop("item_id")
-        header = Header(header.sheet, header.row, header.first_row, columns, header.score)
+        header = Header(header.sheet, header.row, header.first_row, columns, header.score, header.ignored)
         data = array("l", (r for r in data if r not in id_only))
     return Layout(header, data, footer_at, tuple(footer))
 

@@ -26,6 +26,7 @@ from pathlib import PurePath
 from pipeline.config import Config
 from pipeline.intake import findings
 from pipeline.intake.cells import cell_name, column_letters, column_number
+from pipeline.intake.cooperation import cooperation_sheet, read_cooperation
 from pipeline.intake.header import (
     FIELD_LABELS,
     FIELD_NAMES,
@@ -37,9 +38,10 @@ from pipeline.intake.header import (
     read_meta,
     top_header,
 )
-from pipeline.intake.normalize import Unreadable, clean_text, is_blank, parse_date
+from pipeline.intake.normalize import Unreadable, clean_text, is_blank, parse_date, status_words
 from pipeline.intake.read import Sheet, made_on, read_workbook
 from pipeline.intake.rows import Duplicates, Fields, MergedDown, Table, read_chunk
+from pipeline.intake.sources import sources_of
 from pipeline.intake.submitter import Submitter
 from pipeline.intake.units import directory
 from pipeline.intake.xlsx_stream import NotStreamable
@@ -145,6 +147,7 @@ class _Parser:
         self.report_date: date | None = None
         self.made_on: date | None = None  # sancha made the workbook (its property, else its 制表日期 line)
         self.inspection: str | None = None
+        self.cooperation: tuple[tuple[str, str, str], ...] = ()
         self.submitter = Submitter(self.units, filename, folder_unit)
         self._rows: tuple[Sheet, Table, Sequence[int], int] | None = None  # what the rows pass reads, if any
         self._data = b""
@@ -161,8 +164,13 @@ class _Parser:
         header, sheet = chosen
         self.sheet = sheet.name
         top = list(islice(sheet.rows, header.row + 1))  # the meta lines and the header
-        self.findings.extend(_missing_columns(top, header, sheet.name))
+        self.findings.extend(findings.IGNORED_COLUMN.at(sheet.name, cell_name(header.row, c), label=label)
+                             for c, label in header.ignored)
 
+        section = cooperation_sheet(sheets)
+        if section is not None and section is not sheet:  # a 反馈表's 配合事项 (issue 17)
+            self.cooperation, found = read_cooperation(section)
+            self.findings.extend(found)
         rows = iter(sheet.rows)
         table = layout(header, rows)
         if sheet.streamed:  # read to the end, as calamine reads every sheet whole: a broken one shows now
@@ -176,8 +184,14 @@ class _Parser:
         self.made_on = made_on(data) or _made_on_line(meta.get("made_on"))
         self.inspection = clean_text(meta["inspection"].value) if "inspection" in meta else None
         self.findings.extend(self.submitter.named(meta.get("unit"), sheet.name))
+        # The office's 问题清单 (issue 17): problems and lead units, no measures nor deadline yet —
+        # its items wait for their units' measures (待报措施).
+        problem_list = (self.submitter.unit == self.units.office_name
+                        and not {"measures", "deadline"} & header.columns.keys())
+        if not problem_list:
+            self.findings.extend(_missing_columns(top, header, sheet.name))
 
-        if not table.data_rows:
+        if not table.data_rows and not self.cooperation:  # a co-unit's 配合事项 alone is a report too
             self.findings.append(findings.NO_ROWS.at(sheet.name, _header_cell(top, header)))
         limit = self.config.limits.max_rows
         if len(table.data_rows) > limit:  # no cell: the rejected copy is not marked up, which would take minutes
@@ -192,6 +206,8 @@ class _Parser:
             submitted_on=self.report_date or self.received,
             may_hide_values=sheet.may_hide_values,
             streamed=sheet.streamed,
+            sources=sources_of(self.config.sources),
+            statuses=status_words(self.config.statuses) if self.config.statuses else None,
         ), table.data_rows, header.row)
         self._data = data
         return SubmissionStream(self)
@@ -244,6 +260,7 @@ class _Parser:
             rows=rows,
             findings=self.findings.capped(self.sheet),
             made_on=self.made_on,
+            cooperation=self.cooperation,
         )
 
 

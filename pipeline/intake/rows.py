@@ -10,9 +10,10 @@ Pure: plain data in, rows and findings out.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 
 from pipeline import model
 from pipeline.intake import findings
@@ -24,11 +25,13 @@ from pipeline.intake.normalize import (
     Unreadable,
     clean_text,
     is_blank,
+    milestone_parts,
     parse_date,
     parse_deadline,
     parse_item_id,
     parse_status,
 )
+from pipeline.intake.sources import SourceDirectory
 from pipeline.intake.units import UnitDirectory, split_units
 from pipeline.model import Cells, Finding, Row
 
@@ -62,6 +65,8 @@ class Table:
     submitted_on: date  # what 立行立改 means, and the year of deadlines written without one
     may_hide_values: bool  # the workbook holds formulas or error cells: a '' may not be blank
     streamed: bool  # the sheet's cells carry why they are empty (`EmptyCell`)
+    sources: SourceDirectory = field(default_factory=SourceDirectory)  # 问题来源 → category
+    statuses: Mapping[str, str] | None = None  # `status_words` with [statuses]; None: the built-in words
 
 
 def read_chunk(batch: Sequence[tuple[int, list]], table: Table, data: bytes) -> tuple[list[Row], list[Finding]]:
@@ -102,11 +107,16 @@ def read_row(raw: list, r: int, table: Table, found: list[Finding], blanks: list
     if text[i]:
         try:
             deadline = parse_deadline(values[i], table.submitted_on)
+            if deadline.month_only and deadline.date is not None:
+                day = deadline.date
+                found.append(findings.MONTH_ONLY_DEADLINE.at(sheet, cells["deadline"], text=text[i],
+                                                             day=f"{day.year}年{day.month}月{day.day}日"))
         except Unreadable as e:
             found.append(findings.BAD_DEADLINE.at(sheet, cells["deadline"], text=text[i], hint=e.hint))
 
     i = at["status"]
-    status = _parsed(parse_status, values[i], text[i], sheet, cells, "status", findings.UNKNOWN_STATUS, found)
+    status = _parsed(partial(parse_status, words=table.statuses), values[i], text[i], sheet, cells, "status",
+                     findings.UNKNOWN_STATUS, found)
     i = at["done_on"]
     done_on = _parsed(parse_date, values[i], text[i], sheet, cells, "done_on", findings.BAD_DATE, found)
     if status == model.STATUS_DONE and done_on is None and "done_on" in fields.present and not text[i]:
@@ -114,15 +124,21 @@ def read_row(raw: list, r: int, table: Table, found: list[Finding], blanks: list
     if done_on is not None and "status" in fields.present and status != model.STATUS_DONE:
         found.append(findings.DATE_WITHOUT_DONE.at(sheet, cells["status"]))
 
+    source = text[at["source"]] or None
+    category, known = table.sources.category(source)
+    if not known:
+        found.append(findings.UNKNOWN_SOURCE.at(sheet, cells["source"], text=source,
+                                                categories=table.sources.categories_hint()))
+
     return Row(
         sheet=sheet,
         row=r + 1,
         item_id=item_id,
-        source=text[at["source"]] or None,
+        source=source,
         problem=text[at["problem"]],
         measures=text[at["measures"]],
         deadline=deadline.date,
-        deadline_text=text[at["deadline"]],
+        deadline_text=_deadline_text(values[at["deadline"]], text[at["deadline"]], deadline),
         ongoing=deadline.ongoing,
         lead_unit=_lead_unit(text[at["lead_unit"]], sheet, cells, table.units, found),
         co_units=_co_units(text[at["co_units"]], sheet, cells, table.units, found),
@@ -132,8 +148,36 @@ def read_row(raw: list, r: int, table: Table, found: list[Finding], blanks: list
         done_on=done_on,
         remark=text[at["remark"]] or None,
         cells=cells,
+        inspection=text[at["inspection"]] or None,
+        suggestion=text[at["suggestion"]] or None,
+        target=text[at["target"]] or None,
+        leader=text[at["leader"]] or None,
+        phone=text[at["phone"]] or None,
+        milestones=deadline.milestones + _milestones(values[at["milestones"]], text[at["milestones"]], table, cells,
+                                                     found),
+        source_category=category,
         evidence_text=text[at["evidence_text"]] or None,
     )
+
+
+def _deadline_text(value: object, text: str, deadline: Deadline) -> str:
+    """整改时限 as written; a date typed as a number (an Excel serial such as 46387 in a General
+    cell, or 20261231) is kept as its date, not as the number."""
+    if deadline.date is not None and (value.__class__ in (int, float) or (text.isdigit() and len(text) in (5, 8))):
+        return deadline.date.isoformat()
+    return text
+
+
+def _milestones(value: object, text: str, table: Table, cells: Cells, found: list[Finding]) -> tuple:
+    """A 时间节点 cell: its dated parts, read as 整改时限 is (a part with no date it reads is
+    kept as text with no due day, and reported)."""
+    if not text:
+        return ()
+    try:
+        return milestone_parts(value, table.submitted_on)
+    except Unreadable as e:
+        found.append(findings.BAD_DEADLINE.at(table.sheet, cells["milestones"], text=text, hint=e.hint))
+        return ()
 
 
 def _parsed(parse: Callable, value: object, text: str, sheet: str, cells: Cells, field: str, code: findings.Code,

@@ -41,6 +41,9 @@ class UnitDirectory:
                 self._units[squeeze(label)] = unit.name
         self._office = {squeeze(label) for label in (config.office_name, *config.office_aliases)}
         self._groups = {key: phrase for phrase in config.groups for key in (phrase, squeeze(phrase))}
+        # [[partners]]: co-units only (区公安分局): never a lead unit nor a submitter
+        self._partners = {key: p.name for p in config.partners for label in (p.name, *p.aliases)
+                          for key in (label, squeeze(label))}
         self._labels = list(self._units)
         self.co_units = lru_cache(maxsize=8192)(self._co_units)  # co-unit lists repeat from row to row
 
@@ -51,7 +54,7 @@ class UnitDirectory:
         names: list[str] = []
         unknown: list[str] = []
         for part in split_units(text):
-            name = self.group(part) or self.resolve(part)
+            name = self.group(part) or self.resolve(part) or self.partner(part)
             if name is None:
                 unknown.append(part)
                 name = part
@@ -62,6 +65,10 @@ class UnitDirectory:
     def resolve(self, name: str) -> str | None:
         """Canonical name of a registered unit written by name or alias, else None."""
         return self._units.get(name) or self._units.get(squeeze(name))
+
+    def partner(self, name: str) -> str | None:
+        """The `[[partners]]` co-unit written by name or alias, else None."""
+        return self._partners.get(name) or self._partners.get(squeeze(name))
 
     def is_office(self, name: str) -> bool:
         """Whether the name is the office's own (its name or an `[office] aliases` one)."""

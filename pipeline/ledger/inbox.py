@@ -192,6 +192,16 @@ def folder_unit(inbox: Path, real: Path, units: UnitDirectory) -> tuple[str | No
     return units.canonical(folder), folder
 
 
+def folder_inspection(inbox: Path, real: Path, units: UnitDirectory) -> str | None:
+    """The 检查名称 of a file in inbox/<the office>/<检查名称>/…, else None (issue 17)."""
+    if not in_inbox(inbox, real):
+        return None
+    parts = real.relative_to(inbox).parts
+    if len(parts) < 3 or not units.is_office(readable_name(parts[0])):
+        return None
+    return readable_name(parts[1])
+
+
 def read_if_holds(path: Path, sha256: str) -> bytes | None:
     """The bytes under `path` if they are still the journalled ones; a new file under the same
     name must stay."""

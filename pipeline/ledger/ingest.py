@@ -42,6 +42,7 @@ from pipeline.ledger.archive import Syncer, archive_copy, clear_stale_staging, d
 from pipeline.ledger.evidence import EvidenceIntake
 from pipeline.ledger.inbox import (
     Resolver,
+    folder_inspection,
     folder_unit,
     holds,
     in_inbox,
@@ -55,8 +56,9 @@ from pipeline.ledger.inbox import (
     remove_link,
     waiting_files,
 )
+from pipeline.ledger.inspections import FileInspections, InspectionDirectory, load_inspections
 from pipeline.ledger.ledger import FileRecord, Ledger, now_iso
-from pipeline.ledger.merge import Merger, OpenProblems
+from pipeline.ledger.merge import Merger, OpenProblems, cooperation_events
 from pipeline.ledger.quarantine import DEATHS, InHand, quarantine
 from pipeline.model import STATUS_DONE, Finding, Item, Submission
 from pipeline.osguard import held_for_writing, writers
@@ -285,6 +287,7 @@ class Ingestor:
         real = self.resolve(path)
         source_path = relative(self.root, real)
         unit, folder = folder_unit(self.inbox, real, self.units)
+        named = folder_inspection(self.inbox, real, self.units)
         parsed = ahead() if ahead else None
         if parsed is not None and not parsed.fits(sha, unit, received):
             discard(parsed.staged)  # the file changed since the worker read it
@@ -316,7 +319,7 @@ class Ingestor:
             notes.append(UNKNOWN_FOLDER.at(folder=folder))
         try:
             record, written, changes = self._journal(stream, notes, sha=sha, name=name, source_path=source_path,
-                                                     received=received, archive=archive)
+                                                     received=received, archive=archive, inspection=named)
         finally:
             if in_hand:
                 self.inhand.end(sha)
@@ -421,7 +424,8 @@ class Ingestor:
         return True
 
     def _journal(self, stream: SubmissionStream, notes: list[Finding], *, sha: str, name: str, source_path: str,
-                 received: date, archive: str) -> tuple[FileRecord, dict[str, Item] | None, dict | None]:
+                 received: date, archive: str, inspection: str | None = None,
+                 ) -> tuple[FileRecord, dict[str, Item] | None, dict | None]:
         """One savepoint: the journal row, then the file's rows merged and stored a chunk at a
         time as they are read (a huge sheet is never whole in memory), then the journal row's
         outcome. An error, however late, rolls it all back: the file is then journalled rejected,
@@ -441,7 +445,11 @@ class Ingestor:
                 written: dict[str, Item] | None = {}
                 problems: OpenProblems | None = None
                 opened: list[tuple[Item, str]] = []  # the file's new open items (and keys): for its next files
+                # The inspection of the rows: a row's 检查名称, else the meta line's, else the folder's.
+                inspections = FileInspections(InspectionDirectory(load_inspections(self.ledger)),
+                                              stream.inspection or inspection, stream.sheet)
                 for chunk in stream.chunks():
+                    chunk = inspections.rows(chunk)
                     if merger is None:  # the unit is known once the first rows are read
                         merger = self._merger(stream, received, year, at, record.id)
                     keys = [(r.lead_unit, r.key) for r in chunk if not r.item_id]
@@ -458,7 +466,7 @@ class Ingestor:
                         written.update((i.id, i) for i in added)
                         written = written if len(written) <= _RECEIPT_ITEMS_KEPT else None
                 sub = stream.result()
-                findings = [*sub.findings, *notes]
+                findings = [*sub.findings, *notes, *inspections.findings]
                 if not sub.ok:
                     raise _Rejected(sub.unit, findings)
                 merger = merger or self._merger(stream, received, year, at, record.id)
@@ -470,6 +478,11 @@ class Ingestor:
                 # they came): the items it updated, then its events (changes, reports, the office's
                 # extensions and reassignments, whose items are projected again from their events).
                 self.ledger.update_items(((i, plan.keys[i.id]) for i in plan.updated), plan.events, plan.replayed)
+                if sub.cooperation:  # a 反馈表's 配合事项: each co-unit's 配合情况 in the item's timeline
+                    helped, found = cooperation_events(sub, self.ledger.items_by_id(e[0] for e in sub.cooperation),
+                                                       received=received, now=at, file_id=record.id)
+                    self.ledger.append_events(helped)
+                    findings += found
                 record = self.ledger.settle_file(record, unit=sub.unit, verdict="accepted", added=merger.added_ids(),
                                                  updated=[i.id for i in plan.updated],
                                                  findings=[f.as_dict() for f in findings])
@@ -563,6 +576,8 @@ class Ingestor:
         record, path, started = entry.record, entry.path, entry.started
         receipt = receipts.write_receipt(self.ws, self.ledger, record, entry.items, entry.changes,
                                          mark=self.reader.mark)
+        if record.verdict == "accepted" and record.added and self.config.is_office(record.unit):
+            self._assign(record)  # a 问题清单: 交办单 and 措施清单 for each lead unit
         codes = {f["code"] for f in record.findings}
         if path is not None and LINK_NOT_ALLOWED.code in codes:
             if in_inbox(self.inbox, self.resolve.folder(path)):
@@ -581,6 +596,21 @@ class Ingestor:
         log.info("%s %s 单位=%s 新增=%d 更新=%d 用时=%.2fs", record.verdict, record.name, record.unit or "-",
                  len(record.added), len(record.updated), result.seconds)
         return result
+
+
+    def _assign(self, record: FileRecord) -> None:
+        """The office's file registered problems awaiting measures: write their 交办单 and 措施清单
+        (a failure is logged; the documents can be written again, the file's answer stands)."""
+        from pipeline.service.assign import write_assignments
+
+        try:
+            written = write_assignments(self.ws, self.ledger, self.ledger.items_by_id(record.added).values(),
+                                        record.received_on, record.id)
+        except Exception:
+            log.exception("未能为 %s 生成交办单和措施清单", record.name)
+            return
+        for path in written:
+            log.info("交办：%s", relative(self.root, path))
 
 
 def _open(item: Item) -> bool:

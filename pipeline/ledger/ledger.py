@@ -67,15 +67,22 @@ def item_from_row(r: sqlite3.Row | tuple) -> Item:
     reader of 50,000 items calls it 50,000 times)."""
     (id_, unit, co_units, source, problem, measures, deadline, deadline_text, ongoing, owner, progress, status,
      done_on, remark, created_on, updated_at, closed_on, last_report_on, lookback_on, original_deadline,
-     voided_on, reopened_on, report_on, field_days, evidence_text, evidence_count) = r
+     voided_on, reopened_on, report_on, field_days, inspection, suggestion, target, leader, phone, milestones,
+     source_category, evidence_text, evidence_count) = r
     d = date.fromisoformat
     return new_item(
         id_, unit, _units_from(co_units), source, problem, measures, deadline and d(deadline), deadline_text,
         bool(ongoing), owner, progress, status, done_on and d(done_on), remark, d(created_on), updated_at,
         closed_on and d(closed_on), last_report_on and d(last_report_on), lookback_on and d(lookback_on),
         original_deadline and d(original_deadline), voided_on and d(voided_on), reopened_on and d(reopened_on),
-        report_on and d(report_on), field_days, evidence_text, evidence_count,
+        report_on and d(report_on), field_days, inspection, suggestion, target, leader, phone,
+        _milestones_from(milestones), source_category, evidence_text, evidence_count,
     )
+
+
+@lru_cache(maxsize=1024)
+def _milestones_from(text: str) -> tuple:
+    return timeline.typed("milestones", json.loads(text)) if text != "[]" else ()
 
 
 _json_text = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(…, ensure_ascii=False), one encoder
@@ -93,7 +100,9 @@ def item_values(item: Item) -> tuple:
         _iso(item.deadline), item.deadline_text, int(item.ongoing), item.owner, item.progress, item.status,
         _iso(item.done_on), item.remark, _iso(item.created_on), item.updated_at, _iso(item.closed_on),
         _iso(item.last_report_on), _iso(item.lookback_on), _iso(item.original_deadline), _iso(item.voided_on),
-        _iso(item.reopened_on), _iso(item.report_on), item.field_days, item.evidence_text, item.evidence_count,
+        _iso(item.reopened_on), _iso(item.report_on), item.field_days, item.inspection, item.suggestion, item.target,
+        item.leader, item.phone, _json_text(timeline.plain(item.milestones)) if item.milestones else "[]",
+        item.source_category, item.evidence_text, item.evidence_count,
     )
 
 
@@ -101,8 +110,8 @@ def _register_json() -> str:
     """SQL building a register event's data (timeline.REGISTER_FIELDS) from an items row."""
     parts = []
     for name in timeline.REGISTER_FIELDS:
-        if name == "co_units":
-            value = "json(co_units)"
+        if name in ("co_units", "milestones"):
+            value = f"json({name})"
         elif name == "ongoing":
             value = "json(CASE WHEN ongoing THEN 'true' ELSE 'false' END)"
         else:
@@ -581,7 +590,7 @@ class Ledger:
         return rows
 
     _STANDING = ("SELECT id, unit, deadline, ongoing, status, done_on, created_on, closed_on, last_report_on, "
-                 "lookback_on, voided_on, report_on, evidence_count FROM items WHERE created_on <= ? "
+                 "lookback_on, voided_on, report_on, milestones, evidence_count FROM items WHERE created_on <= ? "
                  "ORDER BY year, seq")
 
     def standing(self, day: date) -> list[Item]:
@@ -592,9 +601,12 @@ class Ledger:
         return [new_item(id_, unit, (), None, "", "", deadline and d(deadline), "", bool(ongoing), None, None, status,
                          done_on and d(done_on), None, d(created_on), "", closed_on and d(closed_on),
                          last_report_on and d(last_report_on), lookback_on and d(lookback_on), None,
-                         voided_on and d(voided_on), None, report_on and d(report_on), "{}", None, evidence_count)
+                         voided_on and d(voided_on), None, report_on and d(report_on), "{}",
+                         None, None, None, None, None, _milestones_from(milestones), None,  # 滞后 reads milestones
+                         None, evidence_count)
                 for (id_, unit, deadline, ongoing, status, done_on, created_on, closed_on, last_report_on, lookback_on,
-                     voided_on, report_on, evidence_count) in self.conn.execute(self._STANDING, (day.isoformat(),))]
+                     voided_on, report_on, milestones, evidence_count)
+                in self.conn.execute(self._STANDING, (day.isoformat(),))]
 
     def record_notices(self, named: Iterable[tuple[str, str, str]], on: date, week: str) -> int:
         """A `notice` event for each (item, document, notice number) a 督办通知单 of `week`

@@ -42,6 +42,8 @@ from pipeline.intake.findings import (
     DUPLICATE_ID,
     FOREIGN_ID,
     ID_MISMATCH,
+    NO_OWNER,
+    NOT_CO_UNIT,
     SIMILAR_PROBLEM,
     STALE_VALUE,
     STATUS_REGRESSION,
@@ -49,6 +51,7 @@ from pipeline.intake.findings import (
     VOIDED_ID,
     Code,
 )
+from pipeline.intake.header import COOPERATION_SHEET
 from pipeline.ledger.timeline import Event
 from pipeline.model import (
     ERROR,
@@ -56,17 +59,21 @@ from pipeline.model import (
     STATUS_DONE,
     Finding,
     Item,
+    Milestone,
     Row,
     Submission,
+    awaits_measures,
     field_day,
     format_id,
     problem_key,
     set_on,
     split_id,
+    tuple_text,
 )
 
 # Fields a unit's resubmission may change, in ledger order.
 UNIT_FIELDS = ("co_units", "source", "problem", "measures", "owner", "progress", "status", "done_on", "remark",
+               "inspection", "suggestion", "target", "leader", "phone", "milestones", "source_category",
                "evidence_text")
 # Only the office moves deadlines or reassigns the lead unit.
 OFFICE_FIELDS = ("unit", "deadline", "deadline_text", "ongoing")
@@ -158,7 +165,7 @@ class MergePlan:
         """Items whose projection is replayed from their events after storing them: a new
         deadline or unit from the office changes more than the fields written here (which
         reports count, the first deadline kept)."""
-        return sorted({e.item_id for e in self.events if e.kind in ("extend", "reassign")})
+        return sorted({e.item_id for e in self.events if e.kind in ("extend", "reassign", "measures")})
 
 
 def _finding(code: Code, row: Row, field: str, *, form: str = "", **values) -> Finding:
@@ -171,10 +178,39 @@ def _shown(field: str, value) -> str:
     if value is None or value == "" or value == ():
         return "（空）"
     if isinstance(value, tuple):
-        return "、".join(value)
+        return tuple_text(value)
     if isinstance(value, date):
         return f"{value.year}年{value.month}月{value.day}日"
     return str(value)
+
+
+def kept_done(old: tuple[Milestone, ...], new: tuple[Milestone, ...]) -> tuple[Milestone, ...]:
+    """The milestones a row brings, each keeping the 完成 day the ledger knew when the row does
+    not say it (a form sent back lists the steps again without their days)."""
+    done = {(m.due, m.text): m.done_on for m in old if m.done_on is not None}
+    return tuple(m if m.done_on is not None or (m.due, m.text) not in done
+                 else replace(m, done_on=done[(m.due, m.text)]) for m in new)
+
+
+def cooperation_events(sub: Submission, items: dict[str, Item], *, received: date, now: str,
+                       file_id: int | None = None) -> tuple[list[Event], list[Finding]]:
+    """A 反馈表's 配合事项 rows (`sub.cooperation`) as `cooperate` events of their items: the
+    submitting unit must be among the item's 配合责任单位 (`items`: those the rows name), else
+    warning `not-co-unit` and the row is left out."""
+    events, found = [], []
+    for item_id, text, cell in sub.cooperation:
+        item = items.get(item_id)
+        where = f"{_COOPERATION}!{cell}"
+        if item is None or item.voided_on is not None:
+            found.append(NOT_CO_UNIT.at(_COOPERATION, cell, form="unknown", where=where, item_id=item_id))
+        elif sub.unit not in item.co_units:
+            found.append(NOT_CO_UNIT.at(_COOPERATION, cell, where=where, item_id=item_id, unit=sub.unit))
+        else:
+            events.append(Event(item_id, "cooperate", received, now, file_id, note=text, data={"unit": sub.unit}))
+    return events, found
+
+
+_COOPERATION = COOPERATION_SHEET
 
 
 def _counts(day: date, deadline: date | None, done: bool) -> bool:
@@ -190,6 +226,8 @@ def _new_item(row: Row, item_id: str, received: date, now: str) -> Item:
         owner=row.owner, progress=row.progress, status=row.status, done_on=done_on, remark=row.remark,
         evidence_text=row.evidence_text, created_on=received, updated_at=now, last_report_on=received,
         report_on=received if _counts(received, row.deadline, row.status == STATUS_DONE) else None,
+        inspection=row.inspection, suggestion=row.suggestion, target=row.target, leader=row.leader, phone=row.phone,
+        milestones=row.milestones, source_category=row.source_category,
     )
 
 
@@ -255,6 +293,8 @@ class Merger:
                 item = _new_item(row, format_id(self.year, self.seq), self.received, self.now)
                 self.seq += 1
                 self._similar(row, item, open_problems)
+                if item.owner is None and item.leader is None and row.measures:  # a problem list has no people yet
+                    self.findings.append(_finding(NO_OWNER, row, "owner"))
                 added.append(item)
                 by_key[(item.unit, row.key)] = item
                 self.added_keys[item.id] = row.key
@@ -340,6 +380,8 @@ class Merger:
         and the events recording them."""
         values = {f: getattr(row, f) for f in UNIT_FIELDS}
         changes = {}
+        if values["milestones"]:
+            values["milestones"] = kept_done(item.milestones, values["milestones"])
         for field, new in values.items():
             if new in (None, "", ()) or new == getattr(item, field):
                 continue
@@ -361,7 +403,8 @@ class Merger:
         made = {"made_on": self.made_on.isoformat()} if self.made_on < self.received else {}
         events = [Event(item.id, "change", self.received, self.now, self.file_id, field=f, old=getattr(item, f), new=v,
                         data=dict(made)) for f, v in changes.items()]
-        deadline_moved = (row.deadline, row.ongoing) != (item.deadline, item.ongoing)
+        # a blank 整改时限 (a problem list sent again) never erases the deadline
+        deadline_moved = bool(row.deadline_text) and (row.deadline, row.ongoing) != (item.deadline, item.ongoing)
         if self.by_office:
             note = row.remark or None
             if row.lead_unit != self.canonical(item.unit):
@@ -380,6 +423,12 @@ class Merger:
                         changes[field] = value
                         events.append(Event(item.id, "change", self.received, self.now, self.file_id, field=field,
                                             old=getattr(item, field), new=value, note=note))
+        elif deadline_moved and row.deadline_text and awaits_measures(item):
+            # 待报措施: the unit's measures bring the item's first deadline (not an extension)
+            changes.update(deadline=row.deadline, deadline_text=row.deadline_text, ongoing=row.ongoing)
+            events.append(Event(item.id, "measures", self.received, self.now, self.file_id, field="deadline",
+                                old=None, new=row.deadline,
+                                data={"deadline_text": row.deadline_text, "ongoing": row.ongoing}))
         elif deadline_moved and row.deadline_text:
             self.findings.append(_finding(DEADLINE_CHANGE_IGNORED, row, "deadline", item_id=item.id,
                                           old=item.deadline_text, new=row.deadline_text))

@@ -140,12 +140,43 @@ _HISTORY_KINDS = {"update": "change", "report": "report", "close": "close", "reo
                   "lookback": "lookback", "extend": "extend"}
 
 
+# Item columns added after 0003 (the item fields of issues 17 and 23), with their declarations.
+# 0003's step reads and writes items as `Item` has them now, so it adds them all first; each
+# migration that brings some (0005, 0007) adds those still missing.
+LATER_ITEM_COLUMNS = {
+    "inspection": "TEXT",  # the inspection's id
+    "suggestion": "TEXT",  # 整改建议
+    "target": "TEXT",  # 整改目标
+    "leader": "TEXT",  # 责任领导
+    "phone": "TEXT",  # 联系电话
+    "milestones": "TEXT NOT NULL DEFAULT '[]'",  # [{"due", "text", "done_on"}]
+    "source_category": "TEXT",  # 问题来源 as a category
+    "evidence_text": "TEXT",  # 0007: 佐证材料 as the rows say it
+    "evidence_count": "INTEGER NOT NULL DEFAULT 0",  # 0007: files received
+}
+
+
+THREE_LISTS_COLUMNS = ("inspection", "suggestion", "target", "leader", "phone", "milestones", "source_category")
+
+
+def add_item_columns(ledger: Ledger, names: tuple[str, ...] | None = None, *, index: bool = False) -> None:
+    """Add those of `names` (default: every one of `LATER_ITEM_COLUMNS`) the items table lacks
+    (and, for 0005, the inspection index)."""
+    conn = ledger.conn
+    have = {r[1] for r in conn.execute("PRAGMA table_info(items)")}
+    for name in names or tuple(LATER_ITEM_COLUMNS):
+        if name not in have:
+            conn.execute(f"ALTER TABLE items ADD COLUMN {name} {LATER_ITEM_COLUMNS[name]}")
+    if index:
+        conn.execute("CREATE INDEX IF NOT EXISTS items_inspection ON items(inspection)")
+
+
 def history_into_events(ledger: Ledger) -> None:
     """0003: every history entry becomes an event (its id kept in `data.history_id`), every
     item gets its register, then every item is projected from its events again. The history
     table stays as it was, no longer written."""
-    conn = ledger.conn
     add_item_columns(ledger)  # today's code reads and writes every item column
+    conn = ledger.conn
     received = {file_id: date.fromisoformat(day) for file_id, day in conn.execute("SELECT id, received_on FROM files")}
     entries: dict[str, list[tuple]] = {}
     for row in conn.execute("SELECT id, item_id, at, action, field, old, new, file_id, note FROM history ORDER BY id"):
@@ -220,6 +251,34 @@ def _migrated(item, rows: list[tuple], received: dict[int, date]) -> list[Event]
     return events
 
 
+def evidence(ledger: Ledger) -> None:
+    """0007: the item columns of 佐证材料, and the files journal's verdict 'evidence'."""
+    add_item_columns(ledger, ("evidence_text", "evidence_count"))
+    evidence_verdict(ledger)
+
+
+def evidence_verdict(ledger: Ledger) -> None:
+    """0007: the files journal takes the verdict 'evidence' (a 佐证材料 file attached to an item).
+    The CHECK of 0001 is widened in place, as SQLite documents for loosening a constraint
+    (writable_schema, then a new schema version): every stored row satisfies the wider check,
+    and no table is rebuilt (the events refer to the files by id)."""
+    conn = ledger.conn
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'files'").fetchone()
+    old = "CHECK (verdict IN ('accepted', 'rejected', 'duplicate'))"
+    if old not in sql:
+        return  # widened already
+    version = conn.execute("PRAGMA schema_version").fetchone()[0]
+    conn.execute("PRAGMA writable_schema = ON")
+    try:
+        conn.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'files'",
+                     (sql.replace(old, "CHECK (verdict IN ('accepted', 'rejected', 'duplicate', 'evidence'))"),))
+        conn.execute(f"PRAGMA schema_version = {int(version) + 1}")
+    finally:
+        conn.execute("PRAGMA writable_schema = OFF")
+
+
+EVIDENCE_SQL = "CREATE INDEX events_evidence ON events(item_id, id) WHERE kind = 'evidence'"
+
 # 0009 (issue 20): storage that fits a city's ledger of 200,000 items and 2,000,000 events.
 # - items(unit, problem_key) is indexed by a 64-bit hash of the key (`key_hash`, written with
 #   every item; the long keys made the index large and every insert into it slow); the merge
@@ -257,51 +316,6 @@ def hash_problem_keys(ledger: Ledger) -> None:
     ledger.refresh_statistics(force=len(rows) >= STATS_MIN_ITEMS)  # the new indexes' statistics too
 
 
-# Item columns added after 0003, with their declarations. 0003 projects every item with today's
-# code (all of `model.Item`'s fields), so it adds them first on an old ledger; each later
-# migration adds its own only where they are missing (`add_item_columns`).
-LATER_ITEM_COLUMNS: dict[str, str] = {
-    "evidence_text": "TEXT",  # 0007
-    "evidence_count": "INTEGER NOT NULL DEFAULT 0",  # 0007
-}
-
-
-def add_item_columns(ledger: Ledger, names: tuple[str, ...] | None = None) -> None:
-    """ALTER TABLE items ADD COLUMN for each of `names` (default: every later column) not there yet."""
-    there = {r[1] for r in ledger.conn.execute("PRAGMA table_info(items)")}
-    for name in names or tuple(LATER_ITEM_COLUMNS):
-        if name not in there:
-            ledger.conn.execute(f"ALTER TABLE items ADD COLUMN {name} {LATER_ITEM_COLUMNS[name]}")
-
-
-def evidence(ledger: Ledger) -> None:
-    """0007: the item columns of 佐证材料, and the files journal's verdict 'evidence'."""
-    add_item_columns(ledger, ("evidence_text", "evidence_count"))
-    evidence_verdict(ledger)
-
-
-def evidence_verdict(ledger: Ledger) -> None:
-    """0007: the files journal takes the verdict 'evidence' (a 佐证材料 file attached to an item).
-    The CHECK of 0001 is widened in place, as SQLite documents for loosening a constraint
-    (writable_schema, then a new schema version): every stored row satisfies the wider check,
-    and no table is rebuilt (the events refer to the files by id)."""
-    conn = ledger.conn
-    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'files'").fetchone()
-    old = "CHECK (verdict IN ('accepted', 'rejected', 'duplicate'))"
-    if old not in sql:
-        return  # widened already
-    version = conn.execute("PRAGMA schema_version").fetchone()[0]
-    conn.execute("PRAGMA writable_schema = ON")
-    try:
-        conn.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'files'",
-                     (sql.replace(old, "CHECK (verdict IN ('accepted', 'rejected', 'duplicate', 'evidence'))"),))
-        conn.execute(f"PRAGMA schema_version = {int(version) + 1}")
-    finally:
-        conn.execute("PRAGMA writable_schema = OFF")
-
-
-EVIDENCE_SQL = "CREATE INDEX events_evidence ON events(item_id, id) WHERE kind = 'evidence'"
-
 # (name, SQL, a Python step run after the SQL in the same transaction, or None)
 MIGRATIONS: list[tuple[str, str, Callable[[Ledger], None] | None]] = [
     *((name, sql, None) for name, sql in SQL_MIGRATIONS),
@@ -336,6 +350,30 @@ MIGRATIONS: list[tuple[str, str, Callable[[Ledger], None] | None]] = [
         );
         """,
         None,
+    ),
+    (
+        # Issue 17: the three lists complete (the items' new fields) and the inspections (三查)
+        # with their report deadlines; ledger/inspections.py reads and writes them.
+        "0005_inspections",
+        """
+        CREATE TABLE inspections (
+            id TEXT PRIMARY KEY,           -- JC2026-01: the year it started and its number in it
+            kind TEXT NOT NULL,            -- 巡查 / 督查 / 考察 / 第三方评估 / 审计 / 其他
+            form TEXT,                     -- 督查 only: 现场督办 / 跟踪督查 / 调研督查 / 专项督查 / 回访复核
+            name TEXT NOT NULL UNIQUE,     -- 检查名称
+            leader TEXT,                   -- 带队领导
+            grp TEXT,                      -- 检查组
+            start_on TEXT NOT NULL,
+            end_on TEXT NOT NULL,
+            units TEXT NOT NULL DEFAULT '[]',   -- the units inspected
+            aliases TEXT NOT NULL DEFAULT '[]', -- other names files use for it
+            report_on TEXT,                -- the day the group's report was received
+            report_file TEXT,              -- its archive copy, relative to data/archive
+            created_at TEXT NOT NULL,
+            operator TEXT
+        );
+        """,
+        lambda ledger: add_item_columns(ledger, THREE_LISTS_COLUMNS, index=True),
     ),
     # 佐证材料 (issue 23): the 佐证材料 column's text and the count of files received on every item,
     # the evidence events found fast, and the files journal's verdict 'evidence'.

@@ -17,6 +17,7 @@ from datetime import date
 from pipeline.deadlines.states import Standing, item_state, standing
 from pipeline.deadlines.workdays import WorkCalendar
 from pipeline.errors import Refused
+from pipeline.intake.sources import sources_of
 from pipeline.ledger.evidence import EvidenceFile, evidence_on
 from pipeline.ledger.ledger import Ledger, refuse_if_lost
 from pipeline.ledger.timeline import Event
@@ -38,7 +39,7 @@ def load_standing(ws: Workspace, as_of: date, *, unit: str | None = None, source
     else:
         refuse_if_lost(ws.db_path)  # none yet is fine; one lost is not
     if source is not None:
-        items = [i for i in items if (i.source or "") == source]
+        items = [i for i in items if of_source(i, source, ws.config.sources)]
     return replace(standing(ws.config, items, as_of), evidence=evidence)
 
 
@@ -58,6 +59,17 @@ def load_figures(ws: Workspace, as_of: date, *, unit: str | None = None) -> tupl
             return items_by_id_on(ledger, ws.config, ids, as_of)
 
     return standing(ws.config, items, as_of, states), whole
+
+
+def of_source(item: Item, source: str, extra: Iterable[tuple[str, tuple[str, ...]]] = ()) -> bool:
+    """Whether the item is of `source` (report --source): its category is the source's, or,
+    for a source no category knows, its 问题来源 is that text. An item registered before
+    categories existed is categorised from its source as it is."""
+    directory = sources_of(extra)
+    wanted, known = directory.category(source)
+    if not known:
+        return (item.source or "") == source.strip()
+    return (item.source_category or directory.category(item.source)[0]) == wanted
 
 
 @dataclass(frozen=True)

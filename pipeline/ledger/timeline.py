@@ -22,6 +22,10 @@ the reason given, `data` what the kind carries besides. The kinds are declared o
 - `void` — 作废: out of every count and document from `on`;
 - `reassign` — 移交: field `unit`, old → new; the item is the new unit's from `on`;
 - `notice` — a 督办通知单 named the item; data `week`, `document`;
+- `measures` — 报送措施: a problem list's item (待报措施) gets its first deadline from its unit's
+  措施清单: field `deadline`; data `deadline_text`, `ongoing`;
+- `cooperate` — 配合情况: a 配合责任单位's account of its part (its 反馈表's 配合事项); note the
+  text, data `unit`; changes no field;
 - `undo` — takes back one earlier event from `on`; data `event` (its id);
 - `evidence` — a 佐证材料 file received from the unit (issue 23): data `name`, `size`, `sha256`,
   `unit` (who sent it), `archive_path`; the item counts it (`evidence_count`).
@@ -48,7 +52,7 @@ from datetime import date
 from types import MappingProxyType
 
 from pipeline.deadlines.cndate import cn_date
-from pipeline.model import ITEM_FIELDS, STATUS_DONE, STATUS_IN_PROGRESS, Item, new_item, slot_maker
+from pipeline.model import ITEM_FIELDS, STATUS_DONE, STATUS_IN_PROGRESS, Item, Milestone, new_item, slot_maker
 
 # Item fields holding dates (stored as ISO text, JSON strings in events).
 DATE_FIELDS = frozenset({"deadline", "done_on", "created_on", "closed_on", "last_report_on", "lookback_on",
@@ -94,40 +98,46 @@ _json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def encode(value) -> str | None:
-    """A field value as event text (JSON; dates ISO, tuples lists); None stays NULL."""
+    """A field value as event text (JSON; dates ISO, tuples lists, milestones objects); None stays NULL."""
     if value is None:
         return None
     if isinstance(value, date):
         return _json(value.isoformat())
     if isinstance(value, tuple):
-        return _json(list(value))
+        return _json(plain(value))
     return _json(value)
+
+
+# Item fields that are tuples: () when absent.
+_TUPLE_FIELDS = frozenset({"co_units", "milestones"})
 
 
 def decode(field: str | None, text: str | None):
     """The value `encode` wrote for `field`."""
     if text is None:
-        return () if field == "co_units" else None
+        return () if field in _TUPLE_FIELDS else None
     return typed(field, json.loads(text))
 
 
 def typed(field: str | None, value):
     """A JSON value as the item field's Python value."""
     if value is None:
-        return () if field == "co_units" else None
+        return () if field in _TUPLE_FIELDS else None
     if field in DATE_FIELDS:
         return date.fromisoformat(value)
     if field == "co_units":
         return tuple(value)
+    if field == "milestones":
+        return tuple(Milestone.from_dict(m) for m in value)
     return value
 
 
 def plain(value):
-    """A field value as plain JSON data (dates ISO, tuples lists)."""
+    """A field value as plain JSON data (dates ISO, tuples lists, milestones {"due", "text", "done_on"})."""
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, tuple):
-        return list(value)
+        return [m.as_dict() if isinstance(m, Milestone) else m for m in value]
     return value
 
 
@@ -165,7 +175,8 @@ class Draft:
             if day is not None:
                 values[name] = date.fromisoformat(day)
         values.update(id=event.item_id, created_on=event.on, updated_at=event.at, ongoing=bool(values["ongoing"]),
-                      co_units=tuple(values["co_units"] or ()), evidence_count=0)
+                      co_units=tuple(values["co_units"] or ()), milestones=typed("milestones", values["milestones"]),
+                      evidence_count=0)
         draft = cls(values)
         if values["last_report_on"] is not None:  # a new row of a file: the file reported it
             draft.reports.append((values["last_report_on"], values["status"] == STATUS_DONE))
@@ -268,6 +279,15 @@ def _extend(draft: Draft, event: Event) -> None:
         draft._new_deadline(deadline, event.data.get("deadline_text") or f"{cn_date(deadline)}（延期）", event.on)
 
 
+@event_kind("measures", "报送措施")
+def _measures(draft: Draft, event: Event) -> None:
+    """A problem list's item gets its first deadline from its unit's measures (issue 17): field
+    `deadline` (None when ongoing); data `deadline_text`, `ongoing`."""
+    draft.set("deadline", _day(event.new), event.on)
+    draft.set("deadline_text", event.data.get("deadline_text") or "", event.on)
+    draft.set("ongoing", bool(event.data.get("ongoing")), event.on)
+
+
 @event_kind("close", "销号")
 def _close(draft: Draft, event: Event) -> None:
     draft.set("closed_on", event.on, event.on)
@@ -301,6 +321,11 @@ def _reassign(draft: Draft, event: Event) -> None:
 @event_kind("notice", "督办通知", changes=False)
 def _notice(draft: Draft, event: Event) -> None:
     pass
+
+
+@event_kind("cooperate", "配合情况", changes=False)
+def _cooperate(draft: Draft, event: Event) -> None:
+    """A co-unit's 配合情况 (issue 17): note the text, data `unit`; the item's fields stay."""
 
 
 @event_kind("evidence", "佐证材料", changes=False)
@@ -351,7 +376,9 @@ def replay(events: Iterable[Event], day: date | None = None) -> Item | None:
 
 # Item fields no state depends on (see pipeline.deadlines.states): a replay for states alone
 # leaves out the changes of these.
-TEXT_FIELDS = ("co_units", "source", "problem", "measures", "owner", "progress", "remark", "evidence_text")
+TEXT_FIELDS = ("co_units", "source", "problem", "measures", "owner", "progress", "remark",
+               "inspection", "suggestion", "target", "leader", "phone", "source_category",
+               "evidence_text")
 
 
 def replay_rows(rows: Iterable[tuple], day: date | None = None) -> Iterator[Item]:

@@ -9,7 +9,7 @@ it opens by double-click on an offline intranet. `write_dashboard` is the thin s
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -29,9 +29,12 @@ from pipeline.deadlines.states import (
 )
 from pipeline.deadlines.workdays import PROVISIONAL_MARK
 from pipeline.files import write_atomic
+from pipeline.ledger.inspections import report_lines
 from pipeline.ledger.ledger import Ledger
 from pipeline.ledger.view import items_on, standing_on
 from pipeline.model import (
+    STATE_AWAITING_MEASURES,
+    STATE_BEHIND,
     STATE_CLOSED,
     STATE_DONE,
     STATE_DUE_SOON,
@@ -53,12 +56,15 @@ SOURCE_ORDER = ("巡查", "督查", "考察", "第三方评估", "审计", "领�
 ITEM_LIGHTS = {
     STATE_OVERDUE: "red",
     STATE_DUE_SOON: "yellow",
+    STATE_BEHIND: "yellow",
+    STATE_AWAITING_MEASURES: "yellow",
     STATE_ON_TRACK: "green",
     STATE_ONGOING: "blue",
     STATE_DONE: "grey",
     STATE_CLOSED: "grey",
 }
-STATE_ORDER = (STATE_OVERDUE, STATE_DUE_SOON, STATE_ON_TRACK, STATE_ONGOING, STATE_DONE, STATE_CLOSED)
+STATE_ORDER = (STATE_OVERDUE, STATE_AWAITING_MEASURES, STATE_BEHIND, STATE_DUE_SOON, STATE_ON_TRACK, STATE_ONGOING,
+               STATE_DONE, STATE_CLOSED)
 
 
 @dataclass(frozen=True)
@@ -181,8 +187,12 @@ def _unit_light(summary: UnitSummary, band: int) -> tuple[str, str]:
         return "red", f"逾期{max(1, round(overdue_share(summary) * 100))}%"
     if summary.report_missing:
         return "red", "缺报"
+    if summary.measures_missing:
+        return "red", "未报措施"
     if summary.due_soon:
         return "yellow", "临期"
+    if summary.behind:
+        return "yellow", "滞后"
     return "green", "正常"
 
 
@@ -228,9 +238,10 @@ def _key_reason(row: dict, key_overdue_workdays: int) -> str:
 
 def dashboard_context(config: Config, items: list[Item], states: dict[str, ItemState], as_of: date,
                       trend: list[tuple[str, date, dict]] | None = None, *, key_limit: int = KEY_LIMIT,
-                      desk_url: str | None = None) -> dict:
+                      desk_url: str | None = None, inspection_reports: Sequence[str] = ()) -> dict:
     """Everything the page shows, as plain data. `trend` is `Ledger.snapshots()` (may be empty);
-    `desk_url` the address of a running web desk (`sancha serve`), linked from the page."""
+    `desk_url` the address of a running web desk (`sancha serve`), linked from the page;
+    `inspection_reports` the lines of inspections whose report is due soon or late."""
     summaries = unit_summary(items, states)
     figures = headline_figures(summaries)
     points = _trend_points(trend, as_of, figures)
@@ -292,6 +303,7 @@ def dashboard_context(config: Config, items: list[Item], states: dict[str, ItemS
         "previous_as_of": previous["as_of"] if previous else None,
         "compare_label": _compare_label(as_of, previous),
         "headline": headline,
+        "inspection_reports": list(inspection_reports),
         "units": units,
         "key_supervision": key_rows,
         "key_total": key_total,
@@ -458,7 +470,9 @@ def dashboard_page(ws: Workspace, ledger: Ledger, now: Standing) -> bytes:
     key = config_fingerprint(ws)
     trend = rebuilt_trend(ledger.snapshots(), as_of, since, lambda day: standing_on(ledger, config, day),
                           stored=lambda day, compute: ledger.day_figures(day, key, compute))
-    context = dashboard_context(config, now.items, now.states, as_of, trend, desk_url=running_desk_url(ws))
+    reports = report_lines(ledger, as_of, now.calendar)
+    context = dashboard_context(config, now.items, now.states, as_of, trend, desk_url=running_desk_url(ws),
+                                inspection_reports=reports)
     return render_dashboard(context).encode("utf-8")
 
 

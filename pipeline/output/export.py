@@ -18,7 +18,7 @@ from datetime import date
 from pipeline.config import Config
 from pipeline.deadlines.states import Standing
 from pipeline.ledger.evidence import EvidenceFile
-from pipeline.model import Item, ItemState
+from pipeline.model import Item, ItemState, Milestone, milestones_text
 from pipeline.output.xlsx_text import csv_safe
 
 FORMATS = ("json", "xlsx", "csv")  # sancha export --format
@@ -26,7 +26,11 @@ FORMATS = ("json", "xlsx", "csv")  # sancha export --format
 # Pinned keys of `sancha export --format json` (issue 2); `with_state` adds the states' (issue 3,
 # and issue 16's report_on / report_late).
 ITEM_KEYS = ("id", "unit", "co_units", "source", "problem", "measures", "deadline", "deadline_text", "ongoing",
-             "owner", "progress", "status", "done_on", "remark", "updated_at", "evidence_text")
+             "owner", "progress", "status", "done_on", "remark", "updated_at",
+             # issue 17: the three lists complete
+             "inspection", "suggestion", "target", "leader", "phone", "milestones", "source_category",
+             # issue 23: 佐证材料 as the rows say it
+             "evidence_text")
 # Issue 23: `records` adds "evidence", the files received: a list of {"name", "received_on", "sha256"}.
 def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
@@ -38,7 +42,10 @@ def item_record(item: Item) -> dict:
         "problem": item.problem, "measures": item.measures, "deadline": _iso(item.deadline),
         "deadline_text": item.deadline_text, "ongoing": item.ongoing, "owner": item.owner,
         "progress": item.progress, "status": item.status, "done_on": _iso(item.done_on), "remark": item.remark,
-        "updated_at": item.updated_at, "evidence_text": item.evidence_text,
+        "updated_at": item.updated_at,
+        "inspection": item.inspection, "suggestion": item.suggestion, "target": item.target, "leader": item.leader,
+        "phone": item.phone, "milestones": [m.as_dict() for m in item.milestones],
+        "source_category": item.source_category, "evidence_text": item.evidence_text,
     }
 
 
@@ -49,6 +56,7 @@ def with_state(record: dict, state: ItemState) -> dict:
         "report_missing": state.report_missing, "key_supervision": state.key_supervision,
         "lookback_due": state.lookback_due, "provisional": state.provisional,
         "report_on": _iso(state.report_on), "report_late": state.report_late,  # issue 16: the report that counts
+        "measures_due": _iso(state.measures_due), "measures_missing": state.measures_missing,  # issue 17: 待报措施
     }
 
 
@@ -93,7 +101,10 @@ def _cell_text(value) -> str:
         return ""
     if isinstance(value, bool):
         return "是" if value else "否"
-    if isinstance(value, list):  # co_units; evidence: the files' names
+    if isinstance(value, list):
+        if value and isinstance(value[0], dict) and "due" in value[0]:  # milestones
+            return csv_safe(milestones_text(Milestone.from_dict(m) for m in value))
+        # co_units; evidence: the files' names
         return csv_safe("、".join(v["name"] if isinstance(v, dict) else v for v in value))
     if isinstance(value, str):
         return csv_safe(value)
@@ -118,17 +129,17 @@ def export_chunks(standing: Standing, config: Config, fmt: str) -> Iterator[byte
     return iter((export_ledger(standing, config, fmt),))
 
 
-def export_ledger(standing: Standing, config: Config, fmt: str) -> bytes:
+def export_ledger(standing: Standing, config: Config, fmt: str, inspections: dict[str, str] | None = None) -> bytes:
     """The items with their states as `fmt`: json, csv (UTF-8 with BOM) or xlsx (the 三单工作台帐
-    workbook, as the weekly batch writes it); each item's 佐证材料 received by then
-    (`standing.evidence`, as `load_standing` reads it) under the key "evidence" (xlsx: the column
-    佐证材料情况)."""
+    workbook, as the weekly batch writes it; `inspections` names them by id there); each item's
+    佐证材料 received by then (`standing.evidence`, as `load_standing` reads it) under the key
+    "evidence" (xlsx: the column 佐证材料情况)."""
     evidence = standing.evidence
     if fmt == "xlsx":
         from pipeline.output.documents.ledger_xlsx import ledger_workbook  # the xlsx writer: only here
 
         return ledger_workbook(config, standing.items, standing.states, standing.summaries, standing.as_of,
-                               evidence)
+                               inspections, evidence)
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; one of {FORMATS}")
     recs = records(standing.items, standing.states, evidence)

@@ -17,7 +17,7 @@ from pipeline.files import write_atomic
 from pipeline.intake.units import directory
 from pipeline.ledger.ledger import FileRecord, Ledger
 from pipeline.ledger.timeline import Event
-from pipeline.model import FIELD_TITLES, Finding, Item
+from pipeline.model import FIELD_TITLES, Finding, Item, tuple_text
 from pipeline.workspace import Workspace, derived_name, split_name
 
 log = logging.getLogger("sancha.receipts")
@@ -61,7 +61,7 @@ def _value(value) -> str:
     if value is None or value == "" or value == ():
         return "（空）"
     if isinstance(value, tuple):
-        return "、".join(value)
+        return tuple_text(value)
     if isinstance(value, date):
         return cn_date(value)
     if isinstance(value, bool):

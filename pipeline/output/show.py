@@ -19,10 +19,12 @@ from pipeline.deadlines.workdays import PROVISIONAL_MARK
 from pipeline.ledger.evidence import EvidenceFile, evidence_files
 from pipeline.ledger.standing import ItemShown
 from pipeline.ledger.timeline import Event, kind_label, plain
-from pipeline.model import FIELD_TITLES
+from pipeline.model import FIELD_TITLES, tuple_text
 from pipeline.output.export import ITEM_KEYS, item_record, with_state
 
 NOTHING = "—"
+# Fields of issue 17 shown only when filled (items registered before them have none).
+LATER_KEYS = frozenset({"inspection", "suggestion", "target", "leader", "phone", "milestones", "source_category"})
 
 
 def source_of(event: Event) -> str:
@@ -57,7 +59,7 @@ def _text(value) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, tuple):
-        return "、".join(value)
+        return tuple_text(value)
     if isinstance(value, date):
         return cn_date(value)
     return str(value).replace("T", " ") if _is_timestamp(value) else str(value)
@@ -96,17 +98,28 @@ def _event_line(e: Event) -> str:
         extras.append(f"{e.data.get('name', '')}，{_size(e.data.get('size'))}")
     if e.data.get("result"):
         extras.append(f"结果：{e.data['result']}")
+    if e.kind == "cooperate" and e.data.get("unit"):
+        extras.append(f"配合单位：{e.data['unit']}")
     if e.note:
         extras.append(f"说明：{e.note}")
     tail = f"（{'；'.join(extras)}）" if extras else ""
     return f"  {cn_date(e.on)}  {what}{tail}  来源：{source_of(e)}"
 
 
+def _shown_key(item, key: str) -> bool:
+    """Issue 17's fields are listed when filled; the category only when it is not the source itself."""
+    if key not in LATER_KEYS:
+        return True
+    value = getattr(item, key)
+    return value not in (None, "", ()) and not (key == "source_category" and value == item.source)
+
+
 def show_lines(shown: ItemShown) -> list[str]:
     """What `sancha show` prints: the fields, the state as of the day, then the events."""
     item = shown.then or shown.now
     lines = [f"事项 {item.id}（截至{cn_date(shown.as_of)}）"]
-    lines += [f"{FIELD_TITLES[k]}：{_text(getattr(item, k))}" for k in ITEM_KEYS if k not in ("id", "evidence_text")]
+    lines += [f"{FIELD_TITLES[k]}：{_text(getattr(item, k))}" for k in ITEM_KEYS
+              if k not in ("id", "evidence_text") and _shown_key(item, k)]
     files = evidence_files(shown.events)
     if files or item.evidence_text:  # none and nothing said: no line
         lines += evidence_lines(files, item.evidence_text)

@@ -78,7 +78,7 @@ def sample_contexts(config: Config, today: date) -> dict[str, list[dict]]:
 
     from pipeline.deadlines.states import compute_states, unit_summary
     from pipeline.output.documents import contexts
-    from pipeline.output.documents.templates import CIRCULAR, NOTICE, REPORT, REPORT_FEEDBACK
+    from pipeline.output.documents.templates import ASSIGNMENT, CIRCULAR, NOTICE, REPORT, REPORT_FEEDBACK
 
     first = config.unit_names[0] if config.units else config.office_name
     units = [first, *(f"示例单位{c}" for c in "甲乙丙丁戊")]
@@ -103,7 +103,16 @@ def sample_contexts(config: Config, today: date) -> dict[str, list[dict]]:
         out[REPORT].append({**report, **marked})
         out[REPORT_FEEDBACK].append({**contexts.report_feedback_context(report, first, items, states, "示例日期"),
                                      **marked})
+    assigned = [replace(i, suggestion="示例建议", co_units=("示例单位甲",)) for i in few]
+    out[ASSIGNMENT] = [contexts.assignment_context(config, first, assigned, today, reply_by, provisional=n == 0,
+                                                   number=1, inspection="示例检查" if n == 0 else None)
+                       for n in range(2)]
     return out
+
+
+# Templates a workspace may lack: sancha then uses the built-in one (issue 17's 交办单, for
+# workspaces made before it; `sancha templates` writes it).
+OPTIONAL_TEMPLATES = frozenset({"交办单.docx"})
 
 
 def check_templates(ws: Workspace, config: Config, today: date) -> list[Finding]:
@@ -115,7 +124,8 @@ def check_templates(ws: Workspace, config: Config, today: date) -> list[Finding]
     for name, samples in sample_contexts(config, today).items():
         path = ws.templates / name
         if not path.is_file():
-            found.append(findings.TEMPLATE_MISSING.at(path=path))
+            if name not in OPTIONAL_TEMPLATES:
+                found.append(findings.TEMPLATE_MISSING.at(path=path))
             continue
         try:
             template = path.read_bytes()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from pipeline.deadlines.states import Standing
 from pipeline.errors import Refused
 from pipeline.ledger import issued
 from pipeline.ledger.ledger import Ledger
@@ -45,28 +46,50 @@ class SpecialReport:
     problems: list[str] = field(default_factory=list)  # documents not written (template, held open): exit 1
 
 
+def _of_inspection(ws: Workspace, inspection: str, as_of: date) -> tuple[str, Standing]:
+    """(the inspection's name, the standing of its items as of the day)."""
+    from pipeline.deadlines.states import standing
+    from pipeline.ledger.inspections import load_inspections
+
+    with Ledger.open(ws.db_path) as ledger:
+        found = {i.id: i for i in load_inspections(ledger)}.get(inspection)
+    if found is None:
+        raise Refused(f"没有登记检查 {inspection}；sancha inspection list 列出已登记的检查")
+    now = load_standing(ws, as_of)
+    mine = [i for i in now.items if i.inspection == inspection]
+    if not mine:
+        raise NothingToReport(f"台帐中没有检查 {inspection}“{found.name}”发现的事项。")
+    return found.name, standing(ws.config, mine, as_of, {i.id: now.states[i.id] for i in mine})
+
+
 def report_path(ws: Workspace, source: str, as_of: date, preview: bool = False) -> Path:
     mark = PREVIEW_WORD if preview else ""
     return ws.outbox / safe_filename(f"{REPORT_WORD}_{source}_{as_of.isoformat()}{mark}.docx")
 
 
-def write_special_report(ws: Workspace, source: str, as_of: date, output: Path | None = None, *,
-                         replace: bool = False, today: date | None = None) -> SpecialReport:
-    """Render the report on `source` (trimmed) as of `as_of` into `output` (default outbox/), and its
-    反馈 copies (see the module docstring). Raises NothingToReport when no item has that source,
-    DocumentError when a template is missing, DocumentWriteError when the disk refuses; a template
-    that fails or a file held open is in `problems`."""
+def write_special_report(ws: Workspace, source: str | None, as_of: date, output: Path | None = None, *,
+                         replace: bool = False, today: date | None = None,
+                         inspection: str | None = None) -> SpecialReport:
+    """Render the report on `source` (trimmed; its category, `load_standing`) — or on the items of
+    one `inspection` (its id; the report then names the inspection) — as of `as_of` into `output`
+    (default outbox/), and its 反馈 copies (see the module docstring). Raises NothingToReport when
+    no item has that source, DocumentError when a template is missing, DocumentWriteError when the
+    disk refuses; a template that fails or a file held open is in `problems`."""
     from pipeline.output.documents import contexts, render  # the document stack: only here
     from pipeline.output.documents.templates import REPORT, REPORT_FEEDBACK
 
     config = ws.config
-    source = source.strip()
     preview = as_of > (today or publish.today())
-    now = load_standing(ws, as_of, source=source)
+    if inspection is not None:
+        source, now = _of_inspection(ws, inspection, as_of)
+        key = f"report {inspection} {as_of.isoformat()}"
+    else:
+        source = (source or "").strip()
+        now = load_standing(ws, as_of, source=source)
+        key = f"report {source} {as_of.isoformat()}"
     items, states, cal = now.items, now.states, now.calendar
     if not items:
         raise NothingToReport(f"台帐中没有问题来源为“{source}”的事项。")
-    key = f"report {source} {as_of.isoformat()}"
     number = None
     if not preview:
         with Ledger.open(ws.db_path) as ledger:

@@ -40,12 +40,13 @@ from pipeline.ledger import issued
 from pipeline.ledger.ahead import pool_context
 from pipeline.ledger.evidence import evidence_on
 from pipeline.ledger.ingest import FileResult, ingest_inbox
+from pipeline.ledger.inspections import load_inspections, report_lines
 from pipeline.ledger.ledger import Ledger
 from pipeline.ledger.view import items_on
 from pipeline.output.dashboard import dashboard_page, dashboard_path, headline_figures
 from pipeline.output.documents import contexts, render
 from pipeline.output.documents import fonts as faces
-from pipeline.output.documents.feedback_xlsx import feedback_workbook, open_items
+from pipeline.output.documents.feedback_xlsx import cooperating_items, feedback_workbook, open_items
 from pipeline.output.documents.ledger_xlsx import ledger_workbook
 from pipeline.output.documents.templates import CIRCULAR, NOTICE
 from pipeline.service import publish
@@ -104,11 +105,11 @@ def _render_job(job: tuple) -> str | None:
             templates_dir, name, context, fonts = args
             data = render.render_docx(render.template_bytes(Path(templates_dir), name), context, name=name, fonts=fonts)
         elif kind == "feedback":
-            config, unit, items, as_of = args
-            data = feedback_workbook(config, unit, items, as_of)
+            config, unit, items, as_of, cooperating = args
+            data = feedback_workbook(config, unit, items, as_of, cooperating)
         else:
-            config, items, states, summaries, as_of, evidence = args
-            data = ledger_workbook(config, items, states, summaries, as_of, evidence)
+            config, items, states, summaries, as_of, names, evidence = args
+            data = ledger_workbook(config, items, states, summaries, as_of, names, evidence)
     except render.TemplateError as e:
         return str(e)
     render.write_atomic(Path(staged), data)
@@ -184,6 +185,7 @@ def _summary_text(b: dict) -> str:
         f"督办通知单：{len(b['notice_units'])} 个单位"
         + (f"（{'、'.join(b['notice_units'])}）" if b["notice_units"] else ""),
         f"反馈表：{b['feedback_count']} 个单位",
+        *(f"检查报告：{line}" for line in b["inspection_reports"]),
         f"回复期限：{b['reply_by']}",
     ]
     for kept, new in b["kept"]:
@@ -246,6 +248,8 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         evidence = evidence_on(ledger, as_of)
         registered = set(config.unit_names)
         red = [u for u in contexts.red_units(items, states) if u in registered]
+        inspection_reports = report_lines(ledger, as_of, cal)  # those due soon or late
+        names = {i.id: i.name for i in load_inspections(ledger)}
         if preview:
             number = issue = None
             notice_numbers: dict[str, int | None] = dict.fromkeys(red)
@@ -261,7 +265,8 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
     earlier = _week_files(ws, week)
     mark = PREVIEW_WORD if preview else ""
 
-    circ = contexts.circular_context(config, items, states, summaries, as_of, number, issue=issue)
+    circ = contexts.circular_context(config, items, states, summaries, as_of, number, issue=issue,
+                                     inspection_reports=inspection_reports)
     numbered = f"（{circ['doc_number']}）" if not preview else PREVIEW_WORD
     circular = Document(ws.outbox / safe_filename(f"{week}_{CIRCULAR_WORD}{numbered}.docx"), "circular",
                         f"circular {week}", circ["doc_number"] if not preview else "", issued=True)
@@ -273,7 +278,7 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
 
     # The ledger workbook is written by this process beside the pool (issue 20): sent to a
     # worker, every item and state was pickled (1.7 GB in the worker at 200,000 items).
-    ledger_job = ("ledger", str(ledger_doc.staged), config, items, states, summaries, as_of, evidence)
+    ledger_job = ("ledger", str(ledger_doc.staged), config, items, states, summaries, as_of, names, evidence)
     big: list[tuple] = [
         ("docx", str(circular.staged), str(ws.templates), CIRCULAR, circ, config.fonts),
     ]
@@ -289,10 +294,11 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         small.append(("docx", str(doc.staged), str(ws.templates), NOTICE, ctx, config.fonts))
         notices.append(doc)
         named.append((doc, ctx["notice_number"], [row["id"] for row in ctx["items"]]))
+    helping = cooperating_items(items, states)  # each co-unit's items, for its 反馈表's 配合事项
     for unit in config.unit_names:
         doc = Document(ws.unit_outbox(unit) / f"{week}_{FEEDBACK_WORD}.xlsx", "form")
         own = open_items(unit, by_unit.get(unit, []), states)
-        small.append(("feedback", str(doc.staged), config, unit, own, as_of))
+        small.append(("feedback", str(doc.staged), config, unit, own, as_of, helping.get(unit, [])))
         forms.append(doc)
 
     if progress:
@@ -369,6 +375,7 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         "reply_by": contexts.cn_date(reply_by, reply_provisional), "notes": notes,
         "kept": [(p.kept, p.path) for p in out.placed if p.kept], "kept_stale": out.kept_stale,
         "problems": problems, "provisional": circ["provisional"], "outbox": ws.outbox,
+        "inspection_reports": inspection_reports,
     })
     render.write_atomic(summary_path, text.encode("utf-8"))
 

@@ -24,11 +24,14 @@ from pipeline.deadlines.cndate import cn_date
 from pipeline.deadlines.states import AppraisalRules, percent, report_text, total_summary, unit_summary
 from pipeline.deadlines.states import appraise as appraise_units
 from pipeline.deadlines.workdays import PROVISIONAL_MARK  # a date counted by the provisional calendar rule
-from pipeline.model import STATE_OVERDUE, STATUS_DONE, Item, ItemState
+from pipeline.model import STATE_BEHIND, STATE_OVERDUE, STATUS_DONE, Item, ItemState, milestones_text
 from pipeline.output.documents import wording
+
+OWNER_UNKNOWN = "责任人未明确"  # an item with neither 具体责任人 nor 责任领导 (issue 17: no-owner)
 
 NONE_TEXT = "无"
 NOTICE_PREFIX = "督办"  # 督办通知单 numbers: 督办〔2026〕12号, a yearly series of their own
+ASSIGN_PREFIX = "交办"  # 交办单 numbers (issue 17): 交办〔2026〕3号
 # The body of a circular stays within three pages at any ledger size: it names at most this many
 # criticised units (with their items) and this many commended ones; every unit and item is in the
 # 附件 and the ledger workbook.
@@ -71,7 +74,7 @@ def table_date(d: date | None, year: int, provisional: bool = False) -> str:
 def _deadline_text(item: Item, year: int) -> str:
     if item.deadline is not None:
         return table_date(item.deadline, year)
-    return item.deadline_text or ("长期坚持" if item.ongoing else "")
+    return item.deadline_text or ("长期坚持" if item.ongoing else "待报措施")
 
 
 def _overdue_text(st: ItemState) -> str:
@@ -87,17 +90,21 @@ def _item_row(item: Item, st: ItemState) -> dict:
         "source": item.source or "",
         "problem": item.problem,
         "measures": item.measures,
-        "owner": item.owner or "",
+        "owner": item.owner or item.leader or OWNER_UNKNOWN,
         "deadline": _deadline_text(item, st.as_of.year),
         "state": st.state,
-        "report_due": table_date(st.report_due, st.as_of.year, st.provisional),
+        # 待报措施: the day the measures are due stands where a report's would
+        "report_due": table_date(st.report_due or st.measures_due, st.as_of.year, st.provisional),
         "overdue_workdays": _overdue_text(st),
         "late_workdays": st.overdue_workdays,  # 0 when not overdue (templates test it)
         "report": report_text(st),  # 已报送（M月D日） / 待报送（M月D日前） / 逾期未报送 (states.py)
-        "report_pending": report_text(st).startswith("待报送"),  # the text carries the report's due date
+        "report_pending": report_text(st).startswith(("待报送", "待报措施")),  # the text carries its due date
         "report_missing": st.report_missing,
+        "measures_missing": st.measures_missing,  # 未报送整改措施
         "progress": item.progress or "",
         "done_on": table_date(item.done_on, st.as_of.year),
+        "missed": milestones_text(st.missed),  # 滞后: the milestones passed without being reported done
+        "owner_missing": not (item.owner or item.leader),  # 责任人未明确 (no-owner)
     }
 
 
@@ -117,7 +124,7 @@ def _marked(row: dict, item: Item, config: Config) -> dict:
 
 
 def _is_red(st: ItemState) -> bool:
-    return st.state == STATE_OVERDUE or st.report_missing
+    return st.state == STATE_OVERDUE or st.report_missing or st.measures_missing
 
 
 def _summary_row(s) -> dict:
@@ -143,6 +150,9 @@ def _overview(summaries: Sequence) -> dict:
         "done_on_time": t.done_on_time,
         "overdue": t.overdue,
         "due_soon": t.due_soon,
+        "behind": t.behind,
+        "awaiting_measures": t.awaiting_measures,
+        "measures_missing": t.measures_missing,
         "ongoing": t.ongoing,
         "report_missing": t.report_missing,
         "key_supervision": t.key_supervision,
@@ -161,7 +171,7 @@ def _problem_figures(config: Config, items: Sequence[Item], states: Mapping[str,
     late = [states[i.id].overdue_workdays for i in items]
     by_source: dict[str, list[Item]] = {}
     for item in items:
-        by_source.setdefault(item.source or "其他", []).append(item)
+        by_source.setdefault(item.source_category or item.source or "其他", []).append(item)
     worst_source = None
     if len(by_source) > 1:
         ranked = []
@@ -260,9 +270,11 @@ def circular_context(
     issue: int | None = None,
     rules: AppraisalRules | None = None,
     issued_on: date | None = None,
+    inspection_reports: Sequence[str] = (),
 ) -> dict:
     """督查通报: overview, assessment, commended/criticised units, 存在问题; in 附件 the ranking,
-    the criticised units beyond those named in the body, every 重点督查 and 回头看 item.
+    the criticised units beyond those named in the body, every 重点督查 and 回头看 item;
+    `inspection_reports` the inspections whose report is due soon or late (inspections.report_lines).
 
     `summaries` are the ranked per-unit summaries of `items` (states.unit_summary). `number` is
     the 发文字号's number and `issue` the 期 (both yearly; `issue` defaults to `number`); None for
@@ -295,6 +307,7 @@ def circular_context(
         "title": wording.break_title(f"关于“三查三单”整改落实情况的通报（{issue_text}）"),
         "addressee": "各乡镇、街道，区直各单位：",
         "overview": overview,
+        "inspection_reports": "；".join(inspection_reports),
         "assessment": wording.assessment(overview, _most_overdue(summaries)),
         "problems": wording.problems(
             _problem_figures(config, items, states, overview, rules.criticise_overdue_workdays)),
@@ -343,7 +356,9 @@ def notice_context(
 
     `items` may be the whole ledger; only `unit`'s red items (逾期 or report missing) are used.
     """
-    red = [_item_row(i, states[i.id]) for i in items if i.unit == unit and _is_red(states[i.id])]
+    # the red items, and (issue 17) the unit's items behind their milestones (滞后) beside them
+    red = [_item_row(i, states[i.id]) for i in items
+           if i.unit == unit and (_is_red(states[i.id]) or states[i.id].state == STATE_BEHIND)]
     red.sort(key=lambda r: r["id"])
     bare = [_marked(_item_row(i, states[i.id]), i, config) for i in items
             if i.unit == unit and config.rules.close_requires_evidence and without_evidence(i)]
@@ -359,10 +374,35 @@ def notice_context(
         "items": red,
         "overdue_count": sum(1 for r in red if r["overdue_workdays"] != "—"),
         "missing_count": sum(1 for r in red if r["report_missing"]),
+        "measures_missing_count": sum(1 for r in red if r["measures_missing"]),
+        "behind_count": sum(1 for r in red if r["state"] == STATE_BEHIND),
         "no_evidence_items": bare,  # reported done, no 佐证材料, where the office requires it
         "no_evidence_count": len(bare),
         "reply_by": cn_date(reply_by, reply_by_provisional),
         "reply_workdays": config.rules.notice_reply_workdays,
+    }
+    context["provisional"] = _prints_provisional(context)
+    return context
+
+
+def assignment_context(config: Config, unit: str, items: Sequence[Item], as_of: date, measures_due: date, *,
+                       provisional: bool = False, number: int | None = None, inspection: str | None = None) -> dict:
+    """交办单 to one lead unit: the problems a 问题清单 assigned to it (`items`, already chosen),
+    the day its measures are due (`measures_due`, marked when provisional), 抄送 its 分管领导."""
+    opening = (f"根据{inspection}发现的问题和“三查三单”工作要求，" if inspection
+               else "根据“三查三单”工作要求，")
+    context = {
+        **_common(config, as_of, None),
+        "unit": unit,
+        "title": "问题交办单",
+        "assign_number": doc_number(ASSIGN_PREFIX, as_of.year, number),
+        "number": number or 0,
+        "leader": config.leader_of(unit),
+        "opening": opening,
+        "count": len(items),
+        "items": [{"id": i.id, "problem": i.problem, "suggestion": i.suggestion or "—",
+                   "co_units": "、".join(i.co_units) or "—"} for i in sorted(items, key=lambda i: i.id)],
+        "measures_due": cn_date(measures_due, provisional),
     }
     context["provisional"] = _prints_provisional(context)
     return context

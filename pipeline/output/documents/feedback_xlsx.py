@@ -30,6 +30,8 @@ from pipeline.output.documents.xlsx_cells import (
 )
 
 FORM_SHEET = "反馈表"
+COOPERATION_SHEET = "配合事项"  # issue 17: the items the unit cooperates on (header.COOPERATION_SHEET)
+COOPERATION_HEADERS = ["编号", "整改问题", "牵头责任单位", "整改时限", "配合情况"]
 HELP_SHEET = "填表说明"
 BLANK_ROWS = 10  # for problems found since the last form
 HEADER_ROW = 3
@@ -59,7 +61,8 @@ HELP_TEXT = (
     "4. 本期新发现的问题请填在表格末尾的空行中，编号留空。",
     "5. 整改时限如需延期，须在时限届满前书面申请，经督查室批准后由督查室登记，在本表中修改无效。",
     "6. 填好后请将本文件放回共享文件夹的收件箱（inbox）中，系统将自动读取并生成回执。",
-    "7. 佐证材料（整改照片、验收报告等）：请在“佐证材料”栏写明所附材料（如“见附件1、附件2”），材料文件名以编号开头"
+    "7. 你单位作为配合责任单位的事项列在“配合事项”工作表中，请在“配合情况”栏填写配合落实情况，随本表一并报送。",
+    "8. 佐证材料（整改照片、验收报告等）：请在“佐证材料”栏写明所附材料（如“见附件1、附件2”），材料文件名以编号开头"
     "（如“2026-0007_整改照片.jpg”），与本表一起放入收件箱；每份材料都有回执。",
 )
 
@@ -89,8 +92,46 @@ def _values(item: Item) -> list:
     ]
 
 
-def feedback_workbook(config: Config, unit: str, items: Sequence[Item], as_of: date) -> bytes:
-    """The form for `unit` listing `items` (already chosen, e.g. by `open_items`), as bytes."""
+def cooperating_items(items: Sequence[Item], states: Mapping[str, ItemState]) -> dict[str, list[Item]]:
+    """Each co-unit → the open items of other units naming it among their 配合责任单位, by 编号."""
+    out: dict[str, list[Item]] = {}
+    for item in sorted(items, key=lambda i: i.id):
+        if item.co_units and states[item.id].state not in (STATE_DONE, STATE_CLOSED):
+            for unit in item.co_units:
+                if unit != item.unit:
+                    out.setdefault(unit, []).append(item)
+    return out
+
+
+def _cooperation_sheet(wb: Workbook, unit: str, items: Sequence[Item], as_of: date) -> None:
+    """配合事项: the items `unit` cooperates on, 配合情况 to fill (read back by intake/cooperation.py)."""
+    ws = wb.create_sheet(COOPERATION_SHEET)
+    cm = CellMaker(ws)
+    cm.define("title", bold=True, size=14, align="center", border=False)
+    cm.define("header", bold=True, fill=HEADER_FILL.fgColor.rgb, align="center", wrap=True)
+    cm.define("locked", wrap=True, fill=LOCKED_FILL, locked=True)
+    cm.define("open", wrap=True, locked=False)
+    for c, width in enumerate((12, 40, 16, 14, 44), 1):
+        ws.column_dimensions[get_column_letter(c)].width = width
+    ws.merged_cells.add("A1:E1")
+    ws.freeze_panes = "C3"
+    print_landscape(ws, "2:2")
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.append([cm.text(f"{unit}作为配合责任单位的整改事项（截至{cn_date(as_of)}），请在“配合情况”栏填写配合落实情况",
+                       "title")])
+    ws.append([cm.text(h, "header") for h in COOPERATION_HEADERS])
+    for item in items:
+        deadline = cn_date(item.deadline) if item.deadline else item.deadline_text
+        ws.append([cm.text(item.id, "locked"), cm.text(item.problem, "locked"), cm.text(item.unit, "locked"),
+                   cm.text(deadline, "locked"), cm.text(None, "open")])
+
+
+def feedback_workbook(config: Config, unit: str, items: Sequence[Item], as_of: date,
+                      cooperating: Sequence[Item] = ()) -> bytes:
+    """The form for `unit` listing `items` (already chosen, e.g. by `open_items`), and on a sheet
+    of its own the items it cooperates on (`cooperating_items`), as bytes."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(FORM_SHEET)
     cm = CellMaker(ws)
@@ -146,6 +187,8 @@ def feedback_workbook(config: Config, unit: str, items: Sequence[Item], as_of: d
             cells.append(cm.value(value, style) if isinstance(value, date) else cm.text(value, style))
         ws.append(cells)
 
+    if cooperating:
+        _cooperation_sheet(wb, unit, cooperating, as_of)
     help_ws = wb.create_sheet(HELP_SHEET)
     help_ws.column_dimensions["A"].width = 110
     hm = CellMaker(help_ws)

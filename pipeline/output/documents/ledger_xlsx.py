@@ -27,6 +27,8 @@ from pipeline.deadlines.states import report_text
 from pipeline.model import (
     ITEM_STATES,
     MADE_ON_LABEL,
+    STATE_AWAITING_MEASURES,
+    STATE_BEHIND,
     STATE_CLOSED,
     STATE_DONE,
     STATE_DUE_SOON,
@@ -35,6 +37,7 @@ from pipeline.model import (
     STATE_OVERDUE,
     Item,
     ItemState,
+    milestones_text,
 )
 from pipeline.output.documents.contexts import cn_date
 from pipeline.output.documents.xlsx_cells import (
@@ -74,10 +77,24 @@ COLUMNS = [
     ("回头看", "lookback", 6, "text"),
     ("日历", "calendar", 6, "text"),
     ("备注", "remark", 14, "wrap"),
+    # issue 17: the three lists complete
+    ("检查名称", "inspection", 14, "wrap"),
+    ("来源类别", "source_category", 9, "wrap"),
+    ("整改建议", "suggestion", 24, "wrap"),
+    ("整改目标", "target", 20, "wrap"),
+    ("责任领导", "leader", 8, "wrap"),
+    ("联系电话", "phone", 12, "text"),
+    ("时间节点", "milestones", 26, "wrap"),
+    ("原整改时限", "original_deadline", 12, "date"),
+    ("销号日期", "closed_on", 12, "date"),
+    ("回头看日期", "lookback_on", 12, "date"),
     # 佐证材料 (issue 23): what the unit's rows say, then the files received, count and names; a
     # header no reader maps to a field, so the workbook sent back never takes it for the unit's text
     ("佐证材料情况", "evidence", 12, "wrap"),
 ]
+# The columns are printed on two A3 pages side by side, 编号 repeated on the second.
+PRINT_PAGES_WIDE = 2
+REPEATED_COLUMNS = "A:A"
 HEADERS = [c[0] for c in COLUMNS]
 FONT_PT = 11
 LINE_PT = 14.3  # one line of 11 pt 宋体
@@ -89,10 +106,12 @@ def column_px(width: float) -> int:
     return int(width * 7 + 5)
 
 
-def printed_text_pt(widths: list[float] | None = None) -> float:
-    """The size 11 pt text prints at once the sheet is fitted to the page width."""
-    total_mm = sum(column_px(w) for w in (widths or [c[2] for c in COLUMNS])) * 25.4 / 96
-    return FONT_PT * min(1.0, PAGE_WIDTH_MM / total_mm)
+def printed_text_pt(widths: list[float] | None = None, pages: int = PRINT_PAGES_WIDE) -> float:
+    """The size 11 pt text prints at once the sheet is fitted to `pages` pages wide (the 编号
+    column, repeated on every page but the first, counted again on each)."""
+    widths = widths or [c[2] for c in COLUMNS]
+    total_px = sum(column_px(w) for w in widths) + (pages - 1) * column_px(widths[0])
+    return FONT_PT * min(1.0, pages * PAGE_WIDTH_MM / (total_px * 25.4 / 96))
 
 
 @functools.cache
@@ -120,6 +139,8 @@ def row_lines(row: dict) -> int:
 STATE_COLOURS = {
     STATE_ON_TRACK: GREEN,
     STATE_DUE_SOON: YELLOW,
+    STATE_BEHIND: YELLOW,
+    STATE_AWAITING_MEASURES: YELLOW,
     STATE_OVERDUE: RED,
     STATE_DONE: GREY,
     STATE_CLOSED: GREY,
@@ -138,9 +159,12 @@ def evidence_cell(item: Item, files: Sequence | None) -> str:
 
 
 def ledger_rows(config: Config, items: Sequence[Item], states: Mapping[str, ItemState],
+                inspections: Mapping[str, str] | None = None,
                 evidence: Mapping[str, Sequence] | None = None) -> list[dict]:
-    """One dict per item, in registered unit order then 编号 (pure); `evidence`: each item's
-    佐证材料 files (`ledger.evidence.EvidenceFile`), in the order received."""
+    """One dict per item, in registered unit order then 编号 (pure); `inspections` names the
+    inspections by id (an unknown id is shown as it is); `evidence`: each item's 佐证材料 files
+    (`ledger.evidence.EvidenceFile`), in the order received."""
+    inspections = inspections or {}
     evidence = evidence or {}
     rank = {name: n for n, name in enumerate(config.unit_names)}
     rows = []
@@ -166,6 +190,16 @@ def ledger_rows(config: Config, items: Sequence[Item], states: Mapping[str, Item
             "lookback": "是" if st.lookback_due else "",
             "calendar": "暂定" if st.provisional else "",
             "remark": item.remark,
+            "inspection": inspections.get(item.inspection or "", item.inspection),
+            "source_category": item.source_category,
+            "suggestion": item.suggestion,
+            "target": item.target,
+            "leader": item.leader,
+            "phone": item.phone,
+            "milestones": milestones_text(item.milestones) or None,
+            "original_deadline": item.original_deadline,
+            "closed_on": item.closed_on,
+            "lookback_on": item.lookback_on,
             "evidence": evidence_cell(item, evidence.get(item.id)),
         })
     return rows
@@ -187,7 +221,8 @@ def _ledger_sheet(book: StreamBook, config: Config, rows: list[dict], as_of: dat
     sh.widths(c[2] for c in COLUMNS)
     ws.freeze_panes(2, 1)  # title and header rows, and the 编号 column: B3
     ws.autofilter(1, 0, max(len(rows) + 1, 2), last)
-    sh.print_landscape(0, 1, paper=A3)
+    sh.print_landscape(0, 1, paper=A3, pages_wide=PRINT_PAGES_WIDE)
+    ws.repeat_columns(0, 0)  # REPEATED_COLUMNS, A:A: the 编号 on every page across
 
     sh.height(0, 24)
     ws.merge_range(0, 0, 0, last, None, sh._format("title"))
@@ -250,10 +285,11 @@ def _summary_sheet(book: StreamBook, config: Config, summaries: Sequence, rows: 
 
 def ledger_workbook(
     config: Config, items: Sequence[Item], states: Mapping[str, ItemState], summaries: Sequence, as_of: date,
-    evidence: Mapping[str, Sequence] | None = None,
+    inspections: Mapping[str, str] | None = None, evidence: Mapping[str, Sequence] | None = None,
 ) -> bytes:
-    """The 三单工作台帐 workbook as bytes."""
-    rows = ledger_rows(config, items, states, evidence)
+    """The 三单工作台帐 workbook as bytes (`inspections`: their names by id; `evidence`: each
+    item's 佐证材料 files)."""
+    rows = ledger_rows(config, items, states, inspections, evidence)
     book = StreamBook()
     try:
         _ledger_sheet(book, config, rows, as_of)

@@ -34,6 +34,7 @@ CIRCULAR = "督查通报.docx"
 NOTICE = "督办通知单.docx"
 REPORT = "专题报告.docx"
 REPORT_FEEDBACK = "专题报告反馈.docx"
+ASSIGNMENT = "交办单.docx"  # issue 17: a problem list's problems assigned to their lead unit
 
 # Content widths in ems: digits are half an em in 仿宋_GB2312, and Word and LibreOffice add about a
 # quarter em between Chinese characters and digits (autospace; LibreOffice ignores the switch).
@@ -74,6 +75,16 @@ def _deadline_cell(table, col: int, report: str) -> None:
     elif report == REPORT_IF_MISSING:
         lines += ["{%p if r.report_missing %}", "{{ r.report }}", "{%p endif %}"]
     for text in lines:
+        p = cell.add_paragraph(text, style=first.style)
+        p.alignment = first.alignment
+
+
+def _problem_notes(table, col: int) -> None:
+    """Under the problem (issue 17): the milestones missed (滞后), and 责任人未明确."""
+    cell = table.rows[2].cells[col]
+    first = cell.paragraphs[0]
+    for text in ("{%p if r.missed %}", "滞后：{{ r.missed }}", "{%p endif %}",
+                 "{%p if r.owner_missing %}", "（责任人未明确）", "{%p endif %}"):
         p = cell.add_paragraph(text, style=first.style)
         p.alignment = first.alignment
 
@@ -177,7 +188,10 @@ def build_circular(fonts: Fonts):
         "其中，已完成{{ overview.done }}个（按期完成{{ overview.done_on_time }}个），"
         "完成率{{ overview.completion_rate }}；逾期未完成{{ overview.overdue }}个，占{{ overview.overdue_rate }}；"
         "逾期未报送整改情况{{ overview.report_missing }}个；临期{{ overview.due_soon }}个，"
+        "{% if overview.behind %}未按时间节点推进（滞后）{{ overview.behind }}个，{% endif %}"
+        "{% if overview.measures_missing %}未报送整改措施{{ overview.measures_missing }}个，{% endif %}"
         "长期坚持{{ overview.ongoing }}个。各单位整改落实情况排名见附件{{ annex.ranking }}。"
+        "{% if inspection_reports %}检查报告报送情况：{{ inspection_reports }}。{% endif %}"
     ))
     L.para(doc, "从督查情况看，{{ assessment }}")
     _provisional_note(doc)
@@ -255,11 +269,14 @@ def build_notice(fonts: Fonts):
     L.para(doc, "{{ unit }}：", L.ADDRESSEE)
     L.para(doc, (
         "截至{{ as_of }}，你单位在“三查三单”工作台帐中有{{ count }}个整改问题需要督办"
-        "（逾期未完成{{ overdue_count }}个，逾期未报送整改情况{{ missing_count }}个），具体如下："
+        "（逾期未完成{{ overdue_count }}个，逾期未报送整改情况{{ missing_count }}个"
+        "{% if measures_missing_count %}，未报送整改措施{{ measures_missing_count }}个{% endif %}"
+        "{% if behind_count %}，未按时间节点推进{{ behind_count }}个{% endif %}），具体如下："
     ))
     _item_table(doc, [ID, PROBLEM, Column("整改时限", "r.deadline", OVERDUE_EMS),
                       Column("报送情况", "r.report", 5.5)], "r in items", deadline_col=2, report=REPORT_APART)
     _report_cell(doc.tables[-1], 3)
+    _problem_notes(doc.tables[-1], 1)
     L.para(doc, "{%p if no_evidence_items %}")
     L.para(doc, "另有{{ no_evidence_count }}个问题报送已完成但未附佐证材料，请一并报送佐证材料（文件名以编号开头，"
                 "如“编号_整改照片.jpg”，放入你单位的收件文件夹）：")
@@ -318,7 +335,9 @@ def build_report(fonts: Fonts):
         "涉及{{ overview.units }}个单位。其中，已完成{{ overview.done }}个（按期完成{{ overview.done_on_time }}个），"
         "完成率{{ overview.completion_rate }}；逾期未完成{{ overview.overdue }}个，占{{ overview.overdue_rate }}；"
         "逾期未报送整改情况{{ overview.report_missing }}个；"
-        "临期{{ overview.due_soon }}个，长期坚持{{ overview.ongoing }}个。各单位整改情况见附件1，"
+        "临期{{ overview.due_soon }}个，"
+        "{% if overview.behind %}未按时间节点推进（滞后）{{ overview.behind }}个，{% endif %}"
+        "长期坚持{{ overview.ongoing }}个。各单位整改情况见附件1，"
         "重点督查事项见附件2，全部问题见附件3。"
     ))
     L.para(doc, "从督查情况看，{{ assessment }}")
@@ -372,8 +391,40 @@ def build_report_feedback(fonts: Fonts):
     return doc
 
 
+def build_assignment(fonts: Fonts):
+    """问题交办单: the problems a 问题清单 assigned to one lead unit, what to send back and by when."""
+    doc = L.new_document(fonts)
+    L.para(doc, "{{ title }}", L.TITLE)
+    p = L.para(doc, "{{ assign_number }}", L.DOC_NUMBER)
+    p.paragraph_format.space_before = Pt(L.LINE_PITCH.pt * 0.5)
+    L.blank(doc)
+    L.para(doc, "{{ unit }}：", L.ADDRESSEE)
+    L.para(doc, "{{ opening }}现将{{ count }}个问题交由你单位牵头整改，具体如下：")
+    L.table(doc, [ID, PROBLEM, Column("整改建议", "r.suggestion", 9), Column("配合责任单位", "r.co_units", 6)],
+            "r in items", left_align=("r.problem", "r.suggestion"))
+    L.para(doc, "办理要求", L.HEADING1)
+    L.para(doc, "1.请于{{ measures_due }}前，对照上述问题逐项制定整改措施，明确整改时限、责任领导、责任人、"
+                "整改目标和时间节点，填写随附的《整改措施清单》，放回共享文件夹的收件箱报送督查室。")
+    L.para(doc, "2.整改措施要具体可行，整改时限写明具体日期；分阶段推进的，写明各阶段的时间节点。")
+    L.para(doc, "3.逾期未报送整改措施的，列入督办通知单，并在督查通报中予以通报。")
+    _provisional_note(doc)
+    L.para(doc, "{%p if contact_line %}")
+    L.para(doc, "{{ contact_line }}")
+    L.para(doc, "{%p endif %}")
+    _signed(doc)
+    L.para(doc, "{%p if leader %}")
+    cc = L.para(doc, "抄送：{{ leader }}。", L.IMPRINT)
+    cc.paragraph_format.space_before = Pt(L.LINE_PITCH.pt * 0.5)
+    cc.paragraph_format.left_indent = Pt(L.SMALL_PT)
+    L.border(cc, "top", L.THICK_RULE)
+    L.border(cc, "bottom", L.THICK_RULE)
+    L.para(doc, "{%p endif %}")
+    return doc
+
+
 BUILDERS: dict[str, Callable] = {
     CIRCULAR: build_circular, NOTICE: build_notice, REPORT: build_report, REPORT_FEEDBACK: build_report_feedback,
+    ASSIGNMENT: build_assignment,
 }
 
 

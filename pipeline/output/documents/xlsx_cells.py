@@ -83,13 +83,13 @@ class CellMaker:
 A4, A3 = 9, 8  # paperSize codes
 
 
-def print_landscape(ws, title_rows: str, paper: int = A4) -> None:
-    """Landscape, fit to the page width, `title_rows` (e.g. "1:2") repeated on every page, page
-    numbers in the footer."""
+def print_landscape(ws, title_rows: str, paper: int = A4, pages_wide: int = 1) -> None:
+    """Landscape, fit to the page width (`pages_wide` pages side by side), `title_rows` (e.g.
+    "1:2") repeated on every page, page numbers in the footer."""
     ws.print_title_rows = title_rows
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = paper
-    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToWidth = pages_wide
     ws.page_setup.fitToHeight = 0  # as many pages down as needed
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.print_options.horizontalCentered = True

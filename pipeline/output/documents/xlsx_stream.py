@@ -137,14 +137,14 @@ class StreamSheet:
         for n, width in enumerate(widths):
             self.ws.set_column_pixels(n, n, round(width * 7))
 
-    def print_landscape(self, first_title_row: int, last_title_row: int, paper: int) -> None:
+    def print_landscape(self, first_title_row: int, last_title_row: int, paper: int, pages_wide: int = 1) -> None:
         """As `xlsx_cells.print_landscape`: landscape, fitted to the width, title rows repeated,
         page numbers in the footer."""
         ws = self.ws
         ws.repeat_rows(first_title_row, last_title_row)
         ws.set_landscape()
         ws.set_paper(paper)
-        ws.fit_to_pages(1, 0)
+        ws.fit_to_pages(pages_wide, 0)
         ws.center_horizontally()
         ws.set_margins(left=0.3, right=0.3, top=0.6, bottom=0.6)
         ws.set_footer("&C第 &P 页，共 &N 页")

@@ -13,7 +13,7 @@ from pipeline.ledger.evidence import archived_bytes, evidence_files
 from pipeline.ledger.search import SORTS, STATE_SORTS, ItemQuery, files_touching, search_items, sources
 from pipeline.ledger.timeline import kind_label
 from pipeline.ledger.view import item_on
-from pipeline.model import ITEM_STATES
+from pipeline.model import ITEM_STATES, tuple_text
 from pipeline.service.web.views.common import day_arg, desk, int_arg, ledger, page_args, states_of
 
 bp = Blueprint("items", __name__)
@@ -69,7 +69,7 @@ def _shown(value) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, tuple):
-        return "、".join(value)
+        return tuple_text(value)
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
