@@ -28,6 +28,8 @@ class Unit:
     name: str
     aliases: tuple[str, ...] = ()
     leader: str = ""  # 分管领导: a 督办通知单 is copied (抄送) to them
+    contact: str = ""  # 联系人 for the office's text messages (待发短信.csv)
+    phone: str = ""  # 联系电话 of that contact
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,33 @@ class Rules:
     measures_within_workdays: int = 5  # a problem list's unit sends its measures within N working days (issue 17)
     # 销号 only of an item with 佐证材料 (issue 23); `sancha close --force --note` still may
     close_requires_evidence: bool = False
+    ongoing_report_every: str = "month"  # 长期坚持 items report once a "month" or a "quarter"
+    warn_after_workdays: int = 10  # 督办告诫单: an item still red N working days after its 督办通知单
+    accountability_after_workdays: int = 10  # 问责建议清单: still red N working days after its 告诫单
+    name_persons: bool = True  # criticism and 重点督查 lists name the 责任人 (and 责任领导)
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """The annual evaluation ([scoring] in sancha.toml): a base, then points per event — the
+    first two added, the others deducted (written as positive numbers) — and caps per unit."""
+
+    base: int = 100
+    done_on_time: float = 1.0  # + an item done by its deadline
+    commended: float = 2.0  # + a circular commended the unit
+    overdue: float = 1.0  # - an item still open on its report_due day
+    report_missing: float = 2.0  # - a report owed and not received by the period's end
+    report_late: float = 1.0  # - a report received after its report_due
+    measures_missing: float = 1.0  # - a problem list's item whose measures were not sent in time (issue 17)
+    notice_unanswered: float = 1.0  # - a 督办通知单 or 督办告诫单 not answered by its reply date
+    warning: float = 2.0  # - a 督办告诫单
+    accountability: float = 5.0  # - an item on the 问责建议清单
+    criticised: float = 2.0  # - a circular criticised the unit
+    max_deduction: float = 40.0  # the most a unit loses in a period (0: no cap)
+    max_bonus: float = 20.0  # the most a unit gains (0: no cap)
+    co_unit_weight: float = 0.5  # a 配合责任单位's share of done_on_time and overdue
+    commend_top: int = 3  # the 考核结果通报 commends the best N units above the base
+    criticise_below: float = 90.0  # and criticises the units scoring below this
 
 
 @dataclass(frozen=True)
@@ -118,6 +147,7 @@ class Config:
     statuses: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # [[partners]]: co-units that are no reporting unit (区公安分局, 供电公司): no inbox, no form.
     partners: tuple[Unit, ...] = ()
+    scoring: Scoring = field(default_factory=Scoring)
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
 
     @property
@@ -146,6 +176,10 @@ class Config:
             if u.name == unit:
                 return (u.name, *u.aliases)
         return (unit,)
+
+    def unit(self, name: str) -> Unit | None:
+        """The registered unit `name` (a name, not an alias)."""
+        return next((u for u in self.units if u.name == name), None)
 
     def leader_of(self, unit: str) -> str:
         """The unit's 分管领导 ([[units]] leader), or "" when none is registered."""
@@ -199,6 +233,7 @@ _MINIMUM: dict[tuple[str, str], float] = {
 }
 
 
+_CHOICES = {("rules", "ongoing_report_every"): ("month", "quarter")}
 _POSITIVE = {("limits", "max_file_mb"), ("limits", "max_uncompressed_mb")}
 
 
@@ -230,6 +265,9 @@ def _section(data: dict, name: str, cls):
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(f"sancha.toml: [{name}] {key} 应是{_type_name(expected)}，现在是 {value!r}")
         _in_range(name, key, value)
+        if (name, key) in _CHOICES and value not in _CHOICES[name, key]:
+            raise ConfigError(f"sancha.toml: [{name}] {key} 只能是 {' 或 '.join(map(repr, _CHOICES[name, key]))}，"
+                              f"现在是 {value!r}")
         values[key] = value
     return cls(**values)
 
@@ -341,7 +379,11 @@ def parse_config(text: str) -> Config:
         leader = u.get("leader") or ""
         if not isinstance(leader, str):
             raise ConfigError(f"sancha.toml: [[units]] {uname} 的 leader 应是字符串，例如 leader = \"张三副区长\"")
-        units.append(Unit(uname, aliases, leader.strip()))
+        person = {key: u.get(key) or "" for key in ("contact", "phone")}
+        for key, value in person.items():
+            if not isinstance(value, str):
+                raise ConfigError(f"sancha.toml: [[units]] {uname} 的 {key} 应是字符串，例如 {key} = \"0556-5500000\"")
+        units.append(Unit(uname, aliases, leader.strip(), person["contact"].strip(), person["phone"].strip()))
     names = [u.name for u in units]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
@@ -372,6 +414,7 @@ def parse_config(text: str) -> Config:
         sources=_synonyms(data, "sources", SOURCE_CATEGORIES, "\"审计整改\" = [\"经责审计\"]"),
         statuses=_synonyms(data, "statuses", STATUSES, "\"已完成\" = [\"已销项\"]"),
         partners=partners,
+        scoring=_section(data, "scoring", Scoring),
         evidence=_evidence(data),
     )
 

@@ -390,8 +390,9 @@ STATE_ONGOING = "长期坚持"
 STATE_CLOSED = "已销号"
 STATE_BEHIND = "滞后"  # yellow (issue 17): a milestone (时间节点) passed without being reported done
 STATE_AWAITING_MEASURES = "待报措施"  # issue 17: a problem list's item, its unit's measures not received yet
+STATE_NEEDS_HELP = "待上级协调"  # reported upward (需上级协调): not overdue, its clock paused
 ITEM_STATES = (STATE_ON_TRACK, STATE_DUE_SOON, STATE_OVERDUE, STATE_DONE, STATE_ONGOING, STATE_CLOSED, STATE_BEHIND,
-               STATE_AWAITING_MEASURES)
+               STATE_AWAITING_MEASURES, STATE_NEEDS_HELP)
 
 
 def awaits_measures(item: Item) -> bool:

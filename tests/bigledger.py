@@ -90,6 +90,7 @@ def _items(rng: random.Random) -> list[Item]:
                     lookback = min(done_on + timedelta(days=35), AS_OF)
             elif roll < 0.62:
                 deadline, status = None, "长期坚持"
+                last_report = AS_OF.replace(day=10)  # an ongoing item reports each month (issue 18)
             else:
                 deadline = AS_OF + timedelta(days=rng.randint(1, 150))
             items.append(Item(

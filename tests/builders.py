@@ -285,3 +285,16 @@ def _package(parts: dict[str, bytes]) -> bytes:
         for name, body in parts.items():
             z.writestr(name, body)
     return out.getvalue()
+
+
+def drop_file(ws: Workspace, unit: str, name: str, rows: list[list], day: date) -> None:
+    """A unit's submission of `rows` dated `day`, dropped in its inbox folder and ingested that
+    day; every file must be accepted."""
+    from pipeline.ledger.ingest import ingest_inbox
+
+    folder = ws.inbox / unit
+    folder.mkdir(parents=True, exist_ok=True)
+    report_date = f"{day.year}年{day.month}月{day.day}日"
+    (folder / name).write_bytes(xlsx_bytes(submission_rows(*rows, unit=unit, report_date=report_date)))
+    results = ingest_inbox(ws, received=day)
+    assert all(r.verdict == "accepted" for r in results), [r.findings for r in results]

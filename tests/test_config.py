@@ -137,7 +137,8 @@ def test_an_unknown_key_names_the_keys_there_are():
     assert error(OFFICE + "[rules]\ndue_soon_days = 5\n") == (
         "sancha.toml: [rules] 中有未知的键 due_soon_days；可用的键：due_soon_workdays, report_within_workdays, "
         "key_overdue_workdays, lookback_days, notice_reply_workdays, commend_min_due, reissue_hours, "
-        "measures_within_workdays, close_requires_evidence"  # issues 17 and 23
+        "measures_within_workdays, close_requires_evidence, ongoing_report_every, warn_after_workdays, "
+        "accountability_after_workdays, name_persons"  # issues 17, 23 and 18
     )
     assert error(OFFICE + "[watch]\npoll = true\nseconds = 1\n") == (
         "sancha.toml: [watch] 中有未知的键 poll, seconds；可用的键：polling, interval, settle_seconds, rescan_seconds"

@@ -97,13 +97,14 @@ def test_circular_renders_figures_names_and_user_text_verbatim():
     body = "\n".join(paragraphs)
     for expected in ("大观区人民政府办公室文件", "观政办〔2026〕12号", "关于“三查三单”整改落实情况的通报\n（2026年第12期）",
                      "共登记整改问题8个", "占25.0%", "从督查情况看，", "区财政局已到期的整改问题全部按期完成",
-                     "1.区住房城乡建设局：", "（编号2026-0003）", "三、存在问题", "四、下一步工作",
+                     "1.区住房城乡建设局：", "（编号2026-0003，责任人：张三）", "三、存在问题", "四、下一步工作",
                      "（三）强化跟踪督办。督查室将", "附件：1.各单位整改落实情况排名表", "　　　2.重点督查事项清单",
                      "抄送：区纪委监委、区委办。", "大观区人民政府办公室\t2026年11月30日印发"):
         assert expected in body, expected
     assert ["1", "区财政局", "2", "2", "2", "0", "0", "100.0%", "表扬"] in rows
     key_row = next(r for r in rows if r[0] == "2026-0003")
-    assert key_row[1:] == ["区住房城乡建设局", f"老旧小区改造{NASTY}", "10月15日\n逾期32个工作日\n逾期未报送"]
+    # the 重点督查 list names the 责任人 under the unit (issue 18)
+    assert key_row[1:] == ["区住房城乡建设局", f"老旧小区改造{NASTY}（责任人：张三）", "10月15日\n逾期32个工作日\n逾期未报送"]
     # 附件 come after the signature, the 版记 last of all
     assert body.index("\t2026年11月30日") < body.index("附件1\n") < body.index("附件3\n") < body.index("抄送")
     assert [p for p in paragraphs if p][-1].endswith("印发")

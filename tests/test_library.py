@@ -41,8 +41,9 @@ def test_init_workspace_makes_folders_a_starter_config_and_the_templates(tmp_pat
     assert ws.config.office_name == "某某区人民政府办公室" and ws.config.unit_names == ("区财政局",)
     assert ws.config_path.read_text(encoding="utf-8") == STARTER_CONFIG
     assert all(d.is_dir() for d in (ws.inbox, ws.outbox, ws.archive, ws.logs, ws.locks))
-    assert sorted(p.name for p in ws.templates.iterdir()) == ["专题报告.docx", "专题报告反馈.docx", "交办单.docx",
-                                                               "督办通知单.docx", "督查通报.docx"]
+    assert sorted(p.name for p in ws.templates.iterdir()) == sorted([  # the ladder's and the evaluation's too
+        "专题报告.docx", "专题报告反馈.docx", "交办单.docx", "督办通知单.docx", "督查通报.docx", "临期提醒单.docx",
+        "督办告诫单.docx", "问责建议清单.docx", "需上级协调事项清单.docx", "考核结果通报.docx"])
 
 
 def test_init_workspace_keeps_a_config_the_office_edited(tmp_path):

@@ -5,7 +5,7 @@ column and the circular's commended and criticised units are asserted; then ever
 is computed again at the end of the quarter and must give the same figures.
 
 The cases, by item:
-  F1 区财政局 政府采购项目验收不及时 (deadline 9-18): reported on its deadline day (需上级协调) —
+  F1 区财政局 政府采购项目验收不及时 (deadline 9-18): reported on its deadline day (推进中) —
      it counts; done 9-28 (late)
   F2 区财政局 非税收入缴库不及时 (10-30): a file with F2's 编号 and F3's problem is refused
      (mistyped 编号); reported on time later
@@ -148,10 +148,10 @@ def test_a_quarter_week_by_week_and_every_week_again_at_its_end(office):
     (o.ws.inbox / "区住房城乡建设局" / "反馈表.xlsx").write_bytes(week38.getvalue())
     assert o.ingest(D(2026, 9, 16))["accepted"]
 
-    # 9-18: 区财政局 reports F1 on its deadline day: 需上级协调, with the written reason
+    # 9-18: 区财政局 reports F1 on its deadline day, still 推进中 (a 需上级协调 would pause it: test_escalate)
     f = o.drop("区财政局", "进展.xlsx", [data_row(1, item_id=ids["F1"], problem="政府采购项目验收不及时",
-                                               deadline="2026-09-18", status="需上级协调",
-                                               progress="涉及市级平台改造，已书面报请区政府协调")], D(2026, 9, 18))
+                                               deadline="2026-09-18", status="推进中",
+                                               progress="涉及市级平台改造，正在调试")], D(2026, 9, 18))
     assert f["accepted"]
 
     # 9-21: 区民政局 sends the same problem reworded: a new item, with a warning naming M1

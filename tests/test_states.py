@@ -2,9 +2,9 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
-from builders import make_item
+from builders import CONFIG_TOML, make_item
 
-from pipeline.config import Rules
+from pipeline.config import ConfigError, Rules, parse_config
 from pipeline.deadlines.states import (
     AppraisalRules,
     Standing,
@@ -20,6 +20,7 @@ from pipeline.model import (
     STATE_CLOSED,
     STATE_DONE,
     STATE_DUE_SOON,
+    STATE_NEEDS_HELP,
     STATE_ON_TRACK,
     STATE_ONGOING,
     STATE_OVERDUE,
@@ -71,9 +72,9 @@ def test_overdue_over_a_weekend_counts_no_working_days():
     assert (st.state, st.overdue_workdays) == (STATE_OVERDUE, 0)
 
 
-def test_needs_help_past_the_deadline_is_still_overdue():
+def test_needs_help_past_the_deadline_waits_for_the_higher_level_not_overdue():
     st = state(make_item(status=STATUS_NEEDS_HELP), D(2026, 12, 2))
-    assert st.state == STATE_OVERDUE
+    assert (st.state, st.overdue_workdays, st.report_missing) == (STATE_NEEDS_HELP, 0, False)
 
 
 def test_report_missing_after_report_due():
@@ -121,12 +122,42 @@ def test_done_without_a_date_uses_the_latest_report():
     assert state(make_item(status=STATUS_DONE), D(2026, 12, 10)).state == STATE_DONE
 
 
-def test_ongoing_has_no_deadline():
-    st = state(make_item(deadline=None, status=STATUS_ONGOING), D(2027, 3, 1))
+def test_ongoing_has_no_deadline_and_owes_only_its_periodic_report():
+    st = state(make_item(deadline=None, status=STATUS_ONGOING, last_report_on=D(2026, 11, 16)), D(2026, 12, 1))
     assert st.state == STATE_ONGOING
     assert (st.report_due, st.overdue_workdays, st.report_missing, st.key_supervision, st.provisional) == (
-        None, 0, False, False, False,
+        D(2026, 12, 7), 0, False, False, False,  # December's report is due on its 5th working day
     )
+
+
+ONGOING: dict = dict(deadline=None, status=STATUS_ONGOING, created_on=D(2026, 9, 1))
+
+
+@pytest.mark.parametrize(("last_report", "as_of", "missing", "late", "text"), [
+    (D(2026, 11, 5), D(2026, 12, 4), False, False, "已报送（11月5日）"),  # before 12-07 November's is owed
+    (D(2026, 11, 16), D(2026, 12, 4), False, True, "已报送（11月16日）"),  # after November's 5th working day
+    (D(2026, 11, 16), D(2026, 12, 7), True, False, "逾期未报送"),  # from December's 5th working day on
+    (D(2026, 12, 2), D(2026, 12, 7), False, False, "已报送（12月2日）"),
+    (D(2026, 12, 9), D(2026, 12, 9), False, True, "已报送（12月9日）"),  # a late report clears it from its day
+    (None, D(2026, 12, 4), True, False, "逾期未报送"),  # nothing in November either
+])
+def test_an_ongoing_item_not_touched_in_a_month_is_report_missing_from_the_fifth_working_day(
+        last_report, as_of, missing, late, text):
+    st = state(make_item(last_report_on=last_report, **ONGOING), as_of)
+    assert (st.state, st.report_missing, st.key_supervision, st.report_late, report_text(st)) == (
+        STATE_ONGOING, missing, missing, late, text)
+
+
+def test_an_ongoing_item_registered_in_the_period_owes_nothing_yet_and_quarters_are_a_setting():
+    fresh = make_item(deadline=None, status=STATUS_ONGOING, created_on=D(2026, 12, 2))
+    assert not state(fresh, D(2026, 12, 20)).report_missing
+    quarterly = parse_config(CONFIG_TOML + '\n[rules]\nongoing_report_every = "quarter"\n').rules
+    item = make_item(last_report_on=D(2026, 11, 16), **ONGOING)
+    assert not item_state(item, D(2026, 12, 20), CAL, quarterly).report_missing  # Q4 began 10-01
+    assert item_state(make_item(last_report_on=D(2026, 9, 16), **ONGOING), D(2026, 10, 14), CAL,
+                      quarterly).report_missing  # Q4's 5th working day: 10-13
+    with pytest.raises(ConfigError, match="month"):
+        parse_config(CONFIG_TOML + '\n[rules]\nongoing_report_every = "week"\n')
 
 
 def test_closed_from_its_closing_date():
@@ -178,7 +209,7 @@ def make_ledger():
         make_item("B1", "区审计局", status=STATUS_DONE, done_on=D(2026, 12, 2)),
         make_item("B2", "区审计局", deadline=D(2026, 11, 20)),
         make_item("C1", "菱湖街道", closed_on=D(2026, 12, 1), status=STATUS_DONE, done_on=D(2026, 11, 1)),
-        make_item("C2", "菱湖街道", deadline=None, status=STATUS_ONGOING),
+        make_item("C2", "菱湖街道", deadline=None, status=STATUS_ONGOING, last_report_on=D(2026, 12, 1)),
         make_item("C3", "菱湖街道", deadline=D(2026, 12, 8)),
     ]
 
@@ -243,7 +274,6 @@ def test_a_report_counts_from_the_deadline_day_and_a_late_one_clears_missing_fro
 
 
 def test_report_text_for_items_that_owe_no_report():
-    assert report_text(state(make_item(deadline=None, status=STATUS_ONGOING), D(2026, 12, 4))) == "—"
     assert report_text(state(make_item(status=STATUS_DONE, done_on=D(2026, 11, 20)), D(2026, 12, 4))) == "—"
     done = make_item(status=STATUS_DONE, done_on=D(2026, 11, 20), report_on=D(2026, 11, 20))
     assert report_text(state(done, D(2026, 12, 4))) == "已报送（11月20日）"

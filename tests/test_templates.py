@@ -47,6 +47,36 @@ def sample_contexts() -> dict[str, dict]:
         REPORT_FEEDBACK: contexts.report_feedback_context(report, "区财政局", audit, states, "2026年12月3日"),
         ASSIGNMENT: contexts.assignment_context(cfg, "区财政局", items[:2], AS_OF, date(2026, 12, 7), number=3,
                                                 inspection="2026年第四季度重点工作巡查"),
+        **ladder_samples(cfg, items, states),
+    }
+
+
+def ladder_samples(cfg, items, states) -> dict[str, dict]:
+    from dataclasses import replace
+
+    from pipeline.deadlines.ladder import LEVEL_NOTICE, Notice
+    from pipeline.output.documents import ladder_contexts as lc
+    from pipeline.output.documents.templates import ACCOUNTABILITY, ESCALATIONS, REMINDER, WARNING
+
+    red = ["2026-0003", "2026-0004"]
+    history = {i: [Notice("督办〔2026〕1号", "区住房城乡建设局", LEVEL_NOTICE, date(2026, 11, 16),
+                          date(2026, 11, 19), "", (i,), False)] for i in red}
+    waiting = [replace(items[5], status="需上级协调", progress="涉及市级审批")]
+    from pipeline.deadlines.scoring import Line, Period, ScoreCard, UnitScore
+    from pipeline.output.documents.templates import SCORES
+
+    lines = (Line("区住房城乡建设局", "2026-0003", AS_OF, "report_missing", -2.0, "事件#1"),)
+    card = ScoreCard(Period.of(2026, 4), 100, [UnitScore("区财政局", 103.0, 1, ()),
+                                               UnitScore("区住房城乡建设局", 88.0, 2, lines)])
+    return {
+        SCORES: lc.score_context(cfg, card, {i.id: i for i in items}, AS_OF, number=4),
+        REMINDER: lc.reminder_context(cfg, "菱湖街道", items, states, ["2026-0005"], AS_OF, number=2),
+        WARNING: lc.warning_context(cfg, "区住房城乡建设局", items, states, red, history, AS_OF, date(2026, 12, 3),
+                                    number=1),
+        ACCOUNTABILITY: lc.accountability_context(cfg, items, states, red, history, AS_OF, number=1),
+        ESCALATIONS: lc.escalations_context(cfg, waiting, {waiting[0].id: replace(states[waiting[0].id],
+                                                                                  state="待上级协调")},
+                                            {waiting[0].id: (AS_OF, "区人民政府", "")}, AS_OF),
     }
 
 
@@ -150,7 +180,7 @@ def test_cli_templates_command(cli):
     code, out, _ = cli("templates")
     assert code == 0 and "已保留现有模板" in out
     code, out, _ = cli("templates", "--force")
-    assert code == 0 and out.count("已写入") == 5  # issue 17 added the 交办单
+    assert code == 0 and out.count("已写入") == len(BUILDERS)  # issue 17 added the 交办单, 18 five more
 
 
 def _package(data: bytes) -> dict[str, str]:

@@ -173,7 +173,8 @@ def test_filters_by_unit_state_source_overdue_and_report_missing(client):
     assert item_ids(page(client, "/items?state=临期&state=长期坚持")) == ["2026-0004", "2026-0005"]
     assert item_ids(page(client, "/items?source=审计")) == ["2026-0001"]
     assert item_ids(page(client, "/items?source=未填")) == ["2026-0004"]
-    assert item_ids(page(client, "/items?missing=1")) == ["2026-0001"]  # 0006 was reported after its deadline
+    # 0006 was reported after its deadline; 0004 (长期坚持) owes December's report from 12-07, its 5th working day
+    assert item_ids(page(client, "/items?missing=1")) == ["2026-0001", "2026-0004"]
     assert item_ids(page(client, "/items?awaiting=1")) == ["2026-0003"]
     assert item_ids(page(client, "/items?unit=区财政局&overdue=1")) == ["2026-0001"]
 

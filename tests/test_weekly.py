@@ -59,7 +59,8 @@ def test_weekly_writes_every_document(ready, cli):
     text = "\n".join(p.text for p in circular.paragraphs)
     assert "共登记整改问题3个" in text
     cells = [c.text for t in circular.tables for r in t.rows for c in r.cells]
-    assert '=HYPERLINK("x") 采购 A&B<二期>' in cells and "区住房城乡建设局" in cells
+    # the 重点督查 list names the 责任人 after the problem (issue 18), the text verbatim
+    assert '=HYPERLINK("x") 采购 A&B<二期>（责任人：张明）' in cells and "区住房城乡建设局" in cells
     notice = Document(ws.unit_outbox("区住房城乡建设局") / "2026-W49_督办通知单.docx")
     assert "老旧小区改造滞后" in [c.text for r in notice.tables[0].rows for c in r.cells]
 

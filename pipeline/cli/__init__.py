@@ -25,7 +25,7 @@ import typer.main
 # Registers the commands, in the order `sancha --help` lists them.
 # isort: off
 from pipeline.cli import (workspace, intake, ledger, actions, documents, watch, serve,  # noqa: F401
-                          inspections, evidence)
+                          inspections, evidence, ladder)
 # isort: on
 from pipeline.cli.app import app, err_console
 from pipeline.errors import SanchaError

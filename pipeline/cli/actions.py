@@ -101,3 +101,28 @@ def reassign(ctx: typer.Context, item_id: ItemIdArgument,
              note: NoteOption, on: OnOption) -> None:
     """移交：事项自 --on 之日起由另一个单位牵头。"""
     _act(ctx, lambda led, cfg, who: actions.reassign(led, cfg, item_id, to=to, note=note, on=on, operator=who))
+
+
+@app.command()
+def escalate(ctx: typer.Context, item_id: ItemIdArgument, on: OnOption,
+             to: Annotated[str | None, typer.Option("--to", help="上报给谁（例如 区人民政府）",
+                                                    show_default=False)] = None,
+             note: Annotated[str | None, typer.Option("--note", help="需上级协调的问题和原因（单位已写明的可省略）",
+                                                      show_default=False)] = None,
+             answer: Annotated[str | None, typer.Option("--answer", help="上级的答复意见", show_default=False)] = None,
+             to_date: Annotated[date | None, day_option("--to-date", "答复后新的整改时限 YYYY-MM-DD",
+                                                        today=False)] = None,
+             close: Annotated[bool, typer.Option("--close", help="上级答复后办结销号")] = False) -> None:
+    """上报上级协调：--to 登记书面上报（事项转为待上级协调，不计逾期、不受批评）；
+    收到答复后用 --answer 登记，并给出新的整改时限（--to-date）或办结销号（--close）。"""
+    if answer is None:
+        if to_date is not None or close:
+            raise UsageError("--to-date 和 --close 只用于登记上级答复，请同时写 --answer")
+        if to is None:
+            raise UsageError("请用 --to 写明上报给谁（例如 --to 区人民政府），或用 --answer 登记上级答复")
+        _act(ctx, lambda led, cfg, who: actions.escalate(led, item_id, to=to, reason=note, on=on, operator=who))
+        return
+    if to is not None:
+        raise UsageError("--to 用于登记上报；登记答复时请只写 --answer 和 --to-date 或 --close")
+    _act(ctx, lambda led, cfg, who: actions.answer_escalation(led, item_id, answer=answer, to_date=to_date,
+                                                              close=close, note=note, on=on, operator=who))

@@ -86,3 +86,51 @@ def dashboard_command(
     ws = get_workspace(ctx)
     path = write_dashboard(ws, day, output)
     console.print(f"已生成看板：{path}", markup=False)
+
+
+def _month(value: str) -> tuple[str, int, int]:
+    import re
+
+    m = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", value)
+    if not m or not 1 <= int(m[2]) <= 12:
+        raise UsageError(f"--month 写成 2026-11（年-月），不是 “{value}”")
+    return f"{m[1]}-{int(m[2]):02d}", int(m[1]), int(m[2])
+
+
+def _quarter(value: str) -> tuple[str, int, int]:
+    import re
+
+    m = re.fullmatch(r"\s*(\d{4})-?[Qq]([1-4])\s*", value)
+    if not m:
+        raise UsageError(f"--quarter 写成 2026-Q4（年-Q季度），不是 “{value}”")
+    return f"{m[1]}-Q{m[2]}", int(m[1]), int(m[2])
+
+
+@app.command()
+def circular(
+    ctx: typer.Context,
+    month: Annotated[str | None, typer.Option("--month", help="某月的通报，例如 2026-11", show_default=False)] = None,
+    quarter: Annotated[str | None, typer.Option("--quarter", help="某季度的通报，例如 2026-Q4",
+                                                show_default=False)] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="覆盖已印发或已修改的同期通报")] = False,
+) -> None:
+    """月度或季度督查通报：按该月（季度）最后一天的情况，与每周通报同一文号和期数序列，并写明本期新登记、办结和督办情况。"""
+    from pipeline.deadlines.scoring import Period
+    from pipeline.service.period_circular import write_period_circular
+
+    if (month is None) == (quarter is None):
+        raise UsageError("请写 --month 2026-11 或 --quarter 2026-Q4，二者选一")
+    if month is not None:
+        key, year, m = _month(month)
+        period = Period.of(year, month=m)
+    else:
+        key, year, q = _quarter(quarter or "")
+        period = Period.of(year, q)
+    result = write_period_circular(get_workspace(ctx), key, period, replace=replace)
+    if result.path:
+        note = "（预览：该期尚未结束，未编号）" if result.preview else f"（{result.doc_number}）"
+        console.print(f"已生成{period.title}督查通报：{result.path}{note}", markup=False)
+    for problem in result.problems:
+        err_console.print(f"未生成：{problem}", markup=False)
+    if result.problems:
+        raise Rejected("通报未生成或未替换。")

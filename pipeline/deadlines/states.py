@@ -6,6 +6,11 @@ its events by `pipeline.ledger.timeline`): its status, deadline in effect, unit,
 reports are that day's, so a past day shows what the ledger knew then. These are the rules —
 written here once; README repeats them for readers:
 
+- **Ongoing items report periodically** (`rules.ongoing_report_every`, month or quarter): an
+  open 长期坚持 item's report_due is the current period's 5th working day; from that day on, an
+  item nothing touched (a report, or its registration) since the period began is report_missing
+  (with every consequence of a missing report) until a report comes; before that day the
+  previous period's report is what is owed.
 - **Due.** An item is due when its deadline (the one in effect that day) is *before* the
   as-of day. An item due today is not due yet: it never blocks a commendation on its
   deadline day. Ongoing items (长期坚持) have no deadline and are never due.
@@ -14,8 +19,13 @@ written here once; README repeats them for readers:
   or a dated part of a staged deadline — before the as-of day and not reported done by then:
   `missed`); 长期坚持 (no deadline); 临期 (the deadline at most `rules.due_soon_workdays`
   working days ahead — the deadline day itself is 临期); 正常推进. Whatever an overdue item
-  reports — 未启动, 推进中, 需上级协调 — the deadline has passed. The deadline is taken as
+  reports — 未启动, 推进中 — the deadline has passed. The deadline is taken as
   written even on a non-working day.
+- **待上级协调.** An open item whose 完成情况 is 需上级协调 (the unit wrote it with its reason,
+  or the office recorded `escalate`) is in state 待上级协调 from that day, before the deadline
+  or after it: not due, not overdue, no report owed, never 重点督查 or criticised — its clock
+  is paused. The answer from above (`escalate --answer`) gives a new deadline (the clock starts
+  again, state as any item's) or closes it.
 - **待报措施** (issue 17) comes first for an open item of a problem list — no measures, no
   deadline, not ongoing: its unit owes the measures by the `rules.measures_within_workdays`-th
   working day after the day it was assigned (registered, or reopened): `measures_due`; after
@@ -72,10 +82,12 @@ from pipeline.model import (
     STATE_CLOSED,
     STATE_DONE,
     STATE_DUE_SOON,
+    STATE_NEEDS_HELP,
     STATE_ON_TRACK,
     STATE_ONGOING,
     STATE_OVERDUE,
     STATUS_DONE,
+    STATUS_NEEDS_HELP,
     Item,
     ItemState,
     Milestone,
@@ -86,8 +98,9 @@ FINISHED_STATES = (STATE_DONE, STATE_CLOSED)
 
 
 def is_due(item: Item, as_of: date) -> bool:
-    """Due: the deadline in effect is before the as-of day (an item due today is not)."""
-    return item.deadline is not None and item.deadline < as_of
+    """Due: the deadline in effect is before the as-of day (an item due today is not); an item
+    reported upward (需上级协调) is not due while it waits for the answer."""
+    return item.deadline is not None and item.deadline < as_of and item.status != STATUS_NEEDS_HELP
 
 
 def counted_report(item: Item, as_of: date) -> date | None:
@@ -121,8 +134,14 @@ def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> Item
             done_on_time = True
         elif finished is not None:
             done_on_time = finished <= deadline
+    elif item.status == STATUS_NEEDS_HELP:  # reported upward: the clock is paused, nothing is owed
+        state = STATE_NEEDS_HELP
+        report_due = None
+        span = []
     elif deadline is None:
         state = STATE_BEHIND if missed else STATE_ONGOING
+        report_due, report_missing, report_on, late = ongoing_report(item, as_of, cal, rules)
+        span = [report_due, as_of]
     else:
         assert report_due is not None  # made with the deadline
         span.append(as_of)
@@ -137,6 +156,8 @@ def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> Item
             state = STATE_ON_TRACK
         report_missing = report_due is not None and as_of > report_due and report_on is None
 
+    if deadline is not None or item.status == STATUS_NEEDS_HELP or closed or done:  # ongoing: said above
+        late = report_on is not None and report_due is not None and report_on > report_due
     lookback_due = False
     if finished is not None and finished <= as_of - timedelta(days=rules.lookback_days):
         looked = item.lookback_on if item.lookback_on is not None and item.lookback_on <= as_of else None
@@ -154,9 +175,45 @@ def item_state(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> Item
         provisional=bool(span) and cal.spans_provisional(min(span), max(span)),
         done_on_time=done_on_time,
         report_on=report_on,
-        report_late=report_on is not None and report_due is not None and report_on > report_due,
+        report_late=late,
         missed=missed if state == STATE_BEHIND else (),
     )
+
+
+def period_start(day: date, every: str) -> date:
+    """The first day of `day`'s month, or of its quarter (`every` = "quarter")."""
+    month = day.month if every != "quarter" else (day.month - 1) // 3 * 3 + 1
+    return date(day.year, month, 1)
+
+
+def _previous_period(start: date, every: str) -> date:
+    months = 3 if every == "quarter" else 1
+    n = start.year * 12 + start.month - 1 - months
+    return date(n // 12, n % 12 + 1, 1)
+
+
+ONGOING_REPORT_WORKDAY = 5  # an ongoing item reports by the period's 5th working day
+
+
+def ongoing_report(item: Item, as_of: date, cal: WorkCalendar,
+                   rules: Rules) -> tuple[date, bool, date | None, bool]:
+    """An ongoing item's periodic report (`rules.ongoing_report_every`): (the day the current
+    period's report is due — its 5th working day —, report missing, the report that counts,
+    whether it came late). The report owed is that of the latest period whose due day has come:
+    missing when nothing touched the item (a report, or its registration) since that period
+    began."""
+    every = rules.ongoing_report_every
+    start = period_start(as_of, every)
+    due = cal.add_workdays(start - timedelta(days=1), ONGOING_REPORT_WORKDAY)
+    owed, owed_due = (start, due) if as_of >= due else (
+        (prev := _previous_period(start, every)), cal.add_workdays(prev - timedelta(days=1), ONGOING_REPORT_WORKDAY))
+    last = item.last_report_on if item.last_report_on is not None and item.last_report_on <= as_of else None
+    touched = max(d for d in (last, item.created_on) if d is not None) if (last or item.created_on) else None
+    missing = as_of >= owed_due and (touched is None or touched < owed)
+    counted = last if last is not None and last >= owed else None
+    return due, missing, counted, counted is not None and counted > owed_due
+
+
 
 
 def _awaiting_measures(item: Item, as_of: date, cal: WorkCalendar, rules: Rules) -> ItemState:
@@ -222,6 +279,7 @@ class UnitSummary:
     due_or_done: int  # items due or done: what the rates are of
     completion_rate: float | None  # 完成率: done / due_or_done, 0.0–1.0; None when there is none
     on_time_rate: float | None = None  # 按期完成率: done_on_time / due_or_done
+    needs_help: int = 0  # 待上级协调
     behind: int = 0  # 滞后 (issue 17)
     awaiting_measures: int = 0  # 待报措施
     measures_missing: int = 0  # 未报送整改措施: 待报措施 past its measures_due
@@ -265,6 +323,7 @@ def unit_summary(items: Iterable[Item], states: Mapping[str, ItemState]) -> list
         c["report_missing"] += st.report_missing
         c["key_supervision"] += st.key_supervision
         c["lookback_due"] += st.lookback_due
+        c["needs_help"] += st.state == STATE_NEEDS_HELP
 
     def order(kv: tuple[str, dict[str, int]]) -> tuple:
         return _rank_key(kv[1]), kv[0]

@@ -221,6 +221,10 @@ DONE_WITHOUT_DATE = _declare(
 DATE_WITHOUT_DONE = _declare(
     "date-without-done", WARNING, "完成情况未填已完成",
     "{where}：填写了完成日期，但完成情况不是 已完成", "已完成的事项请把完成情况填为 已完成")
+NEEDS_HELP_WITHOUT_REASON = _declare(
+    "needs-help-without-reason", ERROR, "需上级协调未写明原因",
+    "{where}：完成情况为 需上级协调，但整改进展和备注都没有写明需要协调的问题和原因",
+    "请在整改进展或备注中写明需上级协调解决的具体问题、原因和已做的工作，再重新报送")
 DUPLICATE_PROBLEM = _declare(
     "duplicate-problem", ERROR, "问题重复",
     "{where}：整改问题与 {first} 重复", "同一问题只填一行；多项措施请写在同一行的整改措施中")

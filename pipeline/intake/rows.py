@@ -123,6 +123,8 @@ def read_row(raw: list, r: int, table: Table, found: list[Finding], blanks: list
         found.append(findings.DONE_WITHOUT_DATE.at(sheet, cells["done_on"]))
     if done_on is not None and "status" in fields.present and status != model.STATUS_DONE:
         found.append(findings.DATE_WITHOUT_DONE.at(sheet, cells["status"]))
+    if status == model.STATUS_NEEDS_HELP and not text[at["progress"]] and not text[at["remark"]]:
+        found.append(findings.NEEDS_HELP_WITHOUT_REASON.at(sheet, cells["status"]))
 
     source = text[at["source"]] or None
     category, known = table.sources.category(source)

@@ -1,4 +1,5 @@
-"""The office's actions on one item — 延期, 销号, 回头看, 重新打开, 作废, 移交 — as library
+"""The office's actions on one item — 延期, 销号, 回头看, 重新打开, 作废, 移交, 上报上级协调 and
+its answer — as library
 functions: the command line, the web desk and the Excel action sheet all call these.
 
 Each action is checked against the item as it stood on the action's day (`on`, default
@@ -19,7 +20,7 @@ from pipeline.deadlines.cndate import cn_date
 from pipeline.ledger import timeline
 from pipeline.ledger.ledger import Ledger, LedgerError, now_iso
 from pipeline.ledger.timeline import LOOKBACK_FAILED, LOOKBACK_RESULTS, Event
-from pipeline.model import FIELD_TITLES, STATUS_DONE, Item
+from pipeline.model import FIELD_TITLES, STATUS_DONE, STATUS_NEEDS_HELP, Item
 
 # What `describe` reports of an action, with the titles a clerk reads.
 SHOWN_FIELDS = ("unit", "deadline", "status", "done_on", "closed_on", "lookback_on", "voided_on")
@@ -68,6 +69,12 @@ def describe(event: Event, before: Item, after: Item) -> tuple[str, ...]:
         extras.append("原整改时限届满后批准，记为逾期后延期")
     if event.data.get("forced"):
         extras.append("该事项尚未报送完成，记为强制销号")
+    if event.data.get("to"):
+        extras.append(f"报送：{event.data['to']}")
+    if event.data.get("reason"):
+        extras.append(f"需协调的问题：{_short(event.data['reason'], 60)}")
+    if event.data.get("answer"):
+        extras.append(f"上级答复：{_short(event.data['answer'], 60)}")
     if event.data.get("no_evidence"):
         extras.append("该事项没有佐证材料，记为无佐证材料销号")
     if event.data.get("result"):
@@ -229,3 +236,61 @@ def reassign(ledger: Ledger, config: Config, item_id: str, *, to: str, note: str
         return _event("reassign", item, day, operator, note, field="unit", old=item.unit, new=unit)
 
     return _act(ledger, item_id, on, today, "reassign", make)
+
+
+def escalate(ledger: Ledger, item_id: str, *, to: str | None = None, reason: str | None = None,
+             note: str | None = None, on: date | None = None, operator: str | None = None,
+             today: date | None = None) -> ActionResult:
+    """上报上级协调: the office reports the item upward (`to`, e.g. 区人民政府) in writing on `on`.
+    From that day the item is 待上级协调 (not overdue, its clock paused) until `answer_escalation`.
+    `reason` is what needs the higher level and why; without it the unit's own 整改进展 / 备注 of
+    an item it reported 需上级协调 stand in, and with neither the action is refused."""
+    def make(item: Item, day: date) -> Event:
+        if _done(item):
+            raise ActionError(f"{item.id} 已完成或已销号，无需上报上级协调")
+        if last_escalation(ledger.events(item.id), day, open_only=True) is not None:
+            raise ActionError(f"{item.id} 已上报上级协调，尚未答复；收到答复后请用 --answer 登记")
+        why = (reason or "").strip()
+        if not why and item.status == STATUS_NEEDS_HELP:
+            why = " ".join(t for t in (item.progress, item.remark) if t).strip()
+        if not why:
+            raise ActionError(f"{item.id} 上报上级协调须写明需协调的问题和原因（--note）")
+        return _event("escalate", item, day, operator, note,
+                      data={"to": (to or "").strip() or "上级", "reason": why})
+
+    return _act(ledger, item_id, on, today, "escalate", make)
+
+
+def answer_escalation(ledger: Ledger, item_id: str, *, answer: str, to_date: date | None = None,
+                      close: bool = False, note: str | None = None, on: date | None = None,
+                      operator: str | None = None, today: date | None = None) -> ActionResult:
+    """上级协调答复: the higher level's answer to an item reported upward — either a new deadline
+    `to_date` (推进中 again, the clock restarts from it) or `close` (the item is closed)."""
+    if not (answer or "").strip():
+        raise ActionError("请写明上级的答复意见（--answer）")
+    if (to_date is None) == (not close):
+        raise ActionError("上级答复须给出新的整改时限（--to-date）或办结销号（--close），二者选一")
+
+    def make(item: Item, day: date) -> Event:
+        if item.status != STATUS_NEEDS_HELP or _done(item):
+            raise ActionError(f"{item.id} 不在待上级协调状态，无需登记上级答复")
+        if to_date is not None and to_date < day:
+            raise ActionError(f"新时限 {cn_date(to_date)} 早于答复日期 {cn_date(day)}")
+        kw = {"field": "deadline", "old": item.deadline, "new": to_date} if to_date is not None else {}
+        return _event("answer", item, day, operator, note, data={"answer": answer.strip(), "close": close}, **kw)
+
+    return _act(ledger, item_id, on, today, "answer", make)
+
+
+def last_escalation(events: list[Event], day: date | None = None, *, open_only: bool = False) -> Event | None:
+    """The item's latest `escalate` event by `day` (None: all); with `open_only`, only one no
+    `answer` followed."""
+    found: Event | None = None
+    for event in timeline.ordered(events):
+        if day is not None and event.on > day:
+            break
+        if event.kind == "escalate":
+            found = event
+        elif event.kind == "answer" and open_only:
+            found = None
+    return found

@@ -608,16 +608,19 @@ class Ledger:
                      voided_on, report_on, milestones, evidence_count)
                 in self.conn.execute(self._STANDING, (day.isoformat(),))]
 
-    def record_notices(self, named: Iterable[tuple[str, str, str]], on: date, week: str) -> int:
-        """A `notice` event for each (item, document, notice number) a 督办通知单 of `week`
-        named, unless the week's notice of that item is recorded already (a batch run again);
-        how many were new."""
+    def record_notices(self, named: Iterable[tuple[str, str, str]], on: date, week: str, *, level: str = "督办",
+                       reply_by: date | None = None) -> int:
+        """A `notice` event for each (item, document, notice number) a notice of `level` (督办,
+        提醒, 告诫, 问责: deadlines.ladder) of `week` named, unless the week's notice of that
+        level for that item is recorded already (a batch run again); how many were new."""
         with self.transaction():
             known = {r[0] for r in self.conn.execute(
-                "SELECT item_id FROM events WHERE kind = 'notice' AND json_extract(data, '$.week') = ?", (week,))}
+                "SELECT item_id FROM events WHERE kind = 'notice' AND json_extract(data, '$.week') = ? "
+                "AND COALESCE(json_extract(data, '$.level'), '督办') = ?", (week, level))}
             at = now_iso()
+            extra = {"level": level} | ({"reply_by": reply_by.isoformat()} if reply_by else {})
             new = [Event(item_id, "notice", on, at, command="weekly",
-                         data={"week": week, "document": document, "number": number})
+                         data={"week": week, "document": document, "number": number, **extra})
                    for item_id, document, number in named if item_id not in known]
             self.append_events(new)  # a notice changes nothing of the item: its projection stays
         return len(new)

@@ -21,14 +21,19 @@ the reason given, `data` what the kind carries besides. The kinds are declared o
   for a reopen recorded before events existed (it only undid the closing);
 - `void` — 作废: out of every count and document from `on`;
 - `reassign` — 移交: field `unit`, old → new; the item is the new unit's from `on`;
-- `notice` — a 督办通知单 named the item; data `week`, `document`;
+- `notice` — a notice of the ladder named the item; data `week`, `document`, `number`, `level`
+  (提醒, 督办, 告诫, 问责; none: 督办) and `reply_by` (deadlines.ladder);
 - `measures` — 报送措施: a problem list's item (待报措施) gets its first deadline from its unit's
   措施清单: field `deadline`; data `deadline_text`, `ongoing`;
 - `cooperate` — 配合情况: a 配合责任单位's account of its part (its 反馈表's 配合事项); note the
   text, data `unit`; changes no field;
 - `undo` — takes back one earlier event from `on`; data `event` (its id);
 - `evidence` — a 佐证材料 file received from the unit (issue 23): data `name`, `size`, `sha256`,
-  `unit` (who sent it), `archive_path`; the item counts it (`evidence_count`).
+  `unit` (who sent it), `archive_path`; the item counts it (`evidence_count`);
+- `escalate` — 上报上级协调: the office reported the item upward on `on`; data `to` (to whom),
+  `reason`; the item's status becomes 需上级协调 (state 待上级协调, its clock paused);
+- `answer` — 上级答复 of an escalated item: data `answer` and `close`; with a new deadline
+  (field `deadline`) the item is 推进中 again and the clock restarts, with `close` it is closed.
 
 Replay order: by `on`, then by recording order (`id`); the item as of day D is the replay of
 its events with `on` ≤ D (an item registered after D did not exist yet), so whatever is
@@ -52,7 +57,16 @@ from datetime import date
 from types import MappingProxyType
 
 from pipeline.deadlines.cndate import cn_date
-from pipeline.model import ITEM_FIELDS, STATUS_DONE, STATUS_IN_PROGRESS, Item, Milestone, new_item, slot_maker
+from pipeline.model import (
+    ITEM_FIELDS,
+    STATUS_DONE,
+    STATUS_IN_PROGRESS,
+    STATUS_NEEDS_HELP,
+    Item,
+    Milestone,
+    new_item,
+    slot_maker,
+)
 
 # Item fields holding dates (stored as ISO text, JSON strings in events).
 DATE_FIELDS = frozenset({"deadline", "done_on", "created_on", "closed_on", "last_report_on", "lookback_on",
@@ -321,6 +335,22 @@ def _reassign(draft: Draft, event: Event) -> None:
 @event_kind("notice", "督办通知", changes=False)
 def _notice(draft: Draft, event: Event) -> None:
     pass
+
+
+@event_kind("escalate", "上报上级协调")
+def _escalate(draft: Draft, event: Event) -> None:
+    draft.set("status", STATUS_NEEDS_HELP, event.on)
+
+
+@event_kind("answer", "上级协调答复")
+def _answer(draft: Draft, event: Event) -> None:
+    if event.data.get("close"):
+        draft.set("closed_on", event.on, event.on)
+        return
+    draft.set("status", STATUS_IN_PROGRESS, event.on)
+    deadline = _day(event.new)
+    if deadline is not None:
+        draft._new_deadline(deadline, f"{cn_date(deadline)}（上级协调后）", event.on)
 
 
 @event_kind("cooperate", "配合情况", changes=False)

@@ -94,6 +94,12 @@ def _event_line(e: Event) -> str:
         extras.append("强制销号")
     if e.data.get("no_evidence"):
         extras.append("无佐证材料")
+    if e.kind == "notice" and e.data.get("level"):  # the ladder's step and its document's number
+        extras.append(f"{e.data['level']}：{e.data.get('number') or e.data.get('document') or ''}")
+    if e.kind == "escalate":
+        extras.append(f"报送：{e.data.get('to', '')}")
+    if e.kind == "answer":
+        extras.append(f"上级答复：{e.data.get('answer', '')}" + ("，办结销号" if e.data.get("close") else ""))
     if e.kind == "evidence":
         extras.append(f"{e.data.get('name', '')}，{_size(e.data.get('size'))}")
     if e.data.get("result"):

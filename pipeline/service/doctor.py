@@ -12,6 +12,7 @@ import os
 import sqlite3
 import time
 import uuid
+from dataclasses import replace
 from datetime import date, timedelta
 
 from pipeline.config import Config, ConfigError
@@ -103,6 +104,7 @@ def sample_contexts(config: Config, today: date) -> dict[str, list[dict]]:
         out[REPORT].append({**report, **marked})
         out[REPORT_FEEDBACK].append({**contexts.report_feedback_context(report, first, items, states, "示例日期"),
                                      **marked})
+        _ladder_samples(out, config, first, items, states, today, reply_by, marked)
     assigned = [replace(i, suggestion="示例建议", co_units=("示例单位甲",)) for i in few]
     out[ASSIGNMENT] = [contexts.assignment_context(config, first, assigned, today, reply_by, provisional=n == 0,
                                                    number=1, inspection="示例检查" if n == 0 else None)
@@ -112,7 +114,37 @@ def sample_contexts(config: Config, today: date) -> dict[str, list[dict]]:
 
 # Templates a workspace may lack: sancha then uses the built-in one (issue 17's 交办单, for
 # workspaces made before it; `sancha templates` writes it).
-OPTIONAL_TEMPLATES = frozenset({"交办单.docx"})
+OPTIONAL_TEMPLATES = frozenset({"交办单.docx", "临期提醒单.docx", "督办告诫单.docx", "问责建议清单.docx",
+                                "需上级协调事项清单.docx", "考核结果通报.docx"})
+
+
+def _ladder_samples(out: dict[str, list[dict]], config: Config, unit: str, items: list[Item], states: dict,
+                    today: date, reply_by: date, marked: dict) -> None:
+    """The ladder's documents and the leaders' lists, over one sample ledger."""
+    from pipeline.deadlines.ladder import LEVEL_NOTICE, Notice
+    from pipeline.output.documents import ladder_contexts as lc
+    from pipeline.output.documents.templates import ACCOUNTABILITY, ESCALATIONS, REMINDER, WARNING
+
+    ids = [i.id for i in items]
+    history = {i: [Notice("督办〔2026〕1号", unit, LEVEL_NOTICE, today, reply_by, "", (i,), False)] for i in ids}
+    waiting = [replace(i, status="需上级协调", progress="示例原因") for i in items]
+    waiting_states = {i.id: replace(states[i.id], state="待上级协调") for i in waiting}
+    samples = {
+        REMINDER: lc.reminder_context(config, unit, items, states, ids, today, number=1),
+        WARNING: lc.warning_context(config, unit, items, states, ids, history, today, reply_by, number=1),
+        ACCOUNTABILITY: lc.accountability_context(config, items, states, ids, history, today, number=1),
+        ESCALATIONS: lc.escalations_context(config, waiting, waiting_states,
+                                            {ids[0]: (today, "区人民政府", "示例")} if ids else {}, today),
+    }
+    from pipeline.deadlines.scoring import Line, Period, ScoreCard, UnitScore
+    from pipeline.output.documents.templates import SCORES
+
+    period = Period.of(today.year)
+    lines = tuple(Line(unit, i, today, "overdue", -30.0, "示例") for i in ids[:1])
+    card = ScoreCard(period, 100, [UnitScore(unit, 70.0, 1, lines), UnitScore("示例单位甲", 102.5, 1, ())])
+    samples[SCORES] = lc.score_context(config, card, {i.id: i for i in items}, today, number=1)
+    for name, context in samples.items():
+        out.setdefault(name, []).append({**context, **marked})
 
 
 def check_templates(ws: Workspace, config: Config, today: date) -> list[Finding]:

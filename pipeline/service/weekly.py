@@ -48,8 +48,8 @@ from pipeline.output.documents import contexts, render
 from pipeline.output.documents import fonts as faces
 from pipeline.output.documents.feedback_xlsx import cooperating_items, feedback_workbook, open_items
 from pipeline.output.documents.ledger_xlsx import ledger_workbook
-from pipeline.output.documents.templates import CIRCULAR, NOTICE
-from pipeline.service import publish
+from pipeline.output.documents.templates import CIRCULAR, LATER_TEMPLATES, NOTICE, build_template
+from pipeline.service import ladder_batch, publish
 from pipeline.service.publish import Document
 from pipeline.workspace import Workspace, safe_filename
 
@@ -59,7 +59,7 @@ NOTICE_WORD = "督办通知单"
 FEEDBACK_WORD = "反馈表"
 SUMMARY_WORD = "本周摘要"
 PREVIEW_WORD = "（预览）"
-WEEKLY_WORDS = (CIRCULAR_WORD, LEDGER_WORD, NOTICE_WORD, FEEDBACK_WORD, SUMMARY_WORD)
+WEEKLY_WORDS = (CIRCULAR_WORD, LEDGER_WORD, NOTICE_WORD, FEEDBACK_WORD, SUMMARY_WORD, *ladder_batch.LADDER_WORDS)
 
 POOL_THRESHOLD = 40  # per-unit documents below this are rendered in this process
 CHUNK = 8  # documents per task sent to a worker
@@ -87,11 +87,13 @@ class WeeklyResult:
     kept: list[tuple[Path, Path]] = field(default_factory=list)  # (earlier version kept, new one beside it)
     problems: list[str] = field(default_factory=list)  # documents not written (template, held open): exit 1
     preview: bool = False
+    ladder: list[Path] = field(default_factory=list)  # 临期提醒单, 督办告诫单, 问责建议清单, 需上级协调事项清单
+    sms: Path | None = None  # 待发短信.csv
 
     @property
     def files(self) -> list[Path]:
-        return [p for p in (self.circular, self.ledger, self.summary, *self.notices, *self.feedback_forms, *self.pdfs)
-                if p is not None]
+        return [p for p in (self.circular, self.ledger, self.summary, *self.notices, *self.feedback_forms, *self.pdfs,
+                            *self.ladder, self.sms) if p is not None]
 
 
 # -- work that may run in a worker process (module-level, picklable arguments) --------------
@@ -185,6 +187,7 @@ def _summary_text(b: dict) -> str:
         f"督办通知单：{len(b['notice_units'])} 个单位"
         + (f"（{'、'.join(b['notice_units'])}）" if b["notice_units"] else ""),
         f"反馈表：{b['feedback_count']} 个单位",
+        *b["ladder_lines"],
         *(f"检查报告：{line}" for line in b["inspection_reports"]),
         f"回复期限：{b['reply_by']}",
     ]
@@ -238,6 +241,9 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
     preview = as_of > today
     render.template_bytes(ws.templates, CIRCULAR)  # fail early and clearly if templates are missing
     render.template_bytes(ws.templates, NOTICE)
+    for name in LATER_TEMPLATES:  # a workspace made before these templates existed gets the defaults
+        if not (ws.templates / name).exists():
+            render.write_atomic(ws.templates / name, build_template(name, config.fonts))
 
     task = progress.add_task("读取收件箱", total=None) if progress else None
     ingested = ingest_inbox(ws, received=as_of)
@@ -259,9 +265,10 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
             notice_numbers = {u: issued.take_number(ledger, issued.SERIES_NOTICE, as_of.year, f"notice {week} {u}")
                               for u in red}
             ledger.save_snapshot(week, as_of, headline_figures(summaries))
-
-    reply_by = cal.add_workdays(as_of, config.rules.notice_reply_workdays)
-    reply_provisional = cal.spans_provisional(as_of, reply_by)
+        reply_by = cal.add_workdays(as_of, config.rules.notice_reply_workdays)
+        reply_provisional = cal.spans_provisional(as_of, reply_by)
+        ladder = ladder_batch.plan_ladder(ws, ledger, items, states, as_of, week, reply_by,
+                                          reply_provisional=reply_provisional, preview=preview)
     earlier = _week_files(ws, week)
     mark = PREVIEW_WORD if preview else ""
 
@@ -284,7 +291,6 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
     ]
     small: list[tuple] = []
     notices: list[Document] = []
-    named: list[tuple[Document, str, list[str]]] = []  # a notice, its number, the items it names
     forms: list[Document] = []
     for unit in red:
         ctx = contexts.notice_context(config, unit, by_unit[unit], states, as_of, reply_by,
@@ -293,7 +299,8 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
                        ctx["notice_number"] if not preview else "", issued=True)
         small.append(("docx", str(doc.staged), str(ws.templates), NOTICE, ctx, config.fonts))
         notices.append(doc)
-        named.append((doc, ctx["notice_number"], [row["id"] for row in ctx["items"]]))
+        ladder.named.append(ladder_batch.notice_named(doc, unit, ctx["notice_number"],
+                                                      [row["id"] for row in ctx["items"]], reply_by))
     helping = cooperating_items(items, states)  # each co-unit's items, for its 反馈表's 配合事项
     for unit in config.unit_names:
         doc = Document(ws.unit_outbox(unit) / f"{week}_{FEEDBACK_WORD}.xlsx", "form")
@@ -305,7 +312,8 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         progress.update(task, description="生成督查通报、督办通知单、反馈表和台帐", total=len(big) + len(small) + 1,
                         completed=0)
     advance = (lambda n: progress.advance(task, n)) if progress else (lambda n: None)
-    docs = [ledger_doc, circular, *notices, *forms]
+    small += ladder.jobs
+    docs = [ledger_doc, circular, *notices, *forms, *ladder.docs]
     page: list = []  # the dashboard's bytes, or what stopped it: raised where it was written before
 
     ledger_failed: list[str] = []
@@ -338,9 +346,9 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         stale = sorted(p for p in earlier if p not in produced and p not in {d.target for d in docs}
                        and not _is_reissue_of(p, produced))
         publish.remove_stale(ledger, ws.root, stale, out, reissue_hours=config.rules.reissue_hours)
-        if not preview:  # each item a notice named: a `notice` event, once per week
-            ledger.record_notices(((item_id, placed.name, number) for doc, number, ids in named
-                                   if (placed := out.path_of(doc.target)) for item_id in ids), as_of, week)
+        if not preview:  # each item a notice named: a `notice` event of its level, once per week
+            ladder_batch.record(ledger, ladder.named, out, as_of, week)
+    sms = ladder_batch.write_sms(ws, week, ladder.named, out) if not preview else None
     problems += [message for _, message in out.blocked]
 
     if isinstance(page[0], Exception):
@@ -375,6 +383,7 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         "reply_by": contexts.cn_date(reply_by, reply_provisional), "notes": notes,
         "kept": [(p.kept, p.path) for p in out.placed if p.kept], "kept_stale": out.kept_stale,
         "problems": problems, "provisional": circ["provisional"], "outbox": ws.outbox,
+        "ladder_lines": ladder_batch.summary_lines(ladder, out, sms),
         "inspection_reports": inspection_reports,
     })
     render.write_atomic(summary_path, text.encode("utf-8"))
@@ -384,7 +393,7 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         circular=circular_path, ledger=out.path_of(ledger_doc.target) or ledger_doc.target, summary=summary_path,
         summary_text=text, notices=placed_notices, feedback_forms=[p for d in forms if (p := out.path_of(d.target))],
         pdfs=pdfs, removed=out.removed, kept=[(p.kept, p.path) for p in out.placed if p.kept], problems=problems,
-        preview=preview,
+        preview=preview, ladder=[p for d in ladder.docs if (p := out.path_of(d.target))], sms=sms,
     )
 
 

@@ -24,7 +24,7 @@ from pipeline.deadlines.cndate import cn_date
 from pipeline.deadlines.states import AppraisalRules, percent, report_text, total_summary, unit_summary
 from pipeline.deadlines.states import appraise as appraise_units
 from pipeline.deadlines.workdays import PROVISIONAL_MARK  # a date counted by the provisional calendar rule
-from pipeline.model import STATE_BEHIND, STATE_OVERDUE, STATUS_DONE, Item, ItemState, milestones_text
+from pipeline.model import STATE_BEHIND, STATE_NEEDS_HELP, STATE_OVERDUE, STATUS_DONE, Item, ItemState, milestones_text
 from pipeline.output.documents import wording
 
 OWNER_UNKNOWN = "责任人未明确"  # an item with neither 具体责任人 nor 责任领导 (issue 17: no-owner)
@@ -108,6 +108,7 @@ def _item_row(item: Item, st: ItemState) -> dict:
     }
 
 
+item_row = _item_row  # for the ladder's documents (ladder_contexts)
 NO_EVIDENCE = "报送已完成但未附佐证材料"  # issue 23: where [rules] close_requires_evidence
 
 
@@ -206,6 +207,9 @@ def _prints_provisional(context) -> bool:
     return False
 
 
+prints_provisional = _prints_provisional
+
+
 def appraise(
     items: Sequence[Item], states: Mapping[str, ItemState], as_of: date, rules: AppraisalRules
 ) -> tuple[list[str], list[dict]]:
@@ -235,10 +239,45 @@ def _common(config: Config, as_of: date, issued_on: date | None) -> dict:
     }
 
 
+common = _common
+
+
 def _masthead(config: Config) -> dict:
     """发文机关标志 and its size (the template shows it as rich text of that size)."""
     masthead = f"{config.office_name}文件"
     return {"masthead": masthead, "masthead_pt": wording.masthead_pt(masthead)}
+
+
+NOT_NAMED = "未明确"
+
+
+def leader_of(config: Config, item: Item) -> str:
+    """The item's 责任领导: its own field where the ledger has one, else the unit's 分管领导."""
+    return str(getattr(item, "leader", None) or config.leader_of(item.unit) or "")
+
+
+def persons(config: Config, item: Item, *, unit_leader: bool = True) -> str:
+    """责任领导：…，责任人：… — the people criticism and 重点督查 lists name ('' when
+    `[rules] name_persons` is off); a missing 责任人 is said (未明确). Without `unit_leader`,
+    the 责任领导 only when the item names its own."""
+    if not config.rules.name_persons:
+        return ""
+    parts = []
+    own = getattr(item, "leader", None)
+    if leader := (leader_of(config, item) if unit_leader else own):
+        parts.append(f"责任领导：{leader}")
+    parts.append(f"责任人：{item.owner or NOT_NAMED}")
+    return "，".join(parts)
+
+
+def _key_row(config: Config, item: Item, st: ItemState) -> dict:
+    """A 重点督查 row: the item's row, its persons, and its problem followed by them — in the
+    list, the 责任领导 only where the item names its own (the unit's 分管领导 is in the body's
+    criticism, and on every line it would cost the 附件 pages)."""
+    named = persons(config, item)
+    short = persons(config, item, unit_leader=False)
+    return {**_item_row(item, st), "persons": named,
+            "problem_named": f"{item.problem}（{short}）" if short else item.problem}
 
 
 def _criticised_entries(criticised: list[dict], key_rows: list[dict]) -> list[dict]:
@@ -252,7 +291,10 @@ def _criticised_entries(criticised: list[dict], key_rows: list[dict]) -> list[di
         # a word joiner after the hyphen: an id never breaks across lines (2026-/0041)
         shown = "、".join(i.replace("-", "-\u2060") for i in own[:ITEM_IDS_IN_BODY])
         shown += f"等{len(own)}个" if len(own) > ITEM_IDS_IN_BODY else ""
-        out.append({**c, "no": n, "count": len(own), "items": own, "item_text": f"编号{shown}" if own else ""})
+        people = list(dict.fromkeys(row["persons"] for row in key_rows
+                                    if row["unit"] == c["unit"] and row.get("persons")))
+        out.append({**c, "no": n, "count": len(own), "items": own, "item_text": f"编号{shown}" if own else "",
+                    "persons_text": f"，{'；'.join(people)}" if people else ""})
     return out
 
 
@@ -270,6 +312,8 @@ def circular_context(
     issue: int | None = None,
     rules: AppraisalRules | None = None,
     issued_on: date | None = None,
+    period_label: str = "",
+    period_text: str = "",
     inspection_reports: Sequence[str] = (),
 ) -> dict:
     """督查通报: overview, assessment, commended/criticised units, 存在问题; in 附件 the ranking,
@@ -278,7 +322,8 @@ def circular_context(
 
     `summaries` are the ranked per-unit summaries of `items` (states.unit_summary). `number` is
     the 发文字号's number and `issue` the 期 (both yearly; `issue` defaults to `number`); None for
-    a preview that takes no number.
+    a preview that takes no number. A circular of a month or quarter (`sancha circular`) names
+    it in the title (`period_label`) and says what happened in it (`period_text`).
     """
     rules = rules or AppraisalRules.from_rules(config.rules)
     issue = number if issue is None else issue
@@ -286,10 +331,11 @@ def circular_context(
     criticised = [{"unit": c.unit, "reason": "，".join(c.reasons)} for c in criticisms]
     key = [i for i in items if states[i.id].key_supervision]
     lookback = [i for i in items if states[i.id].lookback_due]
-    key_items = [_item_row(i, states[i.id]) for i in _ordered(config, key)]
+    key_items = [_key_row(config, i, states[i.id]) for i in _ordered(config, key)]
     lookback_items = [_marked(_item_row(i, states[i.id]), i, config) for i in _ordered(config, lookback)]
     overview = _overview(summaries)
     entries = _criticised_entries(criticised, key_items)
+    waiting = [i for i in items if states[i.id].state == STATE_NEEDS_HELP]
     listed = entries if len(entries) <= CRITICISED_IN_BODY else []
     worst = sorted(entries, key=lambda c: -c["count"])[:CRITICISED_NAMED]
     annex = {"ranking": 1, "key_items": 2, "lookback": 3}
@@ -304,7 +350,8 @@ def circular_context(
         "issue": issue or 0,
         "period": issue_text,
         "week_key": week_key(as_of),
-        "title": wording.break_title(f"关于“三查三单”整改落实情况的通报（{issue_text}）"),
+        "title": wording.break_title(f"关于{period_label}“三查三单”整改落实情况的通报（{issue_text}）"),
+        "period_text": period_text,  # a month's or quarter's circular: what happened in it
         "addressee": "各乡镇、街道，区直各单位：",
         "overview": overview,
         "inspection_reports": "；".join(inspection_reports),
@@ -322,6 +369,9 @@ def circular_context(
                                      for n, c in enumerate(worst)),
         "criticised_more": len(entries) - len(listed),  # criticised units named in 附件1 only
         "key_items": key_items,
+        "name_persons": config.rules.name_persons,
+        "escalated_count": len(waiting),  # 待上级协调: listed in 需上级协调事项清单, not overdue
+        "escalated_units": "、".join(dict.fromkeys(i.unit for i in _ordered(config, waiting))),
         "key_items_more": 0,  # every item is listed now; kept for templates edited before
         "lookback_items": lookback_items,
         "lookback_items_more": 0,
@@ -453,7 +503,7 @@ def report_context(
         "problems": wording.problems(figures),
         "units": [_summary_row(s) for s in summaries],
         "items": [_item_row(i, states[i.id]) for i in ordered],
-        "key_items": [_item_row(i, states[i.id]) for i in ordered if states[i.id].key_supervision],
+        "key_items": [_key_row(config, i, states[i.id]) for i in ordered if states[i.id].key_supervision],
         "attachments": wording.attachments(["各单位整改情况表", "重点督查事项清单", "整改问题清单"]),
     }
     context["provisional"] = _prints_provisional(context)

@@ -5,13 +5,16 @@ timestamps), so the shipped `templates/*.docx` can be checked against this build
 may edit its workspace copies in Word — the fixed sentences (下一步, 办理要求, 特此报告 …) live here,
 in the templates, for that reason; `write_default_templates(dir, force)` restores them.
 
-Four documents:
+The documents:
 - 督查通报 — red 发文机关标志, 发文字号, a body of one to three pages (总体情况 with an assessment,
   表扬和批评, 存在问题, 下一步工作), 附件说明, signature; then the lists as 附件, each on a new
   page; the 版记 at the foot of the last page.
 - 督办通知单 — numbered, the unit's red items, 办理要求, 抄送 its 分管领导, a tear-off 签收回执.
 - 专题报告 — to 区人民政府: 一、基本情况 二、存在问题 三、下一步工作建议, 特此报告, tables in 附件.
 - 专题报告反馈 — the unit's part of a 专题报告, to that unit.
+- 临期提醒单, 督办告诫单 (with its 签收回执) — the ladder's steps before and after the 督办通知单;
+- 问责建议清单, 需上级协调事项清单 — lists for the district's leaders (deadlines.ladder);
+- 考核结果通报 — the evaluation of a period (deadlines.scoring): ranking, commended, criticised.
 
 docxtpl rules kept here: every tag sits in one run, table rows repeat with `{%tr for … %}` /
 `{%tr endfor %}` rows of their own, conditional blocks use `{%p … %}` paragraphs of their own.
@@ -34,6 +37,11 @@ CIRCULAR = "督查通报.docx"
 NOTICE = "督办通知单.docx"
 REPORT = "专题报告.docx"
 REPORT_FEEDBACK = "专题报告反馈.docx"
+REMINDER = "临期提醒单.docx"
+WARNING = "督办告诫单.docx"
+ACCOUNTABILITY = "问责建议清单.docx"
+ESCALATIONS = "需上级协调事项清单.docx"
+SCORES = "考核结果通报.docx"
 ASSIGNMENT = "交办单.docx"  # issue 17: a problem list's problems assigned to their lead unit
 
 # Content widths in ems: digits are half an em in 仿宋_GB2312, and Word and LibreOffice add about a
@@ -58,6 +66,7 @@ RANKING = [
 ID = Column("编号", "r.id", ID_EMS)
 UNIT = Column("责任单位", "r.unit", 5)
 PROBLEM = Column("整改问题", "r.problem", flex=1)
+PROBLEM_NAMED = Column("整改问题", "r.problem_named", flex=1)  # the problem（责任人：…）
 
 
 REPORT_ALWAYS, REPORT_IF_MISSING, REPORT_APART = "always", "missing", "apart"
@@ -102,14 +111,23 @@ def _report_cell(table, col: int) -> None:
 
 def _item_table(doc, columns: list[Column], loop: str, *, deadline_col: int | None = None,
                 report: str = REPORT_ALWAYS) -> None:
-    L.table(doc, columns, loop, left_align=("r.problem",))
+    L.table(doc, columns, loop, left_align=("r.problem", "r.problem_named"))
     if deadline_col is not None:
         _deadline_cell(doc.tables[-1], deadline_col, report)
 
 
 def _key_table(doc, loop: str = "r in key_items") -> None:
-    _item_table(doc, [ID, UNIT, PROBLEM, Column("整改时限", "r.deadline", OVERDUE_EMS)], loop, deadline_col=3,
+    """重点督查: the problem followed by its 责任领导 and 责任人 (when the rules name persons)."""
+    _item_table(doc, [ID, UNIT, PROBLEM_NAMED, Column("整改时限", "r.deadline", OVERDUE_EMS)], loop, deadline_col=3,
                 report=REPORT_IF_MISSING)
+
+
+def _persons_line(table, col: int) -> None:
+    """The item's 责任领导 and 责任人 under its unit (when the rules name persons)."""
+    cell = table.rows[2].cells[col]
+    first = cell.paragraphs[0]
+    for text in ("{%p if r.persons %}", "{{ r.persons }}", "{%p endif %}"):
+        cell.add_paragraph(text, style=first.style).alignment = first.alignment
 
 
 def _optional(doc, key: str, build: Callable[[], None], none_text: str = "无。") -> None:
@@ -193,6 +211,9 @@ def build_circular(fonts: Fonts):
         "长期坚持{{ overview.ongoing }}个。各单位整改落实情况排名见附件{{ annex.ranking }}。"
         "{% if inspection_reports %}检查报告报送情况：{{ inspection_reports }}。{% endif %}"
     ))
+    L.para(doc, "{%p if period_text %}")
+    L.para(doc, "{{ period_text }}")
+    L.para(doc, "{%p endif %}")
     L.para(doc, "从督查情况看，{{ assessment }}")
     _provisional_note(doc)
 
@@ -208,7 +229,7 @@ def build_circular(fonts: Fonts):
     L.para(doc, "以下单位有整改问题逾期超过{{ key_overdue_workdays }}个工作日仍未完成"
                 "或逾期未报送整改情况，予以通报批评：")
     L.para(doc, "{%p for c in criticised_listed %}")
-    L.para(doc, "{{ c.no }}.{{ c.unit }}：{{ c.reason }}（{{ c.item_text }}）。")
+    L.para(doc, "{{ c.no }}.{{ c.unit }}：{{ c.reason }}（{{ c.item_text }}{{ c.persons_text }}）。")
     L.para(doc, "{%p endfor %}")
     L.para(doc, "{%p elif criticised %}")
     L.para(doc, "{{ criticised_names }}等{{ criticised_count }}个单位有整改问题"
@@ -218,6 +239,10 @@ def build_circular(fonts: Fonts):
     L.para(doc, "本期无通报批评的单位。")
     L.para(doc, "{%p endif %}")
 
+    L.para(doc, "{%p if escalated_count %}")
+    L.para(doc, "另有{{ escalated_count }}个整改问题超出单位职责、需上级协调解决（{{ escalated_units }}），"
+                "已书面报送，列入需上级协调事项清单，暂不计入逾期。")
+    L.para(doc, "{%p endif %}")
     L.para(doc, "三、存在问题", L.HEADING1)
     _problems(doc, fonts, "本期督查未发现突出问题。")
 
@@ -293,14 +318,14 @@ def build_notice(fonts: Fonts):
     L.para(doc, "{{ contact_line }}")
     L.para(doc, "{%p endif %}")
     _signed(doc)
-    L.para(doc, "{%p if leader %}")
-    cc = L.para(doc, "抄送：{{ leader }}。", L.IMPRINT)
-    cc.paragraph_format.space_before = Pt(L.LINE_PITCH.pt * 0.5)
-    cc.paragraph_format.left_indent = Pt(L.SMALL_PT)
-    L.border(cc, "top", L.THICK_RULE)
-    L.border(cc, "bottom", L.THICK_RULE)
-    L.para(doc, "{%p endif %}")
+    _cc_leader(doc)
 
+    _receipt(doc)
+    return doc
+
+
+def _receipt(doc) -> None:
+    """The tear-off 签收回执 of a notice (unit, 签收人, date; the 公章 asked in the body)."""
     cut = L.para(doc, "（请沿此线剪下，签收后交回督查室）", L.DOC_NUMBER)
     cut.paragraph_format.space_before = Pt(L.LINE_PITCH.pt * 0.5)
     cut.runs[0].font.size = Pt(L.SMALL_PT)
@@ -310,6 +335,129 @@ def build_notice(fonts: Fonts):
     L.form(doc, [["通知单编号", "{{ notice_number }}", "签收单位", "{{ unit }}"],
                  ["签收人", "", "联系电话", ""],
                  ["签收日期", "　　年　　月　　日", "备注", ""]], (29, 49, 24, 54))
+
+
+def _unit_notice_head(doc, addressee: str = "{{ unit }}：") -> None:
+    L.para(doc, "{{ title }}", L.TITLE)
+    p = L.para(doc, "{{ notice_number }}", L.DOC_NUMBER)
+    p.paragraph_format.space_before = Pt(L.LINE_PITCH.pt * 0.5)
+    L.blank(doc)
+    L.para(doc, addressee, L.ADDRESSEE)
+
+
+def _contact(doc) -> None:
+    L.para(doc, "{%p if contact_line %}")
+    L.para(doc, "{{ contact_line }}")
+    L.para(doc, "{%p endif %}")
+
+
+def _cc_leader(doc) -> None:
+    L.para(doc, "{%p if leader %}")
+    cc = L.para(doc, "抄送：{{ leader }}。", L.IMPRINT)
+    cc.paragraph_format.space_before = Pt(L.LINE_PITCH.pt * 0.5)
+    cc.paragraph_format.left_indent = Pt(L.SMALL_PT)
+    L.border(cc, "top", L.THICK_RULE)
+    L.border(cc, "bottom", L.THICK_RULE)
+    L.para(doc, "{%p endif %}")
+
+
+def build_reminder(fonts: Fonts):
+    doc = L.new_document(fonts)
+    _unit_notice_head(doc)
+    L.para(doc, "截至{{ as_of }}，你单位在“三查三单”工作台帐中有{{ count }}个整改问题将在"
+                "{{ due_soon_workdays }}个工作日内到期，具体如下：")
+    _item_table(doc, [ID, PROBLEM, Column("整改时限", "r.deadline", DATE_EMS), Column("责任人", "r.owner", 4)],
+                "r in items")
+    L.para(doc, "请你单位对照整改时限抓紧推进，确保按期整改到位，并于整改时限届满后{{ report_workdays }}个工作日内"
+                "书面报送整改情况。确因客观原因不能按期完成的，须在时限届满前书面申请延期。")
+    _provisional_note(doc)
+    _contact(doc)
+    _signed(doc)
+    return doc
+
+
+def build_warning(fonts: Fonts):
+    doc = L.new_document(fonts)
+    _unit_notice_head(doc)
+    L.para(doc, "截至{{ as_of }}，你单位有{{ count }}个整改问题经督办后仍未整改到位或未按期回复，现予告诫：")
+    _item_table(doc, [ID, PROBLEM, Column("整改时限", "r.deadline", OVERDUE_EMS),
+                      Column("告诫原因", "r.reason", 7)], "r in items", deadline_col=2, report=REPORT_IF_MISSING)
+    L.para(doc, "办理要求", L.HEADING1)
+    L.para(doc, "1.请于{{ reply_by }}前，由单位主要负责人签字并加盖单位公章，书面说明未整改到位、未按期回复的原因，"
+                "提出整改措施和完成时限。")
+    L.para(doc, "2.告诫后{{ accountability_workdays }}个工作日内仍未整改到位的，列入问责建议清单，"
+                "报区领导和纪检监察机关。")
+    _provisional_note(doc)
+    _contact(doc)
+    _signed(doc)
+    _cc_leader(doc)
+    _receipt(doc)
+    return doc
+
+
+def build_accountability(fonts: Fonts):
+    doc = L.new_document(fonts)
+    _unit_notice_head(doc, "{{ addressee }}")
+    L.para(doc, "截至{{ as_of }}，以下{{ units_count }}个单位的{{ count }}个整改问题经督办、告诫后"
+                "{{ warn_workdays }}个工作日仍未整改到位，建议依规依纪启动约谈或问责程序：")
+    _item_table(doc, [ID, UNIT, PROBLEM, Column("责任领导", "r.leader", 4), Column("责任人", "r.owner", 4),
+                      Column("督办经过", "r.history", 9)], "r in items")
+    _provisional_note(doc)
+    _signed(doc)
+    L.imprint(doc, "{{ office_name }}\t{{ issued_on }}印发", cc="抄送：{{ cc }}。", cc_if="has_cc")
+    return doc
+
+
+def build_escalations(fonts: Fonts):
+    doc = L.new_document(fonts)
+    L.para(doc, "{{ title }}", L.TITLE)
+    L.blank(doc)
+    L.para(doc, "{{ addressee }}", L.ADDRESSEE)
+    L.para(doc, "截至{{ as_of }}，{{ units_count }}个单位的{{ count }}个整改问题超出本单位职责、需上级协调解决，"
+                "已按程序书面报送，具体如下：")
+    _item_table(doc, [ID, UNIT, PROBLEM, Column("需协调事项", "r.reason", 9), Column("上报情况", "r.escalated", 6)],
+                "r in items")
+    _persons_line(doc.tables[-1], 1)
+    _signed(doc)
+    L.imprint(doc, "{{ office_name }}\t{{ issued_on }}印发", cc="抄送：{{ cc }}。", cc_if="has_cc")
+    return doc
+
+
+def build_scores(fonts: Fonts):
+    doc = L.new_document(fonts)
+    _head(doc)
+    L.para(doc, "{{ addressee }}", L.ADDRESSEE)
+    L.para(doc, "根据“三查三单”制度，督查结果作为年度工作考评的重要依据。现将{{ period_title }}"
+                "（{{ period_from }}至{{ period_to }}）各单位整改落实考核结果通报如下。")
+    L.para(doc, "一、考核结果", L.HEADING1)
+    L.para(doc, "各单位以{{ base }}分为基础，按期完成、通报表扬加分，逾期未完成、逾期未报送、督办未按期回复、"
+                "督办告诫、问责建议、通报批评扣分。参加考核的{{ count }}个单位平均得分{{ average }}分，"
+                "得分和排名见附件，每一分的依据见考核得分表明细。")
+    L.para(doc, "二、表扬和批评", L.HEADING1)
+    L.para(doc, "{%p if commended %}")
+    L.para(doc, "{{ commended }}得分位居前列，予以通报表扬。")
+    L.para(doc, "{%p else %}")
+    L.para(doc, "本期无通报表扬的单位。")
+    L.para(doc, "{%p endif %}")
+    L.para(doc, "{%p if criticised %}")
+    L.para(doc, "以下单位得分低于{{ criticise_below }}分，予以通报批评：")
+    L.para(doc, "{%p for c in criticised %}")
+    L.para(doc, "{{ c.no }}.{{ c.unit }}（{{ c.score }}分）：{{ c.reason }}{{ c.persons_text }}。")
+    L.para(doc, "{%p endfor %}")
+    L.para(doc, "{%p else %}")
+    L.para(doc, "本期无通报批评的单位。")
+    L.para(doc, "{%p endif %}")
+    L.para(doc, "被通报批评的单位要认真查找原因，于收到本通报后{{ reply_workdays }}个工作日内书面报送整改措施。")
+    L.blank(doc)
+    L.para(doc, "附件：各单位考核得分排名表", L.ANNEX_NOTE)
+    _signed(doc)
+    L.annex_page(doc, "附件", "各单位考核得分排名表")
+    L.table(doc, [Column("排名", "u.rank", 2), Column("单位", "u.unit", flex=1), Column("得分", "u.score", 3),
+                  Column("按期完成", "u.done_on_time", 2), Column("逾期", "u.overdue", 2),
+                  Column("未报送", "u.report_missing", 2), Column("迟报", "u.report_late", 2),
+                  Column("未回复", "u.notice_unanswered", 2), Column("告诫", "u.warning", 2),
+                  Column("问责", "u.accountability", 2)], "u in units")
+    L.imprint(doc, "{{ office_name }}\t{{ issued_on }}印发", cc="抄送：{{ cc }}。", cc_if="has_cc")
     return doc
 
 
@@ -424,8 +572,12 @@ def build_assignment(fonts: Fonts):
 
 BUILDERS: dict[str, Callable] = {
     CIRCULAR: build_circular, NOTICE: build_notice, REPORT: build_report, REPORT_FEEDBACK: build_report_feedback,
+    REMINDER: build_reminder, WARNING: build_warning, ACCOUNTABILITY: build_accountability,
+    ESCALATIONS: build_escalations, SCORES: build_scores,
     ASSIGNMENT: build_assignment,
 }
+# Templates added after workspaces existed: a workspace without them gets the default (weekly).
+LATER_TEMPLATES = (REMINDER, WARNING, ACCOUNTABILITY, ESCALATIONS, SCORES)
 
 
 @cache

@@ -1,0 +1,138 @@
+"""The reminder ladder over a month: 临期提醒单 before the deadline, 督办通知单 after it, 督办告诫单
+when a notice goes unanswered, 问责建议清单 when the item stays red after it — for a unit that
+never answers; a unit that answers stops at the 督办通知单. Every step is a notice event with its
+level; `sancha notices` lists them with `answered`; 待发短信.csv holds one message per notice."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from builders import data_row, drop_file, make_workspace, sancha_toml
+from docx import Document
+
+from pipeline.ledger.ledger import Ledger
+from pipeline.output.documents.templates import write_default_templates
+from pipeline.service.weekly import run_weekly
+
+D = date
+TOML = sancha_toml().replace('name = "区财政局"\n', 'name = "区财政局"\nleader = "张副区长"\ncontact = "王芳"\n'
+                             'phone = "13800000001"\n')
+
+
+@pytest.fixture(autouse=True)
+def _past(monkeypatch):
+    from pipeline.service import publish
+
+    monkeypatch.setattr(publish, "today", lambda: D(2026, 12, 31))
+
+
+def doc_text(path) -> str:
+    doc = Document(path)
+    cells = [c.text for t in doc.tables for r in t.rows for c in r.cells]
+    return "\n".join([p.text for p in doc.paragraphs] + cells)
+
+
+@pytest.fixture
+def month(tmp_path):
+    """区财政局 (F1) never answers; 区住建局 (H1) reports done after its 督办通知单. Both due 11-04."""
+    ws = make_workspace(tmp_path / "ws", TOML)
+    write_default_templates(ws.templates)
+    drop_file(ws, "区财政局", "a.xlsx", [data_row(1, problem="政府采购项目验收不及时", deadline="2026-11-04", owner="李明")],
+         D(2026, 10, 30))
+    drop_file(ws, "区住房城乡建设局", "b.xlsx", [data_row(1, problem="老旧小区改造滞后", deadline="2026-11-04",
+                                                  lead_unit="区住房城乡建设局")], D(2026, 10, 30))
+    weeks = {D(2026, 11, 2): run_weekly(ws, D(2026, 11, 2), workers=1),
+             D(2026, 11, 9): run_weekly(ws, D(2026, 11, 9), workers=1)}
+    drop_file(ws, "区住房城乡建设局", "c.xlsx", [data_row(1, item_id="2026-0002", problem="老旧小区改造滞后",
+                                                  deadline="2026-11-04", lead_unit="区住房城乡建设局", status="已完成",
+                                                  done_on="2026-11-10", progress="已全部完成")], D(2026, 11, 10))
+    for day in (D(2026, 11, 16), D(2026, 11, 23), D(2026, 11, 30)):
+        weeks[day] = run_weekly(ws, day, workers=1)
+    return ws, weeks
+
+
+def names(result) -> set[str]:
+    return {p.relative_to(result.ledger.parent).as_posix() for p in (*result.notices, *result.ladder)}
+
+
+def test_the_ladder_climbs_for_a_silent_unit_and_stops_at_the_notice_for_one_that_answers(month):
+    ws, weeks = month
+    assert names(weeks[D(2026, 11, 2)]) == {"区财政局/2026-W45_临期提醒单.docx", "区住房城乡建设局/2026-W45_临期提醒单.docx"}
+    assert names(weeks[D(2026, 11, 9)]) == {"区财政局/2026-W46_督办通知单.docx", "区住房城乡建设局/2026-W46_督办通知单.docx"}
+    assert names(weeks[D(2026, 11, 16)]) == {"区财政局/2026-W47_督办通知单.docx", "区财政局/2026-W47_督办告诫单.docx"}
+    assert names(weeks[D(2026, 11, 23)]) == {"区财政局/2026-W48_督办通知单.docx"}
+    assert names(weeks[D(2026, 11, 30)]) == {"区财政局/2026-W49_督办通知单.docx", "2026-W49_问责建议清单.docx"}
+
+    reminder = doc_text(ws.unit_outbox("区财政局") / "2026-W45_临期提醒单.docx")
+    assert "提醒〔2026〕1号" in reminder and "将在3个工作日内到期" in reminder and "政府采购项目验收不及时" in reminder
+    warning = doc_text(ws.unit_outbox("区财政局") / "2026-W47_督办告诫单.docx")
+    assert "告诫〔2026〕1号" in warning and "督办〔2026〕1号逾期未回复" in warning
+    assert "签收回执" in warning and "加盖单位公章" in warning and "抄送：张副区长。" in warning
+    account = doc_text(ws.outbox / "2026-W49_问责建议清单.docx")
+    assert "问责〔2026〕1号" in account and "区人民政府：" in account
+    assert "张副区长" in account and "李明" in account  # 责任领导 (the unit's, until items carry one) and 责任人
+    assert "督办〔2026〕1号（11月9日，未回复）" in account and "告诫〔2026〕1号（11月16日，未回复）" in account
+    assert "问责建议清单：1 项" in weeks[D(2026, 11, 30)].summary_text
+
+
+def test_notices_lists_every_step_with_its_level_and_whether_it_was_answered(month, capsys):
+    from pipeline.cli import main
+
+    ws, _ = month
+    capsys.readouterr()
+    assert main(["-C", str(ws.root), "notices", "--json", "--as-of", "2026-11-30"]) == 0
+    import json
+
+    found = json.loads(capsys.readouterr().out)
+    by = {(n["unit"], n["level"], n["on"]): n for n in found}
+    assert by[("区财政局", "提醒", "2026-11-02")]["answered"] is None  # a reminder owes no answer
+    first = by[("区财政局", "督办", "2026-11-09")]
+    assert (first["number"], first["items"], first["reply_by"], first["answered"]) == (
+        "督办〔2026〕1号", ["2026-0001"], "2026-11-12", False)
+    answered = by[("区住房城乡建设局", "督办", "2026-11-09")]
+    assert (answered["answered"], answered["answered_on"]) == (True, "2026-11-10")
+    assert by[("区财政局", "告诫", "2026-11-16")]["answered"] is False
+    assert by[("区财政局", "督办", "2026-11-30")]["answered"] is None  # its reply date has not come
+    assert by[("区财政局", "问责", "2026-11-30")]["items"] == ["2026-0001"]
+    assert not [n for n in found if n["unit"] == "区住房城乡建设局" and n["level"] in ("告诫", "问责")]
+    with Ledger.open(ws.db_path) as ledger:
+        levels = [e.data.get("level") for e in ledger.events("2026-0001") if e.kind == "notice"]
+    assert levels == ["提醒", "督办", "告诫", "督办", "督办", "问责", "督办"]  # week by week
+    assert main(["-C", str(ws.root), "notices", "--as-of", "2026-11-10"]) == 0
+    assert "已回复" in capsys.readouterr().out
+
+
+def test_each_week_has_its_text_messages_for_the_sms_platform(month):
+    _, weeks = month
+    sms = weeks[D(2026, 11, 16)].sms
+    assert sms is not None and sms.name == "2026-W47_待发短信.csv"
+    rows = list(csv.reader(io.StringIO(sms.read_bytes().decode("utf-8-sig"))))
+    assert rows[0] == ["单位", "联系人", "联系电话", "文书", "编号", "短信内容"]
+    assert [r[:5] for r in rows[1:]] == [["区财政局", "王芳", "13800000001", "督办告诫单", "告诫〔2026〕1号"],
+                                         ["区财政局", "王芳", "13800000001", "督办通知单", "督办〔2026〕3号"]]
+    assert all(len(r[5]) <= 70 for r in rows[1:]) and "11月19日前书面回复" in rows[1][5]
+    later = weeks[D(2026, 11, 23)].sms
+    assert later is not None and later.name == "2026-W48_待发短信.csv"
+
+
+def test_running_a_week_again_records_no_step_twice(month):
+    ws, _ = month
+    with Ledger.open(ws.db_path) as ledger:
+        before = len([e for e in ledger.events("2026-0001") if e.kind == "notice"])
+    again = run_weekly(ws, D(2026, 11, 30), workers=1)
+    assert "2026-W49_问责建议清单.docx" in names(again)
+    with Ledger.open(ws.db_path) as ledger:
+        assert len([e for e in ledger.events("2026-0001") if e.kind == "notice"]) == before
+
+
+def test_show_names_each_step_of_the_ladder(month, capsys):
+    from pipeline.cli import main
+
+    ws, _ = month
+    capsys.readouterr()
+    assert main(["-C", str(ws.root), "show", "2026-0001", "--as-of", "2026-11-30"]) == 0
+    out = capsys.readouterr().out
+    assert "（提醒：提醒〔2026〕1号）" in out and "（告诫：告诫〔2026〕1号）" in out and "（问责：问责〔2026〕1号）" in out
