@@ -30,6 +30,7 @@ class Unit:
     leader: str = ""  # 分管领导: a 督办通知单 is copied (抄送) to them
     contact: str = ""  # 联系人 for the office's text messages (待发短信.csv)
     phone: str = ""  # 联系电话 of that contact
+    runs_sancha: bool = False  # a township running its own sancha: the weekly batch writes it a 下发包
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,35 @@ class Fonts:
     kaiti: str = "楷体_GB2312"  # （一） headings
 
 
+# What a township reports up ([upstream] report): the items the level above assigned, or all.
+UPSTREAM_REPORTS = ("assigned", "all")
+# Item fields a level above's list may name (`[[upstream_lists]] columns` values).
+LIST_FIELDS = ("upstream_id", "problem", "measures", "unit", "co_units", "deadline", "owner", "source", "remark")
+# … and what its feedback table may ask for (`report_columns` values).
+REPORT_FIELDS = ("upstream_id", "id", "problem", "measures", "unit", "co_units", "deadline", "owner", "source",
+                 "remark", "progress", "status", "done_on", "state", "as_of")
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """[upstream]: the level above that runs sancha (the district, for a township)."""
+
+    name: str  # the level above's office, as its files name it (填报单位 of its 下发包)
+    as_unit: str  # our name in its ledger (填报单位 of our report up)
+    report: str = "assigned"  # UPSTREAM_REPORTS
+
+
+@dataclass(frozen=True)
+class UpstreamList:
+    """[[upstream_lists]]: a level above that does not run sancha (the city's 督查室): its list's
+    columns (header → field) and its feedback table's columns, in its order."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]  # (header, field)
+    report_columns: tuple[tuple[str, str], ...]
+    sheet: str = ""  # the sheet holding the list; "" = the first with the headers
+
+
 @dataclass(frozen=True)
 class Config:
     office_name: str
@@ -149,6 +179,11 @@ class Config:
     partners: tuple[Unit, ...] = ()
     scoring: Scoring = field(default_factory=Scoring)
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
+    upstream: Upstream | None = None
+    upstream_lists: tuple[UpstreamList, ...] = ()
+
+    def upstream_list(self, name: str) -> UpstreamList | None:
+        return next((u for u in self.upstream_lists if u.name == name), None)
 
     @property
     def unit_names(self) -> tuple[str, ...]:
@@ -180,6 +215,10 @@ class Config:
     def unit(self, name: str) -> Unit | None:
         """The registered unit `name` (a name, not an alias)."""
         return next((u for u in self.units if u.name == name), None)
+
+    def runs_sancha(self, unit: str | None) -> bool:
+        """Whether the unit runs its own sancha ([[units]] runs_sancha: a township, 两级联动)."""
+        return any(u.runs_sancha for u in self.units if u.name == unit)
 
     def leader_of(self, unit: str) -> str:
         """The unit's 分管领导 ([[units]] leader), or "" when none is registered."""
@@ -383,7 +422,10 @@ def parse_config(text: str) -> Config:
         for key, value in person.items():
             if not isinstance(value, str):
                 raise ConfigError(f"sancha.toml: [[units]] {uname} 的 {key} 应是字符串，例如 {key} = \"0556-5500000\"")
-        units.append(Unit(uname, aliases, leader.strip(), person["contact"].strip(), person["phone"].strip()))
+        runs = u.get("runs_sancha", False)
+        if not isinstance(runs, bool):
+            raise ConfigError(f"sancha.toml: [[units]] {uname} 的 runs_sancha 应是 true 或 false")
+        units.append(Unit(uname, aliases, leader.strip(), person["contact"].strip(), person["phone"].strip(), runs))
     names = [u.name for u in units]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
@@ -395,13 +437,21 @@ def parse_config(text: str) -> Config:
     groups = _str_list(groups_raw.get("phrases") if isinstance(groups_raw, dict) else groups_raw, "[groups] phrases")
 
     cal = _table(data, "calendar")
+    upstream = _upstream(data)
+    office_aliases = _str_list(office.get("aliases"), "[office] aliases")
+    if upstream is not None:
+        # The level above's 下发包 is taken as the office's own file; items not yet assigned to
+        # one of our units are our own (`as_unit`), a unit of this ledger.
+        office_aliases = (*office_aliases, upstream.name)
+        if upstream.as_unit not in seen:
+            units.append(Unit(upstream.as_unit))
     return Config(
         office_name=name,
         doc_prefix=str(office.get("doc_prefix") or "").strip(),
         cc=_str_list(office.get("cc"), "[office] cc"),
         units=tuple(units),
         groups=groups,
-        office_aliases=_str_list(office.get("aliases"), "[office] aliases"),
+        office_aliases=office_aliases,
         contact=str(office.get("contact") or "").strip(),
         signature=str(office.get("signature") or "").strip() or name,
         leaders_title=str(office.get("leaders_title") or "").strip() or "区人民政府",
@@ -416,6 +466,8 @@ def parse_config(text: str) -> Config:
         partners=partners,
         scoring=_section(data, "scoring", Scoring),
         evidence=_evidence(data),
+        upstream=upstream,
+        upstream_lists=_upstream_lists(data),
     )
 
 
@@ -463,6 +515,67 @@ def _evidence(data: dict) -> EvidenceSettings:
     if not settings.max_mb > 0:
         raise ConfigError(f"sancha.toml: [evidence] max_mb 应大于 0，现在是 {settings.max_mb!r}")
     return EvidenceSettings(types=types, max_mb=settings.max_mb)
+
+
+def _text(raw: dict, key: str, where: str, example: str) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"sancha.toml: {where} 缺少 {key}，例如 {key} = \"{example}\"")
+    return value.strip()
+
+
+def _upstream(data: dict) -> Upstream | None:
+    raw = _table(data, "upstream")
+    if not raw:
+        return None
+    unknown = sorted(set(raw) - {"name", "as_unit", "report"})
+    if unknown:
+        raise ConfigError(f"sancha.toml: [upstream] 中有未知的键 {', '.join(unknown)}；可用的键：name, as_unit, report")
+    report = raw.get("report", "assigned")
+    if report not in UPSTREAM_REPORTS:
+        raise ConfigError(f"sancha.toml: [upstream] report 应为 \"assigned\"（只报上级交办的事项）或 \"all\""
+                          f"（全部事项），现在是 {report!r}")
+    return Upstream(_text(raw, "name", "[upstream]", "大观区人民政府办公室"),
+                    _text(raw, "as_unit", "[upstream]", "海口镇"), report)
+
+
+def _mapping(raw: dict, key: str, where: str, allowed: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    value = raw.get(key)
+    if not isinstance(value, dict) or not value:
+        raise ConfigError(f"sancha.toml: {where} 缺少 {key}，例如 {key} = {{\"序号\" = \"upstream_id\", …}}")
+    out = []
+    for header, name in value.items():
+        if not isinstance(name, str) or name not in allowed:
+            raise ConfigError(f"sancha.toml: {where} {key} 中 “{header}” 对应的 {name!r} 不是可用的字段；"
+                              f"可用的字段：{', '.join(allowed)}")
+        out.append((str(header).strip(), name))
+    return tuple(out)
+
+
+def _upstream_lists(data: dict) -> tuple[UpstreamList, ...]:
+    raw_lists = data.get("upstream_lists") or []
+    if not isinstance(raw_lists, list) or not all(isinstance(r, dict) for r in raw_lists):
+        raise ConfigError("sancha.toml: 上级清单应写成 [[upstream_lists]] 表数组")
+    out: list[UpstreamList] = []
+    for raw in raw_lists:
+        unknown = sorted(set(raw) - {"name", "columns", "report_columns", "sheet"})
+        if unknown:
+            raise ConfigError(f"sancha.toml: [[upstream_lists]] 中有未知的键 {', '.join(unknown)}；"
+                              "可用的键：name, columns, report_columns, sheet")
+        name = _text(raw, "name", "[[upstream_lists]]", "市政府督查室")
+        where = f"[[upstream_lists]] {name}"
+        columns = _mapping(raw, "columns", where, LIST_FIELDS)
+        fields = [f for _, f in columns]
+        for needed in ("upstream_id", "problem", "unit"):
+            if needed not in fields:
+                raise ConfigError(f"sancha.toml: {where} columns 缺少对应 {needed} 的列"
+                                  "（上级编号、事项和责任单位必须有）")
+        if any(out_list.name == name for out_list in out):
+            raise ConfigError(f"sancha.toml: [[upstream_lists]] {name} 写了两次")
+        sheet = raw.get("sheet", "")
+        out.append(UpstreamList(name, columns, _mapping(raw, "report_columns", where, REPORT_FIELDS),
+                                sheet.strip() if isinstance(sheet, str) else ""))
+    return tuple(out)
 
 
 def _fonts(data: dict) -> Fonts:

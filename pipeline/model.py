@@ -187,6 +187,7 @@ class Row:
     milestones: tuple[Milestone, ...] = ()  # 时间节点, and the dated parts of a staged 整改时限
     source_category: str | None = None  # 问题来源 normalised (sources.py)
     evidence_text: str | None = None  # 佐证材料: what the unit says it attaches ("见附件1、附件2"), verbatim
+    upstream_id: str | None = None  # 上级编号: the level above's id (a 下发包, a list from above)
     key: str = field(init=False, repr=False, compare=False)  # problem_key(problem), computed once
 
     def __post_init__(self):
@@ -253,7 +254,7 @@ def _flat_row(row: Row) -> tuple:
             row.co_units, row.owner, row.progress, row.status, row.done_on.toordinal() if row.done_on else None,
             row.remark, row.cells._row, row.key,  # type: ignore[attr-defined]  # Cells, checked by the caller
             row.inspection, row.suggestion, row.target, row.leader, row.phone, row.milestones, row.source_category,
-            row.evidence_text)
+            row.evidence_text, row.upstream_id)
 
 
 def _restore_submission(filename, sheet, unit, unit_cell, report_date, inspection, rows, findings, letters,
@@ -311,6 +312,8 @@ class Item:
     source_category: str | None = None  # 问题来源 as one of the categories (source kept verbatim)
     evidence_text: str | None = None  # 佐证材料 as the unit's row says it (text, verbatim)
     evidence_count: int = 0  # 佐证材料 files received (evidence events), as of the item's day
+    upstream_id: str | None = None  # the level above's id of the item (两级联动, 上级交办)
+    upstream: str | None = None  # the level above that id belongs to ([upstream] name, [[upstream_lists]] name)
 
 
 # What a clerk reads for each field of an item (receipts, show, the messages of actions).
@@ -324,6 +327,7 @@ FIELD_TITLES = {
     "inspection": "检查名称", "suggestion": "整改建议", "target": "整改目标", "leader": "责任领导", "phone": "联系电话",
     "milestones": "时间节点", "source_category": "问题来源类别",
     "evidence_text": "佐证材料", "evidence_count": "佐证材料（份）",
+    "upstream_id": "上级编号", "upstream": "上级单位",
 }
 
 _ITEM_SETTERS = tuple(getattr(Item, name).__set__ for name in Item.__slots__)  # the slots' own setters

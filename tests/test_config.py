@@ -293,3 +293,45 @@ def test_evidence_settings_default_and_read_types_in_any_spelling():
     assert error(OFFICE + "[evidence]\nmax_mb = 0\n") == "sancha.toml: [evidence] max_mb 应大于 0，现在是 0.0"
     assert error(OFFICE + "[evidence]\ntypes = []\n").startswith("sancha.toml: [evidence] types 不能为空")
     assert error(OFFICE + "[evidence]\nmax_size = 5\n").startswith("sancha.toml: [evidence] 中有未知的键 max_size")
+
+
+# -- 两级联动 (issue 21) ---------------------------------------------------------------------------
+
+UPSTREAM = '\n[upstream]\nname = "大观区人民政府办公室"\nas_unit = "海口镇"\n'
+
+
+def test_upstream_names_the_level_above_and_our_name_in_it():
+    config = parse_config(sancha_toml([("海口村", ())]) + UPSTREAM)
+    assert config.upstream is not None
+    assert (config.upstream.name, config.upstream.as_unit, config.upstream.report) == (
+        "大观区人民政府办公室", "海口镇", "assigned")
+    # the level above's files are the office's own; our own name is a unit (work not yet assigned)
+    assert config.is_office("大观区人民政府办公室") and config.is_registered("海口镇")
+    assert config.unit_names == ("海口村", "海口镇")
+
+
+def test_upstream_report_is_assigned_or_all():
+    with pytest.raises(ConfigError, match="report 应为"):
+        parse_config(CONFIG_TOML + UPSTREAM + 'report = "some"\n')
+    with pytest.raises(ConfigError, match=r"\[upstream\] 缺少 as_unit"):
+        parse_config(CONFIG_TOML + '\n[upstream]\nname = "大观区人民政府办公室"\n')
+
+
+def test_runs_sancha_is_true_or_false():
+    toml = CONFIG_TOML.replace('name = "海口镇"\n', 'name = "海口镇"\nruns_sancha = true\n')
+    assert [u.name for u in parse_config(toml).units if u.runs_sancha] == ["海口镇"]
+    with pytest.raises(ConfigError, match="runs_sancha 应是 true 或 false"):
+        parse_config(CONFIG_TOML.replace('name = "海口镇"\n', 'name = "海口镇"\nruns_sancha = "是"\n'))
+
+
+def test_an_upstream_list_maps_its_headers_to_fields_it_knows():
+    good = ('\n[[upstream_lists]]\nname = "市政府督查室"\n'
+            'columns = {"序号" = "upstream_id", "督办事项" = "problem", "责任单位" = "unit"}\n'
+            'report_columns = {"序号" = "upstream_id", "办理进展" = "progress"}\n')
+    (city,) = parse_config(CONFIG_TOML + good).upstream_lists
+    assert city.columns == (("序号", "upstream_id"), ("督办事项", "problem"), ("责任单位", "unit"))
+    assert city.report_columns == (("序号", "upstream_id"), ("办理进展", "progress"))
+    with pytest.raises(ConfigError, match="“办理进展” 对应的 'progres' 不是可用的字段"):
+        parse_config(CONFIG_TOML + good.replace('"办理进展" = "progress"', '"办理进展" = "progres"'))
+    with pytest.raises(ConfigError, match="columns 缺少对应 unit 的列"):
+        parse_config(CONFIG_TOML + good.replace(', "责任单位" = "unit"', ""))

@@ -313,6 +313,7 @@ def test_status_json_shape_in_ranking_order_with_unranked_units_last():
         "commended": ["甲单位"],
         "criticised": [{"unit": "乙单位", "reasons": ["1项整改问题逾期超过10个工作日仍未完成",
                                                     "1项整改问题逾期未报送整改情况"]}],
+        "levels": [],  # issue 21: no unit reports up with sancha here
     }
 
 

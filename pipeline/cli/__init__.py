@@ -26,6 +26,7 @@ import typer.main
 # isort: off
 from pipeline.cli import (workspace, intake, ledger, actions, documents, watch, serve,  # noqa: F401
                           inspections, evidence, ladder)
+from pipeline.cli import upstream  # noqa: F401
 # isort: on
 from pipeline.cli.app import app, err_console
 from pipeline.errors import SanchaError

@@ -426,6 +426,8 @@ class Standing:
     # 佐证材料 received by the day, by item (`ledger.evidence.EvidenceFile`s): set by
     # `ledger.standing.load_standing`; None when not read (the export then has no "evidence")
     evidence: Mapping[str, Sequence] | None = None
+    # The townships' own figures from their last reports up (pipeline.upstream.levels), by unit.
+    levels: tuple[dict, ...] = ()
 
     @cached_property
     def summaries(self) -> list[UnitSummary]:
@@ -454,6 +456,8 @@ class Standing:
                       for s in self.summaries],
             "commended": list(self.commended),
             "criticised": [{"unit": c.unit, "reasons": list(c.reasons)} for c in self.criticised],
+            "levels": [{k: level[k] for k in ("unit", "reported_on", "items", "done", "overdue", "rate")}
+                       for level in self.levels],
         }
 
 

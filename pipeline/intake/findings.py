@@ -272,6 +272,9 @@ STALE_VALUE = _declare(
     _STALE_HINT, forms={
         "moved": Form("{where}：牵头责任单位 本表为 {unit}，台帐中 {item_id} 已于 {changed_on} 移交 {owner}"
                       "（晚于本表的 {made_on}），本行未录入台帐", "请使用最新的反馈表报送；该事项今后由接收单位报送"),
+        # a township running sancha keeps an item the district moved away (两级联动)
+        "kept": Form("{where}：台帐中 {item_id} 已于 {changed_on} 移交 {owner}，不再由 {unit} 办理，本行未录入台帐",
+                     "请在本级台帐中作废该事项（sancha void），今后的报表中就不再有这一行"),
     })
 STATUS_REGRESSION = _declare(
     "status-regression", WARNING, "已完成事项不能改回未完成",

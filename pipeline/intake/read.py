@@ -10,6 +10,7 @@ Excel's "Unicode text", else GB18030, the superset of GBK that WPS on Chinese Wi
 from __future__ import annotations
 
 import csv
+import html
 import io
 import logging
 import re
@@ -93,12 +94,12 @@ def read_workbook(data: bytes, filename: str, limits: Limits, *,
     return sheets, []
 
 
-_MADE_ON = re.compile(rb'<(?:\w+:)?property[^>]*name="' + MADE_ON_PROPERTY.encode()
-                      + rb'"[^>]*>\s*<(?:\w+:)?lpwstr[^>]*>(\d{4}-\d{2}-\d{2})</(?:\w+:)?lpwstr>')
+_PROPERTY = (rb'<(?:\w+:)?property[^>]*name="%s"[^>]*>\s*<(?:\w+:)?lpwstr[^>]*>([^<]*)</(?:\w+:)?lpwstr>')
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def made_on(data: bytes) -> date | None:
-    """The day sancha made this workbook (its document property `sancha_made_on`), if it did.
+def custom_property(data: bytes, name: str) -> str | None:
+    """The text of a workbook's custom document property `name` (one sancha wrote), if any.
     Read from docProps/custom.xml by pattern, no XML parser: a small part, its text checked."""
     if not data.startswith(b"PK"):
         return None
@@ -107,13 +108,19 @@ def made_on(data: bytes) -> date | None:
             info = z.getinfo("docProps/custom.xml")
             if info.file_size > 64 * 1024:
                 return None
-            m = _MADE_ON.search(z.read(info))
+            m = re.search(_PROPERTY % re.escape(name.encode()), z.read(info))
     except (KeyError, zipfile.BadZipFile, OSError, RuntimeError, ValueError):
         return None
-    if not m:
+    return html.unescape(m[1].decode("utf-8", "replace")) if m else None
+
+
+def made_on(data: bytes) -> date | None:
+    """The day sancha made this workbook (its document property `sancha_made_on`), if it did."""
+    text = custom_property(data, MADE_ON_PROPERTY)
+    if text is None or not _DAY.fullmatch(text):
         return None
     try:
-        return date.fromisoformat(m[1].decode())
+        return date.fromisoformat(text)
     except ValueError:
         return None
 

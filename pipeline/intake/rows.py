@@ -159,6 +159,7 @@ def read_row(raw: list, r: int, table: Table, found: list[Finding], blanks: list
                                                      found),
         source_category=category,
         evidence_text=text[at["evidence_text"]] or None,
+        upstream_id=text[at["upstream_id"]] or None,
     )
 
 

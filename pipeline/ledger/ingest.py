@@ -63,6 +63,7 @@ from pipeline.ledger.quarantine import DEATHS, InHand, quarantine
 from pipeline.model import STATUS_DONE, Finding, Item, Submission
 from pipeline.osguard import held_for_writing, writers
 from pipeline.output import receipts
+from pipeline.upstream.levels import keep, read_figures
 from pipeline.workspace import Workspace, readable_name
 
 log = logging.getLogger("sancha.ingest")
@@ -323,6 +324,7 @@ class Ingestor:
         finally:
             if in_hand:
                 self.inhand.end(sha)
+        self._level_figures(record, data)
         self._recorded.append(_Recorded(record, path, started, written, changes))
         return True
 
@@ -352,6 +354,15 @@ class Ingestor:
         journal = _Journal(sha256=sha, name=name, source_path=source_path, received_on=received,
                            duplicate_of=None, archive_path=archive)
         return self._journal_rejected(journal, unit, findings)
+
+    def _level_figures(self, record: FileRecord, data: bytes) -> None:
+        """A township's report up (`sancha upstream export`) accepted from its unit: the figures
+        of its own ledger it carries are kept for the roll-up, in the group's transaction."""
+        if record.verdict != "accepted" or not record.unit or self.config.is_office(record.unit):
+            return
+        found = read_figures(data)
+        if found is not None and self.config.canonical_unit(str(found["unit"])) == record.unit:
+            keep(self.ledger, record.id, record.unit, found)
 
     def _read(self, data: bytes, name: str, sha: str, unit: str | None,
               received: date) -> tuple[SubmissionStream, bool]:
@@ -456,6 +467,10 @@ class Ingestor:
                     touched = self.ledger.items_for_merge((r.item_id for r in chunk if r.item_id),
                                                           (r.lead_unit for r in chunk), keys=keys,
                                                           spellings=self.config.unit_spellings)
+                    if merger.upstream is not None:  # a 下发包 from the level above names its items by its ids
+                        touched += self.ledger.items_by_upstream(
+                            merger.upstream, (r.upstream_id for r in chunk if r.upstream_id)).values()
+                        touched += self.ledger.unlinked_items(r.key for r in chunk if r.upstream_id).values()
                     if problems is None and keys and stream.unit:  # the unit's open items before the file
                         problems = self._open_problems(stream.unit)
                     added = merger.add(chunk, touched, problems)
@@ -526,7 +541,14 @@ class Ingestor:
         return Merger(stream.unit, received=received, now=at, year=year, next_seq=self.ledger.next_seq(year),
                       by_office=self.config.is_office(stream.unit), report_date=stream.report_date,
                       made_on=stream.made_on,
-                      canonical=self.config.canonical_unit, file_id=file_id)
+                      canonical=self.config.canonical_unit, file_id=file_id, upstream=self._upstream(stream.unit),
+                      keeps_moved=self.config.runs_sancha(stream.unit))
+
+    def _upstream(self, unit: str | None) -> str | None:
+        """The level above whose ids a file's 上级编号 are: [upstream], for the office's files
+        (the level above's 下发包 is one of them)."""
+        above = self.config.upstream
+        return above.name if above is not None and self.config.is_office(unit) else None
 
     def _record_duplicate(self, first: FileRecord, path: Path, name: str, sha: str, source_path: str,
                           unit: str | None, received: date, started: float) -> None:

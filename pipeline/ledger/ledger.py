@@ -68,7 +68,7 @@ def item_from_row(r: sqlite3.Row | tuple) -> Item:
     (id_, unit, co_units, source, problem, measures, deadline, deadline_text, ongoing, owner, progress, status,
      done_on, remark, created_on, updated_at, closed_on, last_report_on, lookback_on, original_deadline,
      voided_on, reopened_on, report_on, field_days, inspection, suggestion, target, leader, phone, milestones,
-     source_category, evidence_text, evidence_count) = r
+     source_category, evidence_text, evidence_count, upstream_id, upstream) = r
     d = date.fromisoformat
     return new_item(
         id_, unit, _units_from(co_units), source, problem, measures, deadline and d(deadline), deadline_text,
@@ -76,7 +76,7 @@ def item_from_row(r: sqlite3.Row | tuple) -> Item:
         closed_on and d(closed_on), last_report_on and d(last_report_on), lookback_on and d(lookback_on),
         original_deadline and d(original_deadline), voided_on and d(voided_on), reopened_on and d(reopened_on),
         report_on and d(report_on), field_days, inspection, suggestion, target, leader, phone,
-        _milestones_from(milestones), source_category, evidence_text, evidence_count,
+        _milestones_from(milestones), source_category, evidence_text, evidence_count, upstream_id, upstream,
     )
 
 
@@ -102,7 +102,7 @@ def item_values(item: Item) -> tuple:
         _iso(item.last_report_on), _iso(item.lookback_on), _iso(item.original_deadline), _iso(item.voided_on),
         _iso(item.reopened_on), _iso(item.report_on), item.field_days, item.inspection, item.suggestion, item.target,
         item.leader, item.phone, _json_text(timeline.plain(item.milestones)) if item.milestones else "[]",
-        item.source_category, item.evidence_text, item.evidence_count,
+        item.source_category, item.evidence_text, item.evidence_count, item.upstream_id, item.upstream,
     )
 
 
@@ -446,14 +446,26 @@ class Ledger:
         r = self.conn.execute(self._SELECT + " WHERE id = ?", (item_id,)).fetchone()
         return item_from_row(r) if r else None
 
+    def _items_where(self, where: str, values: Iterable[str], *before: str) -> dict[str, Item]:
+        """The items for which `where` holds, its `IN (…)` taking `values` a chunk at a time
+        (after the parameters `before`), by id."""
+        found: dict[str, Item] = {}
+        for chunk in _chunks(sorted(set(values))):
+            q = self._SELECT + " WHERE " + where.replace("(…)", f"({','.join('?' * len(chunk))})")
+            found.update((i.id, i) for i in map(item_from_row, self.conn.execute(q, [*before, *chunk])))
+        return found
+
     def items_by_id(self, ids: Iterable[str]) -> dict[str, Item]:
         """The items with these ids (unknown ids are left out), in a few queries."""
-        ids = sorted(set(ids))
-        found: dict[str, Item] = {}
-        for chunk in _chunks(ids):
-            q = self._SELECT + f" WHERE id IN ({','.join('?' * len(chunk))})"
-            found.update((i.id, i) for i in map(item_from_row, self.conn.execute(q, chunk)))
-        return found
+        return self._items_where("id IN (…)", ids)
+
+    def items_by_upstream(self, upstream: str, upstream_ids: Iterable[str]) -> dict[str, Item]:
+        """The items the level above `upstream` knows by these ids, by id (voided ones too)."""
+        return self._items_where("upstream = ? AND upstream_id IN (…)", upstream_ids, upstream)
+
+    def unlinked_items(self, keys: Iterable[str]) -> dict[str, Item]:
+        """The items with these problem keys that no level above knows by an id yet, by id."""
+        return self._items_where("upstream_id IS NULL AND problem_key IN (…)", keys)
 
     def items_for_merge(self, ids: Iterable[str], units: Iterable[str],
                         keys: Iterable[tuple[str, str]] | None = None,
@@ -603,7 +615,7 @@ class Ledger:
                          last_report_on and d(last_report_on), lookback_on and d(lookback_on), None,
                          voided_on and d(voided_on), None, report_on and d(report_on), "{}",
                          None, None, None, None, None, _milestones_from(milestones), None,  # 滞后 reads milestones
-                         None, evidence_count)
+                         None, evidence_count, None, None)
                 for (id_, unit, deadline, ongoing, status, done_on, created_on, closed_on, last_report_on, lookback_on,
                      voided_on, report_on, milestones, evidence_count)
                 in self.conn.execute(self._STANDING, (day.isoformat(),))]

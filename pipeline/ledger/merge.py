@@ -9,6 +9,9 @@ Rules (what a supervision office expects):
 - a row without 编号 updates the unit's item with the same normalised problem text, else it is
   a new item with the next id of the year (``2026-0001``); a new problem very close to an open
   item of the unit (`SIMILAR_PROBLEM_FROM`) is a `similar-problem` warning naming it;
+- a row naming an item the office moved to another unit after the file was made is left out
+  (`stale-value`, form moved) — from a unit running its own sancha (a township's report up)
+  whenever the file was made: it keeps the item until it voids it;
 - a blank cell never erases what was reported before;
 - stale values never overwrite newer ones: a file made on day M (sancha's own workbooks say
   so; else its 填报日期; else the day received) does not change a field whose value is newer
@@ -24,7 +27,15 @@ Rules (what a supervision office expects):
 - units are compared by identity: an item stored under a unit's old name (now one of its
   aliases) is that unit's (`canonical`);
 - every item touched gets a `report` event on the day received, every changed field a
-  `change` event (old → new).
+  `change` event (old → new);
+- a row from the level above (a 下发包 from the district, a list from the city: `upstream`
+  given, the row's 上级编号 filled) names its item by that id: an item with it is updated in
+  what the level above owns (problem, source, 整改建议, 检查名称, 责任领导, the deadline as an
+  extension), never reassigned
+  (we assign the work to our own units); an item of ours with the row's problem and no id from
+  above yet is that item (one we reported up ourselves): it is linked to the id, nothing else
+  changes; else the row is a new item keeping the id as `upstream_id`. An item we voided
+  stays voided: the level above's later lists leave it out.
 """
 
 from __future__ import annotations
@@ -77,6 +88,8 @@ UNIT_FIELDS = ("co_units", "source", "problem", "measures", "owner", "progress",
                "evidence_text")
 # Only the office moves deadlines or reassigns the lead unit.
 OFFICE_FIELDS = ("unit", "deadline", "deadline_text", "ongoing")
+# What the level above owns of an item it assigned (besides its deadline): the rest is ours.
+UPSTREAM_FIELDS = ("source", "problem", "suggestion", "inspection", "leader")
 
 # Problem texts are compared after `problem_key` (no spaces or punctuation), by rapidfuzz on a
 # 0–100 scale. A row's text and its 编号's item's text: the better of the plain ratio (an edit)
@@ -254,7 +267,12 @@ class Merger:
 
     def __init__(self, unit: str | None, *, received: date, now: str, year: int, next_seq: int, by_office: bool,
                  made_on: date | None = None, report_date: date | None = None,
-                 canonical: Callable[[str], str] | None = None, file_id: int | None = None):
+                 canonical: Callable[[str], str] | None = None, file_id: int | None = None,
+                 upstream: str | None = None, keeps_moved: bool = False):
+        self.upstream = upstream  # the level above whose ids the rows' 上级编号 are, if any
+        # The unit runs its own sancha: an item the office moved away stays in its ledger (nothing
+        # is recalled), so its report naming it is stale whenever made (the row is left out).
+        self.keeps_moved = keeps_moved
         self.unit, self.received, self.now, self.year, self.by_office = unit, received, now, year, by_office
         # The day the file's values are from: what sancha wrote in its own workbook, else the
         # 填报日期, never after the day received.
@@ -274,6 +292,14 @@ class Merger:
     def add(self, rows, existing: list[Item], open_problems: OpenProblems | None = None) -> tuple[Item, ...]:
         """Merge a chunk of rows; returns its new items (their problem keys in `added_keys`)."""
         by_id = {i.id: i for i in existing if not self.is_new(i.id)}  # 编号 name items as they were before the file
+        if self.upstream is not None:
+            voided_last = sorted(existing, key=lambda i: i.voided_on is None)  # a voided one only when no other
+            by_id.update((self._upstream_key(i.upstream_id), i) for i in voided_last
+                         if i.upstream == self.upstream and i.upstream_id)
+            # our own items the level above knows under its id once we reported them up: the same
+            # problem, not yet linked to any id of the level above
+            by_id.update((self._free_key(problem_key(i.problem)), i) for i in existing
+                         if i.upstream_id is None and i.voided_on is None and not self.is_new(i.id))
         by_key: dict[tuple[str, str], Item] = {}
         for item in sorted(existing, key=lambda i: (i.voided_on is None, i.closed_on is None, i.id)):  # open items win
             by_key[(self.canonical(item.unit), problem_key(item.problem))] = item
@@ -291,6 +317,10 @@ class Merger:
                 continue
             if target is None:
                 item = _new_item(row, format_id(self.year, self.seq), self.received, self.now)
+                if self._from_above(row):
+                    item = replace(item, upstream_id=row.upstream_id, upstream=self.upstream, last_report_on=None,
+                                   report_on=None)  # work given from above: not reported by anyone yet
+                    by_id[self._upstream_key(row.upstream_id)] = item
                 self.seq += 1
                 self._similar(row, item, open_problems)
                 if item.owner is None and item.leader is None and row.measures:  # a problem list has no people yet
@@ -305,6 +335,9 @@ class Merger:
 
     def _target(self, row: Row, by_id: dict[str, Item], by_key: dict[tuple[str, str], Item]) -> Item | bool | None:
         """The item a row updates, None for a new item, False when the row is left out."""
+        if self._from_above(row) and not row.item_id:
+            found = by_id.get(self._upstream_key(row.upstream_id)) or by_id.get(self._free_key(row.key))
+            return False if found is not None and found.voided_on is not None else found  # voided here: stays so
         if not row.item_id:
             return by_key.get((row.lead_unit, row.key))
         if row.item_id in self._seen_ids:
@@ -328,6 +361,10 @@ class Merger:
                                               item_id=row.item_id, changed_on=_shown("", moved), owner=owner,
                                               made_on=_shown("", self.made_on)))
                 return False
+            if moved is not None and self.keeps_moved:
+                self.findings.append(_finding(STALE_VALUE, row, "lead_unit", form="kept", unit=self.unit,
+                                              item_id=row.item_id, changed_on=_shown("", moved), owner=owner))
+                return False
             self.findings.append(_finding(FOREIGN_ID, row, "item_id", item_id=row.item_id, owner=owner,
                                           unit=self.unit))
             return False
@@ -338,6 +375,17 @@ class Merger:
                                           item_problem=current.problem))
             return False
         return target
+
+    def _from_above(self, row: Row) -> bool:
+        return self.upstream is not None and bool(row.upstream_id)
+
+    @staticmethod
+    def _upstream_key(upstream_id) -> str:
+        return "上级:" + str(upstream_id)  # never a ledger id
+
+    @staticmethod
+    def _free_key(key: str) -> str:
+        return "未关联:" + key
 
     def _similar(self, row: Row, item: Item, open_problems: OpenProblems | None) -> None:
         found = open_problems.closest(row.key) if open_problems else None
@@ -359,13 +407,14 @@ class Merger:
             office = [f for f in changes if f in OFFICE_FIELDS]
             new = replace(new, updated_at=self.now, field_days=set_on(days, office, self.received) if office else days,
                           **changes)
-        last = max(filter(None, (new.last_report_on, self.received)))
-        counts = _counts(self.received, new.deadline, new.status == STATUS_DONE)
-        report_on = min(new.report_on, self.received) if counts and new.report_on else (
-            new.report_on or (self.received if counts else None))
-        new = replace(new, last_report_on=last, report_on=report_on)
-        if not self.is_new(target.id):
-            self.events.append(Event(target.id, "report", self.received, self.now, self.file_id))
+        if not self._from_above(row):  # the level above's list is work given, not a report of it
+            last = max(filter(None, (new.last_report_on, self.received)))
+            counts = _counts(self.received, new.deadline, new.status == STATUS_DONE)
+            report_on = min(new.report_on, self.received) if counts and new.report_on else (
+                new.report_on or (self.received if counts else None))
+            new = replace(new, last_report_on=last, report_on=report_on)
+            if not self.is_new(target.id):
+                self.events.append(Event(target.id, "report", self.received, self.now, self.file_id))
         if new != target:
             self.updated[target.id] = new
         key = row.key if new.problem == row.problem else problem_key(new.problem)
@@ -378,9 +427,15 @@ class Merger:
     def _changes(self, item: Item, row: Row) -> tuple[dict, list[Event]]:
         """Field changes a row brings to an item (blank never erases, stale never overwrites),
         and the events recording them."""
-        values = {f: getattr(row, f) for f in UNIT_FIELDS}
+        above = self._from_above(row)
+        made = {"made_on": self.made_on.isoformat()} if self.made_on < self.received else {}
+        if above and item.upstream_id is None:  # our own item, reported up: linked to its id there, no more
+            link = {"upstream_id": row.upstream_id, "upstream": self.upstream}
+            return link, [Event(item.id, "change", self.received, self.now, self.file_id, field=f, old=None, new=v,
+                                data=dict(made)) for f, v in link.items()]
+        values = {f: getattr(row, f) for f in (UPSTREAM_FIELDS if above else UNIT_FIELDS)}
         changes = {}
-        if values["milestones"]:
+        if values.get("milestones"):
             values["milestones"] = kept_done(item.milestones, values["milestones"])
         for field, new in values.items():
             if new in (None, "", ()) or new == getattr(item, field):
@@ -400,14 +455,13 @@ class Merger:
             self.findings.append(_finding(STATUS_REGRESSION, row, "status", item_id=item.id,
                                           done="销号" if item.closed_on else "报送完成", status=changes["status"]))
             return {}, []
-        made = {"made_on": self.made_on.isoformat()} if self.made_on < self.received else {}
         events = [Event(item.id, "change", self.received, self.now, self.file_id, field=f, old=getattr(item, f), new=v,
                         data=dict(made)) for f, v in changes.items()]
         # a blank 整改时限 (a problem list sent again) never erases the deadline
         deadline_moved = bool(row.deadline_text) and (row.deadline, row.ongoing) != (item.deadline, item.ongoing)
         if self.by_office:
             note = row.remark or None
-            if row.lead_unit != self.canonical(item.unit):
+            if row.lead_unit != self.canonical(item.unit) and not above:
                 changes["unit"] = row.lead_unit
                 events.append(Event(item.id, "reassign", self.received, self.now, self.file_id, field="unit",
                                     old=item.unit, new=row.lead_unit, note=note))

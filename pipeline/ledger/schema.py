@@ -153,6 +153,8 @@ LATER_ITEM_COLUMNS = {
     "source_category": "TEXT",  # 问题来源 as a category
     "evidence_text": "TEXT",  # 0007: 佐证材料 as the rows say it
     "evidence_count": "INTEGER NOT NULL DEFAULT 0",  # 0007: files received
+    "upstream_id": "TEXT",  # 0008: the item's id at the level above
+    "upstream": "TEXT",  # 0008: which level above that is
 }
 
 
@@ -249,6 +251,12 @@ def _migrated(item, rows: list[tuple], received: dict[int, date]) -> list[Event]
             # fields reported the item too
             events.append(Event(item.id, "report", day, at, file_id=file_id, data={"implied": True}))
     return events
+
+
+def upstream(ledger: Ledger) -> None:
+    """0008: the items' upstream_id and upstream columns (unless there already) and their index."""
+    add_item_columns(ledger, ("upstream_id", "upstream"))
+    ledger.conn.execute("CREATE INDEX IF NOT EXISTS items_upstream ON items(upstream, upstream_id)")
 
 
 def evidence(ledger: Ledger) -> None:
@@ -378,5 +386,21 @@ MIGRATIONS: list[tuple[str, str, Callable[[Ledger], None] | None]] = [
     # 佐证材料 (issue 23): the 佐证材料 column's text and the count of files received on every item,
     # the evidence events found fast, and the files journal's verdict 'evidence'.
     ("0007_evidence", EVIDENCE_SQL, evidence),
+    (
+        # 两级联动 (issue 21): an item's id at the level above (the district's for a township's
+        # item, the city's number for a task from its list) and which level that is; the figures
+        # a township running sancha reported with its last upstream export (the roll-up).
+        "0008_upstream",
+        """
+        CREATE TABLE level_reports (
+            file_id INTEGER PRIMARY KEY,   -- the upstream export it came with (files journal)
+            unit TEXT NOT NULL,            -- the township, a unit of this ledger
+            reported_on TEXT NOT NULL,     -- the day the township's figures are as of
+            figures TEXT NOT NULL          -- JSON: items, done, overdue, rate, states
+        );
+        CREATE INDEX level_reports_unit ON level_reports(unit, reported_on);
+        """,
+        upstream,
+    ),
     ("0009_speed", SPEED_SQL, hash_problem_keys),
 ]

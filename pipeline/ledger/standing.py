@@ -23,6 +23,7 @@ from pipeline.ledger.ledger import Ledger, refuse_if_lost
 from pipeline.ledger.timeline import Event
 from pipeline.ledger.view import item_on, items_by_id_on, items_on, standing_on
 from pipeline.model import Item, ItemState
+from pipeline.upstream.levels import latest as latest_levels
 from pipeline.workspace import Workspace
 
 
@@ -32,15 +33,19 @@ def load_standing(ws: Workspace, as_of: date, *, unit: str | None = None, source
     yet has no items; none is created to find that out."""
     items: list[Item] = []
     evidence: dict[str, list[EvidenceFile]] = {}
+    levels: list[dict] = []
     if ws.db_path.exists():
         with Ledger.open(ws.db_path) as ledger:
             items = items_on(ledger, ws.config, as_of, unit=unit)
             evidence = evidence_on(ledger, as_of)
+            levels = latest_levels(ledger, as_of)
     else:
         refuse_if_lost(ws.db_path)  # none yet is fine; one lost is not
     if source is not None:
         items = [i for i in items if of_source(i, source, ws.config.sources)]
-    return replace(standing(ws.config, items, as_of), evidence=evidence)
+    if unit is not None:
+        levels = [level for level in levels if level["unit"] == unit]
+    return replace(standing(ws.config, items, as_of), evidence=evidence, levels=tuple(levels))
 
 
 def load_figures(ws: Workspace, as_of: date, *, unit: str | None = None) -> tuple[Standing, Callable]:

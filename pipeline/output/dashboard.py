@@ -45,6 +45,7 @@ from pipeline.model import (
     Item,
     ItemState,
 )
+from pipeline.upstream.levels import latest as latest_levels
 from pipeline.workspace import Workspace
 
 DASHBOARD_NAME = "看板.html"
@@ -240,10 +241,12 @@ def _key_reason(row: dict, key_overdue_workdays: int) -> str:
 
 def dashboard_context(config: Config, items: list[Item], states: dict[str, ItemState], as_of: date,
                       trend: list[tuple[str, date, dict]] | None = None, *, key_limit: int = KEY_LIMIT,
-                      desk_url: str | None = None, inspection_reports: Sequence[str] = ()) -> dict:
+                      desk_url: str | None = None, inspection_reports: Sequence[str] = (),
+                      levels: Iterable[dict] = ()) -> dict:
     """Everything the page shows, as plain data. `trend` is `Ledger.snapshots()` (may be empty);
     `desk_url` the address of a running web desk (`sancha serve`), linked from the page;
-    `inspection_reports` the lines of inspections whose report is due soon or late."""
+    `inspection_reports` the lines of inspections whose report is due soon or late; `levels` the
+    townships' own figures from their last reports up (`upstream.levels.latest`)."""
     summaries = unit_summary(items, states)
     figures = headline_figures(summaries)
     points = _trend_points(trend, as_of, figures)
@@ -302,6 +305,7 @@ def dashboard_context(config: Config, items: list[Item], states: dict[str, ItemS
         "office": config.office_name,
         "as_of": as_of.isoformat(),
         "as_of_cn": cn_date(as_of),
+        "levels": level_rows(levels),
         "previous_as_of": previous["as_of"] if previous else None,
         "compare_label": _compare_label(as_of, previous),
         "headline": headline,
@@ -463,6 +467,13 @@ def running_desk_url(ws: Workspace) -> str | None:
 SERVE_MARKER = "serve.json"
 
 
+def level_rows(levels: Iterable[dict]) -> list[dict]:
+    """下级台帐: each township's own figures from its last report up, marked with its day."""
+    return [{"unit": lv["unit"], "reported_on": lv["reported_on"],
+             "reported_cn": cn_date(date.fromisoformat(lv["reported_on"])), "items": lv["items"], "done": lv["done"],
+             "overdue": lv["overdue"], "rate_display": percent(lv["rate"])} for lv in levels]
+
+
 def dashboard_page(ws: Workspace, ledger: Ledger, now: Standing) -> bytes:
     """The page for the items and states of `now` (the ledger as it stood on `now.as_of`), with
     the trend of `ledger`'s snapshots. The weekly batch builds it beside its document pool from
@@ -473,8 +484,9 @@ def dashboard_page(ws: Workspace, ledger: Ledger, now: Standing) -> bytes:
     trend = rebuilt_trend(ledger.snapshots(), as_of, since, lambda day: standing_on(ledger, config, day),
                           stored=lambda day, compute: ledger.day_figures(day, key, compute))
     reports = report_lines(ledger, as_of, now.calendar)
+    levels = latest_levels(ledger, as_of)
     context = dashboard_context(config, now.items, now.states, as_of, trend, desk_url=running_desk_url(ws),
-                                inspection_reports=reports)
+                                inspection_reports=reports, levels=levels)
     return render_dashboard(context).encode("utf-8")
 
 

@@ -30,7 +30,9 @@ ITEM_KEYS = ("id", "unit", "co_units", "source", "problem", "measures", "deadlin
              # issue 17: the three lists complete
              "inspection", "suggestion", "target", "leader", "phone", "milestones", "source_category",
              # issue 23: 佐证材料 as the rows say it
-             "evidence_text")
+             "evidence_text",
+             # issue 21: the item's id at the level above, and which level
+             "upstream_id", "upstream")
 # Issue 23: `records` adds "evidence", the files received: a list of {"name", "received_on", "sha256"}.
 def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
@@ -46,6 +48,7 @@ def item_record(item: Item) -> dict:
         "inspection": item.inspection, "suggestion": item.suggestion, "target": item.target, "leader": item.leader,
         "phone": item.phone, "milestones": [m.as_dict() for m in item.milestones],
         "source_category": item.source_category, "evidence_text": item.evidence_text,
+        "upstream_id": item.upstream_id, "upstream": item.upstream,  # issue 21: the level above's id of the item
     }
 
 

@@ -24,7 +24,9 @@ from pipeline.output.export import ITEM_KEYS, item_record, with_state
 
 NOTHING = "—"
 # Fields of issue 17 shown only when filled (items registered before them have none).
-LATER_KEYS = frozenset({"inspection", "suggestion", "target", "leader", "phone", "milestones", "source_category"})
+# … and of issue 21 (the item's id at the level above: the office's own items have none).
+LATER_KEYS = frozenset({"inspection", "suggestion", "target", "leader", "phone", "milestones", "source_category",
+                        "upstream_id", "upstream"})
 
 
 def source_of(event: Event) -> str:

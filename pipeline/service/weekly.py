@@ -51,6 +51,7 @@ from pipeline.output.documents.ledger_xlsx import ledger_workbook
 from pipeline.output.documents.templates import CIRCULAR, LATER_TEMPLATES, NOTICE, build_template
 from pipeline.service import ladder_batch, publish
 from pipeline.service.publish import Document
+from pipeline.upstream.package import PACKAGE_WORD, package_items, package_workbook, registered_by
 from pipeline.workspace import Workspace, safe_filename
 
 CIRCULAR_WORD = "督查通报"
@@ -82,6 +83,7 @@ class WeeklyResult:
     summary_text: str
     notices: list[Path] = field(default_factory=list)
     feedback_forms: list[Path] = field(default_factory=list)
+    packages: list[Path] = field(default_factory=list)  # 下发包 ([[units]] runs_sancha)
     pdfs: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)  # that week's earlier files no longer due
     kept: list[tuple[Path, Path]] = field(default_factory=list)  # (earlier version kept, new one beside it)
@@ -92,8 +94,8 @@ class WeeklyResult:
 
     @property
     def files(self) -> list[Path]:
-        return [p for p in (self.circular, self.ledger, self.summary, *self.notices, *self.feedback_forms, *self.pdfs,
-                            *self.ladder, self.sms) if p is not None]
+        return [p for p in (self.circular, self.ledger, self.summary, *self.notices, *self.feedback_forms,
+                            *self.packages, *self.pdfs, *self.ladder, self.sms) if p is not None]
 
 
 # -- work that may run in a worker process (module-level, picklable arguments) --------------
@@ -109,6 +111,9 @@ def _render_job(job: tuple) -> str | None:
         elif kind == "feedback":
             config, unit, items, as_of, cooperating = args
             data = feedback_workbook(config, unit, items, as_of, cooperating)
+        elif kind == "package":
+            config, unit, items, as_of, own = args
+            data = package_workbook(config, unit, items, as_of, own)
         else:
             config, items, states, summaries, as_of, names, evidence = args
             data = ledger_workbook(config, items, states, summaries, as_of, names, evidence)
@@ -265,6 +270,7 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
             notice_numbers = {u: issued.take_number(ledger, issued.SERIES_NOTICE, as_of.year, f"notice {week} {u}")
                               for u in red}
             ledger.save_snapshot(week, as_of, headline_figures(summaries))
+        own_items = {u.name: registered_by(ledger, u.name) for u in config.units if u.runs_sancha}
         reply_by = cal.add_workdays(as_of, config.rules.notice_reply_workdays)
         reply_provisional = cal.spans_provisional(as_of, reply_by)
         ladder = ladder_batch.plan_ladder(ws, ledger, items, states, as_of, week, reply_by,
@@ -292,6 +298,7 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
     small: list[tuple] = []
     notices: list[Document] = []
     forms: list[Document] = []
+    packages: list[Document] = []  # 下发包 of the units running sancha
     for unit in red:
         ctx = contexts.notice_context(config, unit, by_unit[unit], states, as_of, reply_by,
                                       reply_by_provisional=reply_provisional, number=notice_numbers[unit])
@@ -307,13 +314,19 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         own = open_items(unit, by_unit.get(unit, []), states)
         small.append(("feedback", str(doc.staged), config, unit, own, as_of, helping.get(unit, [])))
         forms.append(doc)
+        if unit in own_items:  # a township running sancha: its 下发包 beside the 反馈表
+            doc = Document(ws.unit_outbox(unit) / f"{week}_{PACKAGE_WORD}.xlsx", "form")
+            sent = package_items(unit, by_unit.get(unit, []), states)
+            own_sent = sorted(own_items[unit] & {i.id for i in sent})
+            small.append(("package", str(doc.staged), config, unit, sent, as_of, own_sent))
+            packages.append(doc)
 
     if progress:
         progress.update(task, description="生成督查通报、督办通知单、反馈表和台帐", total=len(big) + len(small) + 1,
                         completed=0)
     advance = (lambda n: progress.advance(task, n)) if progress else (lambda n: None)
     small += ladder.jobs
-    docs = [ledger_doc, circular, *notices, *forms, *ladder.docs]
+    docs = [ledger_doc, circular, *notices, *forms, *packages, *ladder.docs]
     page: list = []  # the dashboard's bytes, or what stopped it: raised where it was written before
 
     ledger_failed: list[str] = []
@@ -392,8 +405,9 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         as_of=as_of, week_key=week, number=number or 0, doc_number=circ["doc_number"], ingested=ingested,
         circular=circular_path, ledger=out.path_of(ledger_doc.target) or ledger_doc.target, summary=summary_path,
         summary_text=text, notices=placed_notices, feedback_forms=[p for d in forms if (p := out.path_of(d.target))],
-        pdfs=pdfs, removed=out.removed, kept=[(p.kept, p.path) for p in out.placed if p.kept], problems=problems,
-        preview=preview, ladder=[p for d in ladder.docs if (p := out.path_of(d.target))], sms=sms,
+        packages=[p for d in packages if (p := out.path_of(d.target))], pdfs=pdfs, removed=out.removed,
+        kept=[(p.kept, p.path) for p in out.placed if p.kept], problems=problems, preview=preview,
+        ladder=[p for d in ladder.docs if (p := out.path_of(d.target))], sms=sms,
     )
 
 

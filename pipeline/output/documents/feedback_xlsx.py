@@ -129,9 +129,14 @@ def _cooperation_sheet(wb: Workbook, unit: str, items: Sequence[Item], as_of: da
 
 
 def feedback_workbook(config: Config, unit: str, items: Sequence[Item], as_of: date,
-                      cooperating: Sequence[Item] = ()) -> bytes:
+                      cooperating: Sequence[Item] = (), *, title: str | None = None,
+                      help_text: Sequence[str] = HELP_TEXT, blank_rows: int = BLANK_ROWS,
+                      extra_sheets: Sequence[tuple[str, Sequence[str]]] = (),
+                      properties: Mapping[str, str] | None = None) -> bytes:
     """The form for `unit` listing `items` (already chosen, e.g. by `open_items`), and on a sheet
-    of its own the items it cooperates on (`cooperating_items`), as bytes."""
+    of its own the items it cooperates on (`cooperating_items`), as bytes. A township's report up
+    (pipeline.upstream) is one too: its own `title`, `help_text`, no blank rows, a signature sheet
+    among `extra_sheets` (name, lines) and custom `properties`."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(FORM_SHEET)
     cm = CellMaker(ws)
@@ -149,7 +154,7 @@ def feedback_workbook(config: Config, unit: str, items: Sequence[Item], as_of: d
     ws.row_dimensions[1].height = 28
     ws.merged_cells.add(f"A1:{last}1")
     first = HEADER_ROW + 1
-    last_row = first + len(items) + BLANK_ROWS - 1
+    last_row = first + max(len(items) + blank_rows, 1) - 1  # the validations need a row, even on none
     ws.freeze_panes = f"C{first}"
     # Write-only: everything about the sheet is set before its first row.
     print_landscape(ws, f"{HEADER_ROW}:{HEADER_ROW}")
@@ -172,12 +177,12 @@ def feedback_workbook(config: Config, unit: str, items: Sequence[Item], as_of: d
         dates.add(f"{col}{first}:{col}{last_row}")
         ws.data_validations.append(dates)
 
-    ws.append([cm.text(f"{unit}“三查三单”整改落实情况反馈表（截至{cn_date(as_of)}）", "title")])
+    ws.append([cm.text(title or f"{unit}“三查三单”整改落实情况反馈表（截至{cn_date(as_of)}）", "title")])
     made = [None] * (HEADERS.index("整改进展") - 1)
     ws.append([cm.text(f"填报单位：{unit}", "meta"), *made,
                cm.text(f"{MADE_ON_LABEL}：{cn_date(as_of)}（表中内容为台帐截至该日的情况）", "meta")])
     ws.append([cm.text(h, "header") for h in HEADERS])
-    rows = [_values(i) for i in items] + [[None] * len(COLUMNS)] * BLANK_ROWS
+    rows = [_values(i) for i in items] + [[None] * len(COLUMNS)] * blank_rows
     for r, values in enumerate(rows):
         blank_row = r >= len(items)
         cells = []
@@ -195,10 +200,22 @@ def feedback_workbook(config: Config, unit: str, items: Sequence[Item], as_of: d
     hm.define("title", bold=True, size=12, border=False)
     hm.define("line", wrap=True, border=False)
     help_ws.append([hm.text("填表说明", "title")])
-    for line in HELP_TEXT:
+    for line in help_text:
         help_ws.append([hm.text(line, "line")])
+    for name, lines in extra_sheets:
+        extra = wb.create_sheet(name)
+        extra.column_dimensions["A"].width = 80
+        em = CellMaker(extra)
+        em.define("line", size=12, border=False)
+        for line in lines:
+            extra.append([em.text(line, "line")])
 
     mark_made_on(wb, as_of)
+    if properties:
+        from openpyxl.packaging.custom import StringProperty
+
+        for name, value in properties.items():
+            wb.custom_doc_props.append(StringProperty(name=name, value=value))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

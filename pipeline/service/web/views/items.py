@@ -60,6 +60,7 @@ FIELD_LABELS = (
     ("owner", "责任人"), ("progress", "整改进展"), ("status", "完成情况"), ("done_on", "完成日期"), ("remark", "备注"),
     ("created_on", "登记日期"), ("last_report_on", "最近报送日期"), ("closed_on", "销号日期"),
     ("lookback_on", "回头看日期"), ("updated_at", "最近更新"), ("evidence_text", "佐证材料（报送表中填写）"),
+    ("upstream_id", "上级编号"), ("upstream", "上级单位"),  # issue 21: the item's id at the level above
 )
 
 

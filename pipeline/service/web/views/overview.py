@@ -7,6 +7,7 @@ from flask import Blueprint, render_template
 from pipeline.output.dashboard import dashboard_context
 from pipeline.service.web.todo import todos
 from pipeline.service.web.views.common import desk, ledger
+from pipeline.upstream.levels import latest as latest_levels
 
 bp = Blueprint("overview", __name__)
 RED_LIST = 50  # red-list rows on 总览; 台帐 filtered by state has them all
@@ -17,7 +18,8 @@ def index():
     d = desk()
     today = d.today()
     snap = d.states.snapshot(today)
-    ctx = dashboard_context(d.ws.config, snap.items, snap.states, today, ledger().snapshots(), key_limit=RED_LIST)
+    ctx = dashboard_context(d.ws.config, snap.items, snap.states, today, ledger().snapshots(), key_limit=RED_LIST,
+                            levels=latest_levels(ledger(), today))
     return render_template("overview.html", ctx=ctx, page="overview")
 
 
