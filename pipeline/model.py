@@ -24,8 +24,10 @@ STATUSES = (STATUS_NOT_STARTED, STATUS_IN_PROGRESS, STATUS_DONE, STATUS_ONGOING,
 # 问题来源 categories (issue 17): the seed's 实施范围 and the checks; intake/sources.py reads a
 # source into one of them.
 SOURCE_OTHER = "其他"
+SOURCE_ASSIGNED = "上级交办"  # the category of what a level above assigns (upstream import, issue 21)
 SOURCE_CATEGORIES = ("重大决策部署", "人大建议", "政协提案", "政府工作报告", "重点工作", "重大项目", "审计整改",
-                     "领导批示", "巡查", "督查", "考察", "第三方评估", SOURCE_OTHER)
+                     "领导批示", "巡查", "督查", "考察", "第三方评估",
+                     SOURCE_ASSIGNED, SOURCE_OTHER)
 
 # A workbook sancha writes (反馈表, 三单工作台帐) says the day it was made: in a document property
 # and in a visible line with this label. A value from such a file sent back never overwrites a

@@ -281,6 +281,7 @@ def test_the_city_round_trip_reproduces_its_cells_in_its_own_columns(levels, tmp
     items = district.items(D(2026, 11, 2))
     assert {i["upstream_id"]: (i["unit"], i["source"], i["upstream"]) for i in items.values()} == {
         "1": ("区住房城乡建设局", CITY, CITY), "2": ("区财政局", CITY, CITY), "3": ("海口镇", CITY, CITY)}
+    assert {i["source_category"] for i in items.values()} == {"上级交办"}  # the category of a level above's list
     # imported again: nothing new, nothing changed
     assert "新增 0 项，更新 0 项" in district.run("upstream", "import", path, "--from", CITY, "--as-of",
                                                D(2026, 11, 3))

@@ -39,7 +39,7 @@ from pipeline.ledger.archive import archive_copy
 from pipeline.ledger.ledger import Ledger, now_iso
 from pipeline.ledger.merge import Merger
 from pipeline.ledger.standing import load_standing
-from pipeline.model import ERROR, Cells, Finding, Item, Row
+from pipeline.model import ERROR, SOURCE_ASSIGNED, Cells, Finding, Item, Row
 from pipeline.output.documents.xlsx_cells import DATE_FORMAT, HEADER_FILL, CellMaker, mark_made_on
 from pipeline.workspace import Workspace
 
@@ -111,7 +111,8 @@ def read_list(data: bytes, filename: str, config: Config, wanted: UpstreamList,
             lead_unit=_lead_unit(text["unit"], sheet.name, cells, units, problems),
             co_units=_co_units(text.get("co_units", ""), sheet.name, cells, units, problems),
             owner=text.get("owner") or None, progress=None, status=None, done_on=None,
-            remark=text.get("remark") or None, cells=cells, upstream_id=text["upstream_id"] or None))
+            remark=text.get("remark") or None, cells=cells, upstream_id=text["upstream_id"] or None,
+            source_category=SOURCE_ASSIGNED))
     if not rows and not problems:
         problems.append(findings.NO_ROWS.at(sheet.name, None))
     return rows, problems
