@@ -58,12 +58,13 @@ def load_figures(ws: Workspace, as_of: date, *, unit: str | None = None) -> tupl
         return standing(ws.config, [], as_of), lambda ids: {}
     with Ledger.open(ws.db_path) as ledger:
         items, states = standing_on(ledger, ws.config, as_of, unit=unit)
+        levels = [lv for lv in latest_levels(ledger, as_of) if unit is None or lv["unit"] == unit]
 
     def whole(ids: Iterable[str]) -> dict[str, Item]:
         with Ledger.open(ws.db_path) as ledger:
             return items_by_id_on(ledger, ws.config, ids, as_of)
 
-    return standing(ws.config, items, as_of, states), whole
+    return replace(standing(ws.config, items, as_of, states), levels=tuple(levels)), whole
 
 
 def of_source(item: Item, source: str, extra: Iterable[tuple[str, tuple[str, ...]]] = ()) -> bool:
