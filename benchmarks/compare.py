@@ -21,7 +21,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .ingest import DEFAULT_WORKDIR, pristine
+from . import machine
+from .ingest import DEFAULT_WORKDIR, Runs, pristine
 
 # Runs in the tree under test, with only its `pipeline` (an older tree has no benchmarks of ours).
 _CHILD = r"""
@@ -40,8 +41,6 @@ spec = importlib.util.spec_from_file_location("_sancha_bench_cpu", sys.argv[6])
 cpu = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(cpu)
 
-if dest.exists():
-    shutil.rmtree(dest)
 shutil.copytree(source, dest, ignore=shutil.ignore_patterns(".complete"))
 os.sync()
 ws = Workspace(dest)
@@ -53,8 +52,7 @@ wall, r1 = time.perf_counter() - before, resource.getrusage(resource.RUSAGE_SELF
 user, system = r1.ru_utime - r0.ru_utime, r1.ru_stime - r0.ru_stime
 print(json.dumps({"wall": wall, "cpu": user + system + cpu.descendants_cpu() - o0, "main_user": user,
                   "main_sys": system, "files": len(results)}))
-shutil.rmtree(dest)
-"""
+"""  # the copy stays until the parent removes all copies after the last pair (benchmarks.ingest.Runs)
 
 _FIGURES = ("wall", "cpu", "main_user", "main_sys")
 
@@ -98,12 +96,16 @@ def main(argv: list[str] | None = None) -> int:
     trees = {args.rev: worktree(args.rev, args.workdir), "this tree": Path(__file__).resolve().parent.parent}
     as_of = generate.DEFAULT_AS_OF.isoformat()
     runs: dict[str, list[dict]] = {name: [] for name in trees}
-    for k in range(args.pairs):
-        for name in (list(trees) if k % 2 == 0 else list(trees)[::-1]):
-            runs[name].append(run_once(trees[name], source, args.workdir / "run-compare", args.workers, as_of))
-        print(f"pair {k + 1}/{args.pairs}: " + ", ".join(f"{n} {r[-1]['wall']:.2f} s" for n, r in runs.items()),
-              file=sys.stderr, flush=True)
-    print(f"\n{args.files} files × {args.rows} rows, workers {args.workers}, {args.pairs} pairs (medians, seconds)")
+    with Runs(args.workdir, "compare") as copies:  # removed after the last pair, never between runs
+        about = machine.describe(args.workdir)
+        for k in range(args.pairs):
+            for name in (list(trees) if k % 2 == 0 else list(trees)[::-1]):
+                dest = copies.base / f"run-{k + 1}-{'this' if name == 'this tree' else 'other'}"
+                runs[name].append(run_once(trees[name], source, dest, args.workers, as_of))
+            print(f"pair {k + 1}/{args.pairs}: " + ", ".join(f"{n} {r[-1]['wall']:.2f} s" for n, r in runs.items()),
+                  file=sys.stderr, flush=True)
+    print(f"\n{machine.line(about)}")
+    print(f"{args.files} files × {args.rows} rows, workers {args.workers}, {args.pairs} pairs (medians, seconds)")
     print(f"{'':12}" + "".join(f"{f:>11}" for f in _FIGURES))
     for name, rs in runs.items():
         print(f"{name:12}" + "".join(f"{statistics.median(r[f] for r in rs):11.3f}" for f in _FIGURES))

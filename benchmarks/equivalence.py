@@ -25,6 +25,8 @@ from . import generate
 from .ingest import fresh_copy, pristine, sancha_ingest
 
 _CLOCK_COLUMNS = {"updated_at", "processed_at", "at", "created_at", "applied_at"}
+_DERIVED_COLUMNS = {"key_hash"}  # items.key_hash (0009_speed): a hash of problem_key, left out so
+#                                  dumps of code before and after it compare
 
 
 def dump(root: Path) -> dict:
@@ -35,7 +37,8 @@ def dump(root: Path) -> dict:
     for table, order in (("items", "id"), (changes, "id"), ("files", "id")):
         cur = conn.execute(f"SELECT * FROM {table} ORDER BY {order}")
         cols = [d[0] for d in cur.description]
-        out[table] = [{c: (None if c in _CLOCK_COLUMNS else v) for c, v in zip(cols, row, strict=False)} for row in cur]
+        out[table] = [{c: (None if c in _CLOCK_COLUMNS else v) for c, v in zip(cols, row, strict=False)
+                       if c not in _DERIVED_COLUMNS} for row in cur]
     conn.close()
     outbox = root / "outbox"
     out["outbox"] = {p.relative_to(outbox).as_posix(): (p.read_text(encoding="utf-8-sig") if p.suffix == ".txt"

@@ -3,6 +3,7 @@
     python -m benchmarks.ingest                       # 600 files × 50 rows, 3 repeats
     python -m benchmarks.ingest --files 100 --repeat 5
     python -m benchmarks.ingest --workers 0           # sancha parsing serially, in its own process
+    python -m benchmarks.ingest --ledger-items 200000 # onto a ledger that already holds 200,000 items
     python -m benchmarks.ingest --memory              # one sheet of 200,000 rows: peak RSS
     python -m benchmarks.ingest --profile prof.html   # one sancha run under pyinstrument
 
@@ -15,6 +16,13 @@ Each repeat measures, in turn (so background load hits all three alike):
 Times are wall clock and CPU seconds (of all processes: sancha's parse workers count); medians over
 the repeats; targets: sancha ≤ 3× raw read and ≤ 1/4 of the pandas loop. Generated workspaces are
 cached under --workdir.
+
+No mass deletion right before a timed run (issue 20): each repeat ingests its own copy
+(`run-1`, `run-2`, …) and the copies are removed only after the last repeat — on ext4 without a
+journal, creating files right after thousands of deletions costs the kernel ~14× more, which
+measured the machine, not sancha. Copies a killed run left behind are removed at the start,
+before anything is timed, followed by a sync and a pause. The machine, its load and the
+filesystem's journal state are printed with the figures (`benchmarks.machine`).
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from . import generate
+from . import generate, machine
 from .cpu import descendants_cpu
 
 DEFAULT_WORKDIR = Path("/tmp/sancha-bench")
@@ -58,6 +66,32 @@ def pristine(workdir: Path, units: int, files: int, rows: int, seed: int, big_ro
 
 def inbox_files(root: Path) -> list[Path]:
     return sorted(p for p in (root / "inbox").rglob("*.xlsx"))
+
+
+class Runs:
+    """Fresh copies of a workspace for timed runs, removed together at the end (never between
+    runs: see the module docstring). Leftovers of an earlier, killed invocation are removed on
+    entry, then written out and given a moment before anything is timed."""
+
+    def __init__(self, workdir: Path, prefix: str):
+        self.base = workdir / f"{prefix}-runs"
+        self.made: list[Path] = []
+
+    def __enter__(self) -> Runs:
+        if self.base.exists():
+            shutil.rmtree(self.base)
+            settle()
+            time.sleep(2)
+        self.base.mkdir(parents=True)
+        return self
+
+    def copy(self, root: Path) -> Path:
+        dest = fresh_copy(root, self.base / f"run-{len(self.made) + 1}")
+        self.made.append(dest)
+        return dest
+
+    def __exit__(self, *exc) -> None:
+        shutil.rmtree(self.base, ignore_errors=True)
 
 
 def fresh_copy(root: Path, dest: Path) -> Path:
@@ -184,30 +218,40 @@ def run_speed(args) -> dict:
     times: dict[str, dict[str, list[float]]] = {k: {"wall": [], "cpu": []} for k in ("raw", "pandas", "sancha")}
     info = {}
     main_cpu: list[float] = []
-    for k in range(args.repeat):
-        with Timer() as t:
-            cells = raw_read(files)
-        times["raw"]["wall"].append(t.wall)
-        times["raw"]["cpu"].append(t.cpu)
-        if not args.skip_pandas:
+    base_ledger = None
+    if args.ledger_items:  # the files land on a city's ledger (benchmarks.city) instead of an empty one
+        from .city import build as city_build
+
+        base_ledger = city_build(args.workdir, 300, args.ledger_items, args.seed) / "data" / "ledger.sqlite"
+    with Runs(args.workdir, "ingest") as runs:  # the copies are removed after the last timed run
+        about = machine.describe(args.workdir)
+        for k in range(args.repeat):
             with Timer() as t:
-                pandas_loop(files)
-            times["pandas"]["wall"].append(t.wall)
-            times["pandas"]["cpu"].append(t.cpu)
-        run = fresh_copy(root, args.workdir / "run")
-        settle()
-        with Timer() as t:
-            info = sancha_ingest(run, generate.DEFAULT_AS_OF, args.workers)
-        times["sancha"]["wall"].append(t.wall)
-        times["sancha"]["cpu"].append(t.cpu)
-        main_cpu.append(t.main_cpu)
-        shutil.rmtree(run)
-        print(f"repeat {k + 1}/{args.repeat}: raw {times['raw']['wall'][-1]:.2f} s, "
-              + (f"pandas {times['pandas']['wall'][-1]:.2f} s, " if not args.skip_pandas else "")
-              + f"sancha {times['sancha']['wall'][-1]:.2f} s", file=sys.stderr, flush=True)
+                cells = raw_read(files)
+            times["raw"]["wall"].append(t.wall)
+            times["raw"]["cpu"].append(t.cpu)
+            if not args.skip_pandas:
+                with Timer() as t:
+                    pandas_loop(files)
+                times["pandas"]["wall"].append(t.wall)
+                times["pandas"]["cpu"].append(t.cpu)
+            run = runs.copy(root)
+            if base_ledger:
+                (run / "data").mkdir(exist_ok=True)
+                shutil.copy2(base_ledger, run / "data" / "ledger.sqlite")
+            settle()
+            with Timer() as t:
+                info = sancha_ingest(run, generate.DEFAULT_AS_OF, args.workers)
+            times["sancha"]["wall"].append(t.wall)
+            times["sancha"]["cpu"].append(t.cpu)
+            main_cpu.append(t.main_cpu)
+            print(f"repeat {k + 1}/{args.repeat}: raw {times['raw']['wall'][-1]:.2f} s, "
+                  + (f"pandas {times['pandas']['wall'][-1]:.2f} s, " if not args.skip_pandas else "")
+                  + f"sancha {times['sancha']['wall'][-1]:.2f} s", file=sys.stderr, flush=True)
 
     med = {k: {m: _median(v[m]) for m in ("wall", "cpu")} for k, v in times.items()}
-    print(f"\n{len(files)} files × {args.rows} rows ({cells} non-empty cells), {args.units} units; "
+    print(f"\n{machine.line(about)}")
+    print(f"{len(files)} files × {args.rows} rows ({cells} non-empty cells), {args.units} units; "
           f"sancha: {info['verdicts']}, {info['added']} items added, {info['updated']} updated")
     print(f"{'':8} {'median wall':>12} {'median cpu':>11}   {'ms/file':>8}   runs (wall s)")
     for name in ("raw", "pandas", "sancha"):
@@ -225,7 +269,8 @@ def run_speed(args) -> dict:
     for name, (value, target, _) in ratios.items():
         print(f"{name:22} {value:6.2f}   target ≤ {target:g}   {'OK' if value <= target else 'MISSED'}")
     return {"files": len(files), "rows": args.rows, "cells": cells, "info": info, "times": times,
-            "sancha_main_cpu": main_cpu, "median": med, "ratios": {k: v[0] for k, v in ratios.items()}}
+            "sancha_main_cpu": main_cpu, "median": med, "ratios": {k: v[0] for k, v in ratios.items()},
+            "machine": about}
 
 
 # ---------------------------------------------------------------------------------- memory
@@ -237,11 +282,10 @@ def _child_big(ws_src: str, dest: str) -> None:
     import pipeline.ledger.ingest  # noqa: F401
 
     base = psutil.Process().memory_info().rss
-    run = fresh_copy(Path(ws_src), Path(dest))
+    run = fresh_copy(Path(ws_src), Path(dest))  # removed by the parent after the last run
     settle()
     with Timer() as t, PeakRSS() as peak:
         info = sancha_ingest(run, generate.DEFAULT_AS_OF)
-    shutil.rmtree(run)
     print(json.dumps({"wall": t.wall, "cpu": t.cpu, "peak_rss_mb": peak.total / 2**20, "after_imports_mb": base / 2**20,
                       **info}))
 
@@ -250,22 +294,27 @@ def run_memory(args) -> dict:
     root = pristine(args.workdir, 0, 0, 0, args.seed, big_rows=args.big_rows)
     size = sum(p.stat().st_size for p in inbox_files(root)) / 1e6
     runs = []
-    for k in range(args.memory_repeat):
-        out = subprocess.run(
-            [sys.executable, "-m", "benchmarks.ingest", "--_child-big", str(root), str(args.workdir / "run-big")],
-            check=True, capture_output=True, text=True,
-        )
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        print(f"memory run {k + 1}: {runs[-1]['wall']:.1f} s, peak RSS {runs[-1]['peak_rss_mb']:.0f} MB",
-              file=sys.stderr, flush=True)
+    with Runs(args.workdir, "memory") as copies:
+        about = machine.describe(args.workdir)
+        for k in range(args.memory_repeat):
+            out = subprocess.run(
+                [sys.executable, "-m", "benchmarks.ingest", "--_child-big", str(root),
+                 str(copies.base / f"run-{k + 1}")],
+                check=True, capture_output=True, text=True,
+            )
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            print(f"memory run {k + 1}: {runs[-1]['wall']:.1f} s, peak RSS {runs[-1]['peak_rss_mb']:.0f} MB",
+                  file=sys.stderr, flush=True)
+    print(f"\n{machine.line(about)}")
     peak = _median([r["peak_rss_mb"] for r in runs])
     wall = _median([r["wall"] for r in runs])
-    print(f"\none sheet of {args.big_rows} rows ({size:.1f} MB xlsx): {runs[-1]['verdicts']}, "
+    print(f"one sheet of {args.big_rows} rows ({size:.1f} MB xlsx): {runs[-1]['verdicts']}, "
           f"{runs[-1]['added']} items added")
     print(f"ingest {wall:.1f} s wall (median of {len(runs)}), peak RSS {peak:.0f} MB "
           f"(after imports {runs[-1]['after_imports_mb']:.0f} MB)   target < 400 MB   "
           f"{'OK' if peak < 400 else 'MISSED'}")
-    return {"rows": args.big_rows, "xlsx_mb": size, "runs": runs, "median_peak_rss_mb": peak, "median_wall": wall}
+    return {"rows": args.big_rows, "xlsx_mb": size, "runs": runs, "median_peak_rss_mb": peak, "median_wall": wall,
+            "machine": about}
 
 
 # ---------------------------------------------------------------------------------- profile
@@ -302,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-pandas", action="store_true", help="leave out the (slow) pandas loop")
     ap.add_argument("--workers", type=int, default=None,
                     help="sancha's parse worker processes (default: as `sancha ingest` chooses; 0: parse serially)")
+    ap.add_argument("--ledger-items", type=int, default=0,
+                    help="ingest onto benchmarks.city's ledger of this many items (e.g. 200000), not an empty one")
     ap.add_argument("--memory", action="store_true", help="instead: peak RSS ingesting one big sheet")
     ap.add_argument("--big-rows", type=int, default=200_000)
     ap.add_argument("--memory-repeat", type=int, default=1)

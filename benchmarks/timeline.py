@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -27,9 +26,8 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from . import generate
 from .ingest import DEFAULT_WORKDIR, Timer
-from .weekly import AS_OF, _items
+from .weekly import AS_OF, _items, new_workspace
 
 EVENTS_PER_ITEM = 10
 
@@ -83,19 +81,12 @@ def _events(item, rng: random.Random) -> list:
 
 def build(workdir: Path, units: int, items: int, seed: int) -> Path:
     from pipeline.ledger.ledger import Ledger
-    from pipeline.workspace import Workspace
 
     root = workdir / f"timeline2-{units}u-{items}i-s{seed}"
     if (root / ".complete").exists():
         return root
-    if root.exists():
-        shutil.rmtree(root)
     started = time.perf_counter()
-    gen_units = generate.make_units(units, seed)
-    root.mkdir(parents=True)
-    (root / "sancha.toml").write_text(generate.config_text(gen_units), encoding="utf-8")
-    ws = Workspace(root)
-    ws.ensure()
+    ws, gen_units = new_workspace(root, units, seed, templates=False)
     rng = random.Random(f"timeline-{seed}")
     with Ledger.open(ws.db_path) as ledger, ledger.transaction():
         batch, events = [], []

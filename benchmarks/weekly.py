@@ -2,6 +2,7 @@
 
     python -m benchmarks.weekly                    # build the ledger (cached), run `sancha weekly` 3 times
     python -m benchmarks.weekly --units 60 --items 3000 --repeat 1
+    python -m benchmarks.weekly --events --items 200000 --repeat 1   # benchmarks.city's ledger, events included
 
 The ledger is built directly through `pipeline.ledger.ledger.Ledger.insert_items` (not by ingesting
 thousands of files). Each run is `pipeline.service.weekly.run_weekly` in a fresh subprocess, on a fresh
@@ -23,8 +24,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from . import generate
-from .ingest import DEFAULT_WORKDIR, PeakRSS, Timer, fresh_copy, settle
+from . import generate, machine
+from .ingest import DEFAULT_WORKDIR, PeakRSS, Runs, Timer, settle
 
 AS_OF = date(2026, 11, 27)  # a Friday
 
@@ -94,24 +95,33 @@ def _items(units: list[generate.GenUnit], n: int, overdue_share: float, seed: in
         yield item, key
 
 
-def build(workdir: Path, units: int, items: int, overdue_share: float, seed: int) -> Path:
-    """The city-scale workspace (config, templates, ledger), built once and then reused."""
-    from pipeline.ledger.ledger import Ledger
+def new_workspace(root: Path, units: int, seed: int, templates: bool = True):
+    """A new workspace at `root` (an unfinished one there removed): `sancha.toml` with `units`
+    generated units, the default templates. Returns it and the units."""
     from pipeline.output.documents.templates import write_default_templates
     from pipeline.workspace import Workspace
 
-    root = workdir / f"weekly-{units}u-{items}i-s{seed}"
-    if (root / ".complete").exists():
-        return root
     if root.exists():
         shutil.rmtree(root)
-    started = time.perf_counter()
     gen_units = generate.make_units(units, seed)
     root.mkdir(parents=True)
     (root / "sancha.toml").write_text(generate.config_text(gen_units), encoding="utf-8")
     ws = Workspace(root)
     ws.ensure()
-    write_default_templates(ws.templates)
+    if templates:
+        write_default_templates(ws.templates)
+    return ws, gen_units
+
+
+def build(workdir: Path, units: int, items: int, overdue_share: float, seed: int) -> Path:
+    """The city-scale workspace (config, templates, ledger), built once and then reused."""
+    from pipeline.ledger.ledger import Ledger
+
+    root = workdir / f"weekly-{units}u-{items}i-s{seed}"
+    if (root / ".complete").exists():
+        return root
+    started = time.perf_counter()
+    ws, gen_units = new_workspace(root, units, seed)
     with Ledger.open(ws.db_path) as ledger, ledger.transaction():
         batch = []
         for pair in _items(gen_units, items, overdue_share, seed):
@@ -153,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
+    ap.add_argument("--events", action="store_true",
+                    help="the ledger of benchmarks.city: every item with ten events, as the timeline stores them")
     ap.add_argument("--json", metavar="FILE", type=Path, help="also write the figures as JSON")
     ap.add_argument("--_child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -160,20 +172,27 @@ def main(argv: list[str] | None = None) -> int:
         _child(args._child)
         return 0
     args.workdir.mkdir(parents=True, exist_ok=True)
-    root = build(args.workdir, args.units, args.items, args.overdue_share, args.seed)
+    if args.events:
+        from .city import build as city_build
+
+        root = city_build(args.workdir, args.units, args.items, args.seed, args.overdue_share)
+    else:
+        root = build(args.workdir, args.units, args.items, args.overdue_share, args.seed)
     runs = []
-    for k in range(args.repeat):
-        run = fresh_copy(root, args.workdir / "run-weekly")
-        settle()
-        out = subprocess.run([sys.executable, "-m", "benchmarks.weekly", "--_child", str(run)],
-                             check=True, stdout=subprocess.PIPE, text=True)
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        shutil.rmtree(run)
-        r = runs[-1]
-        print(f"run {k + 1}/{args.repeat}: {r['wall']:.1f} s, {r['documents']} documents, "
-              f"peak RSS {r['peak_rss_all_mb']:.0f} MB (all processes)", file=sys.stderr, flush=True)
+    with Runs(args.workdir, "weekly") as copies:  # removed after the last run, never between runs
+        about = machine.describe(args.workdir)
+        for k in range(args.repeat):
+            run = copies.copy(root)
+            settle()
+            out = subprocess.run([sys.executable, "-m", "benchmarks.weekly", "--_child", str(run)],
+                                 check=True, stdout=subprocess.PIPE, text=True)
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            r = runs[-1]
+            print(f"run {k + 1}/{args.repeat}: {r['wall']:.1f} s, {r['documents']} documents, "
+                  f"peak RSS {r['peak_rss_all_mb']:.0f} MB (all processes)", file=sys.stderr, flush=True)
+    print(f"\n{machine.line(about)}")
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-    print(f"\nweekly batch: {args.units} units, {args.items} items, "
+    print(f"weekly batch: {args.units} units, {args.items} items, "
           f"{args.overdue_share:.0%} of units with overdue items")
     print(f"documents: {runs[0]['documents']} ({runs[0]['notices']} notices, {runs[0]['feedback_forms']} feedback "
           f"forms, circular, ledger)")
@@ -184,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"peak RSS: batch process {med['peak_rss_main_mb']:.0f} MB, largest worker "
           f"{med['peak_rss_largest_worker_mb']:.0f} MB, all processes together {med['peak_rss_all_mb']:.0f} MB")
     if args.json:
-        args.json.write_text(json.dumps({"runs": runs, "median": med}, indent=2), encoding="utf-8")
+        args.json.write_text(json.dumps({"runs": runs, "median": med, "machine": about}, indent=2), encoding="utf-8")
     return 0
 
 

@@ -38,3 +38,45 @@ def test_the_generator_is_deterministic(tmp_path):
                 for p in paths]
 
     assert cells(tmp_path / "a") == cells(tmp_path / "b")
+
+
+def test_benchmark_copies_stay_until_the_last_run_and_leftovers_go_before_the_first(tmp_path, monkeypatch):
+    from benchmarks import ingest
+
+    monkeypatch.setattr(ingest.time, "sleep", lambda s: None)
+    src = tmp_path / "ws"
+    (src / "inbox").mkdir(parents=True)
+    (src / "inbox" / "a.xlsx").write_bytes(b"x")
+    (tmp_path / "ingest-runs" / "run-9").mkdir(parents=True)  # left by a killed invocation
+    with ingest.Runs(tmp_path, "ingest") as runs:
+        assert not (tmp_path / "ingest-runs" / "run-9").exists()
+        first, second = runs.copy(src), runs.copy(src)
+        assert (first.name, second.name) == ("run-1", "run-2")
+        assert (first / "inbox" / "a.xlsx").exists() and (second / "inbox" / "a.xlsx").exists()
+    assert not (tmp_path / "ingest-runs").exists()
+
+
+def test_the_machine_description_names_the_filesystem_and_its_journal(tmp_path):
+    from benchmarks import machine
+
+    info = machine.describe(tmp_path)
+    assert info["cores"] and info["python"] and info["sqlite"]
+    assert info["journal"] in ("journal", "no journal", "n/a", "unknown")
+    assert " on " in info["filesystem"]
+    assert "cores" in machine.line(info)
+    assert machine.journal_state("tmpfs", "tmpfs") == "n/a"
+
+
+def test_the_city_generator_builds_a_ledger_with_ten_events_an_item_that_sancha_reads(tmp_path, capsys):
+    import sqlite3
+
+    from benchmarks import city
+
+    root = city.build(tmp_path, units=6, items=40, seed=2)
+    conn = sqlite3.connect(root / "data" / "ledger.sqlite")
+    assert conn.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 40
+    assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 400
+    conn.close()
+    assert city.build(tmp_path, units=6, items=40, seed=2) == root  # cached
+    assert main(["-C", str(root), "status", "--json", "--as-of", "2026-11-27"]) == 0
+    assert sum(u["items"] for u in json.loads(capsys.readouterr().out)["units"]) == 40

@@ -148,3 +148,42 @@ def test_status_without_a_ledger_creates_nothing(tmp_path, capsys):
     code, out, _ = run(capsys, "-C", workspace(tmp_path), "status", "--as-of", "2026-12-02")
     assert code == 0 and "没有事项" in out
     assert not (tmp_path / "data").exists()
+
+
+@pytest.fixture
+def city_ws(tmp_path):
+    """Fourteen units (more than status lists by default), each with one or two overdue items."""
+    from pipeline.cli.ledger import RED_ROWS, UNIT_ROWS
+
+    names = [f"第{n:02d}街道" for n in range(1, UNIT_ROWS + 5)]
+    (tmp_path / "sancha.toml").write_text(sancha_toml(tuple((n, ()) for n in names), holidays=()), encoding="utf-8")
+    items = [make_item(f"2026-{k + 1:04d}", names[k % len(names)], date(2026, 11, 2 + k % 20),
+                       last_report_on=date(2026, 11, 1)) for k in range(RED_ROWS + 5)]
+    with Ledger.open(tmp_path / "data" / "ledger.sqlite") as ledger, ledger.transaction():
+        ledger.insert_items([(i, i.id) for i in items])
+    return str(tmp_path), names, items
+
+
+def test_status_prints_about_a_screen_the_last_units_and_the_most_urgent_items(city_ws, capsys):
+    from pipeline.cli.ledger import RED_ROWS, UNIT_ROWS
+
+    ws, names, items = city_ws
+    code, out, _ = run(capsys, "-C", ws, "status", "--as-of", "2026-12-02")
+    assert code == 0
+    table, red = out[:out.index("红色清单")], out[out.index("红色清单"):]
+    assert sum(n in table for n in names) == UNIT_ROWS
+    assert f"另有 {len(names) - UNIT_ROWS} 个单位" in table and "sancha status --all" in table
+    assert f" {len(items)} │" in table  # the total row still counts every item
+    assert sum(i.id in red for i in items) == RED_ROWS
+    assert "2026-0001" in red  # the longest overdue (2 November) comes first
+    assert f"红色清单共 {len(items)} 项，只列最紧急的 {RED_ROWS} 项" in red
+
+
+def test_status_all_lists_every_unit_and_every_red_item(city_ws, capsys):
+    ws, names, items = city_ws
+    code, out, _ = run(capsys, "-C", ws, "status", "--as-of", "2026-12-02", "--all")
+    assert code == 0
+    assert all(n in out for n in names) and all(i.id in out for i in items)
+    assert "另有" not in out and "只列" not in out
+    assert run(capsys, "-C", ws, "status", "--as-of", "2026-12-02", "--json")[1] == \
+        run(capsys, "-C", ws, "status", "--as-of", "2026-12-02", "--json", "--all")[1]

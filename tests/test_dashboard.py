@@ -272,3 +272,34 @@ def test_cli_writes_the_page(tmp_path, capsys):
     assert main(["-C", str(ws.root), "dashboard", "--as-of", "2026-11-30", "-o", str(target)]) == 0
     assert "区财政局" in target.read_text(encoding="utf-8")
     assert main(["-C", str(ws.root), "dashboard", "--as-of", "30/11/2026"]) == 2
+
+
+def test_the_trend_s_rebuilt_days_are_kept_until_an_event_taking_effect_by_that_day_is_recorded(tmp_path):
+    ws = workspace_with_ledger(tmp_path)
+    day = D(2026, 11, 2)
+    calls: list[str] = []
+
+    def compute(n: int):
+        def figures() -> dict:
+            calls.append("x")
+            return {"total": n}
+        return figures
+
+    with Ledger.open(ws.db_path) as ledger:
+        assert ledger.day_figures(day, "k", compute(1)) == {"total": 1}
+        assert ledger.day_figures(day, "k", compute(2)) == {"total": 1} and len(calls) == 1  # kept
+        with ledger.transaction():  # an event after the day: the day's figures still hold
+            ledger.append_events([Event("2026-0001", "report", D(2026, 11, 20), "2026-11-20T09:00:00")])
+        assert ledger.day_figures(day, "k", compute(3)) == {"total": 1} and len(calls) == 1
+        assert ledger.day_figures(day, "other rules", compute(4)) == {"total": 4}  # another configuration
+        with ledger.transaction():  # a late entry taking effect before the day: computed again
+            ledger.append_events([Event("2026-0001", "report", D(2026, 10, 30), "2026-11-20T10:00:00")])
+        assert ledger.day_figures(day, "other rules", compute(5)) == {"total": 5} and len(calls) == 3
+
+
+def test_the_page_is_the_same_with_the_kept_figures_as_with_the_replayed_ones(tmp_path):
+    ws = workspace_with_ledger(tmp_path)
+    first = write_dashboard(ws, AS_OF).read_bytes()
+    with Ledger.open(ws.db_path) as ledger:
+        assert ledger.conn.execute("SELECT COUNT(*) FROM day_figures").fetchone()[0] > 0
+    assert write_dashboard(ws, AS_OF).read_bytes() == first

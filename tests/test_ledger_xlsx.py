@@ -104,3 +104,25 @@ def test_rows_with_wrapped_text_are_as_tall_as_their_longest_cell():
     assert heights["2026-0003"] >= 120 / 16 * 14.3  # 120 characters in a column of about 16 a line
     assert heights["2026-0007"] is None  # one line: the default height
     assert ws.row_dimensions[2].height >= 2 * 14.3  # headers such as 逾期工作日 take two lines
+
+
+def test_text_that_looks_like_rich_text_xml_or_holds_non_characters_stays_the_same_text():
+    """XlsxWriter writes a constant-memory string framed by <r>…</r> as raw XML; ours stays text, and
+    a carriage return or a non-character does not stop the workbook."""
+    from python_calamine import CalamineWorkbook
+
+    items, states, summaries = ledger()
+    texts = {"2026-0003": "<r><t>伪造</t></r>", "2026-0004": "<r>", "2026-0005": "行一\r\n行二 _x000B_ \ufffe 尾 ",
+             "2026-0006": '=HYPERLINK("http://x")'}
+    for item_id, text in texts.items():
+        items = with_problem(items, item_id, text)
+    data = ledger_workbook(make_config(), items, states, summaries, AS_OF)
+    rows = rows_by_id(openpyxl.load_workbook(io.BytesIO(data))[LEDGER_SHEET])
+    assert rows["2026-0003"]["整改问题"].value == "<r><t>伪造</t></r>"
+    assert rows["2026-0004"]["整改问题"].value == "<r>"
+    assert rows["2026-0006"]["整改问题"].data_type == "s" and rows["2026-0006"]["整改问题"].quotePrefix
+    sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name(LEDGER_SHEET).to_python()
+    problems = {r[0]: str(r[HEADERS.index("整改问题")]) for r in sheet[2:]}
+    # calamine decodes the _xHHHH_ escapes back (not the one of U+FFFE, a non-character that
+    # openpyxl refused to write at all), and a literal _x000B_ stays literal
+    assert {k: problems[k].replace("_xFFFE_", "\ufffe") for k in texts} == texts

@@ -151,3 +151,15 @@ def test_a_value_that_cannot_be_used_is_a_usage_error_in_chinese(cli, args, mess
 def test_full_width_ids_are_read_as_the_ledger_writes_them(ingested, cli):
     code, out, _ = cli("show", "２０２６－０００１")
     assert code == 0 and out.startswith("事项 2026-0001（截至")
+
+
+def test_json_record_by_record_is_byte_for_byte_json_dumps_of_the_whole_list():
+    import json
+
+    from pipeline.output.export import json_chunks
+
+    cases: list[list[dict]] = [
+        [], [{"id": "2026-0001"}],
+        [{"id": "a", "co_units": ["区财政局", "x\ny"], "n": {"m": []}}, {"id": "b", "co_units": [], "v": None}]]
+    for recs in cases:
+        assert b"".join(json_chunks(recs)) == (json.dumps(recs, ensure_ascii=False, indent=2) + "\n").encode()

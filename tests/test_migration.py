@@ -97,3 +97,48 @@ def _plain(value):
     if isinstance(value, tuple):
         return list(value)
     return value
+
+
+def test_0009_hashes_every_problem_key_and_indexes_items_by_unit_and_hash(migrated):
+    from pipeline.ledger.ledger import key_hash
+
+    con = sqlite3.connect(migrated)
+    rows = con.execute("SELECT problem_key, key_hash FROM items").fetchall()
+    assert rows and all(h == key_hash(k) for k, h in rows)
+    indexes = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"items_unit_hash", "events_day", "events_notice_week"} <= indexes
+    assert "items_unit_key" not in indexes
+
+
+def test_a_large_ledger_gets_statistics_and_the_merge_and_day_queries_use_the_new_indexes(tmp_path):
+    from builders import make_item
+
+    with Ledger.open(tmp_path / "l.sqlite") as ledger:
+        assert not ledger.refresh_statistics()  # empty: nothing to learn
+        with ledger.transaction():
+            ledger.insert_items((make_item(f"2026-{n:04d}", f"单位{n % 30}", problem=f"问题{n}"), f"问题{n}")
+                                for n in range(1, 1501))
+        assert ledger.refresh_statistics()
+        assert not ledger.refresh_statistics()  # until it has grown twofold again
+        con = ledger.conn
+        assert con.execute("SELECT COUNT(*) FROM sqlite_stat1").fetchone()[0] > 0
+        plan = " ".join(r[3] for r in con.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM items WHERE unit IN ('单位1', '单位2') AND key_hash IN (1, 2) "
+            "AND problem_key IN ('x', 'y')"))
+        assert "items_unit_hash" in plan
+        assert "events_day" in " ".join(r[3] for r in con.execute(  # the last event's day: no scan
+            "EXPLAIN QUERY PLAN SELECT MAX(on_day) FROM events"))
+
+
+def test_items_written_after_0009_carry_their_key_hash_and_are_found_by_it(tmp_path):
+    from builders import make_item
+
+    from pipeline.ledger.ledger import key_hash
+
+    with Ledger.open(tmp_path / "l.sqlite") as ledger, ledger.transaction():
+        ledger.insert_items([(make_item("2026-0001", problem="甲"), "甲"), (make_item("2026-0002", problem="乙"), "乙")])
+        ledger.replace_items([(make_item("2026-0002", problem="丙"), "丙")])
+        assert dict(ledger.conn.execute("SELECT id, key_hash FROM items")) == \
+            {"2026-0001": key_hash("甲"), "2026-0002": key_hash("丙")}
+        found = ledger.items_for_merge([], ["区财政局"], keys=[("区财政局", "丙"), ("区财政局", "丁")])
+        assert [i.id for i in found] == ["2026-0002"]

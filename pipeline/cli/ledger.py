@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -27,12 +27,14 @@ from pipeline.intake.units import UnitDirectory
 from pipeline.ledger.inspections import inspection_names
 from pipeline.ledger.ledger import Ledger
 from pipeline.ledger.search import MAX_PER_PAGE, ItemQuery, search_items
-from pipeline.ledger.standing import load_item, load_standing
+from pipeline.ledger.standing import load_figures, load_item, load_standing
 from pipeline.model import STATE_OVERDUE, Item, ItemState
-from pipeline.output.export import export_ledger
+from pipeline.output.export import export_chunks, export_ledger
 from pipeline.output.show import show_json, show_lines
 
 PROBLEM_WIDTH = 24  # characters of 整改问题 shown in the red list
+UNIT_ROWS = 10  # `sancha status` without --all: the last units of the ranking …
+RED_ROWS = 10  # … and the most urgent red-list items (about a screen; issue 20)
 
 
 @app.command()
@@ -47,11 +49,23 @@ def export(
     """导出台帐：各事项截至某日的情况和状态（过去的日期即当日台帐的样子）。"""
     ws = get_workspace(ctx)
     now = load_standing(ws, day)
+    if fmt == "json":  # record by record (200,000 items are never one string)
+        if output is None:
+            for chunk in export_chunks(now, ws.config, fmt):
+                sys.stdout.buffer.write(chunk)
+            sys.stdout.flush()
+            return
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with open(output, "wb") as fh:
+            for chunk in export_chunks(now, ws.config, fmt):
+                fh.write(chunk)
+        console.print(f"已导出 {len(now.items)} 项到 {output}")
+        return
     data = export_ledger(now, ws.config, fmt, inspection_names(ws) if fmt == "xlsx" else None)
     if fmt == "xlsx":
         output = output or ws.outbox / f"三单工作台帐_{day:%Y%m%d}.xlsx"
     if output is None:
-        sys.stdout.buffer.write(data) if fmt == "json" else sys.stdout.write(data.decode("utf-8-sig"))
+        sys.stdout.write(data.decode("utf-8-sig"))
         sys.stdout.flush()
         return
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -85,15 +99,17 @@ def status_command(
     day: Annotated[date, as_of_option("按哪一天计算（台帐当日的情况），默认今天")],
     unit: Annotated[str | None, typer.Option("--unit", help="只看一个单位（名称或简称）", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出（排名、表扬、批评，供脚本使用）")] = False,
+    show_all: Annotated[bool, typer.Option("--all", help=(
+        f"列出全部单位和全部红色清单事项（默认只列排名最后的 {UNIT_ROWS} 个单位和最紧急的 {RED_ROWS} 项）"))] = False,
 ) -> None:
-    """各单位整改情况汇总（事项、完成、按时、逾期、报告缺失、完成率）和红色清单。"""
+    """各单位整改情况汇总（事项、完成、按时、逾期、报告缺失、完成率）和红色清单；默认约一屏，--all 列出全部。"""
     ws = get_workspace(ctx)
     name = resolve_unit(ws.config, unit) if unit else None
-    now = load_standing(ws, day, unit=name)
+    now, whole = load_figures(ws, day, unit=name)  # the figures' fields only; the listed rows whole
     if as_json:
         sys.stdout.write(json.dumps(now.as_json(), ensure_ascii=False, indent=2) + "\n")
         return
-    for renderable in status_report(now, unit=name):
+    for renderable in status_report(now, unit=name, show_all=show_all, whole=whole):
         console.print(renderable)
 
 
@@ -162,31 +178,50 @@ def resolve_unit(config: Config, text: str) -> str:
 # -- sancha status ---------------------------------------------------------------------------
 
 
-def status_report(now: Standing, unit: str | None = None) -> list:
-    """What `sancha status` prints: a heading, the per-unit table, the red list (rich renderables)."""
+def status_report(now: Standing, unit: str | None = None, show_all: bool = True,
+                  whole: Callable[[list[str]], dict[str, Item]] | None = None) -> list:
+    """What `sancha status` prints: a heading, the per-unit table, the red list (rich renderables).
+    Unless `show_all`, about a screen (issue 20): the last `UNIT_ROWS` units of the ranking (the
+    total row still counts every unit) and the `RED_ROWS` most urgent red-list items, each cut
+    said in a line that names `--all`. `whole(ids)`: the listed items with their texts, when
+    `now` holds only the fields of their states (`load_figures`)."""
     scope = unit or "全部单位"
     items, states, as_of = now.items, now.states, now.as_of
     if not items:
         return [f"截至 {as_of.isoformat()}，{scope}在台帐中没有事项。"]
-    out: list = [f"截至 {as_of.isoformat()}，{scope}共 {len(items)} 项整改事项。", _summary_table(now.summaries)]
+    summaries = list(now.summaries)
+    shown_units = summaries if show_all or len(summaries) <= UNIT_ROWS + 2 else summaries[-UNIT_ROWS:]
+    out: list = [f"截至 {as_of.isoformat()}，{scope}共 {len(items)} 项整改事项。",
+                 _summary_table(shown_units, summaries)]
+    if len(shown_units) < len(summaries):
+        out.append(f"（只列排名最后的 {len(shown_units)} 个单位，另有 {len(summaries) - len(shown_units)} 个单位；"
+                   f"sancha status --all 列出全部）")
     red = sorted(
         (i for i in items if states[i.id].state == STATE_OVERDUE or states[i.id].key_supervision),
         key=lambda i: (not states[i.id].key_supervision, -states[i.id].overdue_workdays, i.unit, i.id),
     )
+    shown_red = red if show_all or len(red) <= RED_ROWS + 2 else red[:RED_ROWS]
+    if whole is not None and shown_red:
+        texts = whole([i.id for i in shown_red])
+        shown_red = [texts.get(i.id, i) for i in shown_red]
     if red:
-        out.append(_red_table(red, states))
+        out.append(_red_table(shown_red, states))
+        if len(shown_red) < len(red):
+            out.append(f"（红色清单共 {len(red)} 项，只列最紧急的 {len(shown_red)} 项；sancha status --all 列出全部，"
+                       f"sancha export 导出全部事项）")
     else:
         out.append("没有逾期事项。")
-    if any(states[i.id].provisional for i in red):
+    if any(states[i.id].provisional for i in shown_red):
         out.append(f"标“{PROVISIONAL_MARK}”的天数按暂定日历计算（尚未收录的年份），见 sancha calendar。")
     return out
 
 
-def _summary_table(summaries) -> Table:
+def _summary_table(shown, summaries) -> Table:
+    """The per-unit table of the `shown` summaries, and a total row of all `summaries`."""
     table = Table(title="各单位整改情况", title_justify="left")
     for header in ("排名", "单位", "事项", "已完成", "按时完成", "逾期", "报告缺失", "完成率"):
         table.add_column(header, justify="left" if header == "单位" else "right", no_wrap=header != "单位")
-    for s in summaries:
+    for s in shown:
         table.add_row(*_summary_cells("—" if s.rank is None else str(s.rank), s))
     table.add_section()
     table.add_row(*_summary_cells("", total_summary(summaries)))

@@ -35,9 +35,11 @@ from dataclasses import dataclass
 from datetime import date
 from multiprocessing.context import BaseContext
 from pathlib import Path
+from types import FrameType
 from typing import NamedTuple
 
 from pipeline.config import Config
+from pipeline.errors import Refused
 from pipeline.intake.evidence import evidence_target
 from pipeline.intake.parse import parse_submission
 from pipeline.intake.read import streams
@@ -57,6 +59,39 @@ CHUNK_FILES = 4  # files per task sent to a worker: fewer messages, results stil
 HEAD_FILES = 24
 STAGING_MIN_WORKERS = 2
 _MB = 1024 * 1024
+
+
+class UnguardedScript(Refused):
+    """ingest was called from the module level of a script that a worker process is importing
+    again (forkserver and spawn do): going on would wait for the ingest lock its parent holds."""
+
+
+def from_reimported_main() -> bool:
+    """Whether this call comes from the module level of the main script as a worker process (or
+    the forkserver) imports it again, as `__mp_main__`: an unguarded script."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") == "__mp_main__":
+            return True
+        frame = frame.f_back
+    return False
+
+
+def workers_here(workers: int | None) -> int | None:
+    """The parse workers a batch may start in this process: none inside a worker process (one
+    of a caller's pool, say) — no pool within a pool; the files are parsed serially, logged. An
+    unguarded script imported again by a worker is refused (`UnguardedScript`, logged): the
+    worker fails to start, the parent's pool breaks and the parent parses serially, as logged
+    there — instead of both waiting for each other on the ingest lock (issue 20)."""
+    if from_reimported_main():
+        log.error("脚本在模块顶层调用了 ingest：后台解析进程导入脚本时不再重复入帐（请把调用放在 "
+                  "if __name__ == \"__main__\": 之下，或传 workers=0）")
+        raise UnguardedScript("脚本在模块顶层调用了 ingest_inbox / ingest_paths；后台解析进程会再次导入脚本。"
+                              "请把调用放在 if __name__ == \"__main__\": 之下，或传 workers=0。")
+    if multiprocessing.parent_process() is not None and workers != 0:
+        log.warning("ingest 在子进程中运行：逐个解析文件，不再启动后台解析进程")
+        return 0
+    return workers
 
 
 class Parsed(NamedTuple):

@@ -40,7 +40,7 @@ from pipeline.intake.parse import SubmissionStream, stream_submission
 from pipeline.intake.read import read_named_sheet
 from pipeline.intake.submitter import Submitter
 from pipeline.intake.units import directory
-from pipeline.ledger.ahead import Ahead, Parsed
+from pipeline.ledger.ahead import Ahead, Parsed, workers_here
 from pipeline.ledger.archive import Syncer, archive_copy, clear_stale_staging, discard, keep_copy
 from pipeline.ledger.evidence import EvidenceIntake
 from pipeline.ledger.inbox import (
@@ -693,6 +693,7 @@ def ingest_paths(ws: Workspace, paths: Iterable[Path], received: date | None = N
     `if __name__ == "__main__":` (the sancha commands do), or pass workers=0 (parse here).
     """
     paths = [Path(p) for p in paths]
+    workers = workers_here(workers)  # none within a worker; an unguarded script refused (ahead.py)
     clear_stale_staging(ws)
     if paths and isolated is not False:
         prestart(ws.config.limits)  # ready by the first file: its start overlaps opening the ledger
@@ -703,8 +704,11 @@ def ingest_paths(ws: Workspace, paths: Iterable[Path], received: date | None = N
             if progress is not None:
                 for result in results:
                     progress(result)
-            return results + ingestor.ingest_many(((p, ahead.take(p) if ahead else None) for p in paths),
-                                                   received, progress)
+            results += ingestor.ingest_many(((p, ahead.take(p) if ahead else None) for p in paths),
+                                            received, progress)
+            if results:
+                ledger.refresh_statistics()  # the ledger grew twofold: ANALYZE (issue 20)
+            return results
     finally:
         if ahead:
             ahead.close()

@@ -9,7 +9,9 @@ transaction — by the caller from a plan (ingest), or by `reproject` from the e
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
 import sqlite3
 import time
@@ -45,6 +47,19 @@ def _iso(value: date | None) -> str | None:
 @lru_cache(maxsize=4096)
 def _units_from(text: str) -> tuple[str, ...]:
     return tuple(json.loads(text)) if text != "[]" else ()
+
+
+log = logging.getLogger("sancha.ledger")
+
+BUSY_TIMEOUT_MS = 60_000  # what a reader or writer waits for another writer
+STATS_MIN_ITEMS = 1000  # smaller ledgers are read whole in milliseconds whatever the plan
+ANALYSIS_LIMIT = 2000  # rows ANALYZE samples per index: enough for the planner, milliseconds
+
+
+def key_hash(key: str) -> int:
+    """A problem key's 64-bit hash (signed, as SQLite stores integers): what items(unit,
+    key_hash) indexes instead of the long key itself (migration 0009_speed)."""
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
 
 
 def item_from_row(r: sqlite3.Row | tuple) -> Item:
@@ -221,7 +236,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     _set_wal(conn)
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=60000")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA cache_size=-32768")  # 32 MB of pages (default 2 MB): a batch re-reads the same index pages
     conn.execute("PRAGMA temp_store=MEMORY")  # savepoints' journals (ingest: a file each) need no temp files
     conn.execute("PRAGMA wal_autocheckpoint=8192")  # pages; hot index pages are copied back once, not 8 times
@@ -234,6 +249,7 @@ class Ledger:
     def __init__(self, conn: sqlite3.Connection, path: Path | None = None):
         self.conn = conn
         self.path = path
+        self._has_key_hash: bool | None = None
 
     @classmethod
     def open(cls, path: Path | str) -> Ledger:
@@ -299,9 +315,36 @@ class Ledger:
                 for statement in sql.split(";"):
                     if statement.strip():
                         self.conn.execute(statement)
+                self._has_key_hash = None  # a migration may add it
                 if step is not None:
                     step(self)
                 self.conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, now_iso()))
+
+    def refresh_statistics(self, force: bool = False) -> bool:
+        """ANALYZE (sampled: `analysis_limit`) when there are no statistics yet for a ledger of
+        STATS_MIN_ITEMS items or more, or the items have grown or shrunk twofold since: the
+        planner then knows a city's ledger from a new one. Milliseconds; whether it ran."""
+        count = self.conn.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+        try:
+            row = self.conn.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = 'items' LIMIT 1").fetchone()
+        except sqlite3.OperationalError:  # no statistics table before the first ANALYZE
+            row = None
+        known = int(row[0].split()[0]) if row else 0
+        due = force or (count >= STATS_MIN_ITEMS and not (known / 2 <= count <= known * 2))
+        if due:
+            self.conn.execute(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
+            try:
+                self.conn.execute("ANALYZE")
+            except sqlite3.OperationalError as e:  # another writer held on past the busy timeout: next time
+                log.warning("ANALYZE skipped: %s", e)
+                return False
+        return due
+
+    def _hashed(self) -> bool:
+        """Whether items has its key_hash column (0009_speed applied, or applying)."""
+        if self._has_key_hash is None:
+            self._has_key_hash = any(r[1] == "key_hash" for r in self.conn.execute("PRAGMA table_info(items)"))
+        return self._has_key_hash
 
     def _migrated(self) -> bool:
         try:
@@ -448,9 +491,11 @@ class Ledger:
         for unit, unit_keys in sorted(by_unit.items()):
             stored = list(names(unit))
             for chunk in _chunks(sorted(unit_keys)):
+                marks = ",".join("?" * len(chunk))
                 q = (self._SELECT + f" WHERE unit IN ({','.join('?' * len(stored))})"
-                     f" AND problem_key IN ({','.join('?' * len(chunk))})")
-                found.update((i.id, i) for i in map(item_from_row, self.conn.execute(q, [*stored, *chunk])))
+                     f" AND key_hash IN ({marks}) AND problem_key IN ({marks})")  # the index, then the keys
+                params = [*stored, *map(key_hash, chunk), *chunk]
+                found.update((i.id, i) for i in map(item_from_row, self.conn.execute(q, params)))
         return list(found.values())
 
     def open_problems(self, names: Iterable[str]) -> list[tuple[str, str, str]]:
@@ -470,9 +515,15 @@ class Ledger:
         """Insert new items with their problem keys, and their register events (made by SQLite
         from the rows just stored, not bound value by value from Python); inside a transaction."""
         since = self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM items").fetchone()[0]  # rowids only grow
-        cols = (*ITEM_COLUMNS, "year", "seq", "problem_key")
+        cols: tuple[str, ...]
+        if self._hashed():
+            cols = (*ITEM_COLUMNS, "year", "seq", "problem_key", "key_hash")
+            values = (item_values(i) + split_id(i.id) + (key, key_hash(key)) for i, key in items)
+        else:  # a migration before 0009 writing items
+            cols = (*ITEM_COLUMNS, "year", "seq", "problem_key")
+            values = (item_values(i) + split_id(i.id) + (key,) for i, key in items)
         sql = f"INSERT INTO items ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-        self.conn.executemany(sql, (item_values(i) + split_id(i.id) + (key,) for i, key in items))
+        self.conn.executemany(sql, values)
         self.conn.execute(_REGISTER_SQL, (file_id, command, operator, since))
 
     def add_items(self, items: Iterable[tuple[Item, str]], file_id: int) -> None:
@@ -492,9 +543,15 @@ class Ledger:
 
     def replace_items(self, items: Iterable[tuple[Item, str]]) -> None:
         """Write the new state of existing items; inside a transaction."""
-        cols = (*ITEM_COLUMNS[1:], "problem_key")
+        cols: tuple[str, ...]
+        if self._hashed():
+            cols = (*ITEM_COLUMNS[1:], "problem_key", "key_hash")
+            values = ((*item_values(i)[1:], key, key_hash(key), i.id) for i, key in items)
+        else:  # a migration before 0009 writing items
+            cols = (*ITEM_COLUMNS[1:], "problem_key")
+            values = ((*item_values(i)[1:], key, i.id) for i, key in items)
         sql = f"UPDATE items SET {', '.join(c + ' = ?' for c in cols)} WHERE id = ?"
-        self.conn.executemany(sql, ((*item_values(i)[1:], key, i.id) for i, key in items))
+        self.conn.executemany(sql, values)
 
     # -- events ---------------------------------------------------------------------------
     _EVENTS = (f"SELECT e.id, {', '.join('e.' + c for c in _EVENT_COLUMNS.split(', '))}, f.name FROM events e "
@@ -683,6 +740,31 @@ class Ledger:
                 "as_of = excluded.as_of, figures = excluded.figures, created_at = excluded.created_at",
                 (week_key, as_of.isoformat(), json.dumps(figures, ensure_ascii=False), now_iso()),
             )
+
+    def day_figures(self, day: date, key: str, compute: Callable[[], dict]) -> dict:
+        """The headline figures of the ledger as it stood on `day` (the dashboard's trend), kept
+        from an earlier `compute()` under the same `key` (configuration and rules) while no event
+        taking effect by `day` has been recorded since; else computed and kept (best effort: a
+        ledger another process is writing is not waited for). Issue 20: the trend's past weeks
+        were replayed on every run."""
+        row = self.conn.execute("SELECT after_event, figures FROM day_figures WHERE day = ? AND key = ?",
+                                (day.isoformat(), key)).fetchone()
+        if row is not None and self.conn.execute("SELECT 1 FROM events WHERE id > ? AND on_day <= ? LIMIT 1",
+                                                 (row[0], day.isoformat())).fetchone() is None:
+            return json.loads(row[1])
+        after = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
+        figures = compute()
+        try:
+            self.conn.execute("PRAGMA busy_timeout = 0")
+            with self.transaction():
+                self.conn.execute("INSERT INTO day_figures VALUES (?, ?, ?, ?) ON CONFLICT(day) DO UPDATE SET "
+                                  "key = excluded.key, after_event = excluded.after_event, figures = excluded.figures",
+                                  (day.isoformat(), key, after, json.dumps(figures, ensure_ascii=False)))
+        except sqlite3.OperationalError as e:  # busy, read-only: computed again next time
+            log.info("day figures of %s not kept: %s", day, e)
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return figures
 
     def snapshots(self) -> list[tuple[str, date, dict]]:
         rows = self.conn.execute("SELECT week_key, as_of, figures FROM snapshots ORDER BY as_of")

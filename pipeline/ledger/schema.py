@@ -287,6 +287,43 @@ def evidence_verdict(ledger: Ledger) -> None:
 
 EVIDENCE_SQL = "CREATE INDEX events_evidence ON events(item_id, id) WHERE kind = 'evidence'"
 
+# 0009 (issue 20): storage that fits a city's ledger of 200,000 items and 2,000,000 events.
+# - items(unit, problem_key) is indexed by a 64-bit hash of the key (`key_hash`, written with
+#   every item; the long keys made the index large and every insert into it slow); the merge
+#   looks items up by the hash and still compares the keys themselves.
+# - events(on_day, item_id): the last event's day and the items changed after a day (every
+#   past day's standing) without scanning the whole table; the week's notices by their week.
+# - day_figures: the figures of the trend's past days, kept while no event taking effect by
+#   that day is recorded (Ledger.day_figures).
+# - ANALYZE, so that SQLite's planner knows the tables' sizes (`Ledger.refresh_statistics`, again
+#   after every ingest when the ledger has grown twofold).
+SPEED_SQL = """
+ALTER TABLE items ADD COLUMN key_hash INTEGER;
+DROP INDEX IF EXISTS items_unit_key;
+CREATE INDEX events_day ON events(on_day, item_id);
+CREATE INDEX events_notice_week ON events(json_extract(data, '$.week')) WHERE kind = 'notice';
+CREATE TABLE day_figures (
+    day TEXT PRIMARY KEY,          -- a past day of the dashboard's trend
+    key TEXT NOT NULL,             -- what else they depend on: version, rules, sancha.toml's hash
+    after_event INTEGER NOT NULL,  -- the last event recorded when they were computed
+    figures TEXT NOT NULL          -- JSON, as a weekly snapshot stores them
+)
+"""
+
+
+def hash_problem_keys(ledger: Ledger) -> None:
+    """0009: every item's `key_hash`, then its index, then the statistics (if it is large)."""
+    from pipeline.ledger.ledger import key_hash
+
+    conn = ledger.conn
+    rows = conn.execute("SELECT id, problem_key FROM items").fetchall()
+    conn.executemany("UPDATE items SET key_hash = ? WHERE id = ?", ((key_hash(k), i) for i, k in rows))
+    conn.execute("CREATE INDEX items_unit_hash ON items(unit, key_hash)")
+    from pipeline.ledger.ledger import STATS_MIN_ITEMS
+
+    ledger.refresh_statistics(force=len(rows) >= STATS_MIN_ITEMS)  # the new indexes' statistics too
+
+
 # (name, SQL, a Python step run after the SQL in the same transaction, or None)
 MIGRATIONS: list[tuple[str, str, Callable[[Ledger], None] | None]] = [
     *((name, sql, None) for name, sql in SQL_MIGRATIONS),
@@ -365,4 +402,5 @@ MIGRATIONS: list[tuple[str, str, Callable[[Ledger], None] | None]] = [
         """,
         upstream,
     ),
+    ("0009_speed", SPEED_SQL, hash_problem_keys),
 ]

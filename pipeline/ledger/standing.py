@@ -10,7 +10,7 @@ what the ledger knew then; voided items are left out, units are the registered u
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -21,7 +21,7 @@ from pipeline.intake.sources import sources_of
 from pipeline.ledger.evidence import EvidenceFile, evidence_on
 from pipeline.ledger.ledger import Ledger, refuse_if_lost
 from pipeline.ledger.timeline import Event
-from pipeline.ledger.view import item_on, items_on
+from pipeline.ledger.view import item_on, items_by_id_on, items_on, standing_on
 from pipeline.model import Item, ItemState
 from pipeline.upstream.levels import latest as latest_levels
 from pipeline.workspace import Workspace
@@ -46,6 +46,25 @@ def load_standing(ws: Workspace, as_of: date, *, unit: str | None = None, source
     if unit is not None:
         levels = [level for level in levels if level["unit"] == unit]
     return replace(standing(ws.config, items, as_of), evidence=evidence, levels=tuple(levels))
+
+
+def load_figures(ws: Workspace, as_of: date, *, unit: str | None = None) -> tuple[Standing, Callable]:
+    """As `load_standing`, for the figures only (`sancha status`): the items carry the fields
+    their states read and none of their texts (`view.standing_on`: a city's 200,000 items read
+    several times faster). With it a function giving some items whole, by id, as of `as_of`
+    (for the few rows a screen lists)."""
+    if not ws.db_path.exists():
+        refuse_if_lost(ws.db_path)
+        return standing(ws.config, [], as_of), lambda ids: {}
+    with Ledger.open(ws.db_path) as ledger:
+        items, states = standing_on(ledger, ws.config, as_of, unit=unit)
+        levels = [lv for lv in latest_levels(ledger, as_of) if unit is None or lv["unit"] == unit]
+
+    def whole(ids: Iterable[str]) -> dict[str, Item]:
+        with Ledger.open(ws.db_path) as ledger:
+            return items_by_id_on(ledger, ws.config, ids, as_of)
+
+    return replace(standing(ws.config, items, as_of, states), levels=tuple(levels)), whole
 
 
 def of_source(item: Item, source: str, extra: Iterable[tuple[str, tuple[str, ...]]] = ()) -> bool:

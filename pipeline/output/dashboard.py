@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 from pipeline.config import Config
 from pipeline.deadlines.cndate import cn_date
 from pipeline.deadlines.states import (
+    Standing,
     UnitSummary,
     percent,
     standing,
@@ -421,17 +422,35 @@ def past_days(as_of: date, weeks: int, since: date | None) -> list[date]:
 
 def rebuilt_trend(snapshots: list[tuple[str, date, dict]], as_of: date, since: date | None,
                   standing: Callable[[date], tuple[list[Item], dict[str, ItemState]]],
-                  weeks: int = TREND_WEEKS) -> list[tuple[str, date, dict]]:
+                  weeks: int = TREND_WEEKS, stored: Callable[[date, Callable[[], dict]], dict] | None = None,
+                  ) -> list[tuple[str, date, dict]]:
     """The weekly snapshots, plus, for each of the past `weeks` weeks that has none, the figures
     of the ledger as it stood that day (`standing(day)`: the items and their states of the day,
-    from their events)."""
+    from their events). `stored(day, compute)`: the figures kept from an earlier run while they
+    still hold, else `compute()` kept (`Ledger.day_figures`)."""
     have = {_iso_week(day) for _, day, _ in snapshots}
     out = list(snapshots)
     for day in past_days(as_of, weeks, since):
         if _iso_week(day) not in have:
-            items, states = standing(day)
-            out.append((f"{day:%G-W%V}", day, headline_figures(unit_summary(items, states))))
+            def compute(day: date = day) -> dict:
+                return headline_figures(unit_summary(*standing(day)))
+
+            out.append((f"{day:%G-W%V}", day, stored(day, compute) if stored else compute()))
     return sorted(out, key=lambda t: t[1])
+
+
+FIGURES_VERSION = "1"  # bump when the states' rules change: stored day figures are then made anew
+
+
+def config_fingerprint(ws: Workspace) -> str:
+    """What the figures of a day depend on besides the ledger: the configuration (calendar,
+    rules, units) and the rules' version."""
+    import hashlib
+
+    from pipeline import __version__
+
+    digest = hashlib.sha256(ws.config_path.read_bytes()).hexdigest()[:16]
+    return f"{__version__}/{FIGURES_VERSION}/{digest}"
 
 
 def running_desk_url(ws: Workspace) -> str | None:
@@ -455,16 +474,30 @@ def level_rows(levels: Iterable[dict]) -> list[dict]:
              "overdue": lv["overdue"], "rate_display": percent(lv["rate"])} for lv in levels]
 
 
+def dashboard_page(ws: Workspace, ledger: Ledger, now: Standing) -> bytes:
+    """The page for the items and states of `now` (the ledger as it stood on `now.as_of`), with
+    the trend of `ledger`'s snapshots. The weekly batch builds it beside its document pool from
+    the standing it has already computed."""
+    config, as_of = ws.config, now.as_of
+    since = min((i.created_on for i in now.items), default=None)
+    key = config_fingerprint(ws)
+    trend = rebuilt_trend(ledger.snapshots(), as_of, since, lambda day: standing_on(ledger, config, day),
+                          stored=lambda day, compute: ledger.day_figures(day, key, compute))
+    reports = report_lines(ledger, as_of, now.calendar)
+    levels = latest_levels(ledger, as_of)
+    context = dashboard_context(config, now.items, now.states, as_of, trend, desk_url=running_desk_url(ws),
+                                inspection_reports=reports, levels=levels)
+    return render_dashboard(context).encode("utf-8")
+
+
+def dashboard_path(ws: Workspace, path: Path | None = None) -> Path:
+    return Path(path) if path else ws.outbox / DASHBOARD_NAME
+
+
 def write_dashboard(ws: Workspace, as_of: date, path: Path | None = None) -> Path:
     """Read the ledger, compute states as of `as_of` and write the page (default outbox/看板.html)."""
     config = ws.config
     with Ledger.open(ws.db_path) as ledger:
         now = standing(config, items_on(ledger, config, as_of), as_of)
-        since = min((i.created_on for i in now.items), default=None)
-        trend = rebuilt_trend(ledger.snapshots(), as_of, since, lambda day: standing_on(ledger, config, day))
-        reports = report_lines(ledger, as_of, now.calendar)
-        levels = latest_levels(ledger, as_of)
-    context = dashboard_context(config, now.items, now.states, as_of, trend, desk_url=running_desk_url(ws),
-                                inspection_reports=reports, levels=levels)
-    page = render_dashboard(context)
-    return write_atomic(Path(path) if path else ws.outbox / DASHBOARD_NAME, page.encode("utf-8"))
+        page = dashboard_page(ws, ledger, now)
+    return write_atomic(dashboard_path(ws, path), page)

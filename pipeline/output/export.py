@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 
 from pipeline.config import Config
@@ -64,18 +64,38 @@ def with_state(record: dict, state: ItemState) -> dict:
 
 
 def records(items: list[Item], states: dict[str, ItemState] | None = None,
-            evidence: Mapping[str, Sequence[EvidenceFile]] | None = None) -> list[dict]:
-    out = [item_record(i) for i in items]
+            evidence: Mapping[str, Sequence[EvidenceFile]] | None = None, *, lazy: bool = False):
+    """One record per item (with its state fields when `states` is given, its 佐证材料 when
+    `evidence` is): a list, or with `lazy` an iterator that makes each record as it is asked
+    for (200,000 of them are never held at once)."""
+    out = (_record(i, states, evidence) for i in items)
+    return out if lazy else list(out)
+
+
+def _record(item: Item, states: dict[str, ItemState] | None,
+            evidence: Mapping[str, Sequence[EvidenceFile]] | None) -> dict:
+    r = item_record(item)
     if states:
-        out = [with_state(r, states[r["id"]]) for r in out]
+        r = with_state(r, states[r["id"]])
     if evidence is not None:
-        for r in out:
-            r["evidence"] = [f.as_json() for f in evidence.get(r["id"], ())]
-    return out
+        r["evidence"] = [f.as_json() for f in evidence.get(r["id"], ())]
+    return r
 
 
 def to_json(recs: list[dict]) -> bytes:
-    return (json.dumps(recs, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return b"".join(json_chunks(recs))
+
+
+def json_chunks(recs: Iterable[dict]) -> Iterator[bytes]:
+    """`json.dumps(list(recs), ensure_ascii=False, indent=2) + "\n"` as UTF-8, record by
+    record (the same bytes: each record's lines indented once more): 200,000 records are never
+    one string, nor one list."""
+    first = True
+    for rec in recs:
+        body = json.dumps(rec, ensure_ascii=False, indent=2).replace("\n", "\n  ")  # no raw newline in a value
+        yield (("[\n  " if first else ",\n  ") + body).encode("utf-8")
+        first = False
+    yield b"[]\n" if first else b"\n]\n"
 
 
 def _cell_text(value) -> str:
@@ -103,6 +123,13 @@ def to_csv(recs: list[dict]) -> bytes:
     for r in recs:
         writer.writerow([_cell_text(r.get(k)) for k in keys])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def export_chunks(standing: Standing, config: Config, fmt: str) -> Iterator[bytes]:
+    """`export_ledger` in pieces: JSON record by record, the others whole."""
+    if fmt == "json":
+        return json_chunks(records(standing.items, standing.states, standing.evidence, lazy=True))
+    return iter((export_ledger(standing, config, fmt),))
 
 
 def export_ledger(standing: Standing, config: Config, fmt: str, inspections: dict[str, str] | None = None) -> bytes:

@@ -38,6 +38,7 @@ from filelock import FileLock, Timeout
 
 from pipeline.deadlines.states import standing
 from pipeline.errors import Refused
+from pipeline.files import write_atomic
 from pipeline.ledger import issued
 from pipeline.ledger.ahead import pool_context
 from pipeline.ledger.evidence import evidence_on
@@ -45,7 +46,7 @@ from pipeline.ledger.ingest import FileResult, ingest_inbox
 from pipeline.ledger.inspections import load_inspections, report_lines
 from pipeline.ledger.ledger import Ledger
 from pipeline.ledger.view import items_on
-from pipeline.output.dashboard import headline_figures, write_dashboard
+from pipeline.output.dashboard import dashboard_page, dashboard_path, headline_figures
 from pipeline.output.documents import contexts, render
 from pipeline.output.documents import fonts as faces
 from pipeline.output.documents.feedback_xlsx import cooperating_items, feedback_workbook, open_items
@@ -131,9 +132,11 @@ def _render_chunk(jobs: list[tuple]) -> list[str | None]:
 
 
 def _run_jobs(big: list[tuple], small: list[tuple], workers: int | None,
-              advance: Callable[[int], None]) -> dict[str, str]:
+              advance: Callable[[int], None], beside: Callable[[], None] = lambda: None) -> dict[str, str]:
     """Stage every job; each big one (ledger, circular) is a task of its own, sent first so it
-    overlaps with the many small per-unit ones. Returns staged path → template error."""
+    overlaps with the many small per-unit ones. `beside` runs in this process while the pool
+    works (the dashboard: issue 20), after the jobs when there is no pool. Returns staged path →
+    template error."""
     jobs = big + small
     failed: dict[str, str] = {}
     if workers is None:
@@ -143,11 +146,13 @@ def _run_jobs(big: list[tuple], small: list[tuple], workers: int | None,
             if (error := _render_job(job)) is not None:
                 failed[job[1]] = error
             advance(1)
+        beside()
         return failed
     chunks = [[j] for j in big]
     chunks += [small[i:i + CHUNK] for i in range(0, len(small), CHUNK)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
         futures = {pool.submit(_render_chunk, chunk): chunk for chunk in chunks}
+        beside()
         for future in as_completed(futures):
             chunk = futures[future]
             for job, error in zip(chunk, future.result(), strict=True):
@@ -320,8 +325,10 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
     for item in items:
         by_unit.setdefault(item.unit, []).append(item)
 
+    # The ledger workbook is written by this process beside the pool (issue 20): sent to a
+    # worker, every item and state was pickled (1.7 GB in the worker at 200,000 items).
+    ledger_job = ("ledger", str(ledger_doc.staged), config, items, states, summaries, as_of, names, evidence)
     big: list[tuple] = [
-        ("ledger", str(ledger_doc.staged), config, items, states, summaries, as_of, names, evidence),
         ("docx", str(circular.staged), str(ws.templates), CIRCULAR, circ, config.fonts),
     ]
     small: list[tuple] = []
@@ -351,13 +358,29 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
             packages.append(doc)
 
     if progress:
-        progress.update(task, description="生成督查通报、督办通知单、反馈表和台帐", total=len(big) + len(small),
+        progress.update(task, description="生成督查通报、督办通知单、反馈表和台帐", total=len(big) + len(small) + 1,
                         completed=0)
     advance = (lambda n: progress.advance(task, n)) if progress else (lambda n: None)
     small += ladder.jobs
     docs = [ledger_doc, circular, *notices, *forms, *packages, *ladder.docs]
+    page: list = []  # the dashboard's bytes, or what stopped it: raised where it was written before
+
+    ledger_failed: list[str] = []
+
+    def beside() -> None:  # while the pool renders: the ledger workbook, then the dashboard
+        if (error := _render_job(ledger_job)) is not None:
+            ledger_failed.append(error)
+        advance(1)
+        try:
+            with Ledger.open(ws.db_path) as ledger:
+                page.append(dashboard_page(ws, ledger, now))
+        except Exception as e:
+            page.append(e)
+
     try:
-        failed = _run_jobs(big, small, workers, advance)
+        failed = _run_jobs(big, small, workers, advance, beside=beside)
+        if ledger_failed:
+            failed[ledger_job[1]] = ledger_failed[0]
     except BaseException:
         publish.discard(docs)  # a full disk: every old version stays as it was
         raise
@@ -377,7 +400,9 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
     sms = ladder_batch.write_sms(ws, week, ladder.named, out) if not preview else None
     problems += [message for _, message in out.blocked]
 
-    write_dashboard(ws, as_of)  # outbox/看板.html, the leaders' page (issue 8)
+    if isinstance(page[0], Exception):
+        raise page[0]
+    write_atomic(dashboard_path(ws), page[0])  # outbox/看板.html, the leaders' page (issue 8)
 
     placed_notices = [p for d in notices if (p := out.path_of(d.target))]
     circular_path = out.path_of(circular.target)

@@ -12,20 +12,18 @@ a dropdown of the operations, dates and 新时限 as dates: filled in and droppe
 inbox/督查室/, each row is one office action.
 
 `ledger_rows` is pure (items + states → rows of plain values); `ledger_workbook` writes them
-with openpyxl in write-only mode, fast enough for 50,000 items.
+with XlsxWriter in constant-memory mode (`xlsx_stream`; issue 20: ≈ 3× openpyxl's write-only
+mode, for 200,000 items).
 """
 
 from __future__ import annotations
 
-import io
+import functools
 import math
 import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date
-
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 
 from pipeline.config import Config
 from pipeline.deadlines.states import report_text
@@ -51,6 +49,7 @@ from pipeline.model import (
 from pipeline.output.documents.contexts import cn_date
 from pipeline.output.documents.xlsx_cells import (
     A3,
+    A4,
     BLUE,
     DATE_FORMAT,
     GREEN,
@@ -58,10 +57,8 @@ from pipeline.output.documents.xlsx_cells import (
     HEADER_FILL,
     RED,
     YELLOW,
-    CellMaker,
-    mark_made_on,
-    print_landscape,
 )
+from pipeline.output.documents.xlsx_stream import StreamBook
 
 LEDGER_SHEET = "三单工作台帐"
 SUMMARY_SHEET = "汇总"
@@ -124,9 +121,16 @@ def printed_text_pt(widths: list[float] | None = None, pages: int = PRINT_PAGES_
     return FONT_PT * min(1.0, pages * PAGE_WIDTH_MM / (total_px * 25.4 / 96))
 
 
+@functools.cache
+def _wide_deleted() -> dict[int, None]:
+    """str.translate table deleting the wide and full-width characters (none lie above plane 3)."""
+    return {cp: None for cp in range(0x40000) if unicodedata.east_asian_width(chr(cp)) in "WF"}
+
+
 def _text_units(text: str) -> float:
     """A text's width in column-width units (a Chinese character at 11 pt is about 2.1)."""
-    return sum(2.1 if unicodedata.east_asian_width(ch) in "WF" else 1.05 for ch in text)
+    narrow = len(text.translate(_wide_deleted()))  # counted in C: 200,000 rows of text
+    return (len(text) - narrow) * 2.1 + narrow * 1.05
 
 
 def row_lines(row: dict) -> int:
@@ -209,100 +213,104 @@ def ledger_rows(config: Config, items: Sequence[Item], states: Mapping[str, Item
     return rows
 
 
-def _ledger_sheet(wb: Workbook, config: Config, rows: list[dict], as_of: date) -> None:
-    ws = wb.create_sheet(LEDGER_SHEET)
-    cm = CellMaker(ws)
-    cm.define("title", bold=True, size=16, align="center", border=False)
-    cm.define("header", bold=True, fill=HEADER_FILL.fgColor.rgb, align="center", wrap=True, size=FONT_PT)
-    cm.define("text", size=FONT_PT)
-    cm.define("wrap", wrap=True, size=FONT_PT)
-    cm.define("date", fmt=DATE_FORMAT, align="center", size=FONT_PT)
-    cm.define("int", align="center", size=FONT_PT)
+def _ledger_sheet(book: StreamBook, config: Config, rows: list[dict], as_of: date) -> None:
+    sh = book.sheet(LEDGER_SHEET)
+    sh.define("title", bold=True, size=16, align="center", border=False)
+    sh.define("header", bold=True, fill=HEADER_FILL.fgColor.rgb[-6:], align="center", wrap=True, size=FONT_PT)
+    sh.define("text", size=FONT_PT)
+    sh.define("wrap", wrap=True, size=FONT_PT)
+    sh.define("date", fmt=DATE_FORMAT, align="center", size=FONT_PT)
+    sh.define("int", align="center", size=FONT_PT)
     for state, (fill, colour) in STATE_COLOURS.items():
-        cm.define(f"state:{state}", fill=fill, color=colour, bold=True, align="center", size=FONT_PT)
+        sh.define(f"state:{state}", fill=fill, color=colour, bold=True, align="center", size=FONT_PT)
 
-    last_col = get_column_letter(len(COLUMNS))
-    for n, (_, _, width, _) in enumerate(COLUMNS, 1):
-        ws.column_dimensions[get_column_letter(n)].width = width
-    ws.freeze_panes = "B3"  # title and header rows, and the 编号 column
-    ws.auto_filter.ref = f"A2:{last_col}{max(len(rows) + 2, 3)}"
-    print_landscape(ws, "1:2", paper=A3, pages_wide=PRINT_PAGES_WIDE)
-    ws.print_title_cols = REPEATED_COLUMNS
-    ws.merged_cells.add(f"A1:{last_col}1")
+    ws = sh.ws
+    last = len(COLUMNS) - 1
+    sh.widths(c[2] for c in COLUMNS)
+    ws.freeze_panes(2, 1)  # title and header rows, and the 编号 column: B3
+    ws.autofilter(1, 0, max(len(rows) + 1, 2), last)
+    sh.print_landscape(0, 1, paper=A3, pages_wide=PRINT_PAGES_WIDE)
+    ws.repeat_columns(0, 0)  # REPEATED_COLUMNS, A:A: the 编号 on every page across
 
-    ws.row_dimensions[1].height = 24
-    ws.append([cm.text(f"{config.office_name}“三查三单”工作台帐（截至{cn_date(as_of)}）　"
-                       f"{MADE_ON_LABEL}：{cn_date(as_of)}", "title")])
-    ws.row_dimensions[2].height = 2 * LINE_PT + 2
-    ws.append([cm.text(h, "header") for h in HEADERS])
-    for n, row in enumerate(rows, 3):
+    sh.height(0, 24)
+    ws.merge_range(0, 0, 0, last, None, sh._format("title"))
+    sh.text(0, 0, f"{config.office_name}“三查三单”工作台帐（截至{cn_date(as_of)}）　"
+                  f"{MADE_ON_LABEL}：{cn_date(as_of)}", "title")
+    sh.height(1, 2 * LINE_PT + 2)
+    for col, h in enumerate(HEADERS):
+        sh.text(1, col, h, "header")
+    for r, row in enumerate(rows, 2):
         lines = row_lines(row)
         if lines > 1:  # set before the row is streamed out
-            ws.row_dimensions[n].height = lines * LINE_PT + 2
-        cells = []
-        for _, key, _, kind in COLUMNS:
+            sh.height(r, lines * LINE_PT + 2)
+        for col, (_, key, _, kind) in enumerate(COLUMNS):
             value = row[key]
             if kind == "state":
-                cells.append(cm.text(value, f"state:{value}" if value in STATE_COLOURS else "text"))
+                sh.text(r, col, value, f"state:{value}" if value in STATE_COLOURS else "text")
             elif kind == "date" and isinstance(value, date):
-                cells.append(cm.value(value, "date"))
+                sh.value(r, col, value, "date")
             elif kind == "int":
-                cells.append(cm.value(value, "int"))
+                sh.value(r, col, value, "int")
             else:
-                cells.append(cm.text(value, "wrap" if kind == "wrap" else "text"))
-        ws.append(cells)
+                sh.text(r, col, value, "wrap" if kind == "wrap" else "text")
 
 
-def _summary_sheet(wb: Workbook, config: Config, summaries: Sequence, rows: list[dict], as_of: date) -> None:
-    ws = wb.create_sheet(SUMMARY_SHEET)
-    cm = CellMaker(ws)
-    cm.define("title", bold=True, size=14, border=False)
-    cm.define("header", bold=True, fill=HEADER_FILL.fgColor.rgb, align="center")
-    cm.define("text")
-    cm.define("int", align="center")
-    cm.define("rate", align="center", fmt="0.0%")
-    for n, width in enumerate((8, 24, 10, 10, 10, 10, 12, 10), 1):
-        ws.column_dimensions[get_column_letter(n)].width = width
-    print_landscape(ws, "2:2")
-    ws.append([cm.text(f"各单位整改落实情况（截至{cn_date(as_of)}）", "title")])
-    headers = ("排名", "单位", "问题数", "已完成", "按期完成", "逾期", "未按时报送", "完成率")
-    ws.append([cm.text(h, "header") for h in headers])
+def _summary_sheet(book: StreamBook, config: Config, summaries: Sequence, rows: list[dict], as_of: date) -> None:
+    sh = book.sheet(SUMMARY_SHEET)
+    sh.define("title", bold=True, size=14, border=False)
+    sh.define("header", bold=True, fill=HEADER_FILL.fgColor.rgb[-6:], align="center")
+    sh.define("text")
+    sh.define("int", align="center")
+    sh.define("rate", align="center", fmt="0.0%")
+    sh.widths((8, 24, 10, 10, 10, 10, 12, 10))
+    sh.print_landscape(1, 1, paper=A4)
+    sh.text(0, 0, f"各单位整改落实情况（截至{cn_date(as_of)}）", "title")
+    for col, h in enumerate(("排名", "单位", "问题数", "已完成", "按期完成", "逾期", "未按时报送", "完成率")):
+        sh.text(1, col, h, "header")
+    r = 2
     for s in summaries:  # the one ranking (states.unit_summary); nothing due or done: unranked, —
-        rank = cm.value(s.rank, "int") if s.rank is not None else cm.text("—", "text")
-        ws.append([rank, cm.text(s.unit, "text"), cm.value(s.items, "int"), cm.value(s.done, "int"),
-                   cm.value(s.done_on_time, "int"), cm.value(s.overdue, "int"), cm.value(s.report_missing, "int"),
-                   cm.value(s.completion_rate, "rate")])
-    ws.append([])
-    ws.append([cm.text("状态", "header"), cm.text("事项数", "header")])
-    counts = Counter(r["state"] for r in rows)
+        if s.rank is not None:
+            sh.value(r, 0, s.rank, "int")
+        else:
+            sh.text(r, 0, "—", "text")
+        sh.text(r, 1, s.unit, "text")
+        for col, (value, style) in enumerate(((s.items, "int"), (s.done, "int"), (s.done_on_time, "int"),
+                                              (s.overdue, "int"), (s.report_missing, "int"),
+                                              (s.completion_rate, "rate")), 2):
+            sh.value(r, col, value, style)
+        r += 1
+    r += 1  # an empty row
+    sh.text(r, 0, "状态", "header")
+    sh.text(r, 1, "事项数", "header")
+    counts = Counter(row["state"] for row in rows)
     for state in ITEM_STATES:
-        ws.append([cm.text(state, "text"), cm.value(counts.get(state, 0), "int")])
-    ws.append([cm.text("合计", "text"), cm.value(len(rows), "int")])
+        r += 1
+        sh.text(r, 0, state, "text")
+        sh.value(r, 1, counts.get(state, 0), "int")
+    sh.text(r + 1, 0, "合计", "text")
+    sh.value(r + 1, 1, len(rows), "int")
 
 
 ACTION_ROWS = 500  # rows of 督查室操作 with the dropdown and date formats
 
 
-def _actions_sheet(wb: Workbook) -> None:
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    ws = wb.create_sheet(ACTION_SHEET)
-    cm = CellMaker(ws)
-    cm.define("guide", wrap=True, border=False, size=FONT_PT)
-    cm.define("header", bold=True, fill=HEADER_FILL.fgColor.rgb, align="center", size=FONT_PT)
-    for n, width in enumerate((12, 14, 14, 14, 18, 40), 1):
-        ws.column_dimensions[get_column_letter(n)].width = width
-    ws.freeze_panes = "A3"
-    ops = DataValidation(type="list", formula1='"' + ",".join(OPERATIONS) + '"', allow_blank=True,
-                         showErrorMessage=True, errorTitle="操作", error="请从下拉列表中选择操作")
-    ops.add(f"B3:B{ACTION_ROWS + 2}")
-    ws.data_validations.append(ops)
-    ws.merged_cells.add("A1:F1")
-    ws.row_dimensions[1].height = 3 * LINE_PT + 4
-    ws.append([cm.text("每行一项办理：填写编号、从下拉列表选择操作；日期不填为收到本表之日，延期、回头看反弹、重开须填新时限，"
-                       "移交须填移交单位，延期、重开、作废、移交须写明说明。填好后把本工作簿放入 inbox/督查室/，"
-                       "回执逐行说明办理结果。", "guide")])
-    ws.append([cm.text(h, "header") for h in ACTION_COLUMNS])
+def _actions_sheet(book: StreamBook) -> None:
+    sh = book.sheet(ACTION_SHEET)
+    sh.define("guide", wrap=True, border=False, size=FONT_PT)
+    sh.define("header", bold=True, fill=HEADER_FILL.fgColor.rgb[-6:], align="center", size=FONT_PT)
+    ws = sh.ws
+    sh.widths((12, 14, 14, 14, 18, 40))
+    ws.freeze_panes(2, 0)  # A3
+    ws.data_validation(2, 1, ACTION_ROWS + 1, 1, {
+        "validate": "list", "source": list(OPERATIONS), "ignore_blank": True,
+        "error_title": "操作", "error_message": "请从下拉列表中选择操作"})
+    sh.height(0, 3 * LINE_PT + 4)
+    ws.merge_range(0, 0, 0, len(ACTION_COLUMNS) - 1, None, sh._format("guide"))
+    sh.text(0, 0, "每行一项办理：填写编号、从下拉列表选择操作；日期不填为收到本表之日，"
+                  "延期、回头看反弹、重开须填新时限，移交须填移交单位，延期、重开、作废、移交须写明说明。"
+                  "填好后把本工作簿放入 inbox/督查室/，回执逐行说明办理结果。", "guide")
+    for col, h in enumerate(ACTION_COLUMNS):
+        sh.text(1, col, h, "header")
 
 
 def ledger_workbook(
@@ -312,11 +320,12 @@ def ledger_workbook(
     """The 三单工作台帐 workbook as bytes (`inspections`: their names by id; `evidence`: each
     item's 佐证材料 files)."""
     rows = ledger_rows(config, items, states, inspections, evidence)
-    wb = Workbook(write_only=True)
-    _ledger_sheet(wb, config, rows, as_of)
-    _summary_sheet(wb, config, summaries, rows, as_of)
-    _actions_sheet(wb)
-    mark_made_on(wb, as_of)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    book = StreamBook()
+    try:
+        _ledger_sheet(book, config, rows, as_of)
+        _summary_sheet(book, config, summaries, rows, as_of)
+        _actions_sheet(book)
+        book.made_on(as_of)
+    finally:
+        data = book.close()
+    return data
