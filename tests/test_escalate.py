@@ -96,6 +96,16 @@ def test_escalating_an_item_the_unit_did_not_flag_needs_a_reason_and_pauses_it(l
     assert closed.item.closed_on == D(2026, 12, 22)
 
 
+def test_an_upward_step_taken_back_by_undo_no_longer_waits_and_may_be_made_again(ledger):
+    actions.escalate(ledger, "2026-0002", to="市住建局", reason="跨区管线迁改", on=D(2026, 12, 2), today=TODAY)
+    actions.undo_last(ledger, "2026-0002", on=D(2026, 12, 2), operator="clerk", today=TODAY)
+    assert _standing(ledger, D(2026, 12, 21)).states["2026-0002"].state != STATE_NEEDS_HELP
+    assert actions.last_escalation(ledger.events("2026-0002"), open_only=True) is None
+    again = actions.escalate(ledger, "2026-0002", to="市住建局", reason="跨区管线迁改", on=D(2026, 12, 3),
+                             today=TODAY)  # not refused as 尚未答复
+    assert again.event.kind == "escalate"
+
+
 def test_the_cli_records_the_upward_step_and_the_answer(cli, workspace, ledger):
     code, out, err = cli("escalate", "2026-0001", "--to", "区人民政府", "--on", "2026-11-26")
     assert code == 0, err

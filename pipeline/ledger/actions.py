@@ -391,12 +391,15 @@ def answer_escalation(ledger: Ledger, item_id: str, *, answer: str, to_date: dat
 
 
 def last_escalation(events: list[Event], day: date | None = None, *, open_only: bool = False) -> Event | None:
-    """The item's latest `escalate` event by `day` (None: all); with `open_only`, only one no
-    `answer` followed."""
+    """The item's latest `escalate` event by `day` (None: all) that no undo took back; with
+    `open_only`, only one no `answer` followed."""
     found: Event | None = None
+    undone = timeline.undone_ids(events, day)
     for event in timeline.ordered(events):
         if day is not None and event.on > day:
             break
+        if event.id in undone:  # taken back (sancha undo): as if never recorded
+            continue
         if event.kind == "escalate":
             found = event
         elif event.kind == "answer" and open_only:

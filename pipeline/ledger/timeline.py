@@ -382,11 +382,16 @@ def ordered(events: Iterable[Event]) -> list[Event]:
     return sorted(events, key=lambda e: (e.on, e.id))
 
 
+def undone_ids(events: Iterable[Event], day: date | None = None) -> set:
+    """The ids of the events taken back by an `undo` dated by `day` (None: any)."""
+    return {e.data.get("event") for e in events if e.kind == "undo" and (day is None or e.on <= day)}
+
+
 def replay(events: Iterable[Event], day: date | None = None) -> Item | None:
     """The item at the end of `day` (None: after all its events) from its events in replay
     order (`ordered`); None when it was not registered by then."""
     events = list(events)
-    undone = {e.data.get("event") for e in events if e.kind == "undo" and (day is None or e.on <= day)}
+    undone = undone_ids(events, day)
     draft: Draft | None = None
     for event in events:
         if day is not None and event.on > day:
