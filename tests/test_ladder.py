@@ -65,14 +65,14 @@ def test_the_ladder_climbs_for_a_silent_unit_and_stops_at_the_notice_for_one_tha
     assert names(weeks[D(2026, 11, 9)]) == {"区财政局/2026-W46_督办通知单.docx", "区住房城乡建设局/2026-W46_督办通知单.docx"}
     assert names(weeks[D(2026, 11, 16)]) == {"区财政局/2026-W47_督办通知单.docx", "区财政局/2026-W47_督办告诫单.docx"}
     assert names(weeks[D(2026, 11, 23)]) == {"区财政局/2026-W48_督办通知单.docx"}
-    assert names(weeks[D(2026, 11, 30)]) == {"区财政局/2026-W49_督办通知单.docx", "2026-W49_问责建议清单.docx"}
+    assert names(weeks[D(2026, 11, 30)]) == {"区财政局/2026-W49_督办通知单.docx", "2026-W49/2026-W49_问责建议清单.docx"}
 
     reminder = doc_text(ws.unit_outbox("区财政局") / "2026-W45_临期提醒单.docx")
     assert "提醒〔2026〕1号" in reminder and "将在3个工作日内到期" in reminder and "政府采购项目验收不及时" in reminder
     warning = doc_text(ws.unit_outbox("区财政局") / "2026-W47_督办告诫单.docx")
     assert "告诫〔2026〕1号" in warning and "督办〔2026〕1号逾期未回复" in warning
     assert "签收回执" in warning and "加盖单位公章" in warning and "抄送：张副区长。" in warning
-    account = doc_text(ws.outbox / "2026-W49_问责建议清单.docx")
+    account = doc_text(ws.outbox / "2026-W49" / "2026-W49_问责建议清单.docx")
     assert "问责〔2026〕1号" in account and "区人民政府：" in account
     assert "张副区长" in account and "李明" in account  # 责任领导 (the unit's, until items carry one) and 责任人
     assert "督办〔2026〕1号（11月9日，未回复）" in account and "告诫〔2026〕1号（11月16日，未回复）" in account
@@ -124,7 +124,7 @@ def test_running_a_week_again_records_no_step_twice(month):
     with Ledger.open(ws.db_path) as ledger:
         before = len([e for e in ledger.events("2026-0001") if e.kind == "notice"])
     again = run_weekly(ws, D(2026, 11, 30), workers=1)
-    assert "2026-W49_问责建议清单.docx" in names(again)
+    assert "2026-W49/2026-W49_问责建议清单.docx" in names(again)
     with Ledger.open(ws.db_path) as ledger:
         assert len([e for e in ledger.events("2026-0001") if e.kind == "notice"]) == before
 

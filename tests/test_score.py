@@ -172,7 +172,7 @@ def test_a_quarter_s_circular_is_numbered_in_the_weekly_series_with_the_quarter_
 
 
 def test_the_leaders_list_names_what_waits_for_the_higher_level_and_the_circular_never_criticises_it(quarter):
-    listed = quarter.outbox / "2026-W49_需上级协调事项清单.docx"
+    listed = quarter.outbox / "2026-W49" / "2026-W49_需上级协调事项清单.docx"
     doc = Document(listed)
     text = "\n".join([p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells])
     assert "区人民政府：" in text and "1个单位的1个整改问题超出本单位职责" in text

@@ -108,11 +108,11 @@ def plan_ladder(ws: Workspace, ledger: Ledger, items: Sequence[Item], states: Ma
     accountable = [i for s in steps.values() for i in s.account]
     if accountable:
         no = number(LEVEL_ACCOUNT, f"account {week}")
-        add(LEVEL_ACCOUNT, "", ws.outbox, ACCOUNTABILITY,
+        add(LEVEL_ACCOUNT, "", ws.week_outbox(week), ACCOUNTABILITY,
             lc.accountability_context(config, items, states, accountable, history, as_of, number=no), accountable,
             None)
     if any(states[i.id].state == STATE_NEEDS_HELP for i in items):
-        doc = Document(ws.outbox / f"{week}_{ESCALATIONS_WORD}{mark}.docx", "list")
+        doc = Document(ws.week_outbox(week) / f"{week}_{ESCALATIONS_WORD}{mark}.docx", "list")
         context = lc.escalations_context(config, items, states, escalations(events), as_of)
         plan.jobs.append(("docx", str(doc.staged), str(ws.templates), ESCALATIONS, context, config.fonts))
         plan.docs.append(doc)
@@ -139,7 +139,7 @@ def sms_text(config: Config, level: str, unit: str, number: str, count: int, rep
 
 
 def write_sms(ws: Workspace, week: str, named: Sequence[Named], out: Published) -> Path | None:
-    """`outbox/<week>_待发短信.csv` (UTF-8 with BOM, for Excel): one line per notice placed for
+    """`outbox/<week>/<week>_待发短信.csv` (UTF-8 with BOM, for Excel): one line per notice placed for
     a unit — 提醒, 督办, 告诫 — with the unit's [[units]] contact and phone; None when none."""
     config = ws.config
     rows = []
@@ -156,7 +156,8 @@ def write_sms(ws: Workspace, week: str, named: Sequence[Named], out: Published) 
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(SMS_HEADER)
     writer.writerows([[csv_safe(c) for c in row] for row in rows])
-    path = ws.outbox / f"{week}_{SMS_WORD}.csv"
+    path = ws.week_outbox(week) / f"{week}_{SMS_WORD}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, buf.getvalue().encode("utf-8-sig"))
     return path
 
