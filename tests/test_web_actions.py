@@ -186,3 +186,21 @@ def test_closing_from_the_desk_follows_close_requires_evidence(ws, client):
     assert client.post(url, data=confirmation(post(client, url, note="另案核实", force="1"), url)).status_code == 303
     last = events(ws, "2026-0001")[-1]
     assert last.kind == "close" and last.data.get("no_evidence") is True
+
+
+def test_an_item_is_reported_upward_and_its_answer_recorded_from_the_desk(ws, client):
+    url = "/items/2026-0002/actions/escalate"
+    r = post(client, url, to="区人民政府")  # no reason: the unit did not flag it 需上级协调
+    assert r.status_code == 422 and "须写明需协调的问题和原因" in r.get_data(as_text=True)
+    assert "--note" not in r.get_data(as_text=True)
+    fields = confirmation(post(client, url, to="区人民政府", reason="涉及跨区用地，需区政府协调"), url)
+    assert client.post(url, data=fields).status_code == 303
+    [escalated] = [e for e in events(ws, "2026-0002") if e.kind == "escalate"]
+    assert escalated.data == {"to": "区人民政府", "reason": "涉及跨区用地，需区政府协调"}
+    answer = "/items/2026-0002/actions/answer"
+    r = post(client, answer, answer="同意")  # neither a new deadline nor 办结
+    assert r.status_code == 422 and "二者选一" in r.get_data(as_text=True) and "--to-date" not in r.get_data(as_text=True)
+    fields = confirmation(post(client, answer, answer="由区自然资源局牵头", to_date="2027-1-29"), answer)
+    assert client.post(answer, data=fields).status_code == 303
+    last = events(ws, "2026-0002")[-1]
+    assert (last.kind, last.new, last.data["answer"]) == ("answer", date(2027, 1, 29), "由区自然资源局牵头")

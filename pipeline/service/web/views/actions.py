@@ -85,6 +85,16 @@ def _reassign(led, cfg, item_id, v, who, today):
     return actions.reassign(led, cfg, item_id, to=v["unit"], note=v["note"], on=v["on"], operator=who, today=today)
 
 
+def _escalate(led, cfg, item_id, v, who, today):
+    return actions.escalate(led, item_id, to=v["to"], reason=v["reason"], note=v["note"], on=v["on"], operator=who,
+                            today=today)
+
+
+def _answer(led, cfg, item_id, v, who, today):
+    return actions.answer_escalation(led, item_id, answer=v["answer"] or "", to_date=v["to_date"], close=v["close"],
+                                     note=v["note"], on=v["on"], operator=who, today=today)
+
+
 def _undo(led, cfg, item_id, v, who, today):
     return actions.undo_last(led, item_id, on=v["on"], note=v["note"], operator=who, today=today)
 
@@ -104,6 +114,14 @@ FORMS: dict[str, ActionForm] = {f.name: f for f in (
     ActionForm("void", "作废", (ON, REASON), _void, "重复登记、误登记的事项：不再计入任何统计和文书。"),
     ActionForm("reassign", "移交", (Field("unit", "接收单位", "unit", required=True), ON, REASON), _reassign,
                "事项自生效日期起由另一个单位牵头。"),
+    ActionForm("escalate", "上报上级", (Field("to", "报送对象", hint="例如 区人民政府；不填为“上级”"),
+                                       Field("reason", "需协调的问题和原因", "note",
+                                             hint="单位已报“需上级协调”并写明原因的可不填"), ON, NOTE), _escalate,
+               "超出本单位职权、需上级协调解决的问题，书面报送上级后登记：自生效日期起为“待上级协调”，不计逾期。"),
+    ActionForm("answer", "上级答复", (Field("answer", "答复意见", "note", required=True),
+                                      Field("to_date", "新时限", "date", hint="与“办结销号”二选一"),
+                                      Field("close", "办结销号", "check", hint="上级答复后事项办结"), ON, NOTE),
+               _answer, "登记上级对“待上级协调”事项的答复：给出新时限则恢复推进中并重新计时，或办结销号。"),
     ActionForm("undo", "撤销", (UNDO_ON, NOTE), _undo,
                "撤销事项最后一次的督查室操作；生效日期之前的日子仍按原记录计算。"),
 )}
@@ -111,7 +129,9 @@ FORMS: dict[str, ActionForm] = {f.name: f for f in (
 # The command line's words in the library's messages, as the form names them.
 _FORM_WORDS = (("请加 --late", "请勾选“逾期后批准”"), ("请加 --force", "请勾选“强制销号”"), ("（--note）", ""),
                ("用 --note 写明理由", "在“说明”中写明理由"),
-               ("（--to）", ""), ("--to 只用于反弹", "新时限只用于反弹"))
+               ("（--to）", ""), ("--to 只用于反弹", "新时限只用于反弹"), ("（--answer）", ""),
+               ("新的整改时限（--to-date）", "新时限"), ("办结销号（--close）", "办结销号"),
+               ("请用 --answer 登记", "请用“上级答复”登记"))
 
 
 def read_values(form: ActionForm, raw: Mapping[str, str], default_on: date) -> tuple[dict, dict[str, str]]:
