@@ -70,6 +70,7 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     "status": (
         ("sancha status", "各单位情况和红色清单"),
         ("sancha status --unit 财政局 --as-of 2026-11-30 --json", "一个单位在 11 月 30 日的情况，JSON 输出"),
+        ("sancha status --all", "单位很多时也全部列出，不只看第一屏"),
     ),
     "show": (
         ("sancha show 2026-0007", "查看一个事项"),
