@@ -176,6 +176,29 @@ def test_log_in_search_open_an_item_extend_it_see_the_timeline_and_undo(served):
         quit_driver(driver)
 
 
+def test_open_the_inspections_and_register_a_late_report(served):
+    from selenium.webdriver.common.by import By
+
+    _ws, url = served
+    driver = chromium_driver()
+    try:
+        log_in(driver, url)
+        navigating(driver, driver.find_element(By.LINK_TEXT, "检查").click)
+        assert "未报送，已逾期" in driver.find_element(By.ID, "inspection-table").text
+        navigating(driver, driver.find_element(By.LINK_TEXT, "JC2026-01").click)
+        assert row_ids(driver) == ["2026-0005", "2026-0006"]
+        box = driver.find_element(By.ID, "f-on")
+        box.clear()
+        box.send_keys("2026年12月2日")
+        navigating(driver, driver.find_element(By.ID, "report-next").click)
+        assert "逾期报送" in driver.find_element(By.ID, "confirm").text
+        navigating(driver, driver.find_element(By.ID, "confirm-button").click)
+        assert driver.find_element(By.ID, "report-standing").text == "2026-12-02 收到（逾期报送），登记人 zhang"
+        assert console_errors(driver) == []
+    finally:
+        quit_driver(driver)
+
+
 # -- safety against the running server, with plain HTTP -----------------------------------------------
 
 

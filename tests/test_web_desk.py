@@ -124,6 +124,8 @@ def sample_urls(ws: Workspace, client) -> dict[str, str]:
         "batch.index": "/batch", "batch.status": "/batch/status.json", "auth.login": "/login",
         "static": "/static/desk.css", "items.evidence": "/items/2026-0003/evidence/1",
         "actions.action_form": "/items/2026-0002/actions/extend",
+        "inspections.index": "/inspections", "inspections.detail": "/inspections/JC2026-01",
+        "inspections.new_form": "/inspections/new",
     }
 
 
@@ -316,7 +318,8 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(ws, client
 
 def test_every_post_route_checks_the_token(ws, client):
     posts = [r.rule for r in client.application.url_map.iter_rules() if "POST" in r.methods]
-    assert sorted(posts) == ["/batch/run", "/items/<item_id>/actions/<name>", "/login", "/logout"]
+    assert sorted(posts) == ["/batch/run", "/inspections/<inspection_id>/report", "/inspections/new",
+                             "/items/<item_id>/actions/<name>", "/login", "/logout"]
     for rule in posts:
         assert client.post(rule, data={}).status_code == 403, rule
 

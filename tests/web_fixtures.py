@@ -1,5 +1,6 @@
 """A workspace for the web desk's tests, built through the library as an office would fill it:
-two units' files received on 2026-11-01 (an item overdue with no report since, one due later,
+two units' files received on 2026-11-01 (区住建局's found by the 督查 JC2026-01, whose report is
+late; an item overdue with no report since, one due later,
 one reported done, a hostile text), one file rejected on 2026-12-01, the weekly batch of
 2026-12-07 run (documents in outbox/).
 "today" for the desk is 2026-12-07."""
@@ -15,6 +16,8 @@ from pathlib import Path
 from builders import CONFIG_TOML, data_row, submission_rows, xlsx_bytes
 
 from pipeline.ledger.ingest import ingest_inbox
+from pipeline.ledger.inspections import add_inspection
+from pipeline.ledger.ledger import Ledger
 from pipeline.output.documents.templates import write_default_templates
 from pipeline.service.weekly import run_weekly
 from pipeline.workspace import Workspace
@@ -24,6 +27,7 @@ RECEIVED = date(2026, 11, 1)
 REJECTED_ON = date(2026, 12, 1)
 HOSTILE = 'A&B<二期>"引号"<script>alert(1)</script>'
 PASSWORD = "correct-horse-9"
+INSPECTION = "2026年第四季度重点工作督查"  # JC2026-01: its report was due 2026-10-30 and has not come
 EVIDENCE_PDF = b"%PDF-1.4\n%web desk fixture\n%%EOF\n"
 
 
@@ -47,7 +51,11 @@ def build_workspace(root: Path, *, weekly: bool = True) -> Workspace:
         data_row(2, problem="建筑工地扬尘管控不到位", deadline="2026-10-30", lead_unit="区住建局", source="督查"),
         unit="区住建局", report_date="2026年11月1日",
     )
+    housing[1][2] = f"检查名称：{INSPECTION}"  # both found by the 督查 registered below (issue 17)
     (ws.inbox / "区住建局_三单.xlsx").write_bytes(xlsx_bytes(housing))
+    with Ledger.open(ws.db_path) as led:
+        add_inspection(led, kind="督查", name=INSPECTION, start=date(2026, 10, 19), end=date(2026, 10, 23),
+                       form="专项督查", units=["区住房城乡建设局"], operator="测试员")
     results = ingest_inbox(ws, received=RECEIVED)
     assert [r.verdict for r in results] == ["accepted", "accepted"], [r.findings for r in results]
     bad = submission_rows(data_row(1, problem="审计整改不彻底", deadline="2026.13.01", lead_unit="区审计局"),

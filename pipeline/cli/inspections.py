@@ -33,7 +33,7 @@ def inspection_id(value: str) -> str:
 
 
 def _units(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").replace("，", ",").replace("、", ",").split(",") if part.strip()]
+    return insp.split_names(value)
 
 
 @inspection_app.command("add")
@@ -89,7 +89,7 @@ def report(
         raise UsageError(f"--on {on.isoformat()} 是将来的日期")
     with Ledger.open(ws.db_path) as ledger:
         archived = insp.archive_report(ws, file, on) if file is not None else None
-        done = insp.record_report(ledger, inspection, on=on, archive=archived)
+        done = insp.record_report(ledger, inspection, on=on, archive=archived, operator=_operator())
     cal = WorkCalendar.from_config(ws.config)
     st = insp.report_standing(done, on, cal)
     late = f"，晚于应报日期{cn_date(st.due)}（逾期报送）" if st.late else "，按时报送"

@@ -229,9 +229,11 @@ def load_inspections(ledger: Ledger) -> list[Inspection]:
 
 def add_inspection(ledger: Ledger, *, kind: str, name: str, start: date, end: date, form: str | None = None,
                    leader: str | None = None, group: str | None = None, units: Sequence[str] = (),
-                   aliases: Sequence[str] = (), operator: str | None = None) -> Inspection:
+                   aliases: Sequence[str] = (), operator: str | None = None, dry_run: bool = False) -> Inspection:
     """Register an inspection; its id is the next of its start year. Refused: an unknown kind or
-    form, a form for a kind other than 督查, an end before the start, a name already taken."""
+    form, a form for a kind other than 督查, an end before the start, a name already taken.
+    `dry_run`: every check made and the inspection returned as it would be, nothing written
+    (the web desk's confirmation)."""
     kind, name = kind.strip(), name.strip()
     form = form.strip() if form and form.strip() else None
     if kind not in KINDS:
@@ -248,11 +250,16 @@ def add_inspection(ledger: Ledger, *, kind: str, name: str, start: date, end: da
     taken = known.resolve(name)
     if taken is not None:
         raise Refused(f"检查名称 “{name}” 已登记为 {taken}")
-    with ledger.transaction():
+    def make() -> Inspection:
         n = ledger.conn.execute("SELECT COUNT(*) FROM inspections WHERE id LIKE ?",
                                 (f"JC{start.year}-%",)).fetchone()[0]
-        inspection = Inspection(f"JC{start.year}-{n + 1:02d}", kind, form, name, leader or None, group or None, start,
-                                end, tuple(units), tuple(a.strip() for a in aliases if a.strip()))
+        return Inspection(f"JC{start.year}-{n + 1:02d}", kind, form, name, leader or None, group or None, start, end,
+                          tuple(units), tuple(a.strip() for a in aliases if a.strip()))
+
+    if dry_run:
+        return make()
+    with ledger.transaction():
+        inspection = make()
         ledger.conn.execute(
             f"INSERT INTO inspections ({_COLUMNS}, created_at, operator) VALUES ({', '.join('?' * 14)})",
             (inspection.id, kind, form, name, inspection.leader, inspection.group, start.isoformat(), end.isoformat(),
@@ -261,18 +268,39 @@ def add_inspection(ledger: Ledger, *, kind: str, name: str, start: date, end: da
     return inspection
 
 
-def record_report(ledger: Ledger, inspection_id: str, *, on: date, archive: str | None = None) -> Inspection:
-    """The group's report received on `on` (`archive`: its archived copy). Refused: an unknown
-    id, a day before the inspection started."""
+def record_report(ledger: Ledger, inspection_id: str, *, on: date, archive: str | None = None,
+                  operator: str | None = None, today: date | None = None, dry_run: bool = False) -> Inspection:
+    """The group's report received on `on` (`archive`: its archived copy; `operator`: who
+    registered it). Refused: an unknown id, a day before the inspection started, a day after
+    `today`. `dry_run`: checked and returned as it would be, nothing written."""
     found = {i.id: i for i in load_inspections(ledger)}.get(inspection_id)
     if found is None:
         raise Refused(f"没有登记检查 {inspection_id}；sancha inspection list 列出已登记的检查")
     if on < found.start:
         raise Refused(f"报告日期 {on.isoformat()} 早于检查开始日期 {found.start.isoformat()}")
+    if today is not None and on > today:
+        raise Refused(f"报告日期 {on.isoformat()} 是将来的日期")
+    if dry_run:
+        return replace(found, report_on=on, report_file=archive or found.report_file)
     with ledger.transaction():
-        ledger.conn.execute("UPDATE inspections SET report_on = ?, report_file = COALESCE(?, report_file) WHERE id = ?",
-                            (on.isoformat(), archive, inspection_id))
+        ledger.conn.execute("UPDATE inspections SET report_on = ?, report_file = COALESCE(?, report_file), "
+                            "report_operator = ?, report_at = ? WHERE id = ?",
+                            (on.isoformat(), archive, operator, now_iso(), inspection_id))
     return {i.id: i for i in load_inspections(ledger)}[inspection_id]
+
+
+def split_names(text: str | None) -> list[str]:
+    """Names as people list them in one box: separated by , ， or 、 (blanks dropped)."""
+    return [part.strip() for part in (text or "").replace("，", ",").replace("、", ",").split(",") if part.strip()]
+
+
+def registered_by(ledger: Ledger, inspection_id: str) -> dict:
+    """Who registered the inspection and its report, and when (local times, ISO): the keys
+    operator, created_at, report_operator, report_at (None where unknown)."""
+    row = ledger.conn.execute("SELECT operator, created_at, report_operator, report_at FROM inspections WHERE id = ?",
+                              (inspection_id,)).fetchone()
+    keys = ("operator", "created_at", "report_operator", "report_at")
+    return dict(zip(keys, row or (None,) * 4, strict=True))
 
 
 def inspection_names(ws) -> dict[str, str]:

@@ -403,4 +403,9 @@ MIGRATIONS: list[tuple[str, str, Callable[[Ledger], None] | None]] = [
         upstream,
     ),
     ("0009_speed", SPEED_SQL, hash_problem_keys),
+    # Issue 19: who registered an inspection group's report and when (the web desk's 报告收到 and
+    # `sancha inspection report`), as the inspection's creation already records.
+    ("0014_inspection_report_by",
+     "ALTER TABLE inspections ADD COLUMN report_operator TEXT; ALTER TABLE inspections ADD COLUMN report_at TEXT;",
+     None),
 ]

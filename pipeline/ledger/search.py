@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from pipeline.ledger.ledger import ITEM_COLUMNS, FileRecord, Ledger, item_from_row
-from pipeline.model import STATE_OVERDUE, Item, ItemState
+from pipeline.model import SOURCE_CATEGORIES, STATE_OVERDUE, Item, ItemState
 
+LEVEL_OWN, LEVEL_ABOVE = "own", "above"  # ItemQuery.level
 NO_SOURCE = "未填"  # the source filter's value for items without 问题来源 (as the dashboard says)
 PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -43,6 +44,9 @@ class ItemQuery:
     text: str = ""  # words of 整改问题/措施/进展/责任人/备注, or an id (2026-7 = 2026-0007)
     unit: str | None = None
     source: str | None = None  # NO_SOURCE for items without one
+    category: str | None = None  # 问题来源类别 (model.SOURCE_CATEGORIES); NO_SOURCE for items without one
+    inspection: str | None = None  # the inspection's id (JC2026-01): the items it found
+    level: str | None = None  # LEVEL_OWN: this level's own items; LEVEL_ABOVE: those with a 上级编号
     states: frozenset[str] = frozenset()  # any of these item states (model.ITEM_STATES)
     overdue: bool = False  # 逾期 only
     report_missing: bool = False  # 未按时报送 only
@@ -88,16 +92,20 @@ def _where(q: ItemQuery) -> tuple[str, list]:
             continue
         clauses.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in _TEXT_COLUMNS) + ")")
         args += [_like(term)] * len(_TEXT_COLUMNS)
-    if q.unit:
-        clauses.append("unit = ?")
-        args.append(q.unit)
     if q.awaiting_close:
         clauses.append(_AWAITING_CLOSE)
-    if q.source == NO_SOURCE:
-        clauses.append("(source IS NULL OR source = '')")
-    elif q.source:
-        clauses.append("source = ?")
-        args.append(q.source)
+    # a column equal to the value; NO_SOURCE stands for blank in the two source columns
+    for column, value in (("unit", q.unit), ("inspection", q.inspection), ("source", q.source),
+                          ("source_category", q.category)):
+        if value == NO_SOURCE and column.startswith("source"):
+            clauses.append(f"({column} IS NULL OR {column} = '')")
+        elif value:
+            clauses.append(f"{column} = ?")
+            args.append(value)
+    if q.level == LEVEL_OWN:
+        clauses.append("(upstream_id IS NULL OR upstream_id = '')")
+    elif q.level == LEVEL_ABOVE:
+        clauses.append("(upstream_id IS NOT NULL AND upstream_id <> '')")
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
@@ -151,6 +159,14 @@ def sources(ledger: Ledger) -> list[str]:
     """The 问题来源 values in the ledger (NO_SOURCE for items without one), for a filter list."""
     rows = ledger.conn.execute("SELECT DISTINCT COALESCE(NULLIF(source, ''), ?) FROM items", (NO_SOURCE,))
     return sorted(r[0] for r in rows)
+
+
+def categories(ledger: Ledger) -> list[str]:
+    """The 问题来源类别 values in the ledger (NO_SOURCE for items without one), in the catalogue's order."""
+    found = {r[0] for r in ledger.conn.execute(
+        "SELECT DISTINCT COALESCE(NULLIF(source_category, ''), ?) FROM items", (NO_SOURCE,))}
+    order = {c: n for n, c in enumerate((*SOURCE_CATEGORIES, NO_SOURCE))}
+    return sorted(found, key=lambda c: (order.get(c, len(order)), c))
 
 
 def awaiting_close(ledger: Ledger, limit: int = 200) -> tuple[int, list[Item]]:

@@ -102,7 +102,10 @@ def create_app(ws: Workspace, *, local: bool = True, today: Callable[[], date] =
     app.jinja_env.undefined = jinja2.StrictUndefined  # a misspelt name is an error, not an empty cell
     app.jinja_env.filters["cn_date"] = lambda d: cn_date(d) if d else "—"
     app.jinja_env.filters["iso"] = lambda d: d.isoformat() if d else "—"
-    app.jinja_env.globals["office_name"] = ws.config.office_name
+
+    @app.context_processor
+    def _office():  # read per page: a renamed office shows without a restart (desk.refresh)
+        return {"office_name": desk.ws.config.office_name}
 
     @app.before_request
     def _refresh_config():

@@ -2,8 +2,8 @@
 
 Phase 1 lists what the ledger and the outbox already tell: files rejected lately (and whether
 the unit has sent a good one since), this week's circular waiting to be signed, items a unit
-reported done that await the office's 销号 check. Further kinds (notices unanswered,
-inspection reports due) are providers appended to `PROVIDERS` by the issues that bring them.
+reported done that await the office's 销号 check, inspection reports due soon or late. Further
+kinds are providers appended to `PROVIDERS`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from pipeline.deadlines.workdays import WorkCalendar
+from pipeline.ledger.inspections import load_inspections, report_standing
 from pipeline.ledger.ledger import Ledger
 from pipeline.ledger.search import FileQuery, awaiting_close, search_files
 from pipeline.output.documents.contexts import week_key
@@ -73,11 +75,29 @@ def awaiting_close_check(c: TodoContext) -> Todo | None:
     rows = [{"id": i.id, "unit": i.unit, "problem": i.problem, "done_on": i.done_on or i.last_report_on,
              "evidence": i.evidence_count} for i in items]  # 佐证材料 received (issue 23)
     return Todo("awaiting-close", "单位报已完成、待销号核查的事项", total,
-                "请核实整改成效，符合条件的予以销号（销号办理在下一阶段加入本页面；目前可用 sancha close 编号）。",
+                "请核实整改成效，符合条件的在事项页面“办理：销号”（或 sancha close 编号）。",
                 rows, ("items.index", {"awaiting": "1"}))
 
 
-PROVIDERS: list[Callable[[TodoContext], Todo | None]] = [rejected_files, circular_to_sign, awaiting_close_check]
+def inspection_reports(c: TodoContext) -> Todo | None:
+    """Inspections whose group's report is due within 3 working days or late and not received."""
+    cal = WorkCalendar.from_config(c.ws.config)
+    rows = []
+    for i in load_inspections(c.ledger):
+        if i.start > c.today:
+            continue
+        st = report_standing(i, c.today, cal)
+        if st.received is None and (st.late or st.due_soon):
+            rows.append({"id": i.id, "name": i.name, "due": st.due, "late": st.late})
+    if not rows:
+        return None
+    return Todo("inspection-reports", "检查报告待报送", len(rows),
+                "检查结束后第5个工作日前应报送检查报告；收到后在“检查”页面登记“报告收到”。",
+                rows[:LISTED], ("inspections.index", {}))
+
+
+PROVIDERS: list[Callable[[TodoContext], Todo | None]] = [rejected_files, circular_to_sign, awaiting_close_check,
+                                                         inspection_reports]
 
 
 def todos(ws: Workspace, ledger: Ledger, today: date) -> list[Todo]:

@@ -10,7 +10,18 @@ from flask import Blueprint, abort, render_template, request, send_file
 from pipeline.deadlines.states import item_state
 from pipeline.errors import Refused
 from pipeline.ledger.evidence import archived_bytes, evidence_files
-from pipeline.ledger.search import SORTS, STATE_SORTS, ItemQuery, files_touching, search_items, sources
+from pipeline.ledger.inspections import load_inspections, parse_inspection_id
+from pipeline.ledger.search import (
+    LEVEL_ABOVE,
+    LEVEL_OWN,
+    SORTS,
+    STATE_SORTS,
+    ItemQuery,
+    categories,
+    files_touching,
+    search_items,
+    sources,
+)
 from pipeline.ledger.timeline import kind_label
 from pipeline.ledger.view import item_on
 from pipeline.model import ITEM_STATES, tuple_text
@@ -22,6 +33,7 @@ bp = Blueprint("items", __name__)
 SORT_LABELS = {"id": "编号", "unit": "牵头单位", "deadline": "整改时限", "updated": "最近更新", "created": "登记日期",
                "overdue": "逾期工作日"}
 assert set(SORT_LABELS) == set(SORTS) | set(STATE_SORTS)
+LEVEL_LABELS = {LEVEL_OWN: "本级事项", LEVEL_ABOVE: "上级交办（有上级编号）"}
 
 
 def query_from_args() -> ItemQuery:
@@ -31,6 +43,9 @@ def query_from_args() -> ItemQuery:
         text=a.get("q", "").strip()[:200],
         unit=a.get("unit") or None,
         source=a.get("source") or None,
+        category=a.get("category") or None,
+        inspection=(parse_inspection_id(a["inspection"]) or a["inspection"]) if a.get("inspection") else None,
+        level=a.get("level") if a.get("level") in LEVEL_LABELS else None,
         states=frozenset(s for s in a.getlist("state") if s in ITEM_STATES),
         overdue=a.get("overdue") == "1",
         report_missing=a.get("missing") == "1",
@@ -50,8 +65,9 @@ def index():
     page = search_items(ledger(), q, lambda: d.states.snapshot(today).states)
     return render_template(
         "items.html", q=q, result=page, states=states_of(page.items, today), today=today,
-        units=d.ws.config.unit_names, sources=sources(ledger()), item_states=ITEM_STATES, sort_labels=SORT_LABELS,
-        page_args=page_args, page="items")
+        units=d.ws.config.unit_names, sources=sources(ledger()), categories=categories(ledger()),
+        inspections=load_inspections(ledger()), levels=LEVEL_LABELS, item_states=ITEM_STATES,
+        sort_labels=SORT_LABELS, page_args=page_args, page="items")
 
 
 FIELD_LABELS = (
