@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from docxtpl import DocxTemplate, RichText
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import missing as _missing
@@ -91,8 +91,22 @@ class _Strict(StrictUndefined):
         super().__init__(hint, obj, name, exc)
 
 
+_PATCHED_MAX = 64  # patched template parts kept per process (a few templates × their parts)
+_patched: dict[str, str] = {}
+
+
 class _Template(DocxTemplate):
-    """Keeps the XML a part was rendered from on its error, to name the paragraph."""
+    """Keeps the XML a part was rendered from on its error, to name the paragraph; the
+    template's XML as docxtpl patches it before compiling is kept per process (issue 20: the
+    300 notices of a batch share one template), keyed by the XML itself."""
+
+    def patch_xml(self, src_xml):
+        found = _patched.get(src_xml)
+        if found is None:
+            if len(_patched) >= _PATCHED_MAX:
+                _patched.clear()
+            found = _patched[src_xml] = super().patch_xml(src_xml)
+        return found
 
     def render_xml_part(self, src_xml, part, context, jinja_env=None):
         try:
@@ -108,9 +122,31 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _templates: dict[Path, tuple[tuple[int, int], bytes]] = {}
 
 
+class _CompilingOnce(SandboxedEnvironment):
+    """The sandbox, compiling each template source once per process (issue 20: compiling a
+    notice's XML was a quarter of rendering it). The source is the whole part's XML, so an
+    edited template is a new key; a compiled jinja2 Template holds no state between renders."""
+
+    COMPILED_MAX = 64
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self._compiled: dict[str, Template] = {}
+
+    def from_string(self, source, globals=None, template_class=None):
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        found = self._compiled.get(source)
+        if found is None:
+            if len(self._compiled) >= self.COMPILED_MAX:
+                self._compiled.clear()
+            found = self._compiled[source] = super().from_string(source)
+        return found
+
+
 @functools.cache
 def jinja_env() -> SandboxedEnvironment:
-    return SandboxedEnvironment(autoescape=True, undefined=_Strict)
+    return _CompilingOnce(autoescape=True, undefined=_Strict)
 
 
 def template_bytes(directory: Path, name: str) -> bytes:
