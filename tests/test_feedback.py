@@ -149,3 +149,20 @@ def test_the_day_a_form_was_made_is_read_from_its_property_else_from_its_line():
     assert sub.made_on == date(2026, 11, 23)
     plain = parse_submission(xlsx_bytes(submission_rows(data_row(1))), "a.xlsx", make_config(), received=date(2026, 12, 1))
     assert plain.made_on is None
+
+
+def test_hostile_text_comes_back_from_the_form_as_it_went_out():
+    """The form is written by XlsxWriter (issue 20): text framed like rich-text XML, control
+    characters, a literal _xHHHH_, a formula and full-width punctuation read back unchanged —
+    by openpyxl, and by sancha's own reader when the unit sends the form back."""
+    items, states, _ = ledger()
+    texts = {"2026-0005": "<r><t>伪造</t></r>", "2026-0006": "行一\n行二 _x000B_ 竖\x0b线 A&B<二期>（全角，。）",
+             "2026-0007": '=HYPERLINK("http://x")'}
+    for item_id, text in texts.items():
+        items = with_problem(items, item_id, text)
+    data = feedback_workbook(make_config(), "菱湖街道", open_items("菱湖街道", items, states), AS_OF)
+    ws = openpyxl.load_workbook(io.BytesIO(data))[FORM_SHEET]
+    assert ws["B4"].value == "<r><t>伪造</t></r>"
+    assert ws["B6"].data_type == "s" and ws["B6"].quotePrefix and ws["B6"].value == texts["2026-0007"]
+    sub = parse_submission(data, "反馈表.xlsx", make_config(), received=AS_OF)
+    assert {r.item_id: r.problem for r in sub.rows} == texts

@@ -5,29 +5,20 @@ updates 整改进展 / 完成情况 / 完成日期 (and 佐证材料, what it at
 the inbox, where the ingest core takes it as an update (the header is the canonical one header.py recognises, and the
 `填报单位：<unit>` line names the submitter). 编号 and 整改问题 are locked (sheet protection,
 no password: it guards against slips, not against intent); a few blank rows at the end take
-new problems. 完成情况 is a dropdown of the canonical statuses.
+new problems. 完成情况 is a dropdown of the canonical statuses. Written by XlsxWriter
+(xlsx_stream, issue 20: a batch writes 300 of them), with the guarantees of `xlsx_text`.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from datetime import date
-
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from pipeline.config import Config
 from pipeline.model import MADE_ON_LABEL, STATE_CLOSED, STATE_DONE, STATUSES, Item, ItemState
 from pipeline.output.documents.contexts import cn_date
-from pipeline.output.documents.xlsx_cells import (
-    DATE_FORMAT,
-    HEADER_FILL,
-    CellMaker,
-    mark_made_on,
-    print_landscape,
-)
+from pipeline.output.documents.xlsx_cells import A4, DATE_FORMAT, HEADER_FILL
+from pipeline.output.documents.xlsx_stream import StreamBook
 
 FORM_SHEET = "反馈表"
 COOPERATION_SHEET = "配合事项"  # issue 17: the items the unit cooperates on (header.COOPERATION_SHEET)
@@ -103,29 +94,34 @@ def cooperating_items(items: Sequence[Item], states: Mapping[str, ItemState]) ->
     return out
 
 
-def _cooperation_sheet(wb: Workbook, unit: str, items: Sequence[Item], as_of: date) -> None:
+def _protect(ws, *, format_cells: bool) -> None:
+    """Sheet protection without a password; the unit may still widen columns and heighten
+    rows (and format cells, where `format_cells`)."""
+    ws.protect("", {"format_cells": format_cells, "format_columns": True, "format_rows": True})
+
+
+def _cooperation_sheet(book: StreamBook, unit: str, items: Sequence[Item], as_of: date) -> None:
     """配合事项: the items `unit` cooperates on, 配合情况 to fill (read back by intake/cooperation.py)."""
-    ws = wb.create_sheet(COOPERATION_SHEET)
-    cm = CellMaker(ws)
-    cm.define("title", bold=True, size=14, align="center", border=False)
-    cm.define("header", bold=True, fill=HEADER_FILL.fgColor.rgb, align="center", wrap=True)
-    cm.define("locked", wrap=True, fill=LOCKED_FILL, locked=True)
-    cm.define("open", wrap=True, locked=False)
-    for c, width in enumerate((12, 40, 16, 14, 44), 1):
-        ws.column_dimensions[get_column_letter(c)].width = width
-    ws.merged_cells.add("A1:E1")
-    ws.freeze_panes = "C3"
-    print_landscape(ws, "2:2")
-    ws.protection.sheet = True
-    ws.protection.formatColumns = False
-    ws.protection.formatRows = False
-    ws.append([cm.text(f"{unit}作为配合责任单位的整改事项（截至{cn_date(as_of)}），请在“配合情况”栏填写配合落实情况",
-                       "title")])
-    ws.append([cm.text(h, "header") for h in COOPERATION_HEADERS])
-    for item in items:
+    sh = book.sheet(COOPERATION_SHEET)
+    sh.define("title", bold=True, size=14, align="center", border=False)
+    sh.define("header", bold=True, fill=HEADER_FILL.fgColor.rgb[-6:], align="center", wrap=True)
+    sh.define("locked", wrap=True, fill=LOCKED_FILL)
+    sh.define("open", wrap=True, locked=False)
+    ws = sh.ws
+    sh.widths((12, 40, 16, 14, 44))
+    ws.freeze_panes(2, 2)  # C3
+    sh.print_landscape(1, 1, paper=A4)
+    _protect(ws, format_cells=False)
+    ws.merge_range(0, 0, 0, len(COOPERATION_HEADERS) - 1, None, sh._format("title"))
+    sh.text(0, 0, f"{unit}作为配合责任单位的整改事项（截至{cn_date(as_of)}），请在“配合情况”栏填写配合落实情况",
+            "title")
+    for col, h in enumerate(COOPERATION_HEADERS):
+        sh.text(1, col, h, "header")
+    for r, item in enumerate(items, 2):
         deadline = cn_date(item.deadline) if item.deadline else item.deadline_text
-        ws.append([cm.text(item.id, "locked"), cm.text(item.problem, "locked"), cm.text(item.unit, "locked"),
-                   cm.text(deadline, "locked"), cm.text(None, "open")])
+        for col, value in enumerate((item.id, item.problem, item.unit, deadline)):
+            sh.text(r, col, value, "locked")
+        sh.text(r, 4, None, "open")
 
 
 def feedback_workbook(config: Config, unit: str, items: Sequence[Item], as_of: date,
@@ -137,85 +133,76 @@ def feedback_workbook(config: Config, unit: str, items: Sequence[Item], as_of: d
     of its own the items it cooperates on (`cooperating_items`), as bytes. A township's report up
     (pipeline.upstream) is one too: its own `title`, `help_text`, no blank rows, a signature sheet
     among `extra_sheets` (name, lines) and custom `properties`."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(FORM_SHEET)
-    cm = CellMaker(ws)
-    cm.define("title", bold=True, size=14, align="center", border=False)
-    cm.define("meta", size=11, border=False)
-    cm.define("header", bold=True, fill=HEADER_FILL.fgColor.rgb, align="center", wrap=True)
+    book = StreamBook(small=True)
+    try:
+        _form_sheet(book, unit, items, as_of, title, blank_rows)
+        if cooperating:
+            _cooperation_sheet(book, unit, cooperating, as_of)
+        _lines_sheet(book, HELP_SHEET, 110, [("填表说明", "title"), *((line, "line") for line in help_text)])
+        for name, lines in extra_sheets:
+            _lines_sheet(book, name, 80, [(line, "big") for line in lines])
+        book.made_on(as_of)
+        for name, value in (properties or {}).items():
+            book.wb.set_custom_property(name, value)
+    finally:
+        data = book.close()
+    return data
+
+
+def _form_sheet(book: StreamBook, unit: str, items: Sequence[Item], as_of: date, title: str | None,
+                blank_rows: int) -> None:
+    sh = book.sheet(FORM_SHEET)
+    sh.define("title", bold=True, size=14, align="center", border=False)
+    sh.define("meta", size=11, border=False)
+    sh.define("header", bold=True, fill=HEADER_FILL.fgColor.rgb[-6:], align="center", wrap=True)
     for locked in (True, False):
         fill = LOCKED_FILL if locked else None
         for kind in ("text", "wrap", "date"):
-            cm.define(f"{kind}:{locked}", wrap=kind == "wrap", fmt=DATE_FORMAT if kind == "date" else None,
+            sh.define(f"{kind}:{locked}", wrap=kind == "wrap", fmt=DATE_FORMAT if kind == "date" else None,
                       fill=fill, locked=locked)
-    last = get_column_letter(len(COLUMNS))
-    for c, (_, width, _, _) in enumerate(COLUMNS, 1):
-        ws.column_dimensions[get_column_letter(c)].width = width
-    ws.row_dimensions[1].height = 28
-    ws.merged_cells.add(f"A1:{last}1")
-    first = HEADER_ROW + 1
+    ws = sh.ws
+    sh.widths(c[1] for c in COLUMNS)
+    first = HEADER_ROW + 1  # 1-based, as people read the sheet
     last_row = first + max(len(items) + blank_rows, 1) - 1  # the validations need a row, even on none
-    ws.freeze_panes = f"C{first}"
-    # Write-only: everything about the sheet is set before its first row.
-    print_landscape(ws, f"{HEADER_ROW}:{HEADER_ROW}")
-    ws.protection.sheet = True
-    ws.protection.formatColumns = False  # still allowed: widen columns,
-    ws.protection.formatRows = False  # heighten rows,
-    ws.protection.formatCells = False  # and format cells
-
-
-    status_col = get_column_letter(HEADERS.index("完成情况") + 1)
-    dv = DataValidation(type="list", formula1='"' + ",".join(STATUSES) + '"', allow_blank=True, showErrorMessage=True,
-                        errorTitle="完成情况", error="请从下拉列表中选择：" + "、".join(STATUSES))
-    dv.add(f"{status_col}{first}:{status_col}{last_row}")
-    ws.data_validations.append(dv)
+    ws.freeze_panes(HEADER_ROW, 2)  # C4
+    sh.print_landscape(HEADER_ROW - 1, HEADER_ROW - 1, paper=A4)
+    _protect(ws, format_cells=True)
+    status_col = HEADERS.index("完成情况")
+    ws.data_validation(first - 1, status_col, last_row - 1, status_col, {
+        "validate": "list", "source": list(STATUSES), "ignore_blank": True, "show_error": True,
+        "error_title": "完成情况", "error_message": "请从下拉列表中选择：" + "、".join(STATUSES)})
     for name, style in (("整改时限", "information"), ("完成日期", "warning")):  # 长期坚持 is fine as 整改时限
-        col = get_column_letter(HEADERS.index(name) + 1)
-        dates = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
-                               showErrorMessage=True, errorStyle=style, errorTitle=name,
-                               error="请填写日期，例如 2026-12-31")
-        dates.add(f"{col}{first}:{col}{last_row}")
-        ws.data_validations.append(dates)
+        col = HEADERS.index(name)
+        ws.data_validation(first - 1, col, last_row - 1, col, {
+            "validate": "date", "criteria": ">", "value": date(2000, 1, 1), "ignore_blank": True,
+            "show_error": True, "error_type": style, "error_title": name,
+            "error_message": "请填写日期，例如 2026-12-31"})
 
-    ws.append([cm.text(title or f"{unit}“三查三单”整改落实情况反馈表（截至{cn_date(as_of)}）", "title")])
-    made = [None] * (HEADERS.index("整改进展") - 1)
-    ws.append([cm.text(f"填报单位：{unit}", "meta"), *made,
-               cm.text(f"{MADE_ON_LABEL}：{cn_date(as_of)}（表中内容为台帐截至该日的情况）", "meta")])
-    ws.append([cm.text(h, "header") for h in HEADERS])
+    sh.height(0, 28)
+    ws.merge_range(0, 0, 0, len(COLUMNS) - 1, None, sh._format("title"))
+    sh.text(0, 0, title or f"{unit}“三查三单”整改落实情况反馈表（截至{cn_date(as_of)}）", "title")
+    sh.text(1, 0, f"填报单位：{unit}", "meta")
+    sh.text(1, HEADERS.index("整改进展"), f"{MADE_ON_LABEL}：{cn_date(as_of)}（表中内容为台帐截至该日的情况）", "meta")
+    for col, h in enumerate(HEADERS):
+        sh.text(2, col, h, "header")
     rows = [_values(i) for i in items] + [[None] * len(COLUMNS)] * blank_rows
-    for r, values in enumerate(rows):
-        blank_row = r >= len(items)
-        cells = []
+    for r, values in enumerate(rows, HEADER_ROW):
+        blank_row = r - HEADER_ROW >= len(items)
         for c, ((_, _, locked, kind), value) in enumerate(zip(COLUMNS, values, strict=False)):
             # 编号 stays locked even on blank rows: a new problem gets its number from the ledger.
             style = f"{kind}:{locked and (c == 0 or not blank_row)}"
-            cells.append(cm.value(value, style) if isinstance(value, date) else cm.text(value, style))
-        ws.append(cells)
+            if isinstance(value, date):
+                sh.value(r, c, value, style)
+            else:
+                sh.text(r, c, value, style)
 
-    if cooperating:
-        _cooperation_sheet(wb, unit, cooperating, as_of)
-    help_ws = wb.create_sheet(HELP_SHEET)
-    help_ws.column_dimensions["A"].width = 110
-    hm = CellMaker(help_ws)
-    hm.define("title", bold=True, size=12, border=False)
-    hm.define("line", wrap=True, border=False)
-    help_ws.append([hm.text("填表说明", "title")])
-    for line in help_text:
-        help_ws.append([hm.text(line, "line")])
-    for name, lines in extra_sheets:
-        extra = wb.create_sheet(name)
-        extra.column_dimensions["A"].width = 80
-        em = CellMaker(extra)
-        em.define("line", size=12, border=False)
-        for line in lines:
-            extra.append([em.text(line, "line")])
 
-    mark_made_on(wb, as_of)
-    if properties:
-        from openpyxl.packaging.custom import StringProperty
-
-        for name, value in properties.items():
-            wb.custom_doc_props.append(StringProperty(name=name, value=value))
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+def _lines_sheet(book: StreamBook, name: str, width: int, lines: Sequence[tuple[str, str]]) -> None:
+    """A sheet of lines in column A: 填表说明, a report up's signature sheet."""
+    sh = book.sheet(name)
+    sh.define("title", bold=True, size=12, border=False)
+    sh.define("line", wrap=True, border=False)
+    sh.define("big", size=12, border=False)
+    sh.widths([width])
+    for r, (text, style) in enumerate(lines):
+        sh.text(r, 0, text, style)

@@ -56,11 +56,13 @@ class StreamBook:
     """A constant-memory workbook whose bytes `close()` returns. Sheets are written row by row,
     top to bottom (what constant-memory mode requires)."""
 
-    def __init__(self) -> None:
-        self._dir = tempfile.mkdtemp(prefix="sancha-xlsx-")
+    def __init__(self, *, small: bool = False) -> None:
+        """`small`: a workbook of a few thousand cells, kept in memory (no temporary files);
+        the rows must still be written top to bottom, as for a big one."""
+        self._dir = tempfile.mkdtemp(prefix="sancha-xlsx-") if not small else None
         self._out = io.BytesIO()
-        self.wb = xlsxwriter.Workbook(self._out, {"constant_memory": True, "tmpdir": self._dir,
-                                                  "default_date_format": "yyyy-mm-dd"})
+        options = {"in_memory": True} if small else {"constant_memory": True, "tmpdir": self._dir}
+        self.wb = xlsxwriter.Workbook(self._out, {**options, "default_date_format": "yyyy-mm-dd"})
 
     def sheet(self, name: str) -> StreamSheet:
         return StreamSheet(self, self.wb.add_worksheet(name, worksheet_class=_Worksheet))
@@ -73,7 +75,8 @@ class StreamBook:
         try:
             self.wb.close()
         finally:
-            shutil.rmtree(self._dir, ignore_errors=True)
+            if self._dir is not None:
+                shutil.rmtree(self._dir, ignore_errors=True)
         return self._out.getvalue()
 
 
@@ -86,7 +89,7 @@ class StreamSheet:
         self._formats: dict[tuple[str, bool], Any] = {}
 
     def define(self, name: str, *, wrap=False, bold=False, size=None, fill=None, color=None, fmt=None,
-               align="left", border=True) -> None:
+               align="left", border=True, locked=True) -> None:
         props: dict[str, Any] = {"font_name": "宋体", "font_size": size or 10, "bold": bold, "align": align,
                                  "valign": "top" if wrap else "vcenter", "text_wrap": wrap}
         if color:
@@ -97,6 +100,8 @@ class StreamSheet:
             props.update(pattern=1, bg_color=f"#{fill}")
         if fmt:
             props["num_format"] = fmt
+        if not locked:  # only matters on a protected sheet
+            props["locked"] = False
         self._styles[name] = props
 
     def _format(self, style: str, quoted: bool = False):
