@@ -471,3 +471,25 @@ def test_a_unit_added_to_sancha_toml_while_watching_is_known_to_its_first_file(t
         wait_for(lambda: len(results) == 2, what="a file under the last good configuration")
         assert (results[1].unit, results[1].verdict) == ("区数据资源局", "accepted"), results[1].findings
     assert caplog.text.count("sancha.toml 修改后无法使用") == 1  # said once, not at every check
+
+
+def test_a_changed_watch_section_takes_effect_without_a_restart(tmp_path, caplog):
+    """[watch] edited while watching: the new settle time applies to the next file, and a switch
+    to polling rebuilds the observer (issue 19 point 8: the watcher rereads sancha.toml)."""
+    caplog.set_level(logging.INFO, logger="sancha")
+    ws = fast_workspace(tmp_path / "ws")
+    text = ws.config_path.read_text(encoding="utf-8")
+    assert "settle_seconds = 0.3" in text
+    with watching(ws) as results:
+        time.sleep(0.5)
+        ws.config_path.write_text(text.replace("settle_seconds = 0.3", "settle_seconds = 1.5")
+                                  + "polling = true\n", encoding="utf-8")
+        wait_for(lambda: "监视设置已更新：轮询" in caplog.text, what="the new [watch]")
+        wait_for(lambda: "按新的监视设置重新启动监视器" in caplog.text, what="the observer rebuilt")
+        assert "文件稳定 1.5 秒后处理" in caplog.text
+        started = time.monotonic()
+        (ws.inbox / "区财政局.xlsx").write_bytes(submission(1))
+        wait_for(lambda: len(results) == 1, what="the file under the new settings")
+        assert time.monotonic() - started >= 1.5  # waited the new settle time, not the old 0.3 s
+        assert results[0].verdict == "accepted", results[0].findings
+    assert "监视器失效" not in caplog.text

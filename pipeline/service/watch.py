@@ -13,8 +13,9 @@ that watches a folder which is no longer the inbox (a share that went away and c
 
 sancha.toml is reread when it changes (`ConfigReloader`, checked by the worker between files):
 a unit added while the watcher runs is known to its first file. An edit that does not parse is
-logged once, in Chinese, and the last good configuration stays in use ([watch] itself — polling,
-interval — takes effect at the next start).
+logged once, in Chinese, and the last good configuration stays in use. A changed [watch] takes
+effect too (`Watcher.use_settings`): the timings at once, a change of polling or interval by
+rebuilding the observer; options given on the command line keep overriding it.
 """
 
 from __future__ import annotations
@@ -110,6 +111,9 @@ class _Enqueue(FileSystemEventHandler):
             log.exception("处理文件事件时出错：%r", event)
 
 
+SETTINGS_CHANGED = "监视设置已更改"
+
+
 class ConfigReloader:
     """sancha.toml reread when its modification time or size changed: `check()` is True when a
     new, valid configuration is now the workspace's; a broken one is logged once and ignored."""
@@ -165,9 +169,8 @@ class Watcher:
         self.stop_event = stop_event or threading.Event()
         # A file that stopped changing but is still not a whole workbook (an aborted copy, a stalled
         # share) is waited for this long, then ingest rejects it with a receipt.
-        self.give_up_seconds = (give_up_seconds if give_up_seconds is not None
-                                else max(300.0, 60 * settings.settle_seconds))
-        self.tick = max(0.05, min(settings.settle_seconds / 3, settings.interval, 0.5))
+        self._give_up_given = give_up_seconds
+        self._timings(settings)
         self.queue: queue.Queue = queue.Queue()
         self.observer: BaseObserver | None = None
         self.processed = 0
@@ -178,6 +181,7 @@ class Watcher:
         self._inbox_identity: tuple[int, int] | None = None
         self._inbox_missing = False
         self._observer_lost = threading.Event()
+        self._new_settings = threading.Event()  # polling or interval changed: a new observer
         self._worker: threading.Thread | None = None
         self._busy_with: Path | None = None
 
@@ -343,6 +347,8 @@ class Watcher:
             return "没有监视器"
         if not obs.is_alive() or not obs.emitters or not all(e.is_alive() for e in obs.emitters):
             return "监视线程已退出"
+        if self._new_settings.is_set():
+            return SETTINGS_CHANGED
         if self._observer_lost.is_set():
             return "收件箱被删除、移走，或有文件没有收到事件"
         if self._identity() != self._inbox_identity:
@@ -376,6 +382,7 @@ class Watcher:
             self.observer = obs
             self._inbox_identity = identity
             self._observer_lost.clear()
+            self._new_settings.clear()
             if attempt_polling and not polling:
                 log.warning("已改用轮询方式监视 %s", self.inbox)
             return True
@@ -386,9 +393,12 @@ class Watcher:
         if problem is None:
             return
         if self.observer is not None:
-            log.warning("监视器失效：%s；正在重建", problem)
+            if problem == SETTINGS_CHANGED:
+                log.info("按新的监视设置重新启动监视器")
+            else:
+                log.warning("监视器失效：%s；正在重建", problem)
+                self.rebuilds += 1
             self._stop_observer()
-            self.rebuilds += 1
         if self._start_observer():
             if self._inbox_missing or self.rebuilds:
                 log.info("监视器已重建，继续监视 %s", self.inbox)
@@ -405,6 +415,24 @@ class Watcher:
             log.error("工作线程意外退出，已重新启动")
         self._worker = threading.Thread(target=self._work, name="sancha-watch-worker", daemon=True)
         self._worker.start()
+
+    def _timings(self, settings: WatchSettings) -> None:
+        self.give_up_seconds = (self._give_up_given if self._give_up_given is not None
+                                else max(300.0, 60 * settings.settle_seconds))
+        self.tick = max(0.05, min(settings.settle_seconds / 3, settings.interval, 0.5))
+
+    def use_settings(self, settings: WatchSettings) -> None:
+        """[watch] changed while watching: settle and rescan times apply from now on; a change
+        of polling or interval rebuilds the observer at the supervisor's next round."""
+        old, self.settings = self.settings, settings
+        if settings == old:
+            return
+        self._timings(settings)
+        if (old.polling, old.interval) != (settings.polling, settings.interval):
+            self._new_settings.set()
+        log.info("监视设置已更新：%s，间隔 %.1f 秒，文件稳定 %.1f 秒后处理，全量扫描每 %.0f 秒",
+                 "轮询" if settings.polling else "系统事件", settings.interval, settings.settle_seconds,
+                 settings.rescan_seconds)
 
     def run(self) -> None:
         """Watch until `stop_event` is set; then stop within a few seconds."""
@@ -508,11 +536,14 @@ def watch(ws: Workspace, *, polling: bool | None = None, interval: float | None 
     `polling` and `interval` override `[watch]` in sancha.toml. Each file is received on the day
     it is processed. Returns the stopped watcher (its counters say what happened).
     """
-    settings = ws.config.watch
-    if polling is not None:
-        settings = replace(settings, polling=polling)
-    if interval is not None:
-        settings = replace(settings, interval=interval)
+    def settings_now() -> WatchSettings:  # [watch], with the command line's options over it
+        settings = ws.config.watch
+        if polling is not None:
+            settings = replace(settings, polling=polling)
+        if interval is not None:
+            settings = replace(settings, interval=interval)
+        return settings
+
     ws.ensure()
     prestart(ws.config.limits)  # the parse worker is kept between drops: started once, now
     ledger = Ledger.open(ws.db_path)
@@ -523,8 +554,9 @@ def watch(ws: Workspace, *, polling: bool | None = None, interval: float | None 
         if reloader.check():
             ingestors[-1].close()
             ingestors.append(Ingestor(ws, ledger))
+            watcher.use_settings(settings_now())
 
-    watcher = Watcher(ws, settings, lambda path: ingestors[-1].ingest(path, date.today()),
+    watcher = Watcher(ws, settings_now(), lambda path: ingestors[-1].ingest(path, date.today()),
                       recover=ingestors[-1].recover, on_result=on_result, stop_event=stop_event, refresh=refresh)
     with stop_on_signals(watcher.stop_event):
         watcher.run()
