@@ -6,6 +6,7 @@ with a Chinese message. Every key except the units has a default.
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -388,13 +389,34 @@ def _type_name(t) -> str:
     return {int: "整数", float: "数字", bool: "true 或 false", str: "字符串"}.get(t, str(t))
 
 
+# The keys sancha reads (a misspelt one would otherwise be ignored without a word).
+SECTIONS = ("office", "units", "partners", "groups", "calendar", "rules", "watch", "limits", "fonts", "sources",
+            "statuses", "scoring", "evidence", "upstream", "upstream_lists")
+OFFICE_KEYS = ("name", "doc_prefix", "cc", "aliases", "contact", "signature", "leaders_title")
+UNIT_KEYS = ("name", "aliases", "leader", "contact", "phone", "runs_sancha")
+CALENDAR_KEYS = ("holidays", "workdays")
+
+
+def _only(keys, known: tuple[str, ...], where: str) -> None:
+    """Refuse a key sancha does not read, naming the closest known one."""
+    for key in sorted(set(keys) - set(known)):
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        hint = f"，是否应为 {close[0]}？" if close else f"；可用的：{', '.join(known)}"
+        raise ConfigError(f"sancha.toml: {where}中有未知的键 {key}{hint}")
+
+
 def parse_config(text: str) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(_syntax_error(str(e), text)) from None
+    for key in sorted(set(data) - set(SECTIONS)):
+        close = difflib.get_close_matches(key, SECTIONS, n=1, cutoff=0.6)
+        hint = f"，是否应为 [{close[0]}]？" if close else f"；可用的：{', '.join(SECTIONS)}"
+        raise ConfigError(f"sancha.toml: 未知的部分 [{key}]{hint}")
 
     office = _table(data, "office")
+    _only(office, OFFICE_KEYS, "[office] ")
     name = str(office.get("name") or "").strip()
     if not name:
         raise ConfigError("sancha.toml: [office] 缺少 name（办公室全称，例如 “大观区人民政府办公室”）")
@@ -410,6 +432,7 @@ def parse_config(text: str) -> Config:
         uname = str(u.get("name") or "").strip()
         if not uname:
             raise ConfigError(f"sancha.toml: 第 {i} 个 [[units]] 缺少 name")
+        _only(u, UNIT_KEYS, f"[[units]] {uname} ")
         aliases = _str_list(u.get("aliases"), f"[[units]] {uname} aliases")
         for label in (uname, *aliases):
             if label in seen and seen[label] != uname:
@@ -434,9 +457,12 @@ def parse_config(text: str) -> Config:
     partners = _partners(data, seen)
 
     groups_raw = data.get("groups") or {}
+    if isinstance(groups_raw, dict):
+        _only(groups_raw, ("phrases",), "[groups] ")
     groups = _str_list(groups_raw.get("phrases") if isinstance(groups_raw, dict) else groups_raw, "[groups] phrases")
 
     cal = _table(data, "calendar")
+    _only(cal, CALENDAR_KEYS, "[calendar] ")
     upstream = _upstream(data)
     office_aliases = _str_list(office.get("aliases"), "[office] aliases")
     if upstream is not None:
@@ -481,6 +507,7 @@ def _partners(data: dict, seen: dict[str, str]) -> tuple[Unit, ...]:
         name = str(p.get("name") or "").strip() if isinstance(p, dict) else ""
         if not name:
             raise ConfigError(f"sancha.toml: 第 {i} 个 [[partners]] 缺少 name（例如 name = \"区公安分局\"）")
+        _only(p, ("name", "aliases"), f"[[partners]] {name} ")
         aliases = _str_list(p.get("aliases"), f"[[partners]] {name} aliases")
         for label in (name, *aliases):
             if label in seen:  # a unit's name or alias, or another partner's

@@ -335,3 +335,21 @@ def test_an_upstream_list_maps_its_headers_to_fields_it_knows():
         parse_config(CONFIG_TOML + good.replace('"办理进展" = "progress"', '"办理进展" = "progres"'))
     with pytest.raises(ConfigError, match="columns 缺少对应 unit 的列"):
         parse_config(CONFIG_TOML + good.replace(', "责任单位" = "unit"', ""))
+
+
+@pytest.mark.parametrize("edit, says", [
+    (lambda t: t.replace('doc_prefix = "观政办"', 'doc_prefx = "观政办"'),
+     "[office] 中有未知的键 doc_prefx，是否应为 doc_prefix？"),
+    (lambda t: t.replace('[[units]]\nname = "区财政局"', '[[units]]\nname = "区财政局"\nalias = ["财政局"]', 1),
+     "[[units]] 区财政局 中有未知的键 alias，是否应为 aliases？"),
+    (lambda t: t + '\n[rule]\nnotice_reply_workdays = 5\n', "未知的部分 [rule]，是否应为 [rules]？"),
+    (lambda t: t + '\n[calendar]\nholiday = ["2027-01-01"]\n', "[calendar] 中有未知的键 holiday，是否应为 holidays？"),
+])
+def test_a_misspelt_key_anywhere_is_refused_with_the_closest_name(edit, says):
+    """A key sancha does not read would be ignored without a word (a 发文字号 prefix or a unit's
+    short names silently missing): refused, naming the key and what it probably should be."""
+    text = edit(sancha_toml(holidays=()))
+    assert text != sancha_toml(holidays=())
+    with pytest.raises(ConfigError) as e:
+        parse_config(text)
+    assert says in str(e.value)
