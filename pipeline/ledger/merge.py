@@ -89,7 +89,7 @@ UNIT_FIELDS = ("co_units", "source", "problem", "measures", "owner", "progress",
 # Only the office moves deadlines or reassigns the lead unit.
 OFFICE_FIELDS = ("unit", "deadline", "deadline_text", "ongoing")
 # What the level above owns of an item it assigned (besides its deadline): the rest is ours.
-UPSTREAM_FIELDS = ("source", "problem", "suggestion", "inspection", "leader")
+UPSTREAM_FIELDS = ("source", "source_category", "problem", "suggestion", "inspection", "leader")
 
 # Problem texts are compared after `problem_key` (no spaces or punctuation), by rapidfuzz on a
 # 0–100 scale. A row's text and its 编号's item's text: the better of the plain ratio (an edit)
