@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import date
 
 import test_two_levels as two
-from builders import data_row
-from test_two_levels import send_down, unit_form
+from builders import HEADER, data_row, submission_rows, xlsx_bytes
+from test_two_levels import send_down, send_up, unit_form
 
 levels = two.levels  # the fixture: a district and its township, each with its own sancha
 D = date
@@ -36,3 +36,50 @@ def test_items_coming_down_in_the_package_are_assigned_by_the_level_above(levels
     assert (item["source_category"], item["source"], item["upstream"], item["upstream_id"]) == (
         "上级交办", DISTRICT, DISTRICT, "2026-0001")
     assert item["remark"] == "上级台帐问题来源：巡查"  # the district's own source, kept for the reader
+
+
+MORE = ["整改建议", "整改目标", "时间节点", "联系电话"]
+
+
+def with_more(row: list, suggestion="", target="", milestones="", phone="") -> list:
+    return [*row, suggestion, target, milestones, phone]
+
+
+def more_form(unit: str, rows: list, day: date) -> bytes:
+    return xlsx_bytes(submission_rows(*rows, unit=unit, report_date=f"{day:%Y年%-m月%-d日}", header=[*HEADER, *MORE]))
+
+
+def test_milestones_target_phone_and_suggestion_go_down_and_come_back_up(levels):
+    district, township = levels
+    district.drop(None, "交办.xlsx", more_form("督查室", [with_more(
+        data_row(1, problem="农村危房改造进度滞后", lead_unit="海口镇", deadline="2026-12-31"),
+        suggestion="建立危房台账，逐户销号", target="年底前全部完成改造",
+        milestones="2026年11月30日前完成排查；2026年12月31日前完成改造", phone="0556-5501234")], D(2026, 11, 2)))
+    (registered,) = district.ingest(D(2026, 11, 2))
+    assert registered["accepted"], registered
+    (down,) = send_down(district, township, D(2026, 11, 2))
+    assert down["accepted"], down
+    (t,) = township.items(D(2026, 11, 2)).values()
+    assert (t["suggestion"], t["target"], t["phone"]) == ("建立危房台账，逐户销号", "年底前全部完成改造", "0556-5501234")
+    assert [(m["due"], m["done_on"]) for m in t["milestones"]] == [("2026-11-30", None), ("2026-12-31", None)]
+
+    # 11-3 the township assigns it; 11-27 the village reports the first step done, its own target
+    # and phone; the township reports up; the district has what the village said
+    township.run("reassign", t["id"], "--to", "新河村", "--note", "镇督查室交办", "--on", D(2026, 11, 3))
+    township.drop("新河村", "新河村.xlsx", more_form("新河村", [with_more(
+        data_row(1, item_id=t["id"], problem="农村危房改造进度滞后", lead_unit="新河村", deadline="2026-12-31",
+                 progress="已排查45户"),
+        target="年底前全部完成改造，住户全部入住",
+        milestones="2026年11月30日前完成排查（11月26日完成）；2026年12月31日前完成改造", phone="13905561234")],
+        D(2026, 11, 27)))
+    (village,) = township.ingest(D(2026, 11, 27))
+    assert village["accepted"], village
+    send_up(township, district, D(2026, 11, 27), D(2026, 11, 27))
+    d = district.items(D(2026, 11, 27))["2026-0001"]
+    t = township.items(D(2026, 11, 27))[t["id"]]
+    for key in ("suggestion", "target", "phone", "milestones"):
+        assert d[key] == t[key], key
+    assert (d["target"], d["phone"]) == ("年底前全部完成改造，住户全部入住", "13905561234")
+    assert [(m["due"], m["done_on"]) for m in d["milestones"]] == [("2026-11-30", "2026-11-26"), ("2026-12-31", None)]
+    # and the district's behind-milestone view is the township's: nothing 滞后 on 12-1
+    assert district.items(D(2026, 12, 1))["2026-0001"]["state"] != "滞后"

@@ -24,19 +24,21 @@ from openpyxl.utils import get_column_letter
 from pipeline.config import Config
 from pipeline.deadlines.cndate import cn_date
 from pipeline.ledger.ledger import Ledger
-from pipeline.model import MADE_ON_LABEL, Item, ItemState
+from pipeline.model import MADE_ON_LABEL, Item, ItemState, milestones_text
 from pipeline.output.documents.feedback_xlsx import open_items
 from pipeline.output.documents.xlsx_cells import DATE_FORMAT, HEADER_FILL, CellMaker, mark_made_on, print_landscape
 
 PACKAGE_WORD = "下发包"  # in the file name, and the sheet's name
 HELP_SHEET = "填表说明"
-# 责任人, 整改进展 and 完成情况 as the district has them: taken when an item is first registered,
-# the township's own from then on.
+# 责任人, 整改进展, 完成情况, 整改目标, 时间节点 and 联系电话 as the district has them: taken when an
+# item is first registered, the township's own from then on (its villages report them, its
+# report up carries them back).
 COLUMNS = [("上级编号", 12, "text"), ("问题来源", 18, "wrap"), ("整改问题", 40, "wrap"), ("整改措施", 40, "wrap"),
            ("整改时限", 14, "date"), ("牵头责任单位", 16, "text"), ("责任人", 10, "text"), ("整改进展", 30, "wrap"),
            ("完成情况", 10, "text"), ("备注", 24, "wrap"),
            # issue 17: what the district requires and who answers for it
-           ("整改建议", 30, "wrap"), ("检查名称", 16, "wrap"), ("责任领导", 12, "text")]
+           ("整改建议", 30, "wrap"), ("检查名称", 16, "wrap"), ("责任领导", 12, "text"),
+           ("整改目标", 24, "wrap"), ("时间节点", 30, "wrap"), ("联系电话", 14, "text")]
 HELP_TEXT = (
     "1. 本表由上级督查室的 sancha 生成，列出交由本单位办理的整改事项，“上级编号”为上级台帐的编号。",
     "2. 请将本文件原样放入本级 sancha 的收件箱（inbox），系统登记或更新这些事项，并保留上级编号；"
@@ -68,7 +70,8 @@ def _values(config: Config, item: Item, own: bool) -> list:
         source, remark = config.office_name, f"上级台帐问题来源：{item.source}" if item.source else None
     return [item.id, source, item.problem, item.measures or MEASURES_TO_COME,
             item.deadline if item.deadline is not None else item.deadline_text, item.unit, item.owner, item.progress,
-            item.status, remark, item.suggestion, item.inspection, item.leader]
+            item.status, remark, item.suggestion, item.inspection, item.leader, item.target,
+            milestones_text(item.milestones) or None, item.phone]
 
 
 def package_workbook(config: Config, unit: str, items: Sequence[Item], as_of: date,

@@ -25,7 +25,7 @@ from pipeline.deadlines.states import Standing, percent
 from pipeline.errors import Refused
 from pipeline.ledger.ledger import Ledger
 from pipeline.ledger.standing import load_standing
-from pipeline.model import STATUS_NEEDS_HELP, Item
+from pipeline.model import STATUS_NEEDS_HELP, Item, milestones_text
 from pipeline.output.documents.feedback_xlsx import feedback_workbook
 from pipeline.upstream.levels import LEVEL_PROPERTY, figures
 from pipeline.workspace import Workspace
@@ -36,6 +36,13 @@ HELP_TEXT = (
     "2. 表中整改措施、整改进展、完成情况、完成日期为本级台帐截至制表日期的情况；上级在该日之后的修改不会被本表覆盖。",
     "3. 请在“签章页”签字盖章后，连同本文件一并报送上级督查室，放入其收件箱（inbox）中本单位的文件夹。",
 )
+
+
+# The three lists' fields the 反馈表 leaves out, carried up too (the district's ingest reads them
+# as any unit's: 时间节点 with the days its steps were done).
+MORE_COLUMNS = (("整改目标", 24, "wrap", lambda i: i.target),
+                ("时间节点", 30, "wrap", lambda i: milestones_text(i.milestones) or None),
+                ("联系电话", 14, "text", lambda i: i.phone), ("整改建议", 30, "wrap", lambda i: i.suggestion))
 
 
 def upstream_of(config: Config) -> Upstream:
@@ -100,7 +107,7 @@ def report_workbook(config: Config, now: Standing, reasons: Mapping[str, str] | 
     title = f"{above.as_unit}“三查三单”整改落实情况（报{above.name}，截至{cn_date(now.as_of)}）"
     return feedback_workbook(config, above.as_unit, rows, now.as_of, title=title, help_text=HELP_TEXT, blank_rows=0,
                              extra_sheets=[(SIGNATURE_SHEET, signature_lines(above.as_unit, now.as_of, found))],
-                             properties={LEVEL_PROPERTY: json.dumps(found, ensure_ascii=False)})
+                             properties={LEVEL_PROPERTY: json.dumps(found, ensure_ascii=False)}, more=MORE_COLUMNS)
 
 
 def upstream_export(ws: Workspace, as_of: date) -> tuple[bytes, int]:

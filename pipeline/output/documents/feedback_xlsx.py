@@ -11,7 +11,7 @@ new problems. 完成情况 is a dropdown of the canonical statuses.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 from openpyxl import Workbook
@@ -132,11 +132,15 @@ def feedback_workbook(config: Config, unit: str, items: Sequence[Item], as_of: d
                       cooperating: Sequence[Item] = (), *, title: str | None = None,
                       help_text: Sequence[str] = HELP_TEXT, blank_rows: int = BLANK_ROWS,
                       extra_sheets: Sequence[tuple[str, Sequence[str]]] = (),
-                      properties: Mapping[str, str] | None = None) -> bytes:
+                      properties: Mapping[str, str] | None = None,
+                      more: Sequence[tuple[str, int, str, Callable[[Item], object]]] = ()) -> bytes:
     """The form for `unit` listing `items` (already chosen, e.g. by `open_items`), and on a sheet
     of its own the items it cooperates on (`cooperating_items`), as bytes. A township's report up
     (pipeline.upstream) is one too: its own `title`, `help_text`, no blank rows, a signature sheet
-    among `extra_sheets` (name, lines) and custom `properties`."""
+    among `extra_sheets` (name, lines), custom `properties` and `more` columns after the form's
+    (header, width, kind, value of an item): what the district's ingest reads of the three lists."""
+    columns = [*COLUMNS, *((h, width, False, kind) for h, width, kind, _ in more)]
+    headers = [c[0] for c in columns]
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(FORM_SHEET)
     cm = CellMaker(ws)
@@ -148,8 +152,8 @@ def feedback_workbook(config: Config, unit: str, items: Sequence[Item], as_of: d
         for kind in ("text", "wrap", "date"):
             cm.define(f"{kind}:{locked}", wrap=kind == "wrap", fmt=DATE_FORMAT if kind == "date" else None,
                       fill=fill, locked=locked)
-    last = get_column_letter(len(COLUMNS))
-    for c, (_, width, _, _) in enumerate(COLUMNS, 1):
+    last = get_column_letter(len(columns))
+    for c, (_, width, _, _) in enumerate(columns, 1):
         ws.column_dimensions[get_column_letter(c)].width = width
     ws.row_dimensions[1].height = 28
     ws.merged_cells.add(f"A1:{last}1")
@@ -164,13 +168,13 @@ def feedback_workbook(config: Config, unit: str, items: Sequence[Item], as_of: d
     ws.protection.formatCells = False  # and format cells
 
 
-    status_col = get_column_letter(HEADERS.index("完成情况") + 1)
+    status_col = get_column_letter(headers.index("完成情况") + 1)
     dv = DataValidation(type="list", formula1='"' + ",".join(STATUSES) + '"', allow_blank=True, showErrorMessage=True,
                         errorTitle="完成情况", error="请从下拉列表中选择：" + "、".join(STATUSES))
     dv.add(f"{status_col}{first}:{status_col}{last_row}")
     ws.data_validations.append(dv)
     for name, style in (("整改时限", "information"), ("完成日期", "warning")):  # 长期坚持 is fine as 整改时限
-        col = get_column_letter(HEADERS.index(name) + 1)
+        col = get_column_letter(headers.index(name) + 1)
         dates = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
                                showErrorMessage=True, errorStyle=style, errorTitle=name,
                                error="请填写日期，例如 2026-12-31")
@@ -178,15 +182,15 @@ def feedback_workbook(config: Config, unit: str, items: Sequence[Item], as_of: d
         ws.data_validations.append(dates)
 
     ws.append([cm.text(title or f"{unit}“三查三单”整改落实情况反馈表（截至{cn_date(as_of)}）", "title")])
-    made = [None] * (HEADERS.index("整改进展") - 1)
+    made = [None] * (headers.index("整改进展") - 1)
     ws.append([cm.text(f"填报单位：{unit}", "meta"), *made,
                cm.text(f"{MADE_ON_LABEL}：{cn_date(as_of)}（表中内容为台帐截至该日的情况）", "meta")])
-    ws.append([cm.text(h, "header") for h in HEADERS])
-    rows = [_values(i) for i in items] + [[None] * len(COLUMNS)] * blank_rows
+    ws.append([cm.text(h, "header") for h in headers])
+    rows = [[*_values(i), *(value(i) for *_, value in more)] for i in items] + [[None] * len(columns)] * blank_rows
     for r, values in enumerate(rows):
         blank_row = r >= len(items)
         cells = []
-        for c, ((_, _, locked, kind), value) in enumerate(zip(COLUMNS, values, strict=False)):
+        for c, ((_, _, locked, kind), value) in enumerate(zip(columns, values, strict=False)):
             # 编号 stays locked even on blank rows: a new problem gets its number from the ledger.
             style = f"{kind}:{locked and (c == 0 or not blank_row)}"
             cells.append(cm.value(value, style) if isinstance(value, date) else cm.text(value, style))
