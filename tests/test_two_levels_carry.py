@@ -83,3 +83,30 @@ def test_milestones_target_phone_and_suggestion_go_down_and_come_back_up(levels)
     assert [(m["due"], m["done_on"]) for m in d["milestones"]] == [("2026-11-30", "2026-11-26"), ("2026-12-31", None)]
     # and the district's behind-milestone view is the township's: nothing 滞后 on 12-1
     assert district.items(D(2026, 12, 1))["2026-0001"]["state"] != "滞后"
+
+
+def test_the_districts_source_note_is_written_once_and_never_echoed_back(levels):
+    district, township = levels
+    assign(district, [data_row(1, source="巡查", problem="河道沿线垃圾清理不及时", lead_unit="海口镇",
+                               deadline="2026-12-20", remark="区里备注：请镇里每周报一次")], D(2026, 11, 2))
+    t_id = None
+    for week, day in enumerate([D(2026, 11, 2), D(2026, 11, 9), D(2026, 11, 16), D(2026, 11, 23)]):
+        (down,) = send_down(district, township, day)
+        assert down["accepted"], down
+        (t,) = township.items(day).values()
+        t_id = t["id"]
+        if week == 1:  # the village sends its form back, the note it was shown left in
+            township.run("reassign", t_id, "--to", "海口村", "--note", "镇督查室交办", "--on", day)
+            township.drop("海口村", f"海口村{day}.xlsx", unit_form("海口村", [
+                data_row(1, item_id=t_id, problem="河道沿线垃圾清理不及时", lead_unit="海口村", deadline="2026-12-20",
+                         progress="已清理5公里", status="需上级协调",
+                         remark=f"{t['remark']}；河道跨区界，需区水利局统一协调")], day))
+            assert township.ingest(day)[0]["accepted"]
+        send_up(township, district, day, day)
+        t = township.items(day)[t_id]
+        d = district.items(day)["2026-0001"]
+        assert t["remark"].count("上级台帐问题来源") == 1, (week, t["remark"])
+        assert "上级台帐问题来源" not in (d["remark"] or ""), (week, d["remark"])
+    assert t["remark"] == "上级台帐问题来源：巡查；河道跨区界，需区水利局统一协调"
+    assert d["remark"] == "河道跨区界，需区水利局统一协调"  # the village's words, the district's source left out
+    assert d["state"] == "待上级协调"

@@ -15,6 +15,7 @@ to the district's id, and its next report up names it by that id.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
@@ -47,6 +48,25 @@ HELP_TEXT = (
 )
 
 
+# 备注 of an item registered from a 下发包: the district's own 问题来源 (its 问题来源 column is the
+# district). Written once, at registration; the report up leaves it out (`without_source_note`):
+# the district knows its own source, and an echo would pile up round trip after round trip.
+SOURCE_NOTE = "上级台帐问题来源："
+_PARTS = re.compile(r"\s*[；;]\s*")
+
+
+def source_note(source: str | None) -> str | None:
+    return f"{SOURCE_NOTE}{source}" if source else None
+
+
+def without_source_note(remark: str | None) -> str | None:
+    """`remark` without its `SOURCE_NOTE` parts (each part between ；), None when nothing is left."""
+    if not remark or SOURCE_NOTE not in remark:
+        return remark
+    kept = [p for p in _PARTS.split(remark) if p and not p.startswith(SOURCE_NOTE)]
+    return "；".join(kept) or None
+
+
 # An item from a list that names no measures (the city's tasks): the 三单 layout needs one.
 MEASURES_TO_COME = "待承办单位制定整改措施"
 
@@ -67,7 +87,7 @@ def _values(config: Config, item: Item, own: bool) -> list:
     if own:  # the township's own problem, reported up: its source stays its own
         source, remark = item.source, None
     else:
-        source, remark = config.office_name, f"上级台帐问题来源：{item.source}" if item.source else None
+        source, remark = config.office_name, source_note(item.source)
     return [item.id, source, item.problem, item.measures or MEASURES_TO_COME,
             item.deadline if item.deadline is not None else item.deadline_text, item.unit, item.owner, item.progress,
             item.status, remark, item.suggestion, item.inspection, item.leader, item.target,

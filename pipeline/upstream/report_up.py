@@ -28,6 +28,7 @@ from pipeline.ledger.standing import load_standing
 from pipeline.model import STATUS_NEEDS_HELP, Item, milestones_text
 from pipeline.output.documents.feedback_xlsx import feedback_workbook
 from pipeline.upstream.levels import LEVEL_PROPERTY, figures
+from pipeline.upstream.package import without_source_note
 from pipeline.workspace import Workspace
 
 SIGNATURE_SHEET = "签章页"
@@ -65,7 +66,7 @@ def reported_items(config: Config, items: Sequence[Item], reasons: Mapping[str, 
         district_id = item.upstream_id if item.upstream == above.name else None
         if not district_id and above.report != "all":
             continue
-        remark = item.remark
+        remark = without_source_note(item.remark) if district_id else item.remark
         reason = reasons.get(item.id) if item.status == STATUS_NEEDS_HELP else None
         if reason and reason not in f"{item.progress or ''}{remark or ''}":
             remark = f"{remark}；需上级协调：{reason}" if remark else f"需上级协调：{reason}"
