@@ -129,7 +129,8 @@ class Fonts:
 # What a township reports up ([upstream] report): the items the level above assigned, or all.
 UPSTREAM_REPORTS = ("assigned", "all")
 # Item fields a level above's list may name (`[[upstream_lists]] columns` values).
-LIST_FIELDS = ("upstream_id", "problem", "measures", "unit", "co_units", "deadline", "owner", "source", "remark")
+LIST_FIELDS = ("upstream_id", "problem", "measures", "unit", "co_units", "deadline", "owner", "source", "remark",
+               "answer", "answer_on")
 # … and what its feedback table may ask for (`report_columns` values).
 REPORT_FIELDS = ("upstream_id", "id", "problem", "measures", "unit", "co_units", "deadline", "owner", "source",
                  "remark", "progress", "status", "done_on", "state", "as_of")

@@ -7,6 +7,7 @@ and 整改建议 go both ways; the district's source note is written once and ne
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import test_two_levels as two
@@ -16,6 +17,7 @@ from test_two_levels import send_down, send_up, unit_form
 levels = two.levels  # the fixture: a district and its township, each with its own sancha
 D = date
 DISTRICT = "大观区人民政府办公室"
+CITY = two.CITY
 
 
 def assign(district, rows, day: date) -> list[str]:
@@ -110,3 +112,61 @@ def test_the_districts_source_note_is_written_once_and_never_echoed_back(levels)
     assert t["remark"] == "上级台帐问题来源：巡查；河道跨区界，需区水利局统一协调"
     assert d["remark"] == "河道跨区界，需区水利局统一协调"  # the village's words, the district's source left out
     assert d["state"] == "待上级协调"
+
+
+def answers(level, item_id: str, day: date) -> list[dict]:
+    shown = json.loads(level.run("show", item_id, "--json", "--as-of", day))
+    return [e for e in shown["events"] if e["kind"] == "answer"]
+
+
+def test_the_citys_answer_comes_down_to_the_district_and_the_township_once(levels, tmp_path):
+    district, township = levels
+    # the city's list maps its 答复意见 column: the answer to what the district reported upward
+    toml = district.ws.config_path.read_text(encoding="utf-8").replace(
+        '"办理时限" = "deadline"}\n', '"办理时限" = "deadline", "答复意见" = "answer"}\n', 1)
+    district.ws.config_path.write_text(toml, encoding="utf-8")
+    district = two.Level(type(district.ws)(district.ws.root), district.capsys)
+    first = tmp_path / "市督办清单.xlsx"
+    first.write_bytes(xlsx_bytes([["市政府督查室督办事项清单"], ["序号", "督办事项", "责任单位", "办理时限", "答复意见"],
+                                  ["3", "做好冬季河道保洁", "海口镇", D(2026, 11, 30), ""]]))
+    assert "新增 1 项" in district.run("upstream", "import", first, "--from", CITY, "--as-of", D(2026, 11, 2))
+    send_down(district, township, D(2026, 11, 2))
+    (t,) = township.items(D(2026, 11, 2)).values()
+    d_id = t["upstream_id"]
+    # the township cannot solve it: 需上级协调 goes up; the district reports it to the city
+    township.drop("海口镇", "镇.xlsx", unit_form("海口镇", [
+        data_row(1, item_id=t["id"], problem="做好冬季河道保洁", lead_unit="海口镇", deadline="2026-11-30",
+                 status="需上级协调", progress="河道跨区界，需市里统一调度保洁船只")], D(2026, 11, 9)))
+    assert township.ingest(D(2026, 11, 9))[0]["accepted"]
+    send_up(township, district, D(2026, 11, 10), D(2026, 11, 10))
+    district.run("escalate", d_id, "--to", CITY, "--on", D(2026, 11, 11))
+    assert district.items(D(2026, 11, 11))[d_id]["state"] == "待上级协调"
+
+    # 11-20 the city's next list answers, with a new time limit; imported twice, one answer
+    answered = tmp_path / "市督办清单2.xlsx"
+    answered.write_bytes(xlsx_bytes([["市政府督查室督办事项清单"], ["序号", "督办事项", "责任单位", "办理时限", "答复意见"],
+                                     ["3", "做好冬季河道保洁", "海口镇", D(2027, 1, 15), "由市城管局统一调度保洁船只"]]))
+    district.run("upstream", "import", answered, "--from", CITY, "--as-of", D(2026, 11, 20))
+    district.run("upstream", "import", answered, "--from", CITY, "--as-of", D(2026, 11, 21))
+    (a,) = answers(district, d_id, D(2026, 11, 21))
+    assert (a["on"], a["data"]["answer"], a["new"]) == ("2026-11-20", "由市城管局统一调度保洁船只", "2027-01-15")
+    d = district.items(D(2026, 11, 21))[d_id]
+    assert (d["state"], d["status"], d["deadline"]) == ("正常推进", "推进中", "2027-01-15")
+    shown = json.loads(district.run("show", d_id, "--json", "--as-of", D(2026, 11, 21)))
+    assert not [e for e in shown["events"] if e["kind"] == "extend"]  # the answer's new deadline, no extension
+
+    # the 下发包 brings the answer down; next week's package (other bytes, same answer) adds nothing
+    send_down(district, township, D(2026, 11, 23))
+    send_down(district, township, D(2026, 11, 30))
+    (a,) = answers(township, t["id"], D(2026, 11, 30))
+    assert (a["on"], a["data"]["answer"], a["new"]) == ("2026-11-23", "由市城管局统一调度保洁船只", "2027-01-15")
+    t = township.items(D(2026, 11, 30))[t["id"]]
+    assert (t["state"], t["status"], t["deadline"]) == ("正常推进", "推进中", "2027-01-15")
+    # a new request upward in the township is not answered by the old answer of the next package
+    township.drop("海口镇", "镇2.xlsx", unit_form("海口镇", [
+        data_row(1, item_id=t["id"], problem="做好冬季河道保洁", lead_unit="海口镇", deadline="2027-01-15",
+                 status="需上级协调", progress="保洁船只仍未到位")], D(2026, 12, 2)))
+    assert township.ingest(D(2026, 12, 2))[0]["accepted"]
+    send_down(district, township, D(2026, 12, 7))
+    assert len(answers(township, t["id"], D(2026, 12, 7))) == 1
+    assert township.items(D(2026, 12, 7))[t["id"]]["state"] == "待上级协调"

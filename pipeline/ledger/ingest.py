@@ -498,6 +498,9 @@ class Ingestor:
                         touched += self.ledger.items_by_upstream(
                             merger.upstream, (r.upstream_id for r in chunk if r.upstream_id)).values()
                         touched += self.ledger.unlinked_items(r.key for r in chunk if r.upstream_id).values()
+                        if any(r.answer for r in chunk):  # 上级答复: recorded once
+                            merger.answered.update(self.ledger.answer_texts(
+                                i.id for i in touched if i.id not in merger.answered))
                     if problems is None and keys and stream.unit:  # the unit's open items before the file
                         problems = self._open_problems(stream.unit)
                     added = merger.add(chunk, touched, problems)

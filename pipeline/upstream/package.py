@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from pipeline.config import Config
 from pipeline.deadlines.cndate import cn_date
 from pipeline.ledger.ledger import Ledger
+from pipeline.ledger.timeline import Event, ordered, undone_ids
 from pipeline.model import MADE_ON_LABEL, Item, ItemState, milestones_text
 from pipeline.output.documents.feedback_xlsx import open_items
 from pipeline.output.documents.xlsx_cells import DATE_FORMAT, HEADER_FILL, CellMaker, mark_made_on, print_landscape
@@ -39,7 +40,9 @@ COLUMNS = [("上级编号", 12, "text"), ("问题来源", 18, "wrap"), ("整改�
            ("完成情况", 10, "text"), ("备注", 24, "wrap"),
            # issue 17: what the district requires and who answers for it
            ("整改建议", 30, "wrap"), ("检查名称", 16, "wrap"), ("责任领导", 12, "text"),
-           ("整改目标", 24, "wrap"), ("时间节点", 30, "wrap"), ("联系电话", 14, "text")]
+           ("整改目标", 24, "wrap"), ("时间节点", 30, "wrap"), ("联系电话", 14, "text"),
+           # the level above's answer to an item reported upward (需上级协调), and its day
+           ("上级答复", 30, "wrap"), ("答复日期", 14, "date")]
 HELP_TEXT = (
     "1. 本表由上级督查室的 sancha 生成，列出交由本单位办理的整改事项，“上级编号”为上级台帐的编号。",
     "2. 请将本文件原样放入本级 sancha 的收件箱（inbox），系统登记或更新这些事项，并保留上级编号；"
@@ -83,7 +86,22 @@ def package_items(unit: str, items: Sequence[Item], states: Mapping[str, ItemSta
     return open_items(unit, items, states)
 
 
-def _values(config: Config, item: Item, own: bool) -> list:
+def given_answers(ledger: Ledger, ids: Iterable[str], as_of: date) -> dict[str, tuple[str, date]]:
+    """Each item's last 上级答复 by `as_of` (one an undo took back left out): (text, day), by id."""
+    by_item: dict[str, list[Event]] = {}
+    for event in ledger.events_of(ids):
+        if event.kind in ("answer", "undo") and event.on <= as_of:
+            by_item.setdefault(event.item_id, []).append(event)
+    out: dict[str, tuple[str, date]] = {}
+    for item_id, events in by_item.items():
+        undone = undone_ids(events)
+        for event in ordered(events):
+            if event.kind == "answer" and event.id not in undone and event.data.get("answer"):
+                out[item_id] = (str(event.data["answer"]), event.on)
+    return out
+
+
+def _values(config: Config, item: Item, own: bool, answer: tuple[str, date] | None) -> list:
     if own:  # the township's own problem, reported up: its source stays its own
         source, remark = item.source, None
     else:
@@ -91,14 +109,16 @@ def _values(config: Config, item: Item, own: bool) -> list:
     return [item.id, source, item.problem, item.measures or MEASURES_TO_COME,
             item.deadline if item.deadline is not None else item.deadline_text, item.unit, item.owner, item.progress,
             item.status, remark, item.suggestion, item.inspection, item.leader, item.target,
-            milestones_text(item.milestones) or None, item.phone]
+            milestones_text(item.milestones) or None, item.phone, *(answer or (None, None))]
 
 
 def package_workbook(config: Config, unit: str, items: Sequence[Item], as_of: date,
-                     own: Iterable[str] = ()) -> bytes:
+                     own: Iterable[str] = (), answers: Mapping[str, tuple[str, date]] | None = None) -> bytes:
     """The 下发包 for `unit` listing `items` (already chosen: `package_items`), as bytes; `own`:
-    the ids of those the unit registered itself (`registered_by`)."""
+    the ids of those the unit registered itself (`registered_by`); `answers`: the 上级答复 of
+    those answered (`given_answers`)."""
     own = set(own)
+    answers = answers or {}
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(PACKAGE_WORD)
     cm = CellMaker(ws)
@@ -117,7 +137,8 @@ def package_workbook(config: Config, unit: str, items: Sequence[Item], as_of: da
     ws.append([cm.text(h, "header") for h, _, _ in COLUMNS])
     for item in items:
         ws.append([cm.value(v, kind) if isinstance(v, date) else cm.text(v, kind)
-                   for (_, _, kind), v in zip(COLUMNS, _values(config, item, item.id in own), strict=True)])
+                   for (_, _, kind), v in zip(COLUMNS, _values(config, item, item.id in own, answers.get(item.id)),
+                                                      strict=True)])
     help_ws = wb.create_sheet(HELP_SHEET)
     help_ws.column_dimensions["A"].width = 110
     hm = CellMaker(help_ws)
