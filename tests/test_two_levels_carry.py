@@ -7,7 +7,10 @@ and 整改建议 go both ways; the district's source note is written once and ne
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import zipfile
 from datetime import date
 
 import test_two_levels as two
@@ -170,3 +173,69 @@ def test_the_citys_answer_comes_down_to_the_district_and_the_township_once(level
     send_down(district, township, D(2026, 12, 7))
     assert len(answers(township, t["id"], D(2026, 12, 7))) == 1
     assert township.items(D(2026, 12, 7))[t["id"]]["state"] == "待上级协调"
+
+
+JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8  # a photo's first bytes, and some more
+PDF = b"%PDF-1.7\n" + "验收报告".encode() * 100
+
+
+def rewrite_part(data: bytes, suffix: str, change) -> bytes:
+    """The workbook with its zip member ending in `suffix` changed in transit (a damaged copy)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            dst.writestr(info, change(body) if info.filename.endswith(suffix) else body)
+    return out.getvalue()
+
+
+def test_evidence_travels_up_with_the_report_byte_for_byte_once(levels, tmp_path):
+    district, township = levels
+    assign(district, [data_row(1, problem="河道沿线垃圾清理不及时", lead_unit="海口镇", deadline="2026-12-20")],
+           D(2026, 11, 2))
+    send_down(district, township, D(2026, 11, 2))
+    (t,) = township.items(D(2026, 11, 2)).values()
+    township.run("reassign", t["id"], "--to", "海口村", "--note", "镇督查室交办", "--on", D(2026, 11, 3))
+    # the village sends two files the usual ways: a 佐证 folder, a name starting with the 编号
+    township.drop(f"海口村/佐证/{t['id']}", "整改照片.jpg", JPEG)
+    township.drop("海口村", f"{t['id']}_验收报告.pdf", PDF)
+    assert [f["accepted"] or f.get("evidence") for f in township.ingest(D(2026, 11, 9))]
+    t_files = json.loads(township.run("show", t["id"], "--json"))["evidence"]
+    assert sorted(f["name"] for f in t_files) == [f"{t['id']}_验收报告.pdf", "整改照片.jpg"]
+
+    report = tmp_path / "up.xlsx"
+    out = township.run("upstream", "export", "--as-of", D(2026, 11, 10), "-o", report)
+    assert "附佐证材料 2 份" in out
+    district.drop("海口镇", "up1.xlsx", report.read_bytes())
+    (up,) = district.ingest(D(2026, 11, 10))
+    assert up["accepted"] and not [f for f in up["issues"] if f["code"].startswith("evidence")], up["issues"]
+    d_files = json.loads(district.run("show", "2026-0001", "--json"))["evidence"]
+    assert sorted((f["name"], f["sha256"]) for f in d_files) == sorted((f["name"], f["sha256"]) for f in t_files)
+    assert {f["sha256"] for f in d_files} == {hashlib.sha256(b).hexdigest() for b in (JPEG, PDF)}
+    got = {}
+    for n in (1, 2):
+        path = tmp_path / f"got{n}"
+        district.run("evidence", "2026-0001", "--get", n, "-o", path)
+        got[path.read_bytes()[:4]] = path.read_bytes()
+    assert got == {JPEG[:4]: JPEG, PDF[:4]: PDF}  # byte for byte
+    assert len(district.items(D(2026, 11, 10))["2026-0001"]["evidence"]) == 2
+
+    # the next report carries them again: the district already has them, nothing is added
+    again = tmp_path / "up2.xlsx"
+    township.run("upstream", "export", "--as-of", D(2026, 11, 13), "-o", again)
+    district.drop("海口镇", "up2.xlsx", again.read_bytes())
+    (up2,) = district.ingest(D(2026, 11, 13))
+    assert up2["accepted"] and len(json.loads(district.run("show", "2026-0001", "--json"))["evidence"]) == 2
+
+    # a file damaged on the way is refused by its SHA-256, named in the receipt; the rest is taken
+    township.drop("海口村", f"{t['id']}_补充照片.jpg", JPEG + b"more")
+    township.ingest(D(2026, 11, 16))
+    third = tmp_path / "up3.xlsx"
+    township.run("upstream", "export", "--as-of", D(2026, 11, 16), "-o", third)
+    damaged = rewrite_part(third.read_bytes(), "3.bin", lambda b: b[:-1] + b"x")
+    district.drop("海口镇", "up3.xlsx", damaged)
+    (up3,) = district.ingest(D(2026, 11, 16))
+    assert up3["accepted"]
+    (refused,) = [f for f in up3["issues"] if f["code"] == "evidence-in-report"]
+    assert "补充照片.jpg" in refused["message"] and "SHA-256" in refused["message"]
+    assert len(json.loads(district.run("show", "2026-0001", "--json"))["evidence"]) == 2

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 from pipeline.config import Config, Upstream
@@ -27,6 +27,7 @@ from pipeline.ledger.ledger import Ledger
 from pipeline.ledger.standing import load_standing
 from pipeline.model import STATUS_NEEDS_HELP, Item, milestones_text
 from pipeline.output.documents.feedback_xlsx import feedback_workbook
+from pipeline.upstream.evidence_up import Carried, embed, to_carry
 from pipeline.upstream.levels import LEVEL_PROPERTY, figures
 from pipeline.upstream.package import without_source_note
 from pipeline.workspace import Workspace
@@ -111,15 +112,32 @@ def report_workbook(config: Config, now: Standing, reasons: Mapping[str, str] | 
                              properties={LEVEL_PROPERTY: json.dumps(found, ensure_ascii=False)}, more=MORE_COLUMNS)
 
 
-def upstream_export(ws: Workspace, as_of: date) -> tuple[bytes, int]:
-    """`sancha upstream export`: the workbook and how many items it reports."""
-    upstream_of(ws.config)
+@dataclass(frozen=True)
+class Export:
+    """`upstream_export`'s outcome: the workbook, how many items it reports, the 佐证材料 it
+    carries and those left out (it would have grown too large)."""
+
+    data: bytes
+    items: int
+    carried: int
+    left_out: tuple[Carried, ...]
+
+
+def upstream_export(ws: Workspace, as_of: date) -> Export:
+    """`sancha upstream export`: the workbook, its items, and the evidence it carries."""
+    above = upstream_of(ws.config)
     now = load_standing(ws, as_of)
     reasons: dict[str, str] = {}
+    carried: list[Carried] = []
     if ws.db_path.exists():
         with Ledger.open(ws.db_path) as ledger:
             reasons = escalation_reasons(ledger, now.items, as_of)
-    return report_workbook(ws.config, now, reasons), len(reported_items(ws.config, now.items))
+            district_ids = {i.id: i.upstream_id for i in now.items
+                            if i.upstream == above.name and i.upstream_id and i.voided_on is None}
+            carried = to_carry(ws, ledger, district_ids, as_of)
+    workbook = report_workbook(ws.config, now, reasons)
+    data, left = embed(workbook, carried, ws.config.limits.max_file_mb)
+    return Export(data, len(reported_items(ws.config, now.items)), len(carried) - len(left), tuple(left))
 
 
 def default_name(config: Config, as_of: date) -> str:
