@@ -199,7 +199,7 @@ def test_evidence_travels_up_with_the_report_byte_for_byte_once(levels, tmp_path
     # the village sends two files the usual ways: a 佐证 folder, a name starting with the 编号
     township.drop(f"海口村/佐证/{t['id']}", "整改照片.jpg", JPEG)
     township.drop("海口村", f"{t['id']}_验收报告.pdf", PDF)
-    assert [f["accepted"] or f.get("evidence") for f in township.ingest(D(2026, 11, 9))]
+    township.ingest(D(2026, 11, 9))
     t_files = json.loads(township.run("show", t["id"], "--json"))["evidence"]
     assert sorted(f["name"] for f in t_files) == [f"{t['id']}_验收报告.pdf", "整改照片.jpg"]
 

@@ -27,6 +27,7 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from pipeline.intake.evidence import SNIFF_BYTES, Target
 from pipeline.intake.findings import EVIDENCE_IN_REPORT
@@ -94,7 +95,7 @@ def embed(workbook: bytes, carried: Sequence[Carried], limit_mb: float) -> tuple
             dst.writestr(info, body)
         dst.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
         for entry, c in zip(manifest, taken, strict=True):
-            dst.writestr(zipfile.ZipInfo(str(entry["part"]), date_time=(2026, 1, 1, 0, 0, 0)), c.data,
+            dst.writestr(zipfile.ZipInfo(str(entry["part"]), date_time=(1980, 1, 1, 0, 0, 0)), c.data,
                          compress_type=zipfile.ZIP_STORED)  # photos and PDFs are compressed already
     return out.getvalue(), left
 
@@ -146,14 +147,21 @@ def embedded(data: bytes) -> list[Embedded]:
 
 
 def take(ws: Workspace, ledger: Ledger, report: str, unit: str, data: bytes, received: date,
-         file_id: int) -> tuple[list[str], list[Event], list[Finding], list]:
+         file_id: int) -> tuple[list[str], list[Event], list[Finding], list[Path]]:
     """The district's side: the files a township's accepted report carries, checked, archived and
     recorded as `evidence` events (inside the report's transaction). Returns the items given
     files, the events, the warnings about files left out, and the archive copies written."""
     config = ws.config
-    items, events, found, copies = [], [], [], []
-    have: dict[str, set[str]] = {}
-    for e in embedded(data):
+    items: list[str] = []
+    events: list[Event] = []
+    found: list[Finding] = []
+    copies: list[Path] = []
+    carried = embedded(data)
+    if not carried:
+        return items, events, found, copies
+    have = {i: {f.sha256 for f in files}
+            for i, files in evidence_by_item(ledger, {e.upstream_id for e in carried}).items()}
+    for e in carried:
         def refuse(why: str, e: Embedded = e) -> None:
             found.append(EVIDENCE_IN_REPORT.at(file=report, name=e.name, item_id=e.upstream_id, reason=why))
 
@@ -173,9 +181,7 @@ def take(ws: Workspace, ledger: Ledger, report: str, unit: str, data: bytes, rec
         if problems or item is None:
             refuse(problems[0].message.split("：", 1)[-1] if problems else "台帐中没有该编号")
             continue
-        if item.id not in have:
-            have[item.id] = {f.sha256 for f in evidence_by_item(ledger, [item.id]).get(item.id, [])}
-        if e.sha256 in have[item.id]:  # carried by an earlier report: already the item's
+        if e.sha256 in have.setdefault(item.id, set()):  # carried by an earlier report: already the item's
             continue
         archive, copy = archive_copy(ws, e.data, e.sha256, e.name, received)
         copies.append(copy)
