@@ -43,6 +43,25 @@ def test_items_coming_down_in_the_package_are_assigned_by_the_level_above(levels
     assert item["remark"] == "上级台帐问题来源：巡查"  # the district's own source, kept for the reader
 
 
+def test_an_item_registered_as_other_is_put_right_by_the_next_package(levels):
+    district, township = levels
+    # as before the fix: the township's office had the district's name counted as 其他
+    plain = township.ws.config_path.read_text(encoding="utf-8")
+    township.ws.config_path.write_text(plain + '[sources]\n"其他" = ["大观区人民政府办公室"]\n', encoding="utf-8")
+    township = two.Level(type(township.ws)(township.ws.root), township.capsys)
+    assign(district, [data_row(1, problem="河道沿线垃圾清理不及时", lead_unit="海口镇", deadline="2026-11-20")],
+           D(2026, 11, 2))
+    send_down(district, township, D(2026, 11, 2))
+    (item,) = township.items(D(2026, 11, 2)).values()
+    assert item["source_category"] == "其他"
+    township.ws.config_path.write_text(plain, encoding="utf-8")
+    township = two.Level(type(township.ws)(township.ws.root), township.capsys)
+    (down,) = send_down(district, township, D(2026, 11, 9))
+    assert down["updated"] == [item["id"]]
+    assert township.items(D(2026, 11, 9))[item["id"]]["source_category"] == "上级交办"
+    assert township.items(D(2026, 11, 6))[item["id"]]["source_category"] == "其他"  # the days before stay
+
+
 MORE = ["整改建议", "整改目标", "时间节点", "联系电话"]
 
 
