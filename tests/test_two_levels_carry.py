@@ -258,3 +258,28 @@ def test_evidence_travels_up_with_the_report_byte_for_byte_once(levels, tmp_path
     (refused,) = [f for f in up3["issues"] if f["code"] == "evidence-in-report"]
     assert "补充照片.jpg" in refused["message"] and "SHA-256" in refused["message"]
     assert len(json.loads(district.run("show", "2026-0001", "--json"))["evidence"]) == 2
+
+
+def test_evidence_too_big_for_the_report_is_listed_and_goes_the_ordinary_way(levels, tmp_path):
+    district, township = levels
+    plain = township.ws.config_path.read_text(encoding="utf-8")
+    township.ws.config_path.write_text(plain + "[limits]\nmax_file_mb = 0.1\n", encoding="utf-8")
+    township = two.Level(type(township.ws)(township.ws.root), township.capsys)
+    assign(district, [data_row(1, problem="河道沿线垃圾清理不及时", lead_unit="海口镇", deadline="2026-12-20")],
+           D(2026, 11, 2))
+    send_down(district, township, D(2026, 11, 2))
+    (t,) = township.items(D(2026, 11, 2)).values()
+    big = JPEG * 30  # about 60 KB: with the workbook, over the 0.1 MB a file may have
+    township.drop("海口镇", f"{t['id']}_航拍照片.jpg", big)
+    township.drop("海口镇", f"{t['id']}_验收报告.pdf", PDF)
+    township.ingest(D(2026, 11, 9))
+    report = tmp_path / "up.xlsx"
+    out = township.run("upstream", "export", "--as-of", D(2026, 11, 10), "-o", report)
+    assert "附佐证材料 1 份" in out and "以下 1 份佐证材料放不进报表" in out
+    assert f"2026-0001  {t['id']}_航拍照片.jpg" in out and "inbox/海口镇/佐证/<上级编号>/" in out
+    district.drop("海口镇", "up.xlsx", report.read_bytes())
+    district.ingest(D(2026, 11, 10))
+    district.drop("海口镇/佐证/2026-0001", "航拍照片.jpg", big)  # as the export says
+    district.ingest(D(2026, 11, 10))
+    d_files = json.loads(district.run("show", "2026-0001", "--json"))["evidence"]
+    assert sorted(f["sha256"] for f in d_files) == sorted(hashlib.sha256(b).hexdigest() for b in (big, PDF))
