@@ -14,7 +14,7 @@ from datetime import date
 from functools import cached_property
 
 from pipeline.errors import SanchaError
-from pipeline.model import SOURCE_CATEGORIES, STATUSES
+from pipeline.model import SOURCE_ASSIGNED, SOURCE_CATEGORIES, STATUSES
 
 
 class ConfigError(SanchaError):
@@ -130,7 +130,8 @@ class Fonts:
 # What a township reports up ([upstream] report): the items the level above assigned, or all.
 UPSTREAM_REPORTS = ("assigned", "all")
 # Item fields a level above's list may name (`[[upstream_lists]] columns` values).
-LIST_FIELDS = ("upstream_id", "problem", "measures", "unit", "co_units", "deadline", "owner", "source", "remark")
+LIST_FIELDS = ("upstream_id", "problem", "measures", "unit", "co_units", "deadline", "owner", "source", "remark",
+               "answer", "answer_on")
 # … and what its feedback table may ask for (`report_columns` values).
 REPORT_FIELDS = ("upstream_id", "id", "problem", "measures", "unit", "co_units", "deadline", "owner", "source",
                  "remark", "progress", "status", "done_on", "state", "as_of")
@@ -471,6 +472,11 @@ def parse_config(text: str) -> Config:
         office_aliases = (*office_aliases, upstream.name)
         if upstream.as_unit not in seen:
             units.append(Unit(upstream.as_unit))
+    upstream_lists = _upstream_lists(data)
+    sources = _synonyms(data, "sources", SOURCE_CATEGORIES, "\"审计整改\" = [\"经责审计\"]")
+    above = [n for n in (upstream.name if upstream else None, *(u.name for u in upstream_lists)) if n]
+    if above:
+        sources = _assigned_by(sources, above)
     return Config(
         office_name=name,
         doc_prefix=str(office.get("doc_prefix") or "").strip(),
@@ -487,14 +493,24 @@ def parse_config(text: str) -> Config:
         watch=_section(data, "watch", WatchSettings),
         limits=_section(data, "limits", Limits),
         fonts=_fonts(data),
-        sources=_synonyms(data, "sources", SOURCE_CATEGORIES, "\"审计整改\" = [\"经责审计\"]"),
+        sources=sources,
         statuses=_synonyms(data, "statuses", STATUSES, "\"已完成\" = [\"已销项\"]"),
         partners=partners,
         scoring=_section(data, "scoring", Scoring),
         evidence=_evidence(data),
         upstream=upstream,
-        upstream_lists=_upstream_lists(data),
+        upstream_lists=upstream_lists,
     )
+
+
+def _assigned_by(sources: tuple[tuple[str, tuple[str, ...]], ...],
+                 names: list[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """[sources] with the levels above's names as words for 上级交办: a 问题来源 naming one
+    (the district's 下发包 writes its own name there) is work a higher level assigned."""
+    words = dict(sources)
+    own = {w for ws in words.values() for w in ws}
+    words[SOURCE_ASSIGNED] = (*words.get(SOURCE_ASSIGNED, ()), *(n for n in names if n not in own))
+    return tuple(words.items())
 
 
 def _partners(data: dict, seen: dict[str, str]) -> tuple[Unit, ...]:

@@ -190,6 +190,10 @@ class Row:
     source_category: str | None = None  # 问题来源 normalised (sources.py)
     evidence_text: str | None = None  # 佐证材料: what the unit says it attaches ("见附件1、附件2"), verbatim
     upstream_id: str | None = None  # 上级编号: the level above's id (a 下发包, a list from above)
+    # 上级答复 of an item reported upward, from the level above (a 下发包, a list from above), and
+    # the day it was given (答复日期; None: the day it arrives)
+    answer: str | None = None
+    answer_on: date | None = None
     key: str = field(init=False, repr=False, compare=False)  # problem_key(problem), computed once
 
     def __post_init__(self):
@@ -256,7 +260,7 @@ def _flat_row(row: Row) -> tuple:
             row.co_units, row.owner, row.progress, row.status, row.done_on.toordinal() if row.done_on else None,
             row.remark, row.cells._row, row.key,  # type: ignore[attr-defined]  # Cells, checked by the caller
             row.inspection, row.suggestion, row.target, row.leader, row.phone, row.milestones, row.source_category,
-            row.evidence_text, row.upstream_id)
+            row.evidence_text, row.upstream_id, row.answer, row.answer_on)
 
 
 def _restore_submission(filename, sheet, unit, unit_cell, report_date, inspection, rows, findings, letters,

@@ -35,11 +35,19 @@ def export_up(
     from pipeline.upstream.report_up import default_name, upstream_export
 
     ws = get_workspace(ctx)
-    data, count = upstream_export(ws, day)
+    made = upstream_export(ws, day)
     path = output or ws.outbox / safe_filename(default_name(ws.config, day))
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, data)
-    console.print(f"已生成报{ws.config.upstream.name if ws.config.upstream else '上级'}的报表（{count} 项）：{path}")
+    write_atomic(path, made.data)
+    carried = f"，附佐证材料 {made.carried} 份" if made.carried else ""
+    above = ws.config.upstream.name if ws.config.upstream else "上级"
+    console.print(f"已生成报{above}的报表（{made.items} 项{carried}）：{path}")
+    if made.left_out:
+        console.print(f"以下 {len(made.left_out)} 份佐证材料放不进报表（超过 {ws.config.limits.max_file_mb:g} MB），"
+                      f"请另行报送，放入上级收件箱 inbox/{ws.config.upstream.as_unit if ws.config.upstream else ''}"
+                      "/佐证/<上级编号>/：")
+        for c in made.left_out:
+            console.print(f"  {c.upstream_id}  {c.file.name}", markup=False)
 
 
 @upstream_app.command("import")

@@ -353,6 +353,10 @@ EVIDENCE_TOO_LARGE = _declare(
     "evidence-too-large", ERROR, "佐证材料过大",
     "{file}：文件大小 {size_mb:.1f} MB，超过佐证材料上限 {limit_mb:g} MB，未收录",
     "请压缩图片或把材料拆成几个文件分别报送")
+EVIDENCE_IN_REPORT = _declare(
+    "evidence-in-report", WARNING, "随报表的佐证材料未收录",
+    "{file}：随报表报送的 {item_id} 佐证材料 {name} 未收录：{reason}",
+    "报表其余内容已录入；请核对后把该材料直接报送，放入 inbox/<单位名称>/佐证/<编号>/")
 
 # -- sancha doctor: the workspace (service/doctor.py) ----------------------------------------------
 

@@ -45,6 +45,8 @@ FIELD_LABELS = {
     "milestones": ("时间节点", "节点安排", "时间节点安排", "阶段节点", "进度安排"),
     "evidence_text": ("佐证材料", "佐证资料", "佐证材料清单", "证明材料"),  # issue 23: kept as text
     "upstream_id": ("上级编号",),  # the level above's id (a 下发包 from the district)
+    "answer": ("上级答复",),  # a 下发包's answer to an item reported upward (需上级协调), and its day
+    "answer_on": ("答复日期",),
 }
 # Columns a 三单表 may have that sancha recognises but does not keep (warning ignored-column).
 IGNORED_LABELS = ("附件", "销号时间", "销号日期", "销号情况", "整改成效",

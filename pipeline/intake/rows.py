@@ -126,6 +126,9 @@ def read_row(raw: list, r: int, table: Table, found: list[Finding], blanks: list
     if status == model.STATUS_NEEDS_HELP and not text[at["progress"]] and not text[at["remark"]]:
         found.append(findings.NEEDS_HELP_WITHOUT_REASON.at(sheet, cells["status"]))
 
+    i = at["answer_on"]
+    answer_on = _parsed(parse_date, values[i], text[i], sheet, cells, "answer_on", findings.BAD_DATE, found)
+
     source = text[at["source"]] or None
     category, known = table.sources.category(source)
     if not known:
@@ -160,6 +163,8 @@ def read_row(raw: list, r: int, table: Table, found: list[Finding], blanks: list
         source_category=category,
         evidence_text=text[at["evidence_text"]] or None,
         upstream_id=text[at["upstream_id"]] or None,
+        answer=text[at["answer"]] or None,
+        answer_on=answer_on,
     )
 
 

@@ -67,6 +67,7 @@ from pipeline.ledger.sheet_actions import apply_sheet
 from pipeline.model import STATUS_DONE, Finding, Item, Submission
 from pipeline.osguard import held_for_writing, writers
 from pipeline.output import receipts
+from pipeline.upstream.evidence_up import take as take_evidence
 from pipeline.upstream.levels import keep, read_figures
 from pipeline.workspace import Workspace, readable_name
 
@@ -335,6 +336,7 @@ class Ingestor:
             if in_hand:
                 self.inhand.end(sha)
         self._level_figures(record, data)
+        record = self._level_evidence(record, data, received)
         self._recorded.append(_Recorded(record, path, started, written, changes))
         return True
 
@@ -373,6 +375,25 @@ class Ingestor:
         found = read_figures(data)
         if found is not None and self.config.canonical_unit(str(found["unit"])) == record.unit:
             keep(self.ledger, record.id, record.unit, found)
+
+    def _level_evidence(self, record: FileRecord, data: bytes, received: date) -> FileRecord:
+        """The 佐证材料 a township's accepted report up carries (upstream/evidence_up.py): taken as
+        its items' evidence in the group's transaction; the files left out named in its receipt."""
+        if record.verdict != "accepted" or not record.unit or not self.config.runs_sancha(record.unit):
+            return record
+        self._writing()
+        with self.ledger.savepoint():
+            items, events, found, copies = take_evidence(self.ws, self.ledger, record.name, record.unit, data,
+                                                         received, record.id)
+            if not (events or found):
+                return record
+            self._copies.extend(copies)
+            self.ledger.append_events(events)
+            self.ledger.reproject(items)
+            return self.ledger.settle_file(
+                record, unit=record.unit, verdict=record.verdict, added=list(record.added),
+                updated=[*record.updated, *(i for i in items if i not in record.updated)],
+                findings=[*record.findings, *(f.as_dict() for f in found)])
 
     def _read(self, data: bytes, name: str, sha: str, unit: str | None,
               received: date) -> tuple[SubmissionStream, bool]:
@@ -498,6 +519,9 @@ class Ingestor:
                         touched += self.ledger.items_by_upstream(
                             merger.upstream, (r.upstream_id for r in chunk if r.upstream_id)).values()
                         touched += self.ledger.unlinked_items(r.key for r in chunk if r.upstream_id).values()
+                        if any(r.answer for r in chunk):  # 上级答复: recorded once
+                            merger.answered.update(self.ledger.answer_texts(
+                                i.id for i in touched if i.id not in merger.answered))
                     if problems is None and keys and stream.unit:  # the unit's open items before the file
                         problems = self._open_problems(stream.unit)
                     added = merger.add(chunk, touched, problems)

@@ -573,6 +573,21 @@ class Ledger:
             q = self._EVENTS + f" WHERE e.item_id IN ({','.join('?' * len(chunk))}) ORDER BY e.item_id, e.on_day, e.id"
             yield from map(event_from_row, self.conn.execute(q, chunk))
 
+    def answer_texts(self, ids: Iterable[str]) -> dict[str, set[str]]:
+        """The texts of the 上级答复 each of these items was given (answers an undo took back
+        left out), by id: what an answer from above is not recorded again for."""
+        by_item: dict[str, list[Event]] = {}
+        for event in self.events_of(ids):
+            if event.kind in ("answer", "undo"):
+                by_item.setdefault(event.item_id, []).append(event)
+        out: dict[str, set[str]] = {}
+        for item_id, events in by_item.items():
+            undone = timeline.undone_ids(events)
+            texts = {str(e.data.get("answer")) for e in events if e.kind == "answer" and e.id not in undone}
+            if texts:
+                out[item_id] = texts
+        return out
+
     _REPLAY = "SELECT e.item_id, e.id, e.kind, e.on_day, e.at, e.field, e.new, e.data FROM events e"
 
     def replay_rows(self, day: date, *, states_only: bool = False, ids: Iterable[str] | None = None) -> list[tuple]:

@@ -35,7 +35,12 @@ Rules (what a supervision office expects):
   (we assign the work to our own units); an item of ours with the row's problem and no id from
   above yet is that item (one we reported up ourselves): it is linked to the id, nothing else
   changes; else the row is a new item keeping the id as `upstream_id`. An item we voided
-  stays voided: the level above's later lists leave it out.
+  stays voided: the level above's later lists leave it out;
+- such a row's 上级答复 (`answer`, given on `answer_on`) answers an item of ours waiting for the
+  level above (需上级协调): an `answer` event on the day received, its new deadline the row's
+  (no extension then), the item 推进中 again — once: an item answered is no longer waiting, an
+  answer given before the item asked again (its 需上级协调 is newer) or one it already had
+  (`answered`: the texts of its answers, by id) answers nothing.
 """
 
 from __future__ import annotations
@@ -68,6 +73,8 @@ from pipeline.model import (
     ERROR,
     FIELD_TITLES,
     STATUS_DONE,
+    STATUS_IN_PROGRESS,
+    STATUS_NEEDS_HELP,
     Finding,
     Item,
     Milestone,
@@ -89,7 +96,7 @@ UNIT_FIELDS = ("co_units", "source", "problem", "measures", "owner", "progress",
 # Only the office moves deadlines or reassigns the lead unit.
 OFFICE_FIELDS = ("unit", "deadline", "deadline_text", "ongoing")
 # What the level above owns of an item it assigned (besides its deadline): the rest is ours.
-UPSTREAM_FIELDS = ("source", "problem", "suggestion", "inspection", "leader")
+UPSTREAM_FIELDS = ("source", "source_category", "problem", "suggestion", "inspection", "leader")
 
 # Problem texts are compared after `problem_key` (no spaces or punctuation), by rapidfuzz on a
 # 0–100 scale. A row's text and its 编号's item's text: the better of the plain ratio (an edit)
@@ -178,7 +185,7 @@ class MergePlan:
         """Items whose projection is replayed from their events after storing them: a new
         deadline or unit from the office changes more than the fields written here (which
         reports count, the first deadline kept)."""
-        return sorted({e.item_id for e in self.events if e.kind in ("extend", "reassign", "measures")})
+        return sorted({e.item_id for e in self.events if e.kind in ("extend", "reassign", "measures", "answer")})
 
 
 def _finding(code: Code, row: Row, field: str, *, form: str = "", **values) -> Finding:
@@ -288,6 +295,7 @@ class Merger:
         self.keys: dict[str, str] = {}  # item id -> problem key, of the items changed
         self.added_keys: dict[str, str] = {}  # of the chunk's new items, until stored
         self._seen_ids: dict[str, int] = {}  # 编号 -> the row it was first given in
+        self.answered: dict[str, set[str]] = {}  # item id -> its answers' texts (rows from above: the caller's)
 
     def add(self, rows, existing: list[Item], open_problems: OpenProblems | None = None) -> tuple[Item, ...]:
         """Merge a chunk of rows; returns its new items (their problem keys in `added_keys`)."""
@@ -376,6 +384,16 @@ class Merger:
             return False
         return target
 
+    def _answers(self, item: Item, row: Row) -> bool:
+        """Whether the row's 上级答复 answers the item: waiting for the level above since on or
+        before the answer's day, and not answered with it already."""
+        if not row.answer or item.status != STATUS_NEEDS_HELP or item.closed_on is not None:
+            return False
+        if row.answer in self.answered.get(item.id, ()):
+            return False
+        asked = field_day(item, "status")
+        return row.answer_on is None or asked is None or row.answer_on >= asked
+
     def _from_above(self, row: Row) -> bool:
         return self.upstream is not None and bool(row.upstream_id)
 
@@ -459,7 +477,19 @@ class Merger:
                         data=dict(made)) for f, v in changes.items()]
         # a blank 整改时限 (a problem list sent again) never erases the deadline
         deadline_moved = bool(row.deadline_text) and (row.deadline, row.ongoing) != (item.deadline, item.ongoing)
-        if self.by_office:
+        if above and self._answers(item, row):
+            assert row.answer is not None
+            moved = deadline_moved and row.deadline is not None
+            changes["status"] = STATUS_IN_PROGRESS
+            if moved:
+                changes.update(deadline=row.deadline, deadline_text=row.deadline_text, ongoing=False)
+            data = {"answer": row.answer, "close": False, "from": self.upstream,
+                    **({"answered_on": row.answer_on.isoformat()} if row.answer_on else {})}
+            events.append(Event(item.id, "answer", self.received, self.now, self.file_id,
+                                field="deadline" if moved else None, old=item.deadline if moved else None,
+                                new=row.deadline if moved else None, data=data))
+            self.answered.setdefault(item.id, set()).add(row.answer)
+        elif self.by_office:
             note = row.remark or None
             if row.lead_unit != self.canonical(item.unit) and not above:
                 changes["unit"] = row.lead_unit

@@ -29,11 +29,14 @@ the reason given, `data` what the kind carries besides. The kinds are declared o
   text, data `unit`; changes no field;
 - `undo` — takes back one earlier event from `on`; data `event` (its id);
 - `evidence` — a 佐证材料 file received from the unit (issue 23): data `name`, `size`, `sha256`,
-  `unit` (who sent it), `archive_path`; the item counts it (`evidence_count`);
+  `unit` (who sent it), `archive_path`, and `via` for a file a township's report up carried
+  (the report's name); the item counts it (`evidence_count`);
 - `escalate` — 上报上级协调: the office reported the item upward on `on`; data `to` (to whom),
   `reason`; the item's status becomes 需上级协调 (state 待上级协调, its clock paused);
 - `answer` — 上级答复 of an escalated item: data `answer` and `close`; with a new deadline
   (field `deadline`) the item is 推进中 again and the clock restarts, with `close` it is closed.
+  One that came from above in a file (a 下发包, a city list: `file_id` set) also has data `from`
+  (the level above) and, when the file said it, `answered_on` (the day it was given there).
 
 Replay order: by `on`, then by recording order (`id`); the item as of day D is the replay of
 its events with `on` ≤ D (an item registered after D did not exist yet), so whatever is

@@ -55,7 +55,7 @@ from pipeline.output.documents.templates import CIRCULAR, LATER_TEMPLATES, NOTIC
 from pipeline.output.receipts import UNKNOWN_UNIT_FOLDER
 from pipeline.service import ladder_batch, publish
 from pipeline.service.publish import Document
-from pipeline.upstream.package import PACKAGE_WORD, package_items, package_workbook, registered_by
+from pipeline.upstream.package import PACKAGE_WORD, given_answers, package_items, package_workbook, registered_by
 from pipeline.workspace import Workspace, safe_filename
 
 CIRCULAR_WORD = "督查通报"
@@ -116,8 +116,8 @@ def _render_job(job: tuple) -> str | None:
             config, unit, items, as_of, cooperating = args
             data = feedback_workbook(config, unit, items, as_of, cooperating)
         elif kind == "package":
-            config, unit, items, as_of, own = args
-            data = package_workbook(config, unit, items, as_of, own)
+            config, unit, items, as_of, own, answers = args
+            data = package_workbook(config, unit, items, as_of, own, answers)
         else:
             config, items, states, summaries, as_of, names, evidence = args
             data = ledger_workbook(config, items, states, summaries, as_of, names, evidence)
@@ -305,6 +305,7 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
                               for u in red}
             ledger.save_snapshot(week, as_of, headline_figures(summaries))
         own_items = {u.name: registered_by(ledger, u.name) for u in config.units if u.runs_sancha}
+        answers = given_answers(ledger, [i.id for i in items if i.unit in own_items], as_of)
         reply_by = cal.add_workdays(as_of, config.rules.notice_reply_workdays)
         reply_provisional = cal.spans_provisional(as_of, reply_by)
         ladder = ladder_batch.plan_ladder(ws, ledger, items, states, as_of, week, reply_by,
@@ -354,7 +355,8 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
             doc = Document(ws.unit_outbox(unit) / f"{week}_{PACKAGE_WORD}.xlsx", "form")
             sent = package_items(unit, by_unit.get(unit, []), states)
             own_sent = sorted(own_items[unit] & {i.id for i in sent})
-            small.append(("package", str(doc.staged), config, unit, sent, as_of, own_sent))
+            small.append(("package", str(doc.staged), config, unit, sent, as_of, own_sent,
+                          {i.id: answers[i.id] for i in sent if i.id in answers}))
             packages.append(doc)
 
     if progress:

@@ -31,7 +31,7 @@ from pipeline.errors import UsageError
 from pipeline.intake import findings
 from pipeline.intake.cells import column_letters
 from pipeline.intake.header import header_text
-from pipeline.intake.normalize import Unreadable, clean_text, parse_deadline
+from pipeline.intake.normalize import Unreadable, clean_text, parse_date, parse_deadline
 from pipeline.intake.read import Sheet, read_workbook
 from pipeline.intake.rows import _co_units, _lead_unit
 from pipeline.intake.units import directory
@@ -104,6 +104,13 @@ def read_list(data: bytes, filename: str, config: Config, wanted: UpstreamList,
             except Unreadable as e:
                 problems.append(findings.BAD_DEADLINE.at(sheet.name, cells["deadline"], text=text["deadline"],
                                                          hint=e.hint))
+        answer_on = None
+        if text.get("answer_on"):
+            try:
+                answer_on = parse_date(raw[at["answer_on"]])
+            except Unreadable as e:
+                problems.append(findings.BAD_DATE.at(sheet.name, cells["answer_on"], text=text["answer_on"],
+                                                     field=_header_of(wanted, "answer_on"), hint=e.hint))
         rows.append(Row(
             sheet=sheet.name, row=r + 1, item_id=None, source=text.get("source") or wanted.name,
             problem=text["problem"], measures=text.get("measures", ""), deadline=deadline,
@@ -112,7 +119,7 @@ def read_list(data: bytes, filename: str, config: Config, wanted: UpstreamList,
             co_units=_co_units(text.get("co_units", ""), sheet.name, cells, units, problems),
             owner=text.get("owner") or None, progress=None, status=None, done_on=None,
             remark=text.get("remark") or None, cells=cells, upstream_id=text["upstream_id"] or None,
-            source_category=SOURCE_ASSIGNED))
+            source_category=SOURCE_ASSIGNED, answer=text.get("answer") or None, answer_on=answer_on))
     if not rows and not problems:
         problems.append(findings.NO_ROWS.at(sheet.name, None))
     return rows, problems
@@ -169,6 +176,8 @@ def _store(ws: Workspace, data: bytes, sha: str, path: Path, rows: list[Row], wa
                         canonical=config.canonical_unit, file_id=record.id, upstream=wanted.name)
         existing = [*ledger.items_by_upstream(wanted.name, (r.upstream_id for r in rows if r.upstream_id)).values(),
                     *ledger.unlinked_items(r.key for r in rows).values()]
+        if any(r.answer for r in rows):  # 上级答复: recorded once
+            merger.answered.update(ledger.answer_texts(i.id for i in existing))
         added = merger.add(rows, existing)
         plan = merger.plan()
         result.findings += plan.findings

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 from pipeline.config import Config, Upstream
@@ -25,9 +25,11 @@ from pipeline.deadlines.states import Standing, percent
 from pipeline.errors import Refused
 from pipeline.ledger.ledger import Ledger
 from pipeline.ledger.standing import load_standing
-from pipeline.model import STATUS_NEEDS_HELP, Item
+from pipeline.model import STATUS_NEEDS_HELP, Item, milestones_text
 from pipeline.output.documents.feedback_xlsx import feedback_workbook
+from pipeline.upstream.evidence_up import Carried, embed, to_carry
 from pipeline.upstream.levels import LEVEL_PROPERTY, figures
+from pipeline.upstream.package import without_source_note
 from pipeline.workspace import Workspace
 
 SIGNATURE_SHEET = "签章页"
@@ -35,7 +37,15 @@ HELP_TEXT = (
     "1. 本表由本级 sancha 根据台帐生成，报上级督查室：“编号”为上级台帐的编号，本级自行发现的问题编号留空。",
     "2. 表中整改措施、整改进展、完成情况、完成日期为本级台帐截至制表日期的情况；上级在该日之后的修改不会被本表覆盖。",
     "3. 请在“签章页”签字盖章后，连同本文件一并报送上级督查室，放入其收件箱（inbox）中本单位的文件夹。",
+    "4. 上级交办事项的佐证材料已原样附在本文件中，上级收件时逐份核对收录，无须另行报送。",
 )
+
+
+# The three lists' fields the 反馈表 leaves out, carried up too (the district's ingest reads them
+# as any unit's: 时间节点 with the days its steps were done).
+MORE_COLUMNS = (("整改目标", 24, "wrap", lambda i: i.target),
+                ("时间节点", 30, "wrap", lambda i: milestones_text(i.milestones) or None),
+                ("联系电话", 14, "text", lambda i: i.phone), ("整改建议", 30, "wrap", lambda i: i.suggestion))
 
 
 def upstream_of(config: Config) -> Upstream:
@@ -58,7 +68,7 @@ def reported_items(config: Config, items: Sequence[Item], reasons: Mapping[str, 
         district_id = item.upstream_id if item.upstream == above.name else None
         if not district_id and above.report != "all":
             continue
-        remark = item.remark
+        remark = without_source_note(item.remark) if district_id else item.remark
         reason = reasons.get(item.id) if item.status == STATUS_NEEDS_HELP else None
         if reason and reason not in f"{item.progress or ''}{remark or ''}":
             remark = f"{remark}；需上级协调：{reason}" if remark else f"需上级协调：{reason}"
@@ -100,18 +110,35 @@ def report_workbook(config: Config, now: Standing, reasons: Mapping[str, str] | 
     title = f"{above.as_unit}“三查三单”整改落实情况（报{above.name}，截至{cn_date(now.as_of)}）"
     return feedback_workbook(config, above.as_unit, rows, now.as_of, title=title, help_text=HELP_TEXT, blank_rows=0,
                              extra_sheets=[(SIGNATURE_SHEET, signature_lines(above.as_unit, now.as_of, found))],
-                             properties={LEVEL_PROPERTY: json.dumps(found, ensure_ascii=False)})
+                             properties={LEVEL_PROPERTY: json.dumps(found, ensure_ascii=False)}, more=MORE_COLUMNS)
 
 
-def upstream_export(ws: Workspace, as_of: date) -> tuple[bytes, int]:
-    """`sancha upstream export`: the workbook and how many items it reports."""
-    upstream_of(ws.config)
+@dataclass(frozen=True)
+class Export:
+    """`upstream_export`'s outcome: the workbook, how many items it reports, the 佐证材料 it
+    carries and those left out (it would have grown too large)."""
+
+    data: bytes
+    items: int
+    carried: int
+    left_out: tuple[Carried, ...]
+
+
+def upstream_export(ws: Workspace, as_of: date) -> Export:
+    """`sancha upstream export`: the workbook, its items, and the evidence it carries."""
+    above = upstream_of(ws.config)
     now = load_standing(ws, as_of)
     reasons: dict[str, str] = {}
+    carried: list[Carried] = []
     if ws.db_path.exists():
         with Ledger.open(ws.db_path) as ledger:
             reasons = escalation_reasons(ledger, now.items, as_of)
-    return report_workbook(ws.config, now, reasons), len(reported_items(ws.config, now.items))
+            district_ids = {i.id: i.upstream_id for i in now.items
+                            if i.upstream == above.name and i.upstream_id and i.voided_on is None}
+            carried = to_carry(ws, ledger, district_ids, as_of)
+    workbook = report_workbook(ws.config, now, reasons)
+    data, left = embed(workbook, carried, ws.config.limits.max_file_mb)
+    return Export(data, len(reported_items(ws.config, now.items)), len(carried) - len(left), tuple(left))
 
 
 def default_name(config: Config, as_of: date) -> str:

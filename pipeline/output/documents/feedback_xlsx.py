@@ -11,7 +11,7 @@ new problems. 完成情况 is a dropdown of the canonical statuses. Written by X
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 from pipeline.config import Config
@@ -128,14 +128,16 @@ def feedback_workbook(config: Config, unit: str, items: Sequence[Item], as_of: d
                       cooperating: Sequence[Item] = (), *, title: str | None = None,
                       help_text: Sequence[str] = HELP_TEXT, blank_rows: int = BLANK_ROWS,
                       extra_sheets: Sequence[tuple[str, Sequence[str]]] = (),
-                      properties: Mapping[str, str] | None = None) -> bytes:
+                      properties: Mapping[str, str] | None = None,
+                      more: Sequence[tuple[str, int, str, Callable[[Item], object]]] = ()) -> bytes:
     """The form for `unit` listing `items` (already chosen, e.g. by `open_items`), and on a sheet
     of its own the items it cooperates on (`cooperating_items`), as bytes. A township's report up
     (pipeline.upstream) is one too: its own `title`, `help_text`, no blank rows, a signature sheet
-    among `extra_sheets` (name, lines) and custom `properties`."""
+    among `extra_sheets` (name, lines), custom `properties` and `more` columns after the form's
+    (header, width, kind, value of an item): what the district's ingest reads of the three lists."""
     book = StreamBook(small=True)
     try:
-        _form_sheet(book, unit, items, as_of, title, blank_rows)
+        _form_sheet(book, unit, items, as_of, title, blank_rows, more)
         if cooperating:
             _cooperation_sheet(book, unit, cooperating, as_of)
         _lines_sheet(book, HELP_SHEET, 110, [("填表说明", "title"), *((line, "line") for line in help_text)])
@@ -150,7 +152,9 @@ def feedback_workbook(config: Config, unit: str, items: Sequence[Item], as_of: d
 
 
 def _form_sheet(book: StreamBook, unit: str, items: Sequence[Item], as_of: date, title: str | None,
-                blank_rows: int) -> None:
+                blank_rows: int, more: Sequence[tuple[str, int, str, Callable[[Item], object]]]) -> None:
+    columns = [*COLUMNS, *((h, width, False, kind) for h, width, kind, _ in more)]
+    headers = [c[0] for c in columns]
     sh = book.sheet(FORM_SHEET)
     sh.define("title", bold=True, size=14, align="center", border=False)
     sh.define("meta", size=11, border=False)
@@ -161,34 +165,34 @@ def _form_sheet(book: StreamBook, unit: str, items: Sequence[Item], as_of: date,
             sh.define(f"{kind}:{locked}", wrap=kind == "wrap", fmt=DATE_FORMAT if kind == "date" else None,
                       fill=fill, locked=locked)
     ws = sh.ws
-    sh.widths(c[1] for c in COLUMNS)
+    sh.widths(c[1] for c in columns)
     first = HEADER_ROW + 1  # 1-based, as people read the sheet
     last_row = first + max(len(items) + blank_rows, 1) - 1  # the validations need a row, even on none
     ws.freeze_panes(HEADER_ROW, 2)  # C4
     sh.print_landscape(HEADER_ROW - 1, HEADER_ROW - 1, paper=A4)
     _protect(ws, format_cells=True)
-    status_col = HEADERS.index("完成情况")
+    status_col = headers.index("完成情况")
     ws.data_validation(first - 1, status_col, last_row - 1, status_col, {
         "validate": "list", "source": list(STATUSES), "ignore_blank": True, "show_error": True,
         "error_title": "完成情况", "error_message": "请从下拉列表中选择：" + "、".join(STATUSES)})
     for name, style in (("整改时限", "information"), ("完成日期", "warning")):  # 长期坚持 is fine as 整改时限
-        col = HEADERS.index(name)
+        col = headers.index(name)
         ws.data_validation(first - 1, col, last_row - 1, col, {
             "validate": "date", "criteria": ">", "value": date(2000, 1, 1), "ignore_blank": True,
             "show_error": True, "error_type": style, "error_title": name,
             "error_message": "请填写日期，例如 2026-12-31"})
 
     sh.height(0, 28)
-    ws.merge_range(0, 0, 0, len(COLUMNS) - 1, None, sh._format("title"))
+    ws.merge_range(0, 0, 0, len(columns) - 1, None, sh._format("title"))
     sh.text(0, 0, title or f"{unit}“三查三单”整改落实情况反馈表（截至{cn_date(as_of)}）", "title")
     sh.text(1, 0, f"填报单位：{unit}", "meta")
-    sh.text(1, HEADERS.index("整改进展"), f"{MADE_ON_LABEL}：{cn_date(as_of)}（表中内容为台帐截至该日的情况）", "meta")
-    for col, h in enumerate(HEADERS):
+    sh.text(1, headers.index("整改进展"), f"{MADE_ON_LABEL}：{cn_date(as_of)}（表中内容为台帐截至该日的情况）", "meta")
+    for col, h in enumerate(headers):
         sh.text(2, col, h, "header")
-    rows = [_values(i) for i in items] + [[None] * len(COLUMNS)] * blank_rows
+    rows = [[*_values(i), *(value(i) for *_, value in more)] for i in items] + [[None] * len(columns)] * blank_rows
     for r, values in enumerate(rows, HEADER_ROW):
         blank_row = r - HEADER_ROW >= len(items)
-        for c, ((_, _, locked, kind), value) in enumerate(zip(COLUMNS, values, strict=False)):
+        for c, ((_, _, locked, kind), value) in enumerate(zip(columns, values, strict=False)):
             # 编号 stays locked even on blank rows: a new problem gets its number from the ledger.
             style = f"{kind}:{locked and (c == 0 or not blank_row)}"
             if isinstance(value, date):
