@@ -131,8 +131,8 @@ def test_desk_pages_fit_a_phone_without_sideways_scrolling(served, driver):
     as_phone(driver)
     try:
         for path in ("", "todo", "items", "items/2026-0001", "items/2026-0001/actions/reassign", "units",
-                     "units/区财政局", "files", "files/1",
-                     "documents", "batch"):
+                     "units/区财政局", "files", "files/1", "inspections", "inspections/JC2026-01",
+                     "inspections/new", "documents", "batch"):
             driver.get(url + path)
             assert scroll_width(driver) <= 390, path
     finally:
