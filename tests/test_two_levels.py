@@ -17,7 +17,7 @@ from datetime import date, datetime
 
 import openpyxl
 import pytest
-from builders import data_row, make_workspace, sancha_toml, submission_rows, xlsx_bytes
+from builders import HEADER, data_row, make_workspace, sancha_toml, submission_rows, xlsx_bytes
 
 from pipeline.cli import main
 from pipeline.ledger.actions import escalate, extend, reassign
@@ -134,14 +134,14 @@ def test_a_month_of_two_levels_keeps_ids_states_and_figures_in_step(levels):
                    data_row(3, problem="集镇占道经营整治不彻底", lead_unit="海口镇", deadline="2026-12-18",
                             measures="划定摊区，常态巡查", status="未启动"),
                    data_row(4, problem="政府采购项目验收不及时", lead_unit="区财政局", deadline="2026-12-31")]
-    district.drop(None, "督查室交办.xlsx", unit_form("督查室", office_rows, D(2026, 11, 2)))
+    # the district's requirements on 0001 (issue 17's fields), in two more columns of the office's file
+    office_rows = [[*row, *(("建立河长巡河制度", "王副镇长") if n == 0 else ("", ""))] for n, row in enumerate(office_rows)]
+    district.drop(None, "督查室交办.xlsx", xlsx_bytes(submission_rows(
+        *office_rows, unit="督查室", report_date="2026年11月2日", header=[*HEADER, "整改建议", "责任领导"])))
     (registered,) = district.ingest(D(2026, 11, 2))
     assert registered["added"] == ["2026-0001", "2026-0002", "2026-0003", "2026-0004"]
 
     # 11-2: the weekly batch writes 海口镇 a 下发包; the township's ingest registers the three items.
-    with Ledger.open(district.ws.db_path) as ledger:  # the district's requirements on 0001 (issue 17's fields)
-        ledger.conn.execute("UPDATE items SET suggestion = ?, leader = ? WHERE id = '2026-0001'",
-                            ("建立河长巡河制度", "王副镇长"))
     (down,) = send_down(district, township, D(2026, 11, 2))
     assert down["accepted"] and len(down["added"]) == 3
     t_items = township.items(D(2026, 11, 2))
