@@ -283,3 +283,36 @@ def test_evidence_too_big_for_the_report_is_listed_and_goes_the_ordinary_way(lev
     district.ingest(D(2026, 11, 10))
     d_files = json.loads(district.run("show", "2026-0001", "--json"))["evidence"]
     assert sorted(f["sha256"] for f in d_files) == sorted(hashlib.sha256(b).hexdigest() for b in (big, PDF))
+
+
+def _report_zip(manifest: list) -> bytes:
+    from pipeline.upstream import evidence_up
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("sancha/evidence/1.bin", b"%PDF-1.4 small")
+        z.writestr("sancha/evidence/2.bin", b"\0" * (3 * 1024 * 1024))  # compresses to almost nothing
+        z.writestr(evidence_up.MANIFEST, json.dumps(manifest))
+    return buf.getvalue()
+
+
+def test_a_hostile_manifest_reads_each_part_once_and_no_part_over_the_limit(monkeypatch):
+    """A report whose manifest names one part thousands of times, or carries a part larger than
+    the district takes, must not make the district's ingest read it thousands of times or at all."""
+    from pipeline.upstream import evidence_up
+
+    small = {"part": "sancha/evidence/1.bin", "upstream_id": "2026-0001", "name": "a.pdf", "sha256": "x"}
+    big = {"part": "sancha/evidence/2.bin", "upstream_id": "2026-0001", "name": "b.pdf", "sha256": "y"}
+    many, two_parts = _report_zip([small] * 20000), _report_zip([big, small])
+    reads: list[str] = []
+    original = zipfile.ZipFile.read
+    monkeypatch.setattr(zipfile.ZipFile, "read",
+                        lambda self, name, pwd=None: reads.append(getattr(name, "filename", name))
+                        or original(self, name, pwd))
+    found = evidence_up.embedded(many, max_bytes=1024 * 1024)
+    assert len(found) == evidence_up.MAX_CARRIED and all(e.data == b"%PDF-1.4 small" for e in found)
+    assert reads.count("sancha/evidence/1.bin") == 1
+    reads.clear()
+    found = evidence_up.embedded(two_parts, max_bytes=1024 * 1024)
+    assert [(e.name, e.data is None, e.size) for e in found] == [("b.pdf", True, 3 * 1024 * 1024), ("a.pdf", False, 14)]
+    assert "sancha/evidence/2.bin" not in reads  # sized from its entry, never inflated

@@ -112,16 +112,24 @@ def _declared(types: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class Embedded:
-    """A file a report carries: what its manifest says, and the part's bytes (None: missing)."""
+    """A file a report carries: what its manifest says, and the part's bytes (None: missing, or
+    larger than the reader was allowed to read — `size` says which)."""
 
     upstream_id: str
     name: str
     sha256: str
     data: bytes | None
+    size: int | None = None  # the part's size as its zip entry says; None when there is no part
 
 
-def embedded(data: bytes) -> list[Embedded]:
-    """The files a report up carries (none when it is no such report, or its manifest is unreadable)."""
+MAX_CARRIED = 5000  # manifest entries read from one report; a longer manifest is cut here
+
+
+def embedded(data: bytes, max_bytes: int | None = None) -> list[Embedded]:
+    """The files a report up carries (none when it is no such report, or its manifest is
+    unreadable). Each part is read once, however often the manifest names it, and only when it
+    is no larger than `max_bytes`; at most MAX_CARRIED entries (a hostile manifest must not make
+    the district's ingest read one part thousands of times)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             try:
@@ -133,14 +141,18 @@ def embedded(data: bytes) -> list[Embedded]:
             manifest = json.loads(z.read(info))
             if not isinstance(manifest, list):
                 return []
+            sizes = {i.filename: i.file_size for i in z.infolist() if i.filename.startswith(PART_DIR)}
+            bodies: dict[str, bytes | None] = {}
             out = []
-            for entry in manifest:
+            for entry in manifest[:MAX_CARRIED]:
                 if not isinstance(entry, dict):
                     continue
                 part = str(entry.get("part") or "")
-                body = z.read(part) if part.startswith(PART_DIR) and part in z.namelist() else None
+                size = sizes.get(part) if part != MANIFEST else None
+                if size is not None and part not in bodies:
+                    bodies[part] = z.read(part) if max_bytes is None or size <= max_bytes else None
                 out.append(Embedded(str(entry.get("upstream_id") or ""), str(entry.get("name") or ""),
-                                    str(entry.get("sha256") or ""), body))
+                                    str(entry.get("sha256") or ""), bodies.get(part), size))
             return out
     except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, zipfile.LargeZipFile):
         return []
@@ -156,7 +168,8 @@ def take(ws: Workspace, ledger: Ledger, report: str, unit: str, data: bytes, rec
     events: list[Event] = []
     found: list[Finding] = []
     copies: list[Path] = []
-    carried = embedded(data)
+    limit = int(config.evidence.max_mb * _MB)
+    carried = embedded(data, limit)
     if not carried:
         return items, events, found, copies
     have = {i: {f.sha256 for f in files}
@@ -166,6 +179,9 @@ def take(ws: Workspace, ledger: Ledger, report: str, unit: str, data: bytes, rec
             found.append(EVIDENCE_IN_REPORT.at(file=report, name=e.name, item_id=e.upstream_id, reason=why))
 
         item = ledger.item(e.upstream_id) if e.upstream_id else None
+        if e.size is not None and e.size > limit:
+            refuse(f"文件大小 {e.size / _MB:.1f} MB，超过佐证材料上限 {config.evidence.max_mb:g} MB")
+            continue
         if e.data is None:
             refuse("报表中缺少该文件")
             continue
