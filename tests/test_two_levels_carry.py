@@ -306,9 +306,12 @@ def test_a_hostile_manifest_reads_each_part_once_and_no_part_over_the_limit(monk
     many, two_parts = _report_zip([small] * 20000), _report_zip([big, small])
     reads: list[str] = []
     original = zipfile.ZipFile.read
-    monkeypatch.setattr(zipfile.ZipFile, "read",
-                        lambda self, name, pwd=None: reads.append(getattr(name, "filename", name))
-                        or original(self, name, pwd))
+
+    def counted(self, name, pwd=None):
+        reads.append(str(getattr(name, "filename", name)))
+        return original(self, name, pwd)
+
+    monkeypatch.setattr(zipfile.ZipFile, "read", counted)
     found = evidence_up.embedded(many, max_bytes=1024 * 1024)
     assert len(found) == evidence_up.MAX_CARRIED and all(e.data == b"%PDF-1.4 small" for e in found)
     assert reads.count("sancha/evidence/1.bin") == 1
