@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -20,15 +20,15 @@ from pipeline.cli.app import app, console, get_workspace
 from pipeline.cli.params import ItemIdArgument, as_of_option, export_format
 from pipeline.config import Config
 from pipeline.deadlines.cndate import cn_date
-from pipeline.deadlines.states import Standing, compute_states, total_summary
+from pipeline.deadlines.states import RedEntry, StatusFigures, compute_states, total_summary
 from pipeline.deadlines.workdays import PROVISIONAL_MARK, WorkCalendar
 from pipeline.errors import UsageError
 from pipeline.intake.units import UnitDirectory
 from pipeline.ledger.inspections import inspection_names
 from pipeline.ledger.ledger import Ledger
 from pipeline.ledger.search import MAX_PER_PAGE, ItemQuery, search_items
-from pipeline.ledger.standing import load_figures, load_item, load_standing
-from pipeline.model import STATE_OVERDUE, Item, ItemState
+from pipeline.ledger.standing import load_item, load_standing, load_status
+from pipeline.model import Item, ItemState
 from pipeline.output.export import export_chunks, export_ledger
 from pipeline.output.show import show_json, show_lines
 
@@ -105,7 +105,7 @@ def status_command(
     """各单位整改情况汇总（事项、完成、按时、逾期、报告缺失、完成率）和红色清单；默认约一屏，--all 列出全部。"""
     ws = get_workspace(ctx)
     name = resolve_unit(ws.config, unit) if unit else None
-    now, whole = load_figures(ws, day, unit=name)  # the figures' fields only; the listed rows whole
+    now, whole = load_status(ws, day, unit=name)  # kept in the ledger for the day; the listed rows whole
     if as_json:
         sys.stdout.write(json.dumps(now.as_json(), ensure_ascii=False, indent=2) + "\n")
         return
@@ -178,40 +178,34 @@ def resolve_unit(config: Config, text: str) -> str:
 # -- sancha status ---------------------------------------------------------------------------
 
 
-def status_report(now: Standing, unit: str | None = None, show_all: bool = True,
+def status_report(now: StatusFigures, unit: str | None = None, show_all: bool = True,
                   whole: Callable[[list[str]], dict[str, Item]] | None = None) -> list:
     """What `sancha status` prints: a heading, the per-unit table, the red list (rich renderables).
     Unless `show_all`, about a screen (issue 20): the last `UNIT_ROWS` units of the ranking (the
     total row still counts every unit) and the `RED_ROWS` most urgent red-list items, each cut
-    said in a line that names `--all`. `whole(ids)`: the listed items with their texts, when
-    `now` holds only the fields of their states (`load_figures`)."""
+    said in a line that names `--all`. `whole(ids)`: the listed items with their texts."""
     scope = unit or "全部单位"
-    items, states, as_of = now.items, now.states, now.as_of
-    if not items:
+    as_of = now.as_of
+    if not now.total:
         return [f"截至 {as_of.isoformat()}，{scope}在台帐中没有事项。"]
     summaries = list(now.summaries)
     shown_units = summaries if show_all or len(summaries) <= UNIT_ROWS + 2 else summaries[-UNIT_ROWS:]
-    out: list = [f"截至 {as_of.isoformat()}，{scope}共 {len(items)} 项整改事项。",
+    out: list = [f"截至 {as_of.isoformat()}，{scope}共 {now.total} 项整改事项。",
                  _summary_table(shown_units, summaries)]
     if len(shown_units) < len(summaries):
         out.append(f"（只列排名最后的 {len(shown_units)} 个单位，另有 {len(summaries) - len(shown_units)} 个单位；"
                    f"sancha status --all 列出全部）")
-    red = sorted(
-        (i for i in items if states[i.id].state == STATE_OVERDUE or states[i.id].key_supervision),
-        key=lambda i: (not states[i.id].key_supervision, -states[i.id].overdue_workdays, i.unit, i.id),
-    )
+    red = now.red
     shown_red = red if show_all or len(red) <= RED_ROWS + 2 else red[:RED_ROWS]
-    if whole is not None and shown_red:
-        texts = whole([i.id for i in shown_red])
-        shown_red = [texts.get(i.id, i) for i in shown_red]
+    texts = whole([r.id for r in shown_red]) if whole is not None and shown_red else {}
     if red:
-        out.append(_red_table(shown_red, states))
+        out.append(_red_table(shown_red, texts))
         if len(shown_red) < len(red):
             out.append(f"（红色清单共 {len(red)} 项，只列最紧急的 {len(shown_red)} 项；sancha status --all 列出全部，"
                        f"sancha export 导出全部事项）")
     else:
         out.append("没有逾期事项。")
-    if any(states[i.id].provisional for i in shown_red):
+    if any(r.provisional for r in shown_red):
         out.append(f"标“{PROVISIONAL_MARK}”的天数按暂定日历计算（尚未收录的年份），见 sancha calendar。")
     return out
 
@@ -233,7 +227,8 @@ def _summary_cells(rank: str, s) -> tuple[str, ...]:
             str(s.report_missing), s.completion_percent)
 
 
-def _red_table(items: Sequence[Item], states: dict[str, ItemState]) -> Table:
+def _red_table(red: Sequence[RedEntry], items: Mapping[str, Item]) -> Table:
+    """The red list's rows: each entry's state, its item's problem and deadline (from `items`)."""
     table = Table(title="红色清单（逾期、重点督查）", title_justify="left")
     table.add_column("编号", no_wrap=True)
     table.add_column("单位", no_wrap=True)
@@ -241,15 +236,15 @@ def _red_table(items: Sequence[Item], states: dict[str, ItemState]) -> Table:
     table.add_column("整改时限", no_wrap=True)
     table.add_column("逾期工作日", justify="right", no_wrap=True)
     table.add_column("督查标记", no_wrap=True)
-    for item in items:
-        st = states[item.id]
-        flags = [label for label, on in (("重点督查", st.key_supervision), ("报告缺失", st.report_missing)) if on]
+    for r in red:
+        item = items.get(r.id)
+        flags = [label for label, on in (("重点督查", r.key_supervision), ("报告缺失", r.report_missing)) if on]
         table.add_row(
-            item.id,
-            item.unit,
-            shorten(item.problem, PROBLEM_WIDTH),
-            item.deadline.isoformat() if item.deadline else "",
-            f"{st.overdue_workdays}{PROVISIONAL_MARK if st.provisional else ''}",
+            r.id,
+            r.unit,
+            shorten(item.problem, PROBLEM_WIDTH) if item else "",
+            item.deadline.isoformat() if item and item.deadline else "",
+            f"{r.overdue_workdays}{PROVISIONAL_MARK if r.provisional else ''}",
             "\n".join(flags),
         )
     return table

@@ -448,17 +448,81 @@ class Standing:
 
     def as_json(self) -> dict:
         """The pinned shape of `sancha status --json`."""
-        return {
-            "as_of": self.as_of.isoformat(),
-            "units": [{"unit": s.unit, "rank": s.rank, "items": s.items, "due": s.due, "done": s.done,
-                       "done_on_time": s.done_on_time, "overdue": s.overdue, "report_missing": s.report_missing,
-                       "rate": None if s.completion_rate is None else round(s.completion_rate, 4)}
-                      for s in self.summaries],
-            "commended": list(self.commended),
-            "criticised": [{"unit": c.unit, "reasons": list(c.reasons)} for c in self.criticised],
-            "levels": [{k: level[k] for k in ("unit", "reported_on", "items", "done", "overdue", "rate")}
-                       for level in self.levels],
-        }
+        return _status_json(self.as_of, self.summaries, self.commended, self.criticised, self.levels)
+
+
+def _status_json(as_of: date, summaries: Iterable[UnitSummary], commended: Iterable[str],
+                 criticised: Iterable[Criticism], levels: Iterable[dict]) -> dict:
+    return {
+        "as_of": as_of.isoformat(),
+        "units": [{"unit": s.unit, "rank": s.rank, "items": s.items, "due": s.due, "done": s.done,
+                   "done_on_time": s.done_on_time, "overdue": s.overdue, "report_missing": s.report_missing,
+                   "rate": None if s.completion_rate is None else round(s.completion_rate, 4)}
+                  for s in summaries],
+        "commended": list(commended),
+        "criticised": [{"unit": c.unit, "reasons": list(c.reasons)} for c in criticised],
+        "levels": [{k: level[k] for k in ("unit", "reported_on", "items", "done", "overdue", "rate")}
+                   for level in levels],
+    }
+
+
+@dataclass(frozen=True)
+class RedEntry:
+    """An item of the red list (逾期 or 重点督查) with what `sancha status` shows of its state."""
+
+    id: str
+    unit: str
+    key_supervision: bool
+    overdue_workdays: int
+    report_missing: bool
+    provisional: bool
+
+
+@dataclass(frozen=True)
+class StatusFigures:
+    """What `sancha status` shows of a Standing, as plain data that can be kept and read back
+    (issue 20: the ledger keeps it for a day until an event taking effect by then is recorded).
+    `red` is in the status order: 重点督查 first, then the most working days overdue, unit, id."""
+
+    as_of: date
+    total: int  # items
+    summaries: tuple[UnitSummary, ...]
+    commended: tuple[str, ...]
+    criticised: tuple[Criticism, ...]
+    red: tuple[RedEntry, ...]
+    levels: tuple[dict, ...] = ()
+
+    def as_json(self) -> dict:
+        """The pinned shape of `sancha status --json`, as `Standing.as_json` gives it."""
+        return _status_json(self.as_of, self.summaries, self.commended, self.criticised, self.levels)
+
+    def to_data(self) -> dict:
+        """JSON-ready; `from_data` gives it back equal (levels are not kept: they are read live)."""
+        return {"as_of": self.as_of.isoformat(), "total": self.total,
+                "summaries": [{f.name: getattr(s, f.name) for f in fields(UnitSummary)} for s in self.summaries],
+                "commended": list(self.commended),
+                "criticised": [[c.unit, list(c.reasons)] for c in self.criticised],
+                "red": [[r.id, r.unit, r.key_supervision, r.overdue_workdays, r.report_missing, r.provisional]
+                        for r in self.red]}
+
+    @classmethod
+    def from_data(cls, data: dict) -> StatusFigures:
+        return cls(date.fromisoformat(data["as_of"]), data["total"],
+                   tuple(UnitSummary(**s) for s in data["summaries"]), tuple(data["commended"]),
+                   tuple(Criticism(u, tuple(r)) for u, r in data["criticised"]),
+                   tuple(RedEntry(*r) for r in data["red"]))
+
+
+def status_figures(now: Standing) -> StatusFigures:
+    """The figures `sancha status` shows of `now` (pure)."""
+    st = now.states
+    red = sorted((i for i in now.items if st[i.id].state == STATE_OVERDUE or st[i.id].key_supervision),
+                 key=lambda i: (not st[i.id].key_supervision, -st[i.id].overdue_workdays, i.unit, i.id))
+    return StatusFigures(now.as_of, len(now.items), tuple(now.summaries), tuple(now.commended),
+                         tuple(now.criticised),
+                         tuple(RedEntry(i.id, i.unit, st[i.id].key_supervision, st[i.id].overdue_workdays,
+                                        st[i.id].report_missing, st[i.id].provisional) for i in red),
+                         now.levels)
 
 
 def standing(config: Config, items: list[Item], as_of: date, states: dict[str, ItemState] | None = None) -> Standing:

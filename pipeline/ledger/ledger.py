@@ -762,24 +762,45 @@ class Ledger:
         taking effect by `day` has been recorded since; else computed and kept (best effort: a
         ledger another process is writing is not waited for). Issue 20: the trend's past weeks
         were replayed on every run."""
-        row = self.conn.execute("SELECT after_event, figures FROM day_figures WHERE day = ? AND key = ?",
-                                (day.isoformat(), key)).fetchone()
+        return self._kept_for_day(
+            "SELECT after_event, figures FROM day_figures WHERE day = ? AND key = ?",
+            "INSERT INTO day_figures VALUES (?, ?, ?, ?) ON CONFLICT(day) DO UPDATE SET "
+            "key = excluded.key, after_event = excluded.after_event, figures = excluded.figures",
+            (), day, key, compute)
+
+    STATUS_KEPT = 16  # days × keys of `kept_status`; the oldest go
+
+    def kept_status(self, day: date, key: str, compute: Callable[[], dict]) -> dict:
+        """What `sancha status` shows of `day` (`StatusFigures.to_data`), kept as `day_figures`
+        are: valid while no event taking effect by `day` has been recorded since (issue 20: a
+        city's 200,000 items are read and their states computed once, not at every call)."""
+        return self._kept_for_day(
+            "SELECT after_event, data FROM status_cache WHERE day = ? AND key = ?",
+            "INSERT INTO status_cache VALUES (?, ?, ?, ?, ?) ON CONFLICT(day, key) DO UPDATE SET "
+            "after_event = excluded.after_event, made = excluded.made, data = excluded.data",
+            (now_iso(),), day, key, compute,
+            prune=f"DELETE FROM status_cache WHERE rowid NOT IN "
+                  f"(SELECT rowid FROM status_cache ORDER BY made DESC LIMIT {self.STATUS_KEPT})")
+
+    def _kept_for_day(self, select: str, upsert: str, extra: tuple, day: date, key: str,
+                      compute: Callable[[], dict], prune: str | None = None) -> dict:
+        row = self.conn.execute(select, (day.isoformat(), key)).fetchone()
         if row is not None and self.conn.execute("SELECT 1 FROM events WHERE id > ? AND on_day <= ? LIMIT 1",
                                                  (row[0], day.isoformat())).fetchone() is None:
             return json.loads(row[1])
         after = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
-        figures = compute()
+        data = compute()
         try:
             self.conn.execute("PRAGMA busy_timeout = 0")
             with self.transaction():
-                self.conn.execute("INSERT INTO day_figures VALUES (?, ?, ?, ?) ON CONFLICT(day) DO UPDATE SET "
-                                  "key = excluded.key, after_event = excluded.after_event, figures = excluded.figures",
-                                  (day.isoformat(), key, after, json.dumps(figures, ensure_ascii=False)))
+                self.conn.execute(upsert, (day.isoformat(), key, after, *extra, json.dumps(data, ensure_ascii=False)))
+                if prune:
+                    self.conn.execute(prune)
         except sqlite3.OperationalError as e:  # busy, read-only: computed again next time
-            log.info("day figures of %s not kept: %s", day, e)
+            log.info("figures of %s not kept: %s", day, e)
         finally:
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        return figures
+        return data
 
     def snapshots(self) -> list[tuple[str, date, dict]]:
         rows = self.conn.execute("SELECT week_key, as_of, figures FROM snapshots ORDER BY as_of")

@@ -408,4 +408,16 @@ MIGRATIONS: list[tuple[str, str, Callable[[Ledger], None] | None]] = [
     ("0014_inspection_report_by",
      "ALTER TABLE inspections ADD COLUMN report_operator TEXT; ALTER TABLE inspections ADD COLUMN report_at TEXT;",
      None),
+    # Issue 20: what `sancha status` shows of a day, kept while no event taking effect by that
+    # day is recorded (Ledger.kept_status); a few days' worth, the oldest dropped.
+    ("0015_status_cache", """
+        CREATE TABLE status_cache (
+            day TEXT NOT NULL,             -- the as-of day
+            key TEXT NOT NULL,             -- version, rules, sancha.toml's hash, the unit asked for
+            after_event INTEGER NOT NULL,  -- the last event recorded when it was computed
+            made TEXT NOT NULL,            -- local time, ISO
+            data TEXT NOT NULL,            -- JSON: StatusFigures.to_data
+            PRIMARY KEY (day, key)
+        );
+        """, None),
 ]

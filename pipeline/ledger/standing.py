@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
-from pipeline.deadlines.states import Standing, item_state, standing
+from pipeline.deadlines.states import Standing, StatusFigures, item_state, standing, status_figures
 from pipeline.deadlines.workdays import WorkCalendar
 from pipeline.errors import Refused
 from pipeline.intake.sources import sources_of
@@ -48,23 +48,47 @@ def load_standing(ws: Workspace, as_of: date, *, unit: str | None = None, source
     return replace(standing(ws.config, items, as_of), evidence=evidence, levels=tuple(levels))
 
 
-def load_figures(ws: Workspace, as_of: date, *, unit: str | None = None) -> tuple[Standing, Callable]:
-    """As `load_standing`, for the figures only (`sancha status`): the items carry the fields
-    their states read and none of their texts (`view.standing_on`: a city's 200,000 items read
-    several times faster). With it a function giving some items whole, by id, as of `as_of`
-    (for the few rows a screen lists)."""
+FIGURES_VERSION = "2"  # bump when the states' rules change: figures kept in the ledger are then made anew
+
+
+def figures_key(ws: Workspace) -> str:
+    """What the figures of a day depend on besides the ledger's events: sancha's and the official
+    calendar package's versions, the rules' version, the configuration (sancha.toml's bytes)."""
+    import hashlib
+    from importlib import metadata
+
+    from pipeline import __version__
+
+    try:
+        holidays = metadata.version("chinesecalendar")
+    except metadata.PackageNotFoundError:
+        holidays = "-"
+    digest = hashlib.sha256(ws.config_path.read_bytes()).hexdigest()[:16]
+    return f"{__version__}/{holidays}/{FIGURES_VERSION}/{digest}"
+
+
+def load_status(ws: Workspace, as_of: date, *, unit: str | None = None
+                ) -> tuple[StatusFigures, Callable[[Iterable[str]], dict[str, Item]]]:
+    """What `sancha status` shows as of `as_of` (all units, or one lead unit's items), kept in the
+    ledger for the day until an event taking effect by then is recorded (`Ledger.kept_status`);
+    the townships' figures (levels) read afresh. With it a function giving some items whole, by
+    id, as of `as_of` (for the rows a screen lists)."""
     if not ws.db_path.exists():
         refuse_if_lost(ws.db_path)
-        return standing(ws.config, [], as_of), lambda ids: {}
+        return status_figures(standing(ws.config, [], as_of)), lambda ids: {}
     with Ledger.open(ws.db_path) as ledger:
-        items, states = standing_on(ledger, ws.config, as_of, unit=unit)
-        levels = [lv for lv in latest_levels(ledger, as_of) if unit is None or lv["unit"] == unit]
+        def compute() -> dict:
+            items, states = standing_on(ledger, ws.config, as_of, unit=unit)
+            return status_figures(standing(ws.config, items, as_of, states)).to_data()
+
+        figures = StatusFigures.from_data(ledger.kept_status(as_of, f"{figures_key(ws)}|{unit or ''}", compute))
+        levels = tuple(lv for lv in latest_levels(ledger, as_of) if unit is None or lv["unit"] == unit)
 
     def whole(ids: Iterable[str]) -> dict[str, Item]:
         with Ledger.open(ws.db_path) as ledger:
             return items_by_id_on(ledger, ws.config, ids, as_of)
 
-    return replace(standing(ws.config, items, as_of, states), levels=tuple(levels)), whole
+    return replace(figures, levels=levels), whole
 
 
 def of_source(item: Item, source: str, extra: Iterable[tuple[str, tuple[str, ...]]] = ()) -> bool:

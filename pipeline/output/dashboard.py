@@ -439,18 +439,11 @@ def rebuilt_trend(snapshots: list[tuple[str, date, dict]], as_of: date, since: d
     return sorted(out, key=lambda t: t[1])
 
 
-FIGURES_VERSION = "1"  # bump when the states' rules change: stored day figures are then made anew
-
-
 def config_fingerprint(ws: Workspace) -> str:
-    """What the figures of a day depend on besides the ledger: the configuration (calendar,
-    rules, units) and the rules' version."""
-    import hashlib
+    """What the figures of a day depend on besides the ledger (`ledger.standing.figures_key`)."""
+    from pipeline.ledger.standing import figures_key
 
-    from pipeline import __version__
-
-    digest = hashlib.sha256(ws.config_path.read_bytes()).hexdigest()[:16]
-    return f"{__version__}/{FIGURES_VERSION}/{digest}"
+    return figures_key(ws)
 
 
 def running_desk_url(ws: Workspace) -> str | None:
