@@ -137,3 +137,49 @@ def test_show_names_each_step_of_the_ladder(month, capsys):
     assert main(["-C", str(ws.root), "show", "2026-0001", "--as-of", "2026-11-30"]) == 0
     out = capsys.readouterr().out
     assert "（提醒：提醒〔2026〕1号）" in out and "（告诫：告诫〔2026〕1号）" in out and "（问责：问责〔2026〕1号）" in out
+
+
+def test_a_new_deadline_starts_the_ladder_again(tmp_path, capsys):
+    """区财政局 (F1) is warned, then gets an extension (late); 区住建局 (H1) answered, finished and
+    is reopened. Neither is escalated on the old notices: both are reminded before the new
+    deadline, get a 督办通知单 when red again, and a 告诫单 only when that one goes unanswered."""
+    import json
+
+    from pipeline.cli import main
+
+    ws = make_workspace(tmp_path / "ws", TOML)
+    write_default_templates(ws.templates)
+    drop_file(ws, "区财政局", "a.xlsx", [data_row(1, problem="政府采购项目验收不及时", deadline="2026-11-04")],
+              D(2026, 10, 30))
+    drop_file(ws, "区住房城乡建设局", "b.xlsx", [data_row(1, problem="老旧小区改造滞后", deadline="2026-11-04",
+                                                  lead_unit="区住房城乡建设局")], D(2026, 10, 30))
+    run_weekly(ws, D(2026, 11, 9), workers=1)
+    drop_file(ws, "区住房城乡建设局", "c.xlsx", [data_row(1, item_id="2026-0002", problem="老旧小区改造滞后",
+                                                  deadline="2026-11-04", lead_unit="区住房城乡建设局", status="已完成",
+                                                  done_on="2026-11-10", progress="已全部完成")], D(2026, 11, 10))
+    assert names(run_weekly(ws, D(2026, 11, 16), workers=1)) == {"区财政局/2026-W47_督办通知单.docx",
+                                                                 "区财政局/2026-W47_督办告诫单.docx"}
+    root = str(ws.root)
+    assert main(["-C", root, "extend", "2026-0001", "--to", "2026-11-25", "--note", "区政府批准",
+                 "--on", "2026-11-17", "--late", "--yes"]) == 0
+    assert main(["-C", root, "reopen", "2026-0002", "--to", "2026-11-25", "--note", "回访发现问题反弹",
+                 "--on", "2026-11-17", "--yes"]) == 0
+    # before the new deadline: a reminder, as for any item — nothing of the old ladder
+    assert names(run_weekly(ws, D(2026, 11, 23), workers=1)) == {"区财政局/2026-W48_临期提醒单.docx",
+                                                                 "区住房城乡建设局/2026-W48_临期提醒单.docx"}
+    # red again: the ladder starts at 督办 (not 问责 for F1, warned on the old deadline; not 告诫 for H1)
+    assert names(run_weekly(ws, D(2026, 11, 30), workers=1)) == {"区财政局/2026-W49_督办通知单.docx",
+                                                                 "区住房城乡建设局/2026-W49_督办通知单.docx"}
+    # that notice unanswered by its reply date: 告诫 again, citing the new ladder's notice
+    assert names(run_weekly(ws, D(2026, 12, 7), workers=1)) == {
+        "区财政局/2026-W50_督办通知单.docx", "区财政局/2026-W50_督办告诫单.docx",
+        "区住房城乡建设局/2026-W50_督办通知单.docx", "区住房城乡建设局/2026-W50_督办告诫单.docx"}
+    capsys.readouterr()
+    assert main(["-C", root, "notices", "--json", "--as-of", "2026-12-07"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    by = {(n["unit"], n["level"], n["on"]): n for n in found}
+    assert by[("区财政局", "告诫", "2026-11-16")]["answered"] is False  # the old ladder stays listed
+    again = by[("区财政局", "督办", "2026-11-30")]
+    warning = doc_text(ws.unit_outbox("区财政局") / "2026-W50_督办告诫单.docx")
+    assert f"{again['number']}逾期未回复" in warning and "督办〔2026〕1号逾期未回复" not in warning
+    assert not [n for n in found if n["level"] == "问责"]

@@ -14,6 +14,11 @@ before the ladder have no level and are 督办 notices. The rules, as of a day D
   督办 notice. Once per item: an item warned before is not warned again.
 - **问责** (问责建议清单): a red item still red `rules.accountability_after_workdays` working days
   after its 告诫单. Once per item.
+- **A new deadline starts the ladder again** (`ladder_start`): after an approved extension (延期,
+  late or not), a reopening (重开, 回头看反弹), the higher level's answer with a new deadline or the
+  unit's measures, the item's notices of before are history — they stay listed and scored, but
+  no step counts them: no longer red, the item gets nothing; red again under the new deadline,
+  it starts at 督办, and is warned and accounted for again only on that deadline's notices.
 - **answered**: a notice is answered when a submission touched one of its items after the
   notice (a later day, or the same day recorded after it) and on or before its `reply_by`;
   unanswered when its `reply_by` has passed without one; not yet known (None) before.
@@ -29,7 +34,7 @@ from datetime import date
 from pipeline.config import Rules
 from pipeline.deadlines.workdays import WorkCalendar
 from pipeline.ledger.timeline import Event
-from pipeline.model import STATE_DUE_SOON, STATE_OVERDUE, Item, ItemState
+from pipeline.model import STATE_DUE_SOON, STATE_OVERDUE, Item, ItemState, field_day
 
 LEVEL_REMIND = "提醒"
 LEVEL_NOTICE = "督办"
@@ -132,6 +137,19 @@ def _red(st: ItemState) -> bool:
     return st.state == STATE_OVERDUE or st.report_missing
 
 
+def ladder_start(item: Item, as_of: date) -> date | None:
+    """The day the item's current ladder began — its deadline in effect set by an event after
+    registration (延期, measures, the higher level's answer, 重开, 回头看反弹) or its reopening —
+    or None (the ladder of its registration). Notices on or before that day are history."""
+    days = [d for d in (field_day(item, "deadline"), item.reopened_on) if d is not None and d <= as_of]
+    return max(days, default=None)
+
+
+def current(history: Sequence[Notice], start: date | None) -> list[Notice]:
+    """The notices of the item's current ladder: issued after `start` (`ladder_start`)."""
+    return list(history) if start is None else [n for n in history if n.on > start]
+
+
 def ladder_steps(items: Sequence[Item], states: Mapping[str, ItemState], sent: Sequence[Notice], as_of: date,
                  cal: WorkCalendar, rules: Rules) -> dict[str, Steps]:
     """What each unit gets on `as_of` (units with nothing are left out), given the notices
@@ -150,7 +168,7 @@ def ladder_steps(items: Sequence[Item], states: Mapping[str, ItemState], sent: S
         if not _red(st):
             continue
         steps.notice.append(item.id)
-        had = by_item.get(item.id, [])
+        had = current(by_item.get(item.id, []), ladder_start(item, as_of))
         notices_ = [n for n in had if n.level == LEVEL_NOTICE and n.on < as_of]
         warned = [n for n in had if n.level == LEVEL_WARN and n.on < as_of]
         accounted = any(n.level == LEVEL_ACCOUNT for n in had)
