@@ -102,8 +102,9 @@ def test_every_point_is_a_line_with_its_event_and_the_lines_add_up(quarter):
     assert [r[1:] for r in civ if r[2] == "report_missing"] == [("2026-11-06", "report_missing", -2),
                                                                 ("2026-12-07", "report_missing", -2)]
     assert (None, "2026-11-09", "criticised", -2) in civ  # with every consequence of a missing report
+    assert not [r for r in civ if r[2] in ("warning", "accountability")]  # one missed report after its 督办
     ranks = [(u["unit"], u["rank"]) for u in card["units"]]
-    assert ranks[0] == (LH, 1) and [u for u, _ in ranks[-3:]] == [HOU, FIN, CIV]
+    assert ranks[0] == (LH, 1) and [u for u, _ in ranks[-3:]] == [HOU, CIV, FIN]
     assert units[LH]["score"] == 104.5  # done on time, commended twice, half an overdue as co-unit
 
 
@@ -160,8 +161,9 @@ def test_a_quarter_s_circular_is_numbered_in_the_weekly_series_with_the_quarter_
     assert "关于2026年第4季度“三查三单”整改落实情况的通报" in text.replace("\n", "") and "2026年第6期" in text
     assert "截至2026年12月31日" in text
     assert "2026年第4季度，新登记整改问题5个，办结2个（其中按期办结1个）" in text
-    # 区财政局 and 区民政局 (its ongoing item silent) both climbed the ladder
-    assert "发出临期提醒单2份、督办通知单9份、督办告诫单2份，2个问题列入问责建议清单" in text
+    # 区财政局 climbed the whole ladder; 区民政局's silent ongoing item only got 督办通知单: its next
+    # monthly report (due 12-07) was not missed yet by the last weekly batch (11-30)
+    assert "发出临期提醒单2份、督办通知单9份、督办告诫单1份，1个问题列入问责建议清单" in text
     assert "另有1个整改问题超出单位职责、需上级协调解决（区审计局）" in text
     assert main(["-C", str(quarter.root), "circular", "--quarter", "2026-Q4"]) == 0  # again: the same number
     assert "观政办〔2026〕6号" in capsys.readouterr().out

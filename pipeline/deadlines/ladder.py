@@ -14,6 +14,12 @@ before the ladder have no level and are 督办 notices. The rules, as of a day D
   督办 notice. Once per item: an item warned before is not warned again.
 - **问责** (问责建议清单): a red item still red `rules.accountability_after_workdays` working days
   after its 告诫单. Once per item.
+- **Ongoing items** (长期坚持, no deadline) are red when their periodic report is missing
+  (`deadlines.states.ongoing_report`), and climb one step per further report missed, not by
+  the clock: 督办 while a report is missing; 告诫 when the next period's report was due after
+  the first 督办 and nothing came; 问责 when a further one was due after the 告诫 and nothing
+  came. Any report touching the item (it answers the notice when it comes by its reply date)
+  ends that ladder: the next report missed starts at 督办 again.
 - **A new deadline starts the ladder again** (`ladder_start`): after an approved extension (延期,
   late or not), a reopening (重开, 回头看反弹), the higher level's answer with a new deadline or the
   unit's measures, the item's notices of before are history — they stay listed and scored, but
@@ -32,6 +38,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from pipeline.config import Rules
+from pipeline.deadlines.states import ongoing_owed
 from pipeline.deadlines.workdays import WorkCalendar
 from pipeline.ledger.timeline import Event
 from pipeline.model import STATE_DUE_SOON, STATE_OVERDUE, Item, ItemState, field_day
@@ -139,9 +146,12 @@ def _red(st: ItemState) -> bool:
 
 def ladder_start(item: Item, as_of: date) -> date | None:
     """The day the item's current ladder began — its deadline in effect set by an event after
-    registration (延期, measures, the higher level's answer, 重开, 回头看反弹) or its reopening —
-    or None (the ladder of its registration). Notices on or before that day are history."""
+    registration (延期, measures, the higher level's answer, 重开, 回头看反弹), its reopening, or
+    for an ongoing item its latest report — or None (the ladder of its registration). Notices
+    on or before that day are history."""
     days = [d for d in (field_day(item, "deadline"), item.reopened_on) if d is not None and d <= as_of]
+    if item.deadline is None and item.last_report_on is not None and item.last_report_on <= as_of:
+        days.append(item.last_report_on)  # an ongoing item's report ends the ladder of the report missed
     return max(days, default=None)
 
 
@@ -172,7 +182,13 @@ def ladder_steps(items: Sequence[Item], states: Mapping[str, ItemState], sent: S
         notices_ = [n for n in had if n.level == LEVEL_NOTICE and n.on < as_of]
         warned = [n for n in had if n.level == LEVEL_WARN and n.on < as_of]
         accounted = any(n.level == LEVEL_ACCOUNT for n in had)
-        if not warned and notices_:
+        if item.deadline is None:  # ongoing: one step per further periodic report missed
+            _, due = ongoing_owed(as_of, cal, rules)
+            if not warned and notices_ and due > min(n.on for n in notices_):
+                steps.warn.append(item.id)
+            elif warned and not accounted and due > min(n.on for n in warned):
+                steps.account.append(item.id)
+        elif not warned and notices_:
             first = min(n.on for n in notices_)
             if (any(n.answered is False for n in notices_)
                     or cal.workdays_between(first, as_of) >= rules.warn_after_workdays):
