@@ -32,6 +32,7 @@ Units are ranked by score (equal scores share a rank), then by name.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -42,7 +43,7 @@ from pipeline.deadlines.states import ONGOING_REPORT_WORKDAY, item_state, period
 from pipeline.deadlines.workdays import WorkCalendar
 from pipeline.ledger import timeline
 from pipeline.ledger.timeline import Event
-from pipeline.model import STATE_OVERDUE, STATUS_DONE, Item
+from pipeline.model import STATE_OVERDUE, STATUS_DONE, Item, awaits_measures
 
 # The rules, in the order the 汇总 sheet counts them, with what a clerk reads.
 RULES = {
@@ -145,6 +146,7 @@ class _Scorer:
         self.rules, self.points = config.rules, config.scoring
         self.cal = WorkCalendar.from_config(config)
         self.lines: list[Line] = []
+        self._as_of = _AsOf([], [])  # the item being scored, on any day
 
     def add(self, unit: str, item: str | None, on: date, rule: str, ref: str, event: int | None = None,
             weight: float = 1.0) -> None:
@@ -166,28 +168,31 @@ class _Scorer:
 
     # -- one item ------------------------------------------------------------------------------
 
-    def item(self, events: list[Event]) -> None:
+    def item(self, events: list[Event]) -> Item | None:
+        """The item's lines; returns the item at the period's end (None: not registered by then)."""
         end = self.period.end
         events = [e for e in timeline.ordered(events) if e.on <= end]
-        final = timeline.replay(events, end)
+        days, items = timeline.replay_days(events)
+        final = items[-1] if items else None
         if final is None or (final.voided_on is not None and final.voided_on <= end):
-            return
-        days = sorted({e.on for e in events})
-        at = {day: timeline.replay(events, day) for day in days}
+            return final
+        at = dict(zip(days, items, strict=True))
+        self._as_of = _AsOf(days, items)
         self._done(events, days, at)
         self._reports(events, days, at)
         self._measures(events)
+        return final
 
     def _measures(self, events: list[Event]) -> None:
         """A problem list's item (待报措施) whose measures had not come by their due day."""
-        first = timeline.replay(events, events[0].on) if events else None
-        if first is None:
-            return
+        first = self._as_of(events[0].on) if events else None
+        if first is None or not awaits_measures(first):
+            return  # only an item awaiting measures has them due
         st = item_state(first, first.created_on, self.cal, self.rules)
         if st.measures_due is None:
             return
         after = st.measures_due + timedelta(days=1)
-        then = timeline.replay(events, st.measures_due)
+        then = self._as_of(st.measures_due)
         if then is not None and item_state(then, after, self.cal, self.rules).measures_missing:
             self.add_item(then, after, "measures_missing", events[0])
 
@@ -225,7 +230,7 @@ class _Scorer:
         end = self.period.end
         if due > end:
             return
-        on_due = timeline.replay(events, due)
+        on_due = self._as_of(due)
         if on_due is None or on_due.deadline != deadline:
             return  # extended (or reopened) before: this deadline was not in effect then
         st = item_state(on_due, due, self.cal, self.rules)
@@ -242,7 +247,7 @@ class _Scorer:
         by the period's end and for the same deadline, is late; without one it is missing."""
         for e in events:
             if e.kind == "report" and missing_from <= e.on <= self.period.end:
-                then = timeline.replay(events, e.on)
+                then = self._as_of(e.on)
                 if then is not None and then.deadline == deadline:
                     self.add_item(then, e.on, "report_late", e)
                     return
@@ -251,12 +256,14 @@ class _Scorer:
 
     def _ongoing(self, events: list[Event]) -> None:
         """An ongoing item's periodic report: checked on each period's due day within the period."""
+        if all(i is None or i.deadline is not None for i in self._as_of.items):
+            return  # never without a deadline in the period: no periodic report owed
         every = self.rules.ongoing_report_every
         day = period_start(self.period.start, every)
         while day <= self.period.end:
             due = self.cal.add_workdays(day - timedelta(days=1), ONGOING_REPORT_WORKDAY)
             if due in self.period:
-                item = timeline.replay(events, due)
+                item = self._as_of(due)
                 if item is not None and item.deadline is None and item_state(item, due, self.cal,
                                                                              self.rules).report_missing:
                     self._late_or_missing(events, item, due, None, events[0] if events else None)
@@ -294,6 +301,21 @@ class _Scorer:
                 self.add(c.unit, None, day, "criticised", number)
 
 
+class _AsOf:
+    """The item as it stood at the end of any day, from the items at the end of its event days
+    (`timeline.replay_days`): that of the latest event day on or before it — what
+    `timeline.replay(events, day)` gives, without replaying again."""
+
+    __slots__ = ("days", "items")
+
+    def __init__(self, days: list[date], items: list[Item | None]):
+        self.days, self.items = days, items
+
+    def __call__(self, day: date) -> Item | None:
+        k = bisect_right(self.days, day)
+        return self.items[k - 1] if k else None
+
+
 def _next_period(start: date, every: str) -> date:
     months = 3 if every == "quarter" else 1
     n = start.year * 12 + start.month - 1 + months
@@ -308,8 +330,7 @@ def score(config: Config, events_by_item: Mapping[str, list[Event]], circulars: 
     s = _Scorer(config, period)
     units: dict[str, str] = {}
     for item_id, events in events_by_item.items():
-        s.item(events)
-        final = timeline.replay(timeline.ordered(e for e in events if e.on <= period.end))
+        final = s.item(events)
         if final is not None:
             units[item_id] = config.canonical_unit(final.unit)
     s.notices((e for events in events_by_item.values() for e in events if e.on <= period.end), units)

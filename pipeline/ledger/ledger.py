@@ -573,6 +573,23 @@ class Ledger:
             q = self._EVENTS + f" WHERE e.item_id IN ({','.join('?' * len(chunk))}) ORDER BY e.item_id, e.on_day, e.id"
             yield from map(event_from_row, self.conn.execute(q, chunk))
 
+    def events_until(self, day: date) -> Iterator[Event]:
+        """Every event taking effect by `day`, by item and in replay order — a whole period's
+        reading (`sancha score`), so the fast path: without `old`, notes, command or operator
+        (None), with the file's name as `source`."""
+        q = ("SELECT e.item_id, e.kind, e.on_day, e.at, e.file_id, e.field, e.new, e.data, e.id, f.name "
+             "FROM events e LEFT JOIN files f ON f.id = e.file_id WHERE e.on_day <= ? "
+             "ORDER BY e.item_id, e.on_day, e.id")
+        days: dict[str, date] = {}
+        make, decode, loads, no_data = timeline.new_event, timeline.decode, json.loads, timeline.NO_DATA
+        for item_id, kind, on, at, file_id, field, new, data, id_, source in self.conn.execute(q, (day.isoformat(),)):
+            on_day = days.get(on)
+            if on_day is None:
+                on_day = days[on] = date.fromisoformat(on)
+            yield make(item_id, kind, on_day, at, file_id, None, None, field, None,
+                       decode(field, new) if field is not None or new is not None else None, None,
+                       loads(data) if data else no_data, id_, source)
+
     _REPLAY = "SELECT e.item_id, e.id, e.kind, e.on_day, e.at, e.field, e.new, e.data FROM events e"
 
     def replay_rows(self, day: date, *, states_only: bool = False, ids: Iterable[str] | None = None) -> list[tuple]:

@@ -6,12 +6,9 @@ issued; this module reads them and writes the files.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-
-from openpyxl import Workbook
 
 from pipeline.deadlines.scoring import RULES, Period, ScoreCard, score
 from pipeline.files import write_atomic
@@ -22,7 +19,7 @@ from pipeline.model import Item
 from pipeline.output.documents import render
 from pipeline.output.documents.ladder_contexts import score_context
 from pipeline.output.documents.templates import SCORES, build_template
-from pipeline.output.xlsx_text import put_text
+from pipeline.output.documents.xlsx_stream import StreamBook
 from pipeline.workspace import Workspace
 
 SHEET_WORD = "考核得分表"
@@ -55,7 +52,7 @@ def load_card(ws: Workspace, period: Period) -> tuple[ScoreCard, dict[str, Item]
     if ws.db_path.exists():
         with Ledger.open(ws.db_path) as ledger:
             items = {i.id: i for i in ledger.items()}
-            for event in ledger.events_of(items):
+            for event in ledger.events_until(period.end):  # what took effect by the period's end
                 events.setdefault(event.item_id, []).append(event)
             found = circulars(ledger)
     else:
@@ -64,28 +61,42 @@ def load_card(ws: Workspace, period: Period) -> tuple[ScoreCard, dict[str, Item]
 
 
 def score_workbook(card: ScoreCard) -> bytes:
-    wb = Workbook()
-    summary = wb.active
-    summary.title = "汇总"
-    summary.append(list(SUMMARY_HEADER))
-    for u in card.units:
-        summary.append([u.rank, None, u.score, *(u.count(rule) for rule in RULES)])
-        put_text(summary.cell(summary.max_row, 2), u.unit)
-    detail = wb.create_sheet("明细")
-    detail.append(list(DETAIL_HEADER))
-    for u in card.units:
-        for line in u.lines:
-            detail.append([None, None, line.on, None, line.points, None, line.event])
-            row = detail.max_row
-            for col, text in ((1, line.unit), (2, line.item), (4, RULES[line.rule]), (6, line.ref)):
-                put_text(detail.cell(row, col), text)
-            detail.cell(row, 3).number_format = "yyyy-mm-dd"
-    for sheet, widths in ((summary, (6, 24, 8)), (detail, (24, 12, 12, 16, 8, 40, 10))):
-        for n, width in enumerate(widths):
-            sheet.column_dimensions[chr(65 + n)].width = width
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    """The 考核得分表: sheet 汇总 (a row per unit) and sheet 明细 (a row per line), written row by
+    row by XlsxWriter (a year of a city's ledger is a hundred thousand lines; openpyxl's
+    `max_row` per row made that quadratic). Texts shared: units, rules and refs repeat."""
+    book = StreamBook(constant_memory=False)
+    for name, header, widths in (("汇总", SUMMARY_HEADER, (6, 24, 8)),
+                                 ("明细", DETAIL_HEADER, (24, 12, 12, 16, 8, 40, 10))):
+        sh = book.sheet(name)
+        sh.define("text", border=False, size=11)
+        sh.define("number", border=False, size=11, align="right")
+        sh.define("date", border=False, size=11, fmt="yyyy-mm-dd", align="center")
+        sh.widths(widths)
+        for col, title in enumerate(header):
+            sh.text(0, col, title, "text")
+        row = 1
+        if name == "汇总":
+            for u in card.units:
+                sh.value(row, 0, u.rank, "number")
+                sh.text(row, 1, u.unit, "text")
+                sh.value(row, 2, u.score, "number")
+                for col, rule in enumerate(RULES, 3):
+                    sh.value(row, col, u.count(rule), "number")
+                row += 1
+            continue
+        for u in card.units:
+            for line in u.lines:
+                sh.text(row, 0, line.unit, "text")
+                if line.item is not None:
+                    sh.text(row, 1, line.item, "text")
+                sh.value(row, 2, line.on, "date")
+                sh.text(row, 3, RULES[line.rule], "text")
+                sh.value(row, 4, line.points, "number")
+                sh.text(row, 5, line.ref, "text")
+                if line.event is not None:
+                    sh.value(row, 6, line.event, "number")
+                row += 1
+    return book.close()
 
 
 def write_scores(ws: Workspace, period: Period, output: Path | None = None, *, today: date | None = None
