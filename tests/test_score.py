@@ -204,3 +204,85 @@ def test_a_problem_list_item_without_measures_in_time_loses_a_point():
     fin = next(u for u in card.units if u.unit == FIN)
     assert [(line.item, line.on, line.rule, line.points) for line in fin.lines] == [
         ("2026-0001", D(2026, 11, 10), "measures_missing", -1.0)]
+
+
+@pytest.fixture
+def year(tmp_path, monkeypatch):
+    """A year's life across quarters: 区财政局's report missing in September, made up in October;
+    区住建局's item overdue in September, its report missing from October 1 and then voided;
+    区民政局's ongoing item silent in September, reporting in mid-October; a weekly batch in
+    late September whose 督办通知单 is due to be answered in October."""
+    monkeypatch.setattr(__import__("pipeline.service.publish", fromlist=["today"]), "today", lambda: D(2027, 3, 31))
+    ws = make_workspace(tmp_path / "ws", TOML)
+    write_default_templates(ws.templates)
+    drop_file(ws, FIN, "a.xlsx", [data_row(1, problem="政府采购项目验收不及时", deadline="2026-09-15", owner="李明")],
+              D(2026, 8, 3))
+    drop_file(ws, HOU, "b.xlsx", [data_row(1, problem="老旧小区改造滞后", deadline="2026-09-25", lead_unit=HOU,
+                                           co_units=LH)], D(2026, 8, 3))
+    drop_file(ws, CIV, "c.xlsx", [data_row(1, problem="养老机构消防检查", deadline="长期坚持", status="长期坚持",
+                                           lead_unit=CIV)], D(2026, 8, 3))
+    run_weekly(ws, D(2026, 9, 28), workers=1)
+    drop_file(ws, FIN, "a2.xlsx", [data_row(1, item_id="2026-0001", problem="政府采购项目验收不及时",
+                                            deadline="2026-09-15", status="已完成", done_on="2026-10-12")],
+              D(2026, 10, 12))
+    drop_file(ws, CIV, "c2.xlsx", [data_row(1, item_id="2026-0003", problem="养老机构消防检查", deadline="长期坚持",
+                                            status="长期坚持", lead_unit=CIV, progress="已完成10月检查")],
+              D(2026, 10, 15))
+    assert main(["-C", str(ws.root), "void", "2026-0002", "--note", "重复登记", "--on", "2026-10-20", "--yes"]) == 0
+    return ws
+
+
+def period_json(ws, *args) -> dict:
+    import io
+    from contextlib import redirect_stdout
+
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        assert main(["-C", str(ws.root), "score", "--year", "2026", "--json", *args]) == 0
+    return json.loads(buf.getvalue())
+
+
+def test_the_year_is_its_four_quarters_line_by_line(year):
+    whole = period_json(year)
+    quarters = [period_json(year, "--quarter", str(q)) for q in (1, 2, 3, 4)]
+    base = whole["base"]
+
+    def lines(card: dict) -> dict[str, list[str]]:
+        return {u["unit"]: sorted(json.dumps(line, sort_keys=True, ensure_ascii=False) for line in u["lines"]
+                                  if line["rule"] != "cap") for u in card["units"]}
+
+    by_year = lines(whole)
+    by_quarter = [lines(q) for q in quarters]
+    for n, card in enumerate(quarters):  # every quarter's line lies in that quarter
+        first, last = card["period"]["from"], card["period"]["to"]
+        assert all(first <= line["on"] <= last for u in card["units"] for line in u["lines"]), n + 1
+    for unit, year_lines in by_year.items():  # the year's lines are the quarters' lines, each once
+        assert year_lines == sorted(x for q in by_quarter for x in q.get(unit, [])), unit
+    for u in whole["units"]:  # and the year's score the base plus all of them (no cap reached)
+        assert u["score"] == base + sum(x["points"] for q in quarters for v in q["units"] if v["unit"] == u["unit"]
+                                        for x in v["lines"]), u["unit"]
+        assert u["before_cap"] == u["score"]
+    fin = [(x["item"], x["on"], x["rule"], x["points"]) for x in next(u for u in whole["units"]
+                                                                      if u["unit"] == FIN)["lines"]]
+    assert ("2026-0001", "2026-09-19", "report_missing", -2) in fin  # the day after its report_due (09-18)
+    assert ("2026-0001", "2026-10-12", "report_made_up", 1) in fin  # made up: it costs what a late one does
+    hou = [(x["on"], x["rule"]) for x in next(u for u in whole["units"] if u["unit"] == HOU)["lines"]]
+    assert ("2026-09-30", "overdue") in hou and ("2026-10-01", "report_missing") in hou  # before it was voided
+    assert not [d for d, _ in hou if d >= "2026-10-20"]
+    civ = [(x["on"], x["rule"]) for x in next(u for u in whole["units"] if u["unit"] == CIV)["lines"]]
+    assert ("2026-09-07", "report_missing") in civ and ("2026-10-15", "report_made_up") in civ
+
+
+def test_caps_are_of_the_period_scored_and_say_so(year):
+    toml = year.config_path.read_text(encoding="utf-8") + "\n[scoring]\nmax_deduction = 3\n"
+    year.config_path.write_text(toml, encoding="utf-8")
+    whole = period_json(year)
+    fin = next(u for u in whole["units"] if u["unit"] == FIN)
+    cap = [line for line in fin["lines"] if line["rule"] == "cap"]
+    assert len(cap) == 1 and cap[0]["on"] == "2026-12-31"
+    lost = -sum(line["points"] for line in fin["lines"] if line["rule"] not in ("cap", "done_on_time", "commended"))
+    assert cap[0]["ref"] == f"2026年度扣分共{lost:g}分，超过上限3分，按3分计" and cap[0]["points"] == lost - 3
+    assert fin["before_cap"] == 100 - lost and fin["score"] == 97 == 100 + sum(x["points"] for x in fin["lines"])
+    for q in (3, 4):  # each quarter capped on its own lines
+        unit = next(u for u in period_json(year, "--quarter", str(q))["units"] if u["unit"] == FIN)
+        assert unit["score"] == max(unit["before_cap"], 97)
