@@ -161,6 +161,8 @@ class _Scorer:
         self.lines: list[Line] = []
         self._as_of = _AsOf([], [])  # the item being scored, on any day
         self._voided: date | None = None  # the day it was voided (作废), if by the period's end
+        self.circular_days: list[date] = []  # the days of the period's circulars
+        self.on_circular: dict[date, list[Item]] = {}  # the items as they stood on each of those days
 
     def add(self, unit: str, item: str | None, on: date, rule: str, ref: str, event: int | None = None,
             weight: float = 1.0) -> None:
@@ -197,12 +199,27 @@ class _Scorer:
         if final is None:
             return final
         self._voided = final.voided_on if final.voided_on is not None and final.voided_on <= end else None
+        self._at_circulars(days, items)
         at = dict(zip(days, items, strict=True))
         self._as_of = _AsOf(days, items)
         self._done(events, days, at)
         self._reports(events, days, at)
         self._measures(events)
         return final
+
+    def _at_circulars(self, days: list[date], items: list[Item | None]) -> None:
+        """The item as it stood on each circular's day (not voided by then), its unit canonical:
+        what the circular's standing is computed on (`circulars`)."""
+        copies: dict[int, Item] = {}
+        for day in self.circular_days:
+            k = bisect_right(days, day)
+            item = items[k - 1] if k else None
+            if item is None or (item.voided_on is not None and item.voided_on <= day):
+                continue
+            if id(item) not in copies:
+                unit = self.config.canonical_unit(item.unit)
+                copies[id(item)] = item if unit == item.unit else replace(item, unit=unit)
+            self.on_circular[day].append(copies[id(item)])
 
     def _measures(self, events: list[Event]) -> None:
         """A problem list's item (待报措施) whose measures had not come by their due day."""
@@ -313,17 +330,13 @@ class _Scorer:
                 for item_id, eid in zip(n.items, n.events, strict=False):
                     self.add(units.get(item_id, n.unit), item_id, n.on, "accountability", ref, eid)
 
-    def circulars(self, events_by_item: Mapping[str, list[Event]], circulars: Sequence[tuple[date, str]]) -> None:
+    def circulars(self, circulars: Sequence[tuple[date, str]]) -> None:
+        """Each circular's commended and criticised units, from the items as they stood on its
+        day (gathered by `item` for `circular_days`)."""
         for day, number in sorted(circulars):
             if day not in self.period:
                 continue
-            items = []
-            for events in events_by_item.values():
-                item = timeline.replay([e for e in events if e.on <= day], day)
-                if item is None or (item.voided_on is not None and item.voided_on <= day):
-                    continue
-                items.append(replace(item, unit=self.config.canonical_unit(item.unit)))
-            s = standing(self.config, items, day)
+            s = standing(self.config, self.on_circular.get(day, []), day)
             for unit in s.commended:
                 self.add(unit, None, day, "commended", number)
             for c in s.criticised:
@@ -357,13 +370,15 @@ def score(config: Config, events_by_item: Mapping[str, list[Event]], circulars: 
     each item's events (any recorded later than the period's end are ignored); `circulars`:
     (day, 文号) of each circular issued."""
     s = _Scorer(config, period)
+    s.circular_days = sorted({day for day, _ in circulars if day in period})
+    s.on_circular = {day: [] for day in s.circular_days}
     units: dict[str, str] = {}
     for item_id, events in events_by_item.items():
         final = s.item(events)
         if final is not None:
             units[item_id] = config.canonical_unit(final.unit)
     s.notices((e for events in events_by_item.values() for e in events if e.on <= period.end), units)
-    s.circulars(events_by_item, circulars)
+    s.circulars(circulars)
     by_unit: dict[str, list[Line]] = {u: [] for u in config.unit_names}
     for line in s.lines:
         by_unit.setdefault(line.unit, []).append(line)
