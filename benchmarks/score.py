@@ -5,10 +5,11 @@
 
 The ledger is benchmarks.city's (every item with ten events: registered, reports, changes,
 extensions, closings, reopenings, look-backs), plus a weekly circular recorded for every Monday
-of the year up to the ledger's day (as `sancha weekly` records them: the score counts each
-circular's commended and criticised units, so each is a standing of the whole ledger on its
-day). Each run is `sancha score --year 2026` (the 考核得分表 and the 考核结果通报 written) in a
-fresh subprocess on a fresh copy of the workspace. Target: under 20 s on a 2-core machine.
+of the year up to the ledger's day, as `sancha weekly` records them — with the units each
+commended and criticised, which the score counts. `--old-circulars`: circulars written before
+those were recorded, whose standing the score recomputes (the whole ledger on each one's day).
+Each run is `sancha score --year 2026` (the 考核得分表 and the 考核结果通报 written) in a fresh
+subprocess on a fresh copy of the workspace. Target: under 20 s on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -29,41 +30,52 @@ from .weekly import AS_OF
 TARGET = 20.0  # seconds
 
 
-def add_circulars(root: Path) -> int:
-    """A numbered weekly circular on every Monday from 5 January to the ledger's day."""
+def add_circulars(root: Path, verdicts: bool) -> int:
+    """A numbered weekly circular on every Monday from 5 January to the ledger's day; with
+    `verdicts`, each with the units it commended and criticised as `sancha weekly` records them
+    (from the standing of its day), else as a circular written before they were recorded."""
+    from pipeline.deadlines.states import standing
     from pipeline.ledger import issued
     from pipeline.ledger.ledger import Ledger
+    from pipeline.ledger.view import standing_on
     from pipeline.workspace import Workspace
 
     ws = Workspace(root)
     docs = []
     day, n = date(2026, 1, 5), 0
-    while day <= AS_OF:
-        n += 1
-        week = f"{day.isocalendar()[0]}-W{day.isocalendar()[1]:02d}"
-        docs.append(issued.WrittenDocument(f"outbox/{week}/{week}_督查通报.docx", "circular", f"circular {week}",
-                                           f"观政办〔2026〕{n}号", "0" * 64, day, datetime(2026, 1, 1)))
-        day += timedelta(days=7)
     with Ledger.open(ws.db_path) as ledger:
+        while day <= AS_OF:
+            n += 1
+            week = f"{day.isocalendar()[0]}-W{day.isocalendar()[1]:02d}"
+            verdict = None
+            if verdicts:
+                items, states = standing_on(ledger, ws.config, day)
+                s = standing(ws.config, items, day, states)
+                verdict = json.dumps({"commended": s.commended, "criticised": [c.unit for c in s.criticised]},
+                                     ensure_ascii=False)
+            docs.append(issued.WrittenDocument(f"outbox/{week}/{week}_督查通报.docx", "circular", f"circular {week}",
+                                               f"观政办〔2026〕{n}号", "0" * 64, day, datetime(2026, 1, 1), verdict))
+            day += timedelta(days=7)
         issued.record_written(ledger, docs)
     return n
 
 
-def build(workdir: Path, units: int, items: int, seed: int) -> Path:
+def build(workdir: Path, units: int, items: int, seed: int, verdicts: bool = True) -> Path:
     """benchmarks.city's workspace with the year's circulars, built once and then reused."""
     import shutil
 
     from .city import build as city_build
 
-    root = workdir / f"score-{units}u-{items}i-s{seed}"
+    root = workdir / f"score-{units}u-{items}i-s{seed}{'' if verdicts else '-old'}"
     if (root / ".complete").exists():
         return root
     city = city_build(workdir, units, items, seed)
     if root.exists():
         shutil.rmtree(root)
     shutil.copytree(city, root, ignore=shutil.ignore_patterns(".complete"))
-    count = add_circulars(root)
-    (root / ".complete").write_text(f"{count} circulars")
+    count = add_circulars(root, verdicts)
+    what = "with the units each named" if verdicts else "written before they recorded whom they named"
+    (root / ".complete").write_text(f"{count} weekly circulars {what}")
     return root
 
 
@@ -86,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
+    ap.add_argument("--old-circulars", action="store_true",
+                    help="circulars without their recorded verdicts (each one's standing recomputed)")
     ap.add_argument("--json", metavar="FILE", type=Path, help="also write the figures as JSON")
     ap.add_argument("--_child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -94,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     args.workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    root = build(args.workdir, args.units, args.items, args.seed)
+    root = build(args.workdir, args.units, args.items, args.seed, verdicts=not args.old_circulars)
     print(f"workspace {root.name} ready in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     runs = []
     with Runs(args.workdir, "score") as copies:  # removed after the last run, never between runs

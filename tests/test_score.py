@@ -286,3 +286,26 @@ def test_caps_are_of_the_period_scored_and_say_so(year):
     for q in (3, 4):  # each quarter capped on its own lines
         unit = next(u for u in period_json(year, "--quarter", str(q))["units"] if u["unit"] == FIN)
         assert unit["score"] == max(unit["before_cap"], 97)
+
+
+def test_a_circular_counts_as_it_was_printed_even_after_a_backdated_change(quarter):
+    """Each circular records whom it commended and criticised; the score counts that (its 文号
+    is the ref) rather than recomputing its standing — so an extension recorded later with an
+    earlier --on does not undo a criticism already printed. A circular written before the
+    record (verdict NULL) is recomputed as of its day."""
+    from pipeline.ledger.ledger import Ledger
+
+    with Ledger.open(quarter.db_path) as ledger:
+        verdicts = [r[0] for r in ledger.conn.execute(
+            "SELECT verdict FROM issued_documents WHERE kind = 'circular' ORDER BY as_of")]
+    assert len(verdicts) == 5 and all(v is not None for v in verdicts)
+    assert json.loads(verdicts[-1])["criticised"][:1] == [FIN]
+    assert main(["-C", str(quarter.root), "extend", "2026-0001", "--to", "2026-12-31", "--note", "区政府批准",
+                 "--on", "2026-11-02", "--yes"]) == 0
+    fin = next(u for u in score_json(quarter)["units"] if u["unit"] == FIN)
+    assert [line["on"] for line in fin["lines"] if line["rule"] == "criticised"] == ["2026-11-16", "2026-11-23",
+                                                                                  "2026-11-30"]
+    with Ledger.open(quarter.db_path) as ledger, ledger.transaction():
+        ledger.conn.execute("UPDATE issued_documents SET verdict = NULL")  # as written before the record
+    fin = next(u for u in score_json(quarter)["units"] if u["unit"] == FIN)
+    assert not [line for line in fin["lines"] if line["rule"] == "criticised"]  # recomputed: not overdue then

@@ -24,7 +24,9 @@ period (points in `[scoring]`; + added, − deducted):
   it; `warning` (−): a 督办告诫单, its day; `accountability` (−): an item on a 问责建议清单, its
   day. Ref: the document's number.
 - `commended` (+) / `criticised` (−): each circular issued in the period that commended or
-  criticised the unit (as of the circular's day, by `deadlines.states`). Ref: its 文号.
+  criticised the unit — as the circular recorded them when it was written (issued_documents'
+  verdict), else as of its day by `deadlines.states` (circulars written before it was recorded).
+  Ref: its 文号.
 - A co-unit (配合责任单位) gets `co_unit_weight` of the item's `done_on_time` and `overdue`.
 - An item voided (作废) scores nothing from the day it was voided; its lines before stand.
 - `cap`: when a unit's deductions exceed `max_deduction` (or its gains `max_bonus`), one line
@@ -330,17 +332,26 @@ class _Scorer:
                 for item_id, eid in zip(n.items, n.events, strict=False):
                     self.add(units.get(item_id, n.unit), item_id, n.on, "accountability", ref, eid)
 
-    def circulars(self, circulars: Sequence[tuple[date, str]]) -> None:
-        """Each circular's commended and criticised units, from the items as they stood on its
-        day (gathered by `item` for `circular_days`)."""
-        for day, number in sorted(circulars):
+    def circulars(self, circulars: Sequence[Circular]) -> None:
+        """Each circular's commended and criticised units: as it recorded them, else from the
+        items as they stood on its day (gathered by `item` for `circular_days`)."""
+        for day, number, *recorded in sorted(circulars, key=lambda c: (c[0], c[1])):
             if day not in self.period:
                 continue
-            s = standing(self.config, self.on_circular.get(day, []), day)
-            for unit in s.commended:
+            verdict = recorded[0] if recorded else None
+            if verdict is not None:
+                commended, criticised = list(verdict.get("commended", ())), list(verdict.get("criticised", ()))
+            else:
+                s = standing(self.config, self.on_circular.get(day, []), day)
+                commended, criticised = s.commended, [c.unit for c in s.criticised]
+            for unit in commended:
                 self.add(unit, None, day, "commended", number)
-            for c in s.criticised:
-                self.add(c.unit, None, day, "criticised", number)
+            for unit in criticised:
+                self.add(unit, None, day, "criticised", number)
+
+
+# A circular issued: (day, 文号) or (day, 文号, the units it commended and criticised, or None).
+Circular = tuple[date, str] | tuple[date, str, Mapping | None]
 
 
 class _AsOf:
@@ -364,13 +375,14 @@ def _next_period(start: date, every: str) -> date:
     return date(n // 12, n % 12 + 1, 1)
 
 
-def score(config: Config, events_by_item: Mapping[str, list[Event]], circulars: Sequence[tuple[date, str]],
+def score(config: Config, events_by_item: Mapping[str, list[Event]], circulars: Sequence[Circular],
           period: Period) -> ScoreCard:
     """Every registered unit's score over `period` (see the module's rules). `events_by_item`:
     each item's events (any recorded later than the period's end are ignored); `circulars`:
-    (day, 文号) of each circular issued."""
+    (day, 文号) of each circular issued, or (day, 文号, {"commended": [...], "criticised": [...]})
+    with the units it named as it recorded them (None: not recorded)."""
     s = _Scorer(config, period)
-    s.circular_days = sorted({day for day, _ in circulars if day in period})
+    s.circular_days = sorted({c[0] for c in circulars if c[0] in period and (len(c) < 3 or c[2] is None)})
     s.on_circular = {day: [] for day in s.circular_days}
     units: dict[str, str] = {}
     for item_id, events in events_by_item.items():

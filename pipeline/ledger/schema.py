@@ -403,4 +403,12 @@ MIGRATIONS: list[tuple[str, str, Callable[[Ledger], None] | None]] = [
         upstream,
     ),
     ("0009_speed", SPEED_SQL, hash_problem_keys),
+    (
+        # Issue 18: the units a circular commended and criticised, as it printed them (JSON
+        # {"commended": [...], "criticised": [...]}; NULL for other documents and for circulars
+        # written before): what `sancha score` counts for it, without recomputing its standing.
+        "0012_ladder2",
+        "ALTER TABLE issued_documents ADD COLUMN verdict TEXT;",
+        None,
+    ),
 ]

@@ -6,6 +6,7 @@ issued; this module reads them and writes the files.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -35,20 +36,23 @@ class ScoreFiles:
     circular: Path
 
 
-def circulars(ledger: Ledger) -> list[tuple[date, str]]:
-    """(day, 文号) of each weekly circular issued (numbered; a re-issue counted once)."""
-    seen: dict[str, tuple[date, str]] = {}
+def circulars(ledger: Ledger) -> list[tuple[date, str, dict | None]]:
+    """(day, 文号, the units it commended and criticised as recorded — None for a circular written
+    before they were) of each circular issued (numbered; a re-issue counted once, as last written)."""
+    seen: dict[str, issued.WrittenDocument] = {}
     for doc in issued.written(ledger).values():
-        if doc.kind == "circular" and doc.doc_number:
-            seen.setdefault(doc.key, (doc.as_of, doc.doc_number))
-    return sorted(seen.values())
+        if doc.kind == "circular" and doc.doc_number and (doc.key not in seen
+                                                          or doc.written_at >= seen[doc.key].written_at):
+            seen[doc.key] = doc
+    return sorted(((d.as_of, d.doc_number, json.loads(d.verdict) if d.verdict else None) for d in seen.values()),
+                  key=lambda c: (c[0], c[1]))
 
 
 def load_card(ws: Workspace, period: Period) -> tuple[ScoreCard, dict[str, Item]]:
     """The period's score card, and every item now (for the persons a circular names)."""
     events: dict[str, list[Event]] = {}
     items: dict[str, Item] = {}
-    found: list[tuple[date, str]] = []
+    found: list[tuple[date, str, dict | None]] = []
     if ws.db_path.exists():
         with Ledger.open(ws.db_path) as ledger:
             items = {i.id: i for i in ledger.items()}
