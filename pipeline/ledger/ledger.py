@@ -573,12 +573,21 @@ class Ledger:
             q = self._EVENTS + f" WHERE e.item_id IN ({','.join('?' * len(chunk))}) ORDER BY e.item_id, e.on_day, e.id"
             yield from map(event_from_row, self.conn.execute(q, chunk))
 
-    def events_until(self, day: date) -> Iterator[Event]:
+    def events_until(self, day: date, *, keep: Iterable[str] = ()) -> Iterator[Event]:
         """Every event taking effect by `day`, by item and in replay order — a whole period's
         reading (`sancha score`), so the fast path: without `old`, notes, command or operator
-        (None), with the file's name as `source`."""
-        q = ("SELECT e.item_id, e.kind, e.on_day, e.at, e.file_id, e.field, e.new, e.data, e.id, f.name "
-             "FROM events e LEFT JOIN files f ON f.id = e.file_id WHERE e.on_day <= ? "
+        (None), with the file's name as `source`, and without the texts no state reads
+        (`timeline.TEXT_FIELDS` but those in `keep`: their changes left out, a register's
+        data without them) — the items replayed from them carry None there."""
+        texts = [f for f in timeline.TEXT_FIELDS if f not in set(keep)]
+        names = ", ".join(f"'{f}'" for f in texts)  # item field names: plain identifiers
+        paths = ", ".join(f"'$.{f}'" for f in texts)
+        data, without = "e.data", ""
+        if texts:
+            data = f"CASE e.kind WHEN 'register' THEN json_remove(e.data, {paths}) ELSE e.data END"
+            without = f"AND NOT (e.kind = 'change' AND e.field IN ({names})) "
+        q = (f"SELECT e.item_id, e.kind, e.on_day, e.at, e.file_id, e.field, e.new, {data}, e.id, f.name "
+             f"FROM events e LEFT JOIN files f ON f.id = e.file_id WHERE e.on_day <= ? {without}"
              "ORDER BY e.item_id, e.on_day, e.id")
         days: dict[str, date] = {}
         make, decode, loads, no_data = timeline.new_event, timeline.decode, json.loads, timeline.NO_DATA

@@ -20,7 +20,8 @@ from pipeline.model import Item
 from pipeline.output.documents import render
 from pipeline.output.documents.ladder_contexts import score_context
 from pipeline.output.documents.templates import SCORES, build_template
-from pipeline.output.documents.xlsx_stream import StreamBook
+from pipeline.output.documents.xlsx_stream import MAX_TEXT, StreamBook
+from pipeline.output.xlsx_text import looks_like_formula
 from pipeline.workspace import Workspace
 
 SHEET_WORD = "考核得分表"
@@ -56,7 +57,8 @@ def load_card(ws: Workspace, period: Period) -> tuple[ScoreCard, dict[str, Item]
     if ws.db_path.exists():
         with Ledger.open(ws.db_path) as ledger:
             items = {i.id: i for i in ledger.items()}
-            for event in ledger.events_until(period.end):  # what took effect by the period's end
+            # what took effect by the period's end, without the texts no score reads (a co-unit's share is)
+            for event in ledger.events_until(period.end, keep=("co_units",)):
                 events.setdefault(event.item_id, []).append(event)
             found = circulars(ledger)
     else:
@@ -88,17 +90,25 @@ def score_workbook(card: ScoreCard) -> bytes:
                     sh.value(row, col, u.count(rule), "number")
                 row += 1
             continue
+        # a hundred thousand rows: XlsxWriter's calls directly, texts always as strings (what
+        # `StreamSheet.text` does, with Excel's quote prefix for a text that looks like a formula)
+        ws, text, quoted = sh.ws, sh._format("text"), sh._format("text", True)
+        number, day = sh._format("number"), sh._format("date")
+        write_string, write_number, write_datetime = ws.write_string, ws.write_number, ws.write_datetime
+        labels = {rule: RULES[rule] for rule in RULES}
         for u in card.units:
+            unit_format = quoted if looks_like_formula(u.unit) else text
             for line in u.lines:
-                sh.text(row, 0, line.unit, "text")
+                write_string(row, 0, u.unit, unit_format)
                 if line.item is not None:
-                    sh.text(row, 1, line.item, "text")
-                sh.value(row, 2, line.on, "date")
-                sh.text(row, 3, RULES[line.rule], "text")
-                sh.value(row, 4, line.points, "number")
-                sh.text(row, 5, line.ref, "text")
+                    write_string(row, 1, line.item, quoted if looks_like_formula(line.item) else text)
+                write_datetime(row, 2, line.on, day)
+                write_string(row, 3, labels[line.rule], text)
+                write_number(row, 4, line.points, number)
+                if line.ref:
+                    write_string(row, 5, line.ref[:MAX_TEXT], quoted if looks_like_formula(line.ref) else text)
                 if line.event is not None:
-                    sh.value(row, 6, line.event, "number")
+                    write_number(row, 6, line.event, number)
                 row += 1
     return book.close()
 
