@@ -63,7 +63,7 @@ class Scoring:
     done_on_time: float = 1.0  # + an item done by its deadline
     commended: float = 2.0  # + a circular commended the unit
     overdue: float = 1.0  # - an item still open on its report_due day
-    report_missing: float = 2.0  # - a report owed and not received by the period's end
+    report_missing: float = 2.0  # - a report owed and not received by the day after it was due (made up later: as late)
     report_late: float = 1.0  # - a report received after its report_due
     measures_missing: float = 1.0  # - a problem list's item whose measures were not sent in time (issue 17)
     notice_unanswered: float = 1.0  # - a 督办通知单 or 督办告诫单 not answered by its reply date

@@ -137,3 +137,93 @@ def test_show_names_each_step_of_the_ladder(month, capsys):
     assert main(["-C", str(ws.root), "show", "2026-0001", "--as-of", "2026-11-30"]) == 0
     out = capsys.readouterr().out
     assert "（提醒：提醒〔2026〕1号）" in out and "（告诫：告诫〔2026〕1号）" in out and "（问责：问责〔2026〕1号）" in out
+
+
+def test_a_new_deadline_starts_the_ladder_again(tmp_path, capsys):
+    """区财政局 (F1) is warned, then gets an extension (late); 区住建局 (H1) answered, finished and
+    is reopened. Neither is escalated on the old notices: both are reminded before the new
+    deadline, get a 督办通知单 when red again, and a 告诫单 only when that one goes unanswered."""
+    import json
+
+    from pipeline.cli import main
+
+    ws = make_workspace(tmp_path / "ws", TOML)
+    write_default_templates(ws.templates)
+    drop_file(ws, "区财政局", "a.xlsx", [data_row(1, problem="政府采购项目验收不及时", deadline="2026-11-04")],
+              D(2026, 10, 30))
+    drop_file(ws, "区住房城乡建设局", "b.xlsx", [data_row(1, problem="老旧小区改造滞后", deadline="2026-11-04",
+                                                  lead_unit="区住房城乡建设局")], D(2026, 10, 30))
+    run_weekly(ws, D(2026, 11, 9), workers=1)
+    drop_file(ws, "区住房城乡建设局", "c.xlsx", [data_row(1, item_id="2026-0002", problem="老旧小区改造滞后",
+                                                  deadline="2026-11-04", lead_unit="区住房城乡建设局", status="已完成",
+                                                  done_on="2026-11-10", progress="已全部完成")], D(2026, 11, 10))
+    assert names(run_weekly(ws, D(2026, 11, 16), workers=1)) == {"区财政局/2026-W47_督办通知单.docx",
+                                                                 "区财政局/2026-W47_督办告诫单.docx"}
+    root = str(ws.root)
+    assert main(["-C", root, "extend", "2026-0001", "--to", "2026-11-25", "--note", "区政府批准",
+                 "--on", "2026-11-17", "--late", "--yes"]) == 0
+    assert main(["-C", root, "reopen", "2026-0002", "--to", "2026-11-25", "--note", "回访发现问题反弹",
+                 "--on", "2026-11-17", "--yes"]) == 0
+    # before the new deadline: a reminder, as for any item — nothing of the old ladder
+    assert names(run_weekly(ws, D(2026, 11, 23), workers=1)) == {"区财政局/2026-W48_临期提醒单.docx",
+                                                                 "区住房城乡建设局/2026-W48_临期提醒单.docx"}
+    # red again: the ladder starts at 督办 (not 问责 for F1, warned on the old deadline; not 告诫 for H1)
+    assert names(run_weekly(ws, D(2026, 11, 30), workers=1)) == {"区财政局/2026-W49_督办通知单.docx",
+                                                                 "区住房城乡建设局/2026-W49_督办通知单.docx"}
+    # that notice unanswered by its reply date: 告诫 again, citing the new ladder's notice
+    assert names(run_weekly(ws, D(2026, 12, 7), workers=1)) == {
+        "区财政局/2026-W50_督办通知单.docx", "区财政局/2026-W50_督办告诫单.docx",
+        "区住房城乡建设局/2026-W50_督办通知单.docx", "区住房城乡建设局/2026-W50_督办告诫单.docx"}
+    capsys.readouterr()
+    assert main(["-C", root, "notices", "--json", "--as-of", "2026-12-07"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    by = {(n["unit"], n["level"], n["on"]): n for n in found}
+    assert by[("区财政局", "告诫", "2026-11-16")]["answered"] is False  # the old ladder stays listed
+    again = by[("区财政局", "督办", "2026-11-30")]
+    warning = doc_text(ws.unit_outbox("区财政局") / "2026-W50_督办告诫单.docx")
+    assert f"{again['number']}逾期未回复" in warning and "督办〔2026〕1号逾期未回复" not in warning
+    assert not [n for n in found if n["level"] == "问责"]
+
+
+def test_an_ongoing_item_steps_up_only_when_a_further_monthly_report_is_missed(tmp_path, capsys, monkeypatch):
+    """Two 长期坚持 items owe a report by each month's 5th working day (11-06, 12-07, 2027-01-08).
+    区民政局 never reports: 督办 for November's, 告诫 when December's is missed too, 问责 at January's.
+    区财政局 reports a few days late each month, answering its 督办通知单: a 督办 each month, never more."""
+    import json
+
+    from pipeline.cli import main
+    from pipeline.service import publish
+
+    monkeypatch.setattr(publish, "today", lambda: D(2027, 1, 31))
+    ws = make_workspace(tmp_path / "ws", TOML)
+    write_default_templates(ws.templates)
+    drop_file(ws, "区民政局", "a.xlsx", [data_row(1, problem="养老机构消防检查", deadline="长期坚持", status="长期坚持",
+                                              lead_unit="区民政局")], D(2026, 10, 30))
+    drop_file(ws, "区财政局", "b.xlsx", [data_row(1, problem="预算执行常态化监督", deadline="长期坚持", status="长期坚持")],
+              D(2026, 10, 30))
+
+    def report(day):
+        drop_file(ws, "区财政局", f"r{day.isoformat()}.xlsx", [data_row(1, item_id="2026-0002", problem="预算执行常态化监督",
+                                                                   deadline="长期坚持", status="长期坚持",
+                                                                   progress=f"{day.month}月已开展监督")], day)
+
+    assert names(run_weekly(ws, D(2026, 11, 9), workers=1)) == {"区民政局/2026-W46_督办通知单.docx",
+                                                                "区财政局/2026-W46_督办通知单.docx"}
+    report(D(2026, 11, 10))
+    # 区民政局's notice went unanswered, but no further report was due yet: no 告诫 for that
+    assert names(run_weekly(ws, D(2026, 11, 16), workers=1)) == {"区民政局/2026-W47_督办通知单.docx"}
+    # December's report missed too: 区民政局 is warned; 区财政局 (it answered in November) starts at 督办
+    assert names(run_weekly(ws, D(2026, 12, 7), workers=1)) == {
+        "区民政局/2026-W50_督办通知单.docx", "区民政局/2026-W50_督办告诫单.docx", "区财政局/2026-W50_督办通知单.docx"}
+    report(D(2026, 12, 9))
+    assert names(run_weekly(ws, D(2026, 12, 14), workers=1)) == {"区民政局/2026-W51_督办通知单.docx"}
+    # January's missed as well: 区民政局 goes on the 问责建议清单; 区财政局 again a 督办 only
+    assert names(run_weekly(ws, D(2027, 1, 11), workers=1)) == {
+        "区民政局/2027-W02_督办通知单.docx", "2027-W02/2027-W02_问责建议清单.docx", "区财政局/2027-W02_督办通知单.docx"}
+    capsys.readouterr()
+    assert main(["-C", str(ws.root), "notices", "--json", "--as-of", "2027-01-11"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    fin = [(n["level"], n["on"], n["answered"]) for n in found if n["unit"] == "区财政局"]
+    assert fin == [("督办", "2026-11-09", True), ("督办", "2026-12-07", True), ("督办", "2027-01-11", None)]
+    civ = [(n["level"], n["on"]) for n in found if "2026-0001" in n["items"] and n["level"] != "督办"]
+    assert civ == [("告诫", "2026-12-07"), ("问责", "2027-01-11")]

@@ -102,8 +102,9 @@ def test_every_point_is_a_line_with_its_event_and_the_lines_add_up(quarter):
     assert [r[1:] for r in civ if r[2] == "report_missing"] == [("2026-11-06", "report_missing", -2),
                                                                 ("2026-12-07", "report_missing", -2)]
     assert (None, "2026-11-09", "criticised", -2) in civ  # with every consequence of a missing report
+    assert not [r for r in civ if r[2] in ("warning", "accountability")]  # one missed report after its 督办
     ranks = [(u["unit"], u["rank"]) for u in card["units"]]
-    assert ranks[0] == (LH, 1) and [u for u, _ in ranks[-3:]] == [HOU, FIN, CIV]
+    assert ranks[0] == (LH, 1) and [u for u, _ in ranks[-3:]] == [HOU, CIV, FIN]
     assert units[LH]["score"] == 104.5  # done on time, commended twice, half an overdue as co-unit
 
 
@@ -160,8 +161,9 @@ def test_a_quarter_s_circular_is_numbered_in_the_weekly_series_with_the_quarter_
     assert "关于2026年第4季度“三查三单”整改落实情况的通报" in text.replace("\n", "") and "2026年第6期" in text
     assert "截至2026年12月31日" in text
     assert "2026年第4季度，新登记整改问题5个，办结2个（其中按期办结1个）" in text
-    # 区财政局 and 区民政局 (its ongoing item silent) both climbed the ladder
-    assert "发出临期提醒单2份、督办通知单9份、督办告诫单2份，2个问题列入问责建议清单" in text
+    # 区财政局 climbed the whole ladder; 区民政局's silent ongoing item only got 督办通知单: its next
+    # monthly report (due 12-07) was not missed yet by the last weekly batch (11-30)
+    assert "发出临期提醒单2份、督办通知单9份、督办告诫单1份，1个问题列入问责建议清单" in text
     assert "另有1个整改问题超出单位职责、需上级协调解决（区审计局）" in text
     assert main(["-C", str(quarter.root), "circular", "--quarter", "2026-Q4"]) == 0  # again: the same number
     assert "观政办〔2026〕6号" in capsys.readouterr().out
@@ -202,3 +204,108 @@ def test_a_problem_list_item_without_measures_in_time_loses_a_point():
     fin = next(u for u in card.units if u.unit == FIN)
     assert [(line.item, line.on, line.rule, line.points) for line in fin.lines] == [
         ("2026-0001", D(2026, 11, 10), "measures_missing", -1.0)]
+
+
+@pytest.fixture
+def year(tmp_path, monkeypatch):
+    """A year's life across quarters: 区财政局's report missing in September, made up in October;
+    区住建局's item overdue in September, its report missing from October 1 and then voided;
+    区民政局's ongoing item silent in September, reporting in mid-October; a weekly batch in
+    late September whose 督办通知单 is due to be answered in October."""
+    monkeypatch.setattr(__import__("pipeline.service.publish", fromlist=["today"]), "today", lambda: D(2027, 3, 31))
+    ws = make_workspace(tmp_path / "ws", TOML)
+    write_default_templates(ws.templates)
+    drop_file(ws, FIN, "a.xlsx", [data_row(1, problem="政府采购项目验收不及时", deadline="2026-09-15", owner="李明")],
+              D(2026, 8, 3))
+    drop_file(ws, HOU, "b.xlsx", [data_row(1, problem="老旧小区改造滞后", deadline="2026-09-25", lead_unit=HOU,
+                                           co_units=LH)], D(2026, 8, 3))
+    drop_file(ws, CIV, "c.xlsx", [data_row(1, problem="养老机构消防检查", deadline="长期坚持", status="长期坚持",
+                                           lead_unit=CIV)], D(2026, 8, 3))
+    run_weekly(ws, D(2026, 9, 28), workers=1)
+    drop_file(ws, FIN, "a2.xlsx", [data_row(1, item_id="2026-0001", problem="政府采购项目验收不及时",
+                                            deadline="2026-09-15", status="已完成", done_on="2026-10-12")],
+              D(2026, 10, 12))
+    drop_file(ws, CIV, "c2.xlsx", [data_row(1, item_id="2026-0003", problem="养老机构消防检查", deadline="长期坚持",
+                                            status="长期坚持", lead_unit=CIV, progress="已完成10月检查")],
+              D(2026, 10, 15))
+    assert main(["-C", str(ws.root), "void", "2026-0002", "--note", "重复登记", "--on", "2026-10-20", "--yes"]) == 0
+    return ws
+
+
+def period_json(ws, *args) -> dict:
+    import io
+    from contextlib import redirect_stdout
+
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        assert main(["-C", str(ws.root), "score", "--year", "2026", "--json", *args]) == 0
+    return json.loads(buf.getvalue())
+
+
+def test_the_year_is_its_four_quarters_line_by_line(year):
+    whole = period_json(year)
+    quarters = [period_json(year, "--quarter", str(q)) for q in (1, 2, 3, 4)]
+    base = whole["base"]
+
+    def lines(card: dict) -> dict[str, list[str]]:
+        return {u["unit"]: sorted(json.dumps(line, sort_keys=True, ensure_ascii=False) for line in u["lines"]
+                                  if line["rule"] != "cap") for u in card["units"]}
+
+    by_year = lines(whole)
+    by_quarter = [lines(q) for q in quarters]
+    for n, card in enumerate(quarters):  # every quarter's line lies in that quarter
+        first, last = card["period"]["from"], card["period"]["to"]
+        assert all(first <= line["on"] <= last for u in card["units"] for line in u["lines"]), n + 1
+    for unit, year_lines in by_year.items():  # the year's lines are the quarters' lines, each once
+        assert year_lines == sorted(x for q in by_quarter for x in q.get(unit, [])), unit
+    for u in whole["units"]:  # and the year's score the base plus all of them (no cap reached)
+        assert u["score"] == base + sum(x["points"] for q in quarters for v in q["units"] if v["unit"] == u["unit"]
+                                        for x in v["lines"]), u["unit"]
+        assert u["before_cap"] == u["score"]
+    fin = [(x["item"], x["on"], x["rule"], x["points"]) for x in next(u for u in whole["units"]
+                                                                      if u["unit"] == FIN)["lines"]]
+    assert ("2026-0001", "2026-09-19", "report_missing", -2) in fin  # the day after its report_due (09-18)
+    assert ("2026-0001", "2026-10-12", "report_made_up", 1) in fin  # made up: it costs what a late one does
+    hou = [(x["on"], x["rule"]) for x in next(u for u in whole["units"] if u["unit"] == HOU)["lines"]]
+    assert ("2026-09-30", "overdue") in hou and ("2026-10-01", "report_missing") in hou  # before it was voided
+    assert not [d for d, _ in hou if d >= "2026-10-20"]
+    civ = [(x["on"], x["rule"]) for x in next(u for u in whole["units"] if u["unit"] == CIV)["lines"]]
+    assert ("2026-09-07", "report_missing") in civ and ("2026-10-15", "report_made_up") in civ
+
+
+def test_caps_are_of_the_period_scored_and_say_so(year):
+    toml = year.config_path.read_text(encoding="utf-8") + "\n[scoring]\nmax_deduction = 3\n"
+    year.config_path.write_text(toml, encoding="utf-8")
+    whole = period_json(year)
+    fin = next(u for u in whole["units"] if u["unit"] == FIN)
+    cap = [line for line in fin["lines"] if line["rule"] == "cap"]
+    assert len(cap) == 1 and cap[0]["on"] == "2026-12-31"
+    lost = -sum(line["points"] for line in fin["lines"] if line["rule"] not in ("cap", "done_on_time", "commended"))
+    assert cap[0]["ref"] == f"2026年度扣分共{lost:g}分，超过上限3分，按3分计" and cap[0]["points"] == lost - 3
+    assert fin["before_cap"] == 100 - lost and fin["score"] == 97 == 100 + sum(x["points"] for x in fin["lines"])
+    for q in (3, 4):  # each quarter capped on its own lines
+        unit = next(u for u in period_json(year, "--quarter", str(q))["units"] if u["unit"] == FIN)
+        assert unit["score"] == max(unit["before_cap"], 97)
+
+
+def test_a_circular_counts_as_it_was_printed_even_after_a_backdated_change(quarter):
+    """Each circular records whom it commended and criticised; the score counts that (its 文号
+    is the ref) rather than recomputing its standing — so an extension recorded later with an
+    earlier --on does not undo a criticism already printed. A circular written before the
+    record (verdict NULL) is recomputed as of its day."""
+    from pipeline.ledger.ledger import Ledger
+
+    with Ledger.open(quarter.db_path) as ledger:
+        verdicts = [r[0] for r in ledger.conn.execute(
+            "SELECT verdict FROM issued_documents WHERE kind = 'circular' ORDER BY as_of")]
+    assert len(verdicts) == 5 and all(v is not None for v in verdicts)
+    assert json.loads(verdicts[-1])["criticised"][:1] == [FIN]
+    assert main(["-C", str(quarter.root), "extend", "2026-0001", "--to", "2026-12-31", "--note", "区政府批准",
+                 "--on", "2026-11-02", "--yes"]) == 0
+    fin = next(u for u in score_json(quarter)["units"] if u["unit"] == FIN)
+    assert [line["on"] for line in fin["lines"] if line["rule"] == "criticised"] == ["2026-11-16", "2026-11-23",
+                                                                                  "2026-11-30"]
+    with Ledger.open(quarter.db_path) as ledger, ledger.transaction():
+        ledger.conn.execute("UPDATE issued_documents SET verdict = NULL")  # as written before the record
+    fin = next(u for u in score_json(quarter)["units"] if u["unit"] == FIN)
+    assert not [line for line in fin["lines"] if line["rule"] == "criticised"]  # recomputed: not overdue then

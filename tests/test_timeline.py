@@ -223,3 +223,45 @@ def test_the_projection_the_day_view_and_the_fast_standing_all_agree_with_the_re
             fast, fast_states = standing_on(ledger, config, day)
             assert [i.id for i in fast] == [i.id for i in expected]
             assert fast_states == compute_states(expected, day, cal, config.rules)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_items_of_every_event_day_in_one_pass_are_the_replays_of_those_days(tmp_path, seed):
+    """`replay_days` (what `sancha score` reads each item's life with) and the ledger's
+    `events_until` agree with `replay` on every day, undo included; a day between event days
+    is the latest event day's item."""
+    from pipeline.deadlines.scoring import _AsOf
+
+    with Ledger.open(tmp_path / "l.sqlite") as ledger:
+        random_ledger(ledger, seed)
+        ids = [i.id for i in ledger.items()]
+        with ledger.transaction():  # an undo taking back one event of the first item
+            first = ledger.events(ids[0])
+            ledger.append_events([Event(ids[0], "undo", first[-1].on, "2027-01-01T09:00:00",
+                                        data={"event": first[-1].id})])
+        read: dict[str, list[Event]] = {}
+        for e in ledger.events_until(D(2026, 12, 31), keep=timeline.TEXT_FIELDS):
+            read.setdefault(e.item_id, []).append(e)
+        lean: dict[str, list[Event]] = {}  # without the texts no state reads: the same states
+        for e in ledger.events_until(D(2026, 12, 31), keep=("co_units",)):
+            lean.setdefault(e.item_id, []).append(e)
+        assert not [e for events in lean.values() for e in events if e.field == "progress"]
+        config = make_config()
+        cal = WorkCalendar.from_config(config)
+        for day in (D(2026, 9, 15), D(2026, 11, 11), D(2026, 12, 31)):
+            full = [i for i in (replay(read[k], day) for k in ids) if i is not None]
+            thin = [i for i in (replay(lean[k], day) for k in ids) if i is not None]
+            assert compute_states(thin, day, cal, config.rules) == compute_states(full, day, cal, config.rules)
+            assert [(i.unit, i.co_units) for i in thin] == [(i.unit, i.co_units) for i in full]
+        for item_id in ids:
+            events = [e for e in ledger.events(item_id) if e.on <= D(2026, 12, 31)]
+            assert [(e.id, e.kind, e.on, e.field, e.new, dict(e.data), e.source) for e in read[item_id]] == [
+                (e.id, e.kind, e.on, e.field, e.new, dict(e.data), e.source) for e in events]
+            days, items = timeline.replay_days(read[item_id])
+            assert days == sorted({e.on for e in events})
+            assert [item_values(i) if i else None for i in items] == [
+                item_values(i) if (i := replay(events, d)) else None for d in days]
+            as_of = _AsOf(days, items)
+            for d in (days[0] - timedelta(days=1), days[0] + timedelta(days=3), days[-1] + timedelta(days=9)):
+                got, expected = as_of(d), replay(events, d)
+                assert (item_values(got) if got else None) == (item_values(expected) if expected else None)

@@ -14,6 +14,17 @@ before the ladder have no level and are 督办 notices. The rules, as of a day D
   督办 notice. Once per item: an item warned before is not warned again.
 - **问责** (问责建议清单): a red item still red `rules.accountability_after_workdays` working days
   after its 告诫单. Once per item.
+- **Ongoing items** (长期坚持, no deadline) are red when their periodic report is missing
+  (`deadlines.states.ongoing_report`), and climb one step per further report missed, not by
+  the clock: 督办 while a report is missing; 告诫 when the next period's report was due after
+  the first 督办 and nothing came; 问责 when a further one was due after the 告诫 and nothing
+  came. Any report touching the item (it answers the notice when it comes by its reply date)
+  ends that ladder: the next report missed starts at 督办 again.
+- **A new deadline starts the ladder again** (`ladder_start`): after an approved extension (延期,
+  late or not), a reopening (重开, 回头看反弹), the higher level's answer with a new deadline or the
+  unit's measures, the item's notices of before are history — they stay listed and scored, but
+  no step counts them: no longer red, the item gets nothing; red again under the new deadline,
+  it starts at 督办, and is warned and accounted for again only on that deadline's notices.
 - **answered**: a notice is answered when a submission touched one of its items after the
   notice (a later day, or the same day recorded after it) and on or before its `reply_by`;
   unanswered when its `reply_by` has passed without one; not yet known (None) before.
@@ -27,9 +38,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from pipeline.config import Rules
+from pipeline.deadlines.states import ongoing_owed
 from pipeline.deadlines.workdays import WorkCalendar
 from pipeline.ledger.timeline import Event
-from pipeline.model import STATE_DUE_SOON, STATE_OVERDUE, Item, ItemState
+from pipeline.model import STATE_DUE_SOON, STATE_OVERDUE, Item, ItemState, field_day
 
 LEVEL_REMIND = "提醒"
 LEVEL_NOTICE = "督办"
@@ -132,6 +144,22 @@ def _red(st: ItemState) -> bool:
     return st.state == STATE_OVERDUE or st.report_missing
 
 
+def ladder_start(item: Item, as_of: date) -> date | None:
+    """The day the item's current ladder began — its deadline in effect set by an event after
+    registration (延期, measures, the higher level's answer, 重开, 回头看反弹), its reopening, or
+    for an ongoing item its latest report — or None (the ladder of its registration). Notices
+    on or before that day are history."""
+    days = [d for d in (field_day(item, "deadline"), item.reopened_on) if d is not None and d <= as_of]
+    if item.deadline is None and item.last_report_on is not None and item.last_report_on <= as_of:
+        days.append(item.last_report_on)  # an ongoing item's report ends the ladder of the report missed
+    return max(days, default=None)
+
+
+def current(history: Sequence[Notice], start: date | None) -> list[Notice]:
+    """The notices of the item's current ladder: issued after `start` (`ladder_start`)."""
+    return list(history) if start is None else [n for n in history if n.on > start]
+
+
 def ladder_steps(items: Sequence[Item], states: Mapping[str, ItemState], sent: Sequence[Notice], as_of: date,
                  cal: WorkCalendar, rules: Rules) -> dict[str, Steps]:
     """What each unit gets on `as_of` (units with nothing are left out), given the notices
@@ -150,11 +178,17 @@ def ladder_steps(items: Sequence[Item], states: Mapping[str, ItemState], sent: S
         if not _red(st):
             continue
         steps.notice.append(item.id)
-        had = by_item.get(item.id, [])
+        had = current(by_item.get(item.id, []), ladder_start(item, as_of))
         notices_ = [n for n in had if n.level == LEVEL_NOTICE and n.on < as_of]
         warned = [n for n in had if n.level == LEVEL_WARN and n.on < as_of]
         accounted = any(n.level == LEVEL_ACCOUNT for n in had)
-        if not warned and notices_:
+        if item.deadline is None:  # ongoing: one step per further periodic report missed
+            _, due = ongoing_owed(as_of, cal, rules)
+            if not warned and notices_ and due > min(n.on for n in notices_):
+                steps.warn.append(item.id)
+            elif warned and not accounted and due > min(n.on for n in warned):
+                steps.account.append(item.id)
+        elif not warned and notices_:
             first = min(n.on for n in notices_)
             if (any(n.answered is False for n in notices_)
                     or cal.workdays_between(first, as_of) >= rules.warn_after_workdays):

@@ -12,26 +12,39 @@ period (points in `[scoring]`; + added, − deducted):
   then; an ongoing item has no deadline and scores no such point. Ref: the event that made it done.
 - `overdue` (−): an item still open (not done, not closed, not 待上级协调) on its report_due day
   (整改时限届满后N个工作日). Ref: the event that set that deadline.
-- `report_missing` (−): on the day after report_due no counting report had come and none came
-  by the period's end; `report_late` (−): it came after report_due, on its day. Ongoing items:
-  the same for their periodic report (`[rules] ongoing_report_every`, due the period's 5th
-  working day). Ref: the report event (late) or the deadline's event (missing).
+- `report_late` (−): the report came the day after report_due, on its day; `report_missing`
+  (−): on the day after report_due no counting report had come; if one comes later (for the
+  same deadline), `report_made_up` on its day gives back the difference (report_missing −
+  report_late), so a report made up costs what a late one does. Ongoing items: the same for
+  their periodic report (`[rules] ongoing_report_every`, due the period's 5th working day;
+  missing from that day). Ref: the report event (late, made up) or the deadline's event (missing).
 - `measures_missing` (−): a problem list's item (待报措施) without its unit's measures by their
   due day (`[rules] measures_within_workdays`), the day after it. Ref: its registration.
 - `notice_unanswered` (−): a 督办通知单 or 督办告诫单 not answered by its reply date, the day after
   it; `warning` (−): a 督办告诫单, its day; `accountability` (−): an item on a 问责建议清单, its
   day. Ref: the document's number.
 - `commended` (+) / `criticised` (−): each circular issued in the period that commended or
-  criticised the unit (as of the circular's day, by `deadlines.states`). Ref: its 文号.
+  criticised the unit — as the circular recorded them when it was written (issued_documents'
+  verdict), else as of its day by `deadlines.states` (circulars written before it was recorded).
+  Ref: its 文号.
 - A co-unit (配合责任单位) gets `co_unit_weight` of the item's `done_on_time` and `overdue`.
+- An item voided (作废) scores nothing from the day it was voided; its lines before stand.
 - `cap`: when a unit's deductions exceed `max_deduction` (or its gains `max_bonus`), one line
-  on the period's last day gives the excess back.
+  on the period's last day gives the excess back; its ref says the total and the cap.
+
+**Periods agree.** Every line but a cap depends only on what happened by its own day, so the
+lines of a year are exactly the lines of its four quarters (each in the quarter of its day) and
+the year's score before caps is the base plus the sum of the quarters' lines. Caps are of the
+period scored — a year's on the year's lines — so with caps the year's score is that sum plus
+the year's own cap lines, not the quarters' (`before_cap` in the JSON is each unit's score
+without its cap lines).
 
 Units are ranked by score (equal scores share a rank), then by name.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -42,12 +55,14 @@ from pipeline.deadlines.states import ONGOING_REPORT_WORKDAY, item_state, period
 from pipeline.deadlines.workdays import WorkCalendar
 from pipeline.ledger import timeline
 from pipeline.ledger.timeline import Event
-from pipeline.model import STATE_OVERDUE, STATUS_DONE, Item
+from pipeline.model import STATE_OVERDUE, STATUS_DONE, Item, awaits_measures
 
 # The rules, in the order the 汇总 sheet counts them, with what a clerk reads.
 RULES = {
     "done_on_time": "按期完成", "commended": "通报表扬", "overdue": "逾期未完成", "report_missing": "逾期未报送",
-    "report_late": "报送迟报", "notice_unanswered": "督办未按期回复", "warning": "督办告诫",
+    "report_late": "报送迟报", "report_made_up": "逾期补报（改按迟报计）", "measures_missing": "未按时报送整改措施",
+    "notice_unanswered": "督办未按期回复",
+    "warning": "督办告诫",
     "accountability": "问责建议", "criticised": "通报批评", "cap": "封顶调整",
 }
 BONUSES = ("done_on_time", "commended")
@@ -123,6 +138,7 @@ class ScoreCard:
         return {"period": {"from": self.period.start.isoformat(), "to": self.period.end.isoformat()},
                 "base": _number(self.base),
                 "units": [{"unit": u.unit, "score": _number(u.score), "rank": u.rank,
+                           "before_cap": _number(self.base + sum(x.points for x in u.lines if x.rule != "cap")),
                            "lines": [line.as_json() for line in u.lines]} for u in self.units]}
 
 
@@ -145,17 +161,27 @@ class _Scorer:
         self.rules, self.points = config.rules, config.scoring
         self.cal = WorkCalendar.from_config(config)
         self.lines: list[Line] = []
+        self._as_of = _AsOf([], [])  # the item being scored, on any day
+        self._voided: date | None = None  # the day it was voided (作废), if by the period's end
+        self.circular_days: list[date] = []  # the days of the period's circulars
+        self.on_circular: dict[date, list[Item]] = {}  # the items as they stood on each of those days
 
     def add(self, unit: str, item: str | None, on: date, rule: str, ref: str, event: int | None = None,
             weight: float = 1.0) -> None:
         if on not in self.period or not self.config.is_registered(unit):
             return
-        value = float(getattr(self.points, rule)) * weight
+        if rule == "report_made_up":  # gives back what a missing report costs more than a late one
+            value = -(self.points.report_missing - self.points.report_late) * weight
+        else:
+            value = float(getattr(self.points, rule)) * weight
         self.lines.append(Line(self.config.canonical_unit(unit), item, on, rule,
                                value if rule in BONUSES else -value, ref, event))
 
     def add_item(self, item: Item, on: date, rule: str, event: Event | None) -> None:
-        """A line for the item's unit, and its weighted share for each co-unit (done_on_time, overdue)."""
+        """A line for the item's unit, and its weighted share for each co-unit (done_on_time, overdue);
+        none from the day the item was voided (作废) on."""
+        if self._voided is not None and on >= self._voided:
+            return
         self.add(item.unit, item.id, on, rule, _ref(event), event.id if event else None)
         if rule in ("done_on_time", "overdue") and self.points.co_unit_weight:
             for co in item.co_units:
@@ -166,28 +192,47 @@ class _Scorer:
 
     # -- one item ------------------------------------------------------------------------------
 
-    def item(self, events: list[Event]) -> None:
+    def item(self, events: list[Event]) -> Item | None:
+        """The item's lines; returns the item at the period's end (None: not registered by then)."""
         end = self.period.end
         events = [e for e in timeline.ordered(events) if e.on <= end]
-        final = timeline.replay(events, end)
-        if final is None or (final.voided_on is not None and final.voided_on <= end):
-            return
-        days = sorted({e.on for e in events})
-        at = {day: timeline.replay(events, day) for day in days}
+        days, items = timeline.replay_days(events)
+        final = items[-1] if items else None
+        if final is None:
+            return final
+        self._voided = final.voided_on if final.voided_on is not None and final.voided_on <= end else None
+        self._at_circulars(days, items)
+        at = dict(zip(days, items, strict=True))
+        self._as_of = _AsOf(days, items)
         self._done(events, days, at)
         self._reports(events, days, at)
         self._measures(events)
+        return final
+
+    def _at_circulars(self, days: list[date], items: list[Item | None]) -> None:
+        """The item as it stood on each circular's day (not voided by then), its unit canonical:
+        what the circular's standing is computed on (`circulars`)."""
+        copies: dict[int, Item] = {}
+        for day in self.circular_days:
+            k = bisect_right(days, day)
+            item = items[k - 1] if k else None
+            if item is None or (item.voided_on is not None and item.voided_on <= day):
+                continue
+            if id(item) not in copies:
+                unit = self.config.canonical_unit(item.unit)
+                copies[id(item)] = item if unit == item.unit else replace(item, unit=unit)
+            self.on_circular[day].append(copies[id(item)])
 
     def _measures(self, events: list[Event]) -> None:
         """A problem list's item (待报措施) whose measures had not come by their due day."""
-        first = timeline.replay(events, events[0].on) if events else None
-        if first is None:
-            return
+        first = self._as_of(events[0].on) if events else None
+        if first is None or not awaits_measures(first):
+            return  # only an item awaiting measures has them due
         st = item_state(first, first.created_on, self.cal, self.rules)
         if st.measures_due is None:
             return
         after = st.measures_due + timedelta(days=1)
-        then = timeline.replay(events, st.measures_due)
+        then = self._as_of(st.measures_due)
         if then is not None and item_state(then, after, self.cal, self.rules).measures_missing:
             self.add_item(then, after, "measures_missing", events[0])
 
@@ -225,7 +270,7 @@ class _Scorer:
         end = self.period.end
         if due > end:
             return
-        on_due = timeline.replay(events, due)
+        on_due = self._as_of(due)
         if on_due is None or on_due.deadline != deadline:
             return  # extended (or reopened) before: this deadline was not in effect then
         st = item_state(on_due, due, self.cal, self.rules)
@@ -238,25 +283,35 @@ class _Scorer:
 
     def _late_or_missing(self, events: list[Event], item: Item, missing_from: date, deadline: date | None,
                          origin: Event | None) -> None:
-        """The report owed from `missing_from`: the first submission touching the item after it,
-        by the period's end and for the same deadline, is late; without one it is missing."""
+        """The report owed, missing from `missing_from`: received that very day, it is late;
+        else it is missing from that day, and the first submission touching the item after it
+        (for the same deadline) makes it up on its own day. Each line depends only on what
+        happened by its day, so a period's lines are the lines of its days whatever the period."""
+        made_up = None
         for e in events:
-            if e.kind == "report" and missing_from <= e.on <= self.period.end:
-                then = timeline.replay(events, e.on)
+            if e.kind == "report" and e.on >= missing_from:
+                then = self._as_of(e.on)
                 if then is not None and then.deadline == deadline:
-                    self.add_item(then, e.on, "report_late", e)
-                    return
+                    made_up = (then, e)
                 break
+        if made_up is not None and made_up[1].on == missing_from:
+            self.add_item(made_up[0], missing_from, "report_late", made_up[1])
+            return
         self.add_item(item, missing_from, "report_missing", origin)
+        if made_up is not None:
+            self.add_item(made_up[0], made_up[1].on, "report_made_up", made_up[1])
 
     def _ongoing(self, events: list[Event]) -> None:
-        """An ongoing item's periodic report: checked on each period's due day within the period."""
+        """An ongoing item's periodic report: checked on each report's due day since the item
+        was registered (a report missing before the period may be made up within it)."""
+        if not events or all(i is None or i.deadline is not None for i in self._as_of.items):
+            return  # never without a deadline by the period's end: no periodic report owed
         every = self.rules.ongoing_report_every
-        day = period_start(self.period.start, every)
+        day = period_start(events[0].on, every)
         while day <= self.period.end:
             due = self.cal.add_workdays(day - timedelta(days=1), ONGOING_REPORT_WORKDAY)
-            if due in self.period:
-                item = timeline.replay(events, due)
+            if due <= self.period.end:
+                item = self._as_of(due)
                 if item is not None and item.deadline is None and item_state(item, due, self.cal,
                                                                              self.rules).report_missing:
                     self._late_or_missing(events, item, due, None, events[0] if events else None)
@@ -277,21 +332,41 @@ class _Scorer:
                 for item_id, eid in zip(n.items, n.events, strict=False):
                     self.add(units.get(item_id, n.unit), item_id, n.on, "accountability", ref, eid)
 
-    def circulars(self, events_by_item: Mapping[str, list[Event]], circulars: Sequence[tuple[date, str]]) -> None:
-        for day, number in sorted(circulars):
+    def circulars(self, circulars: Sequence[Circular]) -> None:
+        """Each circular's commended and criticised units: as it recorded them, else from the
+        items as they stood on its day (gathered by `item` for `circular_days`)."""
+        for day, number, *recorded in sorted(circulars, key=lambda c: (c[0], c[1])):
             if day not in self.period:
                 continue
-            items = []
-            for events in events_by_item.values():
-                item = timeline.replay([e for e in events if e.on <= day], day)
-                if item is None or (item.voided_on is not None and item.voided_on <= day):
-                    continue
-                items.append(replace(item, unit=self.config.canonical_unit(item.unit)))
-            s = standing(self.config, items, day)
-            for unit in s.commended:
+            verdict = recorded[0] if recorded else None
+            if verdict is not None:
+                commended, criticised = list(verdict.get("commended", ())), list(verdict.get("criticised", ()))
+            else:
+                s = standing(self.config, self.on_circular.get(day, []), day)
+                commended, criticised = s.commended, [c.unit for c in s.criticised]
+            for unit in commended:
                 self.add(unit, None, day, "commended", number)
-            for c in s.criticised:
-                self.add(c.unit, None, day, "criticised", number)
+            for unit in criticised:
+                self.add(unit, None, day, "criticised", number)
+
+
+# A circular issued: (day, 文号) or (day, 文号, the units it commended and criticised, or None).
+Circular = tuple[date, str] | tuple[date, str, Mapping | None]
+
+
+class _AsOf:
+    """The item as it stood at the end of any day, from the items at the end of its event days
+    (`timeline.replay_days`): that of the latest event day on or before it — what
+    `timeline.replay(events, day)` gives, without replaying again."""
+
+    __slots__ = ("days", "items")
+
+    def __init__(self, days: list[date], items: list[Item | None]):
+        self.days, self.items = days, items
+
+    def __call__(self, day: date) -> Item | None:
+        k = bisect_right(self.days, day)
+        return self.items[k - 1] if k else None
 
 
 def _next_period(start: date, every: str) -> date:
@@ -300,20 +375,22 @@ def _next_period(start: date, every: str) -> date:
     return date(n // 12, n % 12 + 1, 1)
 
 
-def score(config: Config, events_by_item: Mapping[str, list[Event]], circulars: Sequence[tuple[date, str]],
+def score(config: Config, events_by_item: Mapping[str, list[Event]], circulars: Sequence[Circular],
           period: Period) -> ScoreCard:
     """Every registered unit's score over `period` (see the module's rules). `events_by_item`:
     each item's events (any recorded later than the period's end are ignored); `circulars`:
-    (day, 文号) of each circular issued."""
+    (day, 文号) of each circular issued, or (day, 文号, {"commended": [...], "criticised": [...]})
+    with the units it named as it recorded them (None: not recorded)."""
     s = _Scorer(config, period)
+    s.circular_days = sorted({c[0] for c in circulars if c[0] in period and (len(c) < 3 or c[2] is None)})
+    s.on_circular = {day: [] for day in s.circular_days}
     units: dict[str, str] = {}
     for item_id, events in events_by_item.items():
-        s.item(events)
-        final = timeline.replay(timeline.ordered(e for e in events if e.on <= period.end))
+        final = s.item(events)
         if final is not None:
             units[item_id] = config.canonical_unit(final.unit)
     s.notices((e for events in events_by_item.values() for e in events if e.on <= period.end), units)
-    s.circulars(events_by_item, circulars)
+    s.circulars(circulars)
     by_unit: dict[str, list[Line]] = {u: [] for u in config.unit_names}
     for line in s.lines:
         by_unit.setdefault(line.unit, []).append(line)
@@ -332,14 +409,21 @@ def score(config: Config, events_by_item: Mapping[str, list[Event]], circulars: 
 
 
 def _caps(unit: str, lines: list[Line], config: Config, period: Period) -> list[Line]:
+    """The period's caps: the deductions (every line not a bonus; a made-up report gives back
+    part of one) and the bonuses of the period's lines, each beyond its cap given back by one
+    line on the period's last day. A cap is of the period scored: a year's is computed on the
+    year's lines, not summed from its quarters'."""
     points = config.scoring
-    lost = -sum(line.points for line in lines if line.points < 0)
-    gained = sum(line.points for line in lines if line.points > 0)
+    lost = -sum(line.points for line in lines if line.rule not in BONUSES)
+    gained = sum(line.points for line in lines if line.rule in BONUSES)
+    title = period.title
     out = []
     if points.max_deduction and lost > points.max_deduction:
         out.append(Line(unit, None, period.end, "cap", lost - points.max_deduction,
-                        f"扣分超过上限{_number(points.max_deduction)}分"))
+                        f"{title}扣分共{_number(lost)}分，超过上限{_number(points.max_deduction)}分，"
+                        f"按{_number(points.max_deduction)}分计"))
     if points.max_bonus and gained > points.max_bonus:
         out.append(Line(unit, None, period.end, "cap", points.max_bonus - gained,
-                        f"加分超过上限{_number(points.max_bonus)}分"))
+                        f"{title}加分共{_number(gained)}分，超过上限{_number(points.max_bonus)}分，"
+                        f"按{_number(points.max_bonus)}分计"))
     return out

@@ -195,6 +195,18 @@ def _previous_period(start: date, every: str) -> date:
 ONGOING_REPORT_WORKDAY = 5  # an ongoing item reports by the period's 5th working day
 
 
+def ongoing_owed(as_of: date, cal: WorkCalendar, rules: Rules) -> tuple[date, date]:
+    """(first day, due day) of the latest period whose periodic report was due by `as_of` (an
+    ongoing item's report owed on that day: `ongoing_report`)."""
+    every = rules.ongoing_report_every
+    start = period_start(as_of, every)
+    due = cal.add_workdays(start - timedelta(days=1), ONGOING_REPORT_WORKDAY)
+    if as_of >= due:
+        return start, due
+    prev = _previous_period(start, every)
+    return prev, cal.add_workdays(prev - timedelta(days=1), ONGOING_REPORT_WORKDAY)
+
+
 def ongoing_report(item: Item, as_of: date, cal: WorkCalendar,
                    rules: Rules) -> tuple[date, bool, date | None, bool]:
     """An ongoing item's periodic report (`rules.ongoing_report_every`): (the day the current
@@ -202,11 +214,9 @@ def ongoing_report(item: Item, as_of: date, cal: WorkCalendar,
     whether it came late). The report owed is that of the latest period whose due day has come:
     missing when nothing touched the item (a report, or its registration) since that period
     began."""
-    every = rules.ongoing_report_every
-    start = period_start(as_of, every)
+    start = period_start(as_of, rules.ongoing_report_every)
     due = cal.add_workdays(start - timedelta(days=1), ONGOING_REPORT_WORKDAY)
-    owed, owed_due = (start, due) if as_of >= due else (
-        (prev := _previous_period(start, every)), cal.add_workdays(prev - timedelta(days=1), ONGOING_REPORT_WORKDAY))
+    owed, owed_due = ongoing_owed(as_of, cal, rules)
     last = item.last_report_on if item.last_report_on is not None and item.last_report_on <= as_of else None
     touched = max(d for d in (last, item.created_on) if d is not None) if (last or item.created_on) else None
     missing = as_of >= owed_due and (touched is None or touched < owed)

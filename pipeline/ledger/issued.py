@@ -39,6 +39,7 @@ class WrittenDocument:
     sha256: str
     as_of: date
     written_at: datetime
+    verdict: str | None = None  # a circular's commended and criticised units (JSON), as printed
 
 
 def take_number(ledger: Ledger, series: str, year: int, key: str) -> int:
@@ -65,11 +66,12 @@ def numbers(ledger: Ledger, series: str, year: int) -> list[tuple[int, str]]:
 def record_written(ledger: Ledger, docs: list[WrittenDocument]) -> None:
     with ledger.transaction():
         ledger.conn.executemany(
-            "INSERT INTO issued_documents VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET "
+            "INSERT INTO issued_documents (path, kind, key, doc_number, sha256, as_of, written_at, verdict) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET "
             "kind = excluded.kind, key = excluded.key, doc_number = excluded.doc_number, sha256 = excluded.sha256, "
-            "as_of = excluded.as_of, written_at = excluded.written_at",
+            "as_of = excluded.as_of, written_at = excluded.written_at, verdict = excluded.verdict",
             [(d.path, d.kind, d.key, d.doc_number, d.sha256, d.as_of.isoformat(),
-              d.written_at.isoformat(timespec="seconds")) for d in docs])
+              d.written_at.isoformat(timespec="seconds"), d.verdict) for d in docs])
 
 
 def forget_written(ledger: Ledger, paths: list[str]) -> None:
@@ -80,6 +82,7 @@ def forget_written(ledger: Ledger, paths: list[str]) -> None:
 
 def written(ledger: Ledger) -> dict[str, WrittenDocument]:
     """Every document sancha wrote, by path."""
-    rows = ledger.conn.execute("SELECT path, kind, key, doc_number, sha256, as_of, written_at FROM issued_documents")
-    return {r[0]: WrittenDocument(r[0], r[1], r[2], r[3], r[4], date.fromisoformat(r[5]), datetime.fromisoformat(r[6]))
-            for r in rows}
+    rows = ledger.conn.execute("SELECT path, kind, key, doc_number, sha256, as_of, written_at, verdict "
+                               "FROM issued_documents")
+    return {r[0]: WrittenDocument(r[0], r[1], r[2], r[3], r[4], date.fromisoformat(r[5]), datetime.fromisoformat(r[6]),
+                                  r[7]) for r in rows}

@@ -588,6 +588,32 @@ class Ledger:
                 out[item_id] = texts
         return out
 
+    def events_until(self, day: date, *, keep: Iterable[str] = ()) -> Iterator[Event]:
+        """Every event taking effect by `day`, by item and in replay order — a whole period's
+        reading (`sancha score`), so the fast path: without `old`, notes, command or operator
+        (None), with the file's name as `source`, and without the texts no state reads
+        (`timeline.TEXT_FIELDS` but those in `keep`: their changes left out, a register's
+        data without them) — the items replayed from them carry None there."""
+        texts = [f for f in timeline.TEXT_FIELDS if f not in set(keep)]
+        names = ", ".join(f"'{f}'" for f in texts)  # item field names: plain identifiers
+        paths = ", ".join(f"'$.{f}'" for f in texts)
+        data, without = "e.data", ""
+        if texts:
+            data = f"CASE e.kind WHEN 'register' THEN json_remove(e.data, {paths}) ELSE e.data END"
+            without = f"AND NOT (e.kind = 'change' AND e.field IN ({names})) "
+        q = (f"SELECT e.item_id, e.kind, e.on_day, e.at, e.file_id, e.field, e.new, {data}, e.id, f.name "
+             f"FROM events e LEFT JOIN files f ON f.id = e.file_id WHERE e.on_day <= ? {without}"
+             "ORDER BY e.item_id, e.on_day, e.id")
+        days: dict[str, date] = {}
+        make, decode, loads, no_data = timeline.new_event, timeline.decode, json.loads, timeline.NO_DATA
+        for item_id, kind, on, at, file_id, field, new, data, id_, source in self.conn.execute(q, (day.isoformat(),)):
+            on_day = days.get(on)
+            if on_day is None:
+                on_day = days[on] = date.fromisoformat(on)
+            yield make(item_id, kind, on_day, at, file_id, None, None, field, None,
+                       decode(field, new) if field is not None or new is not None else None, None,
+                       loads(data) if data else no_data, id_, source)
+
     _REPLAY = "SELECT e.item_id, e.id, e.kind, e.on_day, e.at, e.field, e.new, e.data FROM events e"
 
     def replay_rows(self, day: date, *, states_only: bool = False, ids: Iterable[str] | None = None) -> list[tuple]:

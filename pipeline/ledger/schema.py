@@ -403,6 +403,14 @@ MIGRATIONS: list[tuple[str, str, Callable[[Ledger], None] | None]] = [
         upstream,
     ),
     ("0009_speed", SPEED_SQL, hash_problem_keys),
+    (
+        # Issue 18: the units a circular commended and criticised, as it printed them (JSON
+        # {"commended": [...], "criticised": [...]}; NULL for other documents and for circulars
+        # written before): what `sancha score` counts for it, without recomputing its standing.
+        "0012_ladder2",
+        "ALTER TABLE issued_documents ADD COLUMN verdict TEXT;",
+        None,
+    ),
     # Issue 19: who registered an inspection group's report and when (the web desk's 报告收到 and
     # `sancha inspection report`), as the inspection's creation already records.
     ("0014_inspection_report_by",

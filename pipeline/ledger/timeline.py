@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
@@ -412,6 +412,30 @@ def replay(events: Iterable[Event], day: date | None = None) -> Item | None:
     return draft.item() if draft else None
 
 
+def replay_days(events: Sequence[Event]) -> tuple[list[date], list[Item | None]]:
+    """`replay(events, day)` for every day an event takes effect, in one pass: (the days in
+    order, the item at the end of each). Events in replay order (`ordered`). The item on any
+    other day is the one of the latest of these days before it (None before the first)."""
+    days = sorted({e.on for e in events})
+    if any(e.kind == "undo" for e in events):  # an undo changes the days before it: each day anew
+        return days, [replay(events, day) for day in days]
+    out: list[Item | None] = []
+    draft: Draft | None = None
+    n = len(events)
+    for k, event in enumerate(events):
+        if draft is None:
+            if event.kind == "register":
+                draft = Draft.register(event)
+        else:
+            kind = KINDS.get(event.kind) or EventKind(event.kind, event.kind, _unknown)
+            kind.apply(draft, event)
+            if kind.changes:
+                draft.values["updated_at"] = event.at
+        if k + 1 == n or events[k + 1].on != event.on:  # the day's last event: the item at its end
+            out.append(draft.item() if draft else None)
+    return days, out
+
+
 # Item fields no state depends on (see pipeline.deadlines.states): a replay for states alone
 # leaves out the changes of these.
 TEXT_FIELDS = ("co_units", "source", "problem", "measures", "owner", "progress", "remark",
@@ -442,6 +466,7 @@ def replay_rows(rows: Iterable[tuple], day: date | None = None) -> Iterator[Item
 
 
 _NO_DATA: Mapping = MappingProxyType({})
+NO_DATA = _NO_DATA  # an event's empty data (shared, read-only)
 
 
 def by_item(events: Iterable[Event]) -> Iterator[tuple[str, list[Event]]]:

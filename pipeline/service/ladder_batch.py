@@ -25,6 +25,8 @@ from pipeline.deadlines.ladder import (
     LEVEL_REMIND,
     LEVEL_WARN,
     Notice,
+    current,
+    ladder_start,
     ladder_steps,
 )
 from pipeline.deadlines.workdays import WorkCalendar
@@ -80,6 +82,7 @@ def plan_ladder(ws: Workspace, ledger: Ledger, items: Sequence[Item], states: Ma
     for n in sent:
         for item_id in n.items:
             history.setdefault(item_id, []).append(n)
+    by_id = {i.id: i for i in items}
     mark = "（预览）" if preview else ""
     plan = LadderPlan(sent=sent)
 
@@ -102,8 +105,10 @@ def plan_ladder(ws: Workspace, ledger: Ledger, items: Sequence[Item], states: Ma
                 lc.reminder_context(config, unit, items, states, s.remind, as_of, number=no), s.remind, None)
         if s.warn:
             no = number(LEVEL_WARN, f"warn {week} {unit}")
+            # the reason a 告诫单 gives is a notice of the item's current ladder (after its new deadline)
+            cycle = {i: current(history.get(i, []), ladder_start(by_id[i], as_of)) for i in s.warn}
             add(LEVEL_WARN, unit, ws.unit_outbox(unit), WARNING,
-                lc.warning_context(config, unit, items, states, s.warn, history, as_of, reply_by,
+                lc.warning_context(config, unit, items, states, s.warn, cycle, as_of, reply_by,
                                    reply_by_provisional=reply_provisional, number=no), s.warn, reply_by)
     accountable = [i for s in steps.values() for i in s.account]
     if accountable:

@@ -23,7 +23,7 @@ from pipeline.ledger.ledger import Ledger
 from pipeline.ledger.notices import load_notices
 from pipeline.ledger.standing import load_standing
 from pipeline.service import publish
-from pipeline.service.publish import Document
+from pipeline.service.publish import Document, verdict_json
 from pipeline.workspace import Workspace, safe_filename
 
 CIRCULAR_WORD = "督查通报"
@@ -73,7 +73,8 @@ def write_period_circular(ws: Workspace, key: str, period: Period, *, replace: b
                                         period_label=period.title, period_text=text)
     mark = "（预览）" if preview else f"（{context['doc_number']}）"
     target = ws.outbox / safe_filename(f"{period.title}_{CIRCULAR_WORD}{mark}.docx")
-    doc = Document(target, "circular", f"circular {key}", "" if preview else context["doc_number"], issued=True)
+    doc = Document(target, "circular", f"circular {key}", "" if preview else context["doc_number"], issued=True,
+                   verdict=verdict_json(context))
     try:
         data = render.render_docx(render.template_bytes(ws.templates, CIRCULAR), context, name=CIRCULAR,
                                   fonts=config.fonts)

@@ -16,6 +16,7 @@ overwrites regardless. A preview (no number: a future --as-of) is always a draft
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -38,6 +39,7 @@ class Document:
     key: str = ""
     doc_number: str = ""
     issued: bool = False  # numbered or preview .docx: recorded, and the reissue rule applies
+    verdict: str | None = None  # a circular's commended and criticised units (JSON), recorded with it
 
     @property
     def staged(self) -> Path:
@@ -155,7 +157,7 @@ def place(ledger: Ledger, root: Path, docs: list[Document], *, as_of: date, repl
         out.placed.append(Placement(doc, path, kept, reason))
         if doc.issued and digest:
             written.append(issued.WrittenDocument(relative(root, path), doc.kind, doc.key, doc.doc_number, digest,
-                                                  as_of, now))
+                                                  as_of, now, doc.verdict))
     if written:
         issued.record_written(ledger, written)
     return out
@@ -182,3 +184,8 @@ def remove_stale(ledger: Ledger, root: Path, stale: list[Path], out: Published, 
             gone.append(rel)
     if gone:
         issued.forget_written(ledger, gone)
+
+
+def verdict_json(context: dict) -> str:
+    """A circular's commended and criticised units (its context's `verdict`) as recorded with it."""
+    return json.dumps(context["verdict"], ensure_ascii=False)

@@ -54,7 +54,7 @@ from pipeline.output.documents.ledger_xlsx import ledger_workbook
 from pipeline.output.documents.templates import CIRCULAR, LATER_TEMPLATES, NOTICE, build_template
 from pipeline.output.receipts import UNKNOWN_UNIT_FOLDER
 from pipeline.service import ladder_batch, publish
-from pipeline.service.publish import Document
+from pipeline.service.publish import Document, verdict_json
 from pipeline.upstream.package import PACKAGE_WORD, given_answers, package_items, package_workbook, registered_by
 from pipeline.workspace import Workspace, safe_filename
 
@@ -319,7 +319,8 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
     week_dir = ws.week_outbox(week)
     week_dir.mkdir(parents=True, exist_ok=True)
     circular = Document(week_dir / safe_filename(f"{week}_{CIRCULAR_WORD}{numbered}.docx"), "circular",
-                        f"circular {week}", circ["doc_number"] if not preview else "", issued=True)
+                        f"circular {week}", circ["doc_number"] if not preview else "", issued=True,
+                        verdict=verdict_json(circ))
     ledger_doc = Document(week_dir / f"{week}_{LEDGER_WORD}.xlsx", "ledger")
 
     by_unit: dict[str, list] = {}

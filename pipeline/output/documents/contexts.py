@@ -362,6 +362,8 @@ def circular_context(
         "commended": "、".join(commended) if commended else NONE_TEXT,
         "commended_names": wording.name_list(commended, COMMENDED_IN_BODY),
         "commended_count": len(commended),
+        # what the circular says of whom, for the record (`sancha score` counts it): not printed
+        "verdict": {"commended": list(commended), "criticised": [c.unit for c in criticisms]},
         "criticised": entries,
         "criticised_count": len(entries),
         "criticised_listed": listed,  # named with their reasons and items in the body
