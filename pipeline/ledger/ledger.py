@@ -678,10 +678,20 @@ class Ledger:
             self.append_events(new)  # a notice changes nothing of the item: its projection stays
         return len(new)
 
-    def changed_after(self, day: date) -> set[str]:
-        """Items with an event taking effect after `day`: the ones the day must replay."""
-        return {r[0] for r in self.conn.execute("SELECT DISTINCT item_id FROM events WHERE on_day > ?",
-                                                (day.isoformat(),))}
+    def changed_after(self, day: date, ids: Iterable[str] | None = None) -> set[str]:
+        """Items with an event taking effect after `day`: the ones the day must replay (of `ids`
+        only, when given: looked up by item, not by scanning every later event)."""
+        if ids is None:
+            return {r[0] for r in self.conn.execute("SELECT DISTINCT item_id FROM events WHERE on_day > ?",
+                                                    (day.isoformat(),))}
+        out: set[str] = set()
+        wanted = sorted(set(ids))
+        for n in range(0, len(wanted), 500):
+            chunk = wanted[n:n + 500]
+            out.update(r[0] for r in self.conn.execute(
+                f"SELECT DISTINCT item_id FROM events INDEXED BY events_item WHERE item_id IN "
+                f"({','.join('?' * len(chunk))}) AND on_day > ?", (*chunk, day.isoformat())))
+        return out
 
     def last_event_day(self) -> date | None:
         r = self.conn.execute("SELECT MAX(on_day) FROM events").fetchone()
@@ -811,7 +821,9 @@ class Ledger:
     def _kept_for_day(self, select: str, upsert: str, extra: tuple, day: date, key: str,
                       compute: Callable[[], dict], prune: str | None = None) -> dict:
         row = self.conn.execute(select, (day.isoformat(), key)).fetchone()
-        if row is not None and self.conn.execute("SELECT 1 FROM events WHERE id > ? AND on_day <= ? LIMIT 1",
+        # by the events recorded since (a range of the rowid, usually short), not by every event of
+        # the days up to `day` (+on_day: the day index is not used here)
+        if row is not None and self.conn.execute("SELECT 1 FROM events WHERE id > ? AND +on_day <= ? LIMIT 1",
                                                  (row[0], day.isoformat())).fetchone() is None:
             return json.loads(row[1])
         after = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]

@@ -42,7 +42,7 @@ def items_by_id_on(ledger: Ledger, config: Config, ids: Iterable[str], day: date
     """Some items, every field, as they stood at the end of `day` (for the few a document lists)."""
     ids = set(ids)
     stored = ledger.items_by_id(ids)
-    later = {i for i in ledger.changed_after(day) if i in ids}
+    later = ledger.changed_after(day, ids)
     past = {i.id: i for i in timeline.replay_rows(ledger.replay_rows(day, ids=later), day)} if later else {}
     items = [past.get(i) if i in later else stored[i] for i in sorted(stored)]
     return {i.id: i for i in _standing(items, config, day, None, True)}
