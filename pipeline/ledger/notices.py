@@ -27,19 +27,42 @@ def ladder_events(ledger: Ledger, day: date, kinds: Iterable[str] = LADDER_KINDS
     return [event_from_row(r) for r in ledger.conn.execute(q, (*wanted, day.isoformat()))]
 
 
-def item_units(ledger: Ledger) -> dict[str, str]:
-    """Every item's unit now (a notice's unit when the notice does not say it)."""
-    return dict(ledger.conn.execute("SELECT id, unit FROM items"))
+def reports_of(ledger: Ledger, ids: Iterable[str], day: date) -> list[Event]:
+    """The `report` events of these items taking effect by `day`, looked up by item."""
+    wanted = sorted(set(ids))
+    out: list[Event] = []
+    for n in range(0, len(wanted), 500):
+        chunk = wanted[n:n + 500]
+        q = (Ledger._EVENTS + f" WHERE e.item_id IN ({','.join('?' * len(chunk))}) AND e.kind = 'report' "
+             "AND e.on_day <= ?")
+        out += [event_from_row(r) for r in ledger.conn.execute(q, (*chunk, day.isoformat()))]
+    return out
+
+
+def item_units(ledger: Ledger, ids: Iterable[str] | None = None) -> dict[str, str]:
+    """Every item's unit now, or these items' (a notice's unit when the notice does not say it)."""
+    if ids is None:
+        return dict(ledger.conn.execute("SELECT id, unit FROM items"))
+    wanted = sorted(set(ids))
+    out: dict[str, str] = {}
+    for n in range(0, len(wanted), 500):
+        chunk = wanted[n:n + 500]
+        out.update(ledger.conn.execute(f"SELECT id, unit FROM items WHERE id IN ({','.join('?' * len(chunk))})",
+                                       chunk))
+    return out
 
 
 def load_notices(ledger: Ledger, config: Config, day: date, *, events: list[Event] | None = None,
                  skip_week: str | None = None) -> list[Notice]:
     """Every notice issued by `day` with its answer as of that day; `skip_week`: leave out the
     notices of that weekly batch (the batch computing its own steps again)."""
-    events = ladder_events(ledger, day) if events is None else events
+    if events is None:  # the notices, and the reports of their items only (issue 20: not a city's every report)
+        sent = ladder_events(ledger, day, ("notice",))
+        events = sorted(sent + reports_of(ledger, {e.item_id for e in sent}, day), key=lambda e: e.id)
     if skip_week is not None:
         events = [e for e in events if not (e.kind == "notice" and e.data.get("week") == skip_week)]
-    units = {k: config.canonical_unit(v) for k, v in item_units(ledger).items()}
+    noticed = {e.item_id for e in events if e.kind == "notice"}
+    units = {k: config.canonical_unit(v) for k, v in item_units(ledger, noticed).items()}
     return notices(events, units, day, WorkCalendar.from_config(config), config.rules)
 
 
