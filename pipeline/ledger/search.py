@@ -133,6 +133,14 @@ def search_items(ledger: Ledger, q: ItemQuery,
     per_page = max(1, min(q.per_page, MAX_PER_PAGE))
     where, args = _where(q)
     select = "SELECT " + ", ".join(ITEM_COLUMNS) + " FROM items"
+    if (not q.needs_states or states is None) and q.text.split():
+        # words to look for: one scan for the matching ids, in order (counting them and then
+        # reading a page scanned every text twice: 0.8 s at 200,000 items), then the page by id
+        ids = [r[0] for r in ledger.conn.execute(f"SELECT id FROM items{where} ORDER BY {_order(q)}", args)]
+        page = _clamp(q.page, len(ids), per_page)
+        chosen = ids[(page - 1) * per_page: page * per_page]
+        found = ledger.items_by_id(chosen)
+        return ItemPage([found[i] for i in chosen if i in found], len(ids), page, per_page)
     if not q.needs_states or states is None:
         total = ledger.conn.execute("SELECT COUNT(*) FROM items" + where, args).fetchone()[0]
         page = _clamp(q.page, total, per_page)
