@@ -152,6 +152,32 @@ def test_overview_shows_the_dashboard_figures_and_the_ranking(client):
     assert "2026-0001" in p.text  # overdue since 2026-11-10 with no report since: 重点督查
 
 
+def test_pages_kept_between_requests_follow_a_change_of_the_ledger(ws, client):
+    """总览, 单位 and the 台帐's filter choices are kept between requests (issue 20) until the
+    ledger changes: an item voided and a file with a new 问题来源 show at the next request."""
+    def finance_items() -> str:  # the 事项 cell of 区财政局's row on 单位
+        texts = page(client, "/units").text
+        return texts[texts.index("区财政局") + 1]
+
+    assert "逾期25%" in page(client, "/").text and finance_items() == "4"
+    assert "人大代表建议" not in page(client, "/items").text
+    from pipeline.ledger import actions
+    from pipeline.ledger.ledger import Ledger
+
+    with Ledger.open(ws.db_path) as led:
+        actions.void(led, "2026-0002", note="重复登记", on=TODAY, operator="测试", today=TODAY)
+    assert "逾期33%" in page(client, "/").text and finance_items() == "3"  # 1 of 3 overdue now
+    from builders import data_row, submission_rows, xlsx_bytes
+
+    from pipeline.ledger.ingest import ingest_inbox
+
+    (ws.inbox / "区财政局_新增.xlsx").write_bytes(xlsx_bytes(submission_rows(
+        data_row(1, problem="代表建议办理不及时", deadline="2027-03-31", source="人大代表建议"),
+        report_date="2026年12月7日")))
+    assert [r.verdict for r in ingest_inbox(ws, received=TODAY)] == ["accepted"]
+    assert "人大代表建议" in page(client, "/items").text and "人大建议" in page(client, "/items").text
+
+
 def test_todo_lists_the_rejected_file_the_circular_and_items_awaiting_close(client):
     p = page(client, "/todo")
     assert "近两周退回的文件" in p.plain and "区审计局_有错误.xlsx" in p.plain

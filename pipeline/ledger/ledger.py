@@ -693,6 +693,10 @@ class Ledger:
                 f"({','.join('?' * len(chunk))}) AND on_day > ?", (*chunk, day.isoformat())))
         return out
 
+    def last_event_id(self) -> int:
+        """The id of the last event recorded (0 for none): changes with every change of the ledger."""
+        return self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
+
     def last_event_day(self) -> date | None:
         r = self.conn.execute("SELECT MAX(on_day) FROM events").fetchone()
         return _d(r[0])

@@ -52,6 +52,12 @@ class StateCache:
                 self._key = key
             return self._snapshot
 
+    @property
+    def version(self) -> tuple | None:
+        """What the last snapshot is of: (day, the ledger's data_version, the configuration);
+        pages computed from it can be kept while it stays the same (`Desk.memo`)."""
+        return self._key
+
     def close(self) -> None:
         with self._lock:
             if self._ledger is not None:

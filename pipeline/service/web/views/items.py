@@ -63,9 +63,12 @@ def index():
     today = d.today()
     q = query_from_args()
     page = search_items(ledger(), q, lambda: d.states.snapshot(today).states)
+    version = ledger().last_event_id()  # a new item, a changed source: a new event
+    choices = d.memo("item-filters", version, lambda: (sources(ledger()), categories(ledger())))
+    assert isinstance(choices, tuple)
     return render_template(
         "items.html", q=q, result=page, states=states_of(page.items, today), today=today,
-        units=d.ws.config.unit_names, sources=sources(ledger()), categories=categories(ledger()),
+        units=d.ws.config.unit_names, sources=choices[0], categories=choices[1],
         inspections=load_inspections(ledger()), levels=LEVEL_LABELS, item_states=ITEM_STATES,
         sort_labels=SORT_LABELS, page_args=page_args, page="items")
 

@@ -18,8 +18,13 @@ def index():
     d = desk()
     today = d.today()
     snap = d.states.snapshot(today)
-    ctx = dashboard_context(d.ws.config, snap.items, snap.states, today, ledger().snapshots(), key_limit=RED_LIST,
-                            levels=latest_levels(ledger(), today))
+
+    def context():
+        return dashboard_context(d.ws.config, snap.items, snap.states, today, ledger().snapshots(),
+                                 key_limit=RED_LIST, levels=latest_levels(ledger(), today))
+
+    # kept while the ledger and the configuration stay as they are (issue 20: 200,000 items)
+    ctx = d.memo("overview", d.states.version, context)
     return render_template("overview.html", ctx=ctx, page="overview")
 
 

@@ -16,7 +16,8 @@ def index():
     d = desk()
     today = d.today()
     snap = d.states.snapshot(today)
-    summaries = unit_summary(snap.items, snap.states)
+    summaries = d.memo("units", d.states.version, lambda: unit_summary(snap.items, snap.states))
+    assert isinstance(summaries, list)
     listed = {s.unit for s in summaries}
     without = [u for u in d.ws.config.unit_names if u not in listed]
     return render_template("units.html", summaries=summaries, without=without, today=today, page="units")
