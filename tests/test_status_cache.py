@@ -99,3 +99,15 @@ def test_a_read_only_ledger_still_answers(ledger, cli, computed, monkeypatch):
     first = cli("status", "--as-of", "2026-12-01")
     assert first[0] == 0 and cli("status", "--as-of", "2026-12-01") == first
     assert computed == ["2026-12-01", "2026-12-01"]  # nothing kept: computed each time
+
+
+def test_the_weekly_batch_leaves_its_days_status_kept(ledger, cli, computed):
+    """The batch computes the day's standing anyway; the clerk's `status` of that day after it
+    reads what the batch kept, and it is what a fresh computation says."""
+    assert cli("templates")[0] == 0
+    code, _, err = cli("weekly", "--as-of", "2026-11-30")
+    assert code in (0, 1), err
+    computed.clear()
+    after = cli("status", "--as-of", "2026-11-30")
+    assert computed == [] and after[0] == 0
+    assert after == fresh(ledger, cli, "--as-of", "2026-11-30")

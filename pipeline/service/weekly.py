@@ -36,7 +36,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from pipeline.deadlines.states import standing
+from pipeline.deadlines.states import standing, status_figures
 from pipeline.errors import Refused
 from pipeline.files import write_atomic
 from pipeline.ledger import issued
@@ -45,6 +45,7 @@ from pipeline.ledger.evidence import evidence_on
 from pipeline.ledger.ingest import FileResult, ingest_inbox
 from pipeline.ledger.inspections import load_inspections, report_lines
 from pipeline.ledger.ledger import Ledger
+from pipeline.ledger.standing import figures_key
 from pipeline.ledger.view import items_on
 from pipeline.output.dashboard import dashboard_page, dashboard_path, headline_figures
 from pipeline.output.documents import contexts, render
@@ -400,6 +401,9 @@ def _run(ws: Workspace, as_of: date, *, pdf: bool, progress, workers: int | None
         publish.remove_stale(ledger, ws.root, stale, out, reissue_hours=config.rules.reissue_hours)
         if not preview:  # each item a notice named: a `notice` event of its level, once per week
             ladder_batch.record(ledger, ladder.named, out, as_of, week)
+        # `sancha status` of the batch's day, kept from the standing computed here (notices
+        # change no state): the clerk's next `status` does not compute it again (issue 20)
+        ledger.kept_status(as_of, f"{figures_key(ws)}|", lambda: status_figures(now).to_data())
     sms = ladder_batch.write_sms(ws, week, ladder.named, out) if not preview else None
     problems += [message for _, message in out.blocked]
 
