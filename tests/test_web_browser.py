@@ -71,15 +71,23 @@ def log_in(driver, url: str, name: str = "zhang") -> None:
 
 
 def navigating(driver, action) -> None:
-    """Do `action` (a click, a choice) and wait until the next page has replaced this one."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
+    """Do `action` (a click, a choice) and wait until the next page has replaced this one.
+
+    The old page is marked with a script variable and the wait polls for a loaded page without
+    it. Asking chromedriver about an element of a page being torn down (``staleness_of``) can
+    fail with "Node with given id does not belong to the document" instead of reporting it stale,
+    so no element of the old page is touched after the action.
+    """
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old = driver.find_element(By.TAG_NAME, "html")
+    driver.execute_script("window.__sanchaOldPage = true;")
     action()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
-    WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+    def replaced(d) -> bool:
+        return bool(d.execute_script("return window.__sanchaOldPage !== true && document.readyState === 'complete'"))
+
+    WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(replaced)
 
 
 def row_ids(driver) -> list[str]:
