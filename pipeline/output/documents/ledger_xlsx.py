@@ -13,7 +13,8 @@ inbox/督查室/, each row is one office action.
 
 `ledger_rows` is pure (items + states → rows of plain values); `ledger_workbook` writes them
 with XlsxWriter in constant-memory mode (`xlsx_stream`; issue 20: ≈ 3× openpyxl's write-only
-mode, for 200,000 items).
+mode, for 200,000 items), the item rows as XML straight into its row stream
+(`StreamSheet.rows`: the same bytes, ≈ 3× faster again).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ from pipeline.output.documents.xlsx_cells import (
     RED,
     YELLOW,
 )
-from pipeline.output.documents.xlsx_stream import StreamBook
+from pipeline.output.documents.xlsx_stream import DATE, NUMBER, TEXT, StreamBook
 
 LEDGER_SHEET = "三单工作台帐"
 SUMMARY_SHEET = "汇总"
@@ -239,20 +240,33 @@ def _ledger_sheet(book: StreamBook, config: Config, rows: list[dict], as_of: dat
     sh.height(1, 2 * LINE_PT + 2)
     for col, h in enumerate(HEADERS):
         sh.text(1, col, h, "header")
-    for r, row in enumerate(rows, 2):
-        lines = row_lines(row)
-        if lines > 1:  # set before the row is streamed out
-            sh.height(r, lines * LINE_PT + 2)
-        for col, (_, key, _, kind) in enumerate(COLUMNS):
-            value = row[key]
-            if kind == "state":
-                sh.text(r, col, value, f"state:{value}" if value in STATE_COLOURS else "text")
-            elif kind == "date" and isinstance(value, date):
-                sh.value(r, col, value, "date")
-            elif kind == "int":
-                sh.value(r, col, value, "int")
-            else:
-                sh.text(r, col, value, "wrap" if kind == "wrap" else "text")
+    sh.rows(2, ((_height(row), _cells(row)) for row in rows))
+
+
+def _height(row: dict) -> float | None:
+    lines = row_lines(row)
+    return lines * LINE_PT + 2 if lines > 1 else None
+
+
+_KINDS = [kind for _, _, _, kind in COLUMNS]
+_KEYS = [key for _, key, _, _ in COLUMNS]
+
+
+def _cells(row: dict) -> list[tuple[int, object, str]]:
+    """A ledger row's cells for `StreamSheet.rows`: the state in its colours, dates as dates,
+    the overdue days as a number, the rest as text (wrapped where the column wraps)."""
+    cells: list[tuple[int, object, str]] = []
+    for key, kind in zip(_KEYS, _KINDS, strict=True):
+        value = row[key]
+        if kind == "state":
+            cells.append((TEXT, value, f"state:{value}" if value in STATE_COLOURS else "text"))
+        elif kind == "date" and isinstance(value, date):
+            cells.append((DATE, value, "date"))
+        elif kind == "int":
+            cells.append((NUMBER, value, "int"))
+        else:
+            cells.append((TEXT, value, "wrap" if kind == "wrap" else "text"))
+    return cells
 
 
 def _summary_sheet(book: StreamBook, config: Config, summaries: Sequence, rows: list[dict], as_of: date) -> None:

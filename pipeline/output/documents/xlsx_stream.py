@@ -9,6 +9,9 @@ The guarantees of `xlsx_text.put_text` hold here too, and tests read the files b
 - XlsxWriter writes a constant-memory string that starts with `<r>` and ends with `</r>` as
   raw rich-text XML: such a text is written as a rich string of two plain runs instead, which
   reads back as the same text.
+`StreamSheet.rows` writes many rows as XML straight into the row stream, escaped exactly as
+XlsxWriter escapes (tests/test_xlsx_writer.py compares the bytes); there a `<r>…</r>` text is
+one escaped string.
 Column widths are set in pixels so that the stored width is the one given (what openpyxl
 stores), and the print setup is `xlsx_cells.print_landscape`'s.
 """
@@ -17,8 +20,10 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import shutil
 import tempfile
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -30,6 +35,46 @@ from pipeline.output.xlsx_text import looks_like_formula
 
 GRID_COLOUR = "#808080"
 MAX_TEXT = 32767  # Excel's limit for a cell's text; XlsxWriter refuses longer strings
+
+# `StreamSheet.rows`: a sheet's rows as XML written straight into XlsxWriter's row stream, the
+# text escaped exactly as XlsxWriter escapes it (xmlwriter._escape_control_characters, then
+# _escape_data; xml:space="preserve" for leading or trailing white space)
+_LITERAL_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
+_CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
+_NEEDS_WORK = re.compile(r"[\x00-\x08\x0b-\x1f&<>\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
+_EDGE_SPACE = re.compile(r"^\s|\s$")
+_EPOCH = date(1899, 12, 31).toordinal()  # Excel's day 0 (1900 date system)
+TEXT, NUMBER, DATE = 0, 1, 2  # the kinds of a cell given to `StreamSheet.rows`
+
+
+def _column_letters(n: int) -> str:
+    letters = ""
+    n += 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _utf16_cut(text: str, limit: int = MAX_TEXT) -> str:
+    """The text cut to `limit` UTF-16 units (Excel's measure), never inside a character."""
+    if len(text) <= limit // 2 or len(text.encode("utf-16-le", "surrogatepass")) // 2 <= limit:
+        return text
+    units = 0
+    for n, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return text[:n]
+    return text
+
+
+def _xml_text(text: str) -> str:
+    if _NEEDS_WORK.search(text):
+        text = _LITERAL_ESCAPE.sub(r"_x005F\1", text)
+        text = _CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", text)
+        text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
 
 
 class _Worksheet(Worksheet):
@@ -134,6 +179,65 @@ class StreamSheet:
             self.ws.write_datetime(row, col, value, self._format(style))
         else:
             self.ws.write_number(row, col, value, self._format(style))
+
+    def rows(self, first_row: int, rows: Iterable[tuple[float | None, Sequence[tuple[int, Any, str]]]]) -> None:
+        """Many rows, top to bottom from `first_row`, each `(height in points or None, cells)`,
+        a cell `(kind, value, style)` per column from A: kind TEXT (user text, as `text`), NUMBER
+        or DATE (as `value`); None or '' an empty styled cell. Written as XML straight into the
+        row stream (issue 20: XlsxWriter's per-cell work was most of a 200,000-row ledger's
+        time); each cell reads back as `text` and `value` would have written it — text as text,
+        the quote prefix on a formula-like start, control characters escaped."""
+        ws = self.ws
+        if not ws.constant_memory:
+            raise ValueError("StreamSheet.rows needs a constant-memory workbook")
+        if first_row > ws.previous_row:
+            ws._write_single_row(first_row)  # the rows written before, through the cell methods
+        xf: dict[tuple[str, bool], int] = {}
+        letters: list[str] = []
+        write = ws.fh.write
+        r = first_row - 1
+        last_col = -1
+        for r, (height, cells) in enumerate(rows, first_row):
+            n = r + 1
+            while len(letters) < len(cells):
+                letters.append(_column_letters(len(letters)))
+            last_col = max(last_col, len(cells) - 1)
+            if height is None:
+                out = [f'<row r="{n}">']
+            else:
+                px = math.ceil(height * 4 / 3 - 1e-9)
+                out = [f'<row r="{n}" ht="{px * 0.75:.16g}" customHeight="1">']
+            for col, (kind, value, style) in enumerate(cells):
+                ref = f"{letters[col]}{n}"
+                if value is None or value == "":
+                    s = xf.get((style, False))
+                    if s is None:
+                        s = xf[(style, False)] = self._format(style)._get_xf_index()
+                    out.append(f'<c r="{ref}" s="{s}"/>')
+                elif kind == TEXT:
+                    text = _utf16_cut(str(value)[:MAX_TEXT])
+                    key = (style, looks_like_formula(text))
+                    s = xf.get(key)
+                    if s is None:
+                        s = xf[key] = self._format(*key)._get_xf_index()
+                    text = _xml_text(text)
+                    space = ' xml:space="preserve"' if _EDGE_SPACE.search(text) else ""
+                    out.append(f'<c r="{ref}" s="{s}" t="inlineStr"><is><t{space}>{text}</t></is></c>')
+                else:
+                    s = xf.get((style, False))
+                    if s is None:
+                        s = xf[(style, False)] = self._format(style)._get_xf_index()
+                    number = value
+                    if kind == DATE:  # as XlsxWriter counts: day 60 is Excel's 1900-02-29
+                        number = value.toordinal() - _EPOCH
+                        number += number > 59
+                    out.append(f'<c r="{ref}" s="{s}"><v>{number:.16G}</v></c>')
+            out.append("</row>")
+            write("".join(out))
+        if r >= first_row:
+            ws._check_dimensions(first_row, 0)
+            ws._check_dimensions(r, max(last_col, 0))
+            ws.previous_row = r + 1  # nothing of these rows is left to the row stream
 
     def height(self, row: int, points: float) -> None:
         """A row's height, rounded up to whole pixels (XlsxWriter stores pixels; rounding down
