@@ -137,12 +137,15 @@ def _text_units(text: str) -> float:
 def row_lines(row: dict) -> int:
     """Lines the tallest wrapped cell of a row takes."""
     lines = 1
-    for _, key, width, kind in COLUMNS:
+    for key, usable in _WRAPPED:
         value = row[key]
-        if kind == "wrap" and isinstance(value, str) and value:
-            usable = max(width - 0.3, 1)  # less the cell padding
+        if isinstance(value, str) and value:
+            if len(value) * 2.1 <= usable and "\n" not in value:  # one line, however wide its characters
+                continue
             lines = max(lines, sum(math.ceil(max(_text_units(part), 1) / usable) for part in value.split("\n")))
     return lines
+
+_WRAPPED = [(key, max(width - 0.3, 1)) for _, key, width, kind in COLUMNS if kind == "wrap"]  # less the padding
 
 STATE_COLOURS = {
     STATE_ON_TRACK: GREEN,

@@ -43,6 +43,8 @@ _LITERAL_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
 _NEEDS_WORK = re.compile(r"[\x00-\x08\x0b-\x1f&<>\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 _EDGE_SPACE = re.compile(r"^\s|\s$")
+# a text with none of these is written as it is: no escape, no xml:space, no quote prefix
+_PLAIN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f&<>\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^[\s=+\-@]|\s$")
 _EPOCH = date(1899, 12, 31).toordinal()  # Excel's day 0 (1900 date system)
 TEXT, NUMBER, DATE = 0, 1, 2  # the kinds of a cell given to `StreamSheet.rows`
 
@@ -192,7 +194,14 @@ class StreamSheet:
             raise ValueError("StreamSheet.rows needs a constant-memory workbook")
         if first_row > ws.previous_row:
             ws._write_single_row(first_row)  # the rows written before, through the cell methods
-        xf: dict[tuple[str, bool], int] = {}
+        plain: dict[str, int] = {}  # style → XlsxWriter's xf index, without and with the quote prefix
+        quoted: dict[str, int] = {}
+
+        def xf(style: str, quote: bool = False) -> int:
+            index = self._format(style, quote)._get_xf_index()
+            (quoted if quote else plain)[style] = index
+            return index
+
         letters: list[str] = []
         write = ws.fh.write
         r = first_row - 1
@@ -208,30 +217,29 @@ class StreamSheet:
                 px = math.ceil(height * 4 / 3 - 1e-9)
                 out = [f'<row r="{n}" ht="{px * 0.75:.16g}" customHeight="1">']
             for col, (kind, value, style) in enumerate(cells):
-                ref = f"{letters[col]}{n}"
                 if value is None or value == "":
-                    s = xf.get((style, False))
-                    if s is None:
-                        s = xf[(style, False)] = self._format(style)._get_xf_index()
-                    out.append(f'<c r="{ref}" s="{s}"/>')
+                    out.append(f'<c r="{letters[col]}{n}" s="{plain.get(style) or xf(style)}"/>')
                 elif kind == TEXT:
-                    text = _utf16_cut(str(value)[:MAX_TEXT])
-                    key = (style, looks_like_formula(text))
-                    s = xf.get(key)
-                    if s is None:
-                        s = xf[key] = self._format(*key)._get_xf_index()
+                    text = value if type(value) is str else str(value)
+                    if len(text) > MAX_TEXT // 2:
+                        text = _utf16_cut(text[:MAX_TEXT])
+                    if _PLAIN_TEXT.search(text) is None:  # most texts: nothing to escape or mark
+                        out.append(f'<c r="{letters[col]}{n}" s="{plain.get(style) or xf(style)}" t="inlineStr">'
+                                   f'<is><t>{text}</t></is></c>')
+                        continue
+                    if looks_like_formula(text):
+                        s = quoted.get(style) or xf(style, True)
+                    else:
+                        s = plain.get(style) or xf(style)
                     text = _xml_text(text)
                     space = ' xml:space="preserve"' if _EDGE_SPACE.search(text) else ""
-                    out.append(f'<c r="{ref}" s="{s}" t="inlineStr"><is><t{space}>{text}</t></is></c>')
+                    out.append(f'<c r="{letters[col]}{n}" s="{s}" t="inlineStr"><is><t{space}>{text}</t></is></c>')
                 else:
-                    s = xf.get((style, False))
-                    if s is None:
-                        s = xf[(style, False)] = self._format(style)._get_xf_index()
                     number = value
                     if kind == DATE:  # as XlsxWriter counts: day 60 is Excel's 1900-02-29
                         number = value.toordinal() - _EPOCH
                         number += number > 59
-                    out.append(f'<c r="{ref}" s="{s}"><v>{number:.16G}</v></c>')
+                    out.append(f'<c r="{letters[col]}{n}" s="{plain.get(style) or xf(style)}"><v>{number:.16G}</v></c>')
             out.append("</row>")
             write("".join(out))
         if r >= first_row:
