@@ -33,7 +33,7 @@ from pipeline.deadlines.workdays import WorkCalendar
 from pipeline.files import write_atomic
 from pipeline.ledger import issued
 from pipeline.ledger.ledger import Ledger
-from pipeline.ledger.notices import escalations, ladder_events, load_notices
+from pipeline.ledger.notices import escalations, ladder_events, load_notices, reports_of
 from pipeline.model import STATE_NEEDS_HELP, Item, ItemState
 from pipeline.output.documents import ladder_contexts as lc
 from pipeline.output.documents.templates import ACCOUNTABILITY, ESCALATIONS, REMINDER, WARNING
@@ -74,7 +74,11 @@ def plan_ladder(ws: Workspace, ledger: Ledger, items: Sequence[Item], states: Ma
                 week: str, reply_by: date, *, reply_provisional: bool, preview: bool) -> LadderPlan:
     config = ws.config
     cal = WorkCalendar.from_config(config)
-    events = ladder_events(ledger, as_of)
+    # the notices, the office's upward reports and answers, and the reports of noticed items only
+    # (issue 20: not a city's every report)
+    events = ladder_events(ledger, as_of, ("notice", "escalate", "answer"))
+    events = sorted(events + reports_of(ledger, {e.item_id for e in events if e.kind == "notice"}, as_of),
+                    key=lambda e: e.id)
     sent = load_notices(ledger, config, as_of, events=events, skip_week=week)
     registered = set(config.unit_names)
     steps = {u: s for u, s in ladder_steps(items, states, sent, as_of, cal, config.rules).items() if u in registered}
@@ -102,19 +106,19 @@ def plan_ladder(ws: Workspace, ledger: Ledger, items: Sequence[Item], states: Ma
         if s.remind:
             no = number(LEVEL_REMIND, f"remind {week} {unit}")
             add(LEVEL_REMIND, unit, ws.unit_outbox(unit), REMINDER,
-                lc.reminder_context(config, unit, items, states, s.remind, as_of, number=no), s.remind, None)
+                lc.reminder_context(config, unit, by_id, states, s.remind, as_of, number=no), s.remind, None)
         if s.warn:
             no = number(LEVEL_WARN, f"warn {week} {unit}")
             # the reason a 告诫单 gives is a notice of the item's current ladder (after its new deadline)
             cycle = {i: current(history.get(i, []), ladder_start(by_id[i], as_of)) for i in s.warn}
             add(LEVEL_WARN, unit, ws.unit_outbox(unit), WARNING,
-                lc.warning_context(config, unit, items, states, s.warn, cycle, as_of, reply_by,
+                lc.warning_context(config, unit, by_id, states, s.warn, cycle, as_of, reply_by,
                                    reply_by_provisional=reply_provisional, number=no), s.warn, reply_by)
     accountable = [i for s in steps.values() for i in s.account]
     if accountable:
         no = number(LEVEL_ACCOUNT, f"account {week}")
         add(LEVEL_ACCOUNT, "", ws.week_outbox(week), ACCOUNTABILITY,
-            lc.accountability_context(config, items, states, accountable, history, as_of, number=no), accountable,
+            lc.accountability_context(config, by_id, states, accountable, history, as_of, number=no), accountable,
             None)
     if any(states[i.id].state == STATE_NEEDS_HELP for i in items):
         doc = Document(ws.week_outbox(week) / f"{week}_{ESCALATIONS_WORD}{mark}.docx", "list")

@@ -30,8 +30,11 @@ WARN_PREFIX = "告诫"  # 督办告诫单: 告诫〔2026〕3号
 ACCOUNT_PREFIX = "问责"  # 问责建议清单: 问责〔2026〕1号
 
 
-def _rows(config: Config, items: Sequence[Item], states: Mapping[str, ItemState], ids: Sequence[str]) -> list[dict]:
-    by_id = {i.id: i for i in items}
+Items = Sequence[Item] | Mapping[str, Item]  # the items, or the items by id (a batch's 300 units: built once)
+
+
+def _rows(config: Config, items: Items, states: Mapping[str, ItemState], ids: Sequence[str]) -> list[dict]:
+    by_id = items if isinstance(items, Mapping) else {i.id: i for i in items}
     return [{**item_row(by_id[i], states[i]), "persons": persons(config, by_id[i]),
              "leader": leader_of(config, by_id[i]) or NOT_NAMED, "owner": by_id[i].owner or NOT_NAMED}
             for i in sorted(ids) if i in by_id]
@@ -42,7 +45,7 @@ def _base(config: Config, unit: str, as_of: date, title: str, number_text: str, 
             "number": number or 0}
 
 
-def reminder_context(config: Config, unit: str, items: Sequence[Item], states: Mapping[str, ItemState],
+def reminder_context(config: Config, unit: str, items: Items, states: Mapping[str, ItemState],
                      ids: Sequence[str], as_of: date, *, number: int | None = None) -> dict:
     rows = _rows(config, items, states, ids)
     context = {**_base(config, unit, as_of, "临期提醒单", doc_number(REMIND_PREFIX, as_of.year, number), number),
@@ -59,7 +62,7 @@ def _reason(item_id: str, history: Mapping[str, list[Notice]]) -> str:
     return "督办后仍未整改到位"
 
 
-def warning_context(config: Config, unit: str, items: Sequence[Item], states: Mapping[str, ItemState],
+def warning_context(config: Config, unit: str, items: Items, states: Mapping[str, ItemState],
                     ids: Sequence[str], history: Mapping[str, list[Notice]], as_of: date, reply_by: date, *,
                     reply_by_provisional: bool = False, number: int | None = None) -> dict:
     rows = [{**r, "reason": _reason(r["id"], history)} for r in _rows(config, items, states, ids)]
@@ -81,7 +84,7 @@ def history_text(notices: Sequence[Notice], year: int) -> str:
     return "；".join(parts)
 
 
-def accountability_context(config: Config, items: Sequence[Item], states: Mapping[str, ItemState],
+def accountability_context(config: Config, items: Items, states: Mapping[str, ItemState],
                            ids: Sequence[str], history: Mapping[str, list[Notice]], as_of: date, *,
                            number: int | None = None) -> dict:
     rows = [{**r, "history": history_text(history.get(r["id"], []), as_of.year)}
