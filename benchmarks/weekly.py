@@ -135,6 +135,49 @@ def build(workdir: Path, units: int, items: int, overdue_share: float, seed: int
     return root
 
 
+def add_history(root: Path, weeks: int = 8) -> None:
+    """The snapshots the weekly batches of the `weeks` weeks before AS_OF would have saved (the
+    dashboard's trend reads them): an office running sancha every week has them, and without
+    them the batch replays those weeks' standings once (`--no-history` measures that first batch).
+    Computed as the batch computes them, from the ledger as it stood each of those days."""
+    from pipeline.deadlines.states import unit_summary
+    from pipeline.ledger.ledger import Ledger
+    from pipeline.ledger.view import standing_on
+    from pipeline.output.dashboard import headline_figures, past_days
+    from pipeline.workspace import Workspace
+
+    marker = root / ".history"
+    if marker.exists():
+        return
+    started = time.perf_counter()
+    ws = Workspace(root)
+    with Ledger.open(ws.db_path) as ledger:
+        for day in past_days(AS_OF, weeks, None):
+            figures = headline_figures(unit_summary(*standing_on(ledger, ws.config, day)))
+            ledger.save_snapshot(f"{day:%G-W%V}", day, figures)
+    marker.write_text("ok")
+    print(f"past weeks' snapshots added to {root.name} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+
+
+def _without_history(root: Path) -> Path:
+    """The cached workspace as built, before `add_history`: a copy without its snapshots."""
+    import sqlite3
+
+    from pipeline.workspace import Workspace
+
+    bare = root.with_name(root.name + "-bare")
+    if not (bare / ".bare").exists():
+        if bare.exists():
+            shutil.rmtree(bare)
+        shutil.copytree(root, bare)
+        with sqlite3.connect(Workspace(bare).db_path) as db:
+            db.execute("DELETE FROM snapshots")
+            db.execute("DELETE FROM day_figures")
+        (bare / ".history").unlink(missing_ok=True)
+        (bare / ".bare").write_text("ok")
+    return bare
+
+
 def _child(ws_root: str) -> None:
     """In a fresh process: one weekly batch with a progress bar; JSON figures on the last line."""
     from rich.console import Console
@@ -165,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
     ap.add_argument("--events", action="store_true",
                     help="the ledger of benchmarks.city: every item with ten events, as the timeline stores them")
+    ap.add_argument("--no-history", action="store_true",
+                    help="no past weeks' snapshots: the first batch ever on this ledger (the dashboard replays them)")
     ap.add_argument("--json", metavar="FILE", type=Path, help="also write the figures as JSON")
     ap.add_argument("--_child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -178,6 +223,10 @@ def main(argv: list[str] | None = None) -> int:
         root = city_build(args.workdir, args.units, args.items, args.seed, args.overdue_share)
     else:
         root = build(args.workdir, args.units, args.items, args.overdue_share, args.seed)
+    if args.no_history:
+        root = _without_history(root)
+    else:
+        add_history(root)
     runs = []
     with Runs(args.workdir, "weekly") as copies:  # removed after the last run, never between runs
         about = machine.describe(args.workdir)
@@ -196,8 +245,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.overdue_share:.0%} of units with overdue items")
     print(f"documents: {runs[0]['documents']} ({runs[0]['notices']} notices, {runs[0]['feedback_forms']} feedback "
           f"forms, circular, ledger)")
-    verdict = "OK" if med["wall"] < 60 else "MISSED"
-    print(f"time (median of {len(runs)}): {med['wall']:.1f} s   target < 60 s   {verdict}"
+    target = 20 if args.items <= 50_000 else 60  # issue 20: < 20 s at 50,000 items, < 60 s at 200,000
+    verdict = "OK" if med["wall"] < target else "MISSED"
+    print(f"past weeks' snapshots: {'none (first batch ever)' if args.no_history else 'the 8 weeks before'}")
+    print(f"time (median of {len(runs)}): {med['wall']:.1f} s   target < {target} s   {verdict}"
           f"   runs: {' '.join(format(r['wall'], '.1f') for r in runs)}")
     print(f"documents per second: {med['documents'] / med['wall']:.1f}")
     print(f"peak RSS: batch process {med['peak_rss_main_mb']:.0f} MB, largest worker "
