@@ -283,16 +283,18 @@ def _key_row(config: Config, item: Item, st: ItemState) -> dict:
 def _criticised_entries(criticised: list[dict], key_rows: list[dict]) -> list[dict]:
     """Each criticised unit with the 编号 of its 重点督查 items (the items that put it there)."""
     ids: dict[str, list[str]] = {}
+    persons: dict[str, dict[str, None]] = {}  # each unit's people, in the rows' order, once each
     for row in key_rows:
         ids.setdefault(row["unit"], []).append(row["id"])
+        if row.get("persons"):
+            persons.setdefault(row["unit"], {})[row["persons"]] = None
     out = []
     for n, c in enumerate(criticised, 1):
         own = ids.get(c["unit"], [])
         # a word joiner after the hyphen: an id never breaks across lines (2026-/0041)
         shown = "、".join(i.replace("-", "-\u2060") for i in own[:ITEM_IDS_IN_BODY])
         shown += f"等{len(own)}个" if len(own) > ITEM_IDS_IN_BODY else ""
-        people = list(dict.fromkeys(row["persons"] for row in key_rows
-                                    if row["unit"] == c["unit"] and row.get("persons")))
+        people = list(persons.get(c["unit"], {}))
         out.append({**c, "no": n, "count": len(own), "items": own, "item_text": f"编号{shown}" if own else "",
                     "persons_text": f"，{'；'.join(people)}" if people else ""})
     return out
