@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import docx.oxml.ns
-from docx.oxml.parser import oxml_parser
+from docx.oxml.parser import element_class_lookup
 from docxtpl import DocxTemplate, RichText
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
@@ -103,6 +103,7 @@ _LISTING = re.compile("[\t\a\n\f]")
 _BODY_OPEN = re.compile(r"<w:body(?: [^>]*)?>")
 _BODY = re.compile(r"<w:body(?: [^>]*)?>.*</w:body>|<w:body/>", re.DOTALL)
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_FEED = 1 << 20  # characters fed to the parser at a time
 _DOC_PR = etree.XPath("//wp:docPr", namespaces=docx.oxml.ns.nsmap)
 
 
@@ -172,8 +173,14 @@ class _Template(DocxTemplate):
         old = _BODY.search(whole)
         if old is None:
             return None
-        return etree.fromstring(whole[:old.start()] + "<w:body>" + body_xml[start.end():] + whole[old.end():],
-                                oxml_parser)
+        # fed in pieces: a city's circular is a body of 100 million characters, not copied again
+        parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False)
+        parser.set_element_class_lookup(element_class_lookup)  # python-docx's own element classes
+        parser.feed(whole[:old.start()] + "<w:body>")
+        for at in range(start.end(), len(body_xml), _FEED):
+            parser.feed(body_xml[at:at + _FEED])
+        parser.feed(whole[old.end():])
+        return parser.close()
 
     def fix_docpr_ids(self, tree):
         for element in _DOC_PR(tree):  # docxtpl's, for a tree of python-docx's own elements too
