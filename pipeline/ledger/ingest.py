@@ -631,9 +631,10 @@ class Ingestor:
             return []
         results: list[FileResult] = []
         done: list[tuple[int, str | None]] = []  # (file id, receipt path)
+        held = writers()  # who holds files open for writing, seen now, for the group's files leaving
         try:
             for entry in recorded:
-                result = self._finish(entry)
+                result = self._finish(entry, held)
                 results.append(result)
                 receipt = relative(self.root, self.resolve(result.receipt)) if result.receipt else None
                 done.append((entry.record.id, receipt))
@@ -644,8 +645,8 @@ class Ingestor:
                 self.ledger.mark_files_done(done)
         return results
 
-    def _finish(self, entry: _Recorded) -> FileResult:
-        """The receipt, then the file leaves the inbox."""
+    def _finish(self, entry: _Recorded, held: set[tuple[int, int]] | None = None) -> FileResult:
+        """The receipt, then the file leaves the inbox (`held`: `osguard.writers()` of the group)."""
         record, path, started = entry.record, entry.path, entry.started
         receipt = receipts.write_receipt(self.ws, self.ledger, record, entry.items, entry.changes,
                                          mark=self.reader.mark)
@@ -659,7 +660,7 @@ class Ingestor:
             if FILE_QUARANTINED.code in codes:
                 quarantine(self.ws, path, record.name, record.sha256, record.received_on)
             else:
-                leave_inbox(path, record.sha256)
+                leave_inbox(path, record.sha256, held)
         result = FileResult(
             path=record.source_path, name=record.name, unit=record.unit, verdict=record.verdict,
             added=record.added, updated=record.updated,
