@@ -161,6 +161,9 @@ _PROGRESS = (
     "已完成第一轮排查，发现问题{n}处，已整改{k}处", "已拨付资金{m}万元", "相关制度已印发实施",
     "已约谈责任单位{k}家", "正在开展第三方评估", "已全部整改到位，资料已归档", "",
 )
+# a 需上级协调 row says why (issue 18: else the file is sent back, needs-help-without-reason)
+_HELP_REASON = {"help": "涉及跨区域用地指标调整，需上级协调解决，已书面报告"}
+_HELP_REASON.update(dict.fromkeys(("done", "progress", "not_started", "ongoing"), ""))
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢"
 _GIVEN = "明华强丽伟芳敏静刚涛军杰娟勇艳磊洋峰霞平辉鹏超红玲斌波宁凯燕晨浩琳雪慧婷鑫"
 _SOURCES = ("巡查", "督查", "考察", "第三方评估", "审计", "领导批示", "人大建议", "政协提案", "其他")
@@ -386,10 +389,11 @@ def make_row(rng: random.Random, cells: Cells, units: list[GenUnit], unit: GenUn
         "lead_unit": rng.choice((unit.name, unit.name, unit.name, *unit.aliases)),
         "co_units": co_units_value(rng, units, unit),
         "owner": person(rng),
-        "progress": _fill(rng, rng.choice(_PROGRESS), units) if cat != "not_started" else "",
+        "progress": (_fill(rng, rng.choice(_PROGRESS), units) if cat != "not_started" else "") or _HELP_REASON[cat],
         "status": word,
         "done_on": done_on,
-        "remark": rng.choice(("", "", "", "", "需跨年", "审计整改事项", "群众来信反映", "已报区政府分管领导")),
+        "remark": rng.choice(("", "", "", "", "需跨年", "审计整改事项", "群众来信反映", "已报区政府分管领导"))
+        or _HELP_REASON[cat],
     }
     row = RowValues(values, problem, deadline, ongoing)
     if old is None and kind not in ("immediate", "md_before", "before_year_end"):
@@ -446,6 +450,8 @@ def write_aliases(wb: Workbook, rng, units, unit, reported, rows, hist, title: s
     cells = Cells(ws)
     optional = [f for f in FIELDS if f not in ("problem", "measures", "deadline", "lead_unit", "seq", "item_id")]
     fields = ["problem", "measures", "deadline", "lead_unit"] + [f for f in optional if rng.random() < 0.8]
+    if "status" in fields and "progress" not in fields and "remark" not in fields:
+        fields.append("progress")  # a 需上级协调 row must say why somewhere (needs-help-without-reason)
     rng.shuffle(fields)
     fields = ["seq", *fields]
     labels = [CANONICAL[f] if f not in ALIASES or rng.random() < 0.3 else rng.choice(ALIASES[f]) for f in fields]

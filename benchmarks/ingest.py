@@ -47,7 +47,8 @@ DEFAULT_WORKDIR = Path("/tmp/sancha-bench")
 
 def pristine(workdir: Path, units: int, files: int, rows: int, seed: int, big_rows: int = 0) -> Path:
     """The generated workspace for these parameters, generated once and then reused."""
-    name = f"big-{big_rows}-s{seed}" if big_rows else f"ws-{units}u-{files}f-{rows}r-s{seed}"
+    # -g2: files of the generator since 需上级协调 rows say why (the cached -s1 ones had 30 sent back)
+    name = f"big-{big_rows}-s{seed}" if big_rows else f"ws-{units}u-{files}f-{rows}r-s{seed}-g2"
     root = workdir / name
     if (root / ".complete").exists():
         return root

@@ -32,7 +32,7 @@ from datetime import date
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-BENCH_INBOX = Path("/tmp/sancha-bench/ws-60u-600f-50r-s1/inbox")
+BENCH_INBOX = Path("/tmp/sancha-bench/ws-60u-600f-50r-s1-g2/inbox")
 RECEIVED = date(2026, 11, 20)
 _SUFFIXES = (".xlsx", ".xls", ".csv", ".ods")
 
