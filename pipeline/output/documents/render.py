@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -105,6 +106,7 @@ _BODY = re.compile(r"<w:body(?: [^>]*)?>.*</w:body>|<w:body/>", re.DOTALL)
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _FEED = 1 << 20  # characters fed to the parser at a time
 _DOC_PR = etree.XPath("//wp:docPr", namespaces=docx.oxml.ns.nsmap)
+_DOC_PR_BELOW = etree.XPath(".//wp:docPr", namespaces=docx.oxml.ns.nsmap)
 
 
 class _Template(DocxTemplate):
@@ -118,9 +120,14 @@ class _Template(DocxTemplate):
     - the rendered body is parsed once into the whole document instead of parsed alone and
       moved into it (lxml's `replace` walked every node again: 2.6 s), when its tables need
       none of docxtpl's grid fixing; else, or for XML only docxtpl's recovering parser reads,
-      docxtpl's own way. tests/test_render_fast.py compares the bytes with docxtpl's."""
+      docxtpl's own way;
+    - a body from `STREAM_FROM` characters on (a city's circular, 附件 of 100,000 rows) is
+      written out part by part as it is parsed (`_BodyStream`), never standing as one tree.
+    tests/test_render_fast.py compares the bytes with docxtpl's, each way."""
 
     _spliced = None
+    _streamed: list[bytes] | None = None
+    docx_ids_index: int  # docxtpl's, set by its render_init
 
     def patch_xml(self, src_xml):
         found = _patched.get(src_xml)
@@ -144,7 +151,17 @@ class _Template(DocxTemplate):
         return _PARAGRAPH.sub(lambda m: whole(m.group(0)) if _LISTING.search(m.group(0)) else m.group(0), xml)
 
     def fix_tables(self, xml):
-        self._spliced = None
+        self._spliced = self._streamed = None
+        if len(xml) >= STREAM_FROM:  # a city's circular: its body written out as it is parsed
+            first_id = self.docx_ids_index
+            try:
+                document, self._streamed = self._streamed_document(xml)
+            except (_NotStreamable, etree.XMLSyntaxError, ValueError, TypeError):
+                self._streamed, self.docx_ids_index = None, first_id
+            else:
+                if document is not None:
+                    self._spliced = document
+                    return document.find(_W + "body")
         try:
             document = self._spliced_document(xml)
         except etree.XMLSyntaxError:  # docxtpl parses with recover=True
@@ -159,9 +176,9 @@ class _Template(DocxTemplate):
         self._spliced = document
         return body
 
-    def _spliced_document(self, body_xml: str):
-        """The document element with `body_xml` as its body, parsed once; None when the body
-        declares a namespace prefix differently from the document."""
+    def _document_around(self, body_xml: str) -> tuple[str, str, int] | None:
+        """The document's XML before and after its body, and where the rendered body's content
+        starts; None when the body declares a namespace prefix differently from the document."""
         root = self.docx._element
         start = _BODY_OPEN.match(body_xml)
         if start is None:
@@ -173,14 +190,49 @@ class _Template(DocxTemplate):
         old = _BODY.search(whole)
         if old is None:
             return None
+        return whole[:old.start()] + "<w:body>", whole[old.end():], start.end()
+
+    def _spliced_document(self, body_xml: str):
+        """The document element with `body_xml` as its body, parsed once (None: see
+        `_document_around`)."""
+        around = self._document_around(body_xml)
+        if around is None:
+            return None
+        head, tail, at = around
         # fed in pieces: a city's circular is a body of 100 million characters, not copied again
         parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False)
         parser.set_element_class_lookup(element_class_lookup)  # python-docx's own element classes
-        parser.feed(whole[:old.start()] + "<w:body>")
-        for at in range(start.end(), len(body_xml), _FEED):
-            parser.feed(body_xml[at:at + _FEED])
-        parser.feed(whole[old.end():])
+        parser.feed(head)
+        for n in range(at, len(body_xml), _FEED):
+            parser.feed(body_xml[n:n + _FEED])
+        parser.feed(tail)
         return parser.close()
+
+    def _streamed_document(self, body_xml: str):
+        """(the document element with an empty body, the body's content as serialized pieces):
+        the body's finished children (and the finished rows of a table still being read) are
+        serialized and dropped after each piece fed, so a body of 100 million characters never
+        stands as one tree (issue 20: 1.2 GB of the circular's worker at 200,000 items). The
+        pieces are what python-docx would write for that body; `_NotStreamable` where docxtpl
+        would fix a table's grid or a piece is unusual (then the whole-tree way)."""
+        around = self._document_around(body_xml)
+        if around is None:
+            return None, None
+        head, tail, at = around
+        parser = etree.XMLPullParser(events=("start",), tag=_W + "body", remove_blank_text=True,
+                                     resolve_entities=False)
+        parser.set_element_class_lookup(element_class_lookup)
+        stream = _BodyStream(self)
+        parser.feed(head)
+        for n in range(at, len(body_xml), _FEED):
+            parser.feed(body_xml[n:n + _FEED])
+            stream.flush(parser)
+        parser.feed(tail)
+        document = parser.close()
+        stream.flush(parser, final=True)
+        if len(document.find(_W + "body")):
+            raise _NotStreamable
+        return document, stream.parts
 
     def fix_docpr_ids(self, tree):
         for element in _DOC_PR(tree):  # docxtpl's, for a tree of python-docx's own elements too
@@ -192,6 +244,123 @@ class _Template(DocxTemplate):
             self.docx._part._element = self.docx._element = self._spliced
             return
         super().map_tree(tree)
+
+
+# characters of rendered body from which it is streamed (`_BodyStream`): a 附件 of about 30,000
+# rows; below, the whole tree (≈ 300 MB at this size) costs less time than streaming it
+STREAM_FROM = 30_000_000
+
+
+class _NotStreamable(Exception):
+    """The body is not written piece by piece: the whole-tree way instead."""
+
+
+_TAG_START = re.compile(rb"^<([^\s>/]+)((?:\s+[^\s=]+=\"[^\"]*\")*)(\s*/?>)")
+_XMLNS = re.compile(rb'\s+xmlns:([^\s=]+)="([^"]*)"')
+
+
+class _BodyStream:
+    """Serializes a body being parsed (XMLPullParser), finished part by finished part, as
+    python-docx serializes the whole document: lxml's serialization of each part without the
+    namespace declarations the document already makes; docPr ids renumbered in document order
+    (docxtpl's fix_docpr_ids); a table's grid checked as docxtpl's fix_tables checks it."""
+
+    def __init__(self, template: _Template):
+        self.template = template
+        self.parts: list[bytes] = []
+        self.body = None
+        self.inherited: dict[bytes, bytes] = {}
+        self.table = None  # the table whose start tag is written and whose rows are streaming
+        self.columns: int | None = None
+        self.widest = 0
+
+    def flush(self, parser, final: bool = False) -> None:
+        for _, element in parser.read_events():
+            self.body = element
+            self.inherited = {k.encode(): v.encode() for k, v in element.nsmap.items() if k}
+        body = self.body
+        if body is None:
+            return
+        children = list(body)
+        done = children if final else children[:-1]
+        for child in done:
+            if child is self.table:
+                self._table_rows(child, final=True)
+                self.parts.append(b"</w:tbl>")
+                self.table = None
+            else:
+                self._whole(child)
+            body.remove(child)
+        if not final and children:
+            last = children[-1]
+            if last.tag == _W + "tbl" and last.prefix == "w" and not last.attrib and last.nsmap == body.nsmap:
+                if self.table is not last:
+                    self.parts.append(b"<w:tbl>")
+                    self.table, self.columns, self.widest = last, None, 0
+                self._table_rows(last, final=False)
+
+    def _whole(self, element) -> None:
+        if element.tail or _grid_needs_fixing(element):
+            raise _NotStreamable
+        self.parts.append(self._serialized(element))
+
+    def _table_rows(self, table, final: bool) -> None:
+        rows = list(table)
+        for row in rows if final else rows[:-1]:
+            if row.tag == _W + "tblGrid":
+                self.columns = len(row.findall(_W + "gridCol"))
+            elif row.tag == _W + "tr":
+                if self.columns is None:
+                    raise _NotStreamable
+                for r in row.iter(_W + "tr"):  # docxtpl counts a nested table's rows in too
+                    cells = r.findall(_W + "tc")
+                    if len(cells) > self.columns:
+                        raise _NotStreamable
+                    spans = sum(int(s.get(_W + "val")) - 1 for s in r.iterfind(f"{_W}tc/{_W}tcPr/{_W}gridSpan"))
+                    self.widest = max(self.widest, len(cells) + spans)
+                for nested in row.iter(_W + "tbl"):
+                    if _grid_needs_fixing(nested):
+                        raise _NotStreamable
+            if row.tail:
+                raise _NotStreamable
+            self.parts.append(self._serialized(row))
+            table.remove(row)
+        if final and (table.text or table.tail or self.columns is None or self.widest < self.columns):
+            raise _NotStreamable
+
+    def _serialized(self, element) -> bytes:
+        for doc_pr in _DOC_PR_BELOW(element):
+            self.template.docx_ids_index += 1
+            doc_pr.attrib["id"] = str(self.template.docx_ids_index)
+        data = etree.tostring(element, encoding="UTF-8", with_tail=False)
+        m = _TAG_START.match(data)
+        if m is None:
+            raise _NotStreamable
+        inherited = self.inherited
+        attrs = _XMLNS.sub(lambda a: b"" if inherited.get(a.group(1)) == a.group(2) else a.group(0), m.group(2))
+        return b"<" + m.group(1) + attrs + m.group(3) + data[m.end():]
+
+
+def _with_body(data: bytes, parts: list[bytes]) -> bytes:
+    """The saved document with the streamed body's pieces in place of its empty body."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            member = src.read(info.filename)
+            if info.filename != "word/document.xml":
+                dst.writestr(info, member)
+                continue
+            head, empty, tail = member.partition(b"<w:body/>")
+            if not empty or b"<w:body/>" in tail:
+                raise DocumentError("文档正文无法写出（内部错误），请重新运行。")
+            info.file_size = len(head) + len(tail) + len(b"<w:body></w:body>") + sum(map(len, parts))
+            with dst.open(info, "w") as fh:  # Zip64 only where the size needs it, as zipfile decides
+                fh.write(head + b"<w:body>")
+                for part in parts:
+                    fh.write(part)
+                fh.write(b"</w:body>" + tail)
+    return out.getvalue()
 
 
 def _grid_needs_fixing(body) -> bool:
@@ -296,6 +465,8 @@ def render_docx(template: bytes, context: dict, *, name: str = "", fonts: Fonts 
     out = io.BytesIO()
     tpl.save(out)
     data = out.getvalue()
+    if tpl._streamed is not None:
+        data = _with_body(data, tpl._streamed)
     return faces.retarget(data, fonts) if fonts is not None else data
 
 
