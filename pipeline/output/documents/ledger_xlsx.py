@@ -254,36 +254,40 @@ def _ledger_sheet(book: StreamBook, config: Config, rows: Iterable[dict], as_of:
     def counted(rows: Iterable[dict]) -> Iterator[tuple[float | None, list]]:
         for row in rows:
             states[row["state"]] += 1
-            yield _height(row), _cells(row)
+            yield _row_out(row)
 
     sh.rows(2, counted(rows))
     return states
 
 
-def _height(row: dict) -> float | None:
-    lines = row_lines(row)
-    return lines * LINE_PT + 2 if lines > 1 else None
+_SPEC = [(key, kind, max(width - 0.3, 1)) for _, key, width, kind in COLUMNS]  # usable width, less the padding
 
 
-_KINDS = [kind for _, _, _, kind in COLUMNS]
-_KEYS = [key for _, key, _, _ in COLUMNS]
-
-
-def _cells(row: dict) -> list[tuple[int, object, str]]:
-    """A ledger row's cells for `StreamSheet.rows`: the state in its colours, dates as dates,
-    the overdue days as a number, the rest as text (wrapped where the column wraps)."""
+def _row_out(row: dict) -> tuple[float | None, list[tuple[int, object, str]]]:
+    """A ledger row's height (its tallest wrapped cell: `row_lines`) and its cells for
+    `StreamSheet.rows` — the state in its colours, dates as dates, the overdue days as a number,
+    the rest as text (wrapped where the column wraps) — in one pass over its columns."""
+    lines = 1
     cells: list[tuple[int, object, str]] = []
-    for key, kind in zip(_KEYS, _KINDS, strict=True):
+    append = cells.append
+    for key, kind, usable in _SPEC:
         value = row[key]
-        if kind == "state":
-            cells.append((TEXT, value, f"state:{value}" if value in STATE_COLOURS else "text"))
+        if kind == "wrap":
+            if (isinstance(value, str) and value
+                    and (len(value) * 2.1 > usable or "\n" in value)):  # else one line, whatever its characters
+                lines = max(lines, sum(math.ceil(max(_text_units(part), 1) / usable) for part in value.split("\n")))
+            append((TEXT, value, "wrap"))
+        elif kind == "text":
+            append((TEXT, value, "text"))
+        elif kind == "state":
+            append((TEXT, value, f"state:{value}" if value in STATE_COLOURS else "text"))
         elif kind == "date" and isinstance(value, date):
-            cells.append((DATE, value, "date"))
+            append((DATE, value, "date"))
         elif kind == "int":
-            cells.append((NUMBER, value, "int"))
+            append((NUMBER, value, "int"))
         else:
-            cells.append((TEXT, value, "wrap" if kind == "wrap" else "text"))
-    return cells
+            append((TEXT, value, "text"))
+    return (lines * LINE_PT + 2 if lines > 1 else None), cells
 
 
 def _summary_sheet(book: StreamBook, config: Config, summaries: Sequence, counts: Counter, as_of: date) -> None:
