@@ -19,11 +19,9 @@ import re
 import shutil
 import subprocess
 import tempfile
-import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-import docx.oxml.ns
 from docx.oxml.parser import element_class_lookup
 from docxtpl import DocxTemplate, RichText
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
@@ -36,6 +34,7 @@ from pipeline.config import Fonts
 from pipeline.errors import SanchaError
 from pipeline.files import write_atomic as write_file
 from pipeline.output.documents import fonts as faces
+from pipeline.output.documents.docx_stream import DOC_PR, BodyStream, NotStreamable, W, grid_needs_fixing, with_body
 from pipeline.output.documents.templates import BUILDERS
 
 
@@ -103,10 +102,7 @@ _PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)  # docxtpl's, i
 _LISTING = re.compile("[\t\a\n\f]")
 _BODY_OPEN = re.compile(r"<w:body(?: [^>]*)?>")
 _BODY = re.compile(r"<w:body(?: [^>]*)?>.*</w:body>|<w:body/>", re.DOTALL)
-_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _FEED = 1 << 20  # characters fed to the parser at a time
-_DOC_PR = etree.XPath("//wp:docPr", namespaces=docx.oxml.ns.nsmap)
-_DOC_PR_BELOW = etree.XPath(".//wp:docPr", namespaces=docx.oxml.ns.nsmap)
 
 
 class _Template(DocxTemplate):
@@ -122,7 +118,7 @@ class _Template(DocxTemplate):
       none of docxtpl's grid fixing; else, or for XML only docxtpl's recovering parser reads,
       docxtpl's own way;
     - a body from `STREAM_FROM` characters on (a city's circular, 附件 of 100,000 rows) is
-      written out part by part as it is parsed (`_BodyStream`), never standing as one tree.
+      written out part by part as it is parsed (`docx_stream.BodyStream`), never standing as one tree.
     tests/test_render_fast.py compares the bytes with docxtpl's, each way."""
 
     _spliced = None
@@ -156,19 +152,19 @@ class _Template(DocxTemplate):
             first_id = self.docx_ids_index
             try:
                 document, self._streamed = self._streamed_document(xml)
-            except (_NotStreamable, etree.XMLSyntaxError, ValueError, TypeError):
+            except (NotStreamable, etree.XMLSyntaxError, ValueError, TypeError):
                 self._streamed, self.docx_ids_index = None, first_id
             else:
                 if document is not None:
                     self._spliced = document
-                    return document.find(_W + "body")
+                    return document.find(W + "body")
         try:
             document = self._spliced_document(xml)
         except etree.XMLSyntaxError:  # docxtpl parses with recover=True
             document = None
-        body = document.find(_W + "body") if document is not None else None
+        body = document.find(W + "body") if document is not None else None
         try:
-            fixing = body is None or _grid_needs_fixing(body)
+            fixing = body is None or grid_needs_fixing(body)
         except (ValueError, TypeError):  # a span that is not a number: docxtpl's way, as before
             fixing = True
         if fixing:
@@ -213,16 +209,16 @@ class _Template(DocxTemplate):
         the body's finished children (and the finished rows of a table still being read) are
         serialized and dropped after each piece fed, so a body of 100 million characters never
         stands as one tree (issue 20: 1.2 GB of the circular's worker at 200,000 items). The
-        pieces are what python-docx would write for that body; `_NotStreamable` where docxtpl
+        pieces are what python-docx would write for that body; `NotStreamable` where docxtpl
         would fix a table's grid or a piece is unusual (then the whole-tree way)."""
         around = self._document_around(body_xml)
         if around is None:
             return None, None
         head, tail, at = around
-        parser = etree.XMLPullParser(events=("start",), tag=_W + "body", remove_blank_text=True,
+        parser = etree.XMLPullParser(events=("start",), tag=W + "body", remove_blank_text=True,
                                      resolve_entities=False)
         parser.set_element_class_lookup(element_class_lookup)
-        stream = _BodyStream(self)
+        stream = BodyStream(self)
         parser.feed(head)
         for n in range(at, len(body_xml), _FEED):
             parser.feed(body_xml[n:n + _FEED])
@@ -230,12 +226,12 @@ class _Template(DocxTemplate):
         parser.feed(tail)
         document = parser.close()
         stream.flush(parser, final=True)
-        if len(document.find(_W + "body")):
-            raise _NotStreamable
+        if len(document.find(W + "body")):
+            raise NotStreamable
         return document, stream.parts
 
     def fix_docpr_ids(self, tree):
-        for element in _DOC_PR(tree):  # docxtpl's, for a tree of python-docx's own elements too
+        for element in DOC_PR(tree):  # docxtpl's, for a tree of python-docx's own elements too
             self.docx_ids_index += 1
             element.attrib["id"] = str(self.docx_ids_index)
 
@@ -246,141 +242,9 @@ class _Template(DocxTemplate):
         super().map_tree(tree)
 
 
-# characters of rendered body from which it is streamed (`_BodyStream`): a 附件 of about 30,000
-# rows; below, the whole tree (≈ 300 MB at this size) costs less time than streaming it
+# characters of rendered body from which it is streamed (`docx_stream.BodyStream`): a 附件 of
+# about 30,000 rows; below, the whole tree (≈ 300 MB at this size) costs less time than streaming
 STREAM_FROM = 30_000_000
-
-
-class _NotStreamable(Exception):
-    """The body is not written piece by piece: the whole-tree way instead."""
-
-
-_TAG_START = re.compile(rb"^<([^\s>/]+)((?:\s+[^\s=]+=\"[^\"]*\")*)(\s*/?>)")
-_XMLNS = re.compile(rb'\s+xmlns:([^\s=]+)="([^"]*)"')
-
-
-class _BodyStream:
-    """Serializes a body being parsed (XMLPullParser), finished part by finished part, as
-    python-docx serializes the whole document: lxml's serialization of each part without the
-    namespace declarations the document already makes; docPr ids renumbered in document order
-    (docxtpl's fix_docpr_ids); a table's grid checked as docxtpl's fix_tables checks it."""
-
-    def __init__(self, template: _Template):
-        self.template = template
-        self.parts: list[bytes] = []
-        self.body = None
-        self.inherited: dict[bytes, bytes] = {}
-        self.table = None  # the table whose start tag is written and whose rows are streaming
-        self.columns: int | None = None
-        self.widest = 0
-
-    def flush(self, parser, final: bool = False) -> None:
-        for _, element in parser.read_events():
-            self.body = element
-            self.inherited = {k.encode(): v.encode() for k, v in element.nsmap.items() if k}
-        body = self.body
-        if body is None:
-            return
-        children = list(body)
-        done = children if final else children[:-1]
-        for child in done:
-            if child is self.table:
-                self._table_rows(child, final=True)
-                self.parts.append(b"</w:tbl>")
-                self.table = None
-            else:
-                self._whole(child)
-            body.remove(child)
-        if not final and children:
-            last = children[-1]
-            if last.tag == _W + "tbl" and last.prefix == "w" and not last.attrib and last.nsmap == body.nsmap:
-                if self.table is not last:
-                    self.parts.append(b"<w:tbl>")
-                    self.table, self.columns, self.widest = last, None, 0
-                self._table_rows(last, final=False)
-
-    def _whole(self, element) -> None:
-        if element.tail or _grid_needs_fixing(element):
-            raise _NotStreamable
-        self.parts.append(self._serialized(element))
-
-    def _table_rows(self, table, final: bool) -> None:
-        rows = list(table)
-        for row in rows if final else rows[:-1]:
-            if row.tag == _W + "tblGrid":
-                self.columns = len(row.findall(_W + "gridCol"))
-            elif row.tag == _W + "tr":
-                if self.columns is None:
-                    raise _NotStreamable
-                for r in row.iter(_W + "tr"):  # docxtpl counts a nested table's rows in too
-                    cells = r.findall(_W + "tc")
-                    if len(cells) > self.columns:
-                        raise _NotStreamable
-                    spans = sum(int(s.get(_W + "val")) - 1 for s in r.iterfind(f"{_W}tc/{_W}tcPr/{_W}gridSpan"))
-                    self.widest = max(self.widest, len(cells) + spans)
-                for nested in row.iter(_W + "tbl"):
-                    if _grid_needs_fixing(nested):
-                        raise _NotStreamable
-            if row.tail:
-                raise _NotStreamable
-            self.parts.append(self._serialized(row))
-            table.remove(row)
-        if final and (table.text or table.tail or self.columns is None or self.widest < self.columns):
-            raise _NotStreamable
-
-    def _serialized(self, element) -> bytes:
-        for doc_pr in _DOC_PR_BELOW(element):
-            self.template.docx_ids_index += 1
-            doc_pr.attrib["id"] = str(self.template.docx_ids_index)
-        data = etree.tostring(element, encoding="UTF-8", with_tail=False)
-        m = _TAG_START.match(data)
-        if m is None:
-            raise _NotStreamable
-        inherited = self.inherited
-        attrs = _XMLNS.sub(lambda a: b"" if inherited.get(a.group(1)) == a.group(2) else a.group(0), m.group(2))
-        return b"<" + m.group(1) + attrs + m.group(3) + data[m.end():]
-
-
-def _with_body(data: bytes, parts: list[bytes]) -> bytes:
-    """The saved document with the streamed body's pieces in place of its empty body."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            member = src.read(info.filename)
-            if info.filename != "word/document.xml":
-                dst.writestr(info, member)
-                continue
-            head, empty, tail = member.partition(b"<w:body/>")
-            if not empty or b"<w:body/>" in tail:
-                raise DocumentError("文档正文无法写出（内部错误），请重新运行。")
-            info.file_size = len(head) + len(tail) + len(b"<w:body></w:body>") + sum(map(len, parts))
-            with dst.open(info, "w") as fh:  # Zip64 only where the size needs it, as zipfile decides
-                fh.write(head + b"<w:body>")
-                for part in parts:
-                    fh.write(part)
-                fh.write(b"</w:body>" + tail)
-    return out.getvalue()
-
-
-def _grid_needs_fixing(body) -> bool:
-    """Whether docxtpl's `fix_tables` would change a table: a row with more cells than the grid
-    has columns, or a grid wider than its widest row (cells and their spans)."""
-    for table in body.iter(_W + "tbl"):
-        grid = table.find(_W + "tblGrid")
-        if grid is None:
-            return True
-        columns = len(grid.findall(_W + "gridCol"))
-        widest = 0
-        for row in table.iter(_W + "tr"):
-            cells = row.findall(_W + "tc")
-            if len(cells) > columns:
-                return True
-            spans = sum(int(s.get(_W + "val")) - 1 for s in row.iterfind(f"{_W}tc/{_W}tcPr/{_W}gridSpan"))
-            widest = max(widest, len(cells) + spans)
-        if widest < columns:
-            return True
-    return False
 
 
 # XML 1.0 forbids these; Word refuses a file that holds one.
@@ -466,7 +330,10 @@ def render_docx(template: bytes, context: dict, *, name: str = "", fonts: Fonts 
     tpl.save(out)
     data = out.getvalue()
     if tpl._streamed is not None:
-        data = _with_body(data, tpl._streamed)
+        try:
+            data = with_body(data, tpl._streamed)
+        except NotStreamable:  # python-docx saved no empty body to fill: never seen, but never half a document
+            raise DocumentError(f"文档 {name or ''} 正文无法写出（内部错误），请重新运行；台帐未受影响。") from None
     return faces.retarget(data, fonts) if fonts is not None else data
 
 
