@@ -73,11 +73,21 @@ def test_the_city_generator_builds_a_ledger_with_ten_events_an_item_that_sancha_
 
     from benchmarks import city
 
-    root = city.build(tmp_path, units=6, items=40, seed=2)
+    root = city.build(tmp_path, units=6, items=400, seed=2)
     conn = sqlite3.connect(root / "data" / "ledger.sqlite")
-    assert conn.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 40
-    assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 400
+    assert conn.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 400
+    notices = conn.execute("SELECT COUNT(*) FROM events WHERE kind = 'notice'").fetchone()[0]
+    assert notices > 0  # the past weeks' 督办 and 提醒 (issue 20: inspections and notices included)
+    assert conn.execute("SELECT COUNT(*) FROM events WHERE kind <> 'notice'").fetchone()[0] == 4000
+    assert conn.execute("SELECT COUNT(*) FROM inspections").fetchone()[0] == city.INSPECTIONS
+    found = conn.execute("SELECT COUNT(*) FROM items WHERE inspection IS NOT NULL").fetchone()[0]
     conn.close()
-    assert city.build(tmp_path, units=6, items=40, seed=2) == root  # cached
+    assert 50 < found < 250  # about a third of the items found by an inspection
+    assert city.build(tmp_path, units=6, items=400, seed=2) == root  # cached
     assert main(["-C", str(root), "status", "--json", "--as-of", "2026-11-27"]) == 0
-    assert sum(u["items"] for u in json.loads(capsys.readouterr().out)["units"]) == 40
+    assert sum(u["items"] for u in json.loads(capsys.readouterr().out)["units"]) == 400
+    assert main(["-C", str(root), "notices", "--json", "--as-of", "2026-11-27"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert sum(len(n["items"]) for n in listed) == notices
+    assert main(["-C", str(root), "inspection", "list", "--json", "--as-of", "2026-11-27"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == city.INSPECTIONS
