@@ -116,7 +116,10 @@ def list_command(
     else:
         refuse_if_lost(ws.db_path)  # none yet is fine; one lost is not
     states = compute_states(items, day, cal, ws.config.rules)
-    records = [insp.inspection_record(i, items, states, day, cal) for i in found]
+    by_inspection: dict[str, list] = {}  # each inspection's items, in one pass (48 × 65,000 at a city's size)
+    for item in items:
+        by_inspection.setdefault(item.inspection, []).append(item)
+    records = [insp.inspection_record(i, by_inspection.get(i.id, []), states, day, cal) for i in found]
     if as_json:
         console.print(json.dumps(records, ensure_ascii=False, indent=2), markup=False)
         return

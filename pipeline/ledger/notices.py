@@ -27,15 +27,18 @@ def ladder_events(ledger: Ledger, day: date, kinds: Iterable[str] = LADDER_KINDS
     return [event_from_row(r) for r in ledger.conn.execute(q, (*wanted, day.isoformat()))]
 
 
-def reports_of(ledger: Ledger, ids: Iterable[str], day: date) -> list[Event]:
-    """The `report` events of these items taking effect by `day`, looked up by item."""
+def reports_of(ledger: Ledger, ids: Iterable[str], day: date, since: date | None = None) -> list[Event]:
+    """The `report` events of these items taking effect by `day` (and from `since` on: a notice
+    is answered only by a report after it, so the reports before the first notice never count —
+    issue 20: a city's year of reports), looked up by item."""
     wanted = sorted(set(ids))
     out: list[Event] = []
+    first = (since or date.min).isoformat()
     for n in range(0, len(wanted), 500):
         chunk = wanted[n:n + 500]
         q = (Ledger._EVENTS + f" WHERE e.item_id IN ({','.join('?' * len(chunk))}) AND e.kind = 'report' "
-             "AND e.on_day <= ?")
-        out += [event_from_row(r) for r in ledger.conn.execute(q, (*chunk, day.isoformat()))]
+             "AND e.on_day <= ? AND e.on_day >= ?")
+        out += [event_from_row(r) for r in ledger.conn.execute(q, (*chunk, day.isoformat(), first))]
     return out
 
 
@@ -58,7 +61,8 @@ def load_notices(ledger: Ledger, config: Config, day: date, *, events: list[Even
     notices of that weekly batch (the batch computing its own steps again)."""
     if events is None:  # the notices, and the reports of their items only (issue 20: not a city's every report)
         sent = ladder_events(ledger, day, ("notice",))
-        events = sorted(sent + reports_of(ledger, {e.item_id for e in sent}, day), key=lambda e: e.id)
+        since = min((e.on for e in sent), default=None)
+        events = sorted(sent + reports_of(ledger, {e.item_id for e in sent}, day, since), key=lambda e: e.id)
     if skip_week is not None:
         events = [e for e in events if not (e.kind == "notice" and e.data.get("week") == skip_week)]
     noticed = {e.item_id for e in events if e.kind == "notice"}

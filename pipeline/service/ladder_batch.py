@@ -77,8 +77,9 @@ def plan_ladder(ws: Workspace, ledger: Ledger, items: Sequence[Item], states: Ma
     # the notices, the office's upward reports and answers, and the reports of noticed items only
     # (issue 20: not a city's every report)
     events = ladder_events(ledger, as_of, ("notice", "escalate", "answer"))
-    events = sorted(events + reports_of(ledger, {e.item_id for e in events if e.kind == "notice"}, as_of),
-                    key=lambda e: e.id)
+    noticed = [e for e in events if e.kind == "notice"]
+    events = sorted(events + reports_of(ledger, {e.item_id for e in noticed}, as_of,
+                                        min((e.on for e in noticed), default=None)), key=lambda e: e.id)
     sent = load_notices(ledger, config, as_of, events=events, skip_week=week)
     registered = set(config.unit_names)
     steps = {u: s for u, s in ladder_steps(items, states, sent, as_of, cal, config.rules).items() if u in registered}
