@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from builders import data_row, drop_file, make_workspace, sancha_toml
@@ -227,3 +227,33 @@ def test_an_ongoing_item_steps_up_only_when_a_further_monthly_report_is_missed(t
     assert fin == [("督办", "2026-11-09", True), ("督办", "2026-12-07", True), ("督办", "2027-01-11", None)]
     civ = [(n["level"], n["on"]) for n in found if "2026-0001" in n["items"] and n["level"] != "督办"]
     assert civ == [("告诫", "2026-12-07"), ("问责", "2027-01-11")]
+
+
+def test_notices_lists_about_a_screen_unless_all_is_asked(tmp_path, capsys):
+    """A city's year of notices (issue 20: 27,000 documents drawn as one table took seconds):
+    the latest NOTICES_SHOWN by default with a caption saying how many more, --all every one,
+    --json every one."""
+    from pipeline.cli import main
+    from pipeline.cli.ladder import NOTICES_SHOWN
+
+    ws = make_workspace(tmp_path, TOML)
+    drop_file(ws, "区财政局", "财政局.xlsx", [data_row(1, deadline="2026-10-15")], D(2026, 10, 1))
+    count = NOTICES_SHOWN + 5
+    with Ledger.open(ws.db_path) as ledger:
+        for n in range(count):
+            day = D(2026, 10, 16) + timedelta(days=n)
+            ledger.record_notices([("2026-0001", f"督办{n + 1}.docx", f"督办〔2026〕{n + 1}号")], day, f"W{n}",
+                                  reply_by=day)
+    capsys.readouterr()
+    assert main(["-C", str(ws.root), "notices", "--as-of", "2026-12-31"]) == 0
+    out = capsys.readouterr().out
+    assert f"督办文书（共 {count} 份）" in out
+    assert out.count("│ 督办 ") == NOTICES_SHOWN  # one row a document (its 级别 cell)
+    assert "另有 5 份未列出" in out and "--all" in out
+    assert main(["-C", str(ws.root), "notices", "--all", "--as-of", "2026-12-31"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("│ 督办 ") == count and "未列出" not in out
+    assert main(["-C", str(ws.root), "notices", "--json", "--as-of", "2026-12-31"]) == 0
+    import json
+
+    assert len(json.loads(capsys.readouterr().out)) == count
