@@ -82,7 +82,6 @@ def _notices(ledger, rng: random.Random) -> int:
     for k in range(NOTICE_WEEKS, 0, -1):
         day = AS_OF - timedelta(weeks=k)
         week = f"{day:%G-W%V}"
-        known = ledger.week_notices(week)
         late = [(i, u) for i, d, u in rows if d < day.isoformat() and rng.random() < NOTICED_SHARE]
         soon = [(i, u) for i, d, u in rows if day.isoformat() <= d <= (day + timedelta(days=7)).isoformat()
                 and rng.random() < NOTICED_SHARE]
@@ -95,8 +94,7 @@ def _notices(ledger, rng: random.Random) -> int:
                 number = f"{level}〔{day.year}〕{numbers[level]}号"
                 recorded += ledger.record_notices(((i, f"{week}_{level}_{unit}.docx", number) for i in ids), day,
                                                   week, level=level,
-                                                  reply_by=day + timedelta(days=7) if level == "督办" else None,
-                                                  known=known)
+                                                  reply_by=day + timedelta(days=7) if level == "督办" else None)
     return recorded
 
 

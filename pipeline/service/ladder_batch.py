@@ -130,13 +130,14 @@ def plan_ladder(ws: Workspace, ledger: Ledger, items: Sequence[Item], states: Ma
 
 
 def record(ledger: Ledger, named: Sequence[Named], out: Published, as_of: date, week: str) -> None:
-    """A `notice` event of its level for each item a placed document of the ladder named."""
-    known = ledger.week_notices(week)
+    """A `notice` event of its level for each item a placed document of the ladder named (all of
+    them in one transaction)."""
+    documents = []
     for n in named:
         path = out.path_of(n.doc.target)
         if path is not None:
-            ledger.record_notices(((i, path.name, n.number) for i in n.items), as_of, week, level=n.level,
-                                  reply_by=n.reply_by, known=known)
+            documents.append(([(i, path.name, n.number) for i in n.items], n.level, n.reply_by))
+    ledger.record_notice_documents(documents, as_of, week)
 
 
 def sms_text(config: Config, level: str, unit: str, number: str, count: int, reply_by: date | None) -> str:
