@@ -177,7 +177,7 @@ def _problem_figures(config: Config, items: Sequence[Item], states: Mapping[str,
     if len(by_source) > 1:
         ranked = []
         for name, group in by_source.items():
-            overdue = total_summary(unit_summary(group, dict(states))).overdue
+            overdue = total_summary(unit_summary(group, states)).overdue  # (no copy of a city's states per source)
             ranked.append((overdue / len(group), overdue, name, len(group)))
         _, overdue, name, total = max(ranked)
         worst_source = (name, overdue, total) if overdue else None
