@@ -182,3 +182,20 @@ def test_report_lines_name_an_inspection_due_soon_or_late_and_nothing_else():
     assert report_line(on_time, date(2026, 11, 23), cal) is None
     late = Inspection(**{**patrol.__dict__, "report_on": date(2026, 11, 24)})
     assert report_line(late, date(2026, 11, 30), cal) == f"{NAME}：报告应于11月20日前报送，11月24日报送，逾期报送"
+
+
+def test_the_list_kept_for_a_day_follows_every_change(cli, workspace):
+    """`inspection list` is kept in the ledger for the day (issue 20); a new inspection, a report
+    received and an item found afterwards all show at once."""
+    add(cli)
+    [first] = cli.json("inspection", "list", "--json", "--as-of", "2026-11-30")
+    assert (first["report_on"], first["items"]) == (None, 0)
+    assert cli.json("inspection", "list", "--json", "--as-of", "2026-11-30") == [first]  # kept: the same
+    assert cli("inspection", "report", "JC2026-01", "--on", "2026-11-23")[0] == 0  # no event: the table changed
+    [reported] = cli.json("inspection", "list", "--json", "--as-of", "2026-11-30")
+    assert reported["report_on"] == "2026-11-23"
+    add(cli, name="2026年第四季度专项督查", kind="督查", start="2026-11-09", end="2026-11-13")
+    assert len(cli.json("inspection", "list", "--json", "--as-of", "2026-11-30")) == 2
+    drop(workspace, with_meta(submission_rows(data_row(source="")), f"检查名称：{NAME}"))  # an event by the day
+    listed = {r["id"]: r for r in cli.json("inspection", "list", "--json", "--as-of", "2026-11-30")}
+    assert (listed["JC2026-01"]["items"], listed["JC2026-01"]["open_items"]) == (1, 1)

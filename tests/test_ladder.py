@@ -257,3 +257,34 @@ def test_notices_lists_about_a_screen_unless_all_is_asked(tmp_path, capsys):
     import json
 
     assert len(json.loads(capsys.readouterr().out)) == count
+
+
+def test_notices_kept_for_a_day_follow_a_new_notice_and_a_report(tmp_path, capsys):
+    """`sancha notices` is kept in the ledger for the day (issue 20: a city's 27,000 notices and
+    their reports read at every call); a notice recorded or a report received by that day shows
+    at once."""
+    import json
+
+    from pipeline.cli import main
+
+    ws = make_workspace(tmp_path, TOML)
+    drop_file(ws, "区财政局", "财政局.xlsx", [data_row(1, deadline="2026-10-15")], D(2026, 10, 1))
+    with Ledger.open(ws.db_path) as ledger:
+        ledger.record_notices([("2026-0001", "督办.docx", "督办〔2026〕1号")], D(2026, 10, 16), "2026-W42",
+                              reply_by=D(2026, 10, 23))
+
+    def listed() -> list[dict]:
+        capsys.readouterr()
+        assert main(["-C", str(ws.root), "notices", "--json", "--as-of", "2026-10-30"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    first = listed()
+    assert [(n["number"], n["answered"]) for n in first] == [("督办〔2026〕1号", False)]
+    assert listed() == first  # kept: the same
+    with Ledger.open(ws.db_path) as ledger:
+        ledger.record_notices([("2026-0001", "督办2.docx", "督办〔2026〕2号")], D(2026, 10, 23), "2026-W43",
+                              reply_by=D(2026, 10, 30))
+    assert [n["number"] for n in listed()] == ["督办〔2026〕1号", "督办〔2026〕2号"]
+    drop_file(ws, "区财政局", "财政局2.xlsx", [data_row(1, deadline="2026-10-15", progress="已完成一半")],
+              D(2026, 10, 27))
+    assert [(n["number"], n["answered"]) for n in listed()] == [("督办〔2026〕1号", False), ("督办〔2026〕2号", True)]

@@ -13,10 +13,8 @@ from rich.table import Table
 
 from pipeline.cli.app import app, console, get_workspace
 from pipeline.cli.params import as_of_option
-from pipeline.deadlines.ladder import Notice
 from pipeline.errors import UsageError
-from pipeline.ledger.ledger import Ledger, refuse_if_lost
-from pipeline.ledger.notices import load_notices
+from pipeline.ledger.standing import load_notice_records
 
 ANSWERED = {True: "已回复", False: "未回复", None: "—"}
 
@@ -24,9 +22,10 @@ ANSWERED = {True: "已回复", False: "未回复", None: "—"}
 NOTICES_SHOWN = 40  # documents `sancha notices` lists without --all: about a screen
 
 
-def notices_lines(notices: list[Notice], shown: int | None = None) -> Table:
-    """The table of notices; `shown`: only the latest that many (issue 20: a city's 27,000
-    documents drawn took seconds and scrolled past), with a caption saying how to see the rest."""
+def notices_lines(notices: list[dict], shown: int | None = None) -> Table:
+    """The table of notices (`Notice.as_json` records); `shown`: only the latest that many
+    (issue 20: a city's 27,000 documents drawn took seconds and scrolled past), with a caption
+    saying how to see the rest."""
     listed = notices if shown is None or len(notices) <= shown else notices[-shown:]
     table = Table(title=f"督办文书（共 {len(notices)} 份）")
     if len(listed) < len(notices):
@@ -35,9 +34,9 @@ def notices_lines(notices: list[Notice], shown: int | None = None) -> Table:
     for title in ("编号", "单位", "级别", "印发日期", "回复期限", "事项", "回复情况"):
         table.add_column(title)
     for n in listed:
-        table.add_row(n.number or "—", n.unit or "各单位", n.level, n.on.isoformat(),
-                      n.reply_by.isoformat() if n.reply_by else "—", "、".join(n.items),
-                      ANSWERED[n.answered] + (f"（{n.answered_on.isoformat()}）" if n.answered_on else ""))
+        table.add_row(n["number"] or "—", n["unit"] or "各单位", n["level"], n["on"], n["reply_by"] or "—",
+                      "、".join(n["items"]),
+                      ANSWERED[n["answered"]] + (f"（{n['answered_on']}）" if n["answered_on"] else ""))
     return table
 
 
@@ -51,14 +50,9 @@ def notices(
 ) -> None:
     """督办文书：每一份临期提醒单、督办通知单、督办告诫单和问责建议清单，及其编号、单位、事项、回复期限和是否按期回复。"""
     ws = get_workspace(ctx)
-    found: list[Notice] = []
-    if ws.db_path.exists():
-        with Ledger.open(ws.db_path) as ledger:
-            found = load_notices(ledger, ws.config, day)
-    else:
-        refuse_if_lost(ws.db_path)
+    found = load_notice_records(ws, day)  # kept for the day (issue 20)
     if as_json:
-        typer.echo(json.dumps([n.as_json() for n in found], ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
         return
     console.print(notices_lines(found, None if show_all else NOTICES_SHOWN))
 

@@ -302,6 +302,27 @@ def found_items(ledger: Ledger, config, day: date) -> list[Item]:
     return [i for i in items.values() if i.inspection and (i.voided_on is None or i.voided_on > day)]
 
 
+def inspection_records(ledger: Ledger, config, day: date) -> list[dict]:
+    """`inspection_record` of every inspection as of `day` (`sancha inspection list`)."""
+    from pipeline.deadlines.states import compute_states
+
+    found = load_inspections(ledger)
+    items = found_items(ledger, config, day) if found else []  # only the items inspections found
+    cal = WorkCalendar.from_config(config)
+    states = compute_states(items, day, cal, config.rules)
+    by_inspection: dict[str | None, list[Item]] = {}  # each one's items, in one pass (48 × 65,000 at a city's size)
+    for item in items:
+        by_inspection.setdefault(item.inspection, []).append(item)
+    return [inspection_record(i, by_inspection.get(i.id, []), states, day, cal) for i in found]
+
+
+def inspections_fingerprint(ledger: Ledger) -> str:
+    """What the inspections table holds (its rows are not events): part of the key that keeps a
+    day's `inspection_records` (`standing.load_inspection_records`)."""
+    rows = ledger.conn.execute("SELECT * FROM inspections ORDER BY id").fetchall()
+    return hashlib.sha256(json.dumps(rows, ensure_ascii=False, default=str).encode()).hexdigest()[:16]
+
+
 def split_names(text: str | None) -> list[str]:
     """Names as people list them in one box: separated by , ， or 、 (blanks dropped)."""
     return [part.strip() for part in (text or "").replace("，", ",").replace("、", ",").split(",") if part.strip()]

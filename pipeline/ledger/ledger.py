@@ -823,7 +823,7 @@ class Ledger:
             "key = excluded.key, after_event = excluded.after_event, figures = excluded.figures",
             (), day, key, compute)
 
-    STATUS_KEPT = 16  # days × keys of `kept_status`; the oldest go
+    STATUS_KEPT = 48  # days × keys of `kept_status` (status, notices, inspections); the oldest go
 
     def kept_status(self, day: date, key: str, compute: Callable[[], dict]) -> dict:
         """What `sancha status` shows of `day` (`StatusFigures.to_data`), kept as `day_figures`

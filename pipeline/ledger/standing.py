@@ -48,7 +48,9 @@ def load_standing(ws: Workspace, as_of: date, *, unit: str | None = None, source
     return replace(standing(ws.config, items, as_of), evidence=evidence, levels=tuple(levels))
 
 
-FIGURES_VERSION = "2"  # bump when the states' rules change: figures kept in the ledger are then made anew
+# bump when the states' rules change, or the shape of what `load_status`, `load_notice_records`
+# or `load_inspection_records` keep: what the ledger kept is then made anew
+FIGURES_VERSION = "2"
 
 
 def figures_key(ws: Workspace) -> str:
@@ -89,6 +91,36 @@ def load_status(ws: Workspace, as_of: date, *, unit: str | None = None
             return items_by_id_on(ledger, ws.config, ids, as_of)
 
     return replace(figures, levels=levels), whole
+
+
+def load_notice_records(ws: Workspace, as_of: date) -> list[dict]:
+    """Every notice of the ladder as of `as_of` (`Notice.as_json`: `sancha notices`), kept in the
+    ledger for the day as `load_status` keeps its figures, until an event taking effect by then
+    is recorded (issue 20: a city's 27,000 notices and their reports read at every call)."""
+    from pipeline.ledger.notices import load_notices
+
+    if not ws.db_path.exists():
+        refuse_if_lost(ws.db_path)
+        return []
+    with Ledger.open(ws.db_path) as ledger:
+        def compute() -> dict:
+            return {"notices": [n.as_json() for n in load_notices(ledger, ws.config, as_of)]}
+
+        return ledger.kept_status(as_of, f"{figures_key(ws)}|notices", compute)["notices"]
+
+
+def load_inspection_records(ws: Workspace, as_of: date) -> list[dict]:
+    """`inspections.inspection_records` as of `as_of` (`sancha inspection list`), kept for the
+    day like `load_notice_records`, and while the inspections registered stay as they are."""
+    from pipeline.ledger.inspections import inspection_records, inspections_fingerprint
+
+    if not ws.db_path.exists():
+        refuse_if_lost(ws.db_path)  # none yet is fine; one lost is not
+        return []
+    with Ledger.open(ws.db_path) as ledger:
+        key = f"{figures_key(ws)}|inspections|{inspections_fingerprint(ledger)}"
+        return ledger.kept_status(as_of, key, lambda: {"inspections": inspection_records(ledger, ws.config, as_of)}
+                                  )["inspections"]
 
 
 def of_source(item: Item, source: str, extra: Iterable[tuple[str, tuple[str, ...]]] = ()) -> bool:
