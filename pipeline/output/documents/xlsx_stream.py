@@ -30,6 +30,7 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from pipeline.intake.cells import column_letters
 from pipeline.model import MADE_ON_PROPERTY
 from pipeline.output.xlsx_text import looks_like_formula
 
@@ -47,15 +48,6 @@ _EDGE_SPACE = re.compile(r"^\s|\s$")
 _PLAIN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f&<>\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^[\s=+\-@]|\s$")
 _EPOCH = date(1899, 12, 31).toordinal()  # Excel's day 0 (1900 date system)
 TEXT, NUMBER, DATE = 0, 1, 2  # the kinds of a cell given to `StreamSheet.rows`
-
-
-def _column_letters(n: int) -> str:
-    letters = ""
-    n += 1
-    while n:
-        n, rest = divmod(n - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _utf16_cut(text: str, limit: int = MAX_TEXT) -> str:
@@ -209,7 +201,7 @@ class StreamSheet:
         for r, (height, cells) in enumerate(rows, first_row):
             n = r + 1
             while len(letters) < len(cells):
-                letters.append(_column_letters(len(letters)))
+                letters.append(column_letters(len(letters)))
             last_col = max(last_col, len(cells) - 1)
             if height is None:
                 out = [f'<row r="{n}">']
