@@ -142,8 +142,7 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("sancha escalate 2026-0007 --answer 纳入市级统筹 --close", "上级答复后办结销号"),
     ),
     "notices": (
-        ("sancha notices", "最近印发的提醒、督办、告诫、问责通知（一屏）"),
-        ("sancha notices --all", "列出全部通知"),
+        ("sancha notices", "列出全部提醒、督办、告诫、问责通知"),
         ("sancha notices --as-of 2026-11-30 --json", "11 月 30 日的回复情况，JSON 输出"),
     ),
     "score": (

@@ -19,34 +19,38 @@ from pipeline.ledger.standing import load_notice_records
 ANSWERED = {True: "已回复", False: "未回复", None: "—"}
 
 
-NOTICES_SHOWN = 40  # documents `sancha notices` lists without --all: about a screen
+TABLE_ROWS = 200  # up to this many notices drawn as a table; more as plain lines (issue 20)
+COLUMNS = ("编号", "单位", "级别", "印发日期", "回复期限", "事项", "回复情况")
 
 
-def notices_lines(notices: list[dict], shown: int | None = None) -> Table:
-    """The table of notices (`Notice.as_json` records); `shown`: only the latest that many
-    (issue 20: a city's 27,000 documents drawn took seconds and scrolled past), with a caption
-    saying how to see the rest."""
-    listed = notices if shown is None or len(notices) <= shown else notices[-shown:]
+def _cells(n: dict) -> tuple[str, ...]:
+    return (n["number"] or "—", n["unit"] or "各单位", n["level"], n["on"], n["reply_by"] or "—",
+            "、".join(n["items"]), ANSWERED[n["answered"]] + (f"（{n['answered_on']}）" if n["answered_on"] else ""))
+
+
+def notices_lines(notices: list[dict]) -> Table:
+    """The table of notices (`Notice.as_json` records)."""
     table = Table(title=f"督办文书（共 {len(notices)} 份）")
-    if len(listed) < len(notices):
-        table.caption = (f"以上为最近印发的 {len(listed)} 份，另有 {len(notices) - len(listed)} 份未列出；"
-                         "加 --all 列出全部，或用 --json 输出全部")
-    for title in ("编号", "单位", "级别", "印发日期", "回复期限", "事项", "回复情况"):
+    for title in COLUMNS:
         table.add_column(title)
-    for n in listed:
-        table.add_row(n["number"] or "—", n["unit"] or "各单位", n["level"], n["on"], n["reply_by"] or "—",
-                      "、".join(n["items"]),
-                      ANSWERED[n["answered"]] + (f"（{n['answered_on']}）" if n["answered_on"] else ""))
+    for n in notices:
+        table.add_row(*_cells(n))
     return table
+
+
+def notices_text(notices: list[dict]) -> str:
+    """Every notice as a line of its fields (a city's 3,500 notices drawn as one table took
+    seconds: issue 20); the same columns as the table, in the same order."""
+    lines = [f"督办文书（共 {len(notices)} 份）", "  ".join(COLUMNS)]
+    lines += ["  ".join(_cells(n)) for n in notices]
+    return "\n".join(lines)
 
 
 @app.command()
 def notices(
     ctx: typer.Context,
     day: Annotated[date, as_of_option("截至哪一天（回复情况按当日计算），默认今天")],
-    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出（全部文书）")] = False,
-    show_all: Annotated[bool, typer.Option(
-        "--all", help=f"列出全部文书（默认只列最近印发的 {NOTICES_SHOWN} 份）")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
 ) -> None:
     """督办文书：每一份临期提醒单、督办通知单、督办告诫单和问责建议清单，及其编号、单位、事项、回复期限和是否按期回复。"""
     ws = get_workspace(ctx)
@@ -54,7 +58,10 @@ def notices(
     if as_json:
         typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
         return
-    console.print(notices_lines(found, None if show_all else NOTICES_SHOWN))
+    if len(found) > TABLE_ROWS:
+        typer.echo(notices_text(found))
+        return
+    console.print(notices_lines(found))
 
 
 def _quarter(value: str) -> int:

@@ -96,7 +96,7 @@ def load_status(ws: Workspace, as_of: date, *, unit: str | None = None
 def load_notice_records(ws: Workspace, as_of: date) -> list[dict]:
     """Every notice of the ladder as of `as_of` (`Notice.as_json`: `sancha notices`), kept in the
     ledger for the day as `load_status` keeps its figures, until an event taking effect by then
-    is recorded (issue 20: a city's 27,000 notices and their reports read at every call)."""
+    is recorded (issue 20: a city's 27,000 notice events and their reports read at every call)."""
     from pipeline.ledger.notices import load_notices
 
     if not ws.db_path.exists():
